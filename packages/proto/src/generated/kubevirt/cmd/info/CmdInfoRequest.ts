@@ -1,0 +1,8 @@
+// Original file: proto/kubevirt/cmd/info/info.proto
+
+
+export interface CmdInfoRequest {
+}
+
+export interface CmdInfoRequest__Output {
+}

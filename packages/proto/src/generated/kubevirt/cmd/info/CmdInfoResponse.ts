@@ -1,0 +1,10 @@
+// Original file: proto/kubevirt/cmd/info/info.proto
+
+
+export interface CmdInfoResponse {
+  'supportedCmdVersions'?: (number)[];
+}
+
+export interface CmdInfoResponse__Output {
+  'supportedCmdVersions': (number)[];
+}

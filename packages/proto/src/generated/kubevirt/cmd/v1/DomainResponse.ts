@@ -1,0 +1,13 @@
+// Original file: proto/kubevirt/cmd/v1/cmd.proto
+
+import type { Response as _kubevirt_cmd_v1_Response, Response__Output as _kubevirt_cmd_v1_Response__Output } from '../../../kubevirt/cmd/v1/Response.ts';
+
+export interface DomainResponse {
+  'response'?: (_kubevirt_cmd_v1_Response | null);
+  'domain'?: (string);
+}
+
+export interface DomainResponse__Output {
+  'response': (_kubevirt_cmd_v1_Response__Output | null);
+  'domain': (string);
+}

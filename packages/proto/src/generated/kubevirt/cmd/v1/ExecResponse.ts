@@ -1,0 +1,15 @@
+// Original file: proto/kubevirt/cmd/v1/cmd.proto
+
+import type { Response as _kubevirt_cmd_v1_Response, Response__Output as _kubevirt_cmd_v1_Response__Output } from '../../../kubevirt/cmd/v1/Response.ts';
+
+export interface ExecResponse {
+  'response'?: (_kubevirt_cmd_v1_Response | null);
+  'exitCode'?: (number);
+  'stdOut'?: (string);
+}
+
+export interface ExecResponse__Output {
+  'response': (_kubevirt_cmd_v1_Response__Output | null);
+  'exitCode': (number);
+  'stdOut': (string);
+}

@@ -1,0 +1,13 @@
+// Original file: proto/kubevirt/cmd/v1/cmd.proto
+
+import type { Response as _kubevirt_cmd_v1_Response, Response__Output as _kubevirt_cmd_v1_Response__Output } from '../../../kubevirt/cmd/v1/Response.ts';
+
+export interface RedefineCheckpointResponse {
+  'response'?: (_kubevirt_cmd_v1_Response | null);
+  'checkpointInvalid'?: (boolean);
+}
+
+export interface RedefineCheckpointResponse__Output {
+  'response': (_kubevirt_cmd_v1_Response__Output | null);
+  'checkpointInvalid': (boolean);
+}

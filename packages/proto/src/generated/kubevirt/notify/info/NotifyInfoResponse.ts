@@ -1,0 +1,10 @@
+// Original file: proto/kubevirt/notify/info/info.proto
+
+
+export interface NotifyInfoResponse {
+  'supportedNotifyVersions'?: (number)[];
+}
+
+export interface NotifyInfoResponse__Output {
+  'supportedNotifyVersions': (number)[];
+}

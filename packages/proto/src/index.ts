@@ -1,0 +1,50 @@
+// @kubevirt-ts/proto: KubeVirt's handler <-> launcher gRPC contracts. The only package that loads
+// the .proto files; everyone else uses these typed servers, clients and message types.
+export { status, type ServiceError, type Server } from '@grpc/grpc-js';
+
+export {
+  CMD_INFO_METHODS,
+  CMD_METHODS,
+  NOTIFY_INFO_METHODS,
+  NOTIFY_METHODS,
+  type CmdMethod,
+  type NotifyMethod,
+} from './definitions.ts';
+export {
+  CMD_VERSION,
+  NOTIFY_VERSION,
+  SUPPORTED_CMD_VERSIONS,
+  SUPPORTED_NOTIFY_VERSIONS,
+  negotiateVersion,
+} from './version.ts';
+export {
+  createCmdServer,
+  createNotifyServer,
+  listenUnix,
+  stopServer,
+  type CmdHandlers,
+  type CmdServerImpl,
+  type Handler,
+  type ListenOptions,
+  type NotifyHandlers,
+  type NotifyServerImpl,
+} from './server.ts';
+export {
+  CMD_CALL_TIMEOUTS_MS,
+  CONNECT_TIMEOUT_MS,
+  INFO_TIMEOUT_MS,
+  NOTIFY_CALL_TIMEOUTS_MS,
+  cmdClient,
+  isServiceError,
+  notifyClient,
+  type CallOptions,
+  type CmdClient,
+  type NotifyClient,
+} from './client.ts';
+
+// Message types per proto package, e.g. cmdv1.VMIRequest (what a client sends) and
+// cmdv1.VMIRequest__Output (what a server receives, defaults filled in).
+export type * as cmdinfo from './generated/kubevirt/cmd/info/index.ts';
+export type * as cmdv1 from './generated/kubevirt/cmd/v1/index.ts';
+export type * as notifyinfo from './generated/kubevirt/notify/info/index.ts';
+export type * as notifyv1 from './generated/kubevirt/notify/v1/index.ts';

@@ -1,0 +1,80 @@
+// The tiny test guest built by scripts/build-guest, and a libvirt domain for it.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+export interface GuestArtifacts {
+  /** Uncompressed kernel, booted through PVH (skips in-guest decompression under TCG). */
+  readonly kernel: string;
+  readonly initrd: string;
+  /** Small ext2 disk the guest mounts read-only at /mnt/data. */
+  readonly dataDisk: string;
+}
+
+export const GUEST_DIR = path.join(process.env.KUBEVIRT_TS_CACHE ?? '/var/cache/kubevirt-ts', 'guest', 'current');
+
+export function guestArtifacts(): GuestArtifacts {
+  const a = {
+    kernel: path.join(GUEST_DIR, 'vmlinux'),
+    initrd: path.join(GUEST_DIR, 'initrd.img'),
+    dataDisk: path.join(GUEST_DIR, 'data.img'),
+  };
+  for (const f of Object.values(a)) {
+    if (!existsSync(f)) throw new Error(`test guest missing (${f}): run scripts/build-guest`);
+  }
+  return a;
+}
+
+// ash follows its prompt with a cursor-position query (ESC [6n), so match the prompt alone.
+export const GUEST_PROMPT = /~ # /;
+
+export interface GuestDomainOptions {
+  name: string;
+  uuid?: string;
+  kernel: string;
+  initrd: string;
+  /** Unix socket (path inside the pod) for the serial console; a pty when absent. */
+  serialSocket?: string;
+  /** Appended to `console=ttyS0`; e.g. `kvts.acpi=off` makes the guest ignore the power button. */
+  kernelArgs?: string;
+  memoryMiB?: number;
+  /** Attached read-only as vda; the guest mounts it at /mnt/data. */
+  dataDisk?: string;
+  /** Raw XML appended inside <devices>. */
+  extraDevices?: string;
+  onReboot?: 'destroy' | 'restart';
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A TCG (type='qemu') q35 direct-kernel-boot domain with the qemu-ga channel. */
+export function guestDomainXML(o: GuestDomainOptions): string {
+  const serial = o.serialSocket
+    ? `<serial type='unix'><source mode='bind' path='${xmlEscape(o.serialSocket)}'/><target port='0'/></serial>`
+    : `<serial type='pty'><target port='0'/></serial>`;
+  return `<domain type='qemu'>
+  <name>${xmlEscape(o.name)}</name>
+  ${o.uuid ? `<uuid>${o.uuid}</uuid>` : ''}
+  <memory unit='MiB'>${o.memoryMiB ?? 128}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>${xmlEscape(o.kernel)}</kernel>
+    <initrd>${xmlEscape(o.initrd)}</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet ${xmlEscape(o.kernelArgs ?? '')}</cmdline>
+  </os>
+  <features><acpi/><tcg><tb-cache unit='MiB'>32</tb-cache></tcg></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>${o.onReboot ?? 'destroy'}</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    ${serial}
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    ${o.dataDisk ? `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${xmlEscape(o.dataDisk)}'/><target dev='vda' bus='virtio'/><readonly/></disk>` : ''}
+    <memballoon model='none'/>
+    ${o.extraDevices ?? ''}
+  </devices>
+</domain>`;
+}

@@ -1,0 +1,148 @@
+// The test bed's stand-in for a virt-launcher pod: a private mount namespace, held open by a pause
+// process, with a fresh tmpfs on /run, KubeVirt's emptyDir volumes bind-mounted from the kubelet
+// layout <podsBaseDir>/<podUID>/volumes/kubernetes.io~empty-dir/<volume>, and per-pod copies of the
+// directories a launcher container owns (/etc/libvirt, /var/lib/libvirt, /var/log/libvirt,
+// /var/cache/libvirt). The host's /etc and /run are never touched.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+
+// KubeVirt's launcher pod volumes (pkg/virt-controller/services/rendervolumes.go), in mount order.
+export const POD_VOLUMES = [
+  { name: 'public', mountPath: '/var/run/kubevirt' },
+  { name: 'private', mountPath: '/var/run/kubevirt-private' },
+  { name: 'sockets', mountPath: '/var/run/kubevirt/sockets' },
+  { name: 'ephemeral-disks', mountPath: '/var/run/kubevirt-ephemeral-disks' },
+  { name: 'container-disks', mountPath: '/var/run/kubevirt/container-disks' },
+  { name: 'hotplug-disks', mountPath: '/var/run/kubevirt/hotplug-disks' },
+  { name: 'libvirt-runtime', mountPath: '/var/run/libvirt' },
+] as const;
+
+const CONTAINER_DIRS = ['/etc/libvirt', '/var/lib/libvirt', '/var/log/libvirt', '/var/cache/libvirt'] as const;
+
+// libvirtd probes QEMU's capabilities on first start (~8 s); a warm cache makes it ~0.2 s.
+export const WARM_LIBVIRT_CACHE = path.join(process.env.KUBEVIRT_TS_CACHE ?? '/var/cache/kubevirt-ts', 'libvirt-cache');
+
+export interface PodSandbox {
+  readonly podUID: string;
+  readonly podDir: string;
+  readonly podsBaseDir: string;
+  /** PID of the pause process that holds the pod's mount namespace. */
+  readonly pid: number;
+  /** Host-visible path of a path inside the pod. */
+  hostPath(podPath: string): string;
+  /** Host path of an emptyDir volume, as the kubelet lays it out. */
+  volumePath(volume: (typeof POD_VOLUMES)[number]['name']): string;
+  /** Spawns a process inside the pod's mount namespace. */
+  spawn(cmd: string, args: readonly string[], opts?: SpawnOptions): ChildProcess;
+  /** Stops every process in the pod's namespace and removes the pod's directories. */
+  destroy(): Promise<void>;
+}
+
+let defaultPodsBaseDir: string | undefined;
+/** Kept short: unix socket paths under it must stay below 108 bytes, like KubeVirt's /pods. */
+export function podsBaseDir(): string {
+  defaultPodsBaseDir ??= mkdtempSync('/tmp/kvp');
+  return defaultPodsBaseDir;
+}
+
+export function emptyDirPath(base: string, podUID: string, volume: string): string {
+  return path.join(base, podUID, 'volumes', 'kubernetes.io~empty-dir', volume);
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: string } = {}): Promise<PodSandbox> {
+  const base = opts.podsBaseDir ?? podsBaseDir();
+  const podUID = opts.podUID ?? randomUUID();
+  const podDir = path.join(base, podUID);
+  const containerRoot = path.join(podDir, 'container');
+
+  const mounts: string[] = ['mount -t tmpfs -o mode=0755 tmpfs /run'];
+  for (const v of POD_VOLUMES) {
+    const src = emptyDirPath(base, podUID, v.name);
+    mkdirSync(src, { recursive: true });
+    mounts.push(`mkdir -p ${v.mountPath} && mount --bind ${shellQuote(src)} ${v.mountPath}`);
+  }
+  for (const dir of CONTAINER_DIRS) {
+    const src = path.join(containerRoot, dir);
+    mkdirSync(src, { recursive: true });
+    mkdirSync(dir, { recursive: true });
+    mounts.push(`mount --bind ${shellQuote(src)} ${dir}`);
+  }
+  if (existsSync(WARM_LIBVIRT_CACHE)) {
+    cpSync(WARM_LIBVIRT_CACHE, path.join(containerRoot, '/var/cache/libvirt'), { recursive: true });
+  }
+
+  const script = `set -e; ${mounts.join('; ')}; echo ready; exec sleep infinity`;
+  const pause = spawn('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  pause.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ready = new Promise<void>((resolve, reject) => {
+    pause.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    pause.once('exit', (code) => reject(new Error(`pod sandbox setup failed (exit ${code}): ${stderr.trim()}`)));
+  });
+  await ready;
+  const pid = pause.pid;
+  if (pid === undefined) throw new Error('pod sandbox: unshare did not start');
+  const mntNs = readlinkSync(`/proc/${pid}/ns/mnt`);
+
+  const sandbox: PodSandbox = {
+    podUID,
+    podDir,
+    podsBaseDir: base,
+    pid,
+    hostPath: (p) => `/proc/${pid}/root${inPodRealPath(p)}`,
+    volumePath: (v) => emptyDirPath(base, podUID, v),
+    spawn: (cmd, args, spawnOpts = {}) =>
+      spawn('nsenter', [`--target=${pid}`, '--mount', '--', cmd, ...args], spawnOpts),
+    async destroy() {
+      // Everything still in the pod's namespace was started by this sandbox (libvirtd, qemu, ...).
+      for (const p of processesInNamespace(mntNs)) {
+        if (p !== pid) tryKill(p, 'SIGKILL');
+      }
+      if (pause.exitCode === null && pause.signalCode === null) {
+        pause.kill('SIGKILL');
+        await once(pause, 'exit');
+      }
+      rmSync(podDir, { recursive: true, force: true });
+    },
+  };
+  return sandbox;
+}
+
+/**
+ * /var/run is an absolute symlink to /run; through /proc/<pid>/root it would resolve against the
+ * caller's root (the host's /run), so paths under it are rewritten to their real location.
+ */
+export function inPodRealPath(p: string): string {
+  const abs = path.posix.resolve('/', p);
+  return abs === '/var/run' || abs.startsWith('/var/run/') ? abs.slice('/var'.length) : abs;
+}
+
+export function processesInNamespace(mntNs: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/mnt`) === mntNs) pids.push(Number(entry));
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return pids;
+}
+
+function tryKill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
