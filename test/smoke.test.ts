@@ -1,12 +1,13 @@
 // The test bed end to end, before any project daemon: a pod sandbox runs its own libvirtd, the tiny
-// guest boots under TCG, and its console, guest agent and pause state are real.
+// guest boots under TCG through our libvirt client, and its console, guest agent and pause state are real.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, isAgentUnresponsive } from '@kubevirt-ts/libvirt';
 import { createPodSandbox } from './bed/pod-sandbox.ts';
-import { startLibvirtd, virsh } from './bed/libvirtd.ts';
+import { startLibvirtd } from './bed/libvirtd.ts';
 import { GUEST_PROMPT, guestArtifacts, guestDomainXML } from './bed/guest.ts';
 import { SerialConsole } from './bed/serial.ts';
 
@@ -17,23 +18,23 @@ test('smoke: a guest boots in a pod sandbox; console, agent and pause state are 
     await sandbox.destroy();
     throw err;
   });
+  const conn = await connect({ socketPath: libvirtd.socketPath, events: ['lifecycle'] });
   t.after(async () => {
+    await conn.close();
     await libvirtd.stop();
     await sandbox.destroy();
   });
+  const lifecycle: string[] = [];
+  conn.on('lifecycle', (e) => lifecycle.push(`${e.event}/${e.detail}`));
 
   const uid = randomUUID();
-  const name = 'default_smoke';
   const serialSocket = `/var/run/kubevirt-private/${uid}/virt-serial0`;
   // libvirt does not create the socket's directory itself.
   mkdirSync(sandbox.hostPath(`/var/run/kubevirt-private/${uid}`), { recursive: true });
-  const xmlPath = `/var/run/kubevirt-private/${uid}/domain.xml`;
-  writeFileSync(sandbox.hostPath(xmlPath), guestDomainXML({ name, uuid: uid, ...guest, serialSocket }));
-
-  await virsh(sandbox, ['define', xmlPath]);
+  const defined = await conn.domainDefineXMLFlags(guestDomainXML({ name: 'default_smoke', uuid: uid, ...guest, serialSocket }));
   const started = Date.now();
-  await virsh(sandbox, ['start', name]);
-  assert.equal(await virsh(sandbox, ['domstate', '--reason', name]), 'running (booted)');
+  const dom = await conn.domainCreateWithFlags(defined);
+  assert.deepEqual(pick(await conn.domainGetState(dom)), { state: 'RUNNING', reason: 'BOOTED' });
 
   await t.test('serial console: a shell prompt, a command and its output', async () => {
     const console = await SerialConsole.open(sandbox.hostPath(serialSocket));
@@ -47,29 +48,35 @@ test('smoke: a guest boots in a pod sandbox; console, agent and pause state are 
   });
 
   await t.test('guest agent: guest-get-osinfo answers from the guest', async () => {
-    let reply = '';
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(500)) {
+    let reply: string | null = null;
+    for (const deadline = Date.now() + 60_000; reply === null; await sleep(250)) {
       try {
-        reply = await virsh(sandbox, ['qemu-agent-command', name, '{"execute":"guest-get-osinfo"}']);
-        break;
-      } catch {
-        // the agent is not connected yet
+        reply = await conn.domainQemuAgentCommand(dom, '{"execute":"guest-get-osinfo"}', 5);
+      } catch (err) {
+        if (!isAgentUnresponsive(err) || Date.now() > deadline) throw err;
       }
     }
-    const osinfo = JSON.parse(reply) as { return: { id?: string; 'kernel-release'?: string } };
+    const osinfo = JSON.parse(reply ?? 'null') as { return: { id?: string; 'kernel-release'?: string } };
     assert.equal(osinfo.return.id, 'kvts-testguest');
     assert.match(osinfo.return['kernel-release'] ?? '', /-amd64$/);
     t.diagnostic(`start → agent answered: ${Date.now() - started} ms`);
   });
 
-  await t.test('suspend → paused (user); resume → running (unpaused)', async () => {
-    await virsh(sandbox, ['suspend', name]);
-    assert.equal(await virsh(sandbox, ['domstate', '--reason', name]), 'paused (user)');
-    await virsh(sandbox, ['resume', name]);
-    assert.equal(await virsh(sandbox, ['domstate', '--reason', name]), 'running (unpaused)');
+  await t.test('suspend → PAUSED/USER; resume → RUNNING/UNPAUSED', async () => {
+    await conn.domainSuspend(dom);
+    assert.deepEqual(pick(await conn.domainGetState(dom)), { state: 'PAUSED', reason: 'USER' });
+    await conn.domainResume(dom);
+    assert.deepEqual(pick(await conn.domainGetState(dom)), { state: 'RUNNING', reason: 'UNPAUSED' });
   });
 
-  await virsh(sandbox, ['destroy', name]);
-  assert.equal(await virsh(sandbox, ['domstate', '--reason', name]), 'shut off (destroyed)');
-  await virsh(sandbox, ['undefine', name]);
+  await conn.domainDestroyFlags(dom);
+  assert.deepEqual(pick(await conn.domainGetState(dom)), { state: 'SHUTOFF', reason: 'DESTROYED' });
+  await conn.domainUndefineFlags(dom);
+  for (const e of ['DEFINED/ADDED', 'STARTED/BOOTED', 'SUSPENDED/PAUSED', 'RESUMED/UNPAUSED']) {
+    assert.ok(lifecycle.includes(e), `lifecycle event ${e} not among ${lifecycle.join(', ')}`);
+  }
 });
+
+function pick(s: { state: string; reason: string }): { state: string; reason: string } {
+  return { state: s.state, reason: s.reason };
+}

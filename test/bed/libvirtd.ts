@@ -1,6 +1,5 @@
-// Starts virtlogd + libvirtd inside a pod sandbox, configured as KubeVirt's virt-launcher configures
-// them (cmd/virt-launcher/qemu.conf + SetupLibvirt), for tests that need a libvirtd before the
-// launcher starts its own.
+// Starts virtlogd + libvirtd inside a pod sandbox, configured by the launcher's own SetupLibvirt, for
+// tests that need a libvirtd without a launcher.
 import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -8,22 +7,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { WARM_LIBVIRT_CACHE, type PodSandbox } from './pod-sandbox.ts';
-
-export const QEMU_CONF = `stdio_handler = "logd"
-vnc_listen = "0.0.0.0"
-user = "root"
-group = "root"
-dynamic_ownership = 1
-remember_owner = 0
-namespaces = [ ]
-cgroup_controllers = [ ]
-security_driver = "none"
-`;
-
-export const LIBVIRTD_CONF = `listen_tls = 0
-listen_tcp = 0
-log_outputs = "1:stderr"
-`;
+import { setupLibvirt } from '../../packages/launcher/src/libvirt-setup.ts';
 
 export interface Libvirtd {
   /** Host-visible path of libvirtd's read-write socket. */
@@ -39,11 +23,7 @@ export interface Libvirtd {
 }
 
 export async function startLibvirtd(sandbox: PodSandbox, opts: { startTimeoutMs?: number } = {}): Promise<Libvirtd> {
-  const etc = sandbox.hostPath('/etc/libvirt');
-  mkdirSync(etc, { recursive: true });
-  writeFileSync(path.join(etc, 'qemu.conf'), QEMU_CONF);
-  writeFileSync(path.join(etc, 'libvirtd.conf'), LIBVIRTD_CONF);
-  writeFileSync(path.join(etc, 'virtlogd.conf'), 'log_outputs = "1:stderr"\n');
+  setupLibvirt({ configDir: sandbox.hostPath('/etc/libvirt') });
 
   const socketPath = sandbox.hostPath('/var/run/libvirt/libvirt-sock');
   let log = '';

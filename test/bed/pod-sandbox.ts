@@ -5,7 +5,7 @@
 // /var/cache/libvirt). The host's /etc and /run are never touched.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 
@@ -44,7 +44,17 @@ export interface PodSandbox {
 let defaultPodsBaseDir: string | undefined;
 /** Kept short: unix socket paths under it must stay below 108 bytes, like KubeVirt's /pods. */
 export function podsBaseDir(): string {
-  defaultPodsBaseDir ??= mkdtempSync('/tmp/kvp');
+  if (defaultPodsBaseDir === undefined) {
+    const dir = mkdtempSync('/tmp/kvp');
+    defaultPodsBaseDir = dir;
+    process.once('exit', () => {
+      try {
+        rmdirSync(dir); // only if every sandbox in it was destroyed
+      } catch {
+        // a sandbox was left for inspection
+      }
+    });
+  }
   return defaultPodsBaseDir;
 }
 
