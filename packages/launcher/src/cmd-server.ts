@@ -1,0 +1,139 @@
+// The launcher's command server (pkg/virt-launcher/virtwrap/cmd-server): KubeVirt's Cmd RPCs on top of
+// the DomainManager. Errors travel in-band as KubeVirt's do: gRPC OK with Response{success:false,
+// message}, the message never empty; only Exec and GuestPing also fail the call itself.
+// Migration, SEV, backup and checkpoint RPCs are not implemented yet and answer UNIMPLEMENTED.
+import type { Logger } from 'pino';
+import { isLibvirtError } from '@kubevirt-ts/libvirt';
+import { createCmdServer, type CmdServerImpl, type cmdv1, type Server } from '@kubevirt-ts/proto';
+import { domainToJSON, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { ExecExitCode, type DomainManager } from './domain-manager.ts';
+
+type Response = cmdv1.Response;
+const OK: Response = { success: true, message: '' };
+
+/** KubeVirt's getErrorMessage: libvirt errors in FormatLibvirtError's form, others as they are. */
+export function errorMessage(err: unknown): string {
+  if (isLibvirtError(err)) return `LibvirtError(Code=${err.code}, Domain=${err.domain}, Message='${err.message}')`;
+  const message = err instanceof Error ? err.message : String(err);
+  return message === '' ? 'unknown error' : message;
+}
+
+type VMIResult = { vmi: VirtualMachineInstance; response?: never } | { vmi?: never; response: Response };
+
+function vmiFromRequest(request: { vmi: cmdv1.VMI__Output | null }, logger: Logger): VMIResult {
+  try {
+    if (!request.vmi) throw new Error('no vmi in the request');
+    return { vmi: parseVMI(request.vmi.vmiJson) };
+  } catch (err) {
+    const message = `No valid vmi object present in command server request: ${errorMessage(err)}`;
+    logger.error({ reason: errorMessage(err) }, 'No valid vmi object present in command server request');
+    return { response: { success: false, message } };
+  }
+}
+
+export function cmdServerImpl(dm: DomainManager, logger: Logger): CmdServerImpl {
+  /** The common shape of every VMI command: parse, act, log, answer in-band. */
+  const vmiCommand =
+    (done: string, failed: string, act: (vmi: VirtualMachineInstance, request: never) => Promise<unknown>) =>
+    async (request: { vmi: cmdv1.VMI__Output | null }): Promise<Response> => {
+      const parsed = vmiFromRequest(request, logger);
+      if (parsed.response) return parsed.response;
+      const log = logger.child({ kind: 'VirtualMachineInstance', name: parsed.vmi.metadata.name, namespace: parsed.vmi.metadata.namespace, uid: parsed.vmi.metadata.uid });
+      try {
+        await act(parsed.vmi, request as never);
+      } catch (err) {
+        log.error({ reason: errorMessage(err) }, failed);
+        return { success: false, message: errorMessage(err) };
+      }
+      log.info(done);
+      return OK;
+    };
+
+  /** Getters answer `{response, <field>: json}`, failures in-band. */
+  const getter =
+    <F extends string>(field: F, get: () => Promise<unknown>) =>
+    async (): Promise<{ response: Response } & Record<F, string>> => {
+      try {
+        const value = await get();
+        return { response: OK, [field]: value === undefined ? '' : JSON.stringify(value) } as { response: Response } & Record<F, string>;
+      } catch (err) {
+        logger.error({ reason: errorMessage(err) }, `Failed to get ${field}`);
+        return { response: { success: false, message: errorMessage(err) }, [field]: '' } as { response: Response } & Record<F, string>;
+      }
+    };
+
+  return {
+    SyncVirtualMachine: vmiCommand('Synced vmi', 'Failed to sync vmi', (vmi) => dm.syncVMI(vmi)),
+    PauseVirtualMachine: vmiCommand('Paused vmi', 'Failed to pause vmi', (vmi) => dm.pauseVMI(vmi)),
+    UnpauseVirtualMachine: vmiCommand('Unpaused vmi', 'Failed to unpause vmi', (vmi) => dm.unpauseVMI(vmi)),
+    FreezeVirtualMachine: vmiCommand('Freezed vmi', 'Failed to freeze vmi', (vmi, r: cmdv1.FreezeRequest__Output) =>
+      dm.freezeVMI(vmi, r.unfreezeTimeoutSeconds),
+    ),
+    UnfreezeVirtualMachine: vmiCommand('Unfreezed vmi', 'Failed to unfreeze vmi', (vmi) => dm.unfreezeVMI(vmi)),
+    ResetVirtualMachine: vmiCommand('Reset vmi', 'Failed to reset vmi', (vmi) => dm.resetVMI(vmi)),
+    SoftRebootVirtualMachine: vmiCommand('Soft rebooted vmi', 'Failed to soft reboot vmi', (vmi) => dm.softRebootVMI(vmi)),
+    ShutdownVirtualMachine: vmiCommand('Signaled vmi shutdown', 'Failed to signal shutdown for vmi', (vmi) => dm.signalShutdownVMI(vmi)),
+    KillVirtualMachine: vmiCommand('Signaled vmi kill', 'Failed to kill vmi', (vmi) => dm.killVMI(vmi)),
+    DeleteVirtualMachine: vmiCommand('Signaled vmi deletion', 'Failed to signal deletion for vmi', (vmi) => dm.deleteVMI(vmi)),
+    VirtualMachineMemoryDump: vmiCommand('Dumped vmi memory', 'Failed to dump vmi memory', (vmi, r: cmdv1.MemoryDumpRequest__Output) =>
+      dm.memoryDump(vmi, r.dumpPath),
+    ),
+    SyncVirtualMachineCPUs: vmiCommand('Synced vmi CPUs', 'Failed to sync vmi CPUs', (vmi) => dm.syncVMICPUs(vmi)),
+    SyncVirtualMachineMemory: vmiCommand('Synced vmi memory', 'Failed to sync vmi memory', (vmi) => dm.syncVMIMemory(vmi)),
+
+    GetDomain: async () => {
+      try {
+        const domain = await dm.getDomain();
+        return { response: OK, domain: domain ? domainToJSON(domain) : '' };
+      } catch (err) {
+        return { response: { success: false, message: errorMessage(err) }, domain: '' };
+      }
+    },
+    GetDomainStats: getter('domainStats', () => dm.getDomainStats()),
+    GetGuestInfo: getter('guestInfoResponse', async () => dm.getGuestInfo()),
+    GetUsers: getter('guestUserListResponse', async () => dm.getUsers()),
+    GetFilesystems: getter('guestFilesystemsResponse', async () => dm.getFilesystems()),
+    GetQemuVersion: async () => {
+      try {
+        return { response: OK, version: await dm.getQemuVersion() };
+      } catch (err) {
+        return { response: { success: false, message: errorMessage(err) }, version: '' };
+      }
+    },
+    GetScreenshot: async (request) => {
+      const parsed = vmiFromRequest(request, logger);
+      if (parsed.response) return { response: parsed.response, mime: '', data: Buffer.alloc(0) };
+      try {
+        return { response: OK, ...(await dm.getScreenshot(parsed.vmi)) };
+      } catch (err) {
+        return { response: { success: false, message: errorMessage(err) }, mime: '', data: Buffer.alloc(0) };
+      }
+    },
+    Ping: () => OK,
+
+    // These two fail the call itself as well, as KubeVirt's do (virt-probe reads the gRPC status).
+    Exec: async (request) => {
+      try {
+        const stdOut = await dm.exec(request.domainName, request.Command, request.Args, request.timeoutSeconds);
+        return { response: OK, exitCode: 0, stdOut };
+      } catch (err) {
+        if (err instanceof ExecExitCode) {
+          return { response: OK, exitCode: err.exitCode, stdOut: 'stdout' in err ? String(err.stdout) : '' };
+        }
+        throw new Error(errorMessage(err));
+      }
+    },
+    GuestPing: async (request) => {
+      try {
+        await dm.guestPing(request.domainName, request.timeoutSeconds);
+        return { response: OK };
+      } catch (err) {
+        throw new Error(errorMessage(err));
+      }
+    },
+  };
+}
+
+export function createLauncherCmdServer(dm: DomainManager, logger: Logger): Server {
+  return createCmdServer(cmdServerImpl(dm, logger));
+}

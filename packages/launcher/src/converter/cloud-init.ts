@@ -1,0 +1,66 @@
+// pkg/cloud-init for the NoCloud data source: where the `cidata` ISO goes and the three files in it.
+// The DomainManager writes the files and builds the ISO (volume id `cidata`, Joliet + Rock Ridge).
+import { posix } from 'node:path';
+import type { VirtualMachineInstance, Volume } from '@kubevirt-ts/shared';
+import type { ConverterContext } from './context.ts';
+import { ConversionError } from './errors.ts';
+
+export const NoCloudVolumeID = 'cidata';
+
+/** GetIsoFilePath(noCloud): `<ephemeralDiskDir>/cloud-init-data/<namespace>/<name>/noCloud.iso`. */
+export function noCloudISOPath(
+  vmi: Pick<VirtualMachineInstance, 'metadata'>,
+  ctx: Pick<ConverterContext, 'ephemeralDiskDir'>,
+): string {
+  return posix.join(ctx.ephemeralDiskDir, 'cloud-init-data', vmi.metadata.namespace, vmi.metadata.name, 'noCloud.iso');
+}
+
+export interface NoCloudFiles {
+  /** `user-data` */
+  userData: string;
+  /** `meta-data`: NoCloudMetadata as JSON, `{"instance-id":…,"local-hostname":…}` */
+  metaData: string;
+  /** `network-config`, only when the volume has network data */
+  networkData?: string;
+}
+
+/**
+ * The files of the NoCloud ISO (ReadCloudInitVolumeDataSource + GenerateLocalData). The instance id
+ * is the firmware UUID, the hostname dns.SanitizeHostname's.
+ */
+export function noCloudFiles(volume: Volume, vmi: VirtualMachineInstance): NoCloudFiles {
+  const source = volume.cloudInitNoCloud;
+  const index = (vmi.spec.volumes ?? []).findIndex((v) => v.name === volume.name);
+  const path = `spec.volumes[${index < 0 ? 0 : index}].cloudInitNoCloud`;
+  if (!source) throw new ConversionError(path, `volume ${volume.name} is not a cloudInitNoCloud volume`);
+  const userData = rawOrBase64(source.userData, source.userDataBase64, `${path}.userDataBase64`);
+  const networkData = rawOrBase64(source.networkData, source.networkDataBase64, `${path}.networkDataBase64`);
+  if (userData === '' && networkData === '') {
+    throw new ConversionError(
+      path,
+      'userDataBase64, userData, networkDataBase64 or networkData is required for a cloud-init data source',
+    );
+  }
+  const metaData = JSON.stringify({ 'instance-id': firmwareUUID(vmi), 'local-hostname': sanitizeHostname(vmi) });
+  return networkData === '' ? { userData, metaData } : { userData, metaData, networkData };
+}
+
+function rawOrBase64(raw: string | undefined, base64: string | undefined, path: string): string {
+  if (raw) return raw;
+  if (!base64) return '';
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) {
+    throw new ConversionError(path, 'illegal base64 data');
+  }
+  return Buffer.from(base64, 'base64').toString('utf8');
+}
+
+/** dns.SanitizeHostname: spec.hostname, else the VMI name up to its first dot, at most 63 characters. */
+export function sanitizeHostname(vmi: Pick<VirtualMachineInstance, 'metadata' | 'spec'>): string {
+  if (vmi.spec.hostname) return vmi.spec.hostname;
+  return (vmi.metadata.name.split('.')[0] ?? '').slice(0, 63);
+}
+
+/** The VMI's firmware UUID, defaulted to its UID as this port's defaulting does (vmi-defaults.ts). */
+export function firmwareUUID(vmi: Pick<VirtualMachineInstance, 'metadata' | 'spec'>): string {
+  return vmi.spec.domain.firmware?.uuid || vmi.metadata.uid;
+}

@@ -1,0 +1,15 @@
+// compute.ChannelsDomainConfigurator: the guest agent's virtio-serial channel, always. libvirt picks
+// the socket path; in the live XML its target carries `state='connected'` once qemu-ga is up.
+import { channelTargetCodec, newStruct, type Channel } from '../../api/index.ts';
+import type { DomainConfigurator } from '../configurator.ts';
+
+export const GuestAgentChannelName = 'org.qemu.guest_agent.0';
+
+export const configureChannels: DomainConfigurator = (_vmi, spec) => {
+  const agent: Channel = {
+    Type: 'unix',
+    Source: null,
+    Target: newStruct(channelTargetCodec, { Name: GuestAgentChannelName, Type: 'virtio' }),
+  };
+  spec.Devices.Channels = [...(spec.Devices.Channels ?? []), agent];
+};

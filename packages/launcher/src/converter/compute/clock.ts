@@ -1,0 +1,47 @@
+// compute.ClockDomainConfigurator: the VMI's clock and timers, when it has any (KubeVirt adds none
+// of its own; the TSC frequency hint needs a topology hint this port does not have).
+import { newStruct, timerCodec, type Clock, type Timer } from '../../api/index.ts';
+import type { DomainConfigurator } from '../configurator.ts';
+
+export const configureClock: DomainConfigurator = (vmi, spec) => {
+  const source = vmi.spec.domain.clock as VMIClock | undefined;
+  if (!source) return;
+  const clock: Clock = { Offset: '', Timezone: '', Adjustment: '', Timer: null };
+  if (source.utc) {
+    clock.Offset = 'utc';
+    clock.Adjustment = source.utc.offsetSeconds === undefined ? 'reset' : String(source.utc.offsetSeconds);
+  } else if (source.timezone !== undefined) {
+    clock.Offset = 'timezone';
+    clock.Timezone = source.timezone;
+  }
+  const t = source.timer;
+  if (t) {
+    const timers: Timer[] = [];
+    if (t.rtc) {
+      timers.push(timer('rtc', t.rtc.enabled, { Track: t.rtc.track ?? '', TickPolicy: t.rtc.tickPolicy ?? '' }));
+    }
+    if (t.pit) timers.push(timer('pit', t.pit.enabled, { TickPolicy: t.pit.tickPolicy ?? '' }));
+    if (t.kvm) timers.push(timer('kvmclock', t.kvm.enabled));
+    if (t.hpet) timers.push(timer('hpet', t.hpet.enabled, { TickPolicy: t.hpet.tickPolicy ?? '' }));
+    if (t.hyperv) timers.push(timer('hypervclock', t.hyperv.enabled));
+    clock.Timer = timers;
+  }
+  spec.Clock = clock;
+};
+
+function timer(name: string, enabled: boolean | undefined, rest: Partial<Timer> = {}): Timer {
+  return newStruct(timerCodec, { Name: name, Present: enabled === false ? 'no' : 'yes', ...rest });
+}
+
+interface TimerAttrs {
+  enabled?: boolean;
+  tickPolicy?: string;
+  track?: string;
+}
+
+/** v1.Clock as this converter reads it (shared keeps the clock opaque). */
+interface VMIClock {
+  utc?: { offsetSeconds?: number };
+  timezone?: string;
+  timer?: { hpet?: TimerAttrs; pit?: TimerAttrs; rtc?: TimerAttrs; kvm?: TimerAttrs; hyperv?: TimerAttrs };
+}

@@ -1,0 +1,18 @@
+// compute.ControllersDomainConfigurator on amd64: USB off (nothing this converter accepts needs it),
+// the SCSI controller hotplug relies on, and the virtio-serial controller the console sits on.
+import type { Controller } from '../../api/index.ts';
+import type { DomainConfigurator } from '../configurator.ts';
+import { virtioModel } from '../virtio.ts';
+
+function controller(type: string, model: string): Controller {
+  return { Type: type, Index: '0', Model: model, Driver: null, Alias: null, Address: null, PCIHole64: null };
+}
+
+export const configureControllers: DomainConfigurator = (vmi, spec) => {
+  const devices = vmi.spec.domain.devices;
+  const controllers = [...(spec.Devices.Controllers ?? []), controller('usb', 'none')];
+  const scsiDisk = (devices?.disks ?? []).some((d) => (d.disk?.bus ?? d.cdrom?.bus) === 'scsi');
+  if (!devices?.disableHotplug || scsiDisk) controllers.push(controller('scsi', virtioModel(vmi)));
+  if (devices?.autoattachSerialConsole !== false) controllers.push(controller('virtio-serial', virtioModel(vmi)));
+  spec.Devices.Controllers = controllers;
+};

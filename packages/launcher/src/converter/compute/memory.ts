@@ -1,0 +1,60 @@
+// compute.MemoryConfigurator and MemoryBackingConfigurator: the guest's memory in bytes, and hugepages
+// backed by memfd.
+import type { Quantity, VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { memoryBackingCodec, newStruct, type Memory } from '../../api/index.ts';
+import type { DomainConfigurator } from '../configurator.ts';
+import { ConversionError } from '../errors.ts';
+import { compareQuantities, mustParseQuantity, quantityToBytes } from '../quantity.ts';
+
+/** vcpu.GetVirtualMemory: the guest's memory, with the path of the field it came from. */
+export function virtualMemory(vmi: VirtualMachineInstance): { quantity: Quantity; path: string } {
+  const domain = vmi.spec.domain;
+  if (domain.memory?.guest !== undefined) return { quantity: domain.memory.guest, path: 'spec.domain.memory.guest' };
+  const requests = domain.resources?.requests?.memory;
+  const limits = domain.resources?.limits?.memory;
+  if (requests === undefined && limits !== undefined) {
+    return { quantity: limits, path: 'spec.domain.resources.limits.memory' };
+  }
+  if (requests === undefined) {
+    throw new ConversionError(
+      'spec.domain.resources.requests.memory',
+      'the guest has no memory: set it or spec.domain.memory.guest',
+    );
+  }
+  return { quantity: requests, path: 'spec.domain.resources.requests.memory' };
+}
+
+/** vcpu.QuantityToByte */
+export function quantityToMemory(quantity: Quantity, path: string): Memory {
+  return { Value: quantityToBytes(quantity, path), Unit: 'b' };
+}
+
+export const configureMemory: DomainConfigurator = (vmi, spec) => {
+  const guest = virtualMemory(vmi);
+  const maxGuest = vmi.spec.domain.memory?.maxGuest;
+  if (maxGuest !== undefined) {
+    const max = mustParseQuantity(maxGuest, 'spec.domain.memory.maxGuest');
+    if (compareQuantities(max, mustParseQuantity(guest.quantity, guest.path)) !== 0) {
+      // KubeVirt's <maxMemory> plus a virtio-mem device; libvirt 9.0 also wants memory slots and a NUMA cell
+      throw new ConversionError(
+        'spec.domain.memory.maxGuest',
+        'memory hotplug (maxGuest above the guest memory) is not supported',
+      );
+    }
+  }
+  spec.Memory = quantityToMemory(guest.quantity, guest.path);
+};
+
+/** compute.IsMemfdRequired, for the VMIs this converter accepts (no virtiofs, no passt). */
+export function isMemfdRequired(vmi: VirtualMachineInstance): boolean {
+  return vmi.spec.domain.memory?.hugepages !== undefined && vmi.metadata.annotations?.['kubevirt.io/memfd'] !== 'false';
+}
+
+export const configureMemoryBacking: DomainConfigurator = (vmi, spec) => {
+  const hugepages = vmi.spec.domain.memory?.hugepages;
+  if (!hugepages) return;
+  // the page size picks the hugetlbfs mount of the launcher pod; the XML names no size
+  mustParseQuantity(hugepages.pageSize, 'spec.domain.memory.hugepages.pageSize');
+  spec.MemoryBacking = newStruct(memoryBackingCodec, { HugePages: { HugePage: null } });
+  if (isMemfdRequired(vmi)) spec.MemoryBacking.Source = { Type: 'memfd' };
+};

@@ -1,0 +1,189 @@
+// converter.go's disk half: each VMI disk with its volume becomes a domain disk (device, bus and
+// target name, driver, source), in the VMI's order, aliased `ua-<disk name>`.
+import type { Disk as VMIDisk, VirtualMachineInstance, Volume } from '@kubevirt-ts/shared';
+import { diskCodec, diskDriverCodec, diskSourceCodec, newStruct, type Disk } from '../api/index.ts';
+import { noCloudISOPath } from './cloud-init.ts';
+import type { ResolvedContext } from './context.ts';
+import { containerDiskFormat, containerDiskImagePath, containerDiskOverlayPath } from './container-disk.ts';
+import { emptyDiskPath } from './emptydisk.ts';
+import { ConversionError } from './errors.ts';
+import { virtioModel } from './virtio.ts';
+
+const DISK_BUSES = ['virtio', 'sata', 'scsi'];
+/** KubeVirt's validation refuses a virtio CD-ROM */
+const CDROM_BUSES = ['sata', 'scsi'];
+const CACHE_MODES = new Set(['none', 'writethrough', 'writeback']);
+
+/** FormatDeviceName, a port of the kernel's sd naming: vda … vdz, vdaa … */
+export function formatDeviceName(prefix: string, index: number): string {
+  let name = '';
+  for (let i = index; i >= 0; i = Math.floor(i / 26) - 1) name = String.fromCharCode(97 + (i % 26)) + name;
+  return prefix + name;
+}
+
+function prefixFromBus(bus: string): string {
+  return bus === 'virtio' ? 'vd' : 'sd';
+}
+
+/** KubeVirt's deviceNamer: targets recorded in status.volumeStatus stay; new disks take the next free name. */
+class DeviceNamer {
+  readonly #byPrefix = new Map<string, { names: Map<string, string>; used: Set<string> }>();
+
+  constructor(vmi: VirtualMachineInstance) {
+    const targets = new Map((vmi.status?.volumeStatus ?? []).filter((s) => s.target).map((s) => [s.name, s.target]));
+    for (const disk of vmi.spec.domain.devices?.disks ?? []) {
+      if (!disk.disk) continue;
+      const target = targets.get(disk.name);
+      if (target === undefined) continue;
+      const namer = this.#namer(prefixFromBus(disk.disk.bus ?? 'virtio'));
+      namer.names.set(disk.name, target);
+      namer.used.add(target);
+    }
+  }
+
+  #namer(prefix: string) {
+    let namer = this.#byPrefix.get(prefix);
+    if (!namer) this.#byPrefix.set(prefix, (namer = { names: new Map(), used: new Set() }));
+    return namer;
+  }
+
+  name(diskName: string, bus: string): string {
+    const prefix = prefixFromBus(bus);
+    const namer = this.#namer(prefix);
+    const existing = namer.names.get(diskName);
+    if (existing !== undefined) return existing;
+    for (let i = 0; ; i++) {
+      const name = formatDeviceName(prefix, i);
+      if (!namer.used.has(name)) {
+        namer.names.set(diskName, name);
+        namer.used.add(name);
+        return name;
+      }
+    }
+  }
+}
+
+export function convertDisks(vmi: VirtualMachineInstance, ctx: ResolvedContext): Disk[] | null {
+  const volumes = vmi.spec.volumes ?? [];
+  const namer = new DeviceNamer(vmi);
+  const disks = (vmi.spec.domain.devices?.disks ?? []).map((vmiDisk, i) => {
+    const path = `spec.domain.devices.disks[${i}]`;
+    const disk = convertDiskDevice(vmi, vmiDisk, namer, path);
+    const index = volumes.findIndex((v) => v.name === vmiDisk.name);
+    const volume = volumes[index];
+    if (!volume) {
+      if (!vmiDisk.cdrom) {
+        throw new ConversionError(`${path}.name`, `no matching volume with name ${vmiDisk.name} found`);
+      }
+      // Convert_v1_Missing_Volume_To_api_Disk: an empty CD-ROM drive
+      disk.Type = 'block';
+      setDiskDriver(disk, 'raw', true);
+    } else {
+      convertVolume(vmi, volume, index, disk, ctx);
+    }
+    return disk;
+  });
+  return disks.length > 0 ? disks : null;
+}
+
+/** Convert_v1_Disk_To_api_Disk */
+function convertDiskDevice(vmi: VirtualMachineInstance, vmiDisk: VMIDisk, namer: DeviceNamer, path: string): Disk {
+  const disk = newStruct(diskCodec, { Alias: { Name: vmiDisk.name, UserDefined: true } });
+  if (vmiDisk.disk) {
+    const bus = checkBus(vmiDisk.disk.bus ?? 'virtio', DISK_BUSES, `${path}.disk.bus`);
+    disk.Device = 'disk';
+    disk.Target = { Bus: bus, Device: namer.name(vmiDisk.name, bus), Tray: '' };
+    if (bus === 'scsi') disk.Address = scsiAddress(disk.Target.Device);
+    if (bus === 'virtio') disk.Model = virtioModel(vmi);
+    if (vmiDisk.disk.readonly) disk.ReadOnly = {};
+    disk.Serial = vmiDisk.serial ?? '';
+  } else if (vmiDisk.cdrom) {
+    const bus = checkBus(vmiDisk.cdrom.bus ?? 'sata', CDROM_BUSES, `${path}.cdrom.bus`);
+    disk.Device = 'cdrom';
+    disk.Target = { Bus: bus, Device: namer.name(vmiDisk.name, bus), Tray: vmiDisk.cdrom.tray ?? '' };
+    if (vmiDisk.cdrom.readonly !== false) disk.ReadOnly = {};
+  }
+  const cache = vmiDisk.cache ?? '';
+  if (cache !== '' && !CACHE_MODES.has(cache)) {
+    throw new ConversionError(`${path}.cache`, `${JSON.stringify(cache)} is not one of none, writethrough, writeback`);
+  }
+  disk.Driver = newStruct(diskDriverCodec, { Name: 'qemu', Cache: cache, Discard: vmiDisk.disk ? 'unmap' : '' });
+  if (vmiDisk.bootOrder !== undefined) {
+    if (vmiDisk.bootOrder < 1) throw new ConversionError(`${path}.bootOrder`, 'must be greater than 0');
+    disk.BootOrder = { Order: vmiDisk.bootOrder };
+  }
+  // setErrorPolicy: the guest pauses on an I/O error
+  disk.Driver.ErrorPolicy = 'stop';
+  return disk;
+}
+
+function checkBus(bus: string, allowed: readonly string[], path: string): string {
+  if (!allowed.includes(bus)) {
+    throw new ConversionError(path, `${JSON.stringify(bus)} is not one of ${allowed.join(', ')}`);
+  }
+  return bus;
+}
+
+/** assignDiskToSCSIController: unit = the target's index, on controller 0 bus 0. */
+function scsiAddress(device: string): Disk['Address'] {
+  let unit = 0;
+  for (const c of device.slice(2)) unit = unit * 26 + (c.charCodeAt(0) - 96);
+  return {
+    Type: 'drive',
+    Domain: '',
+    Bus: '0',
+    Slot: '',
+    Function: '',
+    Controller: '0',
+    Target: '',
+    Unit: String(unit - 1),
+    UUID: '',
+    Device: '',
+    CSSID: '',
+    SSID: '',
+    DevNo: '',
+  };
+}
+
+/** setDiskDriver */
+function setDiskDriver(disk: Disk, type: string, discard: boolean): void {
+  const driver = (disk.Driver ??= newStruct(diskDriverCodec, { Name: 'qemu' }));
+  driver.Type = type;
+  driver.ErrorPolicy = 'stop';
+  if (discard) driver.Discard = 'unmap';
+}
+
+/** Convert_v1_Volume_To_api_Disk for the volume sources this converter supports. */
+function convertVolume(
+  vmi: VirtualMachineInstance,
+  volume: Volume,
+  index: number,
+  disk: Disk,
+  ctx: ResolvedContext,
+): void {
+  const path = `spec.volumes[${index}]`;
+  if (volume.containerDisk) {
+    // a qcow2 overlay in the ephemeral disk dir over the read-only image the container brought
+    disk.Type = 'file';
+    setDiskDriver(disk, 'qcow2', true);
+    disk.Source = newStruct(diskSourceCodec, { File: containerDiskOverlayPath(volume.name, ctx) });
+    disk.BackingStore = {
+      Type: 'file',
+      Format: { Type: containerDiskFormat(volume.name, ctx) },
+      Source: newStruct(diskSourceCodec, { File: containerDiskImagePath(index, ctx) }),
+    };
+  } else if (volume.cloudInitNoCloud) {
+    disk.Type = 'file';
+    disk.Source = newStruct(diskSourceCodec, { File: noCloudISOPath(vmi, ctx) });
+    setDiskDriver(disk, 'raw', false);
+  } else if (volume.emptyDisk) {
+    disk.Type = 'file';
+    disk.Source = newStruct(diskSourceCodec, { File: emptyDiskPath(volume.name, ctx) });
+    setDiskDriver(disk, 'qcow2', true);
+  } else {
+    throw new ConversionError(
+      path,
+      `volume ${volume.name} has no source this launcher supports (containerDisk, emptyDisk, cloudInitNoCloud)`,
+    );
+  }
+}

@@ -1,0 +1,17 @@
+// KubeVirt's virtwrap/converter: VMI → DomainSpec, and the paths of what the domain refers to.
+export { convertVMIToDomainSpec } from './converter.ts';
+export { DefaultSMBios, type ConverterContext, type SMBios } from './context.ts';
+export { ConversionError } from './errors.ts';
+export { NOT_CONVERTED_FIELDS, SUPPORTED_FIELDS } from './supported-fields.ts';
+export {
+  containerDiskFormat,
+  containerDiskImagePath,
+  containerDiskOverlayPath,
+  kernelBootArtifactPath,
+} from './container-disk.ts';
+export { emptyDiskPath, emptyDiskSize } from './emptydisk.ts';
+export { NoCloudVolumeID, noCloudFiles, noCloudISOPath, type NoCloudFiles } from './cloud-init.ts';
+export { GuestAgentChannelName } from './compute/channels.ts';
+export { DefaultGracePeriodSeconds, gracePeriodSeconds } from './compute/metadata.ts';
+export { parseQuantity, quantityToBytes } from './quantity.ts';
+export { setDriverCacheMode, supportsDirectIO } from './disk-cache.ts';

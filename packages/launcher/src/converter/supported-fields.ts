@@ -1,0 +1,173 @@
+// What of a VMI this converter turns into a domain. Everything else present in a VMI's spec is
+// rejected with the path of the field, so no setting is ever dropped without a word.
+import { formatPath } from '@kubevirt-ts/shared';
+import { ConversionError } from './errors.ts';
+
+/**
+ * The VMI spec fields the converter reads, as paths: `[]` stands for any list index. Each object on
+ * the way to a field may be present (even empty); a listed object with no listed children (a binding
+ * such as `masquerade`, or `rng`) may only be `{}`.
+ */
+export const SUPPORTED_FIELDS = [
+  'spec.architecture',
+  'spec.terminationGracePeriodSeconds',
+  'spec.hostname',
+  'spec.domain.cpu.cores',
+  'spec.domain.cpu.sockets',
+  'spec.domain.cpu.threads',
+  'spec.domain.cpu.maxSockets',
+  'spec.domain.cpu.model',
+  'spec.domain.memory.guest',
+  'spec.domain.memory.maxGuest',
+  'spec.domain.memory.hugepages.pageSize',
+  'spec.domain.resources.requests.memory',
+  'spec.domain.resources.requests.cpu',
+  'spec.domain.resources.limits.memory',
+  'spec.domain.resources.limits.cpu',
+  'spec.domain.machine.type',
+  'spec.domain.firmware.uuid',
+  'spec.domain.firmware.serial',
+  'spec.domain.firmware.bootloader.bios.useSerial',
+  'spec.domain.firmware.kernelBoot.kernelArgs',
+  'spec.domain.firmware.kernelBoot.container.image',
+  'spec.domain.firmware.kernelBoot.container.imagePullPolicy',
+  'spec.domain.firmware.kernelBoot.container.imagePullSecret',
+  'spec.domain.firmware.kernelBoot.container.kernelPath',
+  'spec.domain.firmware.kernelBoot.container.initrdPath',
+  'spec.domain.features.acpi.enabled',
+  'spec.domain.features.apic.enabled',
+  'spec.domain.features.smm.enabled',
+  'spec.domain.clock.utc.offsetSeconds',
+  'spec.domain.clock.timezone',
+  'spec.domain.clock.timer.hpet.enabled',
+  'spec.domain.clock.timer.hpet.tickPolicy',
+  'spec.domain.clock.timer.pit.enabled',
+  'spec.domain.clock.timer.pit.tickPolicy',
+  'spec.domain.clock.timer.rtc.enabled',
+  'spec.domain.clock.timer.rtc.tickPolicy',
+  'spec.domain.clock.timer.rtc.track',
+  'spec.domain.clock.timer.kvm.enabled',
+  'spec.domain.clock.timer.hyperv.enabled',
+  'spec.domain.rebootPolicy',
+  'spec.domain.devices.autoattachSerialConsole',
+  'spec.domain.devices.logSerialConsole',
+  'spec.domain.devices.autoattachGraphicsDevice',
+  'spec.domain.devices.autoattachMemBalloon',
+  'spec.domain.devices.autoattachPodInterface',
+  'spec.domain.devices.useVirtioTransitional',
+  'spec.domain.devices.disableHotplug',
+  'spec.domain.devices.rng',
+  'spec.domain.devices.disks[].name',
+  'spec.domain.devices.disks[].disk.bus',
+  'spec.domain.devices.disks[].disk.readonly',
+  'spec.domain.devices.disks[].cdrom.bus',
+  'spec.domain.devices.disks[].cdrom.readonly',
+  'spec.domain.devices.disks[].cdrom.tray',
+  'spec.domain.devices.disks[].bootOrder',
+  'spec.domain.devices.disks[].serial',
+  'spec.domain.devices.disks[].cache',
+  'spec.domain.devices.interfaces[].name',
+  'spec.domain.devices.interfaces[].masquerade',
+  'spec.domain.devices.interfaces[].bridge',
+  'spec.domain.devices.interfaces[].model',
+  'spec.domain.devices.interfaces[].macAddress',
+  'spec.domain.devices.interfaces[].bootOrder',
+  'spec.networks[].name',
+  'spec.networks[].pod',
+  'spec.volumes[].name',
+  'spec.volumes[].containerDisk.image',
+  'spec.volumes[].containerDisk.imagePullPolicy',
+  'spec.volumes[].containerDisk.imagePullSecret',
+  'spec.volumes[].containerDisk.path',
+  'spec.volumes[].emptyDisk.capacity',
+  'spec.volumes[].cloudInitNoCloud.userData',
+  'spec.volumes[].cloudInitNoCloud.userDataBase64',
+  'spec.volumes[].cloudInitNoCloud.networkData',
+  'spec.volumes[].cloudInitNoCloud.networkDataBase64',
+] as const;
+
+/**
+ * Fields KubeVirt's converter does not read either, because the scheduler, virt-controller (the
+ * launcher pod) or DNS act on them: accepted, and left to them. `*` stands for any map key.
+ */
+export const NOT_CONVERTED_FIELDS = [
+  'spec.nodeSelector',
+  'spec.affinity',
+  'spec.tolerations',
+  'spec.topologySpreadConstraints',
+  'spec.schedulerName',
+  'spec.priorityClassName',
+  'spec.evictionStrategy',
+  'spec.subdomain',
+  'spec.dnsPolicy',
+  'spec.dnsConfig',
+  'spec.readinessProbe',
+  'spec.livenessProbe',
+  // pod resources other than the guest's memory and CPUs
+  'spec.domain.resources.requests.*',
+  'spec.domain.resources.limits.*',
+  'spec.domain.resources.overcommitGuestOverhead',
+] as const;
+
+interface Trie {
+  /** a listed field: it may hold a value of its own */
+  field: boolean;
+  /** taken as a whole, not looked into */
+  opaque: boolean;
+  children: Map<string, Trie>;
+}
+
+function node(): Trie {
+  return { field: false, opaque: false, children: new Map() };
+}
+
+function segments(path: string): string[] {
+  return path.split('.').flatMap((s) => (s.endsWith('[]') ? [s.slice(0, -2), '[]'] : [s]));
+}
+
+const trie = node();
+for (const [paths, opaque] of [
+  [SUPPORTED_FIELDS, false],
+  [NOT_CONVERTED_FIELDS, true],
+] as const) {
+  for (const path of paths) {
+    let at = trie;
+    for (const s of segments(path)) {
+      let next = at.children.get(s);
+      if (!next) at.children.set(s, (next = node()));
+      at = next;
+    }
+    at.field = true;
+    at.opaque = opaque;
+  }
+}
+
+/** Throws a ConversionError naming the first field of `vmi.spec` the converter does not support. */
+export function checkSupportedFields(vmi: { spec?: unknown }): void {
+  const spec = trie.children.get('spec');
+  if (spec && vmi.spec !== undefined) walk(vmi.spec, spec, ['spec']);
+}
+
+function walk(value: unknown, at: Trie, path: PropertyKey[]): void {
+  if (value === null || value === undefined || at.opaque) return;
+  if (Array.isArray(value)) {
+    const item = at.children.get('[]');
+    if (!item) throw unsupported(path, 'is a list here, which is not supported');
+    value.forEach((v, i) => walk(v, item, [...path, i]));
+    return;
+  }
+  if (typeof value !== 'object') {
+    if (!at.field) throw unsupported(path, 'must be an object');
+    return;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    if (child === null || child === undefined) continue;
+    const next = at.children.get(key) ?? at.children.get('*');
+    if (!next) throw unsupported([...path, key], 'is not supported by this launcher (see SUPPORTED_FIELDS)');
+    walk(child, next, [...path, key]);
+  }
+}
+
+function unsupported(path: PropertyKey[], problem: string): ConversionError {
+  return new ConversionError(formatPath(path), problem);
+}

@@ -1,0 +1,395 @@
+// KubeVirt's LibvirtDomainManager (pkg/virt-launcher/virtwrap/manager.go): every command the handler
+// sends, carried out on the one domain this launcher owns, through our libvirt client.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+import {
+  isInvalidOperation,
+  isNotFound,
+  type Connection,
+  type Domain as VirDomain,
+} from '@kubevirt-ts/libvirt';
+import {
+  domainNameToVMI,
+  lifeCycleFromLibvirt,
+  newDomain,
+  vmiNameToDomainName,
+  type Domain,
+  type VirtualMachineInstance,
+} from '@kubevirt-ts/shared';
+import {
+  containerDiskFormat,
+  containerDiskImagePath,
+  containerDiskOverlayPath,
+  convertVMIToDomainSpec,
+  emptyDiskPath,
+  emptyDiskSize,
+  setDriverCacheMode,
+  supportsDirectIO,
+  noCloudFiles,
+  noCloudISOPath,
+  type ConverterContext,
+} from './converter/index.ts';
+import { domainSpecFromXML, domainSpecToXML, type KubeVirtMetadata } from './api/index.ts';
+import type { AgentStore } from './agent/store.ts';
+import { domainStats } from './stats.ts';
+
+const run = promisify(execFile);
+
+// libvirt flag values (libvirt-domain.h)
+const SHUTDOWN_ACPI_POWER_BTN = 1;
+const DESTROY_GRACEFUL = 1;
+const UNDEFINE_NVRAM = 4;
+const REBOOT_ACPI_POWER_BTN = 1;
+const REBOOT_GUEST_AGENT = 2;
+const VCPU_LIVE = 1;
+const VCPU_CONFIG = 2;
+const MEM_LIVE = 1;
+const CORE_DUMP_FORMAT_RAW = 0;
+const DUMP_MEMORY_ONLY = 16;
+
+export class DomainNotFoundError extends Error {
+  constructor() {
+    super('Domain not found.');
+  }
+}
+
+/** A guest-exec that ran and exited non-zero: not a failure of Exec itself. */
+export class ExecExitCode extends Error {
+  readonly exitCode: number;
+  constructor(exitCode: number) {
+    super(`command failed with exit code ${exitCode}`);
+    this.exitCode = exitCode;
+  }
+}
+
+export interface DomainManagerOptions {
+  conn: Connection;
+  logger: Logger;
+  converter: ConverterContext;
+  agent: AgentStore;
+}
+
+export class DomainManager {
+  readonly #conn: Connection;
+  readonly #log: Logger;
+  readonly #ctx: ConverterContext;
+  readonly #agent: AgentStore;
+  /** KubeVirt's metadata cache: what we add to the domain's kubevirt metadata at run time. */
+  readonly #metadata = new Map<string, KubeVirtMetadata>();
+  #unfreezeTimer: NodeJS.Timeout | undefined;
+  /** Serialises domain-modifying commands, as KubeVirt's domainModifyLock does. */
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: DomainManagerOptions) {
+    this.#conn = opts.conn;
+    this.#log = opts.logger;
+    this.#ctx = opts.converter;
+    this.#agent = opts.agent;
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#lock.then(fn, fn);
+    this.#lock = next.catch(() => undefined);
+    return next;
+  }
+
+  async #lookup(vmi: VirtualMachineInstance): Promise<VirDomain | undefined> {
+    try {
+      return await this.#conn.domainLookupByName(vmiNameToDomainName(vmi.metadata.namespace, vmi.metadata.name));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async #mustLookup(vmi: VirtualMachineInstance): Promise<VirDomain> {
+    const dom = await this.#lookup(vmi);
+    if (!dom) throw new DomainNotFoundError();
+    return dom;
+  }
+
+  /** Defines the domain if needed and brings it to running; a second call with the same VMI changes nothing. */
+  syncVMI(vmi: VirtualMachineInstance): Promise<void> {
+    return this.#exclusive(async () => {
+      const spec = convertVMIToDomainSpec(vmi, this.#ctx);
+      let dom = await this.#lookup(vmi);
+      if (!dom) {
+        await this.#prepareDisks(vmi);
+        for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
+        // libvirt binds the serial and VNC sockets here but does not create the directory
+        mkdirSync(path.join(this.#ctx.privateDir, vmi.metadata.uid), { recursive: true });
+        this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
+        dom = await this.#conn.domainDefineXMLFlags(domainSpecToXML(spec));
+        this.#log.info('Domain defined.');
+      }
+      const { state } = await this.#conn.domainGetState(dom);
+      const phase = vmi.status?.phase;
+      const final = phase === 'Succeeded' || phase === 'Failed';
+      if ((state === 'SHUTOFF' || state === 'CRASHED' || state === 'NOSTATE') && phase !== 'Running' && !final) {
+        await this.#conn.domainCreateWithFlags(dom);
+        this.#log.info('Domain started.');
+      }
+    });
+  }
+
+  /** Container disk overlays, empty disks and the cloud-init ISO, as KubeVirt's preStartHook makes them. */
+  async #prepareDisks(vmi: VirtualMachineInstance): Promise<void> {
+    for (const [index, volume] of (vmi.spec.volumes ?? []).entries()) {
+      if (volume.containerDisk) {
+        const image = containerDiskImagePath(index, this.#ctx);
+        if (!existsSync(image)) throw new Error(`container disk image ${image} of volume ${volume.name} does not exist`);
+        const overlay = containerDiskOverlayPath(volume.name, this.#ctx);
+        mkdirSync(path.dirname(overlay), { recursive: true });
+        rmSync(overlay, { force: true });
+        await run('qemu-img', ['create', '-f', 'qcow2', '-b', image, '-F', containerDiskFormat(volume.name, this.#ctx), overlay]);
+      } else if (volume.emptyDisk) {
+        const size = emptyDiskSize(volume, index);
+        const file = emptyDiskPath(volume.name, this.#ctx);
+        if (!existsSync(file)) {
+          mkdirSync(path.dirname(file), { recursive: true });
+          await run('qemu-img', ['create', '-f', 'qcow2', file, String(size)]);
+        }
+      } else if (volume.cloudInitNoCloud) {
+        const iso = noCloudISOPath(vmi, this.#ctx);
+        const dir = `${iso}.d`;
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        const files = noCloudFiles(volume, vmi);
+        writeFileSync(path.join(dir, 'user-data'), files.userData);
+        writeFileSync(path.join(dir, 'meta-data'), files.metaData);
+        if (files.networkData !== undefined) writeFileSync(path.join(dir, 'network-config'), files.networkData);
+        await run('genisoimage', ['-output', iso, '-volid', 'cidata', '-joliet', '-rock', '-input-charset', 'utf-8', dir]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+
+  pauseVMI(vmi: VirtualMachineInstance): Promise<void> {
+    return this.#exclusive(async () => {
+      const dom = await this.#mustLookup(vmi);
+      if ((await this.#conn.domainGetState(dom)).state === 'RUNNING') await this.#conn.domainSuspend(dom);
+    });
+  }
+
+  unpauseVMI(vmi: VirtualMachineInstance): Promise<void> {
+    return this.#exclusive(async () => {
+      const dom = await this.#mustLookup(vmi);
+      if ((await this.#conn.domainGetState(dom)).state === 'PAUSED') await this.#conn.domainResume(dom);
+    });
+  }
+
+  /** ACPI power button, and the grace period's start recorded in the domain's metadata. */
+  signalShutdownVMI(vmi: VirtualMachineInstance): Promise<void> {
+    return this.#exclusive(async () => {
+      const dom = await this.#lookup(vmi);
+      if (!dom) return;
+      const { state } = await this.#conn.domainGetState(dom);
+      if (state !== 'RUNNING' && state !== 'PAUSED') return;
+      await this.#conn.domainShutdownFlags(dom, SHUTDOWN_ACPI_POWER_BTN);
+      this.#log.info(`Signaled graceful shutdown for ${vmi.metadata.name}`);
+      const meta = this.#metadataFor(vmi.metadata.uid);
+      meta.GracePeriod ??= { DeletionGracePeriodSeconds: 0, DeletionTimestamp: null, MarkedForGracefulShutdown: null };
+      meta.GracePeriod.DeletionTimestamp ??= new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    });
+  }
+
+  killVMI(vmi: VirtualMachineInstance): Promise<void> {
+    return this.#exclusive(async () => {
+      const dom = await this.#lookup(vmi);
+      if (!dom) return;
+      const { state } = await this.#conn.domainGetState(dom);
+      if (state === 'SHUTOFF' || state === 'CRASHED') return;
+      try {
+        await this.#conn.domainDestroyFlags(dom, DESTROY_GRACEFUL);
+      } catch (err) {
+        if (!isInvalidOperation(err) && !isNotFound(err)) throw err;
+      }
+      this.#log.info(`Signaled vmi kill for ${vmi.metadata.name}`);
+    });
+  }
+
+  deleteVMI(vmi: VirtualMachineInstance): Promise<void> {
+    return this.#exclusive(async () => {
+      const dom = await this.#lookup(vmi);
+      if (!dom) return;
+      try {
+        await this.#conn.domainUndefineFlags(dom, UNDEFINE_NVRAM);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    });
+  }
+
+  resetVMI(vmi: VirtualMachineInstance): Promise<void> {
+    return this.#exclusive(async () => this.#conn.domainReset(await this.#mustLookup(vmi), 0));
+  }
+
+  /** Through the guest agent when it is connected, else the ACPI power button. */
+  softRebootVMI(vmi: VirtualMachineInstance): Promise<void> {
+    return this.#exclusive(async () => {
+      const dom = await this.#mustLookup(vmi);
+      const flags = this.#agent.connected ? REBOOT_GUEST_AGENT : REBOOT_ACPI_POWER_BTN;
+      await this.#conn.domainReboot(dom, flags);
+    });
+  }
+
+  async freezeVMI(vmi: VirtualMachineInstance, unfreezeTimeoutSeconds: number): Promise<void> {
+    const dom = await this.#mustLookup(vmi);
+    const status = JSON.parse(await this.#agentCommand(dom, 'guest-fsfreeze-status')) as { return?: string };
+    if (status.return !== 'frozen') await this.#agentCommand(dom, 'guest-fsfreeze-freeze');
+    clearTimeout(this.#unfreezeTimer);
+    if (unfreezeTimeoutSeconds > 0) {
+      // the safety net KubeVirt keeps: a frozen guest must not stay frozen forever
+      this.#unfreezeTimer = setTimeout(() => {
+        this.#log.warn(`Unfreeze was not called for vmi ${vmi.metadata.name} for more then ${unfreezeTimeoutSeconds}s, initiating unfreeze`);
+        this.unfreezeVMI(vmi).catch((err: unknown) => this.#log.error({ reason: String(err) }, 'safety unfreeze failed'));
+      }, unfreezeTimeoutSeconds * 1000);
+      this.#unfreezeTimer.unref();
+    }
+  }
+
+  async unfreezeVMI(vmi: VirtualMachineInstance): Promise<void> {
+    clearTimeout(this.#unfreezeTimer);
+    await this.#agentCommand(await this.#mustLookup(vmi), 'guest-fsfreeze-thaw');
+  }
+
+  async #agentCommand(dom: VirDomain, execute: string, args?: Record<string, unknown>, timeoutSeconds = 10): Promise<string> {
+    const reply = await this.#conn.domainQemuAgentCommand(dom, JSON.stringify(args ? { execute, arguments: args } : { execute }), timeoutSeconds);
+    return reply ?? '{}';
+  }
+
+  /** guest-exec of a command, polled to completion within the timeout (virt-probe's exec probes). */
+  async exec(domainName: string, command: string, args: readonly string[], timeoutSeconds: number): Promise<string> {
+    const dom = await this.#conn.domainLookupByName(domainName);
+    const started = JSON.parse(
+      await this.#agentCommand(dom, 'guest-exec', { path: command, arg: args, 'capture-output': true }, timeoutSeconds),
+    ) as { return?: { pid?: number } };
+    const pid = started.return?.pid;
+    if (pid === undefined) throw new Error(`guest-exec of ${command} returned no pid`);
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const status = JSON.parse(await this.#agentCommand(dom, 'guest-exec-status', { pid }, timeoutSeconds)) as {
+        return?: { exited?: boolean; exitcode?: number; 'out-data'?: string };
+      };
+      if (status.return?.exited) {
+        const stdout = Buffer.from(status.return['out-data'] ?? '', 'base64').toString();
+        const code = status.return.exitcode ?? 0;
+        if (code !== 0) throw Object.assign(new ExecExitCode(code), { stdout });
+        return stdout;
+      }
+      if (Date.now() > deadline) throw new Error(`Command timed out: ${command} did not finish within ${timeoutSeconds}s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async guestPing(domainName: string, timeoutSeconds: number): Promise<void> {
+    const dom = await this.#conn.domainLookupByName(domainName);
+    await this.#conn.domainQemuAgentCommand(dom, '{"execute":"guest-ping"}', Math.max(1, timeoutSeconds));
+  }
+
+  /** The launcher's one domain as KubeVirt's Domain object, or undefined when none is defined. */
+  async getDomain(): Promise<Domain | undefined> {
+    const doms = await this.#conn.connectListAllDomains();
+    const dom = doms[0];
+    return dom ? this.domainObject(dom.name) : undefined;
+  }
+
+  /** Builds the Domain object KubeVirt sends: spec from the live XML, state/reason, agent data. */
+  async domainObject(domainName: string): Promise<Domain> {
+    const { namespace, name } = domainNameToVMI(domainName);
+    let dom: VirDomain;
+    try {
+      dom = await this.#conn.domainLookupByName(domainName);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      return this.#nonExistent(namespace, name);
+    }
+    let stateReason;
+    let xml;
+    try {
+      stateReason = await this.#conn.domainGetState(dom);
+      xml = await this.#conn.domainGetXMLDesc(dom, 0);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      return this.#nonExistent(namespace, name);
+    }
+    const spec = domainSpecFromXML(xml);
+    const uid = spec.Metadata.KubeVirt.UID;
+    const cached = this.#metadata.get(uid);
+    if (cached) spec.Metadata.KubeVirt = { ...spec.Metadata.KubeVirt, ...cached, UID: uid };
+    const domain = newDomain({ name, namespace, uid });
+    domain.Spec = spec;
+    const { Status, Reason } = lifeCycleFromLibvirt(stateReason.stateCode, stateReason.reasonCode);
+    domain.Status.Status = Status;
+    domain.Status.Reason = Reason;
+    this.#agent.overlay(domain);
+    return domain;
+  }
+
+  #nonExistent(namespace: string, name: string): Domain {
+    const uid = [...this.#metadata.keys()][0] ?? '';
+    const domain = newDomain({ name, namespace, uid });
+    domain.Status.Status = 'NoState';
+    domain.Status.Reason = 'NonExistent';
+    return domain;
+  }
+
+  #metadataFor(uid: string): KubeVirtMetadata {
+    let meta = this.#metadata.get(uid);
+    if (!meta) {
+      meta = { UID: uid, GracePeriod: null, Migration: null, Backup: null, AccessCredential: null, MemoryDump: null };
+      this.#metadata.set(uid, meta);
+    }
+    return meta;
+  }
+
+  getGuestInfo() {
+    return this.#agent.guestInfo();
+  }
+
+  getUsers() {
+    return this.#agent.users();
+  }
+
+  getFilesystems() {
+    return this.#agent.filesystems();
+  }
+
+  /** QEMU's version as libvirt reports it, formatted major.minor.micro. */
+  async getQemuVersion(): Promise<string> {
+    const v = Number(await this.#conn.connectGetVersion());
+    return `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
+  }
+
+  async getScreenshot(vmi: VirtualMachineInstance): Promise<{ mime: string; data: Buffer }> {
+    const shot = await this.#conn.domainScreenshot(await this.#mustLookup(vmi), 0, 0);
+    return { mime: shot.mime ?? 'application/octet-stream', data: Buffer.from(shot.data) };
+  }
+
+  async memoryDump(vmi: VirtualMachineInstance, dumpPath: string): Promise<void> {
+    const dom = await this.#mustLookup(vmi);
+    await this.#conn.domainCoreDumpWithFormat(dom, dumpPath, CORE_DUMP_FORMAT_RAW, DUMP_MEMORY_ONLY);
+  }
+
+  async syncVMICPUs(vmi: VirtualMachineInstance): Promise<void> {
+    const dom = await this.#mustLookup(vmi);
+    const cpu = vmi.spec.domain.cpu;
+    const vcpus = (cpu?.sockets ?? 1) * (cpu?.cores ?? 1) * (cpu?.threads ?? 1);
+    await this.#conn.domainSetVcpusFlags(dom, vcpus, VCPU_LIVE | VCPU_CONFIG);
+  }
+
+  /** Memory hotplug within the VMI's maximum: the guest's current memory as the converter computes it. */
+  async syncVMIMemory(vmi: VirtualMachineInstance): Promise<void> {
+    const dom = await this.#mustLookup(vmi);
+    const spec = convertVMIToDomainSpec(vmi, this.#ctx);
+    const memory = spec.CurrentMemory ?? spec.Memory;
+    await this.#conn.domainSetMemoryFlags(dom, BigInt(memory.Value) / 1024n, MEM_LIVE);
+  }
+
+  getDomainStats(): Promise<Record<string, unknown> | undefined> {
+    return domainStats(this.#conn);
+  }
+}

@@ -1,0 +1,106 @@
+// KubeVirt's domain notifier loop (notify-client StartDomainNotifier + eventCallback): every libvirt
+// event and every guest-agent update becomes the domain's current state, sent to the handler in order.
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Connection } from '@kubevirt-ts/libvirt';
+import type { Domain } from '@kubevirt-ts/shared';
+import type { DomainManager } from './domain-manager.ts';
+import type { Notifier } from './notifier.ts';
+import type { AgentPoller } from './agent-poller.ts';
+
+export interface DomainEventMonitorOptions {
+  conn: Connection;
+  domainManager: DomainManager;
+  notifier: Notifier;
+  agentPoller: AgentPoller;
+  logger: Logger;
+}
+
+export interface DomainEventMonitorEvents {
+  /** The first ADDED event: the domain exists (waitForDomainUUID). */
+  added: [Domain];
+  /** The first deletion: the domain is gone (waitForFinalNotify). */
+  deleted: [Domain];
+}
+
+type LibvirtLifecycle = { event: string; detail: string };
+
+export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
+  readonly #o: DomainEventMonitorOptions;
+  /** Events are handled one at a time, in arrival order. */
+  #queue: Promise<void> = Promise.resolve();
+  #domainName: string | undefined;
+  #sentAdded = false;
+  #sentDeleted = false;
+
+  constructor(opts: DomainEventMonitorOptions) {
+    super();
+    this.#o = opts;
+  }
+
+  start(): void {
+    const { conn, agentPoller, logger } = this.#o;
+    conn.on('lifecycle', (e) => {
+      logger.info(`DomainLifecycle event ${e.event} with detail ${e.detail} received`);
+      this.#enqueue(e.domain.name, { event: e.event, detail: e.detail });
+    });
+    conn.on('deviceAdded', (e) => this.#enqueue(e.domain.name));
+    conn.on('deviceRemoved', (e) => this.#enqueue(e.domain.name));
+    conn.on('reboot', (e) => this.#enqueue(e.domain.name));
+    conn.on('agentLifecycle', (e) => {
+      logger.info(`GuestAgentLifecycle event state ${e.state} with reason ${e.reason} received`);
+      this.#enqueue(e.domain.name);
+      if (e.state === 'CONNECTED') agentPoller.start(e.domain.name);
+      else agentPoller.stop();
+    });
+    // A reconnected libvirt may have missed events: report the current state.
+    conn.on('reconnect', () => {
+      logger.info('libvirt connection re-established');
+      if (this.#domainName) this.#enqueue(this.#domainName);
+    });
+    agentPoller.onUpdate(() => {
+      if (this.#domainName) this.#enqueue(this.#domainName);
+    });
+  }
+
+  #enqueue(domainName: string, lifecycle?: LibvirtLifecycle): void {
+    this.#domainName = domainName;
+    this.#queue = this.#queue
+      .then(() => this.#callback(domainName, lifecycle))
+      .catch((err: unknown) => this.#o.logger.error({ reason: String(err) }, 'Could not send domain notify event.'));
+  }
+
+  async #callback(domainName: string, lifecycle?: LibvirtLifecycle): Promise<void> {
+    const { domainManager, notifier, logger } = this.#o;
+    const domain = await domainManager.domainObject(domainName);
+    logger.info(`kubevirt domain status: ${domain.Status.Status}:${domain.Status.Reason}`);
+
+    if (domain.Status.Reason === 'NonExistent') {
+      domain.ObjectMeta.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      void notifier.sendDomainEvent('MODIFIED', domain);
+      // libvirt sends no agent-disconnect when a domain goes away
+      this.#o.agentPoller.stop();
+      if (!this.#sentDeleted) {
+        this.#sentDeleted = true;
+        this.emit('deleted', domain);
+      }
+      return;
+    }
+    const added =
+      (lifecycle?.event === 'DEFINED' && lifecycle.detail === 'ADDED') ||
+      (lifecycle?.event === 'STARTED' && lifecycle.detail === 'MIGRATED');
+    if (added) {
+      void notifier.sendDomainEvent('ADDED', domain);
+      if (!this.#sentAdded) {
+        this.#sentAdded = true;
+        this.emit('added', domain);
+      }
+    }
+    void notifier.sendDomainEvent('MODIFIED', domain);
+  }
+
+  /** Resolves once every event received so far has been handed to the notifier. */
+  drain(): Promise<void> {
+    return this.#queue;
+  }
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/env node
+// virt-launcher (cmd/virt-launcher): parses flags and wires the parts together, in KubeVirt's order.
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { connect, type Connection } from '@kubevirt-ts/libvirt';
+import { cmdClient, listenUnix, stopServer } from '@kubevirt-ts/proto';
+import { createLogger, exitOnFlagError, goDuration, parseFlags, vmiNameToDomainName, type Logger } from '@kubevirt-ts/shared';
+import { setupLibvirt, startLibvirt, startVirtlog } from './libvirt-setup.ts';
+import { DomainManager } from './domain-manager.ts';
+import { createLauncherCmdServer } from './cmd-server.ts';
+import { Notifier } from './notifier.ts';
+import { AgentPoller } from './agent-poller.ts';
+import { DomainEventMonitor } from './event-monitor.ts';
+import { waitForQemuExit } from './process-monitor.ts';
+
+export const launcherFlags = z.object({
+  'qemu-timeout': goDuration().prefault('5m').describe('Amount of time to wait for qemu'),
+  name: z.string().min(1).describe('Name of the VirtualMachineInstance'),
+  namespace: z.string().min(1).describe('Namespace of the VirtualMachineInstance'),
+  uid: z.string().min(1).describe('UID of the VirtualMachineInstance'),
+  'kubevirt-share-dir': z.string().default('/var/run/kubevirt').describe('Shared directory between virt-handler and virt-launcher'),
+  'ephemeral-disk-dir': z.string().default('/var/run/kubevirt-ephemeral-disks').describe('Base directory for ephemeral disk data'),
+  'container-disk-dir': z.string().default('/var/run/kubevirt/container-disks').describe('Base directory for container disk data'),
+  'hotplug-disk-dir': z.string().default('/var/run/kubevirt/hotplug-disks').describe('Base directory for hotplug disk data'),
+  'grace-period-seconds': z.coerce.number().int().min(0).default(30).describe('Grace period to observe before sending SIGTERM to vm process'),
+  'use-emulation': z.coerce.boolean().default(false).describe('Use software emulation (QEMU TCG)'),
+  'libvirt-config-dir': z.string().default('/etc/libvirt').describe('Where SetupLibvirt writes qemu.conf and libvirtd.conf'),
+  'qemu-agent-sys-interval': goDuration().prefault('120s').describe('Interval between consecutive qemu agent calls for sysagent'),
+  'qemu-agent-file-interval': goDuration().prefault('300s').describe('Interval between consecutive qemu agent calls for file command'),
+  'qemu-agent-user-interval': goDuration().prefault('10s').describe('Interval between consecutive qemu agent calls for user command'),
+  'qemu-agent-version-interval': goDuration().prefault('300s').describe('Interval between consecutive qemu agent calls for version command'),
+  v: z.coerce.number().int().min(0).max(9).default(2).describe('log level for V logs'),
+});
+export type LauncherFlags = z.infer<typeof launcherFlags>;
+
+const PRIVATE_DIR = '/var/run/kubevirt-private';
+
+function initializeDirs(f: LauncherFlags): void {
+  for (const dir of [
+    f['kubevirt-share-dir'],
+    path.join(f['kubevirt-share-dir'], 'sockets'),
+    path.join(PRIVATE_DIR, f.uid),
+    path.join(f['ephemeral-disk-dir'], 'cloud-init-data'),
+    path.join(f['ephemeral-disk-dir'], 'container-disk-data'),
+    path.join(f['ephemeral-disk-dir'], 'disk-data'),
+    path.join(f['ephemeral-disk-dir'], 'empty-disks'),
+    f['container-disk-dir'],
+    f['hotplug-disk-dir'],
+  ]) {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+  }
+}
+
+/** libvirtd takes a moment to create its socket; KubeVirt's NewConnection waits up to its timeout. */
+async function connectLibvirt(logger: Logger, timeoutMs: number): Promise<Connection> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await connect({
+        uri: 'qemu:///system',
+        timeoutMs: 10_000,
+        events: ['lifecycle', 'reboot', 'agentLifecycle', 'deviceAdded', 'deviceRemoved'],
+      });
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`failed to connect to libvirtd: ${String(err)}`);
+      logger.debug({ reason: String(err) }, 'libvirt not ready yet');
+      await sleep(100);
+    }
+  }
+}
+
+async function selfPing(socketPath: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const client = await cmdClient(socketPath);
+      try {
+        const r = await client.Ping({});
+        if (r.success) return;
+      } finally {
+        client.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`failed to connect to cmd server: ${String(err)}`);
+    }
+    await sleep(1000);
+  }
+}
+
+export async function runLauncher(f: LauncherFlags): Promise<number> {
+  const logger = createLogger({ component: 'virt-launcher', verbosity: f.v }).child({
+    kind: 'VirtualMachineInstance',
+    name: f.name,
+    namespace: f.namespace,
+    uid: f.uid,
+  });
+  const signals = new AbortController();
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const) {
+    process.on(s, () => {
+      logger.info(`Received signal ${s}`);
+      signals.abort();
+    });
+  }
+
+  initializeDirs(f);
+  setupLibvirt({ configDir: f['libvirt-config-dir'], debug: f.v >= 5 });
+  const virtlogd = startVirtlog(logger);
+  const libvirtd = startLibvirt(logger);
+  const conn = await connectLibvirt(logger, 30_000);
+
+  const domainName = vmiNameToDomainName(f.namespace, f.name);
+  const notifier = new Notifier({ virtShareDir: f['kubevirt-share-dir'], logger });
+  const agentPoller = new AgentPoller({
+    conn,
+    logger,
+    intervals: {
+      sysMs: f['qemu-agent-sys-interval'],
+      fileMs: f['qemu-agent-file-interval'],
+      userMs: f['qemu-agent-user-interval'],
+      versionMs: f['qemu-agent-version-interval'],
+    },
+  });
+  const domainManager = new DomainManager({
+    conn,
+    logger,
+    agent: agentPoller.store,
+    converter: {
+      useEmulation: f['use-emulation'],
+      virtShareDir: f['kubevirt-share-dir'],
+      privateDir: PRIVATE_DIR,
+      containerDiskDir: f['container-disk-dir'],
+      ephemeralDiskDir: f['ephemeral-disk-dir'],
+      emulatorPath: '/usr/bin/qemu-system-x86_64',
+    },
+  });
+
+  const socketsDir = path.join(f['kubevirt-share-dir'], 'sockets');
+  const initSocket = path.join(socketsDir, 'launcher-init-sock');
+  const readySocket = path.join(socketsDir, 'launcher-sock');
+  const server = createLauncherCmdServer(domainManager, logger);
+  await listenUnix(server, initSocket);
+  await selfPing(initSocket);
+
+  const monitor = new DomainEventMonitor({ conn, domainManager, notifier, agentPoller, logger });
+  const added = once(monitor, 'added', { signal: signals.signal }).catch(() => undefined);
+  const deleted = once(monitor, 'deleted').catch(() => undefined);
+  monitor.start();
+
+  renameSync(initSocket, readySocket);
+  logger.info('Marked as ready');
+
+  let exitCode = 0;
+  const qemuTimeout = sleep(f['qemu-timeout'], 'timeout' as const, { signal: signals.signal }).catch(() => 'signal' as const);
+  const first = await Promise.race([added.then(() => 'added' as const), qemuTimeout]);
+  if (first === 'timeout') {
+    logger.error(`timed out waiting for domain to be defined within ${f['qemu-timeout'] / 1000}s`);
+    exitCode = 1;
+  } else if (first === 'added') {
+    const domain = await domainManager.getDomain();
+    const uuid = domain?.Spec.UUID ?? '';
+    logger.info(`Detected domain with UUID ${uuid}`);
+    const why = await waitForQemuExit(domainName, uuid, { signal: signals.signal, startTimeoutMs: f['qemu-timeout'] });
+    if (why === 'signal') await gracefulShutdown(domainManager, f, logger);
+    await finalNotify(domainManager, f, logger, deleted, why === 'signal' ? 0 : 15_000);
+  }
+
+  logger.info('Exiting...');
+  await monitor.drain();
+  await notifier.flush(10_000);
+  notifier.close();
+  await stopServer(server).catch(() => undefined);
+  rmSync(readySocket, { force: true });
+  agentPoller.stop();
+  await conn.close();
+  await libvirtd.stop();
+  await virtlogd.stop();
+  return exitCode;
+}
+
+const vmiRef = (f: LauncherFlags) =>
+  ({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: f.name, namespace: f.namespace, uid: f.uid }, spec: { domain: { devices: {} } } }) as const;
+
+/** SIGTERM: the ACPI power button for the grace period, then destroy. */
+async function gracefulShutdown(dm: DomainManager, f: LauncherFlags, logger: Logger): Promise<void> {
+  const vmi = vmiRef(f);
+  const domainName = vmiNameToDomainName(f.namespace, f.name);
+  const deadline = Date.now() + f['grace-period-seconds'] * 1000;
+  await dm.signalShutdownVMI(vmi).catch((err: unknown) => logger.error({ reason: String(err) }, 'graceful shutdown failed'));
+  const uuid = (await dm.getDomain())?.Spec.UUID ?? '';
+  const stop = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  if ((await waitForQemuExit(domainName, uuid, { signal: stop, startTimeoutMs: 0, intervalMs: 200 })) === 'signal') {
+    logger.info(`Grace period of ${f['grace-period-seconds']}s expired, killing the domain`);
+    await dm.killVMI(vmi).catch((err: unknown) => logger.error({ reason: String(err) }, 'kill failed'));
+  }
+}
+
+/**
+ * waitForFinalNotify: the domain's deletion must reach the handler before we exit. The handler deletes
+ * it after it saw it stop; a launcher that is terminating (or waited long enough) undefines it itself.
+ */
+async function finalNotify(dm: DomainManager, f: LauncherFlags, logger: Logger, deleted: Promise<unknown>, waitMs: number): Promise<void> {
+  logger.info('Waiting on final notifications to be sent to virt-handler.');
+  if ((await Promise.race([deleted.then(() => 'deleted'), sleep(waitMs, 'timeout')])) === 'deleted') return;
+  await dm.killVMI(vmiRef(f)).catch(() => undefined);
+  await dm.deleteVMI(vmiRef(f)).catch((err: unknown) => logger.error({ reason: String(err) }, 'could not undefine the domain'));
+  if ((await Promise.race([deleted.then(() => 'deleted'), sleep(30_000, 'timeout')])) === 'timeout') {
+    logger.info('Timed out waiting for final delete notification.');
+  }
+}
+
+if (import.meta.main) {
+  const flags = exitOnFlagError(() => parseFlags(launcherFlags, process.argv.slice(2)));
+  runLauncher(flags).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`virt-launcher: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

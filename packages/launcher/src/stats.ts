@@ -1,0 +1,95 @@
+// GetDomainStats: libvirt's bulk stats (typed params) in the JSON of KubeVirt's
+// virtwrap/stats.DomainStats, which the handler's metrics read. Every value comes with its `…Set` flag.
+import type { Connection, TypedParamValue } from '@kubevirt-ts/libvirt';
+
+// virDomainStatsTypes
+const STATS_STATE = 1;
+const STATS_CPU_TOTAL = 2;
+const STATS_BALLOON = 4;
+const STATS_VCPU = 8;
+const STATS_INTERFACE = 16;
+const STATS_BLOCK = 32;
+const ALL_STATS = STATS_STATE | STATS_CPU_TOTAL | STATS_BALLOON | STATS_VCPU | STATS_INTERFACE | STATS_BLOCK;
+
+type Params = Record<string, TypedParamValue>;
+type Fields = Record<string, [string, 'number' | 'string']>;
+
+/** Copies libvirt's `prefix.key` params into `{Field, FieldSet}` pairs. */
+function pick(params: Params, prefix: string, fields: Fields): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const [field, [key, type]] of Object.entries(fields)) {
+    const v = params[`${prefix}${key}`];
+    out[`${field}Set`] = v !== undefined;
+    out[field] = v === undefined ? (type === 'string' ? '' : 0) : type === 'string' ? String(v) : Number(v);
+  }
+  return out;
+}
+
+const CPU: Fields = { Time: ['time', 'number'], User: ['user', 'number'], System: ['system', 'number'] };
+const MEMORY: Fields = {
+  Unused: ['unused', 'number'],
+  Cached: ['disk_caches', 'number'],
+  Available: ['available', 'number'],
+  ActualBalloon: ['current', 'number'],
+  RSS: ['rss', 'number'],
+  SwapIn: ['swap_in', 'number'],
+  SwapOut: ['swap_out', 'number'],
+  MajorFault: ['major_fault', 'number'],
+  MinorFault: ['minor_fault', 'number'],
+  Usable: ['usable', 'number'],
+  Total: ['maximum', 'number'],
+};
+const VCPU: Fields = { State: ['state', 'number'], Time: ['time', 'number'], Wait: ['wait', 'number'], Delay: ['delay', 'number'] };
+const NET: Fields = {
+  Name: ['name', 'string'],
+  RxBytes: ['rx.bytes', 'number'],
+  RxPkts: ['rx.pkts', 'number'],
+  RxErrs: ['rx.errs', 'number'],
+  RxDrop: ['rx.drop', 'number'],
+  TxBytes: ['tx.bytes', 'number'],
+  TxPkts: ['tx.pkts', 'number'],
+  TxErrs: ['tx.errs', 'number'],
+  TxDrop: ['tx.drop', 'number'],
+};
+const BLOCK: Fields = {
+  Name: ['name', 'string'],
+  Path: ['path', 'string'],
+  RdReqs: ['rd.reqs', 'number'],
+  RdBytes: ['rd.bytes', 'number'],
+  RdTimes: ['rd.times', 'number'],
+  WrReqs: ['wr.reqs', 'number'],
+  WrBytes: ['wr.bytes', 'number'],
+  WrTimes: ['wr.times', 'number'],
+  FlReqs: ['fl.reqs', 'number'],
+  FlTimes: ['fl.times', 'number'],
+  Errors: ['errors', 'number'],
+  Allocation: ['allocation', 'number'],
+  Capacity: ['capacity', 'number'],
+  Physical: ['physical', 'number'],
+};
+
+function list(params: Params, kind: string, fields: Fields): Array<Record<string, number | string | boolean>> {
+  const count = Number(params[`${kind}.count`] ?? params[`${kind}.current`] ?? 0);
+  return Array.from({ length: count }, (_, i) => pick(params, `${kind}.${i}.`, fields));
+}
+
+/** Stats of the launcher's domain, or undefined when none is defined (KubeVirt then sends ""). */
+export async function domainStats(conn: Connection): Promise<Record<string, unknown> | undefined> {
+  const [record] = await conn.connectGetAllDomainStats([], ALL_STATS, 0);
+  if (!record) return undefined;
+  const p = record.params;
+  return {
+    Name: record.domain.name,
+    UUID: record.domain.uuid,
+    Cpu: pick(p, 'cpu.', CPU),
+    Memory: pick(p, 'balloon.', MEMORY),
+    MigrateDomainJobInfo: null,
+    CPUMapSet: false,
+    CPUMap: null,
+    NrVirtCpu: Number(p['vcpu.current'] ?? 0),
+    Vcpu: list(p, 'vcpu', VCPU),
+    Net: list(p, 'net', NET),
+    Block: list(p, 'block', BLOCK),
+    DirtyRate: null,
+  };
+}

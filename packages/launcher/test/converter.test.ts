@@ -1,0 +1,625 @@
+// VMI → domain, as KubeVirt's converter writes it: table tests on the XML (whole documents for the
+// minimal and test-guest VMIs, the relevant elements for the rest) and on what it refuses.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { domainSpecToXML, newDomainSpec } from '../src/api/index.ts';
+import {
+  ConversionError,
+  containerDiskImagePath,
+  containerDiskOverlayPath,
+  convertVMIToDomainSpec,
+  emptyDiskPath,
+  emptyDiskSize,
+  noCloudFiles,
+  noCloudISOPath,
+  parseQuantity,
+  quantityToBytes,
+  setDriverCacheMode,
+  SUPPORTED_FIELDS,
+  type ConverterContext,
+} from '../src/converter/index.ts';
+
+const UID = '11111111-2222-3333-4444-555555555555';
+
+const ctx: ConverterContext = {
+  useEmulation: false,
+  virtShareDir: '/var/run/kubevirt',
+  privateDir: '/var/run/kubevirt-private',
+  containerDiskDir: '/var/run/kubevirt/container-disks',
+  ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+};
+const emulation: ConverterContext = { ...ctx, useEmulation: true };
+
+type Spec = VirtualMachineInstance['spec'];
+type DomainPart = Partial<Spec['domain']>;
+
+function vmi(domain: DomainPart = {}, spec: Partial<Spec> = {}, name = 'testvmi'): VirtualMachineInstance {
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name, namespace: 'default', uid: UID },
+    spec: { domain: { resources: { requests: { memory: '128Mi' } }, devices: {}, ...domain }, ...spec },
+  };
+}
+
+/** The test guest (test/bed/guest.ts) as a VMI: direct kernel boot from a kernel-boot container. */
+function testGuestVMI(): VirtualMachineInstance {
+  return vmi(
+    {
+      cpu: { cores: 1 },
+      firmware: {
+        uuid: '5d307ca9-b3ef-428c-8861-06e72d69f223',
+        kernelBoot: {
+          kernelArgs: 'console=ttyS0 panic=-1 quiet',
+          container: { image: 'kvts/testguest', kernelPath: '/boot/vmlinux', initrdPath: '/boot/initrd.img' },
+        },
+      },
+      devices: { autoattachPodInterface: false, autoattachGraphicsDevice: false },
+      rebootPolicy: 'Terminate',
+    } as DomainPart,
+    { terminationGracePeriodSeconds: 0 },
+  );
+}
+
+/** Lines of XML without their indentation, so a fragment matches wherever it is nested. */
+function flat(xml: string): string {
+  return xml
+    .split('\n')
+    .map((l) => l.trim())
+    .join('\n');
+}
+
+function assertXMLHas(xml: string, fragment: string): void {
+  assert.ok(flat(xml).includes(flat(fragment)), `expected\n${fragment}\nin\n${xml}`);
+}
+
+function convert(v: VirtualMachineInstance, c: ConverterContext = ctx): string {
+  return domainSpecToXML(convertVMIToDomainSpec(v, c));
+}
+
+test('a minimal VMI becomes KubeVirt\'s default domain: kvm, q35, host-model, agent channel, console, VNC, balloon', () => {
+  assert.equal(
+    convert(vmi({}, { terminationGracePeriodSeconds: 0 })),
+    `<domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">
+	<name>default_testvmi</name>
+	<memory unit="b">134217728</memory>
+	<os>
+		<type arch="x86_64" machine="q35">hvm</type>
+		<smbios mode="sysinfo"></smbios>
+	</os>
+	<sysinfo type="smbios">
+		<system>
+			<entry name="uuid">${UID}</entry>
+			<entry name="manufacturer">KubeVirt</entry>
+			<entry name="family">KubeVirt</entry>
+			<entry name="product">None</entry>
+			<entry name="sku"></entry>
+			<entry name="version"></entry>
+		</system>
+	</sysinfo>
+	<devices>
+		<interface type="user">
+			<source></source>
+			<model type="virtio-non-transitional"></model>
+			<alias name="ua-default"></alias>
+		</interface>
+		<channel type="unix">
+			<target name="org.qemu.guest_agent.0" type="virtio"></target>
+		</channel>
+		<controller type="usb" index="0" model="none"></controller>
+		<controller type="scsi" index="0" model="virtio-non-transitional"></controller>
+		<controller type="virtio-serial" index="0" model="virtio-non-transitional"></controller>
+		<video>
+			<model type="vga" heads="1" vram="16384"></model>
+		</video>
+		<graphics type="vnc">
+			<listen type="socket" socket="/var/run/kubevirt-private/${UID}/virt-vnc"></listen>
+		</graphics>
+		<memballoon model="virtio-non-transitional" freePageReporting="on">
+			<stats period="10"></stats>
+		</memballoon>
+		<serial type="unix">
+			<target port="0"></target>
+			<source mode="bind" path="/var/run/kubevirt-private/${UID}/virt-serial0"></source>
+		</serial>
+		<console type="pty">
+			<target type="serial" port="0"></target>
+		</console>
+	</devices>
+	<metadata>
+		<kubevirt xmlns="http://kubevirt.io">
+			<uid>${UID}</uid>
+			<graceperiod>
+				<deletionGracePeriodSeconds>0</deletionGracePeriodSeconds>
+			</graceperiod>
+		</kubevirt>
+	</metadata>
+	<features>
+		<acpi></acpi>
+		<vmport state="off"></vmport>
+	</features>
+	<cpu mode="host-model">
+		<topology sockets="1" cores="1" threads="1"></topology>
+	</cpu>
+	<vcpu placement="static">1</vcpu>
+</domain>`,
+  );
+});
+
+test('the test guest under emulation: qemu, direct kernel boot from kernel-boot artifacts, destroy on reboot', () => {
+  assert.equal(
+    convert(testGuestVMI(), emulation),
+    `<domain type="qemu" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">
+	<name>default_testvmi</name>
+	<memory unit="b">134217728</memory>
+	<os>
+		<type arch="x86_64" machine="q35">hvm</type>
+		<smbios mode="sysinfo"></smbios>
+		<kernel>/var/run/kubevirt/container-disks/kernel-boot/vmlinux</kernel>
+		<initrd>/var/run/kubevirt/container-disks/kernel-boot/initrd.img</initrd>
+		<cmdline>console=ttyS0 panic=-1 quiet</cmdline>
+	</os>
+	<sysinfo type="smbios">
+		<system>
+			<entry name="uuid">5d307ca9-b3ef-428c-8861-06e72d69f223</entry>
+			<entry name="manufacturer">KubeVirt</entry>
+			<entry name="family">KubeVirt</entry>
+			<entry name="product">None</entry>
+			<entry name="sku"></entry>
+			<entry name="version"></entry>
+		</system>
+	</sysinfo>
+	<devices>
+		<channel type="unix">
+			<target name="org.qemu.guest_agent.0" type="virtio"></target>
+		</channel>
+		<controller type="usb" index="0" model="none"></controller>
+		<controller type="scsi" index="0" model="virtio-non-transitional"></controller>
+		<controller type="virtio-serial" index="0" model="virtio-non-transitional"></controller>
+		<memballoon model="virtio-non-transitional" freePageReporting="on">
+			<stats period="10"></stats>
+		</memballoon>
+		<serial type="unix">
+			<target port="0"></target>
+			<source mode="bind" path="/var/run/kubevirt-private/${UID}/virt-serial0"></source>
+		</serial>
+		<console type="pty">
+			<target type="serial" port="0"></target>
+		</console>
+	</devices>
+	<metadata>
+		<kubevirt xmlns="http://kubevirt.io">
+			<uid>${UID}</uid>
+			<graceperiod>
+				<deletionGracePeriodSeconds>0</deletionGracePeriodSeconds>
+			</graceperiod>
+		</kubevirt>
+	</metadata>
+	<features>
+		<acpi></acpi>
+		<vmport state="off"></vmport>
+	</features>
+	<cpu mode="host-model">
+		<topology sockets="1" cores="1" threads="1"></topology>
+	</cpu>
+	<vcpu placement="static">1</vcpu>
+	<on_reboot>destroy</on_reboot>
+</domain>`,
+  );
+});
+
+test('the domain JSON has exactly Go\'s keys, with the VMI\'s name, UID and grace period', () => {
+  const spec = convertVMIToDomainSpec(vmi(), ctx);
+  const keys = (o: object) => Object.keys(o);
+  const zero = newDomainSpec();
+  assert.deepEqual(keys(spec), keys(zero));
+  assert.deepEqual(keys(spec.OS), keys(zero.OS));
+  assert.deepEqual(keys(spec.Devices), keys(zero.Devices));
+  assert.deepEqual(keys(spec.CPU), keys(zero.CPU));
+  assert.equal(spec.Name, 'default_testvmi');
+  assert.equal(spec.UUID, '', 'KubeVirt writes no <uuid>: libvirt takes it from the sysinfo entry');
+  assert.deepEqual(spec.Metadata.KubeVirt, {
+    UID,
+    GracePeriod: { DeletionGracePeriodSeconds: 30, DeletionTimestamp: null, MarkedForGracefulShutdown: null },
+    Migration: null,
+    Backup: null,
+    AccessCredential: null,
+    MemoryDump: null,
+  });
+});
+
+test('containerDisk, emptyDisk and cloudInitNoCloud: overlay over the image, blank qcow2, cidata ISO', () => {
+  const v = vmi(
+    {
+      devices: {
+        disks: [
+          { name: 'root', disk: { bus: 'virtio' }, bootOrder: 1 },
+          { name: 'scratch', disk: { bus: 'scsi' }, serial: 'SCRATCH1' },
+          { name: 'cloudinit', cdrom: { bus: 'sata' } },
+        ],
+      },
+    },
+    {
+      volumes: [
+        { name: 'root', containerDisk: { image: 'quay.io/containerdisks/fedora:latest' } },
+        { name: 'scratch', emptyDisk: { capacity: '1Gi' } },
+        { name: 'cloudinit', cloudInitNoCloud: { userDataBase64: Buffer.from('#cloud-config\npassword: x\n').toString('base64') } },
+      ],
+    },
+  );
+  const xml = convert(v);
+  assertXMLHas(
+    xml,
+    `<disk device="disk" type="file" model="virtio-non-transitional">
+	<source file="/var/run/kubevirt-ephemeral-disks/disk-data/root/disk.qcow2"></source>
+	<target bus="virtio" dev="vda"></target>
+	<driver error_policy="stop" name="qemu" type="qcow2" discard="unmap"></driver>
+	<alias name="ua-root"></alias>
+	<backingStore type="file">
+		<format type="raw"></format>
+		<source file="/var/run/kubevirt/container-disks/disk_0.img"></source>
+	</backingStore>
+	<boot order="1"></boot>
+</disk>
+<disk device="disk" type="file">
+	<source file="/var/run/libvirt/empty-disks/scratch.qcow2"></source>
+	<target bus="scsi" dev="sda"></target>
+	<serial>SCRATCH1</serial>
+	<driver error_policy="stop" name="qemu" type="qcow2" discard="unmap"></driver>
+	<alias name="ua-scratch"></alias>
+	<address type="drive" bus="0" controller="0" unit="0"></address>
+</disk>
+<disk device="cdrom" type="file">
+	<source file="/var/run/kubevirt-ephemeral-disks/cloud-init-data/default/testvmi/noCloud.iso"></source>
+	<target bus="sata" dev="sdb" tray="closed"></target>
+	<driver error_policy="stop" name="qemu" type="raw"></driver>
+	<readonly></readonly>
+	<alias name="ua-cloudinit"></alias>
+</disk>`,
+  );
+
+  // what the DomainManager makes before define
+  assert.equal(containerDiskImagePath(0, ctx), '/var/run/kubevirt/container-disks/disk_0.img');
+  assert.equal(containerDiskOverlayPath('root', ctx), '/var/run/kubevirt-ephemeral-disks/disk-data/root/disk.qcow2');
+  assert.equal(emptyDiskPath('scratch', ctx), '/var/run/libvirt/empty-disks/scratch.qcow2');
+  assert.equal(emptyDiskSize({ name: 'scratch', emptyDisk: { capacity: '1Gi' } }), 1024 ** 3);
+  assert.equal(emptyDiskSize({ name: 'scratch', emptyDisk: { capacity: '1500k' } }), 1024 ** 2, 'rounded down to a MiB');
+  assert.equal(noCloudISOPath(v, ctx), '/var/run/kubevirt-ephemeral-disks/cloud-init-data/default/testvmi/noCloud.iso');
+  const volume = v.spec.volumes?.[2];
+  assert.ok(volume);
+  assert.deepEqual(noCloudFiles(volume, v), {
+    userData: '#cloud-config\npassword: x\n',
+    metaData: `{"instance-id":"${UID}","local-hostname":"testvmi"}`,
+  });
+});
+
+test('cloud-init network data goes in network-config; the hostname is spec.hostname or the name up to a dot', () => {
+  const v = vmi({}, { hostname: 'guest1', volumes: [{ name: 'ci', cloudInitNoCloud: { userData: 'u', networkData: 'version: 2\n' } }] }, 'a.b');
+  const volume = v.spec.volumes?.[0];
+  assert.ok(volume);
+  assert.deepEqual(noCloudFiles(volume, v), {
+    userData: 'u',
+    metaData: `{"instance-id":"${UID}","local-hostname":"guest1"}`,
+    networkData: 'version: 2\n',
+  });
+  const unnamed = vmi({}, { volumes: [{ name: 'ci', cloudInitNoCloud: { userData: 'u' } }] }, 'web.example');
+  assert.equal(JSON.parse(noCloudFiles(unnamed.spec.volumes?.[0] ?? { name: '' }, unnamed).metaData)['local-hostname'], 'web');
+});
+
+test('a volume without a disk gets a virtio disk; a disk without a target gets one', () => {
+  const spec = convertVMIToDomainSpec(
+    vmi({ devices: { disks: [{ name: 'a' }] } }, { volumes: [{ name: 'a', emptyDisk: { capacity: '1Gi' } }, { name: 'b', emptyDisk: { capacity: '1Gi' } }] }),
+    ctx,
+  );
+  assert.deepEqual(
+    spec.Devices.Disks?.map((d) => [d.Alias?.Name, d.Device, d.Target.Bus, d.Target.Device]),
+    [
+      ['a', 'disk', 'virtio', 'vda'],
+      ['b', 'disk', 'virtio', 'vdb'],
+    ],
+  );
+});
+
+test('interfaces: masquerade or bridge on the pod network become user-mode NICs with the MAC and alias ua-<name>', () => {
+  const xml = convert(
+    vmi(
+      {
+        devices: {
+          interfaces: [
+            { name: 'default', masquerade: {}, macAddress: '02:00:00:00:00:01' },
+            { name: 'second', bridge: {}, model: 'e1000', bootOrder: 2 },
+          ],
+        },
+      },
+      { networks: [{ name: 'default', pod: {} }, { name: 'second', pod: {} }] },
+    ),
+  );
+  assertXMLHas(
+    xml,
+    `<interface type="user">
+	<source></source>
+	<model type="virtio-non-transitional"></model>
+	<mac address="02:00:00:00:00:01"></mac>
+	<alias name="ua-default"></alias>
+</interface>
+<interface type="user">
+	<source></source>
+	<model type="e1000"></model>
+	<boot order="2"></boot>
+	<alias name="ua-second"></alias>
+</interface>`,
+  );
+});
+
+test('autoattachPodInterface: false leaves the guest without a NIC', () => {
+  const spec = convertVMIToDomainSpec(vmi({ devices: { autoattachPodInterface: false } }), ctx);
+  assert.equal(spec.Devices.Interfaces, null);
+});
+
+test('hugepages: memfd-backed hugepages and the NUMA cell memfd needs', () => {
+  const xml = convert(vmi({ cpu: { sockets: 2 }, memory: { guest: '1Gi', hugepages: { pageSize: '2Mi' } } }));
+  assertXMLHas(xml, `<memory unit="b">1073741824</memory>
+<memoryBacking>
+	<hugepages></hugepages>
+	<source type="memfd"></source>
+</memoryBacking>`);
+  assertXMLHas(xml, `<cpu mode="host-model">
+	<topology sockets="2" cores="1" threads="1"></topology>
+	<numa>
+		<cell id="0" cpus="0-1" memory="1048576" unit="KiB"></cell>
+	</numa>
+</cpu>
+<vcpu placement="static">2</vcpu>`);
+});
+
+test('guest memory: memory.guest, else requests.memory, else limits.memory; bytes as KubeVirt writes them', () => {
+  const cases: [DomainPart, number][] = [
+    [{ memory: { guest: '256Mi' }, resources: { requests: { memory: '128Mi' } } }, 256 * 1024 ** 2],
+    [{ resources: { requests: { memory: '128M' } } }, 128e6],
+    [{ resources: { limits: { memory: '1Gi' } } }, 1024 ** 3],
+    [{ resources: { requests: { memory: '1.5Gi' }, limits: { memory: '2Gi' } } }, 1.5 * 1024 ** 3],
+  ];
+  for (const [domain, bytes] of cases) {
+    const spec = convertVMIToDomainSpec(vmi(domain), ctx);
+    assert.deepEqual(spec.Memory, { Value: bytes, Unit: 'b' }, JSON.stringify(domain));
+  }
+});
+
+test('CPU: topology from the VMI or from the CPU request; named models are custom with mpx off', () => {
+  const fromRequest = convertVMIToDomainSpec(vmi({ resources: { requests: { memory: '128Mi', cpu: '1500m' } } }), ctx);
+  assert.deepEqual(fromRequest.CPU.Topology, { Sockets: 2, Cores: 1, Threads: 1 });
+  assert.deepEqual(fromRequest.VCPU, { Placement: 'static', CPUs: 2 });
+
+  const named = convertVMIToDomainSpec(vmi({ cpu: { sockets: 1, cores: 2, threads: 2, model: 'Haswell-noTSX' } }), ctx);
+  assert.deepEqual(named.CPU, {
+    Mode: 'custom',
+    Model: 'Haswell-noTSX',
+    Features: [{ Name: 'mpx', Policy: 'disable' }],
+    Topology: { Sockets: 1, Cores: 2, Threads: 2 },
+    NUMA: null,
+  });
+  assert.equal(named.VCPU?.CPUs, 4);
+
+  assert.equal(convertVMIToDomainSpec(vmi({ cpu: { model: 'host-passthrough' } }), ctx).CPU.Mode, 'host-passthrough');
+  assert.equal(convertVMIToDomainSpec(vmi({ cpu: { model: 'host-model' } }), emulation).CPU.Mode, 'host-model');
+});
+
+test('maxSockets: every socket declared for CPU hotplug, the requested ones enabled', () => {
+  const xml = convert(vmi({ cpu: { sockets: 1, cores: 2, maxSockets: 2 } }));
+  assertXMLHas(xml, `<topology sockets="2" cores="2" threads="1"></topology>
+</cpu>
+<vcpu placement="static">4</vcpu>
+<vcpus>
+	<vcpu id="0" enabled="yes" hotpluggable="no"></vcpu>
+	<vcpu id="1" enabled="yes" hotpluggable="no"></vcpu>
+	<vcpu id="2" enabled="no" hotpluggable="yes"></vcpu>
+	<vcpu id="3" enabled="no" hotpluggable="yes"></vcpu>
+</vcpus>`);
+});
+
+test('devices the VMI turns off: serial console, graphics, memory balloon, ACPI', () => {
+  const spec = convertVMIToDomainSpec(
+    vmi({
+      devices: { autoattachSerialConsole: false, autoattachGraphicsDevice: false, autoattachMemBalloon: false, autoattachPodInterface: false },
+      features: { acpi: { enabled: false } },
+    }),
+    ctx,
+  );
+  assert.equal(spec.Devices.Serials, null);
+  assert.equal(spec.Devices.Consoles, null);
+  assert.equal(spec.Devices.Graphics, null);
+  assert.equal(spec.Devices.Video, null);
+  assert.deepEqual(spec.Devices.Ballooning, { Model: 'none', Stats: null, Address: null, Driver: null, FreePageReporting: '' });
+  assert.deepEqual(spec.Devices.Controllers?.map((c) => c.Type), ['usb', 'scsi']);
+  assert.deepEqual(spec.Features, { ACPI: null, APIC: null, Hyperv: null, SMM: null, KVM: null, PVSpinlock: null, PMU: null, VMPort: { State: 'off' } });
+});
+
+test('logSerialConsole keeps the console output in <socket>-log; rng, clock and smbios as asked', () => {
+  const xml = convert(
+    vmi({
+      devices: { logSerialConsole: true, rng: {}, autoattachPodInterface: false },
+      clock: { utc: {}, timer: { rtc: { tickPolicy: 'catchup' }, hpet: { enabled: false } } },
+      firmware: { serial: 'SN-1' },
+    } as DomainPart),
+    { ...ctx, smbios: { manufacturer: 'ACME', product: 'P', version: '1', sku: 'S', family: 'F' }, memBalloonStatsPeriod: 0 },
+  );
+  assertXMLHas(xml, `<serial type="unix">
+	<target port="0"></target>
+	<source mode="bind" path="/var/run/kubevirt-private/${UID}/virt-serial0"></source>
+	<log file="/var/run/kubevirt-private/${UID}/virt-serial0-log" append="on"></log>
+</serial>`);
+  assertXMLHas(xml, `<rng model="virtio-non-transitional">
+	<backend model="random">/dev/urandom</backend>
+</rng>`);
+  assertXMLHas(xml, `<clock offset="utc" adjustment="reset">
+	<timer name="rtc" tickpolicy="catchup" present="yes"></timer>
+	<timer name="hpet" present="no"></timer>
+</clock>`);
+  assertXMLHas(xml, `<entry name="uuid">${UID}</entry>
+<entry name="serial">SN-1</entry>
+<entry name="manufacturer">ACME</entry>
+<entry name="family">F</entry>
+<entry name="product">P</entry>
+<entry name="sku">S</entry>
+<entry name="version">1</entry>`);
+  assertXMLHas(xml, '<memballoon model="virtio-non-transitional" freePageReporting="on"></memballoon>');
+});
+
+test('emulatorPath pins <emulator>; rebootPolicy Reboot restarts', () => {
+  const spec = convertVMIToDomainSpec(vmi({ rebootPolicy: 'Reboot' } as DomainPart), { ...ctx, emulatorPath: '/usr/bin/qemu-system-x86_64' });
+  assert.equal(spec.Devices.Emulator, '/usr/bin/qemu-system-x86_64');
+  assert.equal(spec.OnReboot, 'restart');
+});
+
+test('the VMI is not modified, and converting twice gives the same domain', () => {
+  const v = testGuestVMI();
+  const before = structuredClone(v);
+  const a = convert(v, emulation);
+  assert.deepEqual(v, before);
+  assert.equal(convert(v, emulation), a);
+});
+
+test('a VMI using every supported field converts', () => {
+  const v = vmi(
+    {
+      cpu: { cores: 1, sockets: 1, threads: 1, maxSockets: 2, model: 'host-model' },
+      memory: { guest: '1Gi', maxGuest: '1Gi', hugepages: { pageSize: '2Mi' } },
+      resources: { requests: { memory: '1Gi', cpu: '1' }, limits: { memory: '1Gi', cpu: '1' } },
+      machine: { type: 'q35' },
+      firmware: {
+        uuid: UID,
+        serial: 's',
+        bootloader: { bios: { useSerial: true } },
+        kernelBoot: { kernelArgs: 'x', container: { image: 'i', imagePullPolicy: 'Always', imagePullSecret: 's', kernelPath: '/k', initrdPath: '/i' } },
+      },
+      features: { acpi: { enabled: true }, apic: { enabled: true }, smm: { enabled: true } },
+      clock: {
+        utc: { offsetSeconds: 5 },
+        timer: {
+          hpet: { enabled: true, tickPolicy: 'delay' },
+          pit: { enabled: true, tickPolicy: 'delay' },
+          rtc: { enabled: true, tickPolicy: 'catchup', track: 'guest' },
+          kvm: { enabled: true },
+          hyperv: { enabled: true },
+        },
+      },
+      rebootPolicy: 'Terminate',
+      devices: {
+        autoattachSerialConsole: true,
+        logSerialConsole: false,
+        autoattachGraphicsDevice: true,
+        autoattachMemBalloon: true,
+        autoattachPodInterface: true,
+        useVirtioTransitional: false,
+        disableHotplug: false,
+        rng: {},
+        disks: [
+          { name: 'd', disk: { bus: 'virtio', readonly: true }, bootOrder: 1, serial: 's', cache: 'writethrough' },
+          { name: 'c', cdrom: { bus: 'sata', readonly: true, tray: 'closed' } },
+        ],
+        interfaces: [
+          { name: 'm', masquerade: {}, model: 'virtio', macAddress: '02:00:00:00:00:02', bootOrder: 2 },
+          { name: 'b', bridge: {} },
+        ],
+      },
+    } as DomainPart,
+    {
+      architecture: 'amd64',
+      terminationGracePeriodSeconds: 10,
+      hostname: 'h',
+      nodeSelector: { 'kubernetes.io/hostname': 'node1' },
+      networks: [
+        { name: 'm', pod: {} },
+        { name: 'b', pod: {} },
+      ],
+      volumes: [
+        { name: 'd', containerDisk: { image: 'i', imagePullPolicy: 'IfNotPresent', imagePullSecret: 's', path: '/disk' } },
+        { name: 'c', cloudInitNoCloud: { userData: 'u', userDataBase64: '', networkData: 'n', networkDataBase64: '' } },
+      ],
+    },
+  );
+  const spec = convertVMIToDomainSpec(v, ctx);
+  assert.equal(spec.OS.BIOS?.UseSerial, 'yes');
+  assert.equal(spec.Devices.Disks?.[0]?.Driver?.Cache, 'writethrough');
+  assert.deepEqual(spec.Devices.Disks?.[0]?.ReadOnly, {});
+  assert.ok(spec.Features?.APIC && spec.Features.SMM);
+  assert.ok(SUPPORTED_FIELDS.length > 50);
+});
+
+test('unsupported fields are rejected with their path, never dropped', () => {
+  const cases: [string, VirtualMachineInstance, string | RegExp][] = [
+    ['a PVC volume', vmi({}, { volumes: [{ name: 'pvc', persistentVolumeClaim: { claimName: 'x' } }] }), 'spec.volumes[0].persistentVolumeClaim'],
+    ['input devices', vmi({ devices: { inputs: [{ type: 'tablet', bus: 'usb', name: 't' }] } }), 'spec.domain.devices.inputs'],
+    ['an SR-IOV binding', vmi({ devices: { interfaces: [{ name: 'n', sriov: {} }] } }, { networks: [{ name: 'n', pod: {} }] }), 'spec.domain.devices.interfaces[0].sriov'],
+    ['dedicated CPUs', vmi({ cpu: { cores: 2, dedicatedCpuPlacement: true } }), 'spec.domain.cpu.dedicatedCpuPlacement'],
+    ['a masquerade CIDR', vmi({}, { networks: [{ name: 'default', pod: { vmNetworkCIDR: '10.1.0.0/24' } }] }), 'spec.networks[0].pod.vmNetworkCIDR'],
+    ['a paused start', vmi({}, { startStrategy: 'Paused' }), 'spec.startStrategy'],
+    ['masquerade port forwarding', vmi({ devices: { interfaces: [{ name: 'default', masquerade: {}, ports: [{ port: 80 }] }] } }), 'spec.domain.devices.interfaces[0].ports'],
+    ['a multus network', vmi({}, { networks: [{ name: 'n', multus: { networkName: 'br' } }] }), 'spec.networks[0].multus'],
+    ['EFI', vmi({ firmware: { bootloader: { efi: {} } } }), 'spec.domain.firmware.bootloader.efi'],
+    ['memory hotplug', vmi({ memory: { guest: '1Gi', maxGuest: '4Gi' } }), 'spec.domain.memory.maxGuest'],
+    ['a virtio CD-ROM', vmi({ devices: { disks: [{ name: 'c', cdrom: { bus: 'virtio' } }] } }, { volumes: [{ name: 'c', cloudInitNoCloud: { userData: 'u' } }] }), 'spec.domain.devices.disks[0].cdrom.bus'],
+    ['an unknown disk bus', vmi({ devices: { disks: [{ name: 'd', disk: { bus: 'ide' } }] } }, { volumes: [{ name: 'd', emptyDisk: { capacity: '1Gi' } }] }), 'spec.domain.devices.disks[0].disk.bus'],
+    ['host-passthrough under emulation', vmi({ cpu: { model: 'host-passthrough' } }), 'spec.domain.cpu.model'],
+    ['an interface without a network', vmi({ devices: { interfaces: [{ name: 'x', masquerade: {} }] } }), 'spec.domain.devices.interfaces[0].name'],
+    ['a disk without a volume', vmi({ devices: { disks: [{ name: 'x', disk: {} }] } }), 'spec.domain.devices.disks[0].name'],
+    ['another architecture', vmi({}, { architecture: 'arm64' }), 'spec.architecture'],
+    ['a VMI without memory', vmi({ resources: {} }), 'spec.domain.resources.requests.memory'],
+    ['an unknown reboot policy', vmi({ rebootPolicy: 'Sometimes' } as DomainPart), 'spec.domain.rebootPolicy'],
+  ];
+  for (const [what, v, path] of cases) {
+    assert.throws(
+      () => convertVMIToDomainSpec(v, emulation),
+      (err: unknown) => {
+        assert.ok(err instanceof ConversionError, `${what}: ${String(err)}`);
+        assert.equal(err.path, path, what);
+        assert.ok(err.message.startsWith(`${path}: `), `${what}: ${err.message}`);
+        return true;
+      },
+      what,
+    );
+  }
+});
+
+test('bad quantities are rejected naming the field; good ones parse exactly', () => {
+  for (const [quantity, path, domain] of [
+    ['12Q', 'spec.domain.resources.requests.memory', { resources: { requests: { memory: '12Q' } } }],
+    ['1K', 'spec.domain.memory.guest', { memory: { guest: '1K' } }],
+    ['-1Gi', 'spec.domain.memory.guest', { memory: { guest: '-1Gi' } }],
+    ['lots', 'spec.domain.resources.requests.cpu', { resources: { requests: { memory: '1Gi', cpu: 'lots' } } }],
+    ['2MB', 'spec.domain.memory.hugepages.pageSize', { memory: { guest: '1Gi', hugepages: { pageSize: '2MB' } } }],
+  ] as const) {
+    assert.throws(
+      () => convertVMIToDomainSpec(vmi(domain as DomainPart), ctx),
+      (err: unknown) => err instanceof ConversionError && err.path === path && err.message.includes(quantity),
+      quantity,
+    );
+  }
+  const bytes: [string | number, number][] = [
+    ['128Mi', 134217728],
+    ['1Gi', 1073741824],
+    ['128M', 128000000],
+    ['1.5Gi', 1610612736],
+    ['1e3', 1000],
+    ['0.5', 0],
+    ['100m', 0],
+    [1024, 1024],
+  ];
+  for (const [q, b] of bytes) assert.equal(quantityToBytes(q, 'q'), b, String(q));
+  assert.equal(parseQuantity('1.5.5'), undefined);
+  assert.equal(parseQuantity(''), undefined);
+});
+
+test('driver cache: none where O_DIRECT works (disk and backing file), writethrough where it does not', () => {
+  const spec = convertVMIToDomainSpec(
+    vmi({}, { volumes: [{ name: 'root', containerDisk: { image: 'i' } }, { name: 'scratch', emptyDisk: { capacity: '1Gi' } }] }),
+    ctx,
+  );
+  const [root, scratch] = spec.Devices.Disks ?? [];
+  assert.ok(root && scratch);
+  setDriverCacheMode(root, (path) => !path.includes('container-disks'));
+  setDriverCacheMode(scratch, () => true);
+  assert.equal(root.Driver?.Cache, 'writethrough');
+  assert.equal(scratch.Driver?.Cache, 'none');
+});

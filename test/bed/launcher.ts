@@ -1,0 +1,128 @@
+// Plays kubelet for a virt-launcher: stages the test guest's images where a launcher pod has them
+// (kernel-boot artifacts and container disks in the container-disks volume) and runs the launcher
+// inside a pod sandbox, as the compute container would.
+import { once } from 'node:events';
+import { copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChildProcess } from 'node:child_process';
+import { guestArtifacts } from './guest.ts';
+import type { PodSandbox } from './pod-sandbox.ts';
+
+export const LAUNCHER_MAIN = path.resolve(import.meta.dirname, '../../packages/launcher/src/main.ts');
+
+export interface TestVMIOptions {
+  name: string;
+  namespace?: string;
+  uid: string;
+  /** Appended to the guest's kernel command line, e.g. `kvts.acpi=off`. */
+  kernelArgs?: string;
+  terminationGracePeriodSeconds?: number;
+}
+
+/** A VMI as virt-controller hands it over (phase Scheduled): the test guest, booted from kernelBoot. */
+export function testVMI(o: TestVMIOptions) {
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: o.name, namespace: o.namespace ?? 'default', uid: o.uid, labels: {}, annotations: {} },
+    spec: {
+      domain: {
+        cpu: { cores: 1 },
+        memory: { guest: '128Mi' },
+        resources: { requests: { memory: '128Mi' } },
+        machine: { type: 'q35' },
+        firmware: {
+          kernelBoot: {
+            kernelArgs: `console=ttyS0 panic=-1 quiet ${o.kernelArgs ?? ''}`.trim(),
+            container: { image: 'kubevirt-ts/testguest:kernel', kernelPath: '/boot/vmlinux', initrdPath: '/boot/initrd.img' },
+          },
+        },
+        devices: {
+          disks: [{ name: 'data', disk: { bus: 'virtio' } }],
+          autoattachMemBalloon: false,
+        },
+      },
+      volumes: [{ name: 'data', containerDisk: { image: 'kubevirt-ts/testguest:data' } }],
+      terminationGracePeriodSeconds: o.terminationGracePeriodSeconds ?? 5,
+    },
+    status: { phase: 'Scheduled' },
+  };
+}
+
+function stage(from: string, to: string): void {
+  mkdirSync(path.dirname(to), { recursive: true });
+  if (existsSync(to)) return;
+  try {
+    linkSync(from, to); // same filesystem: no copy of a 66 MB kernel
+  } catch {
+    copyFileSync(from, to);
+  }
+}
+
+/** The guest's images where KubeVirt's container-disk and kernel-boot containers would put them. */
+export function stageGuestImages(sandbox: PodSandbox): void {
+  const g = guestArtifacts();
+  const disks = sandbox.volumePath('container-disks');
+  stage(g.kernel, path.join(disks, 'kernel-boot', 'vmlinux'));
+  stage(g.initrd, path.join(disks, 'kernel-boot', 'initrd.img'));
+  stage(g.dataDisk, path.join(disks, 'disk_0.img'));
+}
+
+export interface RunningLauncher {
+  readonly process: ChildProcess;
+  /** Host-visible path of the launcher's cmd socket once ready. */
+  readonly cmdSocket: string;
+  /** Everything the launcher logged so far (JSON lines). */
+  logs(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startLauncher(
+  sandbox: PodSandbox,
+  vmi: { metadata: { name: string; namespace: string; uid: string } },
+  extraArgs: readonly string[] = [],
+  opts: { readyTimeoutMs?: number } = {},
+): Promise<RunningLauncher> {
+  stageGuestImages(sandbox);
+  const args = [
+    LAUNCHER_MAIN,
+    '--name', vmi.metadata.name,
+    '--namespace', vmi.metadata.namespace,
+    '--uid', vmi.metadata.uid,
+    '--use-emulation',
+    ...extraArgs,
+  ];
+  const child = sandbox.spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  const keep = (d: Buffer) => {
+    logs += d.toString();
+    if (logs.length > 2_000_000) logs = logs.slice(-1_000_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+
+  const cmdSocket = sandbox.hostPath('/var/run/kubevirt/sockets/launcher-sock');
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+  while (!existsSync(cmdSocket)) {
+    if (child.exitCode !== null) throw new Error(`virt-launcher exited (${child.exitCode}) before it was ready:\n${logs}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`virt-launcher not ready within ${opts.readyTimeoutMs ?? 60_000} ms:\n${logs}`);
+    }
+    await sleep(50);
+  }
+  return {
+    process: child,
+    cmdSocket,
+    logs: () => logs,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

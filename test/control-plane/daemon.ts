@@ -1,0 +1,87 @@
+// A control-plane process started by this module: its output goes to a log file in the control plane's
+// directory, and it dies with the process that started it (even on SIGKILL), so no etcd or
+// kube-apiserver outlives a crashed test run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { once } from 'node:events';
+
+export interface Daemon {
+  readonly name: string;
+  readonly pid: number;
+  readonly logPath: string;
+  /** Set once the process has exited. */
+  readonly exited: boolean;
+  /** The last lines of its log, for failure messages. */
+  logTail(lines?: number): string;
+  /** SIGTERM, then SIGKILL after graceMs; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function startDaemon(name: string, bin: string, args: readonly string[], logPath: string): Daemon {
+  const log = openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    // setpriv --pdeathsig: the kernel kills the daemon when its parent goes, whatever the parent's end.
+    child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', bin, ...args], { stdio: ['ignore', log, log] });
+  } finally {
+    closeSync(log);
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name}: could not start ${bin}`);
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  child.on('error', () => undefined); // a failed kill() of an already reaped child
+  const logTail = (lines = 30) => {
+    try {
+      return readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  };
+  return {
+    name,
+    pid,
+    logPath,
+    get exited() {
+      return exited;
+    },
+    logTail,
+    async stop(graceMs = 10_000) {
+      if (exited) return;
+      child.kill('SIGTERM');
+      // (an unref'd timer: once the daemon has exited, nothing may keep this process waiting)
+      const ended = await Promise.race([exit.then(() => true), sleep(graceMs, false, { ref: false })]);
+      if (!ended) child.kill('SIGKILL');
+      await exit;
+    },
+  };
+}
+
+/** Polls `ready` until it resolves true; fails early with the daemon's log if it exits meanwhile. */
+export async function waitUntilReady(daemon: Daemon, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (daemon.exited) throw new Error(`${daemon.name} exited during start-up:\n${daemon.logTail()}`);
+    if (await ready().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${daemon.name} not ready after ${timeoutMs} ms:\n${daemon.logTail()}`);
+    await sleep(100);
+  }
+}
+
+/** A TCP port free on loopback right now (the daemon binds it moments later). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
