@@ -1,0 +1,41 @@
+// Runs one virt-launcher in a fresh pod sandbox on a dev box, with the notify events it sends printed
+// by virt-launcher-cli, and tells how to drive it. Ctrl-C stops the launcher (graceful shutdown) and
+// removes the sandbox.
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createPodSandbox } from './pod-sandbox.ts';
+import { startLauncher, testVMI } from './launcher.ts';
+
+const CLI = path.resolve(import.meta.dirname, '../../packages/launcher/src/cli.ts');
+
+const sandbox = await createPodSandbox();
+const notifySocket = sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock');
+const events = spawn(process.execPath, [CLI, 'events', '--listen', notifySocket], { stdio: ['ignore', 'inherit', 'inherit'] });
+const vmi = testVMI({ name: 'testvmi', uid: randomUUID() });
+const vmiFile = path.join(sandbox.podDir, 'testvmi.json');
+writeFileSync(vmiFile, JSON.stringify(vmi, null, 1));
+const launcher = await startLauncher(sandbox, vmi, process.argv.slice(2));
+launcher.process.stdout?.pipe(process.stderr);
+launcher.process.stderr?.pipe(process.stderr);
+
+const cli = `node ${path.relative(process.cwd(), CLI)} --socket ${launcher.cmdSocket}`;
+process.stdout.write(`
+virt-launcher is ready in pod sandbox ${sandbox.podUID} (pid ${sandbox.pid}).
+  sync the test guest:   ${cli} --vmi ${vmiFile} sync
+  then:                  ${cli} domain | guestinfo | users | filesystems | pause | unpause | shutdown
+  serial console socket: ${sandbox.hostPath(`/var/run/kubevirt-private/${vmi.metadata.uid}/virt-serial0`)}
+Ctrl-C stops the launcher (SIGTERM: graceful shutdown) and removes the sandbox.
+`);
+
+const stop = async () => {
+  await launcher.stop('SIGTERM');
+  events.kill();
+  await sandbox.destroy();
+  process.exit(0);
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
+await launcher.exited;
+await stop();
