@@ -19,6 +19,8 @@ export interface DomainEventMonitorOptions {
 export interface DomainEventMonitorEvents {
   /** The first ADDED event: the domain exists (waitForDomainUUID). */
   added: [Domain];
+  /** A stopped state (Shutoff or Crashed) was handed to the notifier. */
+  stopped: [Domain];
   /** The first deletion: the domain is gone (waitForFinalNotify). */
   deleted: [Domain];
 }
@@ -97,6 +99,7 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
       }
     }
     void notifier.sendDomainEvent('MODIFIED', domain);
+    if (domain.Status.Status === 'Shutoff' || domain.Status.Status === 'Crashed') this.emit('stopped', domain);
   }
 
   /** Resolves once every event received so far has been handed to the notifier. */

@@ -11,7 +11,8 @@
 //   dropped (KubeVirt fails it at once; a handler whose informer lags answers "VMI not found");
 // - the newest state wins: a queued MODIFIED of a domain is dropped when the next event of the same
 //   domain arrives (that one goes to the back of the queue, so nothing is ever sent out of order);
-//   ADDED, DELETED and MODIFIED-with-deletionTimestamp (the final deletion) are never coalesced away;
+//   ADDED, DELETED, MODIFIED-with-deletionTimestamp (the final deletion) and stopped states (Shutoff,
+//   Crashed: they decide the VMI's final phase) are never coalesced away;
 // - the queue is bounded; on overflow the oldest k8s event goes first, then the oldest domain event
 //   that is not its domain's latest; every drop is logged.
 import { existsSync } from 'node:fs';
@@ -163,11 +164,13 @@ export class Notifier {
     const meta = domain.ObjectMeta;
     const domainKey = `${meta.namespace ?? ''}/${meta.name ?? ''}`;
     const deletion = eventType === 'DELETED' || (meta.deletionTimestamp ?? null) !== null;
+    // how the guest stopped (Shutoff/Shutdown vs Crashed) decides the VMI's final phase: keep it
+    const stopped = domain.Status.Status === 'Shutoff' || domain.Status.Status === 'Crashed';
     return this.#enqueue({
       rpc: 'HandleDomainEvent',
       request: { domainJSON: Buffer.from(domainToJSON(domain)), statusJSON: Buffer.alloc(0), eventType },
       domainKey,
-      coalescible: eventType === 'MODIFIED' && !deletion,
+      coalescible: eventType === 'MODIFIED' && !deletion && !stopped,
       what: `${eventType}${deletion && eventType !== 'DELETED' ? ' (deleted)' : ''} domain ${domainKey}`,
     });
   }
