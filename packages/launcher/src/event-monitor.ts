@@ -1,6 +1,6 @@
 // KubeVirt's domain notifier loop (notify-client StartDomainNotifier + eventCallback): every libvirt
 // event and every guest-agent update becomes the domain's current state, sent to the handler in order.
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type { Logger } from 'pino';
 import type { Connection } from '@kubevirt-ts/libvirt';
 import type { Domain } from '@kubevirt-ts/shared';
@@ -34,6 +34,7 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
   #domainName: string | undefined;
   #sentAdded = false;
   #sentDeleted = false;
+  #lastSent: Domain | undefined;
 
   constructor(opts: DomainEventMonitorOptions) {
     super();
@@ -99,7 +100,21 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
       }
     }
     void notifier.sendDomainEvent('MODIFIED', domain);
-    if (domain.Status.Status === 'Shutoff' || domain.Status.Status === 'Crashed') this.emit('stopped', domain);
+    this.#lastSent = domain;
+    if (isStopped(domain)) this.emit('stopped', domain);
+  }
+
+  /**
+   * Resolves true once the newest state sent is a stopped one (Shutoff, Crashed), false after
+   * `timeoutMs`. Only meaningful once QEMU is gone: a domain just defined is Shutoff too.
+   */
+  async waitForStopped(timeoutMs: number): Promise<boolean> {
+    if (this.#lastSent && isStopped(this.#lastSent)) return true;
+    const signal = AbortSignal.timeout(timeoutMs);
+    return once(this, 'stopped', { signal }).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Resolves once every event received so far has been handed to the notifier. */
@@ -107,3 +122,5 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
     return this.#queue;
   }
 }
+
+const isStopped = (domain: Domain) => domain.Status.Status === 'Shutoff' || domain.Status.Status === 'Crashed';

@@ -147,7 +147,6 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
   const monitor = new DomainEventMonitor({ conn, domainManager, notifier, agentPoller, logger });
   const added = once(monitor, 'added', { signal: signals.signal }).catch(() => undefined);
   const deleted = once(monitor, 'deleted').catch(() => undefined);
-  const stopped = once(monitor, 'stopped').catch(() => undefined);
   monitor.start();
 
   renameSync(initSocket, readySocket);
@@ -167,7 +166,7 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
     if (why === 'signal') await gracefulShutdown(domainManager, f, logger);
     // QEMU can be gone before libvirt's STOPPED event is handled: report the stopped state (how the
     // guest ended decides Succeeded vs Failed in the handler) before the domain is undefined.
-    await Promise.race([stopped, sleep(5_000)]);
+    await monitor.waitForStopped(5_000);
     await finalNotify(domainManager, f, logger, deleted, why === 'signal' ? 0 : 15_000);
   }
 

@@ -163,7 +163,7 @@ describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, (
     const code = await launcher.exited;
     assert.equal(code, 0, launcher.logs().slice(-5000));
     const shutdown = recorder.events.slice(from).find((e) => e.domain.Status.Status === 'Shutoff');
-    assert.equal(shutdown?.domain.Status.Reason, 'Shutdown', 'the guest powered off on ACPI (not destroyed)');
+    assert.equal(shutdown?.domain.Status.Reason, 'Shutdown', `the guest powered off on ACPI (not destroyed): ${JSON.stringify(recorder.events.slice(from).map((e) => [e.eventType, e.domain.Status.Status, e.domain.Status.Reason]))}\n${launcher.logs().slice(-6000)}`);
     const gone = await recorder.waitFor((e) => e.domain.Status.Reason === 'NonExistent', 1000, from);
     assert.equal(gone.eventType, 'MODIFIED');
     assert.equal(gone.domain.Status.Status, 'NoState');
