@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import type { CmdInfoDefinition } from './generated/kubevirt/cmd/info/CmdInfo.ts';
@@ -6,7 +7,9 @@ import type { NotifyInfoDefinition } from './generated/kubevirt/notify/info/Noti
 import type { NotifyDefinition } from './generated/kubevirt/notify/v1/Notify.ts';
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, '..');
-export const PROTO_ROOT = path.join(PACKAGE_ROOT, 'proto');
+// In a bundle (scripts/build.ts) this module is part of dist/<daemon>.mjs and the .proto files are copied beside it.
+const besideBundle = path.join(import.meta.dirname, 'proto');
+export const PROTO_ROOT = existsSync(besideBundle) ? besideBundle : path.join(PACKAGE_ROOT, 'proto');
 
 /** KubeVirt's pkg/handler-launcher-com/ protos, relative to PROTO_ROOT. */
 export const PROTO_FILES = [

@@ -1,0 +1,282 @@
+// KubeVirt's ClusterConfig (pkg/virt-config) as far as virt-handler reads it: the KubeVirt CR's
+// spec.configuration laid over KubeVirt's defaults, live-updated from a KubeVirt informer. As in KubeVirt, only
+// a deployed CR counts (non-empty status.phase, not being deleted), an invalid configuration is logged and the
+// last valid one kept, and a vanished CR leaves the last valid configuration in place.
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { objectMetaSchema, validate, withReason, type Known, type Logger } from '@kubevirt-ts/shared';
+import { z } from 'zod';
+import { createInformer, type Informer, type ListResult } from './informers.ts';
+
+// --- KubeVirt's defaults (pkg/virt-config/virt-config.go) -------------------------------------------------
+
+export const DefaultMemBalloonStatsPeriod = 10;
+export const DefaultAllowEmulation = false;
+export const SmbiosConfigDefaultFamily = 'KubeVirt';
+export const SmbiosConfigDefaultManufacturer = 'KubeVirt';
+export const SmbiosConfigDefaultProduct = 'None';
+export const SupportedGuestAgentVersions = '2.*,3.*,4.*,5.*';
+export const DefaultVirtHandlerLogVerbosity = 2;
+export const DefaultVirtLauncherLogVerbosity = 2;
+/** kvtls: without a tlsConfiguration the handler's servers and clients use TLS 1.2 and Go's cipher suites. */
+export const DefaultMinTLSVersion = 'VersionTLS12';
+
+export const TLSProtocolVersions = ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'] as const;
+export type TLSProtocolVersion = (typeof TLSProtocolVersions)[number];
+
+// --- spec.configuration (kubevirt.io/api/core/v1 KubeVirtConfiguration), the parts the handler reads --------
+
+const uint = () => z.int().nonnegative();
+const presence = () => z.looseObject({});
+
+const smbiosSchema = z.looseObject({
+  manufacturer: z.string().optional(),
+  product: z.string().optional(),
+  version: z.string().optional(),
+  sku: z.string().optional(),
+  family: z.string().optional(),
+});
+
+const tlsConfigurationSchema = z.looseObject({
+  minTLSVersion: z.enum(TLSProtocolVersions).optional(),
+  ciphers: z.array(z.string()).optional(),
+});
+
+const virtualMachineOptionsSchema = z.looseObject({
+  disableFreePageReporting: presence().optional(),
+  disableSerialConsoleLog: presence().optional(),
+});
+
+const developerConfigurationSchema = z.looseObject({
+  featureGates: z.array(z.string()).optional(),
+  useEmulation: z.boolean().optional(),
+  memoryOvercommit: z.int().optional(),
+  cpuAllocationRatio: z.int().optional(),
+  logVerbosity: z
+    .looseObject({
+      virtAPI: uint().optional(),
+      virtController: uint().optional(),
+      virtHandler: uint().optional(),
+      virtLauncher: uint().optional(),
+      virtOperator: uint().optional(),
+      nodeVerbosity: z.record(z.string(), uint()).optional(),
+    })
+    .optional(),
+});
+
+const kubeVirtConfigurationSchema = z
+  .looseObject({
+    developerConfiguration: developerConfigurationSchema.optional(),
+    memBalloonStatsPeriod: uint().optional(),
+    smbios: smbiosSchema.optional(),
+    supportedGuestAgentVersions: z.array(z.string()).optional(),
+    tlsConfiguration: tlsConfigurationSchema.optional(),
+    virtualMachineOptions: virtualMachineOptionsSchema.optional(),
+    imagePullPolicy: z.enum(['', 'Always', 'Never', 'IfNotPresent']).optional(),
+    selinuxLauncherType: z.string().optional(),
+    ovmfPath: z.string().optional(),
+    machineType: z.string().optional(),
+    cpuModel: z.string().optional(),
+  })
+  // KubeVirt's validateConfig
+  .refine((c) => !(c.tlsConfiguration?.minTLSVersion === 'VersionTLS13' && (c.tlsConfiguration.ciphers?.length ?? 0) > 0), {
+    message: 'You cannot specify ciphers when setting min TLS version to 1.3',
+    path: ['tlsConfiguration', 'ciphers'],
+  });
+
+/** The KubeVirt CR as the informer keeps it; spec.configuration is validated separately, with KubeVirt's message. */
+const kubeVirtSchema = z.looseObject({
+  apiVersion: z.string().optional(),
+  kind: z.string().optional(),
+  metadata: objectMetaSchema,
+  spec: z.looseObject({ configuration: z.unknown().optional() }).optional(),
+  status: z.looseObject({ phase: z.string().optional() }).optional(),
+});
+
+export type KubeVirt = Known<z.infer<typeof kubeVirtSchema>>;
+export type KubeVirtConfiguration = Known<z.infer<typeof kubeVirtConfigurationSchema>>;
+export type SMBiosConfiguration = Known<z.infer<typeof smbiosSchema>>;
+export type VirtualMachineOptions = Known<z.infer<typeof virtualMachineOptionsSchema>>;
+
+export interface TLSConfiguration {
+  minTLSVersion: TLSProtocolVersion;
+  /** Go cipher-suite names; empty: the runtime's defaults. */
+  ciphers: string[];
+}
+
+/** The handler's view of KubeVirt's defaultClusterConfig(). */
+export function defaultClusterConfig(): KubeVirtConfiguration {
+  return {
+    developerConfiguration: {
+      useEmulation: DefaultAllowEmulation,
+      featureGates: [],
+      memoryOvercommit: 100,
+      cpuAllocationRatio: 10,
+      logVerbosity: {
+        virtAPI: 2,
+        virtController: 2,
+        virtHandler: DefaultVirtHandlerLogVerbosity,
+        virtLauncher: DefaultVirtLauncherLogVerbosity,
+        virtOperator: 2,
+      },
+    },
+    memBalloonStatsPeriod: DefaultMemBalloonStatsPeriod,
+    smbios: {
+      family: SmbiosConfigDefaultFamily,
+      manufacturer: SmbiosConfigDefaultManufacturer,
+      product: SmbiosConfigDefaultProduct,
+    },
+    supportedGuestAgentVersions: SupportedGuestAgentVersions.split(','),
+    imagePullPolicy: 'IfNotPresent',
+    selinuxLauncherType: '',
+    ovmfPath: '/usr/share/OVMF',
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Go's json.Unmarshal onto a filled struct: objects merge key by key, lists and scalars replace, null keeps. */
+function overlay(base: unknown, over: unknown): unknown {
+  if (over === null || over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return structuredClone(over);
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) out[key] = overlay(base[key], value);
+  return out;
+}
+
+/** setConfigFromKubeVirt: the CR's spec.configuration over the defaults; throws a ValidationError if invalid. */
+export function clusterConfigFromKubeVirt(kv: Pick<KubeVirt, 'spec'>): KubeVirtConfiguration {
+  const merged = overlay(defaultClusterConfig(), kv.spec?.configuration ?? {});
+  return validate(kubeVirtConfigurationSchema, merged, 'KubeVirt spec.configuration');
+}
+
+/** GetConfigFromKubeVirtCR: the deployed, not deleted CR; the oldest if there are several. */
+export function selectKubeVirt(kvs: readonly KubeVirt[]): KubeVirt | undefined {
+  return kvs
+    .filter((kv) => !kv.metadata.deletionTimestamp && (kv.status?.phase ?? '') !== '')
+    .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+      (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0];
+}
+
+export interface ClusterConfig {
+  /** Starts the KubeVirt informer; resolves once it has synced (defaults apply until then and without a CR). */
+  start(): Promise<void>;
+  stop(): void;
+  /** The effective configuration: the CR's over KubeVirt's defaults. Do not mutate. */
+  getConfig(): KubeVirtConfiguration;
+  /** The resourceVersion of the CR the configuration came from; '' for the defaults. */
+  getResourceVersion(): string;
+  allowEmulation(): boolean;
+  getMemBalloonStatsPeriod(): number;
+  getSMBIOS(): SMBiosConfiguration;
+  getSupportedAgentVersions(): string[];
+  getTLSConfiguration(): TLSConfiguration;
+  getVirtualMachineOptions(): VirtualMachineOptions;
+  isFreePageReportingDisabled(): boolean;
+  isSerialConsoleLogDisabled(): boolean;
+  getFeatureGates(): string[];
+  isFeatureGateEnabled(name: string): boolean;
+  /** developerConfiguration.logVerbosity: the node's own level if set, else virtHandler's. */
+  getVirtHandlerVerbosity(nodeName: string): number;
+  getVirtLauncherVerbosity(): number;
+  getSELinuxLauncherType(): string;
+  /** SetConfigModifiedCallback: called (asynchronously) whenever the effective configuration changes. */
+  onChange(fn: (config: KubeVirtConfiguration) => void): void;
+}
+
+export interface ClusterConfigOptions {
+  kc: KubeConfig;
+  logger: Logger;
+  /** KubeVirt watches the CR in its own namespace (the handler's); all namespaces when omitted. */
+  namespace?: string;
+}
+
+const KUBEVIRT_RESOURCE = { group: 'kubevirt.io', version: 'v1', plural: 'kubevirts' } as const;
+
+export function createKubeVirtInformer(kc: KubeConfig, logger: Logger, namespace?: string): Informer<KubeVirt> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const { group, version, plural } = KUBEVIRT_RESOURCE;
+  return createInformer({
+    kc,
+    path: namespace ? `/apis/${group}/${version}/namespaces/${namespace}/${plural}` : `/apis/${group}/${version}/${plural}`,
+    list: async () =>
+      (namespace
+        ? await api.listNamespacedCustomObject({ ...KUBEVIRT_RESOURCE, namespace })
+        : await api.listClusterCustomObject(KUBEVIRT_RESOURCE)) as ListResult,
+    parse: (raw) => validate(kubeVirtSchema, raw, 'KubeVirt'),
+    kind: 'KubeVirt',
+    logger,
+  });
+}
+
+export function createClusterConfig(opts: ClusterConfigOptions): ClusterConfig {
+  const logger = opts.logger;
+  const informer = createKubeVirtInformer(opts.kc, logger, opts.namespace);
+  const callbacks: ((config: KubeVirtConfiguration) => void)[] = [];
+  let config = defaultClusterConfig();
+  let validVersion = '';
+  let invalidVersion = '';
+
+  const refresh = () => {
+    const kv = selectKubeVirt(informer.list());
+    if (!kv) return;
+    const resourceVersion = kv.metadata.resourceVersion ?? '';
+    if (resourceVersion === validVersion || resourceVersion === invalidVersion) return;
+    try {
+      config = clusterConfigFromKubeVirt(kv);
+    } catch (err) {
+      invalidVersion = resourceVersion;
+      withReason(logger, err).error(
+        `Invalid cluster config using KubeVirt resource version '${resourceVersion}', falling back to last good resource version '${validVersion}'`,
+      );
+      return;
+    }
+    validVersion = resourceVersion;
+    logger.info(`Updating cluster config from KubeVirt to resource version '${resourceVersion}'`);
+    const current = config;
+    for (const fn of callbacks) {
+      queueMicrotask(() => {
+        try {
+          fn(current);
+        } catch (err) {
+          withReason(logger, err).error('cluster config callback failed');
+        }
+      });
+    }
+  };
+  informer.on('add', refresh);
+  informer.on('update', refresh);
+  informer.on('delete', refresh);
+
+  const dev = () => config.developerConfiguration ?? {};
+  const vmOptions = () => config.virtualMachineOptions ?? {};
+
+  return {
+    start: () => informer.start(),
+    stop: () => informer.stop(),
+    getConfig: () => config,
+    getResourceVersion: () => validVersion,
+    allowEmulation: () => dev().useEmulation ?? DefaultAllowEmulation,
+    getMemBalloonStatsPeriod: () => config.memBalloonStatsPeriod ?? DefaultMemBalloonStatsPeriod,
+    getSMBIOS: () => config.smbios ?? {},
+    getSupportedAgentVersions: () => config.supportedGuestAgentVersions ?? [],
+    getTLSConfiguration: () => ({
+      minTLSVersion: config.tlsConfiguration?.minTLSVersion ?? DefaultMinTLSVersion,
+      ciphers: config.tlsConfiguration?.ciphers ?? [],
+    }),
+    getVirtualMachineOptions: vmOptions,
+    isFreePageReportingDisabled: () => vmOptions().disableFreePageReporting !== undefined,
+    isSerialConsoleLogDisabled: () => vmOptions().disableSerialConsoleLog !== undefined,
+    getFeatureGates: () => dev().featureGates ?? [],
+    isFeatureGateEnabled: (name) => (dev().featureGates ?? []).includes(name),
+    getVirtHandlerVerbosity: (nodeName) => {
+      const verbosity = dev().logVerbosity;
+      const forNode = nodeName ? verbosity?.nodeVerbosity?.[nodeName] : undefined;
+      return forNode || (verbosity?.virtHandler ?? DefaultVirtHandlerLogVerbosity);
+    },
+    getVirtLauncherVerbosity: () => dev().logVerbosity?.virtLauncher ?? DefaultVirtLauncherLogVerbosity,
+    getSELinuxLauncherType: () => config.selinuxLauncherType ?? '',
+    onChange: (fn) => void callbacks.push(fn),
+  };
+}

@@ -1,0 +1,183 @@
+// KubeVirt's DomainWatcher (pkg/virt-handler/cache) and notify server (pkg/virt-handler/notify-server):
+// the handler's cache of every launcher's domain, fed by the launchers' notify events, by listing the
+// ghost-recorded launchers at start and on every resync, and by the watchdog that turns a launcher
+// that stopped answering into a deleted domain.
+import { EventEmitter } from 'node:events';
+import { createNotifyServer, listenUnix, stopServer, type Server } from '@kubevirt-ts/proto';
+import { newDomain, parseDomain, parseWith, withReason, type Domain, type Logger } from '@kubevirt-ts/shared';
+import { z } from 'zod';
+import type { LauncherClients } from './launcher-clients.ts';
+
+export interface DomainWatcherEvents {
+  /** A domain appeared or changed (key `namespace/name`). */
+  update: [key: string, domain: Domain];
+  /** The domain is gone (deletionTimestamp, DELETED, or its launcher stopped answering). */
+  delete: [key: string, domain: Domain];
+  /** A launcher asked for a k8s Event about its VMI. */
+  k8sEvent: [event: K8sEvent];
+}
+
+/** What a launcher sends in HandleK8sEvent (a core/v1 Event; we read what the recorder needs). */
+const k8sEventSchema = z.looseObject({
+  type: z.string().min(1),
+  reason: z.string().min(1),
+  message: z.string().default(''),
+  involvedObject: z.looseObject({
+    kind: z.string().optional(),
+    name: z.string().min(1),
+    namespace: z.string().min(1),
+    uid: z.string().min(1),
+  }),
+});
+export type K8sEvent = z.infer<typeof k8sEventSchema>;
+
+export interface DomainWatcherOptions {
+  logger: Logger;
+  notifySocket: string;
+  launchers: LauncherClients;
+  /** Launchers silent for this long are taken for dead (`--watchdog-timeout`). */
+  watchdogTimeoutMs: number;
+  /** `--domain-resync-period-seconds`. */
+  resyncPeriodMs: number;
+}
+
+const keyOf = (d: Domain) => `${d.ObjectMeta.namespace}/${d.ObjectMeta.name}`;
+
+export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
+  readonly #o: DomainWatcherOptions;
+  readonly #domains = new Map<string, Domain>();
+  /** Socket → when it first failed a ping. */
+  readonly #unresponsiveSince = new Map<string, number>();
+  #server: Server | undefined;
+  #timers: NodeJS.Timeout[] = [];
+
+  constructor(opts: DomainWatcherOptions) {
+    super();
+    this.#o = opts;
+  }
+
+  get(key: string): Domain | undefined {
+    return this.#domains.get(key);
+  }
+
+  list(): Domain[] {
+    return [...this.#domains.values()];
+  }
+
+  /** Serves the notify socket, lists the known launchers' domains, then starts the watchdog and resync. */
+  async start(): Promise<void> {
+    this.#server = createNotifyServer({
+      HandleDomainEvent: (req) => this.#handleDomainEvent(req.eventType, req.domainJSON),
+      HandleK8sEvent: (req) => this.#handleK8sEvent(req.eventJSON),
+    });
+    await listenUnix(this.#server, this.#o.notifySocket, { mode: 0o700 });
+    await this.resync();
+    const watchdogTick = Math.min(10_000, Math.max(250, this.#o.watchdogTimeoutMs / 3));
+    this.#timers.push(setInterval(() => void this.#handleStaleSockets(), watchdogTick));
+    this.#timers.push(setInterval(() => void this.resync(), this.#o.resyncPeriodMs));
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    if (this.#server) await stopServer(this.#server);
+  }
+
+  /** listAllKnownDomains: GetDomain from every ghost-recorded launcher. */
+  async resync(): Promise<void> {
+    await Promise.all(
+      this.#o.launchers.ghostRecords().map(async (record) => {
+        if (this.#o.launchers.isUnresponsive(record.socketFile)) return;
+        try {
+          const client = await this.#o.launchers.client(record.uid);
+          const res = await client.GetDomain({});
+          if (!res.response?.success) throw new Error(res.response?.message || 'GetDomain failed');
+          if (res.domain) this.#apply('MODIFIED', parseDomain(res.domain));
+          else this.#gone(newDomain(record));
+        } catch (err) {
+          this.#o.launchers.resetClient(record.uid);
+          withReason(this.#o.logger, err).warn(`resync: launcher of ${record.namespace}/${record.name} did not answer`);
+        }
+      }),
+    );
+  }
+
+  #handleDomainEvent(eventType: string, domainJSON: Buffer) {
+    let domain: Domain;
+    try {
+      domain = parseDomain(domainJSON);
+    } catch (err) {
+      const message = `Failed to unmarshal domain json object: ${err instanceof Error ? err.message : String(err)}`;
+      this.#o.logger.error({ reason: message }, 'rejected a domain event');
+      return { success: false, message };
+    }
+    if (eventType !== 'ADDED' && eventType !== 'MODIFIED' && eventType !== 'DELETED') {
+      const message = `unknown domain event type ${JSON.stringify(eventType.slice(0, 64))}`;
+      this.#o.logger.error({ reason: message }, 'rejected a domain event');
+      return { success: false, message };
+    }
+    this.#o.logger.debug({ name: domain.ObjectMeta.name, namespace: domain.ObjectMeta.namespace }, `Received Domain Event of type ${eventType}`);
+    this.#apply(eventType, domain);
+    return { success: true, message: '' };
+  }
+
+  #handleK8sEvent(eventJSON: Buffer) {
+    try {
+      this.emit('k8sEvent', parseWith(k8sEventSchema, eventJSON, 'k8s event'));
+      return { success: true, message: '' };
+    } catch (err) {
+      const message = `Failed to unmarshal k8s event json object: ${err instanceof Error ? err.message : String(err)}`;
+      this.#o.logger.error({ reason: message }, 'rejected a k8s event');
+      return { success: false, message };
+    }
+  }
+
+  #apply(eventType: 'ADDED' | 'MODIFIED' | 'DELETED', domain: Domain): void {
+    // KubeVirt signals a deleted domain with a deletionTimestamp rather than a DELETED event
+    if (eventType === 'DELETED' || domain.ObjectMeta.deletionTimestamp) {
+      this.#gone(domain);
+      return;
+    }
+    const key = keyOf(domain);
+    this.#domains.set(key, domain);
+    this.emit('update', key, domain);
+  }
+
+  #gone(domain: Domain): void {
+    const key = keyOf(domain);
+    const had = this.#domains.delete(key);
+    if (had || domain.ObjectMeta.deletionTimestamp) this.emit('delete', key, domain);
+  }
+
+  /**
+   * handleStaleSocketConnections: a launcher that does not answer Ping for longer than the watchdog
+   * timeout is marked unresponsive and its domain reported deleted.
+   */
+  async #handleStaleSockets(): Promise<void> {
+    const now = Date.now();
+    for (const record of this.#o.launchers.ghostRecords()) {
+      let alive = false;
+      if (!this.#o.launchers.isUnresponsive(record.socketFile)) {
+        try {
+          const client = await this.#o.launchers.client(record.uid);
+          alive = (await client.Ping({}, { timeoutMs: 5_000 })).success;
+        } catch {
+          this.#o.launchers.resetClient(record.uid);
+        }
+      }
+      if (alive) {
+        this.#unresponsiveSince.delete(record.socketFile);
+        continue;
+      }
+      const since = this.#unresponsiveSince.get(record.socketFile) ?? now;
+      this.#unresponsiveSince.set(record.socketFile, since);
+      if (now - since < this.#o.watchdogTimeoutMs) continue;
+      const key = `${record.namespace}/${record.name}`;
+      if (!this.#domains.has(key)) continue;
+      this.#o.logger.warn({ name: record.name, namespace: record.namespace, uid: record.uid }, `launcher socket ${record.socketFile} unresponsive for ${Math.round((now - since) / 1000)}s: domain considered gone`);
+      this.#o.launchers.markUnresponsive(record.socketFile);
+      const domain = this.#domains.get(key) ?? newDomain(record);
+      this.#gone({ ...domain, ObjectMeta: { ...domain.ObjectMeta, deletionTimestamp: new Date().toISOString() } });
+    }
+  }
+}

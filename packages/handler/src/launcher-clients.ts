@@ -1,0 +1,241 @@
+// KubeVirt's launcher clients (pkg/virt-handler/launcher-clients + isolation + cmd-client's socket
+// helpers): where a VMI's launcher socket is, which process holds its mount namespace, a cached cmd
+// client per VMI, the notify pipe planted in the launcher's share dir, and the ghost record that lets a
+// restarted handler find the launcher again.
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
+import {
+  StandardInitLauncherSocketFileName,
+  StandardLauncherSocketFileName,
+  StandardLauncherUnresponsiveFileName,
+  assertSocketPathLength,
+  domainNotifyPipeSocketPath,
+  ghostRecordDir,
+  ghostRecordPath,
+  pathInProcRoot,
+  socketDirectoryOnHost,
+  socketFilePathOnHost,
+  withReason,
+  type Logger,
+  type VirtualMachineInstance,
+} from '@kubevirt-ts/shared';
+
+/** The checkpoint of a first contact: survives handler restarts (`<private>/ghost-records/<uid>`). */
+export const ghostRecordSchema = z.object({
+  name: z.string().min(1),
+  namespace: z.string().min(1),
+  socketFile: z.string().min(1),
+  uid: z.string().min(1),
+});
+export type GhostRecord = z.infer<typeof ghostRecordSchema>;
+
+export interface LauncherClientsOptions {
+  logger: Logger;
+  /** Where the kubelet pods dir is mounted in the handler (`--pods-base-dir`). */
+  podsBaseDir: string;
+  /** The handler's private dir (ghost records). */
+  privateDir: string;
+  /** The launcher's share dir as the launcher sees it (the pipe goes there). */
+  launcherShareDir: string;
+  /** The handler's own notify socket, where pipe connections are forwarded. */
+  notifySocket: string;
+  host: string;
+}
+
+interface LauncherEntry {
+  record: GhostRecord;
+  client?: CmdClient;
+  pipe?: net.Server;
+  /** A process in the launcher's mount namespace (for /proc/<pid>/root paths). */
+  pid?: number;
+}
+
+export class LauncherClients {
+  readonly #o: LauncherClientsOptions;
+  /** By VMI UID. */
+  readonly #entries = new Map<string, LauncherEntry>();
+
+  constructor(opts: LauncherClientsOptions) {
+    this.#o = opts;
+    mkdirSync(ghostRecordDir(opts.privateDir), { recursive: true, mode: 0o700 });
+  }
+
+  /** Every ghost record on disk (a restarted handler's memory of its launchers); bad files are logged and skipped. */
+  ghostRecords(): GhostRecord[] {
+    const dir = ghostRecordDir(this.#o.privateDir);
+    const records: GhostRecord[] = [];
+    for (const file of readdirSync(dir)) {
+      try {
+        const record = ghostRecordSchema.parse(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+        records.push(record);
+        if (!this.#entries.has(record.uid)) this.#entries.set(record.uid, { record });
+      } catch (err) {
+        withReason(this.#o.logger, err).error(`ignoring unreadable ghost record ${file}`);
+      }
+    }
+    return records;
+  }
+
+  record(uid: string): GhostRecord | undefined {
+    return this.#entries.get(uid)?.record;
+  }
+
+  /**
+   * FindSocket: the launcher socket of the VMI's active pod on this node, or undefined while the launcher
+   * is still starting (only launcher-init-sock, or nothing yet).
+   */
+  findSocket(vmi: VirtualMachineInstance): { socket?: string; initializing: boolean } {
+    const known = this.#entries.get(vmi.metadata.uid)?.record.socketFile;
+    if (known && existsSync(known)) return { socket: known, initializing: false };
+    let initializing = false;
+    for (const [podUID, node] of Object.entries(vmi.status?.activePods ?? {})) {
+      if (node !== this.#o.host || !/^[0-9a-zA-Z-]+$/.test(podUID)) continue;
+      const socket = socketFilePathOnHost(podUID, this.#o.podsBaseDir);
+      if (existsSync(socket)) return { socket, initializing: false };
+      if (existsSync(path.join(socketDirectoryOnHost(podUID, this.#o.podsBaseDir), StandardInitLauncherSocketFileName))) {
+        initializing = true;
+      }
+    }
+    return { initializing };
+  }
+
+  /** First contact: checkpoint the ghost record (0600) before anything else talks to the launcher. */
+  remember(vmi: VirtualMachineInstance, socketFile: string): GhostRecord {
+    const record: GhostRecord = {
+      name: vmi.metadata.name,
+      namespace: vmi.metadata.namespace,
+      socketFile,
+      uid: vmi.metadata.uid,
+    };
+    const entry = this.#entries.get(record.uid);
+    if (entry?.record.socketFile === socketFile) return entry.record;
+    writeFileSync(ghostRecordPath(record.uid, this.#o.privateDir), JSON.stringify(record), { mode: 0o600 });
+    this.#entries.set(record.uid, { ...entry, record });
+    return record;
+  }
+
+  /** The VMI's cmd client, dialled (and its notify pipe started) on first use. */
+  async client(uid: string): Promise<CmdClient> {
+    const entry = this.#entries.get(uid);
+    if (!entry) throw new Error(`no launcher known for VMI ${uid}`);
+    if (!entry.pipe) await this.#startNotifyPipe(entry);
+    entry.client ??= await cmdClient(entry.record.socketFile);
+    return entry.client;
+  }
+
+  /** Drops a client that failed, so the next call dials again. */
+  resetClient(uid: string): void {
+    const entry = this.#entries.get(uid);
+    entry?.client?.close();
+    if (entry) entry.client = undefined;
+  }
+
+  /** A path inside the launcher's mount namespace, reachable from here. */
+  pathInLauncher(uid: string, p: string): string {
+    const entry = this.#entries.get(uid);
+    if (!entry) throw new Error(`no launcher known for VMI ${uid}`);
+    return pathInProcRoot(this.#launcherPid(entry), p);
+  }
+
+  /** IsSocketUnresponsive: the watchdog marked it, or the socket is gone. */
+  isUnresponsive(socketFile: string): boolean {
+    return existsSync(path.join(path.dirname(socketFile), StandardLauncherUnresponsiveFileName)) || !existsSync(socketFile);
+  }
+
+  /** MarkSocketUnresponsive: touch `launcher-unresponsive` beside the socket. */
+  markUnresponsive(socketFile: string): void {
+    const dir = path.dirname(socketFile);
+    if (existsSync(dir)) writeFileSync(path.join(dir, StandardLauncherUnresponsiveFileName), '');
+  }
+
+  /** Forget a launcher: close its client and pipe, delete its ghost record. */
+  close(uid: string): void {
+    const entry = this.#entries.get(uid);
+    entry?.client?.close();
+    entry?.pipe?.close();
+    this.#entries.delete(uid);
+    rmSync(ghostRecordPath(uid, this.#o.privateDir), { force: true });
+  }
+
+  /** Closes every client and pipe; ghost records stay for the next handler. */
+  closeAll(): void {
+    for (const entry of this.#entries.values()) {
+      entry.client?.close();
+      entry.pipe?.close();
+    }
+    this.#entries.clear();
+  }
+
+  /**
+   * KubeVirt's isolation detector reads the launcher's PID from the socket's peer credentials; Node
+   * cannot, so find a process whose root sees the very same socket inode at the launcher's path.
+   */
+  #launcherPid(entry: LauncherEntry): number {
+    if (entry.pid !== undefined && sameFile(pathInProcRoot(entry.pid, this.#socketInLauncher()), entry.record.socketFile)) {
+      return entry.pid;
+    }
+    const want = lstatSync(entry.record.socketFile);
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const pid = Number(name);
+      if (pid === process.pid) continue;
+      if (sameFile(pathInProcRoot(pid, this.#socketInLauncher()), want)) {
+        entry.pid = pid;
+        return pid;
+      }
+    }
+    throw new Error(`no process found in the launcher's mount namespace for ${entry.record.socketFile}`);
+  }
+
+  #socketInLauncher(): string {
+    return path.posix.join(this.#o.launcherShareDir, 'sockets', StandardLauncherSocketFileName);
+  }
+
+  /**
+   * The launcher dials domain-notify-pipe.sock in its own share dir: listen there (through /proc/<pid>/root)
+   * and splice each connection to the handler's notify socket.
+   */
+  async #startNotifyPipe(entry: LauncherEntry): Promise<void> {
+    const pipePath = pathInProcRoot(this.#launcherPid(entry), domainNotifyPipeSocketPath(this.#o.launcherShareDir));
+    assertSocketPathLength(pipePath);
+    rmSync(pipePath, { force: true });
+    const logger = this.#o.logger.child({ kind: 'VirtualMachineInstance', name: entry.record.name, namespace: entry.record.namespace, uid: entry.record.uid });
+    const server = net.createServer((launcher) => {
+      const handler = net.connect(this.#o.notifySocket);
+      launcher.pipe(handler).pipe(launcher);
+      const end = () => {
+        launcher.destroy();
+        handler.destroy();
+      };
+      launcher.on('error', end).on('close', end);
+      handler.on('error', (err) => {
+        logger.warn({ reason: String(err) }, 'notify pipe: handler side failed');
+        end();
+      });
+      handler.on('close', end);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(pipePath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => logger.error({ reason: String(err) }, 'notify pipe failed'));
+    entry.pipe = server;
+    logger.info(`notify pipe listening at ${pipePath}`);
+  }
+}
+
+function sameFile(p: string, want: string | Stats): boolean {
+  try {
+    const a = lstatSync(p);
+    const b = typeof want === 'string' ? lstatSync(want) : want;
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+// virt-handler (cmd/virt-handler): parses flags and wires the parts together, in KubeVirt's order.
+import { mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  createLogger,
+  domainNotifySocketPath,
+  exitOnFlagError,
+  ghostRecordDir,
+  parseFlags,
+  VirtShareDir,
+  type Logger,
+  type VirtualMachineInstance,
+} from '@kubevirt-ts/shared';
+import { handlerFlags, type HandlerFlags } from './flags.ts';
+import { createVMIInformers } from './informers.ts';
+import { createClusterConfig } from './cluster-config.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { EventRecorder } from './recorder.ts';
+import { handlerNamespace, watchCABundle } from './ca-bundle.ts';
+import { LauncherClients } from './launcher-clients.ts';
+import { DomainWatcher } from './domain-watcher.ts';
+import { VirtualMachineController } from './vm-controller.ts';
+import { createHandlerMetrics, collectDomainStats } from './metrics.ts';
+import { startConsoleServer } from './rest/console-server.ts';
+import { startHealthServer } from './rest/health-server.ts';
+
+function loadKubeConfig(f: HandlerFlags): KubeConfig {
+  const kc = new KubeConfig();
+  if (f.kubeconfig) kc.loadFromFile(f.kubeconfig);
+  else kc.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, or in-cluster
+  return kc;
+}
+
+export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<number> {
+  const host = f['hostname-override'] || os.hostname();
+  const logger: Logger = createLogger({ component: 'virt-handler', verbosity: f.v });
+  logger.info({ hostname: host }, 'virt-handler starting');
+  const kc = loadKubeConfig(f);
+  const namespace = handlerNamespace();
+
+  // the directories KubeVirt's handler owns
+  mkdirSync(f['kubevirt-share-dir'], { recursive: true, mode: 0o755 });
+  mkdirSync(ghostRecordDir(f['kubevirt-private-dir']), { recursive: true, mode: 0o700 });
+  mkdirSync(path.join(f['kubevirt-private-dir'], 'network-info-cache'), { recursive: true, mode: 0o700 });
+
+  let ready = false;
+  const heartbeat = new Heartbeat({ kc, host, logger, isReady: () => ready });
+  await heartbeat.markNodeAsUnschedulable();
+
+  const clusterConfig = createClusterConfig({ kc, logger });
+  const { source, target } = createVMIInformers(kc, host, logger);
+  const recorder = new EventRecorder({ kc, host, logger });
+  const metrics = createHandlerMetrics();
+
+  const launchers = new LauncherClients({
+    logger,
+    podsBaseDir: f['pods-base-dir'],
+    privateDir: f['kubevirt-private-dir'],
+    launcherShareDir: VirtShareDir,
+    notifySocket: domainNotifySocketPath(f['kubevirt-share-dir']),
+    host,
+  });
+  const domains = new DomainWatcher({
+    logger,
+    notifySocket: domainNotifySocketPath(f['kubevirt-share-dir']),
+    launchers,
+    watchdogTimeoutMs: f['watchdog-timeout'],
+    resyncPeriodMs: f['domain-resync-period-seconds'] * 1000,
+  });
+  const findVMI = (namespace: string, name: string): VirtualMachineInstance | undefined =>
+    source.get(namespace, name) ?? target.get(namespace, name);
+  domains.on('update', () => metrics.notifyEvents.inc({ event_type: 'MODIFIED' }));
+  domains.on('delete', () => metrics.notifyEvents.inc({ event_type: 'DELETED' }));
+  // HandleK8sEvent: an Event on the VMI the launcher runs, if it is still that VMI
+  domains.on('k8sEvent', (e) => {
+    const vmi = findVMI(e.involvedObject.namespace, e.involvedObject.name);
+    if (!vmi || vmi.metadata.uid !== e.involvedObject.uid) {
+      logger.warn({ name: e.involvedObject.name, namespace: e.involvedObject.namespace, uid: e.involvedObject.uid }, 'k8s event for an unknown VMI dropped');
+      return;
+    }
+    recorder.event(vmi, e.type === 'Warning' ? 'Warning' : 'Normal', e.reason, e.message);
+  });
+
+  await Promise.all([clusterConfig.start(), source.start(), target.start()]);
+  await domains.start();
+
+  const controller = new VirtualMachineController({
+    logger,
+    kubeConfig: kc,
+    vmis: [source, target],
+    domains,
+    launchers,
+    recorder,
+    metrics,
+    syncOptions: () => {
+      const smbios = clusterConfig.getSMBIOS();
+      return {
+        VirtualMachineSMBios: {
+          manufacturer: smbios.manufacturer ?? '',
+          product: smbios.product ?? '',
+          version: smbios.version ?? '',
+          sku: smbios.sku ?? '',
+          family: smbios.family ?? '',
+        },
+        MemBalloonStatsPeriod: clusterConfig.getMemBalloonStatsPeriod(),
+      };
+    },
+  });
+  for (const informer of [source, target]) {
+    informer.on('add', (vmi) => controller.enqueueVMI(vmi));
+    informer.on('update', (vmi) => controller.enqueueVMI(vmi));
+    informer.on('delete', (vmi) => controller.enqueueVMI(vmi));
+  }
+  controller.run();
+
+  // REST for virt-api, and health/metrics, both over TLS
+  const readTLS = () => ({
+    cert: readFileSync(f['tls-cert-file'], 'utf8'),
+    key: readFileSync(f['tls-key-file'], 'utf8'),
+  });
+  const caBundle = watchCABundle({ kc, namespace, configMapName: f['ca-configmap-name'], file: f['ca-bundle-file'] || undefined, logger });
+  // KubeVirt serves without a CA until the kubevirt-ca configmap shows up (every client is refused till then)
+  await caBundle.start();
+  const ca = caBundle.current() ?? '';
+  if (!ca) logger.warn(`no client CA bundle yet (configmap ${f['ca-configmap-name']}): client certificates are refused until it appears`);
+  const consoleServer = await startConsoleServer(
+    {
+      logger,
+      vmiStore: { get: findVMI },
+      launcherClient: async (vmi) => {
+        const found = launchers.record(vmi.metadata.uid) ?? (() => {
+          const s = launchers.findSocket(vmi).socket;
+          return s ? launchers.remember(vmi, s) : undefined;
+        })();
+        if (!found) throw new Error(`unable to find the virt-launcher socket of VMI ${vmi.metadata.namespace}/${vmi.metadata.name}`);
+        try {
+          return await launchers.client(vmi.metadata.uid);
+        } catch (err) {
+          launchers.resetClient(vmi.metadata.uid);
+          throw err;
+        }
+      },
+      launcherSocketPath: async (vmi, inLauncher) => launchers.pathInLauncher(vmi.metadata.uid, inLauncher),
+      recorder,
+      metrics,
+    },
+    { host: f.listen, port: f['console-server-port'], tls: { ...readTLS(), ca, externallyManaged: f['externally-managed'] } },
+  );
+  caBundle.onChange((bundle) => consoleServer.updateTLS({ ...readTLS(), ca: bundle, externallyManaged: f['externally-managed'] }));
+
+  const healthServer = await startHealthServer({
+    host: f.listen,
+    port: f.port,
+    tls: { ...readTLS(), ca },
+    registry: metrics.registry,
+    ready: () => ready,
+    collect: collectDomainStats({
+      metrics,
+      maxRequests: f['max-metric-requests'],
+      vmis: () => source.list(),
+      launcherClient: (vmi) => launchers.client(vmi.metadata.uid),
+      logger,
+    }),
+    logger,
+  });
+
+  ready = true;
+  heartbeat.run();
+  logger.info({ consoleServerPort: consoleServer.port, port: healthServer.port }, 'virt-handler is ready');
+
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  logger.info('virt-handler shutting down');
+  ready = false;
+  await heartbeat.stop();
+  await consoleServer.close();
+  await healthServer.close();
+  await controller.stop();
+  await domains.stop();
+  caBundle.stop();
+  source.stop();
+  target.stop();
+  clusterConfig.stop();
+  launchers.closeAll();
+  recorder.stop?.();
+  return 0;
+}
+
+if (import.meta.main) {
+  const flags = exitOnFlagError(() => parseFlags(handlerFlags, process.argv.slice(2)));
+  const stop = new AbortController();
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+  runHandler(flags, stop.signal).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`virt-handler: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,292 @@
+// KubeVirt's VirtualMachineController (pkg/virt-handler/vm.go): a level-based reconcile of each VMI of
+// this node against its launcher's domain. The queue carries `namespace/name` keys; execute() reads the
+// VMI and the domain from the caches, decides shutdown / delete / cleanup / update as KubeVirt does,
+// talks to the launcher, and writes the VMI status back with a full Update when it changed.
+import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { cmdv1 } from '@kubevirt-ts/proto';
+import { KubeVirtGroupVersion, VirtualMachineInstanceKind, forObject, withReason, type Domain, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import type { DomainWatcher } from './domain-watcher.ts';
+import type { LauncherClients } from './launcher-clients.ts';
+import { WorkQueue } from './workqueue.ts';
+import { calculateStatus, isDomainAlive, isFinal, phaseOf, statusEqual, type LauncherState } from './vmi-status.ts';
+
+/** The part of a VMI informer the controller uses. */
+export interface VMIStore {
+  get(namespace: string, name: string): VirtualMachineInstance | undefined;
+  list(): VirtualMachineInstance[];
+}
+
+export interface EventRecorder {
+  event(vmi: VirtualMachineInstance, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+export interface ControllerMetrics {
+  observeReconcile(seconds: number): void;
+  setQueueDepth(depth: number): void;
+}
+
+export interface VirtualMachineControllerOptions {
+  logger: Logger;
+  kubeConfig: KubeConfig;
+  /** VMIs of this node (source) and migration targets on it. */
+  vmis: VMIStore[];
+  domains: DomainWatcher;
+  launchers: LauncherClients;
+  recorder: EventRecorder;
+  /** SyncVirtualMachine options from the cluster config (SMBios, balloon period, …). */
+  syncOptions(): cmdv1.VirtualMachineOptions;
+  metrics?: ControllerMetrics;
+  workers?: number;
+  /** How long a launcher may show no socket before it counts as gone (KubeVirt: 3 min). */
+  launcherStartTimeoutMs?: number;
+}
+
+/** KubeVirt re-sends ShutdownVirtualMachine at least this often while the grace period runs. */
+const SHUTDOWN_RESEND_MS = 5_000;
+
+export class VirtualMachineController {
+  readonly #o: VirtualMachineControllerOptions;
+  readonly queue = new WorkQueue();
+  readonly #api: CustomObjectsApi;
+  /** VMI UID → when its graceful shutdown began. */
+  readonly #graceStart = new Map<string, number>();
+  /** VMI UID → killed after its grace period expired (Destroyed then means Failed). */
+  readonly #killedAfterGrace = new Set<string>();
+  /** VMI UID → first time no launcher socket was found. */
+  readonly #notInitializedSince = new Map<string, number>();
+  #running: Promise<void>[] = [];
+
+  constructor(opts: VirtualMachineControllerOptions) {
+    this.#o = opts;
+    this.#api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Enqueue on every VMI and domain change; then run the workers. */
+  run(): void {
+    const enqueue = (key: string) => {
+      this.queue.add(key);
+      this.#o.metrics?.setQueueDepth(this.queue.length);
+    };
+    this.#o.domains.on('update', (key) => enqueue(key));
+    this.#o.domains.on('delete', (key) => enqueue(key));
+    for (const d of this.#o.domains.list()) enqueue(keyOf(d.ObjectMeta));
+    for (const store of this.#o.vmis) for (const vmi of store.list()) enqueue(keyOf(vmi.metadata));
+    for (let i = 0; i < (this.#o.workers ?? 3); i++) this.#running.push(this.#worker());
+  }
+
+  /** For the informers' add/update/delete handlers. */
+  enqueueVMI(vmi: VirtualMachineInstance): void {
+    this.queue.add(keyOf(vmi.metadata));
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutdown();
+    await Promise.all(this.#running);
+  }
+
+  async #worker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const started = performance.now();
+      try {
+        const requeueMs = await this.execute(key);
+        this.queue.forget(key);
+        if (requeueMs !== undefined) this.queue.addAfter(key, requeueMs);
+      } catch (err) {
+        withReason(this.#o.logger, err).error(`reenqueuing VirtualMachineInstance ${key}`);
+        this.queue.addRateLimited(key);
+      } finally {
+        this.queue.done(key);
+        this.#o.metrics?.observeReconcile((performance.now() - started) / 1000);
+        this.#o.metrics?.setQueueDepth(this.queue.length);
+      }
+    }
+  }
+
+  /** One reconcile of a key; resolves to a delay when the key must be looked at again. */
+  async execute(key: string): Promise<number | undefined> {
+    const [namespace = '', name = ''] = key.split('/');
+    let vmi = this.#o.vmis.map((s) => s.get(namespace, name)).find((v) => v !== undefined);
+    let domain = this.#o.domains.get(key);
+    // a domain left by an earlier VMI of the same name is not this VMI's
+    const domainUID = domain?.Spec.Metadata.KubeVirt.UID || domain?.ObjectMeta.uid;
+    if (vmi && domain && domainUID && domainUID !== vmi.metadata.uid) vmi = undefined;
+    const uid = vmi?.metadata.uid ?? domainUID ?? this.#uidFromGhostRecord(namespace, name);
+    const log = vmi ? forObject(this.#o.logger, vmi) : this.#o.logger.child({ kind: VirtualMachineInstanceKind, name, namespace, uid });
+
+    // a domain reported by a launcher this handler never found: there is no one to talk to
+    if (!vmi && uid && !this.#o.launchers.record(uid) && !this.#uidFromGhostRecord(namespace, name)) {
+      log.info('domain without a VMI or a known launcher: nothing to do');
+      return undefined;
+    }
+    const domainExists = domain !== undefined;
+    const domainAlive = isDomainAlive(domain);
+    const gone = !vmi || Boolean(vmi.metadata.deletionTimestamp) || isFinal(phaseOf(vmi));
+
+    if (gone && domainAlive && uid) return this.#processVmShutdown(vmi, domain!, uid, log);
+    if (gone && domainExists && uid) {
+      await this.#processVmDelete(vmi, uid, log);
+      if (vmi) await this.#updateStatus(vmi, domain, undefined);
+      return undefined;
+    }
+    if (gone) {
+      if (uid) this.#processVmCleanup(uid, log);
+      if (vmi) await this.#updateStatus(vmi, undefined, undefined);
+      return undefined;
+    }
+
+    // an active (or about to be active) VMI
+    vmi = vmi!;
+    const launcher = this.#launcherState(vmi);
+    let syncError: string | undefined;
+    let requeue: number | undefined;
+    const status = calculateStatus({ vmi, domain, launcher, killedAfterGrace: this.#killedAfterGrace.has(vmi.metadata.uid) });
+    if (status.phase === phaseOf(vmi)) {
+      if (launcher === 'initializing') {
+        requeue = 1_000;
+      } else if (launcher === 'ready') {
+        try {
+          const created = await this.#processVmUpdate(vmi, domain);
+          if (created) this.#o.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
+        } catch (err) {
+          syncError = err instanceof Error ? err.message : String(err);
+          log.error({ reason: syncError }, 'Synchronizing the VirtualMachineInstance failed.');
+          this.#o.recorder.event(vmi, 'Warning', 'SyncFailed', syncError);
+          requeue = 5_000;
+        }
+      }
+    }
+    domain = this.#o.domains.get(key) ?? domain;
+    await this.#updateStatus(vmi, domain, syncError);
+    return requeue;
+  }
+
+  #uidFromGhostRecord(namespace: string, name: string): string | undefined {
+    return this.#o.launchers.ghostRecords().find((r) => r.namespace === namespace && r.name === name)?.uid;
+  }
+
+  /** Where the VMI's launcher is in its life (KubeVirt's isLauncherClientUnresponsive). */
+  #launcherState(vmi: VirtualMachineInstance): LauncherState {
+    const uid = vmi.metadata.uid;
+    const known = this.#o.launchers.record(uid);
+    if (known) return this.#o.launchers.isUnresponsive(known.socketFile) ? 'unresponsive' : 'ready';
+    const found = this.#o.launchers.findSocket(vmi);
+    if (found.socket) {
+      if (this.#o.launchers.isUnresponsive(found.socket)) return 'unresponsive';
+      this.#o.launchers.remember(vmi, found.socket);
+      this.#notInitializedSince.delete(uid);
+      return 'ready';
+    }
+    const since = this.#notInitializedSince.get(uid) ?? Date.now();
+    this.#notInitializedSince.set(uid, since);
+    if (!found.initializing && Date.now() - since > (this.#o.launcherStartTimeoutMs ?? 180_000)) return 'unresponsive';
+    return 'initializing';
+  }
+
+  /** SyncVirtualMachine: define and start the domain, or bring it in line with the VMI. */
+  async #processVmUpdate(vmi: VirtualMachineInstance, domain: Domain | undefined): Promise<boolean> {
+    const client = await this.#client(vmi.metadata.uid);
+    const res = await client.SyncVirtualMachine({
+      vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) },
+      options: this.#o.syncOptions(),
+    });
+    if (!res.success) throw new Error(res.message || 'SyncVirtualMachine failed');
+    return domain === undefined;
+  }
+
+  /** processVmShutdown: ACPI shutdown within the grace period, re-sent every few seconds; then kill. */
+  async #processVmShutdown(vmi: VirtualMachineInstance | undefined, domain: Domain, uid: string, log: Logger): Promise<number> {
+    const graceSeconds = vmi?.spec.terminationGracePeriodSeconds ?? domain.Spec.Metadata.KubeVirt.GracePeriod?.DeletionGracePeriodSeconds ?? 30;
+    const now = Date.now();
+    const first = !this.#graceStart.has(uid);
+    const start = this.#graceStart.get(uid) ?? now;
+    this.#graceStart.set(uid, start);
+    const remaining = start + graceSeconds * 1000 - now;
+    const client = await this.#client(uid);
+    const request = { vmi: { vmiJson: Buffer.from(JSON.stringify(vmi ?? minimalVMI(domain, uid))) } };
+    if (remaining <= 0 || graceSeconds === 0) {
+      const res = await client.KillVirtualMachine(request);
+      if (!res.success) throw new Error(res.message || 'KillVirtualMachine failed');
+      if (graceSeconds > 0) this.#killedAfterGrace.add(uid);
+      log.info('grace period expired, killing deleted VirtualMachineInstance');
+      if (vmi) this.#o.recorder.event(vmi, 'Normal', 'Deleted', 'Signaled Deletion');
+      return SHUTDOWN_RESEND_MS;
+    }
+    const res = await client.ShutdownVirtualMachine(request);
+    if (!res.success) throw new Error(res.message || 'ShutdownVirtualMachine failed');
+    if (first) {
+      log.info('Signaled graceful shutdown for VirtualMachineInstance');
+      if (vmi) this.#o.recorder.event(vmi, 'Normal', 'ShuttingDown', 'Signaled Graceful Shutdown');
+    }
+    return Math.min(SHUTDOWN_RESEND_MS, remaining);
+  }
+
+  /** processVmDelete: the domain is down; have the launcher undefine it. */
+  async #processVmDelete(vmi: VirtualMachineInstance | undefined, uid: string, log: Logger): Promise<void> {
+    const client = await this.#client(uid);
+    const domain = this.#o.domains.get(vmi ? keyOf(vmi.metadata) : '');
+    const res = await client.DeleteVirtualMachine({ vmi: { vmiJson: Buffer.from(JSON.stringify(vmi ?? minimalVMI(domain, uid))) } });
+    if (!res.success) throw new Error(res.message || 'DeleteVirtualMachine failed');
+    log.info('Signaled deletion for VirtualMachineInstance');
+  }
+
+  /** processVmCleanup: the domain is gone; forget the launcher (client, pipe, ghost record). */
+  #processVmCleanup(uid: string, log: Logger): void {
+    if (!this.#o.launchers.record(uid) && !this.#graceStart.has(uid)) return;
+    this.#o.launchers.close(uid);
+    this.#graceStart.delete(uid);
+    this.#notInitializedSince.delete(uid);
+    log.info('cleaned up the launcher of the VirtualMachineInstance');
+  }
+
+  async #client(uid: string) {
+    try {
+      return await this.#o.launchers.client(uid);
+    } catch (err) {
+      this.#o.launchers.resetClient(uid);
+      throw new Error(`unable to create virt-launcher client connection: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  /** updateVMIStatus: a full Update only when the status changed; the phase change's Event after it. */
+  async #updateStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, syncError: string | undefined): Promise<void> {
+    const launcher = this.#o.launchers.record(vmi.metadata.uid) ? (this.#o.launchers.isUnresponsive(this.#o.launchers.record(vmi.metadata.uid)!.socketFile) ? 'unresponsive' : 'ready') : this.#launcherState(vmi);
+    const status = calculateStatus({ vmi, domain, launcher, syncError, killedAfterGrace: this.#killedAfterGrace.has(vmi.metadata.uid) });
+    if (statusEqual(status, vmi.status ?? {})) return;
+    const body = { ...vmi, apiVersion: KubeVirtGroupVersion, kind: VirtualMachineInstanceKind, status };
+    try {
+      await this.#api.replaceNamespacedCustomObject({
+        group: 'kubevirt.io',
+        version: 'v1',
+        namespace: vmi.metadata.namespace,
+        plural: 'virtualmachineinstances',
+        name: vmi.metadata.name,
+        body,
+      });
+    } catch (err) {
+      // 409: the informer has (or will have) a newer VMI; the next round recomputes from it
+      if (err instanceof ApiException && err.code === 409) throw new Error(`the VMI changed meanwhile (409), retrying`);
+      throw err;
+    }
+    const oldPhase = phaseOf(vmi);
+    const newPhase = String(status.phase ?? '');
+    if (newPhase !== oldPhase) {
+      if (newPhase === 'Running') this.#o.recorder.event(vmi, 'Normal', 'Started', 'VirtualMachineInstance started.');
+      if (newPhase === 'Succeeded') this.#o.recorder.event(vmi, 'Normal', 'Stopped', 'The VirtualMachineInstance was shut down.');
+      if (newPhase === 'Failed') this.#o.recorder.event(vmi, 'Warning', 'Stopped', 'The VirtualMachineInstance crashed.');
+    }
+  }
+}
+
+const keyOf = (meta: { namespace?: string | null; name?: string | null }) => `${meta.namespace ?? ''}/${meta.name ?? ''}`;
+
+/** The VMI a launcher needs for shutdown/kill/delete when the VMI itself is gone. */
+function minimalVMI(domain: Domain | undefined, uid: string) {
+  return {
+    apiVersion: KubeVirtGroupVersion,
+    kind: VirtualMachineInstanceKind,
+    metadata: { name: domain?.ObjectMeta.name ?? '', namespace: domain?.ObjectMeta.namespace ?? '', uid },
+    spec: { domain: { devices: {} } },
+  };
+}

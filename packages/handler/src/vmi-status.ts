@@ -1,0 +1,256 @@
+// The VMI status virt-handler writes (pkg/virt-handler/vm.go updateVMIStatusFromDomain and
+// calculateVmPhaseForStatusReason): pure functions of the VMI, its domain and the launcher's state.
+import {
+  ConditionStatus,
+  SynchronizationFailedReason,
+  VirtualMachineInstanceConditionReason as Reason,
+  VirtualMachineInstanceConditionType as CondType,
+  VirtualMachineInstancePhase as Phase,
+  k8sTime,
+  type Domain,
+  type VirtualMachineInstance,
+  type VirtualMachineInstanceCondition,
+  type VirtualMachineInstanceNetworkInterface,
+  type VirtualMachineInstanceStatus,
+} from '@kubevirt-ts/shared';
+
+export type LauncherState =
+  /** the launcher socket answers */
+  | 'ready'
+  /** only launcher-init-sock, or no socket yet (inside the grace of a starting pod) */
+  | 'initializing'
+  /** the socket is gone with its pod, marked unresponsive by the watchdog, or never appeared */
+  | 'unresponsive';
+
+export interface StatusInput {
+  vmi: VirtualMachineInstance;
+  /** The domain from the DomainWatcher's cache; undefined when there is none. */
+  domain: Domain | undefined;
+  launcher: LauncherState;
+  /** The SyncVirtualMachine error of this round, if any. */
+  syncError?: string;
+  /** The domain was killed after its grace period expired (KubeVirt: Destroyed after grace → Failed). */
+  killedAfterGrace?: boolean;
+  now?: Date;
+}
+
+export const isFinal = (phase: string | undefined) => phase === Phase.Succeeded || phase === Phase.Failed;
+
+/** The VMI's phase as a plain string ('' when unset). */
+export const phaseOf = (vmi: VirtualMachineInstance): string => String(vmi.status?.phase ?? '');
+
+/** A domain that is defined and not shut off (KubeVirt's domain "alive"). */
+export function isDomainAlive(domain: Domain | undefined): boolean {
+  if (!domain) return false;
+  const s = domain.Status.Status;
+  return s !== 'Shutoff' && s !== 'Crashed' && s !== '' && s !== 'NoState';
+}
+
+/** calculateVmPhaseForStatusReason. */
+export function calculatePhase(input: StatusInput): string {
+  const { vmi, domain, launcher } = input;
+  const phase = phaseOf(vmi);
+  if (!domain) {
+    if (phase === Phase.Scheduled || phase === Phase.Running) {
+      return launcher === 'unresponsive' ? Phase.Failed : phase;
+    }
+    return isFinal(phase) ? phase : Phase.Scheduled;
+  }
+  const status = String(domain.Status.Status);
+  const reason = String(domain.Status.Reason);
+  switch (status) {
+    case 'Shutoff':
+    case 'Crashed':
+      switch (reason) {
+        case 'Crashed':
+        case 'Panicked':
+        case 'Failed':
+          return Phase.Failed;
+        case 'Destroyed':
+          return input.killedAfterGrace ? Phase.Failed : Phase.Succeeded;
+        case 'Shutdown':
+        case 'Saved':
+        case 'FromSnapshot':
+          return Phase.Succeeded;
+        case 'Migrated':
+          return phase;
+        default:
+          return status === 'Crashed' ? Phase.Failed : phase;
+      }
+    case 'Paused':
+      return reason === 'PostcopyFailed' ? Phase.Failed : Phase.Running;
+    case 'Running':
+    case 'Blocked':
+    case 'PMSuspended':
+      return Phase.Running;
+    default:
+      return phase;
+  }
+}
+
+/** The new status; the input VMI is left alone. */
+export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatus {
+  const { vmi, domain } = input;
+  const now = k8sTime(input.now);
+  const old = vmi.status ?? {};
+  const status: VirtualMachineInstanceStatus = structuredClone(old);
+  const conditions = new Conditions(status.conditions ?? [], now);
+
+  const phase = calculatePhase(input);
+  if (phase !== phaseOf(vmi)) {
+    status.phase = phase;
+    status.phaseTransitionTimestamps = [...(old.phaseTransitionTimestamps ?? []), { phase, phaseTransitionTimestamp: now }];
+  }
+
+  if (domain && isDomainAlive(domain)) {
+    // Paused, with KubeVirt's reasons
+    if (domain.Status.Status === 'Paused') {
+      const [reason, message] =
+        domain.Status.Reason === 'IOError'
+          ? [Reason.PausedIOError, 'VMI was paused, low-level IO error detected']
+          : domain.Status.Reason === 'Migration'
+            ? [Reason.PausedByMigrationMonitor, 'VMI was paused by Migration Monitor']
+            : [Reason.PausedByUser, 'VMI was paused by user'];
+      conditions.set(CondType.Paused, ConditionStatus.True, reason, message);
+    } else {
+      conditions.remove(CondType.Paused);
+    }
+    // AgentConnected from the guest agent channel's state
+    const agent = (domain.Spec.Devices.Channels ?? []).find((c) => c.Target?.Name === 'org.qemu.guest_agent.0');
+    if (agent?.Target?.State === 'connected') conditions.set(CondType.AgentConnected, ConditionStatus.True);
+    else conditions.remove(CondType.AgentConnected);
+
+    const os = domain.Status.OSInfo;
+    if (os.Name) {
+      status.guestOSInfo = {
+        name: os.Name,
+        kernelRelease: os.KernelRelease,
+        version: os.Version,
+        prettyName: os.PrettyName,
+        versionId: os.VersionId,
+        kernelVersion: os.KernelVersion,
+        machine: os.Machine,
+        id: os.Id,
+      };
+    }
+    const frozen = domain.Status.FSFreezeStatus.Status;
+    if (frozen === 'frozen') status.fsFreezeStatus = frozen;
+    else delete status.fsFreezeStatus;
+    if (domain.Spec.OS.Type.Machine) status.machine = { ...status.machine, type: domain.Spec.OS.Type.Machine };
+    if (domain.Spec.CurrentMemory) {
+      status.memory = { ...status.memory, guestCurrent: quantity(domain.Spec.CurrentMemory.Value, domain.Spec.CurrentMemory.Unit) };
+    }
+    status.interfaces = interfacesStatus(vmi, domain);
+    liveMigratable(vmi, conditions);
+  } else if (domain === undefined || !isDomainAlive(domain)) {
+    conditions.remove(CondType.Paused);
+    conditions.remove(CondType.AgentConnected);
+  }
+
+  if (input.syncError !== undefined) {
+    conditions.set(CondType.Synchronized, ConditionStatus.False, SynchronizationFailedReason, input.syncError);
+  } else {
+    conditions.remove(CondType.Synchronized);
+  }
+  status.conditions = conditions.list;
+  return status;
+}
+
+/** Status fields KubeVirt compares with DeepEqual; key order must not matter. */
+export function statusEqual(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : value,
+  );
+}
+
+/**
+ * pkg/network/setup/netstat: one entry per spec interface (domain MAC, then the guest agent's IPs for
+ * that MAC), then interfaces only the guest agent knows (not `lo`), marked by infoSource.
+ */
+export function interfacesStatus(vmi: VirtualMachineInstance, domain: Domain): VirtualMachineInstanceNetworkInterface[] {
+  const fromAgent = domain.Status.Interfaces ?? [];
+  const domainIfaces = domain.Spec.Devices.Interfaces ?? [];
+  const out: VirtualMachineInstanceNetworkInterface[] = [];
+  const usedMacs = new Set<string>();
+  for (const iface of vmi.spec.domain.devices?.interfaces ?? []) {
+    const dom = domainIfaces.find((d) => d.Alias?.Name === `ua-${iface.name}` || d.Alias?.Name === iface.name);
+    const mac = (dom?.MAC?.MAC ?? iface.macAddress ?? '').toLowerCase();
+    const agent = mac ? fromAgent.find((a) => a.Mac.toLowerCase() === mac) : undefined;
+    if (mac) usedMacs.add(mac);
+    const entry: VirtualMachineInstanceNetworkInterface = { name: iface.name, infoSource: agent ? 'domain, guest-agent' : 'domain' };
+    if (mac) entry.mac = mac;
+    if (agent) {
+      entry.interfaceName = agent.InterfaceName;
+      if (agent.Ip) entry.ipAddress = agent.Ip;
+      if (agent.IPs?.length) entry.ipAddresses = agent.IPs;
+    }
+    if (dom?.LinkState?.State) entry.linkState = dom.LinkState.State;
+    out.push(entry);
+  }
+  for (const agent of fromAgent) {
+    if (agent.InterfaceName === 'lo' || usedMacs.has(agent.Mac.toLowerCase())) continue;
+    const entry: VirtualMachineInstanceNetworkInterface = { infoSource: 'guest-agent', interfaceName: agent.InterfaceName, mac: agent.Mac };
+    if (agent.Ip) entry.ipAddress = agent.Ip;
+    if (agent.IPs?.length) entry.ipAddresses = agent.IPs;
+    out.push(entry);
+  }
+  return out;
+}
+
+/** LiveMigratable: a bridge on the pod network cannot move; otherwise the VMI is migratable. */
+function liveMigratable(vmi: VirtualMachineInstance, conditions: Conditions): void {
+  const podNetworks = new Set((vmi.spec.networks ?? []).filter((n) => n.pod !== undefined).map((n) => n.name));
+  const bridged = (vmi.spec.domain.devices?.interfaces ?? []).find((i) => i.bridge !== undefined && podNetworks.has(i.name));
+  if (bridged) {
+    conditions.set(
+      CondType.LiveMigratable,
+      ConditionStatus.False,
+      Reason.InterfaceNotLiveMigratable,
+      'cannot migrate VMI which does not use masquerade, bridge with kubevirt.io/allow-pod-bridge-network-live-migration VM annotation or a migratable plugin to connect to the pod network',
+    );
+  } else {
+    conditions.set(CondType.LiveMigratable, ConditionStatus.True);
+  }
+}
+
+/** api.Memory (Value + Unit) as a resource.Quantity string. */
+export function quantity(value: number, unit: string): string {
+  const factor: Record<string, number> = { b: 1, bytes: 1, KiB: 1024, k: 1024, MiB: 1024 ** 2, M: 1024 ** 2, GiB: 1024 ** 3, G: 1024 ** 3, TiB: 1024 ** 4, T: 1024 ** 4 };
+  const bytes = value * (factor[unit] ?? 1);
+  for (const [suffix, size] of [['Ti', 1024 ** 4], ['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${suffix}`;
+  }
+  return String(bytes);
+}
+
+/** KubeVirt's condition manager: a condition's lastTransitionTime changes only with its status. */
+class Conditions {
+  list: VirtualMachineInstanceCondition[];
+  readonly #now: string;
+  constructor(list: readonly VirtualMachineInstanceCondition[], now: string) {
+    this.list = list.map((c) => ({ ...c }));
+    this.#now = now;
+  }
+  set(type: string, status: string, reason?: string, message?: string): void {
+    const existing = this.list.find((c) => c.type === type);
+    if (existing && existing.status === status && existing.reason === reason && existing.message === message) return;
+    const next: VirtualMachineInstanceCondition = {
+      type,
+      status,
+      lastProbeTime: null,
+      lastTransitionTime: existing?.status === status ? existing.lastTransitionTime : this.#now,
+    };
+    if (reason) next.reason = reason;
+    if (message) next.message = message;
+    this.list = [...this.list.filter((c) => c.type !== type), next];
+  }
+  remove(type: string): void {
+    this.list = this.list.filter((c) => c.type !== type);
+  }
+}

@@ -1,0 +1,87 @@
+// client-go's rate-limited work queue, as much as the handler uses: keys (not events), a key is never
+// processed by two workers at once, a key added while being processed is processed again afterwards,
+// failures are retried with per-key exponential backoff, AddAfter for timed requeues.
+export interface WorkQueueOptions {
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export class WorkQueue {
+  readonly #queue: string[] = [];
+  readonly #dirty = new Set<string>();
+  readonly #processing = new Set<string>();
+  readonly #failures = new Map<string, number>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #base: number;
+  readonly #max: number;
+  #waiters: Array<() => void> = [];
+  #shutdown = false;
+
+  constructor(opts: WorkQueueOptions = {}) {
+    this.#base = opts.baseDelayMs ?? 5;
+    this.#max = opts.maxDelayMs ?? 60_000;
+  }
+
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  add(key: string): void {
+    if (this.#shutdown || this.#dirty.has(key)) return;
+    this.#dirty.add(key);
+    if (this.#processing.has(key)) return;
+    this.#queue.push(key);
+    this.#waiters.shift()?.();
+  }
+
+  /** Adds the key after `ms`, unless an earlier timed add of the key is pending. */
+  addAfter(key: string, ms: number): void {
+    if (this.#shutdown || this.#timers.has(key)) return;
+    this.#timers.set(
+      key,
+      setTimeout(() => {
+        this.#timers.delete(key);
+        this.add(key);
+      }, ms),
+    );
+  }
+
+  /** Requeue after a failure: 5 ms, 10 ms, 20 ms … up to the cap. */
+  addRateLimited(key: string): void {
+    const n = this.#failures.get(key) ?? 0;
+    this.#failures.set(key, n + 1);
+    this.addAfter(key, Math.min(this.#max, this.#base * 2 ** n));
+  }
+
+  /** The key succeeded: its backoff starts over. */
+  forget(key: string): void {
+    this.#failures.delete(key);
+  }
+
+  /** The next key to process, or undefined once shut down. */
+  async get(): Promise<string | undefined> {
+    while (this.#queue.length === 0) {
+      if (this.#shutdown) return undefined;
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    const key = this.#queue.shift()!;
+    this.#dirty.delete(key);
+    this.#processing.add(key);
+    return key;
+  }
+
+  done(key: string): void {
+    this.#processing.delete(key);
+    if (this.#dirty.has(key)) {
+      this.#queue.push(key);
+      this.#waiters.shift()?.();
+    }
+  }
+
+  shutdown(): void {
+    this.#shutdown = true;
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    for (const w of this.#waiters.splice(0)) w();
+  }
+}

@@ -1,0 +1,82 @@
+// Bundles each daemon into one ESM file that runs on plain Node 24, what the images ship:
+//   dist/virt-launcher.mjs, dist/virt-launcher-cli.mjs, dist/virt-handler.mjs (+ .map), and
+//   dist/proto/, the .proto files @kubevirt-ts/proto loads at runtime (it looks beside the bundle first).
+// Usage: node scripts/build.ts [--outdir DIR]
+import { chmodSync, cpSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as esbuild from 'esbuild';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+
+/** Bundle name → entry, as the packages' `bin` fields name them. */
+export const DAEMONS = {
+  'virt-launcher': 'packages/launcher/src/main.ts',
+  'virt-launcher-cli': 'packages/launcher/src/cli.ts',
+  'virt-handler': 'packages/handler/src/main.ts',
+} as const;
+export type Daemon = keyof typeof DAEMONS;
+
+export const PROTO_DIR = 'proto';
+
+// Dependencies written as CommonJS call require() for Node's built-ins; an ESM bundle has no require.
+const BANNER = [
+  "import { createRequire as __kubevirtTsCreateRequire } from 'node:module';",
+  'const require = __kubevirtTsCreateRequire(import.meta.url);',
+].join('\n');
+
+export interface BuildResult {
+  outDir: string;
+  /** Absolute path of each daemon's bundle. */
+  bundles: Record<Daemon, string>;
+  /** Every input esbuild read, relative to the repository (node_modules paths included). */
+  inputs: string[];
+}
+
+export async function build(outDir = path.join(REPO, 'dist')): Promise<BuildResult> {
+  rmSync(outDir, { recursive: true, force: true });
+  const result = await esbuild.build({
+    absWorkingDir: REPO,
+    entryPoints: Object.entries(DAEMONS).map(([out, entry]) => ({ in: entry, out })),
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    sourcemap: true,
+    banner: { js: BANNER },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const bundles = Object.fromEntries(
+    Object.keys(DAEMONS).map((daemon) => [daemon, path.join(outDir, `${daemon}.mjs`)]),
+  ) as Record<Daemon, string>;
+  for (const [daemon, bundle] of Object.entries(bundles)) {
+    // The images link /usr/bin/<daemon> to the bundle, so it must be executable on its own.
+    if (!readFileSync(bundle, 'utf8').startsWith('#!/usr/bin/env node\n')) {
+      throw new Error(`${DAEMONS[daemon as Daemon]}: a daemon's entry must start with #!/usr/bin/env node`);
+    }
+    chmodSync(bundle, 0o755);
+  }
+  cpSync(path.join(REPO, 'packages', 'proto', 'proto'), path.join(outDir, PROTO_DIR), {
+    recursive: true,
+    filter: (src) => !path.extname(src) || src.endsWith('.proto'),
+  });
+  return { outDir, bundles, inputs: Object.keys(result.metafile.inputs) };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
+  const started = performance.now();
+  try {
+    const { outDir, bundles } = await build(values.outdir === undefined ? undefined : path.resolve(values.outdir));
+    const names = Object.values(bundles).map((bundle) => path.relative(process.cwd(), bundle));
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(`build: ${names.join(', ')} and ${path.relative(process.cwd(), path.join(outDir, PROTO_DIR))}/ in ${seconds} s`);
+  } catch (err) {
+    // esbuild has printed its errors already, with their source lines
+    if (!(err instanceof Error && 'errors' in err)) console.error(`build: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,79 @@
+// Runs virt-handler as a DaemonSet pod would, but on the host: its share and private dirs in a temp
+// dir, the kubelet pods dir of the test bed's pod sandboxes, a kubeconfig for the test bed's API server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const HANDLER_MAIN = path.resolve(import.meta.dirname, '../../packages/handler/src/main.ts');
+
+export interface HandlerOptions {
+  nodeName: string;
+  kubeconfigPath: string;
+  shareDir: string;
+  privateDir: string;
+  podsBaseDir: string;
+  consoleServerPort: number;
+  port: number;
+  tls: { certFile: string; keyFile: string; caFile: string };
+  watchdogTimeout?: string;
+  extraArgs?: readonly string[];
+  env?: Readonly<Record<string, string>>;
+}
+
+export interface RunningHandler {
+  readonly process: ChildProcess;
+  logs(): string;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startHandler(o: HandlerOptions, opts: { readyTimeoutMs?: number } = {}): Promise<RunningHandler> {
+  const args = [
+    HANDLER_MAIN,
+    '--hostname-override', o.nodeName,
+    '--kubeconfig', o.kubeconfigPath,
+    '--kubevirt-share-dir', o.shareDir,
+    '--kubevirt-private-dir', o.privateDir,
+    '--pods-base-dir', o.podsBaseDir,
+    '--console-server-port', String(o.consoleServerPort),
+    '--port', String(o.port),
+    '--listen', '127.0.0.1',
+    '--tls-cert-file', o.tls.certFile,
+    '--tls-key-file', o.tls.keyFile,
+    '--ca-bundle-file', o.tls.caFile,
+    '--watchdog-timeout', o.watchdogTimeout ?? '30s',
+    '-v', '3',
+    ...(o.extraArgs ?? []),
+  ];
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, POD_NAMESPACE: 'kubevirt', ...o.env },
+  });
+  let logs = '';
+  const keep = (d: Buffer) => {
+    logs += d.toString();
+    if (logs.length > 4_000_000) logs = logs.slice(-2_000_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+  while (!logs.includes('virt-handler is ready')) {
+    if (child.exitCode !== null) throw new Error(`virt-handler exited (${child.exitCode}) before it was ready:\n${logs}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`virt-handler not ready within ${opts.readyTimeoutMs ?? 60_000} ms:\n${logs.slice(-5000)}`);
+    }
+    await sleep(50);
+  }
+  return {
+    process: child,
+    logs: () => logs,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
