@@ -13,8 +13,6 @@ export interface DomainWatcherEvents {
   update: [key: string, domain: Domain];
   /** The domain is gone (deletionTimestamp, DELETED, or its launcher stopped answering). */
   delete: [key: string, domain: Domain];
-  /** A launcher asked for a k8s Event about its VMI. */
-  k8sEvent: [event: K8sEvent];
 }
 
 /** What a launcher sends in HandleK8sEvent (a core/v1 Event; we read what the recorder needs). */
@@ -39,6 +37,8 @@ export interface DomainWatcherOptions {
   watchdogTimeoutMs: number;
   /** `--domain-resync-period-seconds`. */
   resyncPeriodMs: number;
+  /** Records a launcher's k8s Event on its VMI; throws (an in-band error) when that VMI is unknown. */
+  recordK8sEvent(event: K8sEvent): void;
 }
 
 const keyOf = (d: Domain) => `${d.ObjectMeta.namespace}/${d.ObjectMeta.name}`;
@@ -122,12 +122,20 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
   }
 
   #handleK8sEvent(eventJSON: Buffer) {
+    let event: K8sEvent;
     try {
-      this.emit('k8sEvent', parseWith(k8sEventSchema, eventJSON, 'k8s event'));
-      return { success: true, message: '' };
+      event = parseWith(k8sEventSchema, eventJSON, 'k8s event');
     } catch (err) {
       const message = `Failed to unmarshal k8s event json object: ${err instanceof Error ? err.message : String(err)}`;
       this.#o.logger.error({ reason: message }, 'rejected a k8s event');
+      return { success: false, message };
+    }
+    try {
+      this.#o.recordK8sEvent(event);
+      return { success: true, message: '' };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.#o.logger.warn({ name: event.involvedObject.name, namespace: event.involvedObject.namespace, uid: event.involvedObject.uid, reason: message }, 'k8s event not recorded');
       return { success: false, message };
     }
   }

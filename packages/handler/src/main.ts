@@ -55,6 +55,8 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   const recorder = new EventRecorder({ kc, host, logger });
   const metrics = createHandlerMetrics();
 
+  const findVMI = (namespace: string, name: string): VirtualMachineInstance | undefined =>
+    source.get(namespace, name) ?? target.get(namespace, name);
   const launchers = new LauncherClients({
     logger,
     podsBaseDir: f['pods-base-dir'],
@@ -69,21 +71,15 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     launchers,
     watchdogTimeoutMs: f['watchdog-timeout'],
     resyncPeriodMs: f['domain-resync-period-seconds'] * 1000,
+    // HandleK8sEvent: an Event on the VMI the launcher runs, if it is still that VMI
+    recordK8sEvent: (e) => {
+      const vmi = findVMI(e.involvedObject.namespace, e.involvedObject.name);
+      if (!vmi || vmi.metadata.uid !== e.involvedObject.uid) throw new Error('VMI not found');
+      recorder.event(vmi, e.type === 'Warning' ? 'Warning' : 'Normal', e.reason, e.message);
+    },
   });
-  const findVMI = (namespace: string, name: string): VirtualMachineInstance | undefined =>
-    source.get(namespace, name) ?? target.get(namespace, name);
   domains.on('update', () => metrics.notifyEvents.inc({ event_type: 'MODIFIED' }));
   domains.on('delete', () => metrics.notifyEvents.inc({ event_type: 'DELETED' }));
-  // HandleK8sEvent: an Event on the VMI the launcher runs, if it is still that VMI
-  domains.on('k8sEvent', (e) => {
-    const vmi = findVMI(e.involvedObject.namespace, e.involvedObject.name);
-    if (!vmi || vmi.metadata.uid !== e.involvedObject.uid) {
-      logger.warn({ name: e.involvedObject.name, namespace: e.involvedObject.namespace, uid: e.involvedObject.uid }, 'k8s event for an unknown VMI dropped');
-      return;
-    }
-    recorder.event(vmi, e.type === 'Warning' ? 'Warning' : 'Normal', e.reason, e.message);
-  });
-
   await Promise.all([clusterConfig.start(), source.start(), target.start()]);
   await domains.start();
 

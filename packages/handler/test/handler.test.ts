@@ -249,6 +249,17 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
       const bad = await client.HandleDomainEvent({ eventType: 'MODIFIED', domainJSON: Buffer.from('{"kind": 42') });
       assert.equal(bad.success, false);
       assert.match(bad.message, /Failed to unmarshal domain json object/);
+      // HandleK8sEvent: recorded on the VMI when the UID matches; refused in-band otherwise
+      const vmiA = await getVMI('vmi-a');
+      const event = (uid: string, reason: string) =>
+        Buffer.from(JSON.stringify({ type: 'Normal', reason, message: 'from the launcher', involvedObject: { kind: 'VirtualMachineInstance', name: 'vmi-a', namespace, uid } }));
+      assert.equal((await client.HandleK8sEvent({ eventJSON: event(vmiA.metadata.uid, 'LauncherSaysHi') })).success, true);
+      const wrong = await client.HandleK8sEvent({ eventJSON: event(randomUUID(), 'NotForThisVMI') });
+      assert.deepEqual([wrong.success, wrong.message], [false, 'VMI not found']);
+      await poll('launcher event recorded', async () => {
+        const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=vmi-a' });
+        return events.items.find((e) => e.reason === 'LauncherSaysHi' && e.involvedObject.uid === vmiA.metadata.uid);
+      }, 10_000);
     } finally {
       client.close();
     }
