@@ -166,14 +166,18 @@ export class VirtualMachineController {
     return this.#o.launchers.ghostRecords().find((r) => r.namespace === namespace && r.name === name)?.uid;
   }
 
-  /** Where the VMI's launcher is in its life (KubeVirt's isLauncherClientUnresponsive). */
-  #launcherState(vmi: VirtualMachineInstance): LauncherState {
+  /**
+   * Where the VMI's launcher is in its life (KubeVirt's isLauncherClientUnresponsive). A first found
+   * socket is remembered (ghost record) only when `discover`: a VMI on its way out must not get one back.
+   */
+  #launcherState(vmi: VirtualMachineInstance, discover = true): LauncherState {
     const uid = vmi.metadata.uid;
     const known = this.#o.launchers.record(uid);
     if (known) return this.#o.launchers.isUnresponsive(known.socketFile) ? 'unresponsive' : 'ready';
     const found = this.#o.launchers.findSocket(vmi);
     if (found.socket) {
       if (this.#o.launchers.isUnresponsive(found.socket)) return 'unresponsive';
+      if (!discover) return 'ready';
       this.#o.launchers.remember(vmi, found.socket);
       this.#notInitializedSince.delete(uid);
       return 'ready';
@@ -251,7 +255,7 @@ export class VirtualMachineController {
 
   /** updateVMIStatus: a full Update only when the status changed; the phase change's Event after it. */
   async #updateStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, syncError: string | undefined): Promise<void> {
-    const launcher = this.#o.launchers.record(vmi.metadata.uid) ? (this.#o.launchers.isUnresponsive(this.#o.launchers.record(vmi.metadata.uid)!.socketFile) ? 'unresponsive' : 'ready') : this.#launcherState(vmi);
+    const launcher = this.#launcherState(vmi, false);
     const status = calculateStatus({ vmi, domain, launcher, syncError, killedAfterGrace: this.#killedAfterGrace.has(vmi.metadata.uid) });
     if (statusEqual(status, vmi.status ?? {})) return;
     const body = { ...vmi, apiVersion: KubeVirtGroupVersion, kind: VirtualMachineInstanceKind, status };

@@ -1,7 +1,7 @@
 // KubeVirt's LibvirtDomainManager (pkg/virt-launcher/virtwrap/manager.go): every command the handler
 // sends, carried out on the one domain this launcher owns, through our libvirt client.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
@@ -154,15 +154,19 @@ export class DomainManager {
         }
       } else if (volume.cloudInitNoCloud) {
         const iso = noCloudISOPath(vmi, this.#ctx);
-        const dir = `${iso}.d`;
-        rmSync(dir, { recursive: true, force: true });
+        const staging = `${iso}.d`;
+        const dir = path.join(staging, 'data');
+        rmSync(staging, { recursive: true, force: true });
         mkdirSync(dir, { recursive: true });
         const files = noCloudFiles(volume, vmi);
         writeFileSync(path.join(dir, 'user-data'), files.userData);
         writeFileSync(path.join(dir, 'meta-data'), files.metaData);
         if (files.networkData !== undefined) writeFileSync(path.join(dir, 'network-config'), files.networkData);
-        await run('genisoimage', ['-output', iso, '-volid', 'cidata', '-joliet', '-rock', '-input-charset', 'utf-8', dir]);
-        rmSync(dir, { recursive: true, force: true });
+        const built = path.join(staging, 'noCloud.iso');
+        await run('genisoimage', ['-output', built, '-volid', 'cidata', '-joliet', '-rock', '-input-charset', 'utf-8', dir]);
+        // renamed into place: a symlink planted at the ISO's path is replaced, never written through
+        renameSync(built, iso);
+        rmSync(staging, { recursive: true, force: true });
       }
     }
   }

@@ -37,10 +37,18 @@ type UntypedHandlers = { readonly [rpc: string]: UntypedHandler | undefined };
 
 const GRPC_CODES = new Set<number>(Object.values(grpc.status).filter((v) => typeof v === 'number'));
 
+/**
+ * The details travel percent-encoded in the grpc-message trailer: an error echoing a multi-MiB request
+ * field would exceed the peer's header-list limit (64 KiB in Node's http2) and break the whole
+ * connection, every call on it, not just this one. 4096 characters stay below it even when each is
+ * a 4-byte UTF-8 sequence (12 characters encoded).
+ */
+const MAX_DETAILS_CHARS = 4096;
+
 function toServerError(err: unknown): Partial<grpc.StatusObject> {
-  if (!(err instanceof Error)) return { code: grpc.status.UNKNOWN, details: String(err) };
-  const code = 'code' in err && typeof err.code === 'number' && GRPC_CODES.has(err.code) ? err.code : grpc.status.UNKNOWN;
-  const details = 'details' in err && typeof err.details === 'string' ? err.details : err.message;
+  const code = err instanceof Error && 'code' in err && typeof err.code === 'number' && GRPC_CODES.has(err.code) ? err.code : grpc.status.UNKNOWN;
+  let details = !(err instanceof Error) ? String(err) : 'details' in err && typeof err.details === 'string' ? err.details : err.message;
+  if (details.length > MAX_DETAILS_CHARS) details = `${details.slice(0, MAX_DETAILS_CHARS)}... (${details.length - MAX_DETAILS_CHARS} more characters)`;
   return { code, details };
 }
 

@@ -94,6 +94,18 @@ const uint = () => z.int().nonnegative();
 /** A k8s resource.Quantity: `"128Mi"` on the wire; a bare number is accepted too. */
 export const quantitySchema = z.union([z.string(), z.number()]);
 export type Quantity = Known<z.infer<typeof quantitySchema>>;
+
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Disk and volume names name files in the launcher's directories: no separators, no dot names. */
+const pathSafeName = () =>
+  z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[^/\0]+$/, 'must not contain "/"')
+    .refine((n) => n !== '.' && n !== '..', 'must not be "." or ".."');
 const resourceList = z.record(z.string(), quantitySchema);
 /** An object we keep whole but do not look into. */
 const opaque = () => z.looseObject({});
@@ -171,7 +183,7 @@ const diskTargetSchema = z.looseObject({
 });
 
 const diskSchema = z.looseObject({
-  name: z.string(),
+  name: pathSafeName(),
   disk: diskTargetSchema.optional(),
   cdrom: z.looseObject({ bus: z.string().optional(), readonly: z.boolean().optional(), tray: z.string().optional() }).optional(),
   lun: opaque().optional(),
@@ -253,7 +265,7 @@ const cloudInitSchema = z.looseObject({
 });
 
 const volumeSchema = z.looseObject({
-  name: z.string(),
+  name: pathSafeName(),
   containerDisk: z
     .looseObject({
       image: z.string(),
@@ -430,12 +442,15 @@ const vmiStatusSchema = z.looseObject({
 
 // --- the VMI ------------------------------------------------------------------------------------
 
-/** Name, namespace and uid are required: a VMI the daemons act on always has them. */
+/**
+ * Name, namespace and uid are required: a VMI the daemons act on always has them. Name and namespace
+ * are checked as the API server checks them (they become paths on disk and socket names here).
+ */
 export const vmiMetadataSchema = z.looseObject({
   ...objectMetaShape,
-  name: z.string(),
-  namespace: z.string(),
-  uid: z.string(),
+  name: z.string().max(253).regex(DNS1123_SUBDOMAIN, 'must be a DNS-1123 subdomain'),
+  namespace: z.string().max(63).regex(DNS1123_LABEL, 'must be a DNS-1123 label'),
+  uid: z.string().min(1).regex(/^[^/\0]+$/, 'must not contain "/"'),
 });
 
 export const virtualMachineInstanceSchema = z.looseObject({

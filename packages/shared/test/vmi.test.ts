@@ -82,6 +82,11 @@ describe('bad VMI JSON names the field', () => {
     ['a label value', (v) => (v.metadata.labels[NodeNameLabel] = 7), 'metadata.labels["kubevirt.io/nodeName"]: expected a string'],
     ['a missing uid', (v) => delete v.metadata.uid, 'metadata.uid: is required'],
     ['a missing spec', (v) => delete v.spec, 'spec: is required'],
+    // names become paths in the launcher's directories
+    ['a name that is not a DNS-1123 subdomain', (v) => (v.metadata.name = '../etc'), 'metadata.name: must be a DNS-1123 subdomain'],
+    ['a namespace that is not a DNS-1123 label', (v) => (v.metadata.namespace = 'a/b'), 'metadata.namespace: must be a DNS-1123 label'],
+    ['a volume name with a separator', (v) => (v.spec.volumes[0].name = '../../x'), 'spec.volumes[0].name: must not contain "/"'],
+    ['a disk name that is a dot name', (v) => (v.spec.domain.devices.disks[0].name = '..'), 'spec.domain.devices.disks[0].name: must not be "." or ".."'],
     ['a boolean that is a string', (v) => (v.spec.domain.features.acpi.enabled = 'yes'), 'spec.domain.features.acpi.enabled: expected a boolean'],
     ['an object that is a list', (v) => (v.status.guestOSInfo = []), 'status.guestOSInfo: expected an object'],
   ];
