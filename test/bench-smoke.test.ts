@@ -1,0 +1,52 @@
+// The benches still run: each in its --quick mode, as a child process, prints exactly one JSON line
+// of figures on stdout, with the figures it promises.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+
+const BENCH = path.resolve(import.meta.dirname, '..', 'bench');
+
+async function runQuick(name: string): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, [path.join(BENCH, `${name}.ts`), '--quick'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 0, `${name} exited ${code}:\n${err.slice(-5000)}`);
+  const lines = out.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `exactly one line on stdout, got:\n${out}`);
+  const figures = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  assert.equal(figures['bench'], name);
+  assert.equal(figures['quick'], true);
+  return figures;
+}
+
+function positive(figures: unknown, ...paths: string[]): void {
+  for (const p of paths) {
+    const value = p.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], figures);
+    assert.ok(typeof value === 'number' && value > 0 && Number.isFinite(value), `${p} is a positive number (got ${String(value)})`);
+  }
+}
+
+test('bench rpc-latency --quick: launcher and floor percentiles', { timeout: 60_000 }, async () => {
+  const f = await runQuick('rpc-latency');
+  positive(f, 'calls', 'domainJsonBytes');
+  for (const side of ['launcher', 'floor']) {
+    for (const rpc of ['ping', 'getDomainEmpty', 'getDomain']) positive(f, `${side}.${rpc}.p50Ms`, `${side}.${rpc}.p99Ms`);
+  }
+  positive(f, 'p50Ratio.ping', 'p50Ratio.getDomainEmpty', 'p50Ratio.getDomain');
+});
+
+test('bench sync-overhead --quick: both medians and their ratio', { timeout: 60_000 }, async () => {
+  const f = await runQuick('sync-overhead');
+  positive(f, 'runs', 'launcherToRunningMedianMs', 'directToStartedMedianMs', 'ratio');
+});
+
+test('bench launcher-memory --quick: RSS and V8 heap of the launcher', { timeout: 90_000 }, async () => {
+  const f = await runQuick('launcher-memory');
+  positive(f, 'idleRssMiB', 'steadyRssMiB', 'steadyHeapUsedMiB', 'variants.source.steady.pssMiB', 'variants.source.steadyHeap.heapTotalMiB');
+  positive(f, 'importRssMiB.node', 'importRssMiB.launcherSource', 'importRssMiB.launcherBundle');
+});
