@@ -185,7 +185,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
 }
 
 if (import.meta.main) {
-  const flags = exitOnFlagError(() => parseFlags(handlerFlags, process.argv.slice(2)));
+  const flags = exitOnFlagError(() => parseFlags(handlerFlags, process.argv.slice(2), { program: 'virt-handler' }));
   const stop = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
   runHandler(flags, stop.signal).then(

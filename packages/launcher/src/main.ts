@@ -215,7 +215,7 @@ async function finalNotify(dm: DomainManager, f: LauncherFlags, logger: Logger, 
 }
 
 if (import.meta.main) {
-  const flags = exitOnFlagError(() => parseFlags(launcherFlags, process.argv.slice(2)));
+  const flags = exitOnFlagError(() => parseFlags(launcherFlags, process.argv.slice(2), { program: 'virt-launcher' }));
   runLauncher(flags).then(
     (code) => process.exit(code),
     (err: unknown) => {
