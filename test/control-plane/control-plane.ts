@@ -42,6 +42,11 @@ export interface ControlPlane {
   /** A fresh namespace for a test; stop() deletes it on a cluster this process did not start. */
   createNamespace(prefix?: string): Promise<string>;
   /**
+   * Owned only: stops kube-apiserver (its PID) and starts it again on the same port, etcd and
+   * certificates, resolving once it is ready; every watch and connection of its clients is cut.
+   */
+  restartApiserver(): Promise<void>;
+  /**
    * Owned: stops kube-apiserver and etcd (only the PIDs it started) and removes their directory.
    * Otherwise: deletes only what this handle created (namespaces, service accounts, CRDs).
    */
@@ -77,7 +82,8 @@ async function launchControlPlane(): Promise<ControlPlane> {
     const kc = loadKubeConfig(kubeconfigPath);
     await applyCRDs(kc);
     await createDefaultServiceAccount(kc.makeApiClient(CoreV1Api), 'default');
-    return handle(kc, kubeconfigPath, { owned: true, shutdown });
+    const restartApiserver = () => apiserver!.restart();
+    return handle(kc, kubeconfigPath, { owned: true, shutdown, restartApiserver });
   } catch (err) {
     await shutdown();
     throw err;
@@ -94,7 +100,7 @@ export async function connectCluster(kubeconfigPath: string): Promise<ControlPla
 function handle(
   kc: KubeConfig,
   kubeconfigPath: string,
-  opts: { owned: boolean; shutdown: () => Promise<void> },
+  opts: { owned: boolean; shutdown: () => Promise<void>; restartApiserver?: () => Promise<void> },
 ): ControlPlane {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`${kubeconfigPath}: no current cluster`);
@@ -162,6 +168,10 @@ function handle(
       namespaces.push(name);
       await createDefaultServiceAccount(core, name);
       return name;
+    },
+    async restartApiserver() {
+      if (!opts.restartApiserver) throw new Error(`${cluster.server} was not started here: its kube-apiserver cannot be restarted`);
+      await opts.restartApiserver();
     },
     async stop() {
       if (!opts.owned) {

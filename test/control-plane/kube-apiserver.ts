@@ -13,7 +13,10 @@ export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.lo
 export interface KubeApiserver {
   readonly url: string;
   readonly adminToken: string;
+  /** The running process (a new one after restart()). */
   readonly daemon: Daemon;
+  /** Stops the process and starts it again on the same port, etcd, certificates and tokens. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -23,7 +26,7 @@ export async function startKubeApiserver(bin: string, dir: string, etcdURL: stri
   const adminToken = randomBytes(24).toString('hex');
   const tokenFile = path.join(dir, 'tokens.csv');
   writeFileSync(tokenFile, `${adminToken},admin,admin,"system:masters"\n`, { mode: 0o600 });
-  const daemon = startDaemon('kube-apiserver', bin, [
+  const args = [
     `--etcd-servers=${etcdURL}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
@@ -40,9 +43,25 @@ export async function startKubeApiserver(bin: string, dir: string, etcdURL: stri
     '--endpoint-reconciler-type=none',
     '--allow-privileged=true',
     '--profiling=false',
-  ], path.join(dir, 'kube-apiserver.log'));
-  await waitUntilReady(daemon, async () => (await get(url, '/readyz', adminToken, pki.ca)) === 'ok', 60_000);
-  return { url, adminToken, daemon, stop: () => daemon.stop() };
+  ];
+  const start = async () => {
+    const daemon = startDaemon('kube-apiserver', bin, args, path.join(dir, 'kube-apiserver.log'));
+    await waitUntilReady(daemon, async () => (await get(url, '/readyz', adminToken, pki.ca)) === 'ok', 60_000);
+    return daemon;
+  };
+  let daemon = await start();
+  return {
+    url,
+    adminToken,
+    get daemon() {
+      return daemon;
+    },
+    async restart() {
+      await daemon.stop();
+      daemon = await start();
+    },
+    stop: () => daemon.stop(),
+  };
 }
 
 function get(url: string, urlPath: string, token: string, ca: string): Promise<string> {

@@ -50,8 +50,6 @@ export class VirtualMachineController {
   readonly #api: CustomObjectsApi;
   /** VMI UID → when its graceful shutdown began. */
   readonly #graceStart = new Map<string, number>();
-  /** VMI UID → killed after its grace period expired (Destroyed then means Failed). */
-  readonly #killedAfterGrace = new Set<string>();
   /** VMI UID → first time no launcher socket was found. */
   readonly #notInitializedSince = new Map<string, number>();
   #running: Promise<void>[] = [];
@@ -141,7 +139,7 @@ export class VirtualMachineController {
     const launcher = this.#launcherState(vmi);
     let syncError: string | undefined;
     let requeue: number | undefined;
-    const status = calculateStatus({ vmi, domain, launcher, killedAfterGrace: this.#killedAfterGrace.has(vmi.metadata.uid) });
+    const status = calculateStatus({ vmi, domain, launcher });
     if (status.phase === phaseOf(vmi)) {
       if (launcher === 'initializing') {
         requeue = 1_000;
@@ -212,7 +210,6 @@ export class VirtualMachineController {
     if (remaining <= 0 || graceSeconds === 0) {
       const res = await client.KillVirtualMachine(request);
       if (!res.success) throw new Error(res.message || 'KillVirtualMachine failed');
-      if (graceSeconds > 0) this.#killedAfterGrace.add(uid);
       log.info('grace period expired, killing deleted VirtualMachineInstance');
       if (vmi) this.#o.recorder.event(vmi, 'Normal', 'Deleted', 'Signaled Deletion');
       return SHUTDOWN_RESEND_MS;
@@ -256,7 +253,7 @@ export class VirtualMachineController {
   /** updateVMIStatus: a full Update only when the status changed; the phase change's Event after it. */
   async #updateStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, syncError: string | undefined): Promise<void> {
     const launcher = this.#launcherState(vmi, false);
-    const status = calculateStatus({ vmi, domain, launcher, syncError, killedAfterGrace: this.#killedAfterGrace.has(vmi.metadata.uid) });
+    const status = calculateStatus({ vmi, domain, launcher, syncError });
     if (statusEqual(status, vmi.status ?? {})) return;
     const body = { ...vmi, apiVersion: KubeVirtGroupVersion, kind: VirtualMachineInstanceKind, status };
     try {

@@ -29,8 +29,6 @@ export interface StatusInput {
   launcher: LauncherState;
   /** The SyncVirtualMachine error of this round, if any. */
   syncError?: string;
-  /** The domain was killed after its grace period expired (KubeVirt: Destroyed after grace → Failed). */
-  killedAfterGrace?: boolean;
   now?: Date;
 }
 
@@ -44,6 +42,15 @@ export function isDomainAlive(domain: Domain | undefined): boolean {
   if (!domain) return false;
   const s = domain.Status.Status;
   return s !== 'Shutoff' && s !== 'Crashed' && s !== '' && s !== 'NoState';
+}
+
+/**
+ * isACPIEnabled: the domain has ACPI and the VMI a grace period, so a stop was first tried with the
+ * power button and a Destroyed domain was killed after the grace period ran out — whoever killed it
+ * (the handler on delete, or the launcher on SIGTERM).
+ */
+export function isACPIEnabled(vmi: VirtualMachineInstance, domain: Domain): boolean {
+  return vmi.spec.terminationGracePeriodSeconds !== 0 && domain.Spec.Features?.ACPI != null;
 }
 
 /** calculateVmPhaseForStatusReason. */
@@ -64,18 +71,16 @@ export function calculatePhase(input: StatusInput): string {
       switch (reason) {
         case 'Crashed':
         case 'Panicked':
-        case 'Failed':
           return Phase.Failed;
         case 'Destroyed':
-          return input.killedAfterGrace ? Phase.Failed : Phase.Succeeded;
+          return isACPIEnabled(vmi, domain) ? Phase.Failed : Phase.Succeeded;
         case 'Shutdown':
         case 'Saved':
         case 'FromSnapshot':
           return Phase.Succeeded;
-        case 'Migrated':
-          return phase;
         default:
-          return status === 'Crashed' ? Phase.Failed : phase;
+          // Migrated, or a reason KubeVirt does not judge: the phase stays
+          return phase;
       }
     case 'Paused':
       return reason === 'PostcopyFailed' ? Phase.Failed : Phase.Running;

@@ -29,7 +29,8 @@ function domain(status: string, reason: string, patch: (d: Domain) => void = () 
 }
 
 describe('phase from the domain (calculateVmPhaseForStatusReason)', () => {
-  const cases: Array<[string, string, string, string, boolean?]> = [
+  // 5th: the domain has ACPI; 6th: the VMI's terminationGracePeriodSeconds
+  const cases: Array<[string, string, string, string, boolean?, number?]> = [
     // vmi phase, domain status, reason → phase
     ['Scheduled', 'Running', 'Unknown', 'Running'],
     ['Scheduled', 'Paused', 'StartingUp', 'Running'],
@@ -42,15 +43,25 @@ describe('phase from the domain (calculateVmPhaseForStatusReason)', () => {
     ['Running', 'Shutoff', 'FromSnapshot', 'Succeeded'],
     ['Running', 'Shutoff', 'Destroyed', 'Succeeded'],
     ['Running', 'Shutoff', 'Destroyed', 'Failed', true],
+    ['Running', 'Shutoff', 'Destroyed', 'Succeeded', true, 0],
     ['Running', 'Shutoff', 'Crashed', 'Failed'],
     ['Running', 'Crashed', 'Panicked', 'Failed'],
+    ['Running', 'Shutoff', 'Failed', 'Running'],
+    ['Running', 'Crashed', 'Unknown', 'Running'],
     ['Running', 'Shutoff', 'Migrated', 'Running'],
     ['Running', 'ShuttingDown', 'User', 'Running'],
     ['Running', 'NoState', 'Unknown', 'Running'],
   ];
-  for (const [phase, status, reason, want, killed] of cases) {
-    test(`${phase} + ${status}/${reason}${killed ? ' (killed after grace)' : ''} → ${want}`, () => {
-      assert.equal(calculatePhase({ vmi: vmi(phase), domain: domain(status, reason), launcher: 'ready', killedAfterGrace: killed }), want);
+  const withACPI = (d: Domain) => {
+    d.Spec.Features = { ...d.Spec.Features, ACPI: {} } as Domain['Spec']['Features'];
+  };
+  for (const [phase, status, reason, want, acpi, grace] of cases) {
+    const name = `${phase} + ${status}/${reason}${acpi ? ' (ACPI)' : ''}${grace !== undefined ? ` (grace ${grace})` : ''} → ${want}`;
+    test(name, () => {
+      const d = domain(status, reason, acpi ? withACPI : undefined);
+      const v = vmi(phase, grace === undefined ? {} : { terminationGracePeriodSeconds: grace });
+      // KubeVirt's isACPIEnabled: Destroyed with ACPI and a grace period was killed after the grace period → Failed
+      assert.equal(calculatePhase({ vmi: v, domain: d, launcher: 'ready' }), want);
     });
   }
   test('no domain: Scheduled stays while the launcher starts; Running with an unresponsive launcher → Failed', () => {
