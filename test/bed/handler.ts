@@ -2,6 +2,7 @@
 // dir, the kubelet pods dir of the test bed's pod sandboxes, a kubeconfig for the test bed's API server.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -76,4 +77,32 @@ export async function startHandler(o: HandlerOptions, opts: { readyTimeoutMs?: n
       return exited;
     },
   };
+}
+
+export interface ClientTLS {
+  ca: string;
+  cert?: string | undefined;
+  key?: string | undefined;
+}
+
+/** One call to the handler's HTTPS API as virt-api makes it (client certificate, no hostname check). */
+export function handlerRequest(
+  port: number,
+  tls: ClientTLS,
+  method: string,
+  urlPath: string,
+): Promise<{ status: number; body: string; type?: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, method, path: urlPath, ...tls, checkServerIdentity: () => undefined, timeout: 15_000 },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: res.headers['content-type'] }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -8,7 +8,6 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
@@ -19,7 +18,8 @@ import { startControlPlane, type ControlPlane } from '../control-plane/control-p
 import { freePort } from '../control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir, processesInNamespace, type PodSandbox } from '../bed/pod-sandbox.ts';
 import { startLauncher, testVMI, type RunningLauncher } from '../bed/launcher.ts';
-import { startHandler, type RunningHandler } from '../bed/handler.ts';
+import { handlerRequest, startHandler, type RunningHandler } from '../bed/handler.ts';
+import { poll } from '../bed/poll.ts';
 import { makeHandlerPki, type HandlerPki } from '../bed/handler-pki.ts';
 import { GUEST_PROMPT } from '../bed/guest.ts';
 import { handlerKubeconfig } from '../bed/handler-rbac.ts';
@@ -36,16 +36,6 @@ interface TestVM {
   uid: string;
   sandbox: PodSandbox;
   launcher: RunningLauncher;
-}
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, logs?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${logs ? `\n${logs().slice(-8000)}` : ''}`);
-    await sleep(200);
-  }
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -161,21 +151,8 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     await poll(`VMI ${name} gone`, async () => (await getVMI(name).then(() => false, () => true)) || undefined, 10_000);
   }
 
-  function request(method: string, urlPath: string, port = consolePort): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        { host: '127.0.0.1', port, method, path: urlPath, ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key, checkServerIdentity: () => undefined, timeout: 15_000 },
-        (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('request timed out')));
-      req.on('error', reject);
-      req.end();
-    });
-  }
+  const request = (method: string, urlPath: string, port = consolePort) =>
+    handlerRequest(port, { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key }, method, urlPath);
   const vmiPath = (name: string, sub: string) => `/v1/namespaces/${namespace}/virtualmachineinstances/${name}/${sub}`;
 
   /** PUT pause, then unpause, through the handler's API, each seen as the VMI's Paused condition. */

@@ -5,7 +5,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
@@ -16,7 +15,8 @@ import { startControlPlane, type ControlPlane } from '../../../test/control-plan
 import { freePort } from '../../../test/control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
-import { startHandler, type RunningHandler } from '../../../test/bed/handler.ts';
+import { handlerRequest, startHandler, type RunningHandler } from '../../../test/bed/handler.ts';
+import { poll } from '../../../test/bed/poll.ts';
 import { makeHandlerPki, type HandlerPki } from '../../../test/bed/handler-pki.ts';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
 import { handlerKubeconfig } from '../../../test/bed/handler-rbac.ts';
@@ -32,16 +32,6 @@ type VMIObject = {
     machine?: { type?: string };
   };
 };
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, logs?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${logs ? `\n${logs().slice(-8000)}` : ''}`);
-    await sleep(250);
-  }
-}
 
 describe('virt-handler with a real kube-apiserver, launcher and guest', { timeout: 600_000 }, () => {
   let cp: ControlPlane;
@@ -99,29 +89,8 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
     return { sandbox, launcher, uid: created.metadata.uid };
   }
 
-  function request(method: string, urlPath: string, opts: { cert?: boolean } = {}): Promise<{ status: number; body: string; type?: string }> {
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          host: '127.0.0.1',
-          port: consolePort,
-          method,
-          path: urlPath,
-          ca: pki.ca.cert,
-          cert: opts.cert === false ? undefined : pki.client.cert,
-          key: opts.cert === false ? undefined : pki.client.key,
-          checkServerIdentity: () => undefined,
-        },
-        (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: res.headers['content-type'] }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-  }
+  const request = (method: string, urlPath: string, opts: { cert?: boolean } = {}) =>
+    handlerRequest(consolePort, opts.cert === false ? { ca: pki.ca.cert } : { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key }, method, urlPath);
   const vmiPath = (name: string, sub: string) => `/v1/namespaces/${namespace}/virtualmachineinstances/${name}/${sub}`;
 
   before(async () => {
