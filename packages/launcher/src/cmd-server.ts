@@ -3,10 +3,10 @@
 // message}, the message never empty; only Exec and GuestPing also fail the call itself.
 // Migration, SEV, backup and checkpoint RPCs are not implemented yet and answer UNIMPLEMENTED.
 import type { Logger } from 'pino';
-import { isLibvirtError } from '@kubevirt-ts/libvirt';
+import { isAgentUnresponsive, isLibvirtError } from '@kubevirt-ts/libvirt';
 import { createCmdServer, type CmdServerImpl, type cmdv1, type Server } from '@kubevirt-ts/proto';
 import { domainToJSON, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { ExecExitCode, type DomainManager } from './domain-manager.ts';
+import { ExecExitCode, type AgentDataCommand, type DomainManager } from './domain-manager.ts';
 
 type Response = cmdv1.Response;
 const OK: Response = { success: true, message: '' };
@@ -17,6 +17,30 @@ export function errorMessage(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message === '' ? 'unknown error' : message;
 }
+
+/** KubeVirt measures the dirty rate for one second (dirtyRateCalculationTime). */
+const DIRTY_RATE_CALCULATION_SECONDS = 1;
+
+/** KubeVirt's v1.SyncFailed: the reason of the Warning event about a failed sync. */
+export const SYNC_FAILED_REASON = 'SyncFailed';
+
+/** KubeVirt's agentDataFields: each VMStatsRequest marker, its agent command and its response field. */
+const AGENT_DATA_FIELDS: ReadonlyArray<readonly [keyof cmdv1.VMStatsRequest__Output & keyof cmdv1.VMStatsResponse, AgentDataCommand]> = [
+  ['guestGetLoad', 'guest-get-load'],
+  ['guestGetCpuStats', 'guest-get-cpustats'],
+  ['guestGetDiskStats', 'guest-get-diskstats'],
+  ['guestGetTime', 'guest-get-time'],
+  ['guestGetVcpus', 'guest-get-vcpus'],
+  ['guestGetMemoryBlockInfo', 'guest-get-memory-block-info'],
+  ['guestGetUsers', 'guest-get-users'],
+  ['guestGetOsInfo', 'guest-get-osinfo'],
+  ['guestGetDisks', 'guest-get-disks'],
+  ['guestGetHostName', 'guest-get-host-name'],
+  ['guestGetTimezone', 'guest-get-timezone'],
+  ['guestNetworkGetRoute', 'guest-network-get-route'],
+  ['guestNetworkGetInterfaces', 'guest-network-get-interfaces'],
+  ['guestGetMemoryBlocks', 'guest-get-memory-blocks'],
+];
 
 type VMIResult = { vmi: VirtualMachineInstance; response?: never } | { vmi?: never; response: Response };
 
@@ -62,8 +86,67 @@ export function cmdServerImpl(dm: DomainManager, logger: Logger): CmdServerImpl 
       }
     };
 
+  const getDomainStats = getter('domainStats', () => dm.getDomainStats());
+
+  const getDirtyRateStats = async (): Promise<cmdv1.DirtyRateStatsResponse> => {
+    try {
+      const stats = await dm.getDomainDirtyRateStats(DIRTY_RATE_CALCULATION_SECONDS);
+      if (!stats.MegabytesPerSecondSet) throw new Error('dirty rate MegabytesPerSecondSet is false');
+      return { response: OK, dirtyRateMbs: stats.MegabytesPerSecond };
+    } catch (err) {
+      logger.error({ reason: errorMessage(err) }, 'Failed to get domain dirty rate stats');
+      return { response: { success: false, message: `failed to get dirty rate stats: ${errorMessage(err)}` }, dirtyRateMbs: 0 };
+    }
+  };
+
+  /** GetVMStats: what the request marks, each part answering in its own Response; failures joined on top. */
+  const getVMStats = async (request: cmdv1.VMStatsRequest__Output): Promise<cmdv1.VMStatsResponse> => {
+    const response: cmdv1.VMStatsResponse = { response: { ...OK } };
+    const errs: string[] = [];
+    if (request.domainStats) {
+      response.domainStats = await getDomainStats();
+      if (!response.domainStats.response?.success) errs.push(`domain stats: ${response.domainStats.response?.message}`);
+    }
+    if (request.dirtyRate) {
+      response.dirtyRateStats = await getDirtyRateStats();
+      if (!response.dirtyRateStats.response?.success) errs.push(`dirty rate stats: ${response.dirtyRateStats.response?.message}`);
+    }
+    const agentFields = AGENT_DATA_FIELDS.filter(([field]) => request[field]);
+    if (agentFields.length > 0) {
+      response.guestAgentVersion = { success: true, message: dm.getGuestAgentVersion() };
+      // a hung agent answers no command: one timeout is enough, the rest report it at once
+      let unresponsive: string | undefined;
+      for (const [field, command] of agentFields) {
+        let result: Response;
+        if (unresponsive !== undefined) {
+          result = { success: false, message: unresponsive };
+        } else {
+          try {
+            result = { success: true, message: await dm.getAgentData(command) };
+          } catch (err) {
+            logger.error({ reason: errorMessage(err) }, `Failed to get agent data for ${command}`);
+            result = { success: false, message: errorMessage(err) };
+            if (isAgentUnresponsive(err)) unresponsive = result.message;
+          }
+        }
+        response[field] = result;
+        if (!result.success) errs.push(`agent data ${command}: ${result.message}`);
+      }
+    }
+    if (errs.length > 0) response.response = { success: false, message: errs.join('; ') };
+    return response;
+  };
+
   return {
-    SyncVirtualMachine: vmiCommand('Synced vmi', 'Failed to sync vmi', (vmi) => dm.syncVMI(vmi)),
+    // A failed sync also tells the VMI's events why it does not start (a Warning with KubeVirt's SyncFailed).
+    SyncVirtualMachine: vmiCommand('Synced vmi', 'Failed to sync vmi', async (vmi) => {
+      try {
+        await dm.syncVMI(vmi);
+      } catch (err) {
+        dm.sendK8sEvent(vmi, 'Warning', SYNC_FAILED_REASON, errorMessage(err));
+        throw err;
+      }
+    }),
     PauseVirtualMachine: vmiCommand('Paused vmi', 'Failed to pause vmi', (vmi) => dm.pauseVMI(vmi)),
     UnpauseVirtualMachine: vmiCommand('Unpaused vmi', 'Failed to unpause vmi', (vmi) => dm.unpauseVMI(vmi)),
     FreezeVirtualMachine: vmiCommand('Freezed vmi', 'Failed to freeze vmi', (vmi, r: cmdv1.FreezeRequest__Output) =>
@@ -89,7 +172,9 @@ export function cmdServerImpl(dm: DomainManager, logger: Logger): CmdServerImpl 
         return { response: { success: false, message: errorMessage(err) }, domain: '' };
       }
     },
-    GetDomainStats: getter('domainStats', () => dm.getDomainStats()),
+    GetDomainStats: getDomainStats,
+    GetDomainDirtyRateStats: getDirtyRateStats,
+    GetVMStats: getVMStats,
     GetGuestInfo: getter('guestInfoResponse', async () => dm.getGuestInfo()),
     GetUsers: getter('guestUserListResponse', async () => dm.getUsers()),
     GetFilesystems: getter('guestFilesystemsResponse', async () => dm.getFilesystems()),

@@ -34,7 +34,8 @@ import {
 } from './converter/index.ts';
 import { domainSpecFromXML, domainSpecToXML, type KubeVirtMetadata } from './api/index.ts';
 import type { AgentStore } from './agent/store.ts';
-import { domainStats } from './stats.ts';
+import { dirtyRateStats, domainStats, type DirtyRateStats } from './stats.ts';
+import type { Notifier, K8sEventType } from './notifier.ts';
 
 const run = promisify(execFile);
 
@@ -70,13 +71,38 @@ export interface DomainManagerOptions {
   logger: Logger;
   converter: ConverterContext;
   agent: AgentStore;
+  /** Where k8s events about the VMI go (the launcher's one Notifier, so they stay in order with domain events). */
+  notifier?: Pick<Notifier, 'sendK8sEvent'>;
 }
+
+/** The guest-agent commands GetVMStats may ask for (KubeVirt's agentDataFields). */
+export const AGENT_DATA_COMMANDS = [
+  'guest-get-load',
+  'guest-get-cpustats',
+  'guest-get-diskstats',
+  'guest-get-time',
+  'guest-get-vcpus',
+  'guest-get-memory-block-info',
+  'guest-get-users',
+  'guest-get-osinfo',
+  'guest-get-disks',
+  'guest-get-host-name',
+  'guest-get-timezone',
+  'guest-network-get-route',
+  'guest-network-get-interfaces',
+  'guest-get-memory-blocks',
+] as const;
+export type AgentDataCommand = (typeof AGENT_DATA_COMMANDS)[number];
+
+/** How long one GetVMStats agent command may take: the handler gives the whole call 5 s. */
+const AGENT_DATA_TIMEOUT_SECONDS = 2;
 
 export class DomainManager {
   readonly #conn: Connection;
   readonly #log: Logger;
   readonly #ctx: ConverterContext;
   readonly #agent: AgentStore;
+  #notifier: Pick<Notifier, 'sendK8sEvent'> | undefined;
   /** KubeVirt's metadata cache: what we add to the domain's kubevirt metadata at run time. */
   readonly #metadata = new Map<string, KubeVirtMetadata>();
   #unfreezeTimer: NodeJS.Timeout | undefined;
@@ -88,6 +114,23 @@ export class DomainManager {
     this.#log = opts.logger;
     this.#ctx = opts.converter;
     this.#agent = opts.agent;
+    this.#notifier = opts.notifier;
+  }
+
+  /** SendK8sEvent about the VMI through the notifier; never throws (the event is best effort). */
+  sendK8sEvent(vmi: VirtualMachineInstance, type: K8sEventType, reason: string, message: string): void {
+    if (!this.#notifier) {
+      this.#log.debug(`no notifier: k8s event ${reason} not sent`);
+      return;
+    }
+    const { name, namespace, uid } = vmi.metadata;
+    const ref = { name, namespace, uid, ...(vmi.metadata.resourceVersion ? { resourceVersion: vmi.metadata.resourceVersion } : {}) };
+    this.#notifier.sendK8sEvent(ref, type, reason, message).then(
+      (result) => {
+        if (result !== 'delivered') this.#log.warn(`k8s event ${reason} not delivered: ${result}`);
+      },
+      (err: unknown) => this.#log.warn({ reason: String(err) }, `Could not send k8s event ${reason}`),
+    );
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -395,5 +438,24 @@ export class DomainManager {
 
   getDomainStats(): Promise<Record<string, unknown> | undefined> {
     return domainStats(this.#conn);
+  }
+
+  /** The dirty rate measured over `seconds`; an error when no domain is defined. */
+  async getDomainDirtyRateStats(seconds: number): Promise<DirtyRateStats> {
+    const stats = await dirtyRateStats(this.#conn, seconds);
+    if (!stats) throw new DomainNotFoundError();
+    return stats;
+  }
+
+  /** The guest agent's version as guest-info reported it ('' before it answered). */
+  getGuestAgentVersion(): string {
+    return this.#agent.getGA().version;
+  }
+
+  /** One guest-agent command on the launcher's domain, its raw JSON reply. */
+  async getAgentData(command: AgentDataCommand): Promise<string> {
+    const [dom] = await this.#conn.connectListAllDomains();
+    if (!dom) throw new DomainNotFoundError();
+    return this.#agentCommand(dom, command, undefined, AGENT_DATA_TIMEOUT_SECONDS);
   }
 }

@@ -126,6 +126,7 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
   const domainManager = new DomainManager({
     conn,
     logger,
+    notifier,
     agent: agentPoller.store,
     converter: {
       useEmulation: f['use-emulation'],

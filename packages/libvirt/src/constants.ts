@@ -143,6 +143,7 @@ export const RemoteProc = {
   DOMAIN_AGENT_SET_RESPONSE_TIMEOUT: 420,
   DOMAIN_AUTHORIZED_SSH_KEYS_GET: 424,
   DOMAIN_AUTHORIZED_SSH_KEYS_SET: 425,
+  DOMAIN_START_DIRTY_RATE_CALC: 427,
   DOMAIN_EVENT_MEMORY_DEVICE_SIZE_CHANGE: 438,
 } as const;
 
@@ -440,6 +441,11 @@ export const DomainStatsTypes = {
   DIRTYRATE: 1 << 9,
   VM: 1 << 10,
 } as const;
+
+/** virDomainDirtyRateCalcFlags: the measuring mode of virDomainStartDirtyRateCalc. */
+export const DomainDirtyRateCalcFlags = { PAGE_SAMPLING: 0, DIRTY_BITMAP: 1 << 0, DIRTY_RING: 1 << 1 } as const;
+/** virDomainDirtyRateStatus: `dirtyrate.calc_status` of the DIRTYRATE stats group. */
+export const DomainDirtyRateStatus = { UNSTARTED: 0, MEASURING: 1, MEASURED: 2 } as const;
 
 export const ConnectGetAllDomainStatsFlags = {
   ACTIVE: 1 << 0,

@@ -540,6 +540,16 @@ export const procedures = {
     noResult,
   ),
 
+  /** virDomainStartDirtyRateCalc: QEMU measures the memory dirty rate for `seconds`; read it from the DIRTYRATE stats. */
+  domainStartDirtyRateCalc: remote(
+    RemoteProc.DOMAIN_START_DIRTY_RATE_CALC,
+    (w, dom: Domain, seconds: number, flags?: number) => {
+      writeDomain(w, dom);
+      w.int(seconds).uint(flags ?? 0);
+    },
+    noResult,
+  ),
+
   // --- resources ---
   domainSetVcpusFlags: remote(
     RemoteProc.DOMAIN_SET_VCPUS_FLAGS,

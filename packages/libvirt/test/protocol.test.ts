@@ -168,6 +168,19 @@ describe('procedure table', () => {
     r.done();
   });
 
+  it('encodes domainStartDirtyRateCalc as dom + int seconds + flags (remote proc 427)', () => {
+    const p = procedures.domainStartDirtyRateCalc;
+    assert.equal(p.program, Program.REMOTE);
+    assert.equal(p.proc, 427);
+    const w = new XdrWriter();
+    p.encode(w, dom, 1, 0);
+    const r = new XdrReader(w.finish());
+    assert.deepEqual(readDomain(r), dom);
+    assert.equal(r.int(), 1);
+    assert.equal(r.uint(), 0);
+    r.done();
+  });
+
   it('declares unique procedure numbers per program', () => {
     const seen = new Set<string>();
     for (const [name, p] of Object.entries(procedures)) {

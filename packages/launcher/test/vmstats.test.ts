@@ -1,0 +1,135 @@
+// GetVMStats, GetDomainDirtyRateStats and the launcher's k8s events, end to end: in a pod sandbox the
+// launcher runs its own libvirtd and one real guest; the test plays virt-handler (cmd client and
+// notify server).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
+import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
+import { startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { NotifyRecorder } from '../../../test/bed/notify-recorder.ts';
+
+const asRequest = (vmi: object) => ({ vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) } });
+
+async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}
+
+describe('GetVMStats / GetDomainDirtyRateStats / k8s events with a real guest', { timeout: 180_000 }, () => {
+  let sandbox: PodSandbox;
+  let recorder: NotifyRecorder;
+  let launcher: RunningLauncher;
+  let client: CmdClient;
+  const vmi = testVMI({ name: 'statsvmi', uid: randomUUID() });
+
+  before(async () => {
+    sandbox = await createPodSandbox();
+    recorder = await NotifyRecorder.listen(sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
+    launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m']);
+    client = await cmdClient(launcher.cmdSocket);
+  });
+
+  after(async () => {
+    client?.close();
+    if (launcher) {
+      await launcher.stop('SIGKILL');
+      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
+    }
+    await recorder?.close();
+    await sandbox?.destroy();
+  });
+
+  test('no domain yet: GetDomainDirtyRateStats answers an in-band error', async () => {
+    const r = await client.GetDomainDirtyRateStats({});
+    assert.equal(r.response?.success, false);
+    assert.match(r.response?.message ?? '', /^failed to get dirty rate stats: /);
+  });
+
+  test('GetVMStats: domain stats and the asked agent commands, with the guest’s real data; nothing else', async () => {
+    assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
+    await recorder.waitFor((e) => e.domain.Status.Status === 'Running', 30_000);
+    const r = await poll(
+      'GetVMStats with the guest’s host name',
+      async () => {
+        const res = await client.GetVMStats({ domainStats: {}, guestGetHostName: {}, guestGetOsInfo: {}, guestGetTimezone: {} });
+        return res.response?.success && res.guestGetHostName?.message.includes('testguest') ? res : undefined;
+      },
+      90_000,
+    );
+    const stats = JSON.parse(r.domainStats?.domainStats ?? '') as { Name: string; Cpu: { TimeSet: boolean } };
+    assert.equal(stats.Name, 'default_statsvmi');
+    assert.equal(stats.Cpu.TimeSet, true);
+    assert.equal(r.domainStats?.response?.success, true);
+
+    const host = JSON.parse(r.guestGetHostName?.message ?? '') as { return: { 'host-name': string } };
+    assert.equal(host.return['host-name'], 'testguest');
+    assert.equal(r.guestGetOsInfo?.success, true);
+    const os = JSON.parse(r.guestGetOsInfo?.message ?? '') as { return: { id: string } };
+    assert.equal(os.return.id, 'kvts-testguest');
+    assert.equal(r.guestGetTimezone?.success, true);
+    assert.ok('return' in (JSON.parse(r.guestGetTimezone?.message ?? '') as object));
+    assert.equal(r.guestAgentVersion?.success, true);
+
+    // markers not in the request stay out of the response
+    assert.equal(r.guestGetLoad, null);
+    assert.equal(r.guestNetworkGetInterfaces, null);
+    assert.equal(r.dirtyRateStats, null);
+
+    // no agent marker → no guestAgentVersion either
+    const onlyStats = await client.GetVMStats({ domainStats: {} });
+    assert.equal(onlyStats.response?.success, true);
+    assert.equal(onlyStats.guestAgentVersion, null);
+    assert.equal(onlyStats.guestGetHostName, null);
+  });
+
+  test('GetDomainDirtyRateStats: measured for a second, success and a rate ≥ 0; GetVMStats dirtyRate the same', async () => {
+    const started = Date.now();
+    const r = await client.GetDomainDirtyRateStats({});
+    assert.deepEqual(r.response, { success: true, message: '' }, JSON.stringify(r));
+    assert.ok(Number(r.dirtyRateMbs) >= 0);
+    assert.ok(Date.now() - started >= 1000, 'the calculation runs for one second');
+
+    const v = await client.GetVMStats({ dirtyRate: {} });
+    assert.equal(v.dirtyRateStats?.response?.success, true);
+    assert.ok(Number(v.dirtyRateStats?.dirtyRateMbs) >= 0);
+    assert.equal(v.domainStats, null);
+  });
+
+  test('a VMI that cannot start (container disk image missing) → success:false and a Warning k8s event', async () => {
+    const broken = testVMI({ name: 'brokenvmi', uid: randomUUID() });
+    // disk_0.img is staged; disk_1.img is not
+    broken.spec.domain.devices.disks = [
+      { name: 'present', disk: { bus: 'virtio' } },
+      { name: 'missing', disk: { bus: 'virtio' } },
+    ];
+    broken.spec.volumes = [
+      { name: 'present', containerDisk: { image: 'kubevirt-ts/testguest:data' } },
+      { name: 'missing', containerDisk: { image: 'kubevirt-ts/testguest:missing' } },
+    ];
+    const from = recorder.k8sEvents.length;
+    const r = await client.SyncVirtualMachine(asRequest(broken));
+    assert.equal(r.success, false);
+    assert.match(r.message, /disk_1\.img.*missing.*does not exist/);
+    const event = await poll(
+      'the Warning k8s event',
+      async () => recorder.k8sEvents.slice(from).find((e) => e.type === 'Warning'),
+      10_000,
+    );
+    assert.equal(event.reason, 'SyncFailed');
+    assert.equal(event.message, r.message);
+    const involved = (event as unknown as { involvedObject: { kind: string; name: string; uid: string } }).involvedObject;
+    assert.equal(involved.kind, 'VirtualMachineInstance');
+    assert.equal(involved.name, 'brokenvmi');
+    assert.equal(involved.uid, broken.metadata.uid);
+    // the running guest is untouched
+    const { domain } = await client.GetDomain({});
+    assert.equal((JSON.parse(domain) as { Status: { Status: string } }).Status.Status, 'Running');
+  });
+});
