@@ -50,3 +50,15 @@ test('bench launcher-memory --quick: RSS and V8 heap of the launcher', { timeout
   positive(f, 'idleRssMiB', 'steadyRssMiB', 'steadyHeapUsedMiB', 'variants.source.steady.pssMiB', 'variants.source.steadyHeap.heapTotalMiB');
   positive(f, 'importRssMiB.node', 'importRssMiB.launcherSource', 'importRssMiB.launcherBundle');
 });
+
+test('bench handler-scale --quick: event → VMI status latency, throughput, RSS and CPU of virt-handler', { timeout: 90_000 }, async () => {
+  const f = await runQuick('handler-scale');
+  const [step] = f['steps'] as Array<Record<string, unknown>>;
+  positive(step, 'vmis', 'bringUp.allRunningS', 'idle.rssMiB', 'steady.p50Ms', 'steady.p99Ms', 'steady.statusUpdatesPerS', 'burst.statusUpdatesPerS', 'rssMiB');
+  assert.equal((step as { steady: { lost: number } }).steady.lost, 0, 'no event lost');
+});
+
+test('bench console-throughput --quick: websocket and direct bytes/s and their ratio', { timeout: 90_000 }, async () => {
+  const f = await runQuick('console-throughput');
+  positive(f, 'websocketBytesPerS', 'directBytesPerS', 'ratio');
+});

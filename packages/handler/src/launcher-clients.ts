@@ -2,7 +2,7 @@
 // helpers): where a VMI's launcher socket is, which process holds its mount namespace, a cached cmd
 // client per VMI, the notify pipe planted in the launcher's share dir, and the ghost record that lets a
 // restarted handler find the launcher again.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
@@ -178,16 +178,35 @@ export class LauncherClients {
       return entry.pid;
     }
     const want = lstatSync(entry.record.socketFile);
+    const key = `${want.dev}:${want.ino}`;
+    // one /proc walk serves every launcher that existed when it began; walk again only for a newer socket
+    if (!this.#pidBySocket.has(key) && this.#indexedAt <= want.ctimeMs) this.#indexLaunchers();
+    const pid = this.#pidBySocket.get(key);
+    if (pid === undefined) throw new Error(`no process found in the launcher's mount namespace for ${entry.record.socketFile}`);
+    entry.pid = pid;
+    return pid;
+  }
+
+  /** socket (dev:ino) → a process of the mount namespace that has it as its launcher socket. */
+  readonly #pidBySocket = new Map<string, number>();
+  #indexedAt = 0;
+
+  #indexLaunchers(): void {
+    this.#indexedAt = Date.now();
+    this.#pidBySocket.clear();
+    const namespaces = new Set<string>([readlinkOrEmpty('/proc/self/ns/mnt')]);
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
-      const pid = Number(name);
-      if (pid === process.pid) continue;
-      if (sameFile(pathInProcRoot(pid, this.#socketInLauncher()), want)) {
-        entry.pid = pid;
-        return pid;
+      const ns = readlinkOrEmpty(`/proc/${name}/ns/mnt`);
+      if (!ns || namespaces.has(ns)) continue;
+      namespaces.add(ns);
+      try {
+        const st = lstatSync(pathInProcRoot(Number(name), this.#socketInLauncher()));
+        this.#pidBySocket.set(`${st.dev}:${st.ino}`, Number(name));
+      } catch {
+        // no launcher socket in that namespace
       }
     }
-    throw new Error(`no process found in the launcher's mount namespace for ${entry.record.socketFile}`);
   }
 
   #socketInLauncher(): string {
@@ -237,5 +256,13 @@ function sameFile(p: string, want: string | Stats): boolean {
     return a.dev === b.dev && a.ino === b.ino;
   } catch {
     return false;
+  }
+}
+
+function readlinkOrEmpty(p: string): string {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return '';
   }
 }

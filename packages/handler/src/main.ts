@@ -3,7 +3,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import {
   createLogger,
   domainNotifySocketPath,
@@ -15,6 +14,7 @@ import {
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
 import { handlerFlags, type HandlerFlags } from './flags.ts';
+import { PooledKubeConfig } from './kubeconfig.ts';
 import { createVMIInformers } from './informers.ts';
 import { createClusterConfig } from './cluster-config.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -27,8 +27,8 @@ import { createHandlerMetrics, collectDomainStats } from './metrics.ts';
 import { startConsoleServer } from './rest/console-server.ts';
 import { startHealthServer } from './rest/health-server.ts';
 
-function loadKubeConfig(f: HandlerFlags): KubeConfig {
-  const kc = new KubeConfig();
+function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
+  const kc = new PooledKubeConfig();
   if (f.kubeconfig) kc.loadFromFile(f.kubeconfig);
   else kc.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, or in-cluster
   return kc;
@@ -91,6 +91,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     launchers,
     recorder,
     metrics,
+    workers: 10, // cmd/virt-handler: vmController.Run(10, stop)
     syncOptions: () => {
       const smbios = clusterConfig.getSMBIOS();
       return {
