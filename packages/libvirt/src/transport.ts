@@ -147,7 +147,7 @@ interface PendingCall {
   resolve: (r: CallResult) => void;
   reject: (err: LibvirtError) => void;
   /** Set for calls whose reply is followed by STREAM packets from the daemon. */
-  stream?: { reply?: Buffer; chunks: Buffer[]; size: number };
+  stream?: { reply?: Buffer; chunks: Buffer[]; size: number; done?: boolean };
 }
 
 type TransportEvents = {
@@ -357,8 +357,11 @@ export class Transport extends EventEmitter<TransportEvents> {
         const pending = this.#pending.get(h.serial);
         if (!pending) return;
         if (h.status !== MessageStatus.OK) pending.reject(decodeError(p));
-        else if (pending.stream) pending.stream.reply = p.body;
-        else pending.resolve({ body: p.body, stream: EMPTY });
+        else if (pending.stream) {
+          // the daemon's worker sends the reply, its event loop the stream: either may come first
+          pending.stream.reply = p.body;
+          if (pending.stream.done) pending.resolve({ body: p.body, stream: Buffer.concat(pending.stream.chunks) });
+        } else pending.resolve({ body: p.body, stream: EMPTY });
         return;
       }
       case MessageType.STREAM: {
@@ -378,7 +381,8 @@ export class Transport extends EventEmitter<TransportEvents> {
           // End of data: finish our side; the daemon confirms with a STREAM OK.
           this.#send(pending.program, pending.procedure, MessageType.STREAM, h.serial);
         } else {
-          pending.resolve({ body: stream.reply ?? EMPTY, stream: Buffer.concat(stream.chunks) });
+          stream.done = true;
+          if (stream.reply !== undefined) pending.resolve({ body: stream.reply, stream: Buffer.concat(stream.chunks) });
         }
         return;
       }

@@ -191,6 +191,27 @@ describe('connection to a fake daemon', () => {
     assert.equal(await conn.connectGetLibVersion(), 9_000_000n);
   });
 
+  it('collects a read stream whose reply comes last (libvirtd sends them from different threads)', async () => {
+    const data = Buffer.from('89504e470d0a1a0a0102030405', 'hex');
+    daemon.handlers.set(RemoteProc.DOMAIN_SCREENSHOT, (call, client) => {
+      const h = call.header;
+      const send = (type: number, status: number, body?: Uint8Array) => client.send(encodePacket({ ...h, type, status }, body));
+      if (h.type === MessageType.STREAM) {
+        // the client's finish: confirm it, and only then the call's reply
+        send(MessageType.STREAM, MessageStatus.OK);
+        send(MessageType.REPLY, MessageStatus.OK, new XdrWriter().optional('image/png', (w, m) => w.string(m)).finish());
+        return 'none';
+      }
+      send(MessageType.STREAM, MessageStatus.CONTINUE, data);
+      send(MessageType.STREAM, MessageStatus.CONTINUE);
+      return 'none';
+    });
+    conn = await connect({ socketPath: daemon.socketPath, reconnect: false });
+    const shot = await conn.domainScreenshot(dom, 0);
+    assert.equal(shot.mime, 'image/png');
+    assert.deepEqual(shot.data, data);
+  });
+
   it('delivers subscribed events to their listeners', async () => {
     conn = await connect({ socketPath: daemon.socketPath, reconnect: false, events: ['lifecycle'] });
     await conn.subscribe('deviceAdded');
