@@ -98,7 +98,8 @@ describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, (
       async () => {
         const r = await client.GetGuestInfo({});
         const gi = JSON.parse(r.guestInfoResponse || '{}') as { os?: { id?: string }; hostname?: string; guestAgentVersion?: string };
-        return gi.os?.id === 'kvts-testguest' ? gi : undefined;
+        // the poller fills these in separate calls of one sweep: wait for all of them
+        return gi.os?.id === 'kvts-testguest' && gi.hostname && gi.guestAgentVersion ? gi : undefined;
       },
       90_000,
     );
