@@ -50,6 +50,9 @@ export function testVMI(o: TestVMIOptions) {
   };
 }
 
+/** A cmd RPC's VMIRequest carrying the VMI as JSON, as virt-handler sends it. */
+export const asRequest = (vmi: object) => ({ vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) } });
+
 function stage(from: string, to: string): void {
   mkdirSync(path.dirname(to), { recursive: true });
   if (existsSync(to)) return;

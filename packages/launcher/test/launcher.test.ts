@@ -7,20 +7,9 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { poll } from '../../../test/bed/poll.ts';
 import { NotifyRecorder } from '../../../test/bed/notify-recorder.ts';
-
-const asRequest = (vmi: object) => ({ vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) } });
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(250);
-  }
-}
 
 describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, () => {
   let sandbox: PodSandbox;
