@@ -3,7 +3,7 @@
 // socket and the real Notify protocol through the pipe the handler plants. Grows N in steps; at each:
 // bring-up time, domain event → VMI status latency at a steady event rate, the status-update throughput
 // of a burst (one event for every VMI at once), and the handler's RSS and CPU.
-//   node bench/handler-scale.ts [--quick] [--launchers 50,200,500] [--rate 20] [--seconds 20] [--profile DIR]
+//   node bench/handler-scale.ts [--quick] [--entry bundle|source] [--launchers 50,200,500] [--rate 20] [--seconds 20] [--profile DIR]
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -16,11 +16,11 @@ import { startControlPlane } from '../test/control-plane/control-plane.ts';
 import { freePort } from '../test/control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir, type PodSandbox } from '../test/bed/pod-sandbox.ts';
 import { testVMI } from '../test/bed/launcher.ts';
-import { startHandler } from '../test/bed/handler.ts';
+import { HANDLER_MAIN, startHandler } from '../test/bed/handler.ts';
 import { makeHandlerPki } from '../test/bed/handler-pki.ts';
 import { handlerKubeconfig } from '../test/bed/handler-rbac.ts';
 import { Cleanups } from '../test/demo/demo.ts';
-import { benchFlags, emit, log, machine, median, percentile, quickFlag, round, scratchDir } from './lib.ts';
+import { benchFlags, daemonBundle, emit, log, machine, median, percentile, quickFlag, round, scratchDir } from './lib.ts';
 import { cpuPercent, k8s, machineBusy, sampleProcess } from './handler-lib.ts';
 
 const flags = benchFlags(
@@ -29,6 +29,7 @@ const flags = benchFlags(
     launchers: z.array(z.number().int().min(1)).optional().describe('VMI counts to grow through (default 50,200,500; 10 with --quick)'),
     rate: z.coerce.number().positive().optional().describe('domain events per second in the steady phase (default 20, 10 with --quick)'),
     seconds: z.coerce.number().positive().optional().describe('length of the steady phase at each count (default 20, 4 with --quick)'),
+    entry: z.enum(['bundle', 'source']).default('bundle').describe('run the shipped bundle (dist/virt-handler.mjs, built fresh) or the TS source'),
     profile: z.string().optional().describe("write virt-handler's CPU profile, and a heap snapshot after each hold, into this directory"),
   }),
   'bench/handler-scale.ts',
@@ -218,6 +219,7 @@ async function main(): Promise<void> {
       env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${out} --diagnostic-dir=${out} --heapsnapshot-signal=SIGUSR2`;
     }
     const handler = await startHandler({
+      entry: flags.entry === 'bundle' ? await daemonBundle('virt-handler') : HANDLER_MAIN,
       nodeName,
       kubeconfigPath: await handlerKubeconfig(cp, path.join(dir, 'handler.kubeconfig')),
       shareDir: path.join(dir, 'share'),
@@ -344,6 +346,7 @@ async function main(): Promise<void> {
       const st1 = sampleProcess(handlerPid);
       const steadyBusy = busy();
       const steadyNotify = notifyMs.samples;
+      notifyMs.samples = []; // the burst's round trips are not the steady phase's
       loop.disable();
       await waitFor('steady events seen', () => pendingCount() === 0, 30_000).catch(() => undefined);
       const steadyLost = pendingCount();
@@ -410,6 +413,7 @@ async function main(): Promise<void> {
     const figures = {
       bench: 'handler-scale',
       quick: flags.quick,
+      entry: flags.entry,
       handlerStartRssMiB: round(startedRss, 1),
       steps,
       benchCpuPercent: round(benchCpuPercent, 1),

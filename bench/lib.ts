@@ -1,12 +1,12 @@
 // What the benches share: flags, the one JSON line of figures, statistics, the machine, and a
 // virt-launcher in a pod sandbox started the way the bench needs it (TS source or bundle, node flags).
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { z } from 'zod';
-import { build } from 'esbuild';
+import { build as buildDaemons, type BuildResult, type Daemon } from '../scripts/build.ts';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { exitOnFlagError, parseFlags } from '@kubevirt-ts/shared';
 import { createPodSandbox, type PodSandbox } from '../test/bed/pod-sandbox.ts';
@@ -58,35 +58,21 @@ export function machine(): { nproc: number; cpu: string; memGiB: number; node: s
 
 export type LauncherEntry = 'source' | 'bundle';
 
-let bundlePath: string | undefined;
+let built: Promise<BuildResult> | undefined;
 /**
- * dist/virt-launcher.mjs when scripts/build made one; otherwise the same esbuild bundle made in a
- * temporary directory, with the .proto files beside it as @kubevirt-ts/proto looks for them.
+ * The shipped bundle of a daemon (dist/<daemon>.mjs with dist/proto/ beside it), built fresh once per
+ * bench run by scripts/build.ts into a temporary directory, so a stale dist/ is never measured.
  */
-export async function launcherBundle(): Promise<string> {
-  const built = path.join(REPO, 'dist', 'virt-launcher.mjs');
-  if (existsSync(built)) return built;
-  if (bundlePath) return bundlePath;
-  const dir = mkdtempSync('/tmp/kvts-bench-bundle-');
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = path.join(dir, 'dist', 'virt-launcher.mjs');
-  await build({
-    entryPoints: [LAUNCHER_MAIN],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    logLevel: 'error',
-    // CommonJS dependencies (grpc-js, pino) call require() for node builtins.
-    banner: { js: "import { createRequire as __kvtsCreateRequire } from 'node:module'; const require = __kvtsCreateRequire(import.meta.url);" },
-  });
-  const protos = path.join(REPO, 'packages', 'proto', 'proto');
-  symlinkSync(protos, path.join(dir, 'dist', 'proto')); // beside the bundle
-  symlinkSync(protos, path.join(dir, 'proto')); // <bundle dir>/../proto, the package layout
-  bundlePath = out;
-  return out;
+export async function daemonBundle(daemon: Daemon): Promise<string> {
+  if (!built) {
+    const dir = mkdtempSync('/tmp/kvts-bench-bundle-');
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    built = buildDaemons(path.join(dir, 'dist'));
+  }
+  return (await built).bundles[daemon];
 }
+
+export const launcherBundle = (): Promise<string> => daemonBundle('virt-launcher');
 
 export interface LauncherOptions {
   entry?: LauncherEntry;

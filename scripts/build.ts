@@ -53,6 +53,10 @@ export async function build(outDir = path.join(REPO, 'dist')): Promise<BuildResu
     target: 'node24',
     sourcemap: true,
     banner: { js: BANNER },
+    // V8 keeps a script's source; one non-ASCII character makes it UTF-16, twice the memory (10 MiB
+    // more for the handler). esbuild escapes strings and regexps; only license comments are left.
+    charset: 'ascii',
+    legalComments: 'eof',
     metafile: true,
     logLevel: 'warning',
   });
@@ -64,10 +68,11 @@ export async function build(outDir = path.join(REPO, 'dist')): Promise<BuildResu
     if (!readFileSync(bundle, 'utf8').startsWith('#!/usr/bin/env node\n')) {
       throw new Error(`${DAEMONS[daemon as Daemon]}: a daemon's entry must start with #!/usr/bin/env node`);
     }
+    let text = asciiComments(readFileSync(bundle, 'utf8'));
     if (daemon === 'virt-launcher') {
-      const text = readFileSync(bundle, 'utf8');
-      writeFileSync(bundle, `#!/usr/bin/env -S node ${LAUNCHER_NODE_FLAGS.join(' ')}\n${text.slice(text.indexOf('\n') + 1)}`);
+      text = `#!/usr/bin/env -S node ${LAUNCHER_NODE_FLAGS.join(' ')}\n${text.slice(text.indexOf('\n') + 1)}`;
     }
+    writeFileSync(bundle, text);
     chmodSync(bundle, 0o755);
   }
   cpSync(path.join(REPO, 'packages', 'proto', 'proto'), path.join(outDir, PROTO_DIR), {
@@ -75,6 +80,11 @@ export async function build(outDir = path.join(REPO, 'dist')): Promise<BuildResu
     filter: (src) => !path.extname(src) || src.endsWith('.proto'),
   });
   return { outDir, bundles, inputs: Object.keys(result.metafile.inputs) };
+}
+
+/** Writes the non-ASCII characters left in license comments (`Wärting`) as `\u{e4}`: text, in a comment. */
+function asciiComments(text: string): string {
+  return text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
 }
 
 if (import.meta.main) {

@@ -20,6 +20,8 @@ export interface HandlerOptions {
   watchdogTimeout?: string;
   extraArgs?: readonly string[];
   env?: Readonly<Record<string, string>>;
+  /** The script to run: the TS source (default) or a built bundle such as dist/virt-handler.mjs. */
+  entry?: string;
 }
 
 export interface RunningHandler {
@@ -31,7 +33,7 @@ export interface RunningHandler {
 
 export async function startHandler(o: HandlerOptions, opts: { readyTimeoutMs?: number } = {}): Promise<RunningHandler> {
   const args = [
-    HANDLER_MAIN,
+    o.entry ?? HANDLER_MAIN,
     '--hostname-override', o.nodeName,
     '--kubeconfig', o.kubeconfigPath,
     '--kubevirt-share-dir', o.shareDir,

@@ -393,7 +393,7 @@ describe('bad input on the handler <-> launcher gRPC surfaces', { timeout: 240_0
       podsBaseDir: sandbox.podsBaseDir,
       privateDir: path.join(dir, 'private'),
       launcherShareDir: '/var/run/kubevirt',
-      notifySocket,
+      notifyConnection: (socket) => watcher.serveNotifyConnection(socket),
       host: 'fuzz-node',
     });
     watcher = new DomainWatcher({ logger, notifySocket, launchers, watchdogTimeoutMs: 30_000,

@@ -88,7 +88,7 @@ describe('sockets, files and logs of the node daemons', { timeout: 180_000 }, ()
       podsBaseDir: sandbox.podsBaseDir,
       privateDir: path.join(dir, 'private'),
       launcherShareDir: '/var/run/kubevirt',
-      notifySocket,
+      notifyConnection: (socket) => watcher.serveNotifyConnection(socket),
       host: 'sec-node',
     });
     watcher = new DomainWatcher({ logger, notifySocket, launchers, watchdogTimeoutMs: 30_000,

@@ -3,7 +3,8 @@
 // ghost-recorded launchers at start and on every resync, and by the watchdog that turns a launcher
 // that stopped answering into a deleted domain.
 import { EventEmitter } from 'node:events';
-import { createNotifyServer, listenUnix, stopServer, type Server } from '@kubevirt-ts/proto';
+import type { Duplex } from 'node:stream';
+import { connectionInjector, createNotifyServer, listenUnix, stopServer, type Server } from '@kubevirt-ts/proto';
 import { newDomain, parseDomain, parseWith, withReason, type Domain, type Logger } from '@kubevirt-ts/shared';
 import { z } from 'zod';
 import type { LauncherClients } from './launcher-clients.ts';
@@ -49,6 +50,7 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
   /** Socket → when it first failed a ping. */
   readonly #unresponsiveSince = new Map<string, number>();
   #server: Server | undefined;
+  #inject: ((connection: Duplex) => void) | undefined;
   #timers: NodeJS.Timeout[] = [];
 
   constructor(opts: DomainWatcherOptions) {
@@ -70,6 +72,8 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
       HandleDomainEvent: (req) => this.#handleDomainEvent(req.eventType, req.domainJSON),
       HandleK8sEvent: (req) => this.#handleK8sEvent(req.eventJSON),
     });
+    const injector = connectionInjector(this.#server);
+    this.#inject = (connection) => injector.injectConnection(connection);
     await listenUnix(this.#server, this.#o.notifySocket, { mode: 0o700 });
     await this.resync();
     const watchdogTick = Math.min(10_000, Math.max(250, this.#o.watchdogTimeoutMs / 3));
@@ -77,9 +81,16 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
     this.#timers.push(setInterval(() => void this.resync(), this.#o.resyncPeriodMs));
   }
 
+  /** A connection a launcher made to its notify pipe: served as one to the notify socket. */
+  serveNotifyConnection(connection: Duplex): void {
+    if (this.#inject) this.#inject(connection);
+    else connection.destroy(); // not serving (yet, or any more): the launcher's notifier retries
+  }
+
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+    this.#inject = undefined;
     if (this.#server) await stopServer(this.#server);
   }
 
@@ -158,22 +169,18 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
   }
 
   /**
-   * handleStaleSocketConnections: a launcher that does not answer Ping for longer than the watchdog
-   * timeout is marked unresponsive and its domain reported deleted.
+   * handleStaleSocketConnections: a launcher whose socket accepts no connection for longer than the
+   * watchdog timeout is marked unresponsive and its domain reported deleted (a dial, as KubeVirt: cheap
+   * enough for every launcher on the node at every tick).
    */
   async #handleStaleSockets(): Promise<void> {
     const now = Date.now();
-    for (const record of this.#o.launchers.ghostRecords()) {
-      let alive = false;
-      if (!this.#o.launchers.isUnresponsive(record.socketFile)) {
-        try {
-          const client = await this.#o.launchers.client(record.uid);
-          alive = (await client.Ping({}, { timeoutMs: 5_000 })).success;
-        } catch {
-          this.#o.launchers.resetClient(record.uid);
-        }
-      }
-      if (alive) {
+    const records = this.#o.launchers.ghostRecords();
+    const alive = await Promise.all(
+      records.map((r) => !this.#o.launchers.isUnresponsive(r.socketFile) && this.#o.launchers.isAlive(r.socketFile)),
+    );
+    for (const [i, record] of records.entries()) {
+      if (alive[i]) {
         this.#unresponsiveSince.delete(record.socketFile);
         continue;
       }

@@ -14,9 +14,7 @@ export class PooledKubeConfig extends KubeConfig {
     const fresh = context.getDispatcher();
     if (!fresh) return;
     this.#dispatcher ??= fresh;
-    if (fresh !== this.#dispatcher) {
-      context.setDispatcher(this.#dispatcher);
-      void fresh.close(); // never used: nothing to wait for
-    }
+    // The fresh Agent never connected: dropping it frees it (closing it would build an error per call).
+    if (fresh !== this.#dispatcher) context.setDispatcher(this.#dispatcher);
   }
 }

@@ -40,8 +40,8 @@ export interface LauncherClientsOptions {
   privateDir: string;
   /** The launcher's share dir as the launcher sees it (the pipe goes there). */
   launcherShareDir: string;
-  /** The handler's own notify socket, where pipe connections are forwarded. */
-  notifySocket: string;
+  /** Serves a connection accepted on a launcher's notify pipe as one to the handler's notify socket. */
+  notifyConnection: (socket: net.Socket) => void;
   host: string;
 }
 
@@ -53,6 +53,9 @@ interface LauncherEntry {
   pid?: number;
 }
 
+/** KubeVirt's socketDialTimeout (5 s). */
+const SOCKET_DIAL_TIMEOUT_MS = 5_000;
+
 export class LauncherClients {
   readonly #o: LauncherClientsOptions;
   /** By VMI UID. */
@@ -61,22 +64,25 @@ export class LauncherClients {
   constructor(opts: LauncherClientsOptions) {
     this.#o = opts;
     mkdirSync(ghostRecordDir(opts.privateDir), { recursive: true, mode: 0o700 });
+    this.#loadGhostRecords();
   }
 
-  /** Every ghost record on disk (a restarted handler's memory of its launchers); bad files are logged and skipped. */
-  ghostRecords(): GhostRecord[] {
+  /** InitializeGhostRecordCache: a restarted handler's memory of its launchers; bad files are logged and skipped. */
+  #loadGhostRecords(): void {
     const dir = ghostRecordDir(this.#o.privateDir);
-    const records: GhostRecord[] = [];
     for (const file of readdirSync(dir)) {
       try {
         const record = ghostRecordSchema.parse(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
-        records.push(record);
         if (!this.#entries.has(record.uid)) this.#entries.set(record.uid, { record });
       } catch (err) {
         withReason(this.#o.logger, err).error(`ignoring unreadable ghost record ${file}`);
       }
     }
-    return records;
+  }
+
+  /** Every known launcher: ghost records loaded at start and those remembered since (kept on disk too). */
+  ghostRecords(): GhostRecord[] {
+    return [...this.#entries.values()].map((e) => e.record);
   }
 
   record(uid: string): GhostRecord | undefined {
@@ -143,6 +149,19 @@ export class LauncherClients {
   /** IsSocketUnresponsive: the watchdog marked it, or the socket is gone. */
   isUnresponsive(socketFile: string): boolean {
     return existsSync(path.join(path.dirname(socketFile), StandardLauncherUnresponsiveFileName)) || !existsSync(socketFile);
+  }
+
+  /** The watchdog's liveness check (handleStaleSocketConnections): something accepts on the socket. */
+  isAlive(socketFile: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = net.connect(socketFile);
+      const done = (alive: boolean) => {
+        socket.destroy();
+        resolve(alive);
+      };
+      socket.setTimeout(SOCKET_DIAL_TIMEOUT_MS, () => done(false));
+      socket.once('connect', () => done(true)).once('error', () => done(false));
+    });
   }
 
   /** MarkSocketUnresponsive: touch `launcher-unresponsive` beside the socket. */
@@ -215,7 +234,7 @@ export class LauncherClients {
 
   /**
    * The launcher dials domain-notify-pipe.sock in its own share dir: listen there (through /proc/<pid>/root)
-   * and splice each connection to the handler's notify socket.
+   * and serve each connection as the handler's notify server (KubeVirt splices it to the notify socket).
    */
   async #startNotifyPipe(entry: LauncherEntry): Promise<void> {
     const pipePath = pathInProcRoot(this.#launcherPid(entry), domainNotifyPipeSocketPath(this.#o.launcherShareDir));
@@ -223,18 +242,8 @@ export class LauncherClients {
     rmSync(pipePath, { force: true });
     const logger = this.#o.logger.child({ kind: 'VirtualMachineInstance', name: entry.record.name, namespace: entry.record.namespace, uid: entry.record.uid });
     const server = net.createServer((launcher) => {
-      const handler = net.connect(this.#o.notifySocket);
-      launcher.pipe(handler).pipe(launcher);
-      const end = () => {
-        launcher.destroy();
-        handler.destroy();
-      };
-      launcher.on('error', end).on('close', end);
-      handler.on('error', (err) => {
-        logger.warn({ reason: String(err) }, 'notify pipe: handler side failed');
-        end();
-      });
-      handler.on('close', end);
+      launcher.on('error', (err) => logger.warn({ reason: String(err) }, 'notify pipe: connection failed'));
+      this.#o.notifyConnection(launcher);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -62,7 +62,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     podsBaseDir: f['pods-base-dir'],
     privateDir: f['kubevirt-private-dir'],
     launcherShareDir: VirtShareDir,
-    notifySocket: domainNotifySocketPath(f['kubevirt-share-dir']),
+    notifyConnection: (socket) => domains.serveNotifyConnection(socket),
     host,
   });
   const domains = new DomainWatcher({

@@ -18,6 +18,7 @@ export {
   negotiateVersion,
 } from './version.ts';
 export {
+  connectionInjector,
   createCmdServer,
   createNotifyServer,
   listenUnix,

@@ -39,7 +39,7 @@ export function parseGoDuration(text: string): number | undefined {
   const body = match[2] ?? '';
   if (body === '0') return 0;
   if (body === '') return undefined;
-  const part = /(\d*(?:\.\d*)?)([a-zµμ]+)/gy;
+  const part = /(\d*(?:\.\d*)?)([a-z\u00b5\u03bc]+)/gy;
   let total = 0;
   let consumed = 0;
   for (let m = part.exec(body); m !== null; m = part.exec(body)) {
