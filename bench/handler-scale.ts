@@ -16,7 +16,7 @@ import { startControlPlane } from '../test/control-plane/control-plane.ts';
 import { freePort } from '../test/control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir, type PodSandbox } from '../test/bed/pod-sandbox.ts';
 import { testVMI } from '../test/bed/launcher.ts';
-import { HANDLER_MAIN, startHandler } from '../test/bed/handler.ts';
+import { startHandler } from '../test/bed/handler.ts';
 import { makeHandlerPki } from '../test/bed/handler-pki.ts';
 import { handlerKubeconfig } from '../test/bed/handler-rbac.ts';
 import { Cleanups } from '../test/demo/demo.ts';
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
       env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${out} --diagnostic-dir=${out} --heapsnapshot-signal=SIGUSR2`;
     }
     const handler = await startHandler({
-      entry: flags.entry === 'bundle' ? await daemonBundle('virt-handler') : HANDLER_MAIN,
+      ...(flags.entry === 'bundle' ? { entry: await daemonBundle('virt-handler') } : {}),
       nodeName,
       kubeconfigPath: await handlerKubeconfig(cp, path.join(dir, 'handler.kubeconfig')),
       shareDir: path.join(dir, 'share'),

@@ -20,7 +20,7 @@ export interface HandlerOptions {
   watchdogTimeout?: string;
   extraArgs?: readonly string[];
   env?: Readonly<Record<string, string>>;
-  /** The script to run: the TS source (default) or a built bundle such as dist/virt-handler.mjs. */
+  /** The TS source (default, run by this node) or a built bundle, run as the image runs it (its shebang's node flags). */
   entry?: string;
 }
 
@@ -33,7 +33,6 @@ export interface RunningHandler {
 
 export async function startHandler(o: HandlerOptions, opts: { readyTimeoutMs?: number } = {}): Promise<RunningHandler> {
   const args = [
-    o.entry ?? HANDLER_MAIN,
     '--hostname-override', o.nodeName,
     '--kubeconfig', o.kubeconfigPath,
     '--kubevirt-share-dir', o.shareDir,
@@ -49,7 +48,8 @@ export async function startHandler(o: HandlerOptions, opts: { readyTimeoutMs?: n
     '-v', '3',
     ...(o.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, {
+  const [command, commandArgs] = o.entry === undefined ? [process.execPath, [HANDLER_MAIN, ...args]] : [o.entry, args];
+  const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, POD_NAMESPACE: 'kubevirt', ...o.env },
   });
