@@ -2,7 +2,7 @@
 // event at the handler's notify socket, against the same domain XML (the one the launcher produced)
 // defined and started directly with virsh → libvirt's lifecycle STARTED event. Both paths run on a fresh
 // pod sandbox with libvirtd configured by SetupLibvirt under tini -s, alternating.
-//   node bench/sync-overhead.ts [--quick] [--runs N]
+//   node bench/sync-overhead.ts [--quick] [--runs N] [--entry bundle|source]
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -10,12 +10,14 @@ import { connect } from '@kubevirt-ts/libvirt';
 import { createPodSandbox } from '../test/bed/pod-sandbox.ts';
 import { startLibvirtd, virsh } from '../test/bed/libvirtd.ts';
 import { stageGuestImages } from '../test/bed/launcher.ts';
+import { NODE_FLAGS } from '../scripts/build.ts';
 import { benchFlags, emit, log, machine, median, quickFlag, round, scratchDir, startLauncherPod } from './lib.ts';
 
 const flags = benchFlags(
   z.object({
     quick: quickFlag,
     runs: z.coerce.number().int().min(1).optional().describe('measured runs per path (default 10, 1 with --quick)'),
+    entry: z.enum(['bundle', 'source']).default('bundle').describe("the shipped bundle with its shebang's node flags, or the TS source"),
   }),
   'bench/sync-overhead.ts',
 );
@@ -43,7 +45,9 @@ interface Captured {
 }
 
 async function viaLauncher(capture: string | undefined): Promise<{ run: LauncherRun; captured?: Captured }> {
-  const pod = await startLauncherPod();
+  const pod = await startLauncherPod(
+    flags.entry === 'bundle' ? { entry: 'bundle', nodeArgs: NODE_FLAGS['virt-launcher'] } : { entry: 'source' },
+  );
   try {
     const t0 = Date.now();
     const r = await pod.sync();
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
   const figures = {
     bench: 'sync-overhead',
     quick: flags.quick,
+    entry: flags.entry,
     runs,
     launcherToRunningMedianMs: launcherMedian,
     directToStartedMedianMs: directMedian,

@@ -31,6 +31,8 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
   readonly #o: DomainEventMonitorOptions;
   /** Events are handled one at a time, in arrival order. */
   #queue: Promise<void> = Promise.resolve();
+  /** The queued callback that has not started yet. */
+  #waiting: { domainName: string; added: boolean } | undefined;
   #domainName: string | undefined;
   #sentAdded = false;
   #sentDeleted = false;
@@ -68,12 +70,28 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
 
   #enqueue(domainName: string, lifecycle?: LibvirtLifecycle): void {
     this.#domainName = domainName;
+    const added =
+      (lifecycle?.event === 'DEFINED' && lifecycle.detail === 'ADDED') ||
+      (lifecycle?.event === 'STARTED' && lifecycle.detail === 'MIGRATED');
+    // Each callback reports the domain as it is when it runs, so events arriving while one is waiting
+    // add nothing but their ADDED: a domain start fires four or five, and each fetch and parse of the
+    // XML competes with QEMU's start for the CPU.
+    const waiting = this.#waiting;
+    if (waiting?.domainName === domainName) {
+      waiting.added ||= added;
+      return;
+    }
+    const job = { domainName, added };
+    this.#waiting = job;
     this.#queue = this.#queue
-      .then(() => this.#callback(domainName, lifecycle))
+      .then(() => {
+        if (this.#waiting === job) this.#waiting = undefined;
+        return this.#callback(job.domainName, job.added);
+      })
       .catch((err: unknown) => this.#o.logger.error({ reason: String(err) }, 'Could not send domain notify event.'));
   }
 
-  async #callback(domainName: string, lifecycle?: LibvirtLifecycle): Promise<void> {
+  async #callback(domainName: string, added: boolean): Promise<void> {
     const { domainManager, notifier, logger } = this.#o;
     const domain = await domainManager.domainObject(domainName);
     logger.info(`kubevirt domain status: ${domain.Status.Status}:${domain.Status.Reason}`);
@@ -89,9 +107,6 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
       }
       return;
     }
-    const added =
-      (lifecycle?.event === 'DEFINED' && lifecycle.detail === 'ADDED') ||
-      (lifecycle?.event === 'STARTED' && lifecycle.detail === 'MIGRATED');
     if (added) {
       void notifier.sendDomainEvent('ADDED', domain);
       if (!this.#sentAdded) {
