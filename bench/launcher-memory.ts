@@ -51,6 +51,9 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
   'source+small': { entry: 'source', nodeArgs: SMALL },
   'bundle+lean': { entry: 'bundle', nodeArgs: LEAN },
   'source+lean': { entry: 'source', nodeArgs: LEAN },
+  'bundle+lean+threadpool-1': { entry: 'bundle', nodeArgs: LEAN, env: { UV_THREADPOOL_SIZE: '1' } },
+  'bundle+lean+malloc-arena-1': { entry: 'bundle', nodeArgs: LEAN, env: { MALLOC_ARENA_MAX: '1' } },
+  'bundle+jitless': { entry: 'bundle', nodeArgs: ['--jitless', '--max-semi-space-size=1', '--v8-pool-size=1'] },
 };
 
 const flags = benchFlags(
