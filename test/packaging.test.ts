@@ -23,7 +23,7 @@ import {
 import { parseFlags } from '@kubevirt-ts/shared';
 import { handlerFlags } from '../packages/handler/src/flags.ts';
 import { launcherFlags } from '../packages/launcher/src/main.ts';
-import { build, DAEMONS, PROTO_DIR, type BuildResult, type Daemon } from '../scripts/build.ts';
+import { build, DAEMONS, NODE_FLAGS, PROTO_DIR, type BuildResult, type Daemon } from '../scripts/build.ts';
 import { startControlPlane, type ControlPlane } from './control-plane/control-plane.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -262,6 +262,22 @@ describe('bundles', () => {
       assert.match(readFileSync(bundle, 'utf8').split('\n')[0] ?? '', /^#!\/usr\/bin\/env (-S )?node( --[-a-z0-9=]+)*$/, bundle);
       assert.ok(statSync(bundle).mode & 0o111, `${bundle} is not executable`);
     }
+  });
+
+  test("each bundle runs with its node flags when executed as the image does (the shebang), and is pure ASCII", async () => {
+    for (const [daemon, bundle] of Object.entries(built.bundles) as Array<[Daemon, string]>) {
+      const text = readFileSync(bundle, 'latin1');
+      // a non-ASCII character anywhere would make V8 hold the whole source as UTF-16
+      assert.equal(/[^\x00-\x7f]/.exec(text)?.index, undefined, `${daemon}: non-ASCII byte`);
+      const firstLine = text.slice(0, text.indexOf('\n'));
+      for (const flag of NODE_FLAGS[daemon]) assert.ok(firstLine.split(' ').includes(flag), `${daemon}'s shebang lacks ${flag}`);
+    }
+    // executed directly, the kernel runs env, env runs node with the flags: V8 sees them
+    const probe = path.join(work, 'flags-probe.mjs');
+    const handlerText = readFileSync(built.bundles['virt-handler'], 'utf8');
+    writeFileSync(probe, `${handlerText.slice(0, handlerText.indexOf('\n'))}\nprocess.stdout.write(JSON.stringify(process.execArgv));\n`, { mode: 0o755 });
+    const { stdout } = await run(probe, [], { cwd: work });
+    assert.deepEqual(JSON.parse(stdout), NODE_FLAGS['virt-handler']);
   });
 
   test('each bundle prints its usage for --help, exit 0, loading no module from outside dist', async () => {
