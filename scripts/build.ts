@@ -22,7 +22,7 @@ export const PROTO_DIR = 'proto';
 /**
  * V8 flags each bundle runs with (its shebang; Node refuses --lite-mode in NODE_OPTIONS).
  * The launcher, one per VM and mostly idle: memory beats peak speed. bench/launcher-memory measured
- * RSS after 10 min with a VM: 121.5 MiB from source, 81.7 MiB bundled with these.
+ * RSS after 10 min with a VM: 121.5 MiB from source, 73.1 MiB bundled with these.
  * The handler: a small young generation. V8 grew it to 107 MiB committed at 500 VMIs (36 MiB used);
  * bench/handler-scale measured 409 → 258 MiB RSS at 500 VMIs with 2 MiB semi-spaces, same latency.
  */
