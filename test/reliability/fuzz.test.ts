@@ -135,20 +135,26 @@ interface Probe {
   oversize?: boolean;
 }
 
-/** A VMI JSON the launcher may act on is pinned to our VMI's name, namespace and Running phase. */
-function vmiJSON(): { json: Buffer; bad: boolean } {
+/**
+ * A VMI JSON the launcher may act on is pinned to our VMI's namespace and Running phase (a domain may be
+ * defined, never started) and to its name, except for DeleteVirtualMachine: a well-formed deletion of
+ * our domain ends the launcher by design (the VM is gone), so it names another VMI.
+ */
+function vmiJSON(name = NAME): { json: Buffer; bad: boolean } {
+  const pinned = { name, namespace: 'default', uid };
   const kind = int(10);
   let text: string;
   if (kind < 5) {
     const m = mutate(baseVMI) as Record<string, JSONValue>;
     let ok = true;
     try {
-      parseVMI(m);
+      // as the launcher will see it: JSON.stringify drops undefined and makes NaN null
+      parseVMI(JSON.stringify(m));
     } catch {
       ok = false;
     }
     if (ok) {
-      m.metadata = { ...(m.metadata as object), name: NAME, namespace: 'default', uid };
+      m.metadata = { ...(m.metadata as object), ...pinned };
       m.status = { ...(m.status as object), phase: 'Running' };
     }
     text = JSON.stringify(m);
@@ -159,15 +165,19 @@ function vmiJSON(): { json: Buffer; bad: boolean } {
     // deeper than JSON.stringify can go, under a key nobody models: the VMI itself is acceptable
     const depth = 5_000 + int(20_000);
     const [open, close] = pick([['[', ']'], ['{"a":', '}']] as const);
-    text = `${JSON.stringify(baseVMI).slice(0, -1)},"deep":${open.repeat(depth)}1${close.repeat(depth)}}`;
+    const vmi = { ...(baseVMI as object), metadata: { ...(baseVMI as { metadata: object }).metadata, ...pinned } };
+    text = `${JSON.stringify(vmi).slice(0, -1)},"deep":${open.repeat(depth)}1${close.repeat(depth)}}`;
   }
-  let bad = false;
+  let vmi: ReturnType<typeof parseVMI>;
   try {
-    parseVMI(text);
+    vmi = parseVMI(text);
   } catch {
-    bad = true;
+    return { json: Buffer.from(text), bad: true };
   }
-  return { json: Buffer.from(text), bad };
+  // a broken or mutated text that still parses (a character of "Running" changed, say) could start or
+  // delete our domain: draw again
+  if (vmi.metadata.name !== name || vmi.metadata.namespace !== 'default' || vmi.status?.phase !== 'Running') return vmiJSON(name);
+  return { json: Buffer.from(text), bad: false };
 }
 
 function hugeVMI(size: number): Buffer {
@@ -276,7 +286,7 @@ function cmdProbe(rpc: CmdMethod, i: number): Probe {
     case 'guestping':
       return { body: pb.msg(pb.bytes(1, pick([...STRINGS, `default_${NAME}`])), pb.varint(2, pick([0, 1, -1, 2 ** 31 - 1]))) };
     default: {
-      const { json, bad } = vmiJSON();
+      const { json, bad } = vmiJSON(rpc === 'DeleteVirtualMachine' ? `${NAME}-other` : NAME);
       const parts = [vmiField(json)];
       if (layout === 'vmi' && rand() < 0.3) parts.push(junkOptions());
       if (layout === 'freeze') parts.push(pb.varint(2, pick([0, 1, -1, 2 ** 31 - 1, -(2 ** 31)])));

@@ -30,6 +30,9 @@ const k8sEventSchema = z.looseObject({
 });
 export type K8sEvent = z.infer<typeof k8sEventSchema>;
 
+/** The metav1.Status an ERROR domain event carries in statusJSON (the fields worth logging). */
+const statusSchema = z.looseObject({ message: z.string().optional(), reason: z.string().optional() });
+
 export interface DomainWatcherOptions {
   logger: Logger;
   notifySocket: string;
@@ -72,7 +75,8 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
   /** Serves the notify socket, lists the known launchers' domains, then starts the watchdog and resync. */
   async start(): Promise<void> {
     this.#server = createNotifyServer({
-      HandleDomainEvent: (req) => this.#handleDomainEvent(req.eventType, req.domainJSON),
+      HandleDomainEvent: (req) =>
+        req.eventType === 'ERROR' ? this.#handleErrorEvent(req.statusJSON) : this.#handleDomainEvent(req.eventType, req.domainJSON),
       HandleK8sEvent: (req) => this.#handleK8sEvent(req.eventJSON),
     });
     const injector = connectionInjector(this.#server);
@@ -132,6 +136,20 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
     }
     this.#o.logger.debug({ name: domain.ObjectMeta.name, namespace: domain.ObjectMeta.namespace }, `Received Domain Event of type ${eventType}`);
     this.#apply(eventType, domain);
+    return { success: true, message: '' };
+  }
+
+  /** KubeVirt's watch.Error: a metav1.Status from the launcher, logged; no domain changes. */
+  #handleErrorEvent(statusJSON: Buffer) {
+    let status: z.infer<typeof statusSchema> = {};
+    try {
+      if (statusJSON.length > 0) status = parseWith(statusSchema, statusJSON, 'status');
+    } catch (err) {
+      const message = `Failed to unmarshal status json object: ${err instanceof Error ? err.message : String(err)}`;
+      this.#o.logger.error({ reason: message }, 'rejected a domain event');
+      return { success: false, message };
+    }
+    this.#o.logger.error({ reason: status.reason }, `Domain error event with message: ${status.message ?? ''}`);
     return { success: true, message: '' };
   }
 
