@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cmdClient, notifyClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createLogger, ghostRecordDir, ghostRecordPath, parseVMI } from '@kubevirt-ts/shared';
@@ -15,6 +14,7 @@ import { LauncherClients } from '../../packages/handler/src/launcher-clients.ts'
 import { createPodSandbox, type PodSandbox } from '../bed/pod-sandbox.ts';
 import { startLauncher, testVMI, type RunningLauncher } from '../bed/launcher.ts';
 import { NotifyRecorder } from '../bed/notify-recorder.ts';
+import { captureLogs } from '../bed/log-capture.ts';
 
 const NAME = 'secvmi';
 const uid = randomUUID();
@@ -46,7 +46,7 @@ describe('sockets, files and logs of the node daemons', { timeout: 180_000 }, ()
   let client: CmdClient;
   let outside: string;
   let dir: string;
-  let handlerLogs = '';
+  let handlerLogs: () => string = () => '';
   let launchers: LauncherClients;
   let watcher: DomainWatcher;
   const victim = () => path.join(outside, 'victim');
@@ -72,16 +72,9 @@ describe('sockets, files and logs of the node daemons', { timeout: 180_000 }, ()
     client = await cmdClient(launcher.cmdSocket);
 
     dir = mkdtempSync('/tmp/kvsec');
-    const logger = createLogger({
-      component: 'virt-handler',
-      verbosity: 9,
-      destination: new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          handlerLogs += chunk.toString();
-          cb();
-        },
-      }),
-    });
+    const captured = captureLogs({ component: 'virt-handler', verbosity: 9 });
+    handlerLogs = captured.text;
+    const logger = captured.logger;
     const notifySocket = path.join(dir, 'share', 'domain-notify.sock');
     launchers = new LauncherClients({
       logger,
@@ -196,8 +189,8 @@ describe('sockets, files and logs of the node daemons', { timeout: 180_000 }, ()
     const launcherLogs = launcher.logs();
     assert.match(launcherLogs, /"level":"error"/, 'the rejected VMIs were logged');
     assert.match(launcherLogs, /No valid vmi object present in command server request/);
-    assert.match(handlerLogs, /rejected a domain event/);
+    assert.match(handlerLogs(), /rejected a domain event/);
     assert.deepEqual(leaks(launcherLogs, PASSWORD), [], 'virt-launcher logged the cloud-init password');
-    assert.deepEqual(leaks(handlerLogs, PASSWORD), [], 'virt-handler logged the cloud-init password');
+    assert.deepEqual(leaks(handlerLogs(), PASSWORD), [], 'virt-handler logged the cloud-init password');
   });
 });

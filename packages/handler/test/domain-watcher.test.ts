@@ -3,32 +3,25 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { notifyClient, type NotifyClient } from '@kubevirt-ts/proto';
-import { createLogger, domainToJSON, newDomain } from '@kubevirt-ts/shared';
+import { domainToJSON, newDomain } from '@kubevirt-ts/shared';
+import { captureLogs } from '../../../test/bed/log-capture.ts';
 import { DomainWatcher } from '../src/domain-watcher.ts';
 import { LauncherClients } from '../src/launcher-clients.ts';
 
 describe('domain notify server: event types', () => {
   let dir: string;
-  let logs = '';
+  let logs: () => string = () => '';
   let watcher: DomainWatcher;
   let launchers: LauncherClients;
   let client: NotifyClient;
 
   before(async () => {
     dir = mkdtempSync('/tmp/kvts-notify-');
-    const logger = createLogger({
-      component: 'virt-handler',
-      verbosity: 3,
-      destination: new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          logs += chunk.toString();
-          cb();
-        },
-      }),
-    });
+    const captured = captureLogs({ component: 'virt-handler', verbosity: 3 });
+    logs = captured.text;
+    const logger = captured.logger;
     launchers = new LauncherClients({
       logger,
       podsBaseDir: path.join(dir, 'pods'),
@@ -68,8 +61,8 @@ describe('domain notify server: event types', () => {
     const statusJSON = Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'libvirt went away', reason: 'InternalError', code: 500 }));
     const before = watcher.list().length;
     assert.deepEqual(await client.HandleDomainEvent({ eventType: 'ERROR', domainJSON: Buffer.alloc(0), statusJSON }), { success: true, message: '' });
-    assert.match(logs, /"msg":"Domain error event with message: libvirt went away"/);
-    assert.match(logs, /"reason":"InternalError"/);
+    assert.match(logs(), /"msg":"Domain error event with message: libvirt went away"/);
+    assert.match(logs(), /"reason":"InternalError"/);
     assert.equal(watcher.list().length, before);
     // an ERROR without a status is accepted too (Go leaves the Status empty)
     assert.equal((await client.HandleDomainEvent({ eventType: 'ERROR', domainJSON: Buffer.alloc(0) })).success, true);

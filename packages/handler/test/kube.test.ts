@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CoreV1Api,
@@ -24,30 +23,15 @@ import { createClusterConfig, type KubeVirtConfiguration } from '../src/cluster-
 import { Heartbeat, NodeSchedulableLabel, VirtHandlerHeartbeatAnnotation } from '../src/heartbeat.ts';
 import { EventRecorder } from '../src/recorder.ts';
 import { CABundleKey, handlerNamespace, watchCABundle } from '../src/ca-bundle.ts';
+import { captureLogs, type LogLine } from '../../../test/bed/log-capture.ts';
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 const KUBEVIRT = { group: 'kubevirt.io', version: 'v1', plural: 'kubevirts' } as const;
 const NODE_LABEL = 'kubevirt.io/nodeName';
 const TARGET_LABEL = 'kubevirt.io/migrationTargetNodeName';
 
-interface LogLine {
-  level: string;
-  msg: string;
-  name?: string;
-  namespace?: string;
-  kind?: string;
-  reason?: string;
-}
-
 function capturingLogger(): { lines: LogLine[]; logger: Logger } {
-  const lines: LogLine[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ component: 'virt-handler', level: 'debug', destination: stream }) };
+  return captureLogs({ component: 'virt-handler', level: 'debug' });
 }
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Connection, type Domain as VirDomain } from '@kubevirt-ts/libvirt';
@@ -14,22 +13,10 @@ import { AsyncAgentStore } from '../src/agent/store.ts';
 import { createPodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { startLibvirtd } from '../../../test/bed/libvirtd.ts';
 import { guestArtifacts, guestDomainXML } from '../../../test/bed/guest.ts';
-
-interface LogLine {
-  level: string;
-  msg: string;
-  reason?: string;
-}
+import { captureLogs } from '../../../test/bed/log-capture.ts';
 
 function capturingLogger() {
-  const lines: LogLine[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ component: 'virt-launcher', level: 'info', destination: stream }) };
+  return captureLogs({ component: 'virt-launcher', level: 'info' });
 }
 
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {

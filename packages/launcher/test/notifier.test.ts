@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createNotifyServer, listenUnix, status, stopServer, type Server, type notifyv1 } from '@kubevirt-ts/proto';
 import { createLogger, domainToJSON, k8sTime, newDomain, type Domain } from '@kubevirt-ts/shared';
 import { Notifier, k8sEventJSON, type NotifierOptions, type NotifyResult } from '../src/notifier.ts';
+import { captureLogs } from '../../../test/bed/log-capture.ts';
 
 const VMI = { name: 'testvmi', namespace: 'default', uid: '11111111-2222-3333-4444-555555555555' };
 
@@ -77,16 +77,6 @@ function shareDir(t: TestContext): string {
 const pipeSocket = (dir: string) => path.join(dir, 'domain-notify-pipe.sock');
 const legacySocket = (dir: string) => path.join(dir, 'domain-notify.sock');
 
-function collectLogs(): { lines: Array<{ level: string; msg: string }>; stream: Writable } {
-  const lines: Array<{ level: string; msg: string }> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as { level: string; msg: string });
-      cb();
-    },
-  });
-  return { lines, stream };
-}
 
 function newNotifier(t: TestContext, dir: string, opts: Partial<NotifierOptions> = {}): Notifier {
   const notifier = new Notifier({
@@ -344,11 +334,8 @@ test('socket choice: KubeVirt prefers the legacy socket whenever it exists (a ho
 
 test('the queue is bounded: on overflow the oldest k8s event goes first, and the drop is logged', async (t) => {
   const dir = shareDir(t);
-  const logs = collectLogs();
-  const notifier = newNotifier(t, dir, {
-    maxQueueLength: 3,
-    logger: createLogger({ component: 'virt-launcher', level: 'info', destination: logs.stream }),
-  });
+  const logs = captureLogs({ component: 'virt-launcher', level: 'info' });
+  const notifier = newNotifier(t, dir, { maxQueueLength: 3, logger: logs.logger });
   const results = [
     notifier.sendDomainEvent('ADDED', domain('Shutoff')),
     notifier.sendK8sEvent(VMI, 'Warning', 'IOerror', 'first'),
