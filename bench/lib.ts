@@ -10,7 +10,7 @@ import { build as buildDaemons, type BuildResult, type Daemon } from '../scripts
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { exitOnFlagError, parseFlags } from '@kubevirt-ts/shared';
 import { createPodSandbox, type PodSandbox } from '../test/bed/pod-sandbox.ts';
-import { LAUNCHER_MAIN, stageGuestImages, testVMI } from '../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI } from '../test/bed/launcher.ts';
 import { NotifyRecorder } from '../test/bed/notify-recorder.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
@@ -109,49 +109,23 @@ export async function startLauncherPod(o: LauncherOptions = {}): Promise<Launche
     const recorder = await NotifyRecorder.listen(sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
     cleanup.push(() => recorder.close());
     const vmi = testVMI({ name: o.name ?? 'benchvmi', uid: crypto.randomUUID() });
-    stageGuestImages(sandbox);
-    const entry = o.entry === 'bundle' ? await launcherBundle() : LAUNCHER_MAIN;
-    const args = [
-      ...(o.nodeArgs ?? []),
-      entry,
-      '--name', vmi.metadata.name,
-      '--namespace', vmi.metadata.namespace,
-      '--uid', vmi.metadata.uid,
-      '--use-emulation',
-      ...(o.launcherArgs ?? []),
-    ];
-    const child = sandbox.spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
-    cleanup.push(async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
+    const launcher = await startLauncher(sandbox, vmi, o.launcherArgs, {
+      ...(o.entry === 'bundle' ? { entry: await launcherBundle() } : {}),
+      ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}),
+      ...(o.env ? { env: o.env } : {}),
     });
-    let logs = '';
-    const keep = (d: Buffer) => {
-      logs += d.toString();
-      if (logs.length > 1_000_000) logs = logs.slice(-500_000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const cmdSocket = sandbox.hostPath('/var/run/kubevirt/sockets/launcher-sock');
-    for (const deadline = Date.now() + 60_000; !existsSync(cmdSocket); await sleep(20)) {
-      if (child.exitCode !== null) throw new Error(`virt-launcher exited (${child.exitCode}) before it was ready:\n${logs}`);
-      if (Date.now() > deadline) throw new Error(`virt-launcher not ready within 60 s:\n${logs}`);
-    }
-    const client = await cmdClient(cmdSocket);
+    cleanup.push(async () => void (await launcher.stop('SIGKILL')));
+    const client = await cmdClient(launcher.cmdSocket);
     cleanup.push(() => client.close());
-    const request = { vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) } };
     return {
       sandbox,
       recorder,
-      process: child,
-      pid: child.pid as number,
+      process: launcher.process,
+      pid: launcher.process.pid as number,
       client,
       vmi,
-      logs: () => logs,
-      sync: () => client.SyncVirtualMachine(request),
+      logs: launcher.logs,
+      sync: () => client.SyncVirtualMachine(asRequest(vmi)),
       destroy,
     };
   } catch (err) {

@@ -83,22 +83,32 @@ export interface RunningLauncher {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface LaunchOptions {
+  readyTimeoutMs?: number;
+  /** The script node runs: the TS source (default) or a bundle. */
+  entry?: string;
+  /** node's own flags, before the entry. */
+  nodeArgs?: readonly string[];
+  env?: Readonly<Record<string, string>>;
+}
+
 export async function startLauncher(
   sandbox: PodSandbox,
   vmi: { metadata: { name: string; namespace: string; uid: string } },
   extraArgs: readonly string[] = [],
-  opts: { readyTimeoutMs?: number } = {},
+  opts: LaunchOptions = {},
 ): Promise<RunningLauncher> {
   stageGuestImages(sandbox);
   const args = [
-    LAUNCHER_MAIN,
+    ...(opts.nodeArgs ?? []),
+    opts.entry ?? LAUNCHER_MAIN,
     '--name', vmi.metadata.name,
     '--namespace', vmi.metadata.namespace,
     '--uid', vmi.metadata.uid,
     '--use-emulation',
     ...extraArgs,
   ];
-  const child = sandbox.spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = sandbox.spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let logs = '';
   const keep = (d: Buffer) => {
     logs += d.toString();

@@ -19,8 +19,7 @@ import {
   type CmdMethod,
 } from '@kubevirt-ts/proto';
 import { createLogger, domainToJSON, newDomain, parseDomain, parseVMI } from '@kubevirt-ts/shared';
-import { DomainWatcher } from '../../packages/handler/src/domain-watcher.ts';
-import { LauncherClients } from '../../packages/handler/src/launcher-clients.ts';
+import { startDomainWatcher, type RunningWatcher } from '../bed/domain-watcher.ts';
 import { createPodSandbox, processesInNamespace, type PodSandbox } from '../bed/pod-sandbox.ts';
 import { startLauncher, testVMI, type RunningLauncher } from '../bed/launcher.ts';
 import { NotifyRecorder } from '../bed/notify-recorder.ts';
@@ -377,7 +376,7 @@ describe('bad input on the handler <-> launcher gRPC surfaces', { timeout: 240_0
   let recorder: NotifyRecorder;
   let launcher: RunningLauncher;
   let dir: string;
-  let watcher: DomainWatcher;
+  let handler: RunningWatcher;
   let notifySocket: string;
   let handlerErrors = 0;
   const tallies = new Map<string, Tally>();
@@ -387,7 +386,6 @@ describe('bad input on the handler <-> launcher gRPC surfaces', { timeout: 240_0
     recorder = await NotifyRecorder.listen(sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
     launcher = await startLauncher(sandbox, { metadata: { name: NAME, namespace: 'default', uid } }, ['--qemu-timeout', '10m']);
     dir = mkdtempSync('/tmp/kvfz');
-    notifySocket = path.join(dir, 'share', 'domain-notify.sock');
     const logger = createLogger({
       component: 'virt-handler',
       verbosity: 2,
@@ -398,26 +396,21 @@ describe('bad input on the handler <-> launcher gRPC surfaces', { timeout: 240_0
         },
       }),
     });
-    const launchers = new LauncherClients({
-      logger,
+    handler = await startDomainWatcher({
+      dir,
       podsBaseDir: sandbox.podsBaseDir,
-      privateDir: path.join(dir, 'private'),
-      launcherShareDir: '/var/run/kubevirt',
-      notifyConnection: (socket) => watcher.serveNotifyConnection(socket),
+      logger,
       host: 'fuzz-node',
-    });
-    watcher = new DomainWatcher({ logger, notifySocket, launchers, watchdogTimeoutMs: 30_000,
-      resyncPeriodMs: 300_000,
       // virt-handler's informer lookup: only our VMI is known
       recordK8sEvent: (e) => {
         if (e.involvedObject.uid !== uid) throw new Error('VMI not found');
       },
     });
-    await watcher.start();
+    notifySocket = handler.notifySocket;
   });
 
   after(async () => {
-    await watcher?.stop();
+    await handler?.stop();
     if (launcher) {
       await launcher.stop('SIGKILL');
       if (process.exitCode) console.error(launcher.logs().slice(-10_000));

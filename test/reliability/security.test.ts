@@ -9,8 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cmdClient, notifyClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createLogger, ghostRecordDir, ghostRecordPath, parseVMI } from '@kubevirt-ts/shared';
-import { DomainWatcher } from '../../packages/handler/src/domain-watcher.ts';
-import { LauncherClients } from '../../packages/handler/src/launcher-clients.ts';
+import { startDomainWatcher, type RunningWatcher } from '../bed/domain-watcher.ts';
 import { createPodSandbox, type PodSandbox } from '../bed/pod-sandbox.ts';
 import { startLauncher, testVMI, type RunningLauncher } from '../bed/launcher.ts';
 import { NotifyRecorder } from '../bed/notify-recorder.ts';
@@ -47,8 +46,7 @@ describe('sockets, files and logs of the node daemons', { timeout: 180_000 }, ()
   let outside: string;
   let dir: string;
   let handlerLogs: () => string = () => '';
-  let launchers: LauncherClients;
-  let watcher: DomainWatcher;
+  let handler: RunningWatcher;
   const victim = () => path.join(outside, 'victim');
   const VICTIM = 'must stay as it is\n';
 
@@ -75,29 +73,21 @@ describe('sockets, files and logs of the node daemons', { timeout: 180_000 }, ()
     const captured = captureLogs({ component: 'virt-handler', verbosity: 9 });
     handlerLogs = captured.text;
     const logger = captured.logger;
-    const notifySocket = path.join(dir, 'share', 'domain-notify.sock');
-    launchers = new LauncherClients({
-      logger,
+    handler = await startDomainWatcher({
+      dir,
       podsBaseDir: sandbox.podsBaseDir,
-      privateDir: path.join(dir, 'private'),
-      launcherShareDir: '/var/run/kubevirt',
-      notifyConnection: (socket) => watcher.serveNotifyConnection(socket),
+      logger,
       host: 'sec-node',
-    });
-    watcher = new DomainWatcher({ logger, notifySocket, launchers, watchdogTimeoutMs: 30_000,
-      resyncPeriodMs: 300_000,
       // virt-handler's informer lookup: only our VMI is known
       recordK8sEvent: (e) => {
         if (e.involvedObject.uid !== uid) throw new Error('VMI not found');
       },
     });
-    await watcher.start();
   });
 
   after(async () => {
     client?.close();
-    await watcher?.stop();
-    launchers?.closeAll();
+    await handler?.stop();
     if (launcher) {
       await launcher.stop('SIGKILL');
       if (process.exitCode) console.error(launcher.logs().slice(-10_000));
@@ -128,7 +118,7 @@ describe('sockets, files and logs of the node daemons', { timeout: 180_000 }, ()
 
   test('ghost records: 0600 files in a 0700 directory, holding no more than name, namespace, socket and uid', () => {
     const vmi = parseVMI(secretVMI());
-    launchers.remember(vmi, launcher.cmdSocket);
+    handler.launchers.remember(vmi, launcher.cmdSocket);
     const dirStat = statSync(ghostRecordDir(path.join(dir, 'private')));
     assert.equal(dirStat.mode & 0o777, 0o700);
     const file = ghostRecordPath(uid, path.join(dir, 'private'));

@@ -56,7 +56,7 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
   /** Socket → when it first failed a ping. */
   readonly #unresponsiveSince = new Map<string, number>();
   #server: Server | undefined;
-  #inject: ((connection: Duplex) => void) | undefined;
+  #injector: ReturnType<typeof connectionInjector> | undefined;
   #timers: NodeJS.Timeout[] = [];
 
   constructor(opts: DomainWatcherOptions) {
@@ -79,8 +79,7 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
         req.eventType === 'ERROR' ? this.#handleErrorEvent(req.statusJSON) : this.#handleDomainEvent(req.eventType, req.domainJSON),
       HandleK8sEvent: (req) => this.#handleK8sEvent(req.eventJSON),
     });
-    const injector = connectionInjector(this.#server);
-    this.#inject = (connection) => injector.injectConnection(connection);
+    this.#injector = connectionInjector(this.#server);
     await listenUnix(this.#server, this.#o.notifySocket, { mode: 0o700 });
     await this.resync();
     const watchdogTick = Math.min(10_000, Math.max(250, this.#o.watchdogTimeoutMs / 3));
@@ -90,14 +89,14 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
 
   /** A connection a launcher made to its notify pipe: served as one to the notify socket. */
   serveNotifyConnection(connection: Duplex): void {
-    if (this.#inject) this.#inject(connection);
+    if (this.#injector) this.#injector.injectConnection(connection);
     else connection.destroy(); // not serving (yet, or any more): the launcher's notifier retries
   }
 
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    this.#inject = undefined;
+    this.#injector = undefined;
     if (this.#server) await stopServer(this.#server);
   }
 

@@ -6,15 +6,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { notifyClient, type NotifyClient } from '@kubevirt-ts/proto';
 import { domainToJSON, newDomain } from '@kubevirt-ts/shared';
+import { startDomainWatcher, type RunningWatcher } from '../../../test/bed/domain-watcher.ts';
 import { captureLogs } from '../../../test/bed/log-capture.ts';
-import { DomainWatcher } from '../src/domain-watcher.ts';
-import { LauncherClients } from '../src/launcher-clients.ts';
 
 describe('domain notify server: event types', () => {
   let dir: string;
   let logs: () => string = () => '';
-  let watcher: DomainWatcher;
-  let launchers: LauncherClients;
+  let handler: RunningWatcher;
   let client: NotifyClient;
 
   before(async () => {
@@ -22,24 +20,13 @@ describe('domain notify server: event types', () => {
     const captured = captureLogs({ component: 'virt-handler', verbosity: 3 });
     logs = captured.text;
     const logger = captured.logger;
-    launchers = new LauncherClients({
-      logger,
-      podsBaseDir: path.join(dir, 'pods'),
-      privateDir: path.join(dir, 'private'),
-      launcherShareDir: '/var/run/kubevirt',
-      notifyConnection: (socket) => watcher.serveNotifyConnection(socket),
-      host: 'notify-node',
-    });
-    const notifySocket = path.join(dir, 'share', 'domain-notify.sock');
-    watcher = new DomainWatcher({ logger, notifySocket, launchers, watchdogTimeoutMs: 30_000, resyncPeriodMs: 300_000, recordK8sEvent: () => undefined });
-    await watcher.start();
-    client = await notifyClient(notifySocket);
+    handler = await startDomainWatcher({ dir, podsBaseDir: path.join(dir, 'pods'), logger, host: 'notify-node' });
+    client = await notifyClient(handler.notifySocket);
   });
 
   after(async () => {
     client?.close();
-    await watcher?.stop();
-    launchers?.closeAll();
+    await handler?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -52,18 +39,18 @@ describe('domain notify server: event types', () => {
 
   test('ADDED, MODIFIED and DELETED change the domain the handler knows', async () => {
     assert.deepEqual(await client.HandleDomainEvent({ eventType: 'ADDED', domainJSON: domain() }), { success: true, message: '' });
-    assert.equal(watcher.get('ns/vmi-a')?.Status.Status, 'Running');
+    assert.equal(handler.watcher.get('ns/vmi-a')?.Status.Status, 'Running');
     assert.deepEqual(await client.HandleDomainEvent({ eventType: 'DELETED', domainJSON: domain() }), { success: true, message: '' });
-    assert.equal(watcher.get('ns/vmi-a'), undefined);
+    assert.equal(handler.watcher.get('ns/vmi-a'), undefined);
   });
 
   test('ERROR carries a metav1.Status: logged as KubeVirt logs it, answered success, no domain touched', async () => {
     const statusJSON = Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'libvirt went away', reason: 'InternalError', code: 500 }));
-    const before = watcher.list().length;
+    const before = handler.watcher.list().length;
     assert.deepEqual(await client.HandleDomainEvent({ eventType: 'ERROR', domainJSON: Buffer.alloc(0), statusJSON }), { success: true, message: '' });
     assert.match(logs(), /"msg":"Domain error event with message: libvirt went away"/);
     assert.match(logs(), /"reason":"InternalError"/);
-    assert.equal(watcher.list().length, before);
+    assert.equal(handler.watcher.list().length, before);
     // an ERROR without a status is accepted too (Go leaves the Status empty)
     assert.equal((await client.HandleDomainEvent({ eventType: 'ERROR', domainJSON: Buffer.alloc(0) })).success, true);
   });
