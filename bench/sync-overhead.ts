@@ -22,18 +22,43 @@ const flags = benchFlags(
   'bench/sync-overhead.ts',
 );
 
-interface LauncherRun {
+/** When libvirt's DEFINED and STARTED lifecycle events reached a client of our own, ms after t0. */
+interface Phases {
+  definedMs: number;
+  startedMs: number;
+}
+
+interface LauncherRun extends Phases {
   /** SyncVirtualMachine sent → the first domain event with Status Running received. */
   toRunningMs: number;
   /** SyncVirtualMachine sent → its reply. */
   syncReplyMs: number;
 }
 
-interface DirectRun {
+interface DirectRun extends Phases {
   /** virsh define started → libvirt's lifecycle STARTED event received. */
   toStartedMs: number;
   /** virsh define started → virsh start returned. */
   virshReturnMs: number;
+}
+
+/** Timestamps libvirt's DEFINED and STARTED events on a connection of the bench's own. */
+async function watchPhases(socketPath: string): Promise<{ phases: (t0: number) => Promise<Phases>; close: () => Promise<void> }> {
+  const conn = await connect({ socketPath, events: ['lifecycle'] });
+  const at = new Map<string, number>();
+  const started = new Promise<void>((resolve) => {
+    conn.on('lifecycle', (e) => {
+      if (!at.has(e.event)) at.set(e.event, Date.now());
+      if (e.event === 'STARTED') resolve();
+    });
+  });
+  return {
+    phases: async (t0) => {
+      await started;
+      return { definedMs: (at.get('DEFINED') ?? NaN) - t0, startedMs: (at.get('STARTED') as number) - t0 };
+    },
+    close: () => conn.close(),
+  };
 }
 
 /** What the direct path needs from the launcher's pod: its domain XML and its container-disk overlay. */
@@ -48,13 +73,14 @@ async function viaLauncher(capture: string | undefined): Promise<{ run: Launcher
   const pod = await startLauncherPod(
     flags.entry === 'bundle' ? { entry: 'bundle', nodeArgs: NODE_FLAGS['virt-launcher'] } : { entry: 'source' },
   );
+  const watch = await watchPhases(pod.sandbox.hostPath('/var/run/libvirt/libvirt-sock'));
   try {
     const t0 = Date.now();
     const r = await pod.sync();
     const syncReplyMs = Date.now() - t0;
     if (!r.success) throw new Error(`SyncVirtualMachine failed: ${r.message}`);
     const running = await pod.recorder.waitFor((e) => e.domain.Status.Status === 'Running', 60_000);
-    const run = { toRunningMs: running.at - t0, syncReplyMs };
+    const run = { toRunningMs: running.at - t0, syncReplyMs, ...(await watch.phases(t0)) };
     if (capture === undefined) return { run };
     const domainName = running.domain.Spec.Name;
     const xml = await virsh(pod.sandbox, ['dumpxml', '--inactive', domainName]);
@@ -64,6 +90,7 @@ async function viaLauncher(capture: string | undefined): Promise<{ run: Launcher
     const privateDirs = [...new Set([...xml.matchAll(/path='(\/var\/run\/kubevirt-private\/[^']+)'/g)].map((m) => path.posix.dirname(m[1] as string)))];
     return { run, captured: { xml, domainName, ephemeralDisks, privateDirs } };
   } finally {
+    await watch.close();
     await pod.destroy();
   }
 }
@@ -77,25 +104,29 @@ async function direct(c: Captured, scratch: string): Promise<DirectRun> {
     const xmlFile = path.join(scratch, 'domain.xml');
     writeFileSync(xmlFile, c.xml);
     const libvirtd = await startLibvirtd(sandbox);
-    const conn = await connect({ socketPath: libvirtd.socketPath, events: ['lifecycle'] });
+    const watch = await watchPhases(libvirtd.socketPath);
     try {
-      const started = new Promise<number>((resolve) => {
-        conn.on('lifecycle', (e) => {
-          if (e.event === 'STARTED') resolve(Date.now());
-        });
-      });
       const t0 = Date.now();
       await virsh(sandbox, ['define', xmlFile]);
       await virsh(sandbox, ['start', c.domainName]);
       const virshReturnMs = Date.now() - t0;
-      return { toStartedMs: (await started) - t0, virshReturnMs };
+      const phases = await watch.phases(t0);
+      return { toStartedMs: phases.startedMs, virshReturnMs, ...phases };
     } finally {
-      await conn.close();
+      await watch.close();
       await libvirtd.stop();
     }
   } finally {
     await sandbox.destroy();
   }
+}
+
+function phaseMedians<R extends Phases>(runs: R[], end: (r: R) => number) {
+  return {
+    toDefined: median(runs.map((r) => r.definedMs)),
+    definedToStarted: median(runs.map((r) => r.startedMs - r.definedMs)),
+    startedToEnd: median(runs.map((r) => end(r) - r.startedMs)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -112,7 +143,10 @@ async function main(): Promise<void> {
     captured ??= l.captured;
     const d = await direct(captured as Captured, scratch);
     const tag = i < warmup ? 'warm-up' : `run ${i - warmup + 1}`;
-    log(`  ${tag.padEnd(8)} launcher Sync→Running ${l.run.toRunningMs} ms (reply ${l.run.syncReplyMs} ms)   virsh define+start→STARTED ${d.toStartedMs} ms`);
+    log(
+      `  ${tag.padEnd(8)} launcher Sync→Running ${l.run.toRunningMs} ms (DEFINED ${l.run.definedMs}, STARTED ${l.run.startedMs}, reply ${l.run.syncReplyMs})` +
+        `   virsh define+start→STARTED ${d.toStartedMs} ms (DEFINED ${d.definedMs})`,
+    );
     if (i < warmup) continue;
     launcherRuns.push(l.run);
     directRuns.push(d);
@@ -129,6 +163,9 @@ async function main(): Promise<void> {
     ratio: round(launcherMedian / directMedian, 3),
     launcherSyncReplyMedianMs: median(launcherRuns.map((r) => r.syncReplyMs)),
     directVirshReturnMedianMs: median(directRuns.map((r) => r.virshReturnMs)),
+    // Where the time goes, medians per phase: t0 → DEFINED → STARTED (→ Running at the notify socket).
+    launcherPhasesMs: phaseMedians(launcherRuns, (r) => r.toRunningMs),
+    directPhasesMs: phaseMedians(directRuns, (r) => r.startedMs),
     launcherToRunningMs: launcherRuns.map((r) => r.toRunningMs),
     directToStartedMs: directRuns.map((r) => r.toStartedMs),
     elapsedS: round((Date.now() - started) / 1000, 1),

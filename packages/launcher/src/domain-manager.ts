@@ -10,6 +10,7 @@ import {
   isNotFound,
   type Connection,
   type Domain as VirDomain,
+  type DomainStateName,
 } from '@kubevirt-ts/libvirt';
 import {
   domainNameToVMI,
@@ -159,6 +160,7 @@ export class DomainManager {
     return this.#exclusive(async () => {
       const spec = convertVMIToDomainSpec(vmi, this.#ctx);
       let dom = await this.#lookup(vmi);
+      let state: DomainStateName | undefined;
       if (!dom) {
         await this.#prepareDisks(vmi);
         for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
@@ -167,8 +169,11 @@ export class DomainManager {
         this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
         dom = await this.#conn.domainDefineXMLFlags(domainSpecToXML(spec));
         this.#log.info('Domain defined.');
+        // Just defined, so shut off: no GetState round trip, in which the DEFINED event's domain parse
+        // would run first and hold back the start.
+        state = 'SHUTOFF';
       }
-      const { state } = await this.#conn.domainGetState(dom);
+      state ??= (await this.#conn.domainGetState(dom)).state;
       const phase = vmi.status?.phase;
       const final = phase === 'Succeeded' || phase === 'Failed';
       if ((state === 'SHUTOFF' || state === 'CRASHED' || state === 'NOSTATE') && phase !== 'Running' && !final) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // virt-launcher (cmd/virt-launcher): parses flags and wires the parts together, in KubeVirt's order.
+import './zod-jitless.ts';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -216,9 +217,6 @@ async function finalNotify(dm: DomainManager, f: LauncherFlags, logger: Logger, 
 }
 
 if (import.meta.main) {
-  // zod compiles a parser per object schema on first use; the launcher parses a VMI now and then, so
-  // that costs more than it saves: the first Sync's VMI parses in 9 ms instead of 37 (--lite-mode).
-  z.config({ jitless: true });
   const flags = exitOnFlagError(() => parseFlags(launcherFlags, process.argv.slice(2), { program: 'virt-launcher' }));
   runLauncher(flags).then(
     (code) => process.exit(code),

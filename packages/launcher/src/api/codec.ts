@@ -3,7 +3,8 @@
 // with its XML tag and the codec of its Go type. From one table come the Go zero value (so JSON has
 // exactly Go's keys), the XML marshalling (omitempty, attributes, chardata, `a>b` paths, namespaces)
 // and the XML unmarshalling (match by local name, unknown elements ignored, last one wins).
-import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLBuilder } from 'fast-xml-parser';
+import { SaxesParser } from 'saxes';
 
 /**
  * A codec for values of Go type V. The phantom member makes `Codec<A>` and `Codec<B>` unrelated
@@ -319,75 +320,54 @@ export class XMLUnmarshalError extends Error {
   override readonly name = 'XMLUnmarshalError';
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: ATTR,
-  textNodeName: TEXT,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  alwaysCreateTextNode: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  removeNSPrefix: false,
-  // numeric character references (&#39;) but no HTML named entities: XML's five are always decoded
-  htmlEntities: {} as unknown as boolean,
-  isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
-});
-
-type Scope = Readonly<Record<string, string>>;
-
-/** One element with the namespace bindings in force at it. */
+/** One element, read once: attributes and children indexed by local name, as Go matches them. */
 interface Element {
-  readonly node: XMLNode;
-  readonly scope: Scope;
   readonly space: string;
   readonly local: string;
+  /** First attribute of each local name (Go takes the first match); `xmlns:qemu` has local name `qemu`. */
+  readonly attrs: Map<string, string>;
+  readonly children: Map<string, Element[]>;
+  /** All character data directly inside, CDATA included. */
+  text: string;
 }
 
-function localName(qualified: string): { prefix: string; local: string } {
-  const i = qualified.indexOf(':');
-  return i < 0 ? { prefix: '', local: qualified } : { prefix: qualified.slice(0, i), local: qualified.slice(i + 1) };
-}
-
-function asNode(raw: unknown): XMLNode {
-  return typeof raw === 'object' && raw !== null ? (raw as XMLNode) : { [TEXT]: raw === undefined ? '' : String(raw) };
-}
-
-function element(qualified: string, raw: unknown, parentScope: Scope): Element {
-  const node = asNode(raw);
-  let scope = parentScope;
-  for (const key of Object.keys(node)) {
-    if (key === `${ATTR}xmlns`) scope = { ...scope, '': String(node[key]) };
-    else if (key.startsWith(`${ATTR}xmlns:`)) {
-      scope = { ...scope, [key.slice(`${ATTR}xmlns:`.length)]: String(node[key]) };
-    }
+/** Parses a whole document in one pass (saxes checks well-formedness and resolves namespaces). */
+function parseDocument(xml: string): Element {
+  const parser = new SaxesParser({ xmlns: true });
+  const top: Element = { space: '', local: '', attrs: new Map(), children: new Map(), text: '' };
+  const open: Element[] = [top];
+  parser.on('opentag', (tag) => {
+    const attrs = new Map<string, string>();
+    for (const a of Object.values(tag.attributes)) if (!attrs.has(a.local)) attrs.set(a.local, a.value);
+    const el: Element = { space: tag.uri, local: tag.local, attrs, children: new Map(), text: '' };
+    const parent = open[open.length - 1] as Element;
+    const siblings = parent.children.get(el.local);
+    if (siblings) siblings.push(el);
+    else parent.children.set(el.local, [el]);
+    open.push(el);
+  });
+  parser.on('closetag', () => void open.pop());
+  const onText = (t: string) => void ((open[open.length - 1] as Element).text += t);
+  parser.on('text', onText);
+  parser.on('cdata', onText);
+  try {
+    parser.write(xml).close();
+  } catch (err) {
+    throw new XMLUnmarshalError(`XML syntax error: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const { prefix, local } = localName(qualified);
-  return { node, scope, space: scope[prefix] ?? '', local };
+  return top;
 }
 
 function children(parent: Element, local: string): Element[] {
-  const out: Element[] = [];
-  for (const [key, value] of Object.entries(parent.node)) {
-    if (key.startsWith(ATTR) || key === TEXT) continue;
-    if (localName(key).local !== local) continue;
-    for (const raw of value as unknown[]) out.push(element(key, raw, parent.scope));
-  }
-  return out;
+  return parent.children.get(local) ?? [];
 }
 
-/** Go matches an attribute by its local name; `xmlns:qemu` has local name `qemu`. */
 function attribute(el: Element, name: string): string | undefined {
-  for (const [key, value] of Object.entries(el.node)) {
-    if (key.startsWith(ATTR) && localName(key.slice(ATTR.length)).local === name) return String(value);
-  }
-  return undefined;
+  return el.attrs.get(name);
 }
 
 function text(el: Element): string {
-  const t = el.node[TEXT];
-  return t === undefined ? '' : String(t);
+  return el.text;
 }
 
 const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
@@ -506,13 +486,8 @@ function unmarshalElement(c: AnyCodec, el: Element, where: string): unknown {
 export function unmarshalXML<T>(codec: Codec<T>, rootName: string, xml: string): T {
   const c = codec as AnyCodec;
   if (c.kind !== 'struct') throw new TypeError('unmarshalXML needs a struct codec');
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) throw new XMLUnmarshalError(`XML syntax error on line ${valid.err.line}: ${valid.err.msg}`);
-  const doc = parser.parse(xml) as XMLNode;
-  const roots = Object.keys(doc).filter((k) => !k.startsWith('?') && k !== TEXT);
-  const first = roots[0];
-  if (first === undefined) throw new XMLUnmarshalError('EOF');
-  const root = element(first, (doc[first] as unknown[])[0], {});
+  const root = [...parseDocument(xml).children.values()][0]?.[0];
+  if (root === undefined) throw new XMLUnmarshalError('EOF');
   if (root.local !== rootName) {
     throw new XMLUnmarshalError(`expected element type <${rootName}> but have <${root.local}>`);
   }
