@@ -346,24 +346,21 @@ export class DomainManager {
   async getDomain(): Promise<Domain | undefined> {
     const doms = await this.#conn.connectListAllDomains();
     const dom = doms[0];
-    return dom ? this.domainObject(dom.name) : undefined;
+    return dom ? this.domainObject(dom) : undefined;
   }
 
-  /** Builds the Domain object KubeVirt sends: spec from the live XML, state/reason, agent data. */
-  async domainObject(domainName: string): Promise<Domain> {
-    const { namespace, name } = domainNameToVMI(domainName);
-    let dom: VirDomain;
-    try {
-      dom = await this.#conn.domainLookupByName(domainName);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      return this.#nonExistent(namespace, name);
-    }
+  /**
+   * Builds the Domain object KubeVirt sends: spec from the live XML, state/reason, agent data. Takes
+   * the domain a libvirt event or listing named (as KubeVirt's eventCallback does), or looks it up.
+   */
+  async domainObject(named: VirDomain | string): Promise<Domain> {
+    const { namespace, name } = domainNameToVMI(typeof named === 'string' ? named : named.name);
     let stateReason;
     let xml;
     try {
-      stateReason = await this.#conn.domainGetState(dom);
-      xml = await this.#conn.domainGetXMLDesc(dom, 0);
+      const dom = typeof named === 'string' ? await this.#conn.domainLookupByName(named) : named;
+      // one round trip for both: libvirt answers calls on a connection concurrently
+      [stateReason, xml] = await Promise.all([this.#conn.domainGetState(dom), this.#conn.domainGetXMLDesc(dom, 0)]);
     } catch (err) {
       if (!isNotFound(err)) throw err;
       return this.#nonExistent(namespace, name);

@@ -2,7 +2,7 @@
 // event and every guest-agent update becomes the domain's current state, sent to the handler in order.
 import { EventEmitter, once } from 'node:events';
 import type { Logger } from 'pino';
-import type { Connection } from '@kubevirt-ts/libvirt';
+import type { Connection, Domain as VirDomain } from '@kubevirt-ts/libvirt';
 import type { Domain } from '@kubevirt-ts/shared';
 import type { DomainManager } from './domain-manager.ts';
 import type { Notifier } from './notifier.ts';
@@ -32,8 +32,9 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
   /** Events are handled one at a time, in arrival order. */
   #queue: Promise<void> = Promise.resolve();
   /** The queued callback that has not started yet. */
-  #waiting: { domainName: string; added: boolean } | undefined;
-  #domainName: string | undefined;
+  #waiting: { domain: VirDomain; added: boolean } | undefined;
+  /** The domain the newest libvirt event named. */
+  #domain: VirDomain | undefined;
   #sentAdded = false;
   #sentDeleted = false;
   #lastSent: Domain | undefined;
@@ -47,29 +48,29 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
     const { conn, agentPoller, logger } = this.#o;
     conn.on('lifecycle', (e) => {
       logger.info(`DomainLifecycle event ${e.event} with detail ${e.detail} received`);
-      this.#enqueue(e.domain.name, { event: e.event, detail: e.detail });
+      this.#enqueue(e.domain, { event: e.event, detail: e.detail });
     });
-    conn.on('deviceAdded', (e) => this.#enqueue(e.domain.name));
-    conn.on('deviceRemoved', (e) => this.#enqueue(e.domain.name));
-    conn.on('reboot', (e) => this.#enqueue(e.domain.name));
+    conn.on('deviceAdded', (e) => this.#enqueue(e.domain));
+    conn.on('deviceRemoved', (e) => this.#enqueue(e.domain));
+    conn.on('reboot', (e) => this.#enqueue(e.domain));
     conn.on('agentLifecycle', (e) => {
       logger.info(`GuestAgentLifecycle event state ${e.state} with reason ${e.reason} received`);
-      this.#enqueue(e.domain.name);
+      this.#enqueue(e.domain);
       if (e.state === 'CONNECTED') agentPoller.start(e.domain.name);
       else agentPoller.stop();
     });
     // A reconnected libvirt may have missed events: report the current state.
     conn.on('reconnect', () => {
       logger.info('libvirt connection re-established');
-      if (this.#domainName) this.#enqueue(this.#domainName);
+      if (this.#domain) this.#enqueue(this.#domain);
     });
     agentPoller.onUpdate(() => {
-      if (this.#domainName) this.#enqueue(this.#domainName);
+      if (this.#domain) this.#enqueue(this.#domain);
     });
   }
 
-  #enqueue(domainName: string, lifecycle?: LibvirtLifecycle): void {
-    this.#domainName = domainName;
+  #enqueue(domain: VirDomain, lifecycle?: LibvirtLifecycle): void {
+    this.#domain = domain;
     const added =
       (lifecycle?.event === 'DEFINED' && lifecycle.detail === 'ADDED') ||
       (lifecycle?.event === 'STARTED' && lifecycle.detail === 'MIGRATED');
@@ -77,23 +78,24 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
     // add nothing but their ADDED: a domain start fires four or five, and each fetch and parse of the
     // XML competes with QEMU's start for the CPU.
     const waiting = this.#waiting;
-    if (waiting?.domainName === domainName) {
+    if (waiting?.domain.name === domain.name) {
+      waiting.domain = domain;
       waiting.added ||= added;
       return;
     }
-    const job = { domainName, added };
+    const job = { domain, added };
     this.#waiting = job;
     this.#queue = this.#queue
       .then(() => {
         if (this.#waiting === job) this.#waiting = undefined;
-        return this.#callback(job.domainName, job.added);
+        return this.#callback(job.domain, job.added);
       })
       .catch((err: unknown) => this.#o.logger.error({ reason: String(err) }, 'Could not send domain notify event.'));
   }
 
-  async #callback(domainName: string, added: boolean): Promise<void> {
+  async #callback(dom: VirDomain, added: boolean): Promise<void> {
     const { domainManager, notifier, logger } = this.#o;
-    const domain = await domainManager.domainObject(domainName);
+    const domain = await domainManager.domainObject(dom);
     logger.info(`kubevirt domain status: ${domain.Status.Status}:${domain.Status.Reason}`);
 
     if (domain.Status.Reason === 'NonExistent') {
