@@ -358,18 +358,6 @@ function parseDocument(xml: string): Element {
   return top;
 }
 
-function children(parent: Element, local: string): Element[] {
-  return parent.children.get(local) ?? [];
-}
-
-function attribute(el: Element, name: string): string | undefined {
-  return el.attrs.get(name);
-}
-
-function text(el: Element): string {
-  return el.text;
-}
-
 const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
@@ -420,21 +408,21 @@ function unmarshalStruct(c: StructCodec<Record<string, unknown>>, el: Element, w
     const at = `${where}.${key}`;
     switch (tag.kind) {
       case 'attr': {
-        const raw = attribute(el, tag.name);
+        const raw = el.attrs.get(tag.name);
         if (raw !== undefined) out[key] = unmarshalScalarField(fc, raw, at);
         break;
       }
       case 'chardata':
-        out[key] = unmarshalScalarField(fc, text(el), at);
+        out[key] = unmarshalScalarField(fc, el.text, at);
         break;
       case 'xmlName':
         out[key] = { Space: el.space, Local: el.local };
         break;
       case 'elem': {
         let parents = [el];
-        for (const segment of tag.path.slice(0, -1)) parents = parents.flatMap((p) => children(p, segment));
+        for (const segment of tag.path.slice(0, -1)) parents = parents.flatMap((p) => p.children.get(segment) ?? []);
         const leaf = tag.path[tag.path.length - 1] as string;
-        let found = parents.flatMap((p) => children(p, leaf));
+        let found = parents.flatMap((p) => p.children.get(leaf) ?? []);
         if (tag.ns !== undefined) found = found.filter((e) => e.space === tag.ns);
         if (found.length === 0) break;
         out[key] = unmarshalElements(fc, found, at, out[key]);
@@ -466,7 +454,7 @@ function unmarshalElement(c: AnyCodec, el: Element, where: string): unknown {
     case 'struct':
       return unmarshalStruct(c, el, where);
     case 'alias': {
-      const name = attribute(el, 'name') ?? '';
+      const name = el.attrs.get('name') ?? '';
       return name.startsWith(UserAliasPrefix)
         ? { Name: name.slice(UserAliasPrefix.length), UserDefined: true }
         : { Name: name, UserDefined: false };
@@ -478,7 +466,7 @@ function unmarshalElement(c: AnyCodec, el: Element, where: string): unknown {
     case 'unmodelled':
       return null;
     default:
-      return parseScalar(c, text(el), where);
+      return parseScalar(c, el.text, where);
   }
 }
 
