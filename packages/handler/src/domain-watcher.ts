@@ -3,11 +3,12 @@
 // ghost-recorded launchers at start and on every resync, and by the watchdog that turns a launcher
 // that stopped answering into a deleted domain.
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import { connectionInjector, createNotifyServer, listenUnix, stopServer, type Server } from '@kubevirt-ts/proto';
 import { newDomain, parseDomain, parseWith, withReason, type Domain, type Logger } from '@kubevirt-ts/shared';
 import { z } from 'zod';
-import type { GhostRecord, LauncherClients } from './launcher-clients.ts';
+import type { LauncherClients } from './launcher-clients.ts';
 
 export interface DomainWatcherEvents {
   /** A domain appeared or changed (key `namespace/name`). */
@@ -45,8 +46,8 @@ export interface DomainWatcherOptions {
   recordK8sEvent(event: K8sEvent): void;
 }
 
-/** Concurrent liveness dials of the watchdog. */
-const STALE_SOCKET_DIALS = 8;
+/** Longest pause between two liveness dials of one watchdog round. */
+const STALE_SOCKET_DIAL_SPACING_MS = 20;
 
 const keyOf = (d: Domain) => `${d.ObjectMeta.namespace}/${d.ObjectMeta.name}`;
 
@@ -58,6 +59,8 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
   #server: Server | undefined;
   #injector: ReturnType<typeof connectionInjector> | undefined;
   #timers: NodeJS.Timeout[] = [];
+  /** A watchdog round is running: the next tick leaves it alone. */
+  #checking = false;
 
   constructor(opts: DomainWatcherOptions) {
     super();
@@ -83,7 +86,7 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
     await listenUnix(this.#server, this.#o.notifySocket, { mode: 0o700 });
     await this.resync();
     const watchdogTick = Math.min(10_000, Math.max(250, this.#o.watchdogTimeoutMs / 3));
-    this.#timers.push(setInterval(() => void this.#handleStaleSockets(), watchdogTick));
+    this.#timers.push(setInterval(() => void this.#handleStaleSockets(watchdogTick), watchdogTick));
     this.#timers.push(setInterval(() => void this.resync(), this.#o.resyncPeriodMs));
   }
 
@@ -193,19 +196,23 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
    * watchdog timeout is marked unresponsive and its domain reported deleted (a dial, as KubeVirt: cheap
    * enough for every launcher on the node at every tick).
    */
-  async #handleStaleSockets(): Promise<void> {
+  async #handleStaleSockets(tickMs: number): Promise<void> {
+    if (this.#checking) return;
+    this.#checking = true;
     const now = Date.now();
     const records = this.#o.launchers.ghostRecords();
-    // a few dials at a time: 500 sockets opened in one tick stall the event loop for ~100 ms
-    const alive = new Array<boolean>(records.length).fill(false);
-    let next = 0;
-    const dialer = async () => {
-      for (let i = next++; i < records.length; i = next++) {
-        const socket = (records[i] as GhostRecord).socketFile;
-        alive[i] = !this.#o.launchers.isUnresponsive(socket) && (await this.#o.launchers.isAlive(socket));
-      }
-    };
-    await Promise.all(Array.from({ length: STALE_SOCKET_DIALS }, dialer));
+    // KubeVirt dials one socket after the other from a goroutine of its own; here every dial shares the
+    // event loop, so the round is spread over at most half a tick (500 dials at once held up domain
+    // events for ~100 ms, and every launcher's answer with them).
+    const spacing = Math.min(STALE_SOCKET_DIAL_SPACING_MS, tickMs / 2 / Math.max(1, records.length));
+    const alive = await Promise.all(
+      records.map(async (record, i) => {
+        if (i > 0) await sleep(i * spacing, undefined, { ref: false });
+        if (!this.#injector) return true; // stopped meanwhile
+        return !this.#o.launchers.isUnresponsive(record.socketFile) && (await this.#o.launchers.isAlive(record.socketFile));
+      }),
+    ).finally(() => (this.#checking = false));
+    if (!this.#injector) return;
     for (const [i, record] of records.entries()) {
       if (alive[i]) {
         this.#unresponsiveSince.delete(record.socketFile);

@@ -111,11 +111,13 @@ export class VirtualMachineController {
     const domainUID = domain?.Spec.Metadata.KubeVirt.UID || domain?.ObjectMeta.uid;
     if (vmi && domain && domainUID && domainUID !== vmi.metadata.uid) vmi = undefined;
     const uid = vmi?.metadata.uid ?? domainUID ?? this.#uidFromGhostRecord(namespace, name);
-    const log = vmi ? forObject(this.#o.logger, vmi) : this.#o.logger.child({ kind: VirtualMachineInstanceKind, name, namespace, uid });
+    // made on first use: a child logger serializes its bindings, and most rounds log nothing
+    let logger: Logger | undefined;
+    const log = () => (logger ??= vmi ? forObject(this.#o.logger, vmi) : this.#o.logger.child({ kind: VirtualMachineInstanceKind, name, namespace, uid }));
 
     // a domain reported by a launcher this handler never found: there is no one to talk to
     if (!vmi && uid && !this.#o.launchers.record(uid) && !this.#uidFromGhostRecord(namespace, name)) {
-      log.info('domain without a VMI or a known launcher: nothing to do');
+      log().info('domain without a VMI or a known launcher: nothing to do');
       return undefined;
     }
     const domainExists = domain !== undefined;
@@ -149,7 +151,7 @@ export class VirtualMachineController {
           if (created) this.#o.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
         } catch (err) {
           syncError = err instanceof Error ? err.message : String(err);
-          log.error({ reason: syncError }, 'Synchronizing the VirtualMachineInstance failed.');
+          log().error({ reason: syncError }, 'Synchronizing the VirtualMachineInstance failed.');
           this.#o.recorder.event(vmi, 'Warning', 'SyncFailed', syncError);
           requeue = 5_000;
         }
@@ -198,7 +200,7 @@ export class VirtualMachineController {
   }
 
   /** processVmShutdown: ACPI shutdown within the grace period, re-sent every few seconds; then kill. */
-  async #processVmShutdown(vmi: VirtualMachineInstance | undefined, domain: Domain, uid: string, log: Logger): Promise<number> {
+  async #processVmShutdown(vmi: VirtualMachineInstance | undefined, domain: Domain, uid: string, log: () => Logger): Promise<number> {
     const graceSeconds = vmi?.spec.terminationGracePeriodSeconds ?? domain.Spec.Metadata.KubeVirt.GracePeriod?.DeletionGracePeriodSeconds ?? 30;
     const now = Date.now();
     const first = !this.#graceStart.has(uid);
@@ -210,35 +212,35 @@ export class VirtualMachineController {
     if (remaining <= 0 || graceSeconds === 0) {
       const res = await client.KillVirtualMachine(request);
       if (!res.success) throw new Error(res.message || 'KillVirtualMachine failed');
-      log.info('grace period expired, killing deleted VirtualMachineInstance');
+      log().info('grace period expired, killing deleted VirtualMachineInstance');
       if (vmi) this.#o.recorder.event(vmi, 'Normal', 'Deleted', 'Signaled Deletion');
       return SHUTDOWN_RESEND_MS;
     }
     const res = await client.ShutdownVirtualMachine(request);
     if (!res.success) throw new Error(res.message || 'ShutdownVirtualMachine failed');
     if (first) {
-      log.info('Signaled graceful shutdown for VirtualMachineInstance');
+      log().info('Signaled graceful shutdown for VirtualMachineInstance');
       if (vmi) this.#o.recorder.event(vmi, 'Normal', 'ShuttingDown', 'Signaled Graceful Shutdown');
     }
     return Math.min(SHUTDOWN_RESEND_MS, remaining);
   }
 
   /** processVmDelete: the domain is down; have the launcher undefine it. */
-  async #processVmDelete(vmi: VirtualMachineInstance | undefined, uid: string, log: Logger): Promise<void> {
+  async #processVmDelete(vmi: VirtualMachineInstance | undefined, uid: string, log: () => Logger): Promise<void> {
     const client = await this.#client(uid);
     const domain = this.#o.domains.get(vmi ? keyOf(vmi.metadata) : '');
     const res = await client.DeleteVirtualMachine({ vmi: { vmiJson: Buffer.from(JSON.stringify(vmi ?? minimalVMI(domain, uid))) } });
     if (!res.success) throw new Error(res.message || 'DeleteVirtualMachine failed');
-    log.info('Signaled deletion for VirtualMachineInstance');
+    log().info('Signaled deletion for VirtualMachineInstance');
   }
 
   /** processVmCleanup: the domain is gone; forget the launcher (client, pipe, ghost record). */
-  #processVmCleanup(uid: string, log: Logger): void {
+  #processVmCleanup(uid: string, log: () => Logger): void {
     if (!this.#o.launchers.record(uid) && !this.#graceStart.has(uid)) return;
     this.#o.launchers.close(uid);
     this.#graceStart.delete(uid);
     this.#notInitializedSince.delete(uid);
-    log.info('cleaned up the launcher of the VirtualMachineInstance');
+    log().info('cleaned up the launcher of the VirtualMachineInstance');
   }
 
   async #client(uid: string) {
@@ -291,3 +293,4 @@ function minimalVMI(domain: Domain | undefined, uid: string) {
     spec: { domain: { devices: {} } },
   };
 }
+

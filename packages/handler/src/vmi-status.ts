@@ -98,7 +98,8 @@ export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatu
   const { vmi, domain } = input;
   const now = k8sTime(input.now);
   const old = vmi.status ?? {};
-  const status: VirtualMachineInstanceStatus = structuredClone(old);
+  // Shallow: every nested field this changes is replaced, never edited in place.
+  const status: VirtualMachineInstanceStatus = { ...old };
   const conditions = new Conditions(status.conditions ?? [], now);
 
   const phase = calculatePhase(input);
@@ -161,17 +162,24 @@ export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatu
   return status;
 }
 
-/** Status fields KubeVirt compares with DeepEqual; key order must not matter. */
+/** Status fields KubeVirt compares with DeepEqual, as JSON: key order and undefined keys do not matter. */
 export function statusEqual(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, value: unknown) =>
-    value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
-      : value,
-  );
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => statusEqual(x, b[i]));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k in x) {
+    if (x[k] === undefined) continue;
+    defined++;
+    if (!statusEqual(x[k], y[k])) return false;
+  }
+  for (const k in y) if (y[k] !== undefined) defined--;
+  return defined === 0;
 }
 
 /**

@@ -84,6 +84,25 @@ describe('status fields and conditions', () => {
     assert.ok(statusEqual(again, first), 'level-based: a second round is a no-op');
   });
 
+  test('statusEqual compares as JSON: key order and undefined keys do not matter, array order does', () => {
+    assert.ok(statusEqual({ phase: 'Running', machine: { type: 'q35' } }, { machine: { type: 'q35' }, phase: 'Running' }));
+    assert.ok(statusEqual({ phase: 'Running', reason: undefined }, { phase: 'Running' }));
+    assert.ok(statusEqual({ conditions: [{ type: 'Ready', lastProbeTime: null }] }, { conditions: [{ lastProbeTime: null, type: 'Ready' }] }));
+    assert.ok(!statusEqual({ phase: 'Running' }, { phase: 'Running', reason: 'x' }));
+    assert.ok(!statusEqual({ conditions: [{ type: 'A' }, { type: 'B' }] }, { conditions: [{ type: 'B' }, { type: 'A' }] }));
+    assert.ok(!statusEqual({ lastProbeTime: null }, { lastProbeTime: {} }));
+    assert.ok(!statusEqual({ interfaces: [] }, { interfaces: {} }));
+    assert.ok(!statusEqual({ memory: { guestCurrent: '1Gi' } }, { memory: { guestCurrent: 1 } }));
+  });
+
+  test('calculateStatus leaves the input VMI alone', () => {
+    const input = { ...vmi('Running'), status: calculateStatus({ vmi: vmi('Scheduled'), domain: domain('Paused', 'User'), launcher: 'ready', now }) };
+    const before = JSON.stringify(input);
+    calculateStatus({ vmi: input, domain: domain('Running', 'Unknown'), launcher: 'ready', now: new Date() });
+    calculateStatus({ vmi: input, domain: undefined, launcher: 'unresponsive', now: new Date() });
+    assert.equal(JSON.stringify(input), before);
+  });
+
   test('Paused with KubeVirt reasons; removed when running again', () => {
     const reasonFor = (r: string) =>
       calculateStatus({ vmi: vmi('Running'), domain: domain('Paused', r), launcher: 'ready', now }).conditions?.find((c) => c.type === 'Paused');
