@@ -13,6 +13,8 @@ export interface WatcherOptions {
   host: string;
   /** virt-handler's informer lookup for HandleK8sEvent; throw for an unknown VMI. */
   recordK8sEvent?: (event: K8sEvent) => void;
+  /** `--watchdog-timeout` (default 30 s: a watchdog round every 10 s). */
+  watchdogTimeoutMs?: number;
 }
 
 export interface RunningWatcher {
@@ -36,7 +38,7 @@ export async function startDomainWatcher(o: WatcherOptions): Promise<RunningWatc
     logger: o.logger,
     notifySocket,
     launchers,
-    watchdogTimeoutMs: 30_000,
+    watchdogTimeoutMs: o.watchdogTimeoutMs ?? 30_000,
     resyncPeriodMs: 300_000,
     recordK8sEvent: o.recordK8sEvent ?? (() => undefined),
   });

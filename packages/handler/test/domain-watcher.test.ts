@@ -1,11 +1,12 @@
 // The handler's domain notify server as a KubeVirt launcher sees it: a plain gRPC client on the real
 // notify socket sends the event types KubeVirt's notify server knows, and bad ones.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { notifyClient, type NotifyClient } from '@kubevirt-ts/proto';
-import { domainToJSON, newDomain } from '@kubevirt-ts/shared';
+import { domainToJSON, newDomain, parseVMI } from '@kubevirt-ts/shared';
 import { startDomainWatcher, type RunningWatcher } from '../../../test/bed/domain-watcher.ts';
 import { captureLogs } from '../../../test/bed/log-capture.ts';
 
@@ -65,5 +66,48 @@ describe('domain notify server: event types', () => {
     const badType = await client.HandleDomainEvent({ eventType: 'BOOKMARK', domainJSON: domain() });
     assert.deepEqual(badType, { success: false, message: 'unknown domain event type "BOOKMARK"' });
     assert.deepEqual(await client.HandleDomainEvent({ eventType: 'MODIFIED', domainJSON: domain() }), { success: true, message: '' });
+  });
+});
+
+describe('domain watcher: the watchdog', () => {
+  test('dials every known launcher socket each round, spread over the round rather than all at once', async (t) => {
+    const dir = mkdtempSync('/tmp/kvts-watchdog-');
+    const servers: net.Server[] = [];
+    let handler: RunningWatcher | undefined;
+    t.after(async () => {
+      await handler?.stop();
+      for (const s of servers) s.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    // 20 launchers answering on their sockets; every accepted dial is timed
+    const accepts: number[][] = [];
+    const sockets = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const sock = path.join(dir, `launcher-${i}`, 'launcher-sock');
+        mkdirSync(path.dirname(sock), { recursive: true });
+        accepts[i] = [];
+        const server = net.createServer((c) => {
+          accepts[i]?.push(performance.now());
+          c.destroy();
+        });
+        servers.push(server);
+        await new Promise<void>((resolve) => server.listen(sock, resolve));
+        return sock;
+      }),
+    );
+    // a 1.5 s watchdog timeout: a round every 500 ms, spread over at most 250 ms
+    handler = await startDomainWatcher({ dir, podsBaseDir: path.join(dir, 'pods'), logger: captureLogs({ component: 'virt-handler' }).logger, host: 'n', watchdogTimeoutMs: 1_500 });
+    sockets.forEach((sock, i) => {
+      const uid = `6a1f3c2e-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      handler?.launchers.remember(parseVMI({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: `vmi-${i}`, namespace: 'ns', uid }, spec: { domain: { devices: {} } } }), sock);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_400));
+
+    assert.ok(accepts.every((a) => a.length >= 1), `every launcher dialled: ${accepts.map((a) => a.length).join(',')}`);
+    const firstRound = accepts.map((a) => a[0] as number);
+    const spread = Math.max(...firstRound) - Math.min(...firstRound);
+    assert.ok(spread >= 150, `one round's 20 dials spread over ${spread.toFixed(0)} ms (expected ~240)`);
+    assert.ok(spread <= 1_000, `one round's dials took ${spread.toFixed(0)} ms`);
+    assert.ok(accepts.every((a) => a.length <= 3), `no launcher dialled more than once a round: ${accepts.map((a) => a.length).join(',')}`);
   });
 });
