@@ -1,12 +1,11 @@
 // Starts virtlogd + libvirtd inside a pod sandbox, configured by the launcher's own SetupLibvirt, for
 // tests that need a libvirtd without a launcher.
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import path from 'node:path';
-import { WARM_LIBVIRT_CACHE, type PodSandbox } from './pod-sandbox.ts';
+import type { PodSandbox } from './pod-sandbox.ts';
 import { setupLibvirt } from '../../packages/launcher/src/libvirt-setup.ts';
 
 export interface Libvirtd {
@@ -51,7 +50,6 @@ export async function startLibvirtd(sandbox: PodSandbox, opts: { startTimeoutMs?
     }
   };
   await start();
-  saveWarmCache(sandbox);
 
   const libvirtdPid = (): number => {
     // tini's only child is libvirtd.
@@ -137,14 +135,3 @@ function readChildren(pid: number): number[] {
   }
 }
 
-function saveWarmCache(sandbox: PodSandbox): void {
-  const caps = sandbox.hostPath('/var/cache/libvirt/qemu/capabilities');
-  if (existsSync(WARM_LIBVIRT_CACHE) || !existsSync(caps)) return;
-  const tmp = `${WARM_LIBVIRT_CACHE}.${process.pid}`;
-  cpSync(caps, path.join(tmp, 'qemu', 'capabilities'), { recursive: true });
-  try {
-    cpSync(tmp, WARM_LIBVIRT_CACHE, { recursive: true, errorOnExist: true, force: false });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}

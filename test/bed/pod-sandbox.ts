@@ -5,7 +5,7 @@
 // /var/cache/libvirt). The host's /etc and /run are never touched.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 
@@ -22,8 +22,6 @@ export const POD_VOLUMES = [
 
 const CONTAINER_DIRS = ['/etc/libvirt', '/var/lib/libvirt', '/var/log/libvirt', '/var/cache/libvirt'] as const;
 
-// libvirtd probes QEMU's capabilities on first start (~8 s); a warm cache makes it ~0.2 s.
-export const WARM_LIBVIRT_CACHE = path.join(process.env.KUBEVIRT_TS_CACHE ?? '/var/cache/kubevirt-ts', 'libvirt-cache');
 
 export interface PodSandbox {
   readonly podUID: string;
@@ -83,9 +81,6 @@ export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: st
     mkdirSync(src, { recursive: true });
     mkdirSync(dir, { recursive: true });
     mounts.push(`mount --bind ${shellQuote(src)} ${dir}`);
-  }
-  if (existsSync(WARM_LIBVIRT_CACHE)) {
-    cpSync(WARM_LIBVIRT_CACHE, path.join(containerRoot, '/var/cache/libvirt'), { recursive: true });
   }
 
   const script = `set -e; ${mounts.join('; ')}; echo ready; exec sleep infinity`;
