@@ -38,6 +38,7 @@ export const launcherFlags = z.object({
 export type LauncherFlags = z.infer<typeof launcherFlags>;
 
 const PRIVATE_DIR = '/var/run/kubevirt-private';
+const EMULATOR = '/usr/bin/qemu-system-x86_64';
 
 function initializeDirs(f: LauncherFlags): void {
   for (const dir of [
@@ -111,6 +112,11 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
   const virtlogd = startVirtlog(logger);
   const libvirtd = startLibvirt(logger);
   const conn = await connectLibvirt(logger, 30_000);
+  // libvirt probes QEMU's capabilities (~1 s here) at the first call that needs them, which would be
+  // the first Sync's define. Asked now, libvirt probes while the handler is still finding this launcher.
+  void conn
+    .connectGetDomainCapabilities(EMULATOR, 'x86_64', null, f['use-emulation'] ? 'qemu' : 'kvm')
+    .catch((err: unknown) => logger.warn({ reason: String(err) }, 'probing the hypervisor capabilities failed'));
 
   const domainName = vmiNameToDomainName(f.namespace, f.name);
   const notifier = new Notifier({ virtShareDir: f['kubevirt-share-dir'], logger });
@@ -135,7 +141,7 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
       privateDir: PRIVATE_DIR,
       containerDiskDir: f['container-disk-dir'],
       ephemeralDiskDir: f['ephemeral-disk-dir'],
-      emulatorPath: '/usr/bin/qemu-system-x86_64',
+      emulatorPath: EMULATOR,
     },
   });
 

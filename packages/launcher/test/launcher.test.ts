@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
@@ -41,6 +41,12 @@ describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, (
     const r = await client.GetDomain({});
     assert.equal(r.response?.success, true);
     assert.equal(r.domain, '');
+  });
+
+  test("before any sync, libvirt has probed QEMU's capabilities (the first define does not wait for it)", async () => {
+    const caps = sandbox.hostPath('/var/cache/libvirt/qemu/capabilities');
+    const cached = async () => (existsSync(caps) && readdirSync(caps).some((f) => f.endsWith('.xml')) ? true : undefined);
+    await poll('QEMU capabilities cached by libvirtd', cached, 20_000, launcher.logs);
   });
 
   test('bad VMI JSON → in-band error naming the problem; the server keeps serving', async () => {

@@ -263,6 +263,18 @@ export const procedures = {
   connectGetHostname: remote(RemoteProc.CONNECT_GET_HOSTNAME, noArgs, (r) => r.string()),
   connectGetURI: remote(RemoteProc.CONNECT_GET_URI, noArgs, (r) => r.string()),
   connectGetCapabilities: remote(RemoteProc.CONNECT_GET_CAPABILITIES, noArgs, (r) => r.string()),
+  /** virConnectGetDomainCapabilities; null picks libvirt's default (the host arch, its emulator, …). */
+  connectGetDomainCapabilities: remote(
+    RemoteProc.CONNECT_GET_DOMAIN_CAPABILITIES,
+    (w, emulatorbin: string | null, arch: string | null, machine: string | null, virttype: string | null, flags?: number) => {
+      optString(w, emulatorbin);
+      optString(w, arch);
+      optString(w, machine);
+      optString(w, virttype);
+      w.uint(flags ?? 0);
+    },
+    (r) => r.string(),
+  ),
   nodeGetInfo: remote(
     RemoteProc.NODE_GET_INFO,
     noArgs,

@@ -300,6 +300,7 @@ describe('against the real libvirtd', { skip: reason ?? false, timeout: 600_000 
     const dumpPath = '/var/run/kubevirt-private/memory.dump';
     const calls: Array<[string, () => Promise<unknown>]> = [
       ['connectGetCapabilities', () => conn.connectGetCapabilities()],
+      ['connectGetDomainCapabilities', async () => assert.match(await conn.connectGetDomainCapabilities(null, 'x86_64', null, 'qemu'), /<domain>qemu<\/domain>/)],
       ['connectGetType', () => conn.connectGetType()],
       ['nodeGetInfo', () => conn.nodeGetInfo()],
       ['domainLookupByID', async () => assert.equal((await conn.domainLookupByID(dom.id)).uuid, uuid)],

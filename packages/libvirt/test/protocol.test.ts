@@ -181,6 +181,20 @@ describe('procedure table', () => {
     r.done();
   });
 
+  it('encodes connectGetDomainCapabilities as four optional strings + flags (remote proc 342)', () => {
+    const p = procedures.connectGetDomainCapabilities;
+    assert.equal(p.proc, 342);
+    const w = new XdrWriter();
+    p.encode(w, '/usr/bin/qemu-system-x86_64', 'x86_64', null, 'qemu', 0);
+    const r = new XdrReader(w.finish());
+    assert.equal(r.optional((x) => x.string()), '/usr/bin/qemu-system-x86_64');
+    assert.equal(r.optional((x) => x.string()), 'x86_64');
+    assert.equal(r.optional((x) => x.string()), null);
+    assert.equal(r.optional((x) => x.string()), 'qemu');
+    assert.equal(r.uint(), 0);
+    r.done();
+  });
+
   it('declares unique procedure numbers per program', () => {
     const seen = new Set<string>();
     for (const [name, p] of Object.entries(procedures)) {
