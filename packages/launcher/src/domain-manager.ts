@@ -106,6 +106,8 @@ export class DomainManager {
   #notifier: Pick<Notifier, 'sendK8sEvent'> | undefined;
   /** KubeVirt's metadata cache: what we add to the domain's kubevirt metadata at run time. */
   readonly #metadata = new Map<string, KubeVirtMetadata>();
+  /** The newest XML read and its parse: most events and GetDomain calls find the XML as it was. */
+  #parsed: { xml: string; spec: Domain['Spec'] } | undefined;
   #unfreezeTimer: NodeJS.Timeout | undefined;
   /** Serialises domain-modifying commands, as KubeVirt's domainModifyLock does. */
   #lock: Promise<unknown> = Promise.resolve();
@@ -365,7 +367,7 @@ export class DomainManager {
       if (!isNotFound(err)) throw err;
       return this.#nonExistent(namespace, name);
     }
-    const spec = domainSpecFromXML(xml);
+    const spec = this.#specFromXML(xml);
     const uid = spec.Metadata.KubeVirt.UID;
     const cached = this.#metadata.get(uid);
     if (cached) spec.Metadata.KubeVirt = { ...spec.Metadata.KubeVirt, ...cached, UID: uid };
@@ -376,6 +378,13 @@ export class DomainManager {
     domain.Status.Reason = Reason;
     this.#agent.overlay(domain);
     return domain;
+  }
+
+  #specFromXML(xml: string): Domain['Spec'] {
+    if (this.#parsed?.xml !== xml) this.#parsed = { xml, spec: domainSpecFromXML(xml) };
+    const { spec } = this.#parsed;
+    // a copy of the level domainObject writes to; the rest is shared and never written
+    return { ...spec, Metadata: { ...spec.Metadata } };
   }
 
   #nonExistent(namespace: string, name: string): Domain {

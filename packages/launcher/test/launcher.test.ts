@@ -9,6 +9,7 @@ import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
+import { virsh } from '../../../test/bed/libvirtd.ts';
 import { NotifyRecorder } from '../../../test/bed/notify-recorder.ts';
 
 describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, () => {
@@ -132,6 +133,22 @@ describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, (
     from = recorder.events.length;
     assert.deepEqual(await client.UnpauseVirtualMachine(asRequest(vmi)), { success: true, message: '' });
     await recorder.waitFor((e) => e.domain.Status.Status === 'Running' && e.domain.Status.Reason === 'Unknown', 15_000, from);
+  });
+
+  test('GetDomain reads the live XML each time: a link set down in libvirt shows, and up again', async () => {
+    const linkOf = async () => {
+      const r = await client.GetDomain({});
+      const domain = JSON.parse(r.domain) as { Spec: { Name: string; Devices: { Interfaces?: Array<{ MAC?: { MAC: string }; LinkState?: { State: string } }> } } };
+      const iface = domain.Spec.Devices.Interfaces?.[0];
+      return { name: domain.Spec.Name, mac: iface?.MAC?.MAC ?? '', state: iface?.LinkState?.State ?? 'up' };
+    };
+    const before = await linkOf();
+    assert.ok(before.mac, 'the VMI has an interface');
+    assert.equal(before.state, 'up');
+    await virsh(sandbox, ['domif-setlink', before.name, before.mac, 'down']);
+    assert.equal((await linkOf()).state, 'down');
+    await virsh(sandbox, ['domif-setlink', before.name, before.mac, 'up']);
+    assert.equal((await linkOf()).state, 'up');
   });
 
   test('libvirtd killed mid-run → restarted; the launcher reconnects and keeps reporting', async () => {
