@@ -7,36 +7,19 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { cmdClient } from '@kubevirt-ts/proto';
 import { ghostRecordDir, ghostRecordPath } from '@kubevirt-ts/shared';
-import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
-import { freePort } from '../control-plane/daemon.ts';
-import { createPodSandbox, podsBaseDir, processesInNamespace, type PodSandbox } from '../bed/pod-sandbox.ts';
-import { startLauncher, testVMI, type RunningLauncher } from '../bed/launcher.ts';
-import { handlerRequest, startHandler, type RunningHandler } from '../bed/handler.ts';
+import type { ControlPlane } from '../control-plane/control-plane.ts';
+import { processesInNamespace, type PodSandbox } from '../bed/pod-sandbox.ts';
 import { poll } from '../bed/poll.ts';
-import { makeHandlerPki, type HandlerPki } from '../bed/handler-pki.ts';
+import type { HandlerPki } from '../bed/handler-pki.ts';
 import { GUEST_PROMPT } from '../bed/guest.ts';
-import { handlerKubeconfig } from '../bed/handler-rbac.ts';
-
-const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
-type VMIObject = {
-  metadata: { name: string; namespace: string; uid: string; finalizers?: string[]; deletionTimestamp?: string };
-  status?: { phase?: string; conditions?: Array<{ type: string; status: string; reason?: string }> };
-};
-
-/** A VM of the test: its pod, launcher and VMI. */
-interface TestVM {
-  name: string;
-  uid: string;
-  sandbox: PodSandbox;
-  launcher: RunningLauncher;
-}
+import { startHandlerNode, VMI, type HandlerNode, type TestVM } from '../bed/handler-node.ts';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -68,20 +51,15 @@ const isQemu = (argv0: string) => argv0.startsWith('qemu-system');
 const DROPPED = /notify: giving up|notify queue full|Timed out waiting for final delete notification/;
 
 describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
+  let node: HandlerNode;
   let cp: ControlPlane;
   let api: CustomObjectsApi;
   let core: CoreV1Api;
   let namespace: string;
   let pki: HandlerPki;
-  let handler: RunningHandler;
-  let handlerKubeconfigPath: string;
-  let dir: string;
   let consolePort: number;
   let healthPort: number;
-  const nodeName = `kvts-faults-${randomUUID().slice(0, 8)}`;
-  const sandboxes: PodSandbox[] = [];
-  const launchers: RunningLauncher[] = [];
-  const handlerLogs = () => handler.logs();
+  const handlerLogs = () => node.handler.logs();
   /** The handler's JSON log lines from offset `from` of its log. */
   const handlerLogLines = (from: number) =>
     handlerLogs()
@@ -94,21 +72,9 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
           return [];
         }
       });
-  const privateDir = () => path.join(dir, 'private');
+  const privateDir = () => node.privateDir;
 
-  const handlerOptions = () => ({
-    nodeName,
-    kubeconfigPath: handlerKubeconfigPath,
-    shareDir: path.join(dir, 'share'),
-    privateDir: privateDir(),
-    podsBaseDir: podsBaseDir(),
-    consoleServerPort: consolePort,
-    port: healthPort,
-    tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile },
-    watchdogTimeout: '5s',
-  });
-
-  const getVMI = async (name: string) => (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as VMIObject;
+  const getVMI = (name: string) => node.getVMI(name);
   const phaseIs = (name: string, phase: string) => async () => ((await getVMI(name)).status?.phase === phase ? true : undefined);
   const pausedCondition = (name: string) => async () =>
     (await getVMI(name)).status?.conditions?.find((c) => c.type === 'Paused' && c.status === 'True');
@@ -117,23 +83,8 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
 
   /** virt-controller's and kubelet's parts: a Scheduled VMI on this node and its launcher pod; resolves once Running. */
   async function startVM(name: string, extra: { kernelArgs?: string; grace?: number } = {}): Promise<TestVM> {
-    const grace = extra.grace ?? 5;
-    const sandbox = await createPodSandbox();
-    sandboxes.push(sandbox);
-    const vmi = testVMI({ name, namespace, uid: 'set-by-apiserver', kernelArgs: extra.kernelArgs, terminationGracePeriodSeconds: grace });
-    const { uid: _uid, ...metadata } = vmi.metadata;
-    const body = {
-      ...vmi,
-      metadata: { ...metadata, labels: { 'kubevirt.io/nodeName': nodeName }, finalizers: ['kubevirt.io/foregroundDeleteVirtualMachine'] },
-      status: { phase: 'Scheduled', nodeName, activePods: { [sandbox.podUID]: nodeName } },
-    };
-    const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
-    const launcher = await startLauncher(sandbox, { metadata: { name, namespace, uid: created.metadata.uid } }, [
-      '--grace-period-seconds', String(grace),
-    ]);
-    launchers.push(launcher);
-    const vm = { name, uid: created.metadata.uid, sandbox, launcher };
-    await poll(`VMI ${name} Running`, phaseIs(name, 'Running'), 90_000, () => `${handlerLogs()}\n--- launcher\n${launcher.logs()}`);
+    const vm = await node.startVM(name, extra);
+    await poll(`VMI ${name} Running`, phaseIs(name, 'Running'), 90_000, () => `${handlerLogs()}\n--- launcher\n${vm.launcher.logs()}`);
     return vm;
   }
 
@@ -151,9 +102,8 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     await poll(`VMI ${name} gone`, async () => (await getVMI(name).then(() => false, () => true)) || undefined, 10_000);
   }
 
-  const request = (method: string, urlPath: string, port = consolePort) =>
-    handlerRequest(port, { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key }, method, urlPath);
-  const vmiPath = (name: string, sub: string) => `/v1/namespaces/${namespace}/virtualmachineinstances/${name}/${sub}`;
+  const request = (method: string, urlPath: string, port?: number) => node.request(method, urlPath, port === undefined ? {} : { port });
+  const vmiPath = (name: string, sub: string) => node.vmiPath(name, sub);
 
   /** PUT pause, then unpause, through the handler's API, each seen as the VMI's Paused condition. */
   async function pauseAndUnpause(name: string): Promise<void> {
@@ -192,28 +142,13 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
   }
 
   before(async () => {
-    cp = await startControlPlane();
-    const kc = cp.kubeConfig();
-    api = kc.makeApiClient(CustomObjectsApi);
-    core = kc.makeApiClient(CoreV1Api);
-    namespace = await cp.createNamespace('faults');
-    await core.createNode({ body: { metadata: { name: nodeName } } });
-    dir = mkdtempSync('/tmp/kvf');
-    pki = await makeHandlerPki(path.join(dir, 'pki'));
-    handlerKubeconfigPath = await handlerKubeconfig(cp, path.join(dir, 'kubeconfig'));
-    consolePort = await freePort();
-    healthPort = await freePort();
-    handler = await startHandler(handlerOptions());
+    node = await startHandlerNode({ namespace: 'faults', nodePrefix: 'kvts-faults' });
+    ({ cp, api, core, namespace, pki, consolePort, healthPort } = node);
   });
 
   after(async () => {
-    if (process.exitCode) console.error(`--- handler\n${handler?.logs().slice(-20_000)}`);
-    await handler?.stop('SIGKILL');
-    for (const l of launchers) await l.stop('SIGKILL').catch(() => undefined);
-    for (const s of sandboxes) await s.destroy().catch(() => undefined);
-    await core?.deleteNode({ name: nodeName }).catch(() => undefined);
-    await cp?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (process.exitCode) console.error(`--- handler\n${node?.handler.logs().slice(-20_000)}`);
+    await node?.stop();
   });
 
   let vm: TestVM;
@@ -281,7 +216,7 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
 
   test('the notify path gone for 30 s (handler stopped) while the VM is paused: the queued state arrives, then unpause works', async (t: TestContext) => {
     const logFrom = vm.launcher.logs().length;
-    assert.equal(await handler.stop('SIGTERM'), 0, 'the handler stops cleanly');
+    assert.equal(await node.handler.stop('SIGTERM'), 0, 'the handler stops cleanly');
     const stoppedAt = Date.now();
     const client = await cmdClient(vm.launcher.cmdSocket);
     try {
@@ -295,7 +230,7 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     assert.equal((await getVMI(vm.name)).status?.conditions?.some((c) => c.type === 'Paused'), false, 'nobody updated the VMI meanwhile');
 
     const restartAt = Date.now();
-    handler = await startHandler(handlerOptions());
+    await node.startHandler();
     const cond = await poll('Paused condition after the handler is back', pausedCondition(vm.name), 30_000, handlerLogs);
     const pausedIn = Date.now() - restartAt;
     assert.equal(cond.reason, 'PausedByUser');
@@ -326,7 +261,7 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     });
     await pauseAndUnpause(vm.name);
     const reconciledAt = Date.now();
-    const after = (await getVMI(vm.name)) as VMIObject & { metadata: { labels?: Record<string, string> } };
+    const after = await getVMI(vm.name);
     assert.equal(after.metadata.labels?.[label], String(upAt), 'the handler wrote the status over the VMI as changed after the restart');
     assert.equal(after.status?.phase, 'Running');
     const since = handlerLogLines(handlerFrom);
@@ -413,9 +348,9 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     const list = (await api.listNamespacedCustomObject({ ...VMI, namespace })) as { items: unknown[] };
     assert.equal(list.items.length, 0);
     assert.deepEqual(readdirSync(ghostRecordDir(privateDir())), []);
-    for (const s of sandboxes) assert.deepEqual(podProcesses(s), []);
+    for (const s of node.sandboxes) assert.deepEqual(podProcesses(s), []);
     const health = await request('GET', '/healthz', healthPort);
     assert.deepEqual([health.status, health.body], [200, 'ok']);
-    assert.equal(handler.process.exitCode, null, 'the handler is still running');
+    assert.equal(node.handler.process.exitCode, null, 'the handler is still running');
   });
 });

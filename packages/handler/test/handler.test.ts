@@ -4,121 +4,45 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { notifyClient } from '@kubevirt-ts/proto';
 import { domainToJSON, ghostRecordPath, newDomain } from '@kubevirt-ts/shared';
-import { startControlPlane, type ControlPlane } from '../../../test/control-plane/control-plane.ts';
-import { freePort } from '../../../test/control-plane/daemon.ts';
-import { createPodSandbox, podsBaseDir, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
-import { handlerRequest, startHandler, type RunningHandler } from '../../../test/bed/handler.ts';
+import type { ControlPlane } from '../../../test/control-plane/control-plane.ts';
 import { poll } from '../../../test/bed/poll.ts';
-import { makeHandlerPki, type HandlerPki } from '../../../test/bed/handler-pki.ts';
+import type { HandlerPki } from '../../../test/bed/handler-pki.ts';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
-import { handlerKubeconfig } from '../../../test/bed/handler-rbac.ts';
-
-const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
-type VMIObject = {
-  metadata: { name: string; namespace: string; uid: string; resourceVersion?: string; finalizers?: string[]; deletionTimestamp?: string };
-  status?: {
-    phase?: string;
-    conditions?: Array<{ type: string; status: string; reason?: string }>;
-    guestOSInfo?: { id?: string; name?: string };
-    phaseTransitionTimestamps?: Array<{ phase: string }>;
-    machine?: { type?: string };
-  };
-};
+import { startHandlerNode, VMI, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
 
 describe('virt-handler with a real kube-apiserver, launcher and guest', { timeout: 600_000 }, () => {
+  let node: HandlerNode;
   let cp: ControlPlane;
-  let kc: KubeConfig;
   let api: CustomObjectsApi;
   let core: CoreV1Api;
   let namespace: string;
   let pki: HandlerPki;
-  let handler: RunningHandler;
-  let handlerKubeconfigPath: string;
   let dir: string;
   let consolePort: number;
-  let healthPort: number;
-  const nodeName = `kvts-node-${randomUUID().slice(0, 8)}`;
-  const sandboxes: PodSandbox[] = [];
-  const launchers: RunningLauncher[] = [];
-  const handlerLogs = () => handler.logs();
-
-  const handlerOptions = () => ({
-    nodeName,
-    kubeconfigPath: handlerKubeconfigPath,
-    shareDir: path.join(dir, 'share'),
-    privateDir: path.join(dir, 'private'),
-    podsBaseDir: podsBaseDir(),
-    consoleServerPort: consolePort,
-    port: healthPort,
-    tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile },
-    watchdogTimeout: '5s',
-  });
-
-  const getVMI = async (name: string) =>
-    (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as VMIObject;
-
-  /** virt-controller's part: a Scheduled VMI on this node, with the launcher pod in activePods. */
-  async function scheduleVMI(name: string, podUID: string, extra: { kernelArgs?: string; grace?: number } = {}) {
-    const vmi = testVMI({ name, namespace, uid: 'set-by-apiserver', kernelArgs: extra.kernelArgs, terminationGracePeriodSeconds: extra.grace ?? 5 });
-    const { uid: _uid, ...metadata } = vmi.metadata;
-    const body = {
-      ...vmi,
-      metadata: { ...metadata, labels: { 'kubevirt.io/nodeName': nodeName }, finalizers: ['kubevirt.io/foregroundDeleteVirtualMachine'] },
-      status: { phase: 'Scheduled', nodeName, activePods: { [podUID]: nodeName } },
-    };
-    return (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
-  }
-
-  /** kubelet's part: a launcher pod for the VMI. */
-  async function startVM(name: string, extra: { kernelArgs?: string; grace?: number } = {}) {
-    const sandbox = await createPodSandbox();
-    sandboxes.push(sandbox);
-    const created = await scheduleVMI(name, sandbox.podUID, extra);
-    const launcher = await startLauncher(sandbox, { metadata: { name, namespace, uid: created.metadata.uid } }, [
-      '--grace-period-seconds', String(extra.grace ?? 5),
-    ]);
-    launchers.push(launcher);
-    return { sandbox, launcher, uid: created.metadata.uid };
-  }
-
-  const request = (method: string, urlPath: string, opts: { cert?: boolean } = {}) =>
-    handlerRequest(consolePort, opts.cert === false ? { ca: pki.ca.cert } : { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key }, method, urlPath);
-  const vmiPath = (name: string, sub: string) => `/v1/namespaces/${namespace}/virtualmachineinstances/${name}/${sub}`;
+  let nodeName: string;
+  const handlerLogs = () => node.handler.logs();
+  const getVMI = (name: string) => node.getVMI(name);
+  const startVM = (name: string) => node.startVM(name);
+  const request = (method: string, urlPath: string, opts: { cert?: boolean } = {}) => node.request(method, urlPath, opts);
+  const vmiPath = (name: string, sub: string) => node.vmiPath(name, sub);
 
   before(async () => {
-    cp = await startControlPlane();
-    kc = cp.kubeConfig();
-    api = kc.makeApiClient(CustomObjectsApi);
-    core = kc.makeApiClient(CoreV1Api);
-    namespace = await cp.createNamespace('handler');
-    await core.createNode({ body: { metadata: { name: nodeName } } });
-    dir = mkdtempSync('/tmp/kvh');
-    pki = await makeHandlerPki(path.join(dir, 'pki'));
-    // the handler runs with exactly the permissions deploy/ grants its service account
-    handlerKubeconfigPath = await handlerKubeconfig(cp, path.join(dir, 'kubeconfig'));
-    consolePort = await freePort();
-    healthPort = await freePort();
-    handler = await startHandler(handlerOptions());
+    node = await startHandlerNode({ namespace: 'handler', nodePrefix: 'kvts-node' });
+    ({ cp, api, core, namespace, pki, dir, consolePort, nodeName } = node);
   });
 
   after(async () => {
-    await handler?.stop('SIGKILL');
-    for (const l of launchers) await l.stop('SIGKILL').catch(() => undefined);
-    for (const s of sandboxes) await s.destroy().catch(() => undefined);
-    await core?.deleteNode({ name: nodeName }).catch(() => undefined);
-    await cp?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await node?.stop();
   });
 
-  let vm: { sandbox: PodSandbox; launcher: RunningLauncher; uid: string };
+  let vm: TestVM;
 
   test('marks its node unschedulable while starting and schedulable when ready', async () => {
     const node = await poll('node labelled schedulable', async () => {
@@ -236,8 +160,8 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
 
   test('restarting the handler causes no status regression', async () => {
     const before = await getVMI('vmi-a');
-    await handler.stop('SIGTERM');
-    handler = await startHandler(handlerOptions());
+    await node.handler.stop('SIGTERM');
+    await node.startHandler();
     await sleep(3_000);
     const afterRestart = await getVMI('vmi-a');
     assert.equal(afterRestart.status?.phase, 'Running');
@@ -275,7 +199,7 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
   });
 
   test('the handler logged no secret', () => {
-    const logs = handler.logs();
+    const logs = node.handler.logs();
     assert.ok(!logs.includes(readFileSync(pki.server.keyFile, 'utf8').split('\n')[1] ?? 'x'.repeat(100)), 'server key in logs');
     if (cp.adminToken) assert.ok(!logs.includes(cp.adminToken), 'token in logs');
   });

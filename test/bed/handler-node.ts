@@ -1,0 +1,161 @@
+// One node for virt-handler end-to-end tests: the test bed's control plane (or $KUBECONFIG's cluster),
+// a Node object, virt-handler as a process with deploy/'s service account and a PKI of its own, and the
+// parts of virt-controller and kubelet a test plays for a VMI: a Scheduled VMI on this node and a
+// launcher in a pod sandbox.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
+import { freePort } from '../control-plane/daemon.ts';
+import { createPodSandbox, podsBaseDir, type PodSandbox } from './pod-sandbox.ts';
+import { startLauncher, testVMI, type RunningLauncher } from './launcher.ts';
+import { handlerRequest, startHandler, type HandlerOptions, type RunningHandler } from './handler.ts';
+import { makeHandlerPki, type HandlerPki } from './handler-pki.ts';
+import { handlerKubeconfig } from './handler-rbac.ts';
+
+export const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
+
+/** What the tests read of a VMI. */
+export type VMIObject = {
+  metadata: { name: string; namespace: string; uid: string; resourceVersion?: string; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string };
+  status?: {
+    phase?: string;
+    conditions?: Array<{ type: string; status: string; reason?: string }>;
+    guestOSInfo?: { id?: string; name?: string };
+    phaseTransitionTimestamps?: Array<{ phase: string }>;
+    machine?: { type?: string };
+  };
+};
+
+/** A VM of a test: its VMI, pod and launcher. */
+export interface TestVM {
+  name: string;
+  uid: string;
+  sandbox: PodSandbox;
+  launcher: RunningLauncher;
+}
+
+export interface HandlerNode {
+  readonly cp: ControlPlane;
+  readonly kc: KubeConfig;
+  readonly api: CustomObjectsApi;
+  readonly core: CoreV1Api;
+  readonly namespace: string;
+  readonly nodeName: string;
+  /** The handler's share dir is `share/` in it, its private dir `private/`, the PKI `pki/`. */
+  readonly dir: string;
+  readonly privateDir: string;
+  readonly pki: HandlerPki;
+  readonly consolePort: number;
+  readonly healthPort: number;
+  /** Every pod startVM made. */
+  readonly sandboxes: readonly PodSandbox[];
+  /** The running handler; startHandler replaces it. */
+  readonly handler: RunningHandler;
+  /** Starts virt-handler (again) with this node's options. */
+  startHandler(): Promise<RunningHandler>;
+  getVMI(name: string): Promise<VMIObject>;
+  /** A Scheduled VMI on this node with its launcher pod in activePods, and the launcher started. */
+  startVM(name: string, extra?: { kernelArgs?: string; grace?: number }): Promise<TestVM>;
+  /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
+  request(method: string, urlPath: string, opts?: { cert?: boolean; port?: number }): ReturnType<typeof handlerRequest>;
+  vmiPath(name: string, sub: string): string;
+  /** Stops what it started: the handler, every launcher and pod, the Node, the control plane. */
+  stop(): Promise<void>;
+}
+
+export async function startHandlerNode(o: { namespace: string; nodePrefix: string; watchdogTimeout?: string }): Promise<HandlerNode> {
+  const cp = await startControlPlane();
+  const kc = cp.kubeConfig();
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const nodeName = `${o.nodePrefix}-${randomUUID().slice(0, 8)}`;
+  const sandboxes: PodSandbox[] = [];
+  const launchers: RunningLauncher[] = [];
+  let dir: string | undefined;
+  let handler: RunningHandler | undefined;
+  const stop = async () => {
+    await handler?.stop('SIGKILL');
+    for (const l of launchers) await l.stop('SIGKILL').catch(() => undefined);
+    for (const s of sandboxes) await s.destroy().catch(() => undefined);
+    await core.deleteNode({ name: nodeName }).catch(() => undefined);
+    await cp.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const namespace = await cp.createNamespace(o.namespace);
+    await core.createNode({ body: { metadata: { name: nodeName } } });
+    const root = mkdtempSync('/tmp/kvh');
+    dir = root;
+    const pki = await makeHandlerPki(path.join(root, 'pki'));
+    // the handler runs with exactly the permissions deploy/ grants its service account
+    const kubeconfigPath = await handlerKubeconfig(cp, path.join(root, 'kubeconfig'));
+    const consolePort = await freePort();
+    const healthPort = await freePort();
+    const options: HandlerOptions = {
+      nodeName,
+      kubeconfigPath,
+      shareDir: path.join(root, 'share'),
+      privateDir: path.join(root, 'private'),
+      podsBaseDir: podsBaseDir(),
+      consoleServerPort: consolePort,
+      port: healthPort,
+      tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile },
+      watchdogTimeout: o.watchdogTimeout ?? '5s',
+    };
+    const node: HandlerNode = {
+      cp,
+      kc,
+      api,
+      core,
+      namespace,
+      nodeName,
+      dir: root,
+      privateDir: options.privateDir,
+      pki,
+      consolePort,
+      healthPort,
+      sandboxes,
+      get handler() {
+        if (!handler) throw new Error('virt-handler not started');
+        return handler;
+      },
+      async startHandler() {
+        handler = await startHandler(options);
+        return handler;
+      },
+      getVMI: async (name) => (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as VMIObject,
+      async startVM(name, extra = {}) {
+        const grace = extra.grace ?? 5;
+        const sandbox = await createPodSandbox();
+        sandboxes.push(sandbox);
+        const vmi = testVMI({ name, namespace, uid: 'set-by-apiserver', kernelArgs: extra.kernelArgs, terminationGracePeriodSeconds: grace });
+        const { uid: _uid, ...metadata } = vmi.metadata;
+        const body = {
+          ...vmi,
+          metadata: { ...metadata, labels: { 'kubevirt.io/nodeName': nodeName }, finalizers: ['kubevirt.io/foregroundDeleteVirtualMachine'] },
+          status: { phase: 'Scheduled', nodeName, activePods: { [sandbox.podUID]: nodeName } },
+        };
+        const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
+        const launcher = await startLauncher(sandbox, { metadata: { name, namespace, uid: created.metadata.uid } }, ['--grace-period-seconds', String(grace)]);
+        launchers.push(launcher);
+        return { name, uid: created.metadata.uid, sandbox, launcher };
+      },
+      request: (method, urlPath, opts = {}) =>
+        handlerRequest(
+          opts.port ?? consolePort,
+          opts.cert === false ? { ca: pki.ca.cert } : { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key },
+          method,
+          urlPath,
+        ),
+      vmiPath: (name, sub) => `/v1/namespaces/${namespace}/virtualmachineinstances/${name}/${sub}`,
+      stop,
+    };
+    await node.startHandler();
+    return node;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
