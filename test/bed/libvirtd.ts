@@ -134,4 +134,3 @@ function readChildren(pid: number): number[] {
     return [];
   }
 }
-

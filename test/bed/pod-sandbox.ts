@@ -22,7 +22,6 @@ export const POD_VOLUMES = [
 
 const CONTAINER_DIRS = ['/etc/libvirt', '/var/lib/libvirt', '/var/log/libvirt', '/var/cache/libvirt'] as const;
 
-
 export interface PodSandbox {
   readonly podUID: string;
   readonly podDir: string;

@@ -293,4 +293,3 @@ function minimalVMI(domain: Domain | undefined, uid: string) {
     spec: { domain: { devices: {} } },
   };
 }
-
