@@ -59,12 +59,12 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
 const flags = benchFlags(
   z.object({
     quick: quickFlag,
-    duration: goDuration().optional().describe('steady state with the VM running (default 10m, 20s with --quick)'),
+    duration: z.optional(goDuration()).describe('steady state with the VM running (default 10m, 20s with --quick)'),
     variants: z
       .array(z.enum(Object.keys(VARIANTS) as [string, ...string[]]))
       .optional()
       .describe('variants to measure, one pod after another (default source,bundle,bundle+lean; source with --quick)'),
-    'sample-interval': goDuration().prefault('10s').describe('RSS sampling interval during the steady state'),
+    'sample-interval': z.prefault(goDuration(), '10s').describe('RSS sampling interval during the steady state'),
   }),
   'bench/launcher-memory.ts',
 );
@@ -235,7 +235,8 @@ function importCosts(bundle: string): Record<string, number> {
   // [key in the figures, what is imported, where it resolves from]
   const cases: Array<[string, string | null, string]> = [
     ['node', null, launcherDir],
-    ['zod', 'zod', launcherDir],
+    ['zod', 'zod', launcherDir], // the classic API, all of it
+    ['zodMini', 'zod/mini', launcherDir], // what the daemons import
     ['pino', 'pino', launcherDir],
     ['fastXmlParser', 'fast-xml-parser', launcherDir],
     ['grpcJs', '@grpc/grpc-js', protoDir],

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { validate, withReason, type Logger } from '@kubevirt-ts/shared';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createInformer, type ListResult } from './informers.ts';
 
 export const DefaultCAConfigMapName = 'kubevirt-ca';
@@ -29,8 +29,8 @@ export function handlerNamespace(env: NodeJS.ProcessEnv = process.env, namespace
 
 // Only what is read: the typed list (client-node) has Date timestamps where the watch has strings.
 const configMapSchema = z.looseObject({
-  metadata: z.looseObject({ name: z.string(), namespace: z.string().optional(), resourceVersion: z.string().optional() }),
-  data: z.record(z.string(), z.string()).optional(),
+  metadata: z.looseObject({ name: z.string(), namespace: z.optional(z.string()), resourceVersion: z.optional(z.string()) }),
+  data: z.optional(z.record(z.string(), z.string())),
 });
 type ConfigMap = z.infer<typeof configMapSchema>;
 

@@ -4,7 +4,7 @@
 // last valid one kept, and a vanished CR leaves the last valid configuration in place.
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { objectMetaSchema, validate, withReason, type Known, type Logger } from '@kubevirt-ts/shared';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createInformer, type Informer, type ListResult } from './informers.ts';
 
 // --- KubeVirt's defaults (pkg/virt-config/virt-config.go) -------------------------------------------------
@@ -25,71 +25,67 @@ export type TLSProtocolVersion = (typeof TLSProtocolVersions)[number];
 
 // --- spec.configuration (kubevirt.io/api/core/v1 KubeVirtConfiguration), the parts the handler reads --------
 
-const uint = () => z.int().nonnegative();
+const uint = () => z.int().check(z.nonnegative());
 const presence = () => z.looseObject({});
 
 const smbiosSchema = z.looseObject({
-  manufacturer: z.string().optional(),
-  product: z.string().optional(),
-  version: z.string().optional(),
-  sku: z.string().optional(),
-  family: z.string().optional(),
+  manufacturer: z.optional(z.string()),
+  product: z.optional(z.string()),
+  version: z.optional(z.string()),
+  sku: z.optional(z.string()),
+  family: z.optional(z.string()),
 });
 
 const tlsConfigurationSchema = z.looseObject({
-  minTLSVersion: z.enum(TLSProtocolVersions).optional(),
-  ciphers: z.array(z.string()).optional(),
+  minTLSVersion: z.optional(z.enum(TLSProtocolVersions)),
+  ciphers: z.optional(z.array(z.string())),
 });
 
 const virtualMachineOptionsSchema = z.looseObject({
-  disableFreePageReporting: presence().optional(),
-  disableSerialConsoleLog: presence().optional(),
+  disableFreePageReporting: z.optional(presence()),
+  disableSerialConsoleLog: z.optional(presence()),
 });
 
 const developerConfigurationSchema = z.looseObject({
-  featureGates: z.array(z.string()).optional(),
-  useEmulation: z.boolean().optional(),
-  memoryOvercommit: z.int().optional(),
-  cpuAllocationRatio: z.int().optional(),
-  logVerbosity: z
-    .looseObject({
-      virtAPI: uint().optional(),
-      virtController: uint().optional(),
-      virtHandler: uint().optional(),
-      virtLauncher: uint().optional(),
-      virtOperator: uint().optional(),
-      nodeVerbosity: z.record(z.string(), uint()).optional(),
-    })
-    .optional(),
+  featureGates: z.optional(z.array(z.string())),
+  useEmulation: z.optional(z.boolean()),
+  memoryOvercommit: z.optional(z.int()),
+  cpuAllocationRatio: z.optional(z.int()),
+  logVerbosity: z.optional(z.looseObject({
+    virtAPI: z.optional(uint()),
+    virtController: z.optional(uint()),
+    virtHandler: z.optional(uint()),
+    virtLauncher: z.optional(uint()),
+    virtOperator: z.optional(uint()),
+    nodeVerbosity: z.optional(z.record(z.string(), uint())),
+  })),
 });
 
 const kubeVirtConfigurationSchema = z
   .looseObject({
-    developerConfiguration: developerConfigurationSchema.optional(),
-    memBalloonStatsPeriod: uint().optional(),
-    smbios: smbiosSchema.optional(),
-    supportedGuestAgentVersions: z.array(z.string()).optional(),
-    tlsConfiguration: tlsConfigurationSchema.optional(),
-    virtualMachineOptions: virtualMachineOptionsSchema.optional(),
-    imagePullPolicy: z.enum(['', 'Always', 'Never', 'IfNotPresent']).optional(),
-    selinuxLauncherType: z.string().optional(),
-    ovmfPath: z.string().optional(),
-    machineType: z.string().optional(),
-    cpuModel: z.string().optional(),
-  })
-  // KubeVirt's validateConfig
-  .refine((c) => !(c.tlsConfiguration?.minTLSVersion === 'VersionTLS13' && (c.tlsConfiguration.ciphers?.length ?? 0) > 0), {
+    developerConfiguration: z.optional(developerConfigurationSchema),
+    memBalloonStatsPeriod: z.optional(uint()),
+    smbios: z.optional(smbiosSchema),
+    supportedGuestAgentVersions: z.optional(z.array(z.string())),
+    tlsConfiguration: z.optional(tlsConfigurationSchema),
+    virtualMachineOptions: z.optional(virtualMachineOptionsSchema),
+    imagePullPolicy: z.optional(z.enum(['', 'Always', 'Never', 'IfNotPresent'])),
+    selinuxLauncherType: z.optional(z.string()),
+    ovmfPath: z.optional(z.string()),
+    machineType: z.optional(z.string()),
+    cpuModel: z.optional(z.string()),
+  }).check(z.refine((c) => !(c.tlsConfiguration?.minTLSVersion === 'VersionTLS13' && (c.tlsConfiguration.ciphers?.length ?? 0) > 0), {
     message: 'You cannot specify ciphers when setting min TLS version to 1.3',
     path: ['tlsConfiguration', 'ciphers'],
-  });
+  }));
 
 /** The KubeVirt CR as the informer keeps it; spec.configuration is validated separately, with KubeVirt's message. */
 const kubeVirtSchema = z.looseObject({
-  apiVersion: z.string().optional(),
-  kind: z.string().optional(),
+  apiVersion: z.optional(z.string()),
+  kind: z.optional(z.string()),
   metadata: objectMetaSchema,
-  spec: z.looseObject({ configuration: z.unknown().optional() }).optional(),
-  status: z.looseObject({ phase: z.string().optional() }).optional(),
+  spec: z.optional(z.looseObject({ configuration: z.optional(z.unknown()) })),
+  status: z.optional(z.looseObject({ phase: z.optional(z.string()) })),
 });
 
 export type KubeVirt = Known<z.infer<typeof kubeVirtSchema>>;

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import { connectionInjector, createNotifyServer, listenUnix, stopServer, type Server } from '@kubevirt-ts/proto';
 import { newDomain, parseDomain, parseWith, withReason, type Domain, type Logger } from '@kubevirt-ts/shared';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { LauncherClients } from './launcher-clients.ts';
 
 export interface DomainWatcherEvents {
@@ -19,20 +19,20 @@ export interface DomainWatcherEvents {
 
 /** What a launcher sends in HandleK8sEvent (a core/v1 Event; we read what the recorder needs). */
 const k8sEventSchema = z.looseObject({
-  type: z.string().min(1),
-  reason: z.string().min(1),
-  message: z.string().default(''),
+  type: z.string().check(z.minLength(1)),
+  reason: z.string().check(z.minLength(1)),
+  message: z._default(z.string(), ''),
   involvedObject: z.looseObject({
-    kind: z.string().optional(),
-    name: z.string().min(1),
-    namespace: z.string().min(1),
-    uid: z.string().min(1),
+    kind: z.optional(z.string()),
+    name: z.string().check(z.minLength(1)),
+    namespace: z.string().check(z.minLength(1)),
+    uid: z.string().check(z.minLength(1)),
   }),
 });
 export type K8sEvent = z.infer<typeof k8sEventSchema>;
 
 /** The metav1.Status an ERROR domain event carries in statusJSON (the fields worth logging). */
-const statusSchema = z.looseObject({ message: z.string().optional(), reason: z.string().optional() });
+const statusSchema = z.looseObject({ message: z.optional(z.string()), reason: z.optional(z.string()) });
 
 export interface DomainWatcherOptions {
   logger: Logger;

@@ -5,7 +5,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import {
   StandardInitLauncherSocketFileName,
@@ -25,10 +25,10 @@ import {
 
 /** The checkpoint of a first contact: survives handler restarts (`<private>/ghost-records/<uid>`). */
 export const ghostRecordSchema = z.object({
-  name: z.string().min(1),
-  namespace: z.string().min(1),
-  socketFile: z.string().min(1),
-  uid: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
+  namespace: z.string().check(z.minLength(1)),
+  socketFile: z.string().check(z.minLength(1)),
+  uid: z.string().check(z.minLength(1)),
 });
 export type GhostRecord = z.infer<typeof ghostRecordSchema>;
 

@@ -2,7 +2,7 @@
 // queue and REST figures, and the per-VMI domain stats read from each launcher's GetDomainStats when
 // /metrics is scraped, at most --max-metric-requests launchers at a time.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { CmdClient } from '@kubevirt-ts/proto';
 import { forObject, withReason, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 
@@ -48,33 +48,29 @@ export interface HandlerMetricsOptions {
 
 // --- the launcher's GetDomainStats JSON (virtwrap/stats.DomainStats; libvirt units: ns, KiB) --------
 
-const statField = <S extends z.ZodType>(schema: S) => schema.optional();
+const statField = <S extends z.core.$ZodType>(schema: S) => z.optional(schema);
 const num = () => statField(z.number());
 const set = () => statField(z.boolean());
 
 const domainStatsSchema = z.looseObject({
-  Name: z.string().optional(),
-  UUID: z.string().optional(),
-  Cpu: z
-    .looseObject({ TimeSet: set(), Time: num(), UserSet: set(), User: num(), SystemSet: set(), System: num() })
-    .nullish(),
-  Memory: z
-    .looseObject({
-      UnusedSet: set(),
-      Unused: num(),
-      AvailableSet: set(),
-      Available: num(),
-      ActualBalloonSet: set(),
-      ActualBalloon: num(),
-      RSSSet: set(),
-      RSS: num(),
-      UsableSet: set(),
-      Usable: num(),
-      TotalSet: set(),
-      Total: num(),
-    })
-    .nullish(),
-  Vcpu: z.array(z.looseObject({ StateSet: set(), State: num(), TimeSet: set(), Time: num() })).nullish(),
+  Name: z.optional(z.string()),
+  UUID: z.optional(z.string()),
+  Cpu: z.nullish(z.looseObject({ TimeSet: set(), Time: num(), UserSet: set(), User: num(), SystemSet: set(), System: num() })),
+  Memory: z.nullish(z.looseObject({
+    UnusedSet: set(),
+    Unused: num(),
+    AvailableSet: set(),
+    Available: num(),
+    ActualBalloonSet: set(),
+    ActualBalloon: num(),
+    RSSSet: set(),
+    RSS: num(),
+    UsableSet: set(),
+    Usable: num(),
+    TotalSet: set(),
+    Total: num(),
+  })),
+  Vcpu: z.nullish(z.array(z.looseObject({ StateSet: set(), State: num(), TimeSet: set(), Time: num() }))),
 });
 export type DomainStats = z.infer<typeof domainStatsSchema>;
 
@@ -122,11 +118,11 @@ export function createHandlerMetrics(options: HandlerMetricsOptions = {}): Handl
   const perVMI = [vcpuSeconds, cpuUsageSeconds, memoryResidentBytes, memoryAvailableBytes, memoryDomainBytes, memoryUnusedBytes, memoryActualBalloonBytes, memoryUsableBytes, memoryUsedBytes];
 
   const reconcileDuration = new Histogram({
-      name: 'kubevirt_workqueue_work_duration_seconds',
-      help: 'How long in seconds processing an item from workqueue takes.',
-      labelNames: ['name'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
+    name: 'kubevirt_workqueue_work_duration_seconds',
+    help: 'How long in seconds processing an item from workqueue takes.',
+    labelNames: ['name'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
   });
   const workqueueDepth = new Gauge({ name: 'kubevirt_workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers });
 

@@ -3,7 +3,7 @@
 // debugging a launcher on a dev box. Also listens as a notify server and prints what a launcher sends.
 import { readFileSync } from 'node:fs';
 import { parse as parseYAML } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { cmdClient, createNotifyServer, listenUnix, type CmdClient } from '@kubevirt-ts/proto';
 import { exitOnFlagError, parseFlags, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 
@@ -18,9 +18,9 @@ const USAGE = `usage: virt-launcher-cli [--socket PATH] [--vmi FILE] COMMAND
   events       listen on --listen PATH as a notify server and print every event received`;
 
 const cliFlags = z.object({
-  socket: z.string().default('/var/run/kubevirt/sockets/launcher-sock').describe("the launcher's cmd socket"),
-  vmi: z.string().optional().describe('VMI file (YAML or JSON)'),
-  listen: z.string().default('/var/run/kubevirt/domain-notify-pipe.sock').describe('notify socket to listen on (events)'),
+  socket: z._default(z.string(), '/var/run/kubevirt/sockets/launcher-sock').check(z.describe("the launcher's cmd socket")),
+  vmi: z.optional(z.string()).check(z.describe('VMI file (YAML or JSON)')),
+  listen: z._default(z.string(), '/var/run/kubevirt/domain-notify-pipe.sock').check(z.describe('notify socket to listen on (events)')),
 });
 
 function print(value: unknown): void {

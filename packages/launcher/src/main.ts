@@ -5,7 +5,7 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { connect, type Connection } from '@kubevirt-ts/libvirt';
 import { cmdClient, listenUnix, stopServer } from '@kubevirt-ts/proto';
 import { createLogger, exitOnFlagError, goDuration, parseFlags, vmiNameToDomainName, type Logger } from '@kubevirt-ts/shared';
@@ -18,22 +18,22 @@ import { DomainEventMonitor } from './event-monitor.ts';
 import { waitForQemuExit } from './process-monitor.ts';
 
 export const launcherFlags = z.object({
-  'qemu-timeout': goDuration().prefault('5m').describe('Amount of time to wait for qemu'),
-  name: z.string().min(1).describe('Name of the VirtualMachineInstance'),
-  namespace: z.string().min(1).describe('Namespace of the VirtualMachineInstance'),
-  uid: z.string().min(1).describe('UID of the VirtualMachineInstance'),
-  'kubevirt-share-dir': z.string().default('/var/run/kubevirt').describe('Shared directory between virt-handler and virt-launcher'),
-  'ephemeral-disk-dir': z.string().default('/var/run/kubevirt-ephemeral-disks').describe('Base directory for ephemeral disk data'),
-  'container-disk-dir': z.string().default('/var/run/kubevirt/container-disks').describe('Base directory for container disk data'),
-  'hotplug-disk-dir': z.string().default('/var/run/kubevirt/hotplug-disks').describe('Base directory for hotplug disk data'),
-  'grace-period-seconds': z.coerce.number().int().min(0).default(30).describe('Grace period to observe before sending SIGTERM to vm process'),
-  'use-emulation': z.coerce.boolean().default(false).describe('Use software emulation (QEMU TCG)'),
-  'libvirt-config-dir': z.string().default('/etc/libvirt').describe('Where SetupLibvirt writes qemu.conf and libvirtd.conf'),
-  'qemu-agent-sys-interval': goDuration().prefault('120s').describe('Interval between consecutive qemu agent calls for sysagent'),
-  'qemu-agent-file-interval': goDuration().prefault('300s').describe('Interval between consecutive qemu agent calls for file command'),
-  'qemu-agent-user-interval': goDuration().prefault('10s').describe('Interval between consecutive qemu agent calls for user command'),
-  'qemu-agent-version-interval': goDuration().prefault('300s').describe('Interval between consecutive qemu agent calls for version command'),
-  v: z.coerce.number().int().min(0).max(9).default(2).describe('log level for V logs'),
+  'qemu-timeout': z.prefault(goDuration(), '5m').check(z.describe('Amount of time to wait for qemu')),
+  name: z.string().check(z.minLength(1), z.describe('Name of the VirtualMachineInstance')),
+  namespace: z.string().check(z.minLength(1), z.describe('Namespace of the VirtualMachineInstance')),
+  uid: z.string().check(z.minLength(1), z.describe('UID of the VirtualMachineInstance')),
+  'kubevirt-share-dir': z._default(z.string(), '/var/run/kubevirt').check(z.describe('Shared directory between virt-handler and virt-launcher')),
+  'ephemeral-disk-dir': z._default(z.string(), '/var/run/kubevirt-ephemeral-disks').check(z.describe('Base directory for ephemeral disk data')),
+  'container-disk-dir': z._default(z.string(), '/var/run/kubevirt/container-disks').check(z.describe('Base directory for container disk data')),
+  'hotplug-disk-dir': z._default(z.string(), '/var/run/kubevirt/hotplug-disks').check(z.describe('Base directory for hotplug disk data')),
+  'grace-period-seconds': z._default(z.coerce.number().check(z.int(), z.gte(0)), 30).check(z.describe('Grace period to observe before sending SIGTERM to vm process')),
+  'use-emulation': z._default(z.coerce.boolean(), false).check(z.describe('Use software emulation (QEMU TCG)')),
+  'libvirt-config-dir': z._default(z.string(), '/etc/libvirt').check(z.describe('Where SetupLibvirt writes qemu.conf and libvirtd.conf')),
+  'qemu-agent-sys-interval': z.prefault(goDuration(), '120s').check(z.describe('Interval between consecutive qemu agent calls for sysagent')),
+  'qemu-agent-file-interval': z.prefault(goDuration(), '300s').check(z.describe('Interval between consecutive qemu agent calls for file command')),
+  'qemu-agent-user-interval': z.prefault(goDuration(), '10s').check(z.describe('Interval between consecutive qemu agent calls for user command')),
+  'qemu-agent-version-interval': z.prefault(goDuration(), '300s').check(z.describe('Interval between consecutive qemu agent calls for version command')),
+  v: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(9)), 2).check(z.describe('log level for V logs')),
 });
 export type LauncherFlags = z.infer<typeof launcherFlags>;
 

@@ -2,7 +2,7 @@
 // events and GetDomain. Only ObjectMeta has json tags, so every other key is the Go field name and
 // nothing is omitted. The schema carries Go's zero values as defaults: parsing fills every missing
 // key the way Go's decoder leaves it (pointers, slices and maps null; strings ""; numbers 0).
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { objectMetaShape, timeSchema } from './meta.ts';
 import { openEnum, parseWith, type Known } from './validation.ts';
 
@@ -161,20 +161,20 @@ export function domainNameToVMI(domainName: string): { namespace: string; name: 
 
 // --- Go zero values -----------------------------------------------------------------------------
 
-const str = () => z.string().default('');
-const uint = () => z.int().nonnegative().default(0);
-const int = () => z.int().default(0);
-const bool = () => z.boolean().default(false);
+const str = () => z._default(z.string(), '');
+const uint = () => z._default(z.int().check(z.nonnegative()), 0);
+const int = () => z._default(z.int(), 0);
+const bool = () => z._default(z.boolean(), false);
 /** *T, []T and map fields: null when absent */
-const ptr = <T extends z.ZodType>(schema: T) => schema.nullable().default(null);
-const list = <T extends z.ZodType>(item: T) => z.array(item).nullable().default(null);
+const ptr = <T extends z.core.$ZodType>(schema: T) => z._default(z.nullable(schema), null);
+const list = <T extends z.core.$ZodType>(item: T) => z._default(z.nullable(z.array(item)), null);
 /** a pointer to a struct we keep whole but do not model */
-const opaque = () => z.looseObject({}).nullable().default(null);
+const opaque = () => z._default(z.nullable(z.looseObject({})), null);
 /**
  * A value (non-pointer) struct: always present, its own fields at their zero values. (`{}` is a valid
  * input for every shape built from the helpers above; TypeScript cannot see that for a generic shape.)
  */
-const struct = <S extends z.core.$ZodLooseShape>(shape: S) => z.looseObject(shape).prefault({} as never);
+const struct = <S extends z.core.$ZodLooseShape>(shape: S) => z.prefault(z.looseObject(shape), {} as never);
 
 // --- Spec ---------------------------------------------------------------------------------------
 
@@ -216,7 +216,7 @@ const interfaceSchema = z.looseObject({
   LinkState: ptr(z.looseObject({ State: str() })),
   FilterRef: ptr(z.looseObject({ Filter: str() })),
   Alias: ptr(aliasSchema),
-  Driver: ptr(z.looseObject({ Name: str(), Queues: ptr(z.int().nonnegative()), IOMMU: str() })),
+  Driver: ptr(z.looseObject({ Name: str(), Queues: ptr(z.int().check(z.nonnegative())), IOMMU: str() })),
   Rom: ptr(z.looseObject({ Enabled: str() })),
   ACPI: ptr(z.looseObject({ Index: uint() })),
   Backend: ptr(z.looseObject({ Type: str(), LogFile: str() })),
@@ -254,9 +254,9 @@ const diskSchema = z.looseObject({
       IO: str(),
       Name: str(),
       Type: str(),
-      IOThread: ptr(z.int().nonnegative()),
+      IOThread: ptr(z.int().check(z.nonnegative())),
       IOThreads: opaque(),
-      Queues: ptr(z.int().nonnegative()),
+      Queues: ptr(z.int().check(z.nonnegative())),
       Discard: str(),
       IOMMU: str(),
     }),
@@ -422,8 +422,8 @@ const guestOSInfoShape = {
 };
 
 const domainStatusSchema = z.looseObject({
-  Status: openEnum(Object.values(LifeCycle)).default(''),
-  Reason: openEnum(Object.values(StateChangeReason)).default(''),
+  Status: z._default(openEnum(Object.values(LifeCycle)), ''),
+  Reason: z._default(openEnum(Object.values(StateChangeReason)), ''),
   Interfaces: list(interfaceStatusSchema),
   OSInfo: struct(guestOSInfoShape),
   /** "", `frozen` or `thawed` */
@@ -438,11 +438,11 @@ const domainStatusSchema = z.looseObject({
 
 export const domainSchema = z.looseObject({
   // TypeMeta is embedded without a tag: kind/apiVersion sit at the top and are omitempty
-  kind: z.string().optional(),
-  apiVersion: z.string().optional(),
-  ObjectMeta: z.looseObject({ ...objectMetaShape, creationTimestamp: timeSchema.nullable().default(null) }).prefault({}),
-  Spec: domainSpecSchema.prefault({}),
-  Status: domainStatusSchema.prefault({}),
+  kind: z.optional(z.string()),
+  apiVersion: z.optional(z.string()),
+  ObjectMeta: z.prefault(z.looseObject({ ...objectMetaShape, creationTimestamp: z._default(z.nullable(timeSchema), null) }), {}),
+  Spec: z.prefault(domainSpecSchema, {}),
+  Status: z.prefault(domainStatusSchema, {}),
 });
 
 /** A Domain with every key Go emits. */

@@ -1,7 +1,7 @@
 // Command-line flags the way KubeVirt's binaries (Go pflag) take them, declared as a zod object:
 // keys are camelCase (`qemuTimeout` is `--qemu-timeout`), `.describe()` is the usage text.
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { describeProblem, ValidationError } from './validation.ts';
 
 /** Bad command line (exit code 2), or `--help` (exit code 0, message = usage), as pflag's ErrHelp. */
@@ -75,22 +75,25 @@ export function formatGoDuration(ms: number): string {
 
 const DURATION_PROBLEM = 'expected a duration like 5m or 30s';
 
-// Marks schemas made by goDuration(); registries follow clones, so `.describe()` keeps the mark.
+// Marks schemas made by goDuration(); registries follow clones, so `z.describe()` keeps the mark.
 const durationSchemas = z.registry<{ goDuration: true }>();
 
 /**
  * A Go duration flag (`5m`, `30s`, `1h30m`, `250ms`) parsed to milliseconds. Give its default in
- * Go's spelling with `.prefault('5m')`, or in milliseconds with `.default(300_000)`.
+ * Go's spelling with `z.prefault(goDuration(), '5m')`, or in milliseconds with `z._default(goDuration(), 300_000)`.
  */
 export function goDuration() {
-  const schema = z.string().transform((text, ctx) => {
-    const ms = parseGoDuration(text);
-    if (ms === undefined) {
-      ctx.issues.push({ code: 'custom', message: DURATION_PROBLEM, input: text });
-      return z.NEVER;
-    }
-    return ms;
-  });
+  const schema = z.pipe(
+    z.string(),
+    z.transform((text, ctx) => {
+      const ms = parseGoDuration(text);
+      if (ms === undefined) {
+        ctx.issues.push({ code: 'custom', message: DURATION_PROBLEM, input: text });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  );
   durationSchemas.add(schema, { goDuration: true });
   return schema;
 }
@@ -171,8 +174,8 @@ function describeFlag(key: string, schema: AnySchema, envPrefix: string | undefi
   return spec;
 }
 
-function flagSpecs(schema: z.ZodObject, envPrefix: string | undefined): FlagSpec[] {
-  return Object.entries(schema.shape).map(([key, field]) => describeFlag(key, field as AnySchema, envPrefix));
+function flagSpecs(schema: z.core.$ZodObject, envPrefix: string | undefined): FlagSpec[] {
+  return Object.entries(schema._zod.def.shape).map(([key, field]) => describeFlag(key, field as AnySchema, envPrefix));
 }
 
 // --- usage --------------------------------------------------------------------------------------
@@ -208,7 +211,7 @@ export interface FlagUsageOptions {
 }
 
 /** pflag-style usage text generated from the schema's `.describe()` texts. */
-export function flagUsage(schema: z.ZodObject, options: FlagUsageOptions = {}): string {
+export function flagUsage(schema: z.core.$ZodObject, options: FlagUsageOptions = {}): string {
   const rows = flagSpecs(schema, options.envPrefix).map((spec) => {
     const names = spec.name.length === 1 ? `  -${spec.name}, --${spec.name}` : `      --${spec.name}`;
     const typeName = spec.integer ? 'int' : typeNames[spec.kind];
@@ -323,7 +326,7 @@ function canonicalArgs(argv: readonly string[], specs: Map<string, FlagSpec>, us
  * Parses `argv` (without the node and script paths) against a zod object of flags; values missing
  * from argv come from `env`, then from the schema's defaults. Throws FlagError with a one-line message.
  */
-export function parseFlags<S extends z.ZodObject>(schema: S, argv: readonly string[], options: ParseFlagsOptions = {}): z.output<S> {
+export function parseFlags<S extends z.core.$ZodObject>(schema: S, argv: readonly string[], options: ParseFlagsOptions = {}): z.output<S> {
   const specs = flagSpecs(schema, options.env === undefined ? undefined : (options.envPrefix ?? ''));
   const byName = new Map(specs.map((spec) => [spec.name, spec]));
   const args = canonicalArgs(argv, byName, () => flagUsage(schema, options));
@@ -355,7 +358,7 @@ export function parseFlags<S extends z.ZodObject>(schema: S, argv: readonly stri
     if (specRaws) input[spec.key] = convert(spec, specRaws);
   }
 
-  const result = schema.safeParse(input, { reportInput: true });
+  const result = z.safeParse(schema, input, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0] as z.core.$ZodIssue;
   const spec = specs.find((s) => s.key === issue.path[0]);

@@ -1,5 +1,5 @@
 // k8s apimachinery meta/v1 pieces shared by the VMI and the Domain: ObjectMeta and metav1.Time.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Known } from './validation.ts';
 
 /** metav1.Time on the wire: RFC3339 at second precision, UTC; a zero Time is `null`. */
@@ -16,27 +16,27 @@ const ownerReferenceSchema = z.looseObject({
   kind: z.string(),
   name: z.string(),
   uid: z.string(),
-  controller: z.boolean().optional(),
-  blockOwnerDeletion: z.boolean().optional(),
+  controller: z.optional(z.boolean()),
+  blockOwnerDeletion: z.optional(z.boolean()),
 });
 
 /** Every field optional, as Go's omitempty leaves them; `creationTimestamp` may be `null`. */
 export const objectMetaShape = {
-  name: z.string().optional(),
-  generateName: z.string().optional(),
-  namespace: z.string().optional(),
-  selfLink: z.string().optional(),
-  uid: z.string().optional(),
-  resourceVersion: z.string().optional(),
-  generation: z.int().optional(),
-  creationTimestamp: timeSchema.nullable().optional(),
-  deletionTimestamp: timeSchema.nullable().optional(),
-  deletionGracePeriodSeconds: z.int().nullable().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  ownerReferences: z.array(ownerReferenceSchema).optional(),
-  finalizers: z.array(z.string()).optional(),
-  managedFields: z.array(z.looseObject({})).optional(),
+  name: z.optional(z.string()),
+  generateName: z.optional(z.string()),
+  namespace: z.optional(z.string()),
+  selfLink: z.optional(z.string()),
+  uid: z.optional(z.string()),
+  resourceVersion: z.optional(z.string()),
+  generation: z.optional(z.int()),
+  creationTimestamp: z.optional(z.nullable(timeSchema)),
+  deletionTimestamp: z.optional(z.nullable(timeSchema)),
+  deletionGracePeriodSeconds: z.optional(z.nullable(z.int())),
+  labels: z.optional(z.record(z.string(), z.string())),
+  annotations: z.optional(z.record(z.string(), z.string())),
+  ownerReferences: z.optional(z.array(ownerReferenceSchema)),
+  finalizers: z.optional(z.array(z.string())),
+  managedFields: z.optional(z.array(z.looseObject({}))),
 };
 
 export const objectMetaSchema = z.looseObject(objectMetaShape);

@@ -1,6 +1,6 @@
 // The one error type for bad input at this layer (flags, VMI JSON, Domain JSON), and the zod glue that
 // turns a zod failure into a single line naming the field.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 export type FieldPath = readonly PropertyKey[];
 
@@ -72,8 +72,8 @@ function problemOf(issue: z.core.$ZodIssue): { path: string; line: string } {
  * Validates `input` against `schema`; on failure throws a ValidationError naming the first bad field.
  * The offending values themselves stay out of the error: a VMI may carry secrets (cloud-init userData).
  */
-export function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(input, { reportInput: true });
+export function validate<S extends z.core.$ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = z.safeParse(schema, input, { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.map(problemOf);
   const first = problems[0] ?? { path: '', line: `invalid ${what}` };
@@ -105,10 +105,10 @@ export function decodeJSON(json: unknown, what: string): unknown {
 export type Known<T> = T extends readonly (infer Item)[]
   ? Known<Item>[]
   : T extends object
-    ? [NamedKeys<T>] extends [never]
-      ? T
-      : { [K in keyof T as string extends K ? never : number extends K ? never : K]: Known<T[K]> }
-    : T;
+  ? [NamedKeys<T>] extends [never]
+  ? T
+  : { [K in keyof T as string extends K ? never : number extends K ? never : K]: Known<T[K]> }
+  : T;
 
 type NamedKeys<T> = keyof { [K in keyof T as string extends K ? never : number extends K ? never : K]: 0 };
 
@@ -117,10 +117,10 @@ type NamedKeys<T> = keyof { [K in keyof T as string extends K ? never : number e
  * accepts any other string a newer peer may send.
  */
 export function openEnum<const T extends readonly string[]>(_known: T) {
-  return z.string() as unknown as z.ZodType<T[number] | (string & {}), string>;
+  return z.string() as unknown as z.ZodMiniType<T[number] | (string & {}), string>;
 }
 
 /** decodeJSON + validate: the one way a wire document becomes a typed value. */
-export function parseWith<S extends z.ZodType>(schema: S, json: unknown, what: string): z.output<S> {
+export function parseWith<S extends z.core.$ZodType>(schema: S, json: unknown, what: string): z.output<S> {
   return validate(schema, decodeJSON(json, what), what);
 }

@@ -1,7 +1,7 @@
 // The VirtualMachineInstance (kubevirt.io/v1, staging/src/kubevirt.io/api/core/v1) as far as the node
 // daemons read or write it, plus the guest-agent documents the handler serves. Every object is loose:
 // fields we do not model pass through untouched, so nothing a KubeVirt peer sends is lost.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { objectMetaShape, timeSchema } from './meta.ts';
 import { openEnum, parseWith, type Known } from './validation.ts';
 
@@ -90,7 +90,7 @@ export const VirtualMachineInstanceFinalizer = 'kubevirt.io/foregroundDeleteVirt
 // --- building blocks ----------------------------------------------------------------------------
 
 const int = () => z.int();
-const uint = () => z.int().nonnegative();
+const uint = () => z.int().check(z.nonnegative());
 /** A k8s resource.Quantity: `"128Mi"` on the wire; a bare number is accepted too. */
 export const quantitySchema = z.union([z.string(), z.number()]);
 export type Quantity = Known<z.infer<typeof quantitySchema>>;
@@ -100,12 +100,12 @@ export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-
 
 /** Disk and volume names name files in the launcher's directories: no separators, no dot names. */
 const pathSafeName = () =>
-  z
-    .string()
-    .min(1)
-    .max(253)
-    .regex(/^[^/\0]+$/, 'must not contain "/"')
-    .refine((n) => n !== '.' && n !== '..', 'must not be "." or ".."');
+  z.string().check(
+    z.minLength(1),
+    z.maxLength(253),
+    z.regex(/^[^/\0]+$/, 'must not contain "/"'),
+    z.refine((n) => n !== '.' && n !== '..', 'must not be "." or ".."'),
+  );
 const resourceList = z.record(z.string(), quantitySchema);
 /** An object we keep whole but do not look into. */
 const opaque = () => z.looseObject({});
@@ -113,213 +113,205 @@ const opaque = () => z.looseObject({});
 // --- spec ---------------------------------------------------------------------------------------
 
 const cpuSchema = z.looseObject({
-  cores: uint().optional(),
-  sockets: uint().optional(),
-  threads: uint().optional(),
-  maxSockets: uint().optional(),
-  model: z.string().optional(),
-  features: z.array(z.looseObject({ name: z.string(), policy: z.string().optional() })).optional(),
-  dedicatedCpuPlacement: z.boolean().optional(),
-  isolateEmulatorThread: z.boolean().optional(),
-  numa: opaque().optional(),
-  realtime: opaque().optional(),
+  cores: z.optional(uint()),
+  sockets: z.optional(uint()),
+  threads: z.optional(uint()),
+  maxSockets: z.optional(uint()),
+  model: z.optional(z.string()),
+  features: z.optional(z.array(z.looseObject({ name: z.string(), policy: z.optional(z.string()) }))),
+  dedicatedCpuPlacement: z.optional(z.boolean()),
+  isolateEmulatorThread: z.optional(z.boolean()),
+  numa: z.optional(opaque()),
+  realtime: z.optional(opaque()),
 });
 
 const memorySchema = z.looseObject({
-  hugepages: z.looseObject({ pageSize: z.string() }).optional(),
-  guest: quantitySchema.optional(),
-  maxGuest: quantitySchema.optional(),
+  hugepages: z.optional(z.looseObject({ pageSize: z.string() })),
+  guest: z.optional(quantitySchema),
+  maxGuest: z.optional(quantitySchema),
 });
 
 const resourcesSchema = z.looseObject({
-  requests: resourceList.optional(),
-  limits: resourceList.optional(),
-  overcommitGuestOverhead: z.boolean().optional(),
+  requests: z.optional(resourceList),
+  limits: z.optional(resourceList),
+  overcommitGuestOverhead: z.optional(z.boolean()),
 });
 
-const machineSchema = z.looseObject({ type: z.string().optional() });
+const machineSchema = z.looseObject({ type: z.optional(z.string()) });
 
 const firmwareSchema = z.looseObject({
-  uuid: z.string().optional(),
-  serial: z.string().optional(),
-  bootloader: z
-    .looseObject({
-      bios: z.looseObject({ useSerial: z.boolean().optional() }).optional(),
-      efi: z.looseObject({ secureBoot: z.boolean().optional(), persistent: z.boolean().optional() }).optional(),
-    })
-    .optional(),
-  kernelBoot: z
-    .looseObject({
-      kernelArgs: z.string().optional(),
-      container: z
-        .looseObject({
-          image: z.string(),
-          imagePullSecret: z.string().optional(),
-          kernelPath: z.string().optional(),
-          initrdPath: z.string().optional(),
-          imagePullPolicy: z.string().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-  acpi: opaque().optional(),
+  uuid: z.optional(z.string()),
+  serial: z.optional(z.string()),
+  bootloader: z.optional(z.looseObject({
+    bios: z.optional(z.looseObject({ useSerial: z.optional(z.boolean()) })),
+    efi: z.optional(z.looseObject({ secureBoot: z.optional(z.boolean()), persistent: z.optional(z.boolean()) })),
+  })),
+  kernelBoot: z.optional(z.looseObject({
+    kernelArgs: z.optional(z.string()),
+    container: z.optional(z.looseObject({
+      image: z.string(),
+      imagePullSecret: z.optional(z.string()),
+      kernelPath: z.optional(z.string()),
+      initrdPath: z.optional(z.string()),
+      imagePullPolicy: z.optional(z.string()),
+    })),
+  })),
+  acpi: z.optional(opaque()),
 });
 
-const featureState = () => z.looseObject({ enabled: z.boolean().optional() });
+const featureState = () => z.looseObject({ enabled: z.optional(z.boolean()) });
 
 const featuresSchema = z.looseObject({
-  acpi: featureState().optional(),
-  apic: featureState().optional(),
-  smm: featureState().optional(),
-  pvspinlock: featureState().optional(),
-  hyperv: opaque().optional(),
-  kvm: opaque().optional(),
+  acpi: z.optional(featureState()),
+  apic: z.optional(featureState()),
+  smm: z.optional(featureState()),
+  pvspinlock: z.optional(featureState()),
+  hyperv: z.optional(opaque()),
+  kvm: z.optional(opaque()),
 });
 
 const diskTargetSchema = z.looseObject({
-  bus: z.string().optional(),
-  readonly: z.boolean().optional(),
-  pciAddress: z.string().optional(),
+  bus: z.optional(z.string()),
+  readonly: z.optional(z.boolean()),
+  pciAddress: z.optional(z.string()),
 });
 
 const diskSchema = z.looseObject({
   name: pathSafeName(),
-  disk: diskTargetSchema.optional(),
-  cdrom: z.looseObject({ bus: z.string().optional(), readonly: z.boolean().optional(), tray: z.string().optional() }).optional(),
-  lun: opaque().optional(),
-  bootOrder: uint().optional(),
-  serial: z.string().optional(),
-  dedicatedIOThread: z.boolean().optional(),
-  cache: z.string().optional(),
-  io: z.string().optional(),
-  tag: z.string().optional(),
-  shareable: z.boolean().optional(),
-  errorPolicy: z.string().optional(),
-  blockSize: opaque().optional(),
+  disk: z.optional(diskTargetSchema),
+  cdrom: z.optional(z.looseObject({ bus: z.optional(z.string()), readonly: z.optional(z.boolean()), tray: z.optional(z.string()) })),
+  lun: z.optional(opaque()),
+  bootOrder: z.optional(uint()),
+  serial: z.optional(z.string()),
+  dedicatedIOThread: z.optional(z.boolean()),
+  cache: z.optional(z.string()),
+  io: z.optional(z.string()),
+  tag: z.optional(z.string()),
+  shareable: z.optional(z.boolean()),
+  errorPolicy: z.optional(z.string()),
+  blockSize: z.optional(opaque()),
 });
 
 const interfaceSchema = z.looseObject({
   name: z.string(),
-  model: z.string().optional(),
-  macAddress: z.string().optional(),
-  bridge: opaque().optional(),
-  masquerade: opaque().optional(),
-  sriov: opaque().optional(),
-  passt: opaque().optional(),
-  binding: z.looseObject({ name: z.string() }).optional(),
-  ports: z.array(z.looseObject({ name: z.string().optional(), protocol: z.string().optional(), port: int() })).optional(),
-  bootOrder: uint().optional(),
-  pciAddress: z.string().optional(),
-  dhcpOptions: opaque().optional(),
-  tag: z.string().optional(),
-  acpiIndex: int().optional(),
-  state: z.string().optional(),
+  model: z.optional(z.string()),
+  macAddress: z.optional(z.string()),
+  bridge: z.optional(opaque()),
+  masquerade: z.optional(opaque()),
+  sriov: z.optional(opaque()),
+  passt: z.optional(opaque()),
+  binding: z.optional(z.looseObject({ name: z.string() })),
+  ports: z.optional(z.array(z.looseObject({ name: z.optional(z.string()), protocol: z.optional(z.string()), port: int() }))),
+  bootOrder: z.optional(uint()),
+  pciAddress: z.optional(z.string()),
+  dhcpOptions: z.optional(opaque()),
+  tag: z.optional(z.string()),
+  acpiIndex: z.optional(int()),
+  state: z.optional(z.string()),
 });
 
 const devicesSchema = z.looseObject({
-  disks: z.array(diskSchema).optional(),
-  interfaces: z.array(interfaceSchema).optional(),
-  inputs: z.array(opaque()).optional(),
-  watchdog: opaque().optional(),
-  rng: opaque().optional(),
-  gpus: z.array(opaque()).optional(),
-  hostDevices: z.array(opaque()).optional(),
-  filesystems: z.array(opaque()).optional(),
-  autoattachPodInterface: z.boolean().optional(),
-  autoattachGraphicsDevice: z.boolean().optional(),
-  autoattachSerialConsole: z.boolean().optional(),
-  logSerialConsole: z.boolean().optional(),
-  autoattachMemBalloon: z.boolean().optional(),
-  autoattachInputDevice: z.boolean().optional(),
-  autoattachVSOCK: z.boolean().optional(),
-  blockMultiQueue: z.boolean().optional(),
-  networkInterfaceMultiqueue: z.boolean().optional(),
-  useVirtioTransitional: z.boolean().optional(),
-  disableHotplug: z.boolean().optional(),
+  disks: z.optional(z.array(diskSchema)),
+  interfaces: z.optional(z.array(interfaceSchema)),
+  inputs: z.optional(z.array(opaque())),
+  watchdog: z.optional(opaque()),
+  rng: z.optional(opaque()),
+  gpus: z.optional(z.array(opaque())),
+  hostDevices: z.optional(z.array(opaque())),
+  filesystems: z.optional(z.array(opaque())),
+  autoattachPodInterface: z.optional(z.boolean()),
+  autoattachGraphicsDevice: z.optional(z.boolean()),
+  autoattachSerialConsole: z.optional(z.boolean()),
+  logSerialConsole: z.optional(z.boolean()),
+  autoattachMemBalloon: z.optional(z.boolean()),
+  autoattachInputDevice: z.optional(z.boolean()),
+  autoattachVSOCK: z.optional(z.boolean()),
+  blockMultiQueue: z.optional(z.boolean()),
+  networkInterfaceMultiqueue: z.optional(z.boolean()),
+  useVirtioTransitional: z.optional(z.boolean()),
+  disableHotplug: z.optional(z.boolean()),
 });
 
 const domainSpecSchema = z.looseObject({
-  resources: resourcesSchema.optional(),
-  cpu: cpuSchema.optional(),
-  memory: memorySchema.optional(),
-  machine: machineSchema.optional(),
-  firmware: firmwareSchema.optional(),
-  clock: opaque().optional(),
-  features: featuresSchema.optional(),
-  devices: devicesSchema.optional(),
-  ioThreadsPolicy: z.string().optional(),
-  ioThreads: opaque().optional(),
-  chassis: opaque().optional(),
-  launchSecurity: opaque().optional(),
+  resources: z.optional(resourcesSchema),
+  cpu: z.optional(cpuSchema),
+  memory: z.optional(memorySchema),
+  machine: z.optional(machineSchema),
+  firmware: z.optional(firmwareSchema),
+  clock: z.optional(opaque()),
+  features: z.optional(featuresSchema),
+  devices: z.optional(devicesSchema),
+  ioThreadsPolicy: z.optional(z.string()),
+  ioThreads: z.optional(opaque()),
+  chassis: z.optional(opaque()),
+  launchSecurity: z.optional(opaque()),
 });
 
-const secretRef = () => z.looseObject({ name: z.string().optional() });
+const secretRef = () => z.looseObject({ name: z.optional(z.string()) });
 
 const cloudInitSchema = z.looseObject({
-  userData: z.string().optional(),
-  userDataBase64: z.string().optional(),
-  secretRef: secretRef().optional(),
-  networkData: z.string().optional(),
-  networkDataBase64: z.string().optional(),
-  networkDataSecretRef: secretRef().optional(),
+  userData: z.optional(z.string()),
+  userDataBase64: z.optional(z.string()),
+  secretRef: z.optional(secretRef()),
+  networkData: z.optional(z.string()),
+  networkDataBase64: z.optional(z.string()),
+  networkDataSecretRef: z.optional(secretRef()),
 });
 
 const volumeSchema = z.looseObject({
   name: pathSafeName(),
-  containerDisk: z
-    .looseObject({
-      image: z.string(),
-      imagePullSecret: z.string().optional(),
-      path: z.string().optional(),
-      imagePullPolicy: z.string().optional(),
-    })
-    .optional(),
-  emptyDisk: z.looseObject({ capacity: quantitySchema }).optional(),
-  cloudInitNoCloud: cloudInitSchema.optional(),
-  cloudInitConfigDrive: cloudInitSchema.optional(),
-  ephemeral: opaque().optional(),
-  persistentVolumeClaim: opaque().optional(),
-  dataVolume: opaque().optional(),
-  hostDisk: opaque().optional(),
-  configMap: opaque().optional(),
-  secret: opaque().optional(),
-  serviceAccount: opaque().optional(),
-  downwardAPI: opaque().optional(),
-  downwardMetrics: opaque().optional(),
-  memoryDump: opaque().optional(),
-  sysprep: opaque().optional(),
+  containerDisk: z.optional(z.looseObject({
+    image: z.string(),
+    imagePullSecret: z.optional(z.string()),
+    path: z.optional(z.string()),
+    imagePullPolicy: z.optional(z.string()),
+  })),
+  emptyDisk: z.optional(z.looseObject({ capacity: quantitySchema })),
+  cloudInitNoCloud: z.optional(cloudInitSchema),
+  cloudInitConfigDrive: z.optional(cloudInitSchema),
+  ephemeral: z.optional(opaque()),
+  persistentVolumeClaim: z.optional(opaque()),
+  dataVolume: z.optional(opaque()),
+  hostDisk: z.optional(opaque()),
+  configMap: z.optional(opaque()),
+  secret: z.optional(opaque()),
+  serviceAccount: z.optional(opaque()),
+  downwardAPI: z.optional(opaque()),
+  downwardMetrics: z.optional(opaque()),
+  memoryDump: z.optional(opaque()),
+  sysprep: z.optional(opaque()),
 });
 
 const networkSchema = z.looseObject({
   name: z.string(),
-  pod: z.looseObject({ vmNetworkCIDR: z.string().optional(), vmIPv6NetworkCIDR: z.string().optional() }).optional(),
-  multus: z.looseObject({ networkName: z.string(), default: z.boolean().optional() }).optional(),
+  pod: z.optional(z.looseObject({ vmNetworkCIDR: z.optional(z.string()), vmIPv6NetworkCIDR: z.optional(z.string()) })),
+  multus: z.optional(z.looseObject({ networkName: z.string(), default: z.optional(z.boolean()) })),
 });
 
 const vmiSpecSchema = z.looseObject({
-  priorityClassName: z.string().optional(),
+  priorityClassName: z.optional(z.string()),
   domain: domainSpecSchema,
-  nodeSelector: z.record(z.string(), z.string()).optional(),
-  affinity: opaque().optional(),
-  schedulerName: z.string().optional(),
-  serviceAccountName: z.string().optional(),
-  tolerations: z.array(opaque()).optional(),
-  topologySpreadConstraints: z.array(opaque()).optional(),
-  evictionStrategy: openEnum(['None', 'LiveMigrate', 'LiveMigrateIfPossible', 'External'] as const).optional(),
-  startStrategy: openEnum(['Paused'] as const).optional(),
-  terminationGracePeriodSeconds: int().optional(),
-  volumes: z.array(volumeSchema).optional(),
-  livenessProbe: opaque().optional(),
-  readinessProbe: opaque().optional(),
-  hostname: z.string().optional(),
-  subdomain: z.string().optional(),
-  networks: z.array(networkSchema).optional(),
-  dnsPolicy: z.string().optional(),
-  dnsConfig: opaque().optional(),
-  accessCredentials: z.array(opaque()).optional(),
-  architecture: z.string().optional(),
-  resourceClaims: z.array(opaque()).optional(),
-  utilityVolumes: z.array(opaque()).optional(),
+  nodeSelector: z.optional(z.record(z.string(), z.string())),
+  affinity: z.optional(opaque()),
+  schedulerName: z.optional(z.string()),
+  serviceAccountName: z.optional(z.string()),
+  tolerations: z.optional(z.array(opaque())),
+  topologySpreadConstraints: z.optional(z.array(opaque())),
+  evictionStrategy: z.optional(openEnum(['None', 'LiveMigrate', 'LiveMigrateIfPossible', 'External'] as const)),
+  startStrategy: z.optional(openEnum(['Paused'] as const)),
+  terminationGracePeriodSeconds: z.optional(int()),
+  volumes: z.optional(z.array(volumeSchema)),
+  livenessProbe: z.optional(opaque()),
+  readinessProbe: z.optional(opaque()),
+  hostname: z.optional(z.string()),
+  subdomain: z.optional(z.string()),
+  networks: z.optional(z.array(networkSchema)),
+  dnsPolicy: z.optional(z.string()),
+  dnsConfig: z.optional(opaque()),
+  accessCredentials: z.optional(z.array(opaque())),
+  architecture: z.optional(z.string()),
+  resourceClaims: z.optional(z.array(opaque())),
+  utilityVolumes: z.optional(z.array(opaque())),
 });
 
 // --- status -------------------------------------------------------------------------------------
@@ -327,117 +319,115 @@ const vmiSpecSchema = z.looseObject({
 const conditionSchema = z.looseObject({
   type: openEnum(Object.values(VirtualMachineInstanceConditionType)),
   status: openEnum(Object.values(ConditionStatus)),
-  lastProbeTime: timeSchema.nullable().optional(),
-  lastTransitionTime: timeSchema.nullable().optional(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
+  lastProbeTime: z.optional(z.nullable(timeSchema)),
+  lastTransitionTime: z.optional(z.nullable(timeSchema)),
+  reason: z.optional(z.string()),
+  message: z.optional(z.string()),
 });
 
 const phaseTransitionTimestampSchema = z.looseObject({
-  phase: openEnum(Object.values(VirtualMachineInstancePhase)).optional(),
-  phaseTransitionTimestamp: timeSchema.nullable().optional(),
+  phase: z.optional(openEnum(Object.values(VirtualMachineInstancePhase))),
+  phaseTransitionTimestamp: z.optional(z.nullable(timeSchema)),
 });
 
 const networkInterfaceStatusSchema = z.looseObject({
-  ipAddress: z.string().optional(),
-  mac: z.string().optional(),
-  name: z.string().optional(),
-  ipAddresses: z.array(z.string()).optional(),
-  podInterfaceName: z.string().optional(),
-  interfaceName: z.string().optional(),
+  ipAddress: z.optional(z.string()),
+  mac: z.optional(z.string()),
+  name: z.optional(z.string()),
+  ipAddresses: z.optional(z.array(z.string())),
+  podInterfaceName: z.optional(z.string()),
+  interfaceName: z.optional(z.string()),
   /** `domain`, `guest-agent`, `multus-status`, joined with ", " */
-  infoSource: z.string().optional(),
-  queueCount: int().optional(),
-  linkState: z.string().optional(),
+  infoSource: z.optional(z.string()),
+  queueCount: z.optional(int()),
+  linkState: z.optional(z.string()),
 });
 
 export const guestOSInfoSchema = z.looseObject({
-  name: z.string().optional(),
-  kernelRelease: z.string().optional(),
-  version: z.string().optional(),
-  prettyName: z.string().optional(),
-  versionId: z.string().optional(),
-  kernelVersion: z.string().optional(),
-  machine: z.string().optional(),
-  id: z.string().optional(),
+  name: z.optional(z.string()),
+  kernelRelease: z.optional(z.string()),
+  version: z.optional(z.string()),
+  prettyName: z.optional(z.string()),
+  versionId: z.optional(z.string()),
+  kernelVersion: z.optional(z.string()),
+  machine: z.optional(z.string()),
+  id: z.optional(z.string()),
 });
 
 const migrationStateSchema = z.looseObject({
-  startTimestamp: timeSchema.nullable().optional(),
-  endTimestamp: timeSchema.nullable().optional(),
-  targetNodeDomainReadyTimestamp: timeSchema.nullable().optional(),
-  targetNodeDomainDetected: z.boolean().optional(),
-  targetNodeAddress: z.string().optional(),
-  targetDirectMigrationNodePorts: z.record(z.string(), int()).optional(),
-  targetNode: z.string().optional(),
-  targetPod: z.string().optional(),
-  targetAttachmentPodUID: z.string().optional(),
-  sourceNode: z.string().optional(),
-  sourcePod: z.string().optional(),
-  completed: z.boolean().optional(),
-  failed: z.boolean().optional(),
-  abortRequested: z.boolean().optional(),
-  abortStatus: z.string().optional(),
-  failureReason: z.string().optional(),
-  migrationUid: z.string().optional(),
-  mode: openEnum(['PreCopy', 'PostCopy', 'Paused'] as const).optional(),
-  migrationPolicyName: z.string().optional(),
-  migrationConfiguration: opaque().optional(),
-  targetCPUSet: z.array(int()).optional(),
-  targetNodeTopology: z.string().optional(),
-  sourceState: opaque().optional(),
-  targetState: opaque().optional(),
+  startTimestamp: z.optional(z.nullable(timeSchema)),
+  endTimestamp: z.optional(z.nullable(timeSchema)),
+  targetNodeDomainReadyTimestamp: z.optional(z.nullable(timeSchema)),
+  targetNodeDomainDetected: z.optional(z.boolean()),
+  targetNodeAddress: z.optional(z.string()),
+  targetDirectMigrationNodePorts: z.optional(z.record(z.string(), int())),
+  targetNode: z.optional(z.string()),
+  targetPod: z.optional(z.string()),
+  targetAttachmentPodUID: z.optional(z.string()),
+  sourceNode: z.optional(z.string()),
+  sourcePod: z.optional(z.string()),
+  completed: z.optional(z.boolean()),
+  failed: z.optional(z.boolean()),
+  abortRequested: z.optional(z.boolean()),
+  abortStatus: z.optional(z.string()),
+  failureReason: z.optional(z.string()),
+  migrationUid: z.optional(z.string()),
+  mode: z.optional(openEnum(['PreCopy', 'PostCopy', 'Paused'] as const)),
+  migrationPolicyName: z.optional(z.string()),
+  migrationConfiguration: z.optional(opaque()),
+  targetCPUSet: z.optional(z.array(int())),
+  targetNodeTopology: z.optional(z.string()),
+  sourceState: z.optional(opaque()),
+  targetState: z.optional(opaque()),
 });
 
 const volumeStatusSchema = z.looseObject({
   name: z.string(),
   target: z.string(),
-  phase: z.string().optional(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-  persistentVolumeClaimInfo: opaque().optional(),
-  hotplugVolume: z.looseObject({ attachPodName: z.string().optional(), attachPodUID: z.string().optional() }).optional(),
-  size: int().optional(),
-  memoryDumpVolume: opaque().optional(),
-  containerDiskVolume: z.looseObject({ checksum: uint().optional() }).optional(),
+  phase: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  message: z.optional(z.string()),
+  persistentVolumeClaimInfo: z.optional(opaque()),
+  hotplugVolume: z.optional(z.looseObject({ attachPodName: z.optional(z.string()), attachPodUID: z.optional(z.string()) })),
+  size: z.optional(int()),
+  memoryDumpVolume: z.optional(opaque()),
+  containerDiskVolume: z.optional(z.looseObject({ checksum: z.optional(uint()) })),
 });
 
 const vmiStatusSchema = z.looseObject({
-  nodeName: z.string().optional(),
-  reason: z.string().optional(),
-  conditions: z.array(conditionSchema).optional(),
-  phase: openEnum(Object.values(VirtualMachineInstancePhase)).optional(),
-  phaseTransitionTimestamps: z.array(phaseTransitionTimestampSchema).optional(),
-  interfaces: z.array(networkInterfaceStatusSchema).optional(),
-  guestOSInfo: guestOSInfoSchema.optional(),
-  migrationState: migrationStateSchema.optional(),
-  migrationMethod: openEnum(['BlockMigration', 'LiveMigration'] as const).optional(),
-  migrationTransport: openEnum(['Unix'] as const).optional(),
-  qosClass: openEnum(['Guaranteed', 'Burstable', 'BestEffort'] as const).optional(),
-  launcherContainerImageVersion: z.string().optional(),
-  evacuationNodeName: z.string().optional(),
+  nodeName: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  conditions: z.optional(z.array(conditionSchema)),
+  phase: z.optional(openEnum(Object.values(VirtualMachineInstancePhase))),
+  phaseTransitionTimestamps: z.optional(z.array(phaseTransitionTimestampSchema)),
+  interfaces: z.optional(z.array(networkInterfaceStatusSchema)),
+  guestOSInfo: z.optional(guestOSInfoSchema),
+  migrationState: z.optional(migrationStateSchema),
+  migrationMethod: z.optional(openEnum(['BlockMigration', 'LiveMigration'] as const)),
+  migrationTransport: z.optional(openEnum(['Unix'] as const)),
+  qosClass: z.optional(openEnum(['Guaranteed', 'Burstable', 'BestEffort'] as const)),
+  launcherContainerImageVersion: z.optional(z.string()),
+  evacuationNodeName: z.optional(z.string()),
   /** pod UID → node name; how virt-handler finds the launcher socket */
-  activePods: z.record(z.string(), z.string()).optional(),
-  volumeStatus: z.array(volumeStatusSchema).optional(),
-  kernelBootStatus: opaque().optional(),
+  activePods: z.optional(z.record(z.string(), z.string())),
+  volumeStatus: z.optional(z.array(volumeStatusSchema)),
+  kernelBootStatus: z.optional(opaque()),
   /** `frozen`, or absent */
-  fsFreezeStatus: z.string().optional(),
-  topologyHints: z.looseObject({ tscFrequency: int().nullable().optional() }).optional(),
-  virtualMachineRevisionName: z.string().optional(),
-  runtimeUser: uint().optional(),
-  VSOCKCID: uint().optional(),
-  selinuxContext: z.string().optional(),
-  machine: machineSchema.optional(),
-  currentCPUTopology: z.looseObject({ cores: uint().optional(), sockets: uint().optional(), threads: uint().optional() }).optional(),
-  memory: z
-    .looseObject({
-      guestAtBoot: quantitySchema.optional(),
-      guestCurrent: quantitySchema.optional(),
-      guestRequested: quantitySchema.optional(),
-    })
-    .optional(),
-  migratedVolumes: z.array(opaque()).optional(),
-  changedBlockTracking: opaque().nullable().optional(),
+  fsFreezeStatus: z.optional(z.string()),
+  topologyHints: z.optional(z.looseObject({ tscFrequency: z.optional(z.nullable(int())) })),
+  virtualMachineRevisionName: z.optional(z.string()),
+  runtimeUser: z.optional(uint()),
+  VSOCKCID: z.optional(uint()),
+  selinuxContext: z.optional(z.string()),
+  machine: z.optional(machineSchema),
+  currentCPUTopology: z.optional(z.looseObject({ cores: z.optional(uint()), sockets: z.optional(uint()), threads: z.optional(uint()) })),
+  memory: z.optional(z.looseObject({
+    guestAtBoot: z.optional(quantitySchema),
+    guestCurrent: z.optional(quantitySchema),
+    guestRequested: z.optional(quantitySchema),
+  })),
+  migratedVolumes: z.optional(z.array(opaque())),
+  changedBlockTracking: z.optional(z.nullable(opaque())),
 });
 
 // --- the VMI ------------------------------------------------------------------------------------
@@ -448,17 +438,17 @@ const vmiStatusSchema = z.looseObject({
  */
 export const vmiMetadataSchema = z.looseObject({
   ...objectMetaShape,
-  name: z.string().max(253).regex(DNS1123_SUBDOMAIN, 'must be a DNS-1123 subdomain'),
-  namespace: z.string().max(63).regex(DNS1123_LABEL, 'must be a DNS-1123 label'),
-  uid: z.string().min(1).regex(/^[^/\0]+$/, 'must not contain "/"'),
+  name: z.string().check(z.maxLength(253), z.regex(DNS1123_SUBDOMAIN, 'must be a DNS-1123 subdomain')),
+  namespace: z.string().check(z.maxLength(63), z.regex(DNS1123_LABEL, 'must be a DNS-1123 label')),
+  uid: z.string().check(z.minLength(1), z.regex(/^[^/\0]+$/, 'must not contain "/"')),
 });
 
 export const virtualMachineInstanceSchema = z.looseObject({
-  apiVersion: z.string().optional(),
-  kind: z.string().optional(),
+  apiVersion: z.optional(z.string()),
+  kind: z.optional(z.string()),
   metadata: vmiMetadataSchema,
   spec: vmiSpecSchema,
-  status: vmiStatusSchema.optional(),
+  status: z.optional(vmiStatusSchema),
 });
 
 export type VirtualMachineInstance = Known<z.infer<typeof virtualMachineInstanceSchema>>;
@@ -484,9 +474,9 @@ export function parseVMI(json: unknown): VirtualMachineInstance {
 
 export const guestOSUserSchema = z.looseObject({
   userName: z.string(),
-  domain: z.string().optional(),
+  domain: z.optional(z.string()),
   /** seconds since the epoch */
-  loginTime: z.number().optional(),
+  loginTime: z.optional(z.number()),
 });
 
 export const fileSystemSchema = z.looseObject({
@@ -495,37 +485,37 @@ export const fileSystemSchema = z.looseObject({
   fileSystemType: z.string(),
   usedBytes: int(),
   totalBytes: int(),
-  disk: z.array(z.looseObject({ serial: z.string().optional(), busType: z.string() })).optional(),
+  disk: z.optional(z.array(z.looseObject({ serial: z.optional(z.string()), busType: z.string() }))),
 });
 
 export const guestAgentInfoSchema = z.looseObject({
-  kind: z.string().optional(),
-  apiVersion: z.string().optional(),
-  guestAgentVersion: z.string().optional(),
-  supportedCommands: z.array(z.looseObject({ name: z.string(), enabled: z.boolean().optional() })).optional(),
-  hostname: z.string().optional(),
-  os: guestOSInfoSchema.optional(),
+  kind: z.optional(z.string()),
+  apiVersion: z.optional(z.string()),
+  guestAgentVersion: z.optional(z.string()),
+  supportedCommands: z.optional(z.array(z.looseObject({ name: z.string(), enabled: z.optional(z.boolean()) }))),
+  hostname: z.optional(z.string()),
+  os: z.optional(guestOSInfoSchema),
   /** e.g. `UTC, 0` */
-  timezone: z.string().optional(),
-  userList: z.array(guestOSUserSchema).optional(),
-  fsInfo: z.looseObject({ disks: z.array(fileSystemSchema).nullable() }).optional(),
-  fsFreezeStatus: z.string().optional(),
+  timezone: z.optional(z.string()),
+  userList: z.optional(z.array(guestOSUserSchema)),
+  fsInfo: z.optional(z.looseObject({ disks: z.nullable(z.array(fileSystemSchema)) })),
+  fsFreezeStatus: z.optional(z.string()),
 });
 
-const listMeta = () => opaque().optional();
+const listMeta = () => z.optional(opaque());
 
 export const guestOSUserListSchema = z.looseObject({
-  kind: z.string().optional(),
-  apiVersion: z.string().optional(),
+  kind: z.optional(z.string()),
+  apiVersion: z.optional(z.string()),
   metadata: listMeta(),
-  items: z.array(guestOSUserSchema).nullable(),
+  items: z.nullable(z.array(guestOSUserSchema)),
 });
 
 export const fileSystemListSchema = z.looseObject({
-  kind: z.string().optional(),
-  apiVersion: z.string().optional(),
+  kind: z.optional(z.string()),
+  apiVersion: z.optional(z.string()),
   metadata: listMeta(),
-  items: z.array(fileSystemSchema).nullable(),
+  items: z.nullable(z.array(fileSystemSchema)),
 });
 
 export type VirtualMachineInstanceGuestAgentInfo = Known<z.infer<typeof guestAgentInfoSchema>>;
@@ -541,10 +531,10 @@ export function parseGuestAgentInfo(json: unknown): VirtualMachineInstanceGuestA
 
 /** The launcher sends a bare array of users; the handler serves it wrapped as a list. */
 export function parseGuestOSUsers(json: unknown): VirtualMachineInstanceGuestOSUser[] | null {
-  return parseWith(z.array(guestOSUserSchema).nullable(), json, 'VirtualMachineInstanceGuestOSUser list');
+  return parseWith(z.nullable(z.array(guestOSUserSchema)), json, 'VirtualMachineInstanceGuestOSUser list');
 }
 
 /** The launcher sends a bare array of filesystems; the handler serves it wrapped as a list. */
 export function parseFileSystems(json: unknown): VirtualMachineInstanceFileSystem[] | null {
-  return parseWith(z.array(fileSystemSchema).nullable(), json, 'VirtualMachineInstanceFileSystem list');
+  return parseWith(z.nullable(z.array(fileSystemSchema)), json, 'VirtualMachineInstanceFileSystem list');
 }

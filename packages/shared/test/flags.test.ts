@@ -14,7 +14,7 @@ import { ValidationError } from '../src/validation.ts';
 
 // A slice of virt-launcher's flags.
 const launcherFlags = z.object({
-  qemuTimeout: goDuration().prefault('4m').describe('Amount of time to wait for qemu'),
+  qemuTimeout: z.prefault(goDuration(), '4m').describe('Amount of time to wait for qemu'),
   name: z.string().describe('Name of the VirtualMachineInstance'),
   namespace: z.string().default('default').describe('Namespace of the VirtualMachineInstance'),
   kubevirtShareDir: z.string().default('/var/run/kubevirt').describe('Shared directory between virt-handler and virt-launcher'),

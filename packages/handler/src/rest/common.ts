@@ -2,7 +2,7 @@
 // the VMI lookup in the informer cache, go-restful's error and entity writers, and the wording of
 // launcher failures as virt-handler's cmd-client words them.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { status as grpcStatus, isServiceError, type CmdClient } from '@kubevirt-ts/proto';
 import { forObject, withReason, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import type { HandlerMetrics } from '../metrics.ts';
@@ -48,13 +48,9 @@ const subdomainProblem = `a lowercase RFC 1123 subdomain must consist of lower c
 /** Namespaces are DNS-1123 labels and VMI names DNS-1123 subdomains, as the API server admits them. */
 export const vmiParams = z.object({
   namespace: z
-    .string()
-    .max(63, 'must be no more than 63 characters')
-    .regex(dns1123Label, labelProblem),
+    .string().check(z.maxLength(63, 'must be no more than 63 characters'), z.regex(dns1123Label, labelProblem)),
   name: z
-    .string()
-    .max(253, 'must be no more than 253 characters')
-    .regex(dns1123Subdomain, subdomainProblem),
+    .string().check(z.maxLength(253, 'must be no more than 253 characters'), z.regex(dns1123Subdomain, subdomainProblem)),
 });
 export type VMIParams = z.infer<typeof vmiParams>;
 

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { serialConsoleSocketPath, vncSocketPath, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { logFailure, RestError, vmiContext, writeError, type ConsoleServerDeps, type VMIContext } from './common.ts';
 import { VMI_PATH } from './lifecycle.ts';
@@ -56,10 +56,11 @@ class Sessions {
 }
 
 // strconv.ParseBool
-const goBool = z
-  .enum(['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'])
-  .transform((v) => ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v));
-const vncQuery = z.looseObject({ preserveSession: goBool.optional() });
+const goBool = z.pipe(
+  z.enum(['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False']),
+  z.transform((v) => ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)),
+);
+const vncQuery = z.looseObject({ preserveSession: z.optional(goBool) });
 
 interface StreamTarget extends VMIContext {
   socketPath: string;

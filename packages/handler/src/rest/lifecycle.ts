@@ -1,7 +1,7 @@
 // pkg/virt-handler/rest/lifecycle.go and screenshot.go: the lifecycle PUTs and guest-agent GETs virt-api
 // forwards to the node, each one launcher RPC. Order as in KubeVirt: VMI, then launcher client, then body.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { CmdClient } from '@kubevirt-ts/proto';
 import {
   parseFileSystems,
@@ -63,18 +63,18 @@ const nested = (r: { response: { success: boolean; message: string } | null }) =
 
 /** v1.FreezeUnfreezeTimeout: `unfreezeTimeout` is a metav1.Duration, i.e. a Go duration string. */
 const freezeUnfreezeTimeout = z.looseObject({
-  unfreezeTimeout: z
-    .string()
-    .nullish()
-    .transform((text, c) => {
+  unfreezeTimeout: z.pipe(
+    z.nullish(z.string()),
+    z.transform((text, c) => {
       if (text === null || text === undefined) return undefined;
       const ms = parseGoDuration(text);
       if (ms === undefined) {
-        c.addIssue({ code: 'custom', message: `time: invalid duration ${JSON.stringify(text)}` });
+        c.issues.push({ code: 'custom', message: `time: invalid duration ${JSON.stringify(text)}`, input: text });
         return z.NEVER;
       }
       return ms;
     }),
+  ),
 });
 
 /** The freeze body as KubeVirt reads it; an empty body decodes to "no timeout" (io.EOF is not an error). */

@@ -1,7 +1,7 @@
 // KubeVirt's agent_parser.go: the guest agent's replies to the commands the poller runs, turned into
 // the shapes KubeVirt keeps in its agent store. A reply that does not parse is an AgentReplyError; the
 // poller logs it and keeps the previous value.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { FSFreeze, GuestOSInfo, InterfaceStatus } from '@kubevirt-ts/shared';
 
 /** The guest-agent commands the poller runs; they double as the store's keys, as in KubeVirt. */
@@ -80,16 +80,13 @@ export class AgentReplyError extends Error {
 
 // Go's encoding/json leaves a field at its zero value when the key is missing or null, ignores
 // unknown keys and rejects a value of the wrong type; these helpers do the same.
-const str = z.string().nullish().transform((v) => v ?? '');
-const int = z.int().nullish().transform((v) => v ?? 0);
-const float = z.number().nullish().transform((v) => v ?? 0);
-const list = <T extends z.ZodType>(item: T) =>
-  z
-    .array(item)
-    .nullish()
-    .transform((v) => v ?? []);
+const str = z.pipe(z.nullish(z.string()), z.transform((v) => v ?? ''));
+const int = z.pipe(z.nullish(z.int()), z.transform((v) => v ?? 0));
+const float = z.pipe(z.nullish(z.number()), z.transform((v) => v ?? 0));
+const list = <T extends z.core.$ZodType>(item: T) =>
+  z.pipe(z.nullish(z.array(item)), z.transform((v) => v ?? []));
 
-function parseReturn<T extends z.ZodType>(command: AgentCommand, reply: string, schema: T): z.output<T> {
+function parseReturn<T extends z.core.$ZodType>(command: AgentCommand, reply: string, schema: T): z.output<T> {
   let json: unknown;
   try {
     json = JSON.parse(reply);
@@ -107,7 +104,7 @@ function parseReturn<T extends z.ZodType>(command: AgentCommand, reply: string, 
 
 const agentInfoSchema = z.object({
   version: str,
-  supported_commands: list(z.object({ name: str, enabled: z.boolean().nullish() })),
+  supported_commands: list(z.object({ name: str, enabled: z.nullish(z.boolean()) })),
 });
 
 /** parseAgent: guest-info. */
