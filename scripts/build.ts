@@ -72,7 +72,6 @@ export async function build(outDir = path.join(REPO, 'dist')): Promise<BuildResu
     minifySyntax: true,
     metafile: true,
     logLevel: 'warning',
-    plugins: [zodEnglishOnly],
   });
   const bundles = Object.fromEntries(
     Object.keys(DAEMONS).map((daemon) => [daemon, path.join(outDir, `${daemon}.mjs`)]),
@@ -94,21 +93,6 @@ export async function build(outDir = path.join(REPO, 'dist')): Promise<BuildResu
   });
   return { outDir, bundles, inputs: Object.keys(result.metafile.inputs) };
 }
-
-/**
- * zod's classic API re-exports its 50 locales as `z.locales`, so all of them land in a bundle (290 of its
- * 580 kB); the daemons use only English, which zod installs itself. Loading them cost the launcher 6 MiB
- * RSS (bench/launcher-memory: 74.5 → 68.5–68.9 MiB). Any other locale is simply absent from `z.locales`.
- */
-const zodEnglishOnly: esbuild.Plugin = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
-      contents: "export { default as en } from './en.js';",
-      resolveDir: path.dirname(args.path),
-    }));
-  },
-};
 
 /** Writes the non-ASCII characters left in license comments (`Wärting`) as `\u{e4}`: text, in a comment. */
 function asciiComments(text: string): string {
