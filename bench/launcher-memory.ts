@@ -240,7 +240,7 @@ function importCosts(bundle: string): Record<string, number> {
     ['pino', 'pino', launcherDir],
     ['fastXmlParser', 'fast-xml-parser', launcherDir],
     ['grpcJs', '@grpc/grpc-js', protoDir],
-    ['kubevirtProto', '@kubevirt-ts/proto', launcherDir], // grpc-js, proto-loader, the .proto files; TS
+    ['kubevirtProto', '@kubevirt-ts/proto', launcherDir], // grpc-js, protobufjs and our descriptor.json; TS
     ['launcherSource', LAUNCHER_MAIN, launcherDir], // every module of main.ts, through type stripping
     ['launcherBundle', bundle, launcherDir],
   ];

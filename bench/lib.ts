@@ -60,7 +60,7 @@ export type LauncherEntry = 'source' | 'bundle';
 
 let built: Promise<BuildResult> | undefined;
 /**
- * The shipped bundle of a daemon (dist/<daemon>.mjs with dist/proto/ beside it), built fresh once per
+ * The shipped bundle of a daemon (dist/<daemon>.mjs), built fresh once per
  * bench run by scripts/build.ts into a temporary directory, so a stale dist/ is never measured.
  */
 export async function daemonBundle(daemon: Daemon): Promise<string> {

@@ -1,8 +1,8 @@
 // Bundles each daemon into one ESM file that runs on plain Node 24, what the images ship:
-//   dist/virt-launcher.mjs, dist/virt-launcher-cli.mjs, dist/virt-handler.mjs (+ .map), and
-//   dist/proto/, the .proto files @kubevirt-ts/proto loads at runtime (it looks beside the bundle first).
+//   dist/virt-launcher.mjs, dist/virt-launcher-cli.mjs, dist/virt-handler.mjs (+ .map). Each is
+//   self-contained: the gRPC contracts are inside, as @kubevirt-ts/proto's generated descriptor.json.
 // Usage: node scripts/build.ts [--outdir DIR]
-import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -16,8 +16,6 @@ export const DAEMONS = {
   'virt-handler': 'packages/handler/src/main.ts',
 } as const;
 export type Daemon = keyof typeof DAEMONS;
-
-export const PROTO_DIR = 'proto';
 
 /**
  * V8 flags each bundle runs with (its shebang; Node refuses --lite-mode in NODE_OPTIONS).
@@ -87,10 +85,6 @@ export async function build(outDir = path.join(REPO, 'dist')): Promise<BuildResu
     writeFileSync(bundle, text);
     chmodSync(bundle, 0o755);
   }
-  cpSync(path.join(REPO, 'packages', 'proto', 'proto'), path.join(outDir, PROTO_DIR), {
-    recursive: true,
-    filter: (src) => !path.extname(src) || src.endsWith('.proto'),
-  });
   return { outDir, bundles, inputs: Object.keys(result.metafile.inputs) };
 }
 
@@ -106,7 +100,7 @@ if (import.meta.main) {
     const { outDir, bundles } = await build(values.outdir === undefined ? undefined : path.resolve(values.outdir));
     const names = Object.values(bundles).map((bundle) => path.relative(process.cwd(), bundle));
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`build: ${names.join(', ')} and ${path.relative(process.cwd(), path.join(outDir, PROTO_DIR))}/ in ${seconds} s`);
+    console.log(`build: ${names.join(', ')} in ${seconds} s`);
   } catch (err) {
     // esbuild has printed its errors already, with their source lines
     if (!(err instanceof Error && 'errors' in err)) console.error(`build: ${err instanceof Error ? err.message : String(err)}`);

@@ -23,7 +23,7 @@ import {
 import { parseFlags } from '@kubevirt-ts/shared';
 import { handlerFlags } from '../packages/handler/src/flags.ts';
 import { launcherFlags } from '../packages/launcher/src/main.ts';
-import { build, DAEMONS, NODE_FLAGS, PROTO_DIR, type BuildResult, type Daemon } from '../scripts/build.ts';
+import { build, DAEMONS, NODE_FLAGS, type BuildResult, type Daemon } from '../scripts/build.ts';
 import { startControlPlane, type ControlPlane } from './control-plane/control-plane.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -132,14 +132,10 @@ function copyTarget(copy: CopyInstruction, file: string, workdir: string): strin
   return undefined;
 }
 
-/** Every file the build stage needs from the context: the bundles' own sources, the .proto files, the manifests. */
+/** Every file the build stage needs from the context: the bundles' own sources (descriptor.json among them), the manifests. */
 function contextFilesNeeded(): string[] {
-  const protoFiles = (readdirSync(path.join(REPO, 'packages/proto/proto'), { recursive: true }) as string[])
-    .filter((f) => f.endsWith('.proto'))
-    .map((f) => `packages/proto/proto/${f}`);
   return [
     ...built.inputs.filter((f) => !f.includes('node_modules/')),
-    ...protoFiles,
     'scripts/build.ts',
     'tsconfig.json',
     'tsconfig.base.json',
@@ -223,7 +219,7 @@ describe('Dockerfiles', () => {
         }
       });
 
-      test(`the entrypoint is /usr/bin/${daemon}, the built bundle with ${PROTO_DIR}/ beside it`, () => {
+      test(`the entrypoint is /usr/bin/${daemon}, the built bundle`, () => {
         assert.ok(buildStage);
         const buildWorkdir = workdirOf(buildStage);
         const copies = copiesOf(final).filter((c) => c.from === 'build');
@@ -247,7 +243,6 @@ describe('Dockerfiles', () => {
           const program = (command as Entrypoint).getJSONStrings()[0]?.getJSONValue() ?? '';
           const target = links.get(program) ?? program;
           assert.equal(fromBuild.get(target), built.bundles[daemon as Daemon], `${program} → ${target} is not the ${daemon} bundle`);
-          assert.equal(fromBuild.get(path.posix.join(path.posix.dirname(target), PROTO_DIR)), path.join(built.outDir, PROTO_DIR));
         }
       });
     });
@@ -303,12 +298,15 @@ describe('bundles', () => {
     );
   });
 
-  test(`without ${PROTO_DIR}/ beside it a bundle fails: the .proto files are read from there`, async () => {
+  test('each bundle runs alone in an empty directory: the gRPC contracts are inside it', async () => {
     const lone = path.join(work, 'lone');
     mkdirSync(lone);
-    copyFileSync(built.bundles['virt-launcher-cli'], path.join(lone, 'virt-launcher-cli.mjs'));
-    const alone = run(process.execPath, [path.join(lone, 'virt-launcher-cli.mjs'), '--help'], { cwd: lone });
-    await assert.rejects(alone, /ENOENT|no such file/);
+    for (const [daemon, bundle] of Object.entries(built.bundles)) {
+      const copy = path.join(lone, `${daemon}.mjs`);
+      copyFileSync(bundle, copy);
+      const { stdout, stderr } = await run(process.execPath, [copy, '--help'], { cwd: lone });
+      assert.match(stdout + stderr, /^Usage of /m, `${daemon} --help, alone`);
+    }
   });
 });
 

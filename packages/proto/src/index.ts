@@ -1,5 +1,5 @@
-// @kubevirt-ts/proto: KubeVirt's handler <-> launcher gRPC contracts. The only package that loads
-// the .proto files; everyone else uses these typed servers, clients and message types.
+// @kubevirt-ts/proto: KubeVirt's handler <-> launcher gRPC contracts. The only package that knows
+// the .proto files (as descriptor.json); everyone else uses these typed servers, clients and message types.
 export { status, type ServiceError, type Server } from '@grpc/grpc-js';
 
 export {

@@ -4,17 +4,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { generateTypes, GENERATED_DIR } from '../src/codegen.ts';
+import * as protoLoader from '@grpc/proto-loader';
 import {
   cmdInfoService,
   cmdService,
+  LOADER_OPTIONS,
   notifyInfoService,
   notifyService,
-  packageDefinition,
+  protoDescriptor,
 } from '../src/definitions.ts';
 import { CMD_CALL_TIMEOUTS_MS, CMD_INFO_METHODS, CMD_METHODS, NOTIFY_INFO_METHODS, NOTIFY_METHODS } from '../src/index.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const FACTS_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'kubevirt-proto-facts.json');
+
+// What the daemons load (src/generated/descriptor.json), in proto-loader's descriptor terms.
+const packageDefinition = protoLoader.fromJSON(protoDescriptor, LOADER_OPTIONS);
 
 /** [field number, FieldDescriptorProto.Type, FieldDescriptorProto.Label, fully qualified type name or ""] */
 type FieldFact = [number, number, number, string];
