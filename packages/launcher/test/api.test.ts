@@ -14,7 +14,8 @@ import {
 } from '../src/api/index.ts';
 import { convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
 
-const reference = (name: string) => new URL(`../../../../shared/reference/${name}`, import.meta.url);
+// KubeVirt's facts, vendored (test/fixtures/kubevirt/README.md).
+const reference = (name: string) => new URL(`../../../test/fixtures/kubevirt/${name}`, import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
 const ctx: ConverterContext = {
