@@ -17,7 +17,8 @@ import { handlerFlags, type HandlerFlags } from './flags.ts';
 import { PooledKubeConfig } from './kubeconfig.ts';
 import { createVMIInformers } from './informers.ts';
 import { createClusterConfig } from './cluster-config.ts';
-import { Heartbeat } from './heartbeat.ts';
+import { cpuManagerPaths, Heartbeat } from './heartbeat.ts';
+import { DeviceController, devicePermissions, hostRootMount, permanentHostDevicePlugins } from './device-manager/device-controller.ts';
 import { EventRecorder } from './recorder.ts';
 import { handlerNamespace, watchCABundle } from './ca-bundle.ts';
 import { LauncherClients } from './launcher-clients.ts';
@@ -31,6 +32,12 @@ function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
   const kc = new PooledKubeConfig();
   if (f.kubeconfig) kc.loadFromFile(f.kubeconfig);
   else kc.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, or in-cluster
+  if (f.master) {
+    // client-go's BuildConfigFromFlags: --master overrides the server the kubeconfig names
+    const current = kc.getCurrentCluster();
+    if (current) kc.clusters = kc.clusters.map((c) => (c.name === current.name ? { ...c, server: f.master } : c));
+    else kc.loadFromClusterAndUser({ name: 'master', server: f.master, skipTLSVerify: false }, { name: 'default' });
+  }
   return kc;
 }
 
@@ -47,10 +54,28 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   mkdirSync(path.join(f['kubevirt-private-dir'], 'network-info-cache'), { recursive: true, mode: 0o700 });
 
   let ready = false;
-  const heartbeat = new Heartbeat({ kc, host, logger, isReady: () => ready });
+  const clusterConfig = createClusterConfig({ kc, logger });
+  // device-manager: kvm, tun and vhost-net for the kubelet; the node is schedulable only once they are registered
+  const devices = new DeviceController({
+    logger,
+    permanentPlugins: permanentHostDevicePlugins({
+      hypervisorDevice: 'kvm',
+      maxDevices: f['max-devices'],
+      permissions: devicePermissions(),
+      kubeletRoot: f['kubelet-root'],
+      logger,
+    }),
+  });
+  const heartbeat = new Heartbeat({
+    kc,
+    host,
+    logger,
+    isReady: () => ready && devices.initialized(),
+    cpuManagerFeatureEnabled: () => clusterConfig.isFeatureGateEnabled('CPUManager'),
+    cpuManagerPaths: cpuManagerPaths(f['kubelet-root'], hostRootMount()),
+  });
   await heartbeat.markNodeAsUnschedulable();
 
-  const clusterConfig = createClusterConfig({ kc, logger });
   const { source, target } = createVMIInformers(kc, host, logger);
   const recorder = new EventRecorder({ kc, host, logger });
   const metrics = createHandlerMetrics();
@@ -111,6 +136,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     informer.on('update', (vmi) => controller.enqueueVMI(vmi));
     informer.on('delete', (vmi) => controller.enqueueVMI(vmi));
   }
+  devices.run();
   controller.run();
 
   // REST for virt-api, and health/metrics, both over TLS
@@ -172,6 +198,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   logger.info('virt-handler shutting down');
   ready = false;
   await heartbeat.stop();
+  await devices.stop();
   await consoleServer.close();
   await healthServer.close();
   await controller.stop();
