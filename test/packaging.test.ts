@@ -588,6 +588,7 @@ describe('deploy/ on kube-apiserver', () => {
           const body = { ...current, status: { phase: 'Running', nodeName: NODE } };
           await handler.custom.replaceNamespacedCustomObject({ ...VMI, namespace, name: 'testvmi', body });
         },
+        'get its node (node labeller, KSM)': () => handler.core.readNode({ name: NODE }),
         'patch its node (schedulable label, heartbeat annotation)': () => {
           const metadata = { labels: { 'kubevirt.io/schedulable': 'true' }, annotations: { 'kubevirt.io/heartbeat': new Date().toISOString() } };
           return handler.core.patchNode({ name: NODE, body: { metadata } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
@@ -635,7 +636,6 @@ describe('deploy/ on kube-apiserver', () => {
             { ...VMI, namespace, name: 'testvmi', body: { metadata: { labels: { patched: 'yes' } } } },
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
           ),
-        'get its node (only patched)': () => handler.core.readNode({ name: NODE }),
         'delete a VMI': () => handler.custom.deleteNamespacedCustomObject({ ...VMI, namespace, name: 'testvmi' }),
         'create a VMI': () =>
           handler.custom.createNamespacedCustomObject({

@@ -10,6 +10,7 @@ import {
   ghostRecordDir,
   parseFlags,
   VirtShareDir,
+  withReason,
   type Logger,
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
@@ -27,6 +28,8 @@ import { VirtualMachineController } from './vm-controller.ts';
 import { createHandlerMetrics, collectDomainStats } from './metrics.ts';
 import { startConsoleServer } from './rest/console-server.ts';
 import { startHealthServer } from './rest/health-server.ts';
+import { NodeLabeller } from './node-labeller.ts';
+import { startVMStatsServer, VMStatsCollectorFeatureGate } from './vmstats.ts';
 
 function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
   const kc = new PooledKubeConfig();
@@ -79,6 +82,14 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   const { source, target } = createVMIInformers(kc, host, logger);
   const recorder = new EventRecorder({ kc, host, logger });
   const metrics = createHandlerMetrics();
+  // KubeVirt reads node-labeller.sh's files at start (and panics without them); here a node without them is
+  // only left unlabelled, so the handler also runs where no init container ran (a test bed, a dev box).
+  let labeller: NodeLabeller | undefined;
+  try {
+    labeller = new NodeLabeller({ kc, host, logger, clusterConfig, volumePath: f['node-labeller-dir'], recorder });
+  } catch (err) {
+    withReason(logger, err).error(`node-labeller could not load ${f['node-labeller-dir']}: the node is not labelled`);
+  }
 
   const findVMI = (namespace: string, name: string): VirtualMachineInstance | undefined =>
     source.get(namespace, name) ?? target.get(namespace, name);
@@ -138,6 +149,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   }
   devices.run();
   controller.run();
+  if (f['enable-node-labeller']) labeller?.run();
 
   // REST for virt-api, and health/metrics, both over TLS
   const readTLS = () => ({
@@ -172,7 +184,20 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     },
     { host: f.listen, port: f['console-server-port'], tls: { ...readTLS(), ca, externallyManaged: f['externally-managed'] } },
   );
-  caBundle.onChange((bundle) => consoleServer.updateTLS({ ...readTLS(), ca: bundle, externallyManaged: f['externally-managed'] }));
+  const vmStatsServer = await startVMStatsServer(
+    {
+      logger,
+      vmis: () => source.list(),
+      launcherClient: (vmi) => launchers.client(vmi.metadata.uid),
+      featureGateEnabled: () => clusterConfig.isFeatureGateEnabled(VMStatsCollectorFeatureGate),
+      maxRequests: f['max-metric-requests'],
+    },
+    { host: f.listen, port: f['vmstats-server-port'], tls: { ...readTLS(), ca, externallyManaged: f['externally-managed'] } },
+  );
+  caBundle.onChange((bundle) => {
+    consoleServer.updateTLS({ ...readTLS(), ca: bundle, externallyManaged: f['externally-managed'] });
+    vmStatsServer.updateTLS({ ...readTLS(), ca: bundle, externallyManaged: f['externally-managed'] });
+  });
 
   const healthServer = await startHealthServer({
     host: f.listen,
@@ -192,14 +217,16 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
 
   ready = true;
   heartbeat.run();
-  logger.info({ consoleServerPort: consoleServer.port, port: healthServer.port }, 'virt-handler is ready');
+  logger.info({ consoleServerPort: consoleServer.port, port: healthServer.port, vmStatsServerPort: vmStatsServer.port }, 'virt-handler is ready');
 
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   logger.info('virt-handler shutting down');
   ready = false;
   await heartbeat.stop();
   await devices.stop();
+  await labeller?.stop();
   await consoleServer.close();
+  await vmStatsServer.close();
   await healthServer.close();
   await controller.stop();
   await domains.stop();

@@ -4,19 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFlags, FlagError } from '@kubevirt-ts/shared';
 import { handlerFlags } from '../src/flags.ts';
-
-/** NewHandlerDaemonSet's container args, the env references resolved as the kubelet does. */
-export const OPERATOR_ARGS = [
-  '--port', '8443',
-  '--hostname-override', 'node01',
-  '--pod-ip-address', '10.244.0.7',
-  '--max-metric-requests', '3',
-  '--console-server-port', '8186',
-  '--vmstats-server-port', '8187',
-  '--graceful-shutdown-seconds', '315',
-  '--migration-cn-types', 'migration',
-  '-v', '2',
-];
+import { OPERATOR_ARGS } from './operator-args.ts';
 
 test("virt-operator's command line parses", () => {
   const f = parseFlags(handlerFlags, OPERATOR_ARGS);
