@@ -60,6 +60,7 @@ export type LabelSelector = Known<z.infer<typeof labelSelectorSchema>>;
 const developerConfigurationSchema = z.looseObject({
   featureGates: z.optional(z.array(z.string())),
   useEmulation: z.optional(z.boolean()),
+  clusterProfiler: z.optional(z.boolean()),
   memoryOvercommit: z.optional(z.int()),
   cpuAllocationRatio: z.optional(z.int()),
   logVerbosity: z.optional(z.looseObject({
@@ -197,6 +198,8 @@ export interface ClusterConfig {
   getVirtHandlerVerbosity(nodeName: string): number;
   getVirtLauncherVerbosity(): number;
   getSELinuxLauncherType(): string;
+  /** developerConfiguration.clusterProfiler */
+  clusterProfilerEnabled(): boolean;
   /** ObsoleteCPUModels as the CR sets it; unset, node-labeller falls back to DefaultObsoleteCPUModels. */
   getObsoleteCPUModels(): Record<string, boolean> | undefined;
   /** ksmConfiguration; undefined: KSM not handled. */
@@ -297,6 +300,7 @@ export function createClusterConfig(opts: ClusterConfigOptions): ClusterConfig {
     },
     getVirtLauncherVerbosity: () => dev().logVerbosity?.virtLauncher ?? DefaultVirtLauncherLogVerbosity,
     getSELinuxLauncherType: () => config.selinuxLauncherType ?? '',
+    clusterProfilerEnabled: () => dev().clusterProfiler === true,
     getObsoleteCPUModels: () => config.obsoleteCPUModels,
     getKSMConfiguration: () => config.ksmConfiguration,
     onChange: (fn) => void callbacks.push(fn),

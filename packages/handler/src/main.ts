@@ -30,6 +30,7 @@ import { startConsoleServer } from './rest/console-server.ts';
 import { startHealthServer } from './rest/health-server.ts';
 import { NodeLabeller } from './node-labeller.ts';
 import { startVMStatsServer, VMStatsCollectorFeatureGate } from './vmstats.ts';
+import { ProfileManager } from './profiler.ts';
 
 function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
   const kc = new PooledKubeConfig();
@@ -199,7 +200,9 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     vmStatsServer.updateTLS({ ...readTLS(), ca: bundle, externallyManaged: f['externally-managed'] });
   });
 
+  const profiler = new ProfileManager({ enabled: () => clusterConfig.clusterProfilerEnabled() });
   const healthServer = await startHealthServer({
+    profiler,
     host: f.listen,
     port: f.port,
     tls: { ...readTLS(), ca },
@@ -228,6 +231,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   await consoleServer.close();
   await vmStatsServer.close();
   await healthServer.close();
+  await profiler.close();
   await controller.stop();
   await domains.stop();
   caBundle.stop();
