@@ -13,8 +13,6 @@ export const VirtHandlerHeartbeatAnnotation = 'kubevirt.io/heartbeat';
 export const CPUManagerLabel = 'cpumanager';
 /** v1.CPUManager */
 export const KubeVirtCPUManagerLabel = 'kubevirt.io/cpumanager';
-export const KSMEnabledLabel = 'kubevirt.io/ksm-enabled';
-export const KSMHandlerManagedAnnotation = 'kubevirt.io/ksm-handler-managed';
 
 /** cmd/virt-handler's heartBeatInterval. */
 export const HeartBeatInterval = 60_000;
@@ -145,8 +143,8 @@ export class Heartbeat {
     try {
       await this.#patchNode({
         metadata: {
-          labels: { [NodeSchedulableLabel]: schedulable, ...this.#cpuManagerLabels(), [KSMEnabledLabel]: 'false' },
-          annotations: { [VirtHandlerHeartbeatAnnotation]: k8sTime(), [KSMHandlerManagedAnnotation]: 'false' },
+          labels: { [NodeSchedulableLabel]: schedulable, ...this.#cpuManagerLabels() },
+          annotations: { [VirtHandlerHeartbeatAnnotation]: k8sTime() },
         },
       });
       this.#logger.debug({ schedulable }, 'Heartbeat sent');

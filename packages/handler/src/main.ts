@@ -31,6 +31,7 @@ import { startHealthServer } from './rest/health-server.ts';
 import { NodeLabeller } from './node-labeller.ts';
 import { startVMStatsServer, VMStatsCollectorFeatureGate } from './vmstats.ts';
 import { ProfileManager } from './profiler.ts';
+import { KSMHandler } from './ksm.ts';
 
 function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
   const kc = new PooledKubeConfig();
@@ -151,6 +152,8 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   devices.run();
   controller.run();
   if (f['enable-node-labeller']) labeller?.run();
+  const ksm = new KSMHandler({ kc, host, logger, clusterConfig, ksmPath: path.join(hostRootMount(), 'sys/kernel/mm/ksm') });
+  ksm.run();
 
   // REST for virt-api, and health/metrics, both over TLS
   const readTLS = () => ({
@@ -228,6 +231,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   await heartbeat.stop();
   await devices.stop();
   await labeller?.stop();
+  await ksm.stop();
   await consoleServer.close();
   await vmStatsServer.close();
   await healthServer.close();
