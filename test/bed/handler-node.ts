@@ -50,6 +50,8 @@ export interface HandlerNode {
   readonly pki: HandlerPki;
   readonly consolePort: number;
   readonly healthPort: number;
+  /** --vmstats-server-port */
+  readonly vmStatsPort: number;
   /** The kubelet's device plugin registration, in `kubelet/` of dir (the handler's --kubelet-root). */
   readonly kubelet: TestKubelet;
   /** Every pod startVM made. */
@@ -98,6 +100,7 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
     const kubeconfigPath = await handlerKubeconfig(cp, path.join(root, 'kubeconfig'));
     const consolePort = await freePort();
     const healthPort = await freePort();
+    const vmStatsPort = await freePort();
     kubelet = await startTestKubelet(path.join(root, 'kubelet'));
     const testKubelet = kubelet;
     const options: HandlerOptions = {
@@ -111,6 +114,7 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
       tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile },
       watchdogTimeout: o.watchdogTimeout ?? '5s',
       kubeletRoot: testKubelet.root,
+      vmStatsServerPort: vmStatsPort,
     };
     const node: HandlerNode = {
       cp,
@@ -124,6 +128,7 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
       pki,
       consolePort,
       healthPort,
+      vmStatsPort,
       kubelet: testKubelet,
       sandboxes,
       get handler() {
