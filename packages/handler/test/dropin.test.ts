@@ -17,6 +17,7 @@ import { startTestKubelet, type TestKubelet } from '../../../test/bed/test-kubel
 import { makeNodeLabellerFiles } from '../../../test/bed/node-labeller-files.ts';
 import { podsBaseDir } from '../../../test/bed/pod-sandbox.ts';
 import { poll } from '../../../test/bed/poll.ts';
+import { createKubeVirtCR } from '../../../test/bed/kubevirt-cr.ts';
 import { OPERATOR_ARGS } from './operator-args.ts';
 
 const KUBEVIRT = { group: 'kubevirt.io', version: 'v1', plural: 'kubevirts' } as const;
@@ -48,16 +49,7 @@ describe("virt-handler with virt-operator's command line", () => {
     // the kubevirt-ca configmap (the operator line names no CA file) and the KubeVirt CR
     await core.createNamespacedConfigMap({ namespace: 'kubevirt', body: { metadata: { name: 'kubevirt-ca' }, data: { 'ca-bundle': pki.ca.cert } } })
       .catch(() => core.replaceNamespacedConfigMap({ namespace: 'kubevirt', name: 'kubevirt-ca', body: { metadata: { name: 'kubevirt-ca' }, data: { 'ca-bundle': pki.ca.cert } } }));
-    await custom.createNamespacedCustomObject({
-      ...KUBEVIRT,
-      namespace: 'kubevirt',
-      body: {
-        apiVersion: 'kubevirt.io/v1',
-        kind: 'KubeVirt',
-        metadata: { name: 'kubevirt' },
-        spec: { configuration: { developerConfiguration: { featureGates: ['CPUManager'] } } },
-      },
-    });
+    await createKubeVirtCR(kc, 'kubevirt', { developerConfiguration: { featureGates: ['CPUManager'] } });
     const kubeletRoot = path.join(dir, 'kubelet');
     kubelet = await startTestKubelet(kubeletRoot);
     writeFileSync(path.join(kubeletRoot, 'cpu_manager_state'), JSON.stringify({ policyName: 'static', defaultCpuSet: '0-1', checksum: 1 }));

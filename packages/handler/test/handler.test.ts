@@ -17,6 +17,7 @@ import type { HandlerPki } from '../../../test/bed/handler-pki.ts';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
 import { startHandlerNode, VMI, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
 import { handlerRequest } from '../../../test/bed/handler.ts';
+import { createKubeVirtCR } from '../../../test/bed/kubevirt-cr.ts';
 
 describe('virt-handler with a real kube-apiserver, launcher and guest', { timeout: 600_000 }, () => {
   let node: HandlerNode;
@@ -92,13 +93,7 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
   });
 
   test('GET /v1/vmstats (VMStatsCollector gate, monitoring certificate): the launcher\'s domain stats and guest-agent data', async () => {
-    await api.createNamespacedCustomObject({
-      group: 'kubevirt.io',
-      version: 'v1',
-      plural: 'kubevirts',
-      namespace,
-      body: { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt' }, spec: { configuration: { developerConfiguration: { featureGates: ['VMStatsCollector'] } } } },
-    });
+    await createKubeVirtCR(cp.kubeConfig(), namespace, { developerConfiguration: { featureGates: ['VMStatsCollector'] } });
     const monitoring = { ca: pki.ca.cert, cert: pki.wrongCN.cert, key: pki.wrongCN.key };
     const r = await poll('vmstats served', async () => {
       const got = await handlerRequest(node.vmStatsPort, monitoring, 'GET', '/v1/vmstats?domainStats=true&guestGetOsInfo=true');

@@ -9,6 +9,7 @@ import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1No
 import { createLogger } from '@kubevirt-ts/shared';
 import { startControlPlane, type ControlPlane } from '../../../test/control-plane/control-plane.ts';
 import { poll } from '../../../test/bed/poll.ts';
+import { createKubeVirtCR } from '../../../test/bed/kubevirt-cr.ts';
 import { createClusterConfig } from '../src/cluster-config.ts';
 import { calculateNewRunSleepAndPages, KSMEnabledLabel, KSMHandler, KSMHandlerManagedAnnotation, selectorMatches } from '../src/ksm.ts';
 
@@ -76,11 +77,7 @@ describe('KSM handler with kube-apiserver', () => {
     const memInfoPath = path.join(dir, 'meminfo');
     writeFileSync(memInfoPath, 'MemTotal:       16777216 kB\nMemFree:          524288 kB\nMemAvailable:    1048576 kB\n');
     const ns = await cp.createNamespace('kvts-ksm');
-    await custom.createNamespacedCustomObject({
-      ...KUBEVIRT,
-      namespace: ns,
-      body: { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt' }, spec: { configuration: { ksmConfiguration: { nodeLabelSelector: { matchLabels: { 'ksm-pool': 'yes' } } } } } },
-    });
+    await createKubeVirtCR(kc, ns, { ksmConfiguration: { nodeLabelSelector: { matchLabels: { 'ksm-pool': 'yes' } } } });
     const clusterConfig = createClusterConfig({ kc, logger, namespace: ns });
     await clusterConfig.start();
     const ksm = new KSMHandler({ kc, host: nodeName, logger, clusterConfig, ksmPath, memInfoPath });

@@ -9,6 +9,7 @@ import { createLogger } from '@kubevirt-ts/shared';
 import { makeNodeLabellerFiles } from '../../../test/bed/node-labeller-files.ts';
 import { startControlPlane, type ControlPlane } from '../../../test/control-plane/control-plane.ts';
 import { poll } from '../../../test/bed/poll.ts';
+import { createKubeVirtCR } from '../../../test/bed/kubevirt-cr.ts';
 import { createClusterConfig } from '../src/cluster-config.ts';
 import {
   CPUModelLabel,
@@ -60,11 +61,7 @@ describe('node labeller', () => {
     const ns = await (cp as ControlPlane).createNamespace('kvts-labeller');
     const usable = data.usableModels.find((m) => m !== 'qemu64') as string;
     const custom = kc.makeApiClient(CustomObjectsApi);
-    await custom.createNamespacedCustomObject({
-      ...KUBEVIRT,
-      namespace: ns,
-      body: { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt' }, spec: { configuration: { obsoleteCPUModels: { [usable]: true } } } },
-    });
+    await createKubeVirtCR(kc, ns, { obsoleteCPUModels: { [usable]: true } });
     const clusterConfig = createClusterConfig({ kc, logger, namespace: ns });
     await clusterConfig.start();
     const labeller = new NodeLabeller({ kc, host: nodeName, logger, clusterConfig, volumePath: dir });
