@@ -10,7 +10,7 @@ import { makeNodeLabellerFiles } from '../../../test/bed/node-labeller-files.ts'
 import { startControlPlane, type ControlPlane } from '../../../test/control-plane/control-plane.ts';
 import { poll } from '../../../test/bed/poll.ts';
 import { createKubeVirtCR } from '../../../test/bed/kubevirt-cr.ts';
-import { createClusterConfig } from '../src/cluster-config.ts';
+import { createClusterConfig, DefaultObsoleteCPUModels } from '../src/cluster-config.ts';
 import {
   CPUModelLabel,
   HostModelCPULabel,
@@ -59,7 +59,9 @@ describe('node labeller', () => {
       body: { metadata: { name: nodeName, labels: { 'cpu-model.node.kubevirt.io/Gone': 'true', 'machine-type.node.kubevirt.io/pc-old': 'true', 'example.com/keep': 'yes' } } },
     });
     const ns = await (cp as ControlPlane).createNamespace('kvts-labeller');
-    const usable = data.usableModels.find((m) => m !== 'qemu64') as string;
+    // a model only the CR makes obsolete (not in KubeVirt's default list)
+    const usable = data.usableModels.find((m) => DefaultObsoleteCPUModels[m] === undefined) as string;
+    assert.ok(usable, 'a usable model outside the default obsolete list');
     const custom = kc.makeApiClient(CustomObjectsApi);
     await createKubeVirtCR(kc, ns, { obsoleteCPUModels: { [usable]: true } });
     const clusterConfig = createClusterConfig({ kc, logger, namespace: ns });
