@@ -22,7 +22,7 @@ describe('log lines carry KubeVirt fields', () => {
     assert.equal(line?.['component'], 'virt-handler');
     assert.equal(line?.['level'], 'info');
     assert.equal(line?.['msg'], 'Processing event default/testvmi');
-    assert.match(String(line?.['pos']), /^log\.test\.ts:\d+$/);
+    assert.match(String(line?.['pos']), /^log\.unit\.test\.ts:\d+$/);
     assert.match(String(line?.['timestamp']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
 
