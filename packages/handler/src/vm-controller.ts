@@ -272,7 +272,6 @@ export class VirtualMachineController {
     const now = this.#clock.now();
     const first = !this.#graceStart.has(uid);
     const start = this.#graceStart.get(uid) ?? now;
-    this.#graceStart.set(uid, start);
     const remaining = start + graceSeconds * 1000 - now;
     const client = await this.#client(uid);
     const request = { vmi: { vmiJson: Buffer.from(JSON.stringify(vmi ?? minimalVMI(domain, uid))) } };
@@ -285,6 +284,9 @@ export class VirtualMachineController {
     }
     const res = await client.ShutdownVirtualMachine(request);
     if (!res.success) throw new Error(res.message || 'ShutdownVirtualMachine failed');
+    // the grace period runs from the first shutdown the launcher took (KubeVirt: the launcher's
+    // DeletionTimestamp), so a refused first attempt still gets its ShuttingDown Event
+    this.#graceStart.set(uid, start);
     if (first) {
       log().info('Signaled graceful shutdown for VirtualMachineInstance');
       if (vmi) this.#o.recorder.event(vmi, 'Normal', 'ShuttingDown', 'Signaled Graceful Shutdown');

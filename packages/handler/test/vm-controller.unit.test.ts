@@ -100,10 +100,11 @@ class FakeLaunchers implements LauncherClientFactory {
   readonly closed: string[] = [];
   readonly resets: string[] = [];
   readonly #records = new Map<string, GhostRecord>();
-  readonly #setup: LauncherSetup;
+  /** Changed by a test to change what the launcher does next. */
+  readonly setup: LauncherSetup;
 
   constructor(setup: LauncherSetup, recordUID: string) {
-    this.#setup = setup;
+    this.setup = setup;
     const record = { name: 'testvmi', namespace: 'default', socketFile, uid: recordUID };
     if (setup.known) this.#records.set(recordUID, record);
   }
@@ -115,7 +116,7 @@ class FakeLaunchers implements LauncherClientFactory {
     return [...this.#records.values()];
   }
   findSocket(_vmi: VirtualMachineInstance) {
-    return this.#setup.socket ? { socket: socketFile, initializing: false } : { initializing: Boolean(this.#setup.initializing) };
+    return this.setup.socket ? { socket: socketFile, initializing: false } : { initializing: Boolean(this.setup.initializing) };
   }
   remember(v: VirtualMachineInstance, socket: string) {
     this.remembered.push(v.metadata.uid);
@@ -124,7 +125,7 @@ class FakeLaunchers implements LauncherClientFactory {
     return record;
   }
   isUnresponsive(_socket: string) {
-    return Boolean(this.#setup.unresponsive);
+    return Boolean(this.setup.unresponsive);
   }
   resetClient(u: string) {
     this.resets.push(u);
@@ -134,12 +135,12 @@ class FakeLaunchers implements LauncherClientFactory {
     this.#records.delete(u);
   }
   async client(u: string): Promise<LauncherClient> {
-    if (this.#setup.dialFails) throw new Error('dial unix launcher-sock: connect: connection refused');
+    if (this.setup.dialFails) throw new Error('dial unix launcher-sock: connect: connection refused');
     const reply = (call: Call) => async (req: { vmi?: { vmiJson?: Buffer | Uint8Array | string } | null }) => {
       const sent = JSON.parse(Buffer.from(req.vmi?.vmiJson ?? '{}').toString()) as VirtualMachineInstance;
       this.calls.push({ call, uid: u, vmiUID: sent.metadata.uid });
       this.onCall?.(call);
-      const message = this.#setup.fail?.[call];
+      const message = this.setup.fail?.[call];
       return { success: message === undefined, message: message ?? '' };
     };
     return {
@@ -356,6 +357,16 @@ describe('VirtualMachineController.execute: shutdown (processVmShutdown)', () =>
       name: 'the launcher refuses the shutdown → error (the key is rate-limited)',
       world: { vmi: vmi({ deleting: true }), domain: domain('Running'), launcher: { known: true, fail: { ShutdownVirtualMachine: 'domain busy' } } },
       want: { calls: ['ShutdownVirtualMachine'], events: [], written: null, error: /domain busy/ },
+    },
+    {
+      name: 'a first shutdown the launcher refused → the next one taken is still the first: ShuttingDown Event',
+      world: { vmi: vmi({ deleting: true }), domain: domain('Running'), launcher: { known: true, fail: { ShutdownVirtualMachine: 'busy' } } },
+      before: async (f) => {
+        await assert.rejects(f.controller.execute(key), /busy/);
+        f.launchers.setup.fail = {};
+        f.now += 10_000;
+      },
+      want: { calls: ['ShutdownVirtualMachine'], events: ['Normal ShuttingDown'], written: null, requeue: SHUTDOWN_RESEND_MS },
     },
     {
       name: 'the launcher refuses the kill → error',
@@ -585,4 +596,58 @@ describe('VirtualMachineController.execute: launcher life (isLauncherClientUnres
     },
   ];
   for (const c of cases) test(c.name, () => check(c));
+});
+
+describe('VirtualMachineController.run: the work queue around execute()', () => {
+  async function until(what: string, ok: () => boolean): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  test('every cached VMI is reconciled at start; a failed round is retried with backoff until it succeeds', async () => {
+    const f = new Fixture({ vmi: vmi({ deleting: true }), domain: domain('Running'), launcher: { known: true, fail: { ShutdownVirtualMachine: 'busy' } } });
+    f.launchers.onCall = (call) => {
+      // the launcher refuses twice, then takes the shutdown
+      if (call === 'ShutdownVirtualMachine' && f.launchers.calls.length === 3) f.launchers.setup.fail = {};
+    };
+    f.controller.run();
+    try {
+      await until('a third ShutdownVirtualMachine', () => f.launchers.calls.length >= 3);
+      assert.deepEqual(
+        f.launchers.calls.slice(0, 3).map((c) => c.call),
+        ['ShutdownVirtualMachine', 'ShutdownVirtualMachine', 'ShutdownVirtualMachine'],
+      );
+      await until('the ShuttingDown Event', () => f.events.includes('Normal ShuttingDown'));
+    } finally {
+      await f.controller.stop();
+    }
+  });
+
+  test('a domain event enqueues its key', async () => {
+    const domains = new Map<string, Domain>();
+    const listeners: Array<(key: string) => void> = [];
+    const launchers = new FakeLaunchers({ known: true }, uid);
+    const controller = new VirtualMachineController({
+      logger: pino({ level: 'silent' }),
+      host,
+      vmis: [],
+      domains: { get: (k) => domains.get(k), list: () => [...domains.values()], on: (_e, l) => void listeners.push(l) },
+      launchers,
+      statusWriter: { update: async () => undefined },
+      recorder: { event: () => undefined },
+      syncOptions: () => ({}),
+    });
+    controller.run();
+    try {
+      assert.equal(listeners.length, 2, 'update and delete listeners');
+      domains.set(key, domain('Shutoff', 'Shutdown'));
+      listeners[0]?.(key);
+      await until('DeleteVirtualMachine', () => launchers.calls.some((c) => c.call === 'DeleteVirtualMachine'));
+    } finally {
+      await controller.stop();
+    }
+  });
 });
