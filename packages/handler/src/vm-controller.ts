@@ -6,6 +6,7 @@
 // decisions are table-tested without a cluster, a launcher or a guest.
 import type { cmdv1, CmdClient } from '@kubevirt-ts/proto';
 import {
+  errorMessage,
   KubeVirtGroupVersion,
   NodeNameLabel,
   VirtualMachineInstanceKind,
@@ -215,7 +216,7 @@ export class VirtualMachineController {
           const created = await this.#processVmUpdate(vmi, domain);
           if (created) this.#o.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
         } catch (err) {
-          syncError = err instanceof Error ? err.message : String(err);
+          syncError = errorMessage(err);
           log().error({ reason: syncError }, 'Synchronizing the VirtualMachineInstance failed.');
           this.#o.recorder.event(vmi, 'Warning', 'SyncFailed', syncError);
           requeue = SYNC_FAILED_REQUEUE_MS;
@@ -317,7 +318,7 @@ export class VirtualMachineController {
       return await this.#o.launchers.client(uid);
     } catch (err) {
       this.#o.launchers.resetClient(uid);
-      throw new Error(`unable to create virt-launcher client connection: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`unable to create virt-launcher client connection: ${errorMessage(err)}`, { cause: err });
     }
   }
 
