@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { exitOnFlagError, parseFlags } from '@kubevirt-ts/shared';
+import { errorMessage, exitOnFlagError, parseFlags } from '@kubevirt-ts/shared';
 import { startControlPlane } from '../control-plane/control-plane.ts';
 import { freePort } from '../control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir } from '../bed/pod-sandbox.ts';
@@ -219,7 +219,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     if (interrupted) return 130;
-    process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`demo failed: ${errorMessage(err)}\n`);
     await cleanups.run();
     return 1;
   }

@@ -90,7 +90,7 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
         if (this.#waiting === job) this.#waiting = undefined;
         return this.#callback(job.domain, job.added);
       })
-      .catch((err: unknown) => this.#o.logger.error({ reason: String(err) }, 'Could not send domain notify event.'));
+      .catch((err: unknown) => this.#o.logger.error({ reason: err }, 'Could not send domain notify event.'));
   }
 
   async #callback(dom: VirDomain, added: boolean): Promise<void> {

@@ -5,6 +5,7 @@
 // and the XML unmarshalling (match by local name, unknown elements ignored, last one wins).
 import { XMLBuilder } from 'fast-xml-parser';
 import { SaxesParser } from 'saxes';
+import { errorMessage } from '@kubevirt-ts/shared';
 
 /**
  * A codec for values of Go type V. The phantom member makes `Codec<A>` and `Codec<B>` unrelated
@@ -353,7 +354,7 @@ function parseDocument(xml: string): Element {
   try {
     parser.write(xml).close();
   } catch (err) {
-    throw new XMLUnmarshalError(`XML syntax error: ${err instanceof Error ? err.message : String(err)}`);
+    throw new XMLUnmarshalError(`XML syntax error: ${errorMessage(err)}`);
   }
   return top;
 }
