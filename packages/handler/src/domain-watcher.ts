@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import { connectionInjector, createNotifyServer, listenUnix, stopServer, type Server } from '@kubevirt-ts/proto';
-import { errorMessage, newDomain, parseDomain, parseWith, withReason, type Domain, type Logger } from '@kubevirt-ts/shared';
+import { errorMessage, k8sTime, newDomain, parseDomain, parseWith, withReason, type Domain, type Logger } from '@kubevirt-ts/shared';
 import * as z from 'zod/mini';
 import type { LauncherClients } from './launcher-clients.ts';
 
@@ -226,7 +226,7 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
       this.#o.logger.warn({ name: record.name, namespace: record.namespace, uid: record.uid }, `launcher socket ${record.socketFile} unresponsive for ${Math.round((now - since) / 1000)}s: domain considered gone`);
       this.#o.launchers.markUnresponsive(record.socketFile);
       const domain = this.#domains.get(key) ?? newDomain(record);
-      this.#gone({ ...domain, ObjectMeta: { ...domain.ObjectMeta, deletionTimestamp: new Date().toISOString() } });
+      this.#gone({ ...domain, ObjectMeta: { ...domain.ObjectMeta, deletionTimestamp: k8sTime() } });
     }
   }
 }

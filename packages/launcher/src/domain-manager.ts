@@ -15,6 +15,7 @@ import {
 import {
   domainNameToVMI,
   lifeCycleFromLibvirt,
+  k8sTime,
   newDomain,
   vmiNameToDomainName,
   type Domain,
@@ -271,7 +272,7 @@ export class DomainManager {
       this.#log.info(`Signaled graceful shutdown for ${vmi.metadata.name}`);
       const meta = this.#metadataFor(vmi.metadata.uid);
       meta.GracePeriod ??= { DeletionGracePeriodSeconds: 0, DeletionTimestamp: null, MarkedForGracefulShutdown: null };
-      meta.GracePeriod.DeletionTimestamp ??= new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      meta.GracePeriod.DeletionTimestamp ??= k8sTime();
     });
   }
 
