@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Node } from '@kubernetes/client-node';
-import { withReason, type Logger } from '@kubevirt-ts/shared';
+import { errorMessage, withReason, type Logger } from '@kubevirt-ts/shared';
 import type { ClusterConfig, LabelSelector } from './cluster-config.ts';
 
 export const KSMEnabledLabel = 'kubevirt.io/ksm-enabled';
@@ -169,7 +169,7 @@ export class KSMHandler {
     try {
       return { available: true, enabled: readFileSync(this.#file('run'), 'utf8').trim() === '1' };
     } catch (err) {
-      this.#o.logger.warn(`An error occurred while reading the ksm module file; Maybe it is not available: ${err instanceof Error ? err.message : String(err)}`);
+      this.#o.logger.warn(`An error occurred while reading the ksm module file; Maybe it is not available: ${errorMessage(err)}`);
       return { available: false, enabled: false };
     }
   }
@@ -204,7 +204,7 @@ export class KSMHandler {
         try {
           writeFileSync(this.#file('run'), '0\n', { mode: 0o600 });
         } catch (err) {
-          log.error(`Unable to write ksm: ${err instanceof Error ? err.message : String(err)}`);
+          log.error(`Unable to write ksm: ${errorMessage(err)}`);
         }
       }
     }

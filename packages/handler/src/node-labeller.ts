@@ -8,7 +8,7 @@ import path from 'node:path';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { XMLParser } from 'fast-xml-parser';
 import * as z from 'zod/mini';
-import { withReason, type Logger } from '@kubevirt-ts/shared';
+import { errorMessage, withReason, type Logger } from '@kubevirt-ts/shared';
 import { DefaultObsoleteCPUModels, type ClusterConfig } from './cluster-config.ts';
 import type { EventRecorder } from './recorder.ts';
 
@@ -314,7 +314,7 @@ export class NodeLabeller {
         await this.execute();
         this.#retryMs = 5;
       } catch (err) {
-        withReason(this.#o.logger, err).error(`node-labeller sync error encountered: ${err instanceof Error ? err.message : String(err)}`);
+        withReason(this.#o.logger, err).error(`node-labeller sync error encountered: ${errorMessage(err)}`);
         // the workqueue's rate limiter: 5 ms doubling up to 1000 s
         delay = this.#retryMs;
         this.#retryMs = Math.min(this.#retryMs * 2, 1_000_000);

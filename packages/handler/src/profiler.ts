@@ -2,6 +2,7 @@
 // metrics port, for `virtctl` / virt-operator's cluster profiler, with developerConfiguration.clusterProfiler.
 // Go answers pprof files; a Node process has V8's CPU profile instead, dumped as `cpu.cpuprofile` (the
 // .cpuprofile JSON Chrome DevTools opens) in the same v1.ProfilerResult envelope ({"pprofData": {name: base64}}).
+import { errorMessage } from '@kubevirt-ts/shared';
 import { Session } from 'node:inspector/promises';
 
 export interface ProfileResult {
@@ -44,7 +45,7 @@ export class ProfileManager {
       this.#profiling = true;
     } catch (err) {
       await this.#stop(true).catch(() => undefined);
-      throw new ProfilerError(500, `could not start internal profiling: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ProfilerError(500, `could not start internal profiling: ${errorMessage(err)}`);
     }
   }
 
@@ -54,7 +55,7 @@ export class ProfileManager {
     try {
       await this.#stop(false);
     } catch (err) {
-      throw new ProfilerError(500, `could not stop internal profiling: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ProfilerError(500, `could not stop internal profiling: ${errorMessage(err)}`);
     }
   }
 

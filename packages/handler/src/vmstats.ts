@@ -7,7 +7,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CmdClient, cmdv1 } from '@kubevirt-ts/proto';
-import { forObject, withReason, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { errorMessage, forObject, withReason, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { launcherCommandError } from './rest/common.ts';
 import { enforceClientCertificate, secureContextOptions, type ServerTLS } from './rest/tls.ts';
 
@@ -95,7 +95,7 @@ export async function collectVMStats(deps: VMStatsDeps, request: cmdv1.VMStatsRe
       client = await deps.launcherClient(vmi);
     } catch (err) {
       withReason(log, err).error('Failed to connect to cmd client socket');
-      results[key(vmi)] = { error: err instanceof Error ? err.message : String(err) };
+      results[key(vmi)] = { error: errorMessage(err) };
       return;
     }
     let response: cmdv1.VMStatsResponse__Output;
@@ -106,7 +106,7 @@ export async function collectVMStats(deps: VMStatsDeps, request: cmdv1.VMStatsRe
     } catch (err) {
       const e = launcherCommandError('GetVMStats', err) ?? err;
       withReason(log, e).error('Failed to get VM stats');
-      results[key(vmi)] = { error: e instanceof Error ? e.message : String(e) };
+      results[key(vmi)] = { error: errorMessage(e) };
       return;
     }
     const elapsed = Date.now() - started;
@@ -117,7 +117,7 @@ export async function collectVMStats(deps: VMStatsDeps, request: cmdv1.VMStatsRe
     try {
       results[key(vmi)] = { stats: vmStatsFromResponse(response) };
     } catch (err) {
-      results[key(vmi)] = { error: err instanceof Error ? err.message : String(err) };
+      results[key(vmi)] = { error: errorMessage(err) };
     }
   };
   const worker = async () => {
@@ -161,7 +161,7 @@ export async function startVMStatsServer(deps: VMStatsDeps, opts: { host: string
     (req, res) => {
       handle(req, res).catch((err: unknown) => {
         withReason(deps.logger, err).error('vmstats request failed');
-        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', err instanceof Error ? err.message : String(err));
+        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', errorMessage(err));
         else res.destroy();
       });
     },

@@ -7,7 +7,7 @@ import descriptor from './generated/deviceplugin-descriptor.json' with { type: '
 import { serviceDefinition } from './definitions.ts';
 
 export declare namespace v1beta1 {
-  export interface Empty {}
+  export type Empty = Record<string, never>;
   export interface DevicePluginOptions {
     pre_start_required?: boolean;
   }
@@ -34,7 +34,7 @@ export declare namespace v1beta1 {
   export interface PreStartContainerRequest {
     devicesIDs?: string[];
   }
-  export interface PreStartContainerResponse {}
+  export type PreStartContainerResponse = Record<string, never>;
   export interface ContainerAllocateRequest {
     devicesIDs?: string[];
   }

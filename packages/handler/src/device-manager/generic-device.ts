@@ -19,7 +19,7 @@ import {
   stopServer,
   type v1beta1,
 } from '@kubevirt-ts/proto';
-import { withReason, type Logger } from '@kubevirt-ts/shared';
+import { errorMessage, withReason, type Logger } from '@kubevirt-ts/shared';
 
 /** generic_device.go DeviceNamespace */
 export const DeviceNamespace = 'devices.kubevirt.io';
@@ -106,12 +106,12 @@ export class GenericDevicePlugin implements Device {
         // net.Listen as KubeVirt: the kubelet owns the directory, it is not made here
         await bindUnixSocket(server, this.#socketPath);
       } catch (err) {
-        throw new Error(`error creating GRPC server socket: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`error creating GRPC server socket: ${errorMessage(err)}`);
       }
       try {
         await this.#register();
       } catch (err) {
-        throw new Error(`error registering with device plugin manager: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`error registering with device plugin manager: ${errorMessage(err)}`);
       }
       const ended = this.#healthCheck(stop, watchers);
       this.#initialized = true;

@@ -2,13 +2,13 @@
 // forwards to the node, each one launcher RPC. Order as in KubeVirt: VMI, then launcher client, then body.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod/mini';
-import type { CmdClient } from '@kubevirt-ts/proto';
+import { vmiRequest, type CmdClient } from '@kubevirt-ts/proto';
 import {
+  errorMessage,
   parseFileSystems,
   parseGoDuration,
   parseGuestAgentInfo,
   parseGuestOSUsers,
-  type VirtualMachineInstance,
   type VirtualMachineInstanceFileSystem,
   type VirtualMachineInstanceGuestAgentInfo,
   type VirtualMachineInstanceGuestOSUser,
@@ -34,13 +34,10 @@ async function withLauncher(deps: ConsoleServerDeps, request: FastifyRequest): P
     return { ...ctx, client: await deps.launcherClient(ctx.vmi) };
   } catch (err) {
     logFailure(ctx.log, err, failedConnectCmdClient);
-    throw new RestError(500, err instanceof Error ? err.message : String(err), { cause: err });
+    throw new RestError(500, errorMessage(err), { cause: err });
   }
 }
 
-function vmiRequest(vmi: VirtualMachineInstance) {
-  return { vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) } };
-}
 
 type Failure = { statusCode: number; what: string; event?: { reason: string } };
 
@@ -50,7 +47,7 @@ async function run<R>(ctx: VMIContext, deps: ConsoleServerDeps, failure: Failure
     return await act();
   } catch (err) {
     logFailure(ctx.log, err, failure.what);
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     if (failure.event) deps.recorder.event(ctx.vmi, 'Warning', failure.event.reason, message);
     throw new RestError(failure.statusCode, message, { cause: err });
   }
@@ -283,7 +280,7 @@ function optionsBody(body: unknown): Buffer {
   try {
     decoded = JSON.parse(text);
   } catch (err) {
-    throw new RestError(400, err instanceof Error ? err.message : String(err));
+    throw new RestError(400, errorMessage(err));
   }
   if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
     throw new RestError(400, `json: cannot unmarshal ${Array.isArray(decoded) ? 'array' : typeof decoded} into Go value of type object`);
@@ -309,7 +306,7 @@ export function launcherFeatureRoutes(app: FastifyInstance, deps: ConsoleServerD
       await callLauncher('Backup', () => ctx.client.BackupVirtualMachine({ ...vmiRequest(ctx.vmi), options }), respOf);
     } catch (err) {
       logFailure(ctx.log, err, 'Failed backing up VM');
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       deps.recorder.event(ctx.vmi, 'Warning', 'BackupError', `Failed backing up VM: ${message}`);
       throw new RestError(400, message, { cause: err });
     }
@@ -340,7 +337,7 @@ export function launcherFeatureRoutes(app: FastifyInstance, deps: ConsoleServerD
       const name = (JSON.parse(checkpoint.toString()) as { name?: unknown }).name;
       logFailure(ctx.log, err, `Failed to redefine checkpoint ${typeof name === 'string' ? name : ''}`);
       // 422: the checkpoint is bad and should be cleared; 503: try again
-      throw new RestError(invalid ? 422 : 503, err instanceof Error ? err.message : String(err), { cause: err });
+      throw new RestError(invalid ? 422 : 503, errorMessage(err), { cause: err });
     }
     return reply.code(200).send();
   });
