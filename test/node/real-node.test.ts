@@ -69,6 +69,35 @@ test('the node registers and goes Ready with kubelet 1.20 on containerd, at the 
   assert.ok(existsSync(path.join('/sys/fs/cgroup/memory', CGROUP_ROOT, 'kubepods')), 'kubelet made kubepods under its cgroup root');
 });
 
+test('an image pull never leaves the machine: every registry resolves to an unserved loopback port', async () => {
+  const name = 'pull-attempt';
+  await core.createNamespacedPod({
+    namespace: NAMESPACE,
+    body: {
+      metadata: { name },
+      spec: {
+        automountServiceAccountToken: false,
+        containers: [{ name: 'c', image: 'docker.io/library/busybox:1.36', imagePullPolicy: 'Always' }],
+      },
+    },
+  });
+  const waiting = await poll(
+    'the pull refused',
+    async () => {
+      const pod = await core.readNamespacedPod({ namespace: NAMESPACE, name });
+      const w = pod.status?.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason === 'ErrImagePull' || w?.reason === 'ImagePullBackOff' ? w : undefined;
+    },
+    120_000,
+    logs('containerd'),
+  );
+  // ImagePullBackOff carries the last ErrImagePull's message in kubelet 1.20 only the first time: read both.
+  const events = await core.listNamespacedEvent({ namespace: NAMESPACE, fieldSelector: `involvedObject.name=${name}` });
+  const messages = [waiting.message ?? '', ...events.items.map((e) => e.message ?? '')].join('\n');
+  assert.match(messages, /127\.0\.0\.1:1\b/, `the pull went to the unserved loopback port:\n${messages}`);
+  await core.deleteNamespacedPod({ namespace: NAMESPACE, name, gracePeriodSeconds: 0 });
+});
+
 test("deploy/virt-handler.yaml's DaemonSet runs our handler image and goes Ready", async () => {
   const objects = KubernetesObjectApi.makeApiClient(node.kc);
   const pki = await makeHandlerPki(pkiDir);
@@ -158,6 +187,8 @@ test('a VMI goes Running in a launcher pod of our image, and its deletion takes 
   assert.equal(pod.status?.containerStatuses?.find((c) => c.name === 'compute')?.image, 'docker.io/kubevirt-ts/virt-launcher:latest');
 
   for (const [what, d] of node.daemons) figures[`RSS ${what} (a handler pod and a VM running)`] = `${rssMiB(d.pid).toFixed(0)} MiB`;
+  // With everything running, the node's processes talk only over loopback and the pod bridge.
+  assert.deepEqual(foreignSockets(new Set([...node.daemons.values()].map((d) => d.pid))), [], 'no socket to another machine');
 
   const t1 = Date.now();
   await api.deleteNamespacedCustomObject({ ...VMI, namespace: NAMESPACE, name });
@@ -191,6 +222,18 @@ test('stopping the node leaves nothing behind on the host', async () => {
   assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), ipForwardBefore, 'ip_forward as it was');
   assert.equal(iptablesRules(), iptablesBefore, 'iptables as they were');
 });
+
+/** TCP and UDP sockets of the given processes whose peer is neither loopback nor the pod subnet. */
+function foreignSockets(pids: ReadonlySet<number>): string[] {
+  const local = (peer: string) => {
+    const host = peer.replace(/:[^:]*$/, '').replace(/^\[|\]$/g, '').replace(/%.*$/, '').replace(/^::ffff:/, '');
+    return ['*', '0.0.0.0', '::', '::1'].includes(host) || host.startsWith('127.') || host.startsWith('10.244.77.');
+  };
+  return execFileSync('ss', ['-tuanpH'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => pids.has(Number(m[1]))))
+    .filter((line) => !local(line.trim().split(/\s+/)[5] ?? ''));
+}
 
 /** Processes whose command line names a path under `dir` (containerd's shims name its socket). */
 function processesUnder(dir: string): string[] {
