@@ -3,7 +3,7 @@
 // every registry resolves to a loopback port nothing serves, and its HTTP(S) proxy is such a port too,
 // so even the default endpoint containerd appends after the mirrors stays on this machine.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startDaemon, waitUntilReady, type Daemon } from '../control-plane/daemon.ts';
@@ -25,7 +25,7 @@ export interface Containerd {
   ctr(...args: string[]): Promise<string>;
   /** Imports an OCI archive into the k8s.io namespace (where CRI looks). */
   importImage(archive: string): Promise<void>;
-  /** Kills and deletes every task and container, then stops containerd; shims of its left are killed. */
+  /** Kills and deletes every task and container, then stops containerd (host.ts sweeps what is left). */
   stop(): Promise<void>;
 }
 
@@ -150,32 +150,10 @@ export async function startContainerd(logDir: string): Promise<Containerd> {
         }
         await daemon.stop(20_000);
       }
-      killShims(socket);
     },
   };
 }
 
 function lines(s: string): string[] {
   return s.split('\n').map((l) => l.trim()).filter(Boolean);
-}
-
-/** Shims of this containerd still running (each names its containerd's socket as -address): SIGKILL. */
-function killShims(socket: string): void {
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (!argv[0]?.endsWith('containerd-shim-runc-v2')) continue;
-    const at = argv.indexOf('-address');
-    if (at >= 0 && argv[at + 1] === socket) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
 }

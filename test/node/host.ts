@@ -77,6 +77,9 @@ export async function teardownHost(): Promise<void> {
   } catch {
     before = undefined;
   }
+  // A run that died left its containers running (containerd and kubelet die with their parent, the
+  // shims and what they run do not): they must go before their mounts and cgroups can.
+  await killLeftovers();
   await unmountUnder(NODE_BASE);
   // Pod netns files (netns_mounts_under_state_dir) are gone with the mounts; the veths went with them.
   await run('ip', ['link', 'del', BRIDGE]).catch(() => undefined);
@@ -88,6 +91,48 @@ export async function teardownHost(): Promise<void> {
   rmSync(NODE_BASE, { recursive: true, force: true });
   if (before && readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== before.ipForward) {
     throw new Error(`net.ipv4.ip_forward changed during the run (was ${before.ipForward}): something wrote it`);
+  }
+}
+
+/** PIDs of the node's processes: those in its cgroups, and containerd shims serving a socket of its. */
+export function nodeProcesses(): number[] {
+  const pids = new Set<number>();
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    try {
+      for (const p of readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (p) pids.add(Number(p));
+    } catch {
+      // removed meanwhile
+    }
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
+  };
+  for (const ctrl of readdirSync(CGROUP_FS)) walk(path.join(CGROUP_FS, ctrl, CGROUP_ROOT));
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const at = argv.indexOf('-address');
+      if (argv[0]?.endsWith('containerd-shim-runc-v2') && at >= 0 && argv[at + 1]?.startsWith(`${NODE_BASE}/`)) pids.add(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return [...pids];
+}
+
+async function killLeftovers(): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const pids = nodeProcesses();
+    if (pids.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`processes of an earlier node would not die: ${pids.join(', ')}`);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
