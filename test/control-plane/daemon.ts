@@ -22,11 +22,6 @@ export interface Daemon {
 export interface DaemonOptions {
   /** The daemon's environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
-  /**
-   * A session of its own: a signal to the test's process group (Ctrl-C) does not reach it, so whoever
-   * started it stops it in order (kubelet before containerd) by PID.
-   */
-  setsid?: boolean;
 }
 
 export function startDaemon(name: string, bin: string, args: readonly string[], logPath: string, opts: DaemonOptions = {}): Daemon {
@@ -34,10 +29,12 @@ export function startDaemon(name: string, bin: string, args: readonly string[], 
   let child: ChildProcess;
   try {
     // setpriv --pdeathsig: the kernel kills the daemon when its parent goes, whatever the parent's end.
-    // (setsid execs in place: the child is no group leader, so the PID stays the daemon's.)
-    const argv = ['setpriv', '--pdeathsig', 'SIGKILL', '--', bin, ...args];
-    if (opts.setsid) argv.unshift('setsid');
-    child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', log, log], env: opts.env ?? process.env });
+    // detached: a terminal's Ctrl-C reaches only the test or demo, which stops its daemons in order.
+    child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', bin, ...args], {
+      stdio: ['ignore', log, log],
+      detached: true,
+      env: opts.env ?? process.env,
+    });
   } finally {
     closeSync(log);
   }

@@ -121,10 +121,7 @@ export async function startContainerd(logDir: string): Promise<Containerd> {
     http_proxy: UNSERVED,
     https_proxy: UNSERVED,
   };
-  const daemon = startDaemon('containerd', 'containerd', ['--config', configPath], path.join(logDir, 'containerd.log'), {
-    env,
-    setsid: true,
-  });
+  const daemon = startDaemon('containerd', 'containerd', ['--config', configPath], path.join(logDir, 'containerd.log'), { env });
   const ctr = async (...args: string[]) =>
     (await run('ctr', ['--address', socket, '--namespace', 'k8s.io', ...args], { maxBuffer: 16 << 20 })).stdout;
   await waitUntilReady(daemon, async () => existsSync(socket) && (await ctr('version')).includes('Server'), 60_000);
@@ -155,5 +152,8 @@ export async function startContainerd(logDir: string): Promise<Containerd> {
 }
 
 function lines(s: string): string[] {
-  return s.split('\n').map((l) => l.trim()).filter(Boolean);
+  return s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }

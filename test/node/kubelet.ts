@@ -79,7 +79,7 @@ export async function startKubelet(o: KubeletOptions): Promise<Daemon> {
     '--v=1',
   ];
   const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', AWS_EC2_METADATA_DISABLED: 'true' };
-  const daemon = startDaemon('kubelet', o.bin, args, path.join(o.logDir, 'kubelet.log'), { env, setsid: true });
+  const daemon = startDaemon('kubelet', o.bin, args, path.join(o.logDir, 'kubelet.log'), { env });
   await waitUntilReady(daemon, async () => (await httpGet(`http://127.0.0.1:${healthzPort}/healthz`)) === 'ok', 120_000);
   return daemon;
 }
@@ -111,7 +111,6 @@ export async function startControllers(o: ControllerOptions): Promise<Daemon[]> 
   const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
   const scheduler = startDaemon('kube-scheduler', o.bins.kubeScheduler, common(schedulerPort), path.join(o.logDir, 'kube-scheduler.log'), {
     env,
-    setsid: true,
   });
   const cm = startDaemon(
     'kube-controller-manager',
@@ -124,7 +123,7 @@ export async function startControllers(o: ControllerOptions): Promise<Daemon[]> 
       `--cert-dir=${path.join(NODE_BASE, 'controller-manager')}`,
     ],
     path.join(o.logDir, 'kube-controller-manager.log'),
-    { env, setsid: true },
+    { env },
   );
   await waitUntilReady(scheduler, async () => (await httpsGet(`https://127.0.0.1:${schedulerPort}/healthz`)) === 'ok', 120_000);
   await waitUntilReady(cm, async () => (await httpsGet(`https://127.0.0.1:${cmPort}/healthz`)) === 'ok', 120_000);

@@ -92,7 +92,14 @@ export function launcherPod({ vmi }: LauncherPodFor): V1Pod {
   delete meta.labels['special'];
   meta.annotations = { ...meta.annotations, 'kubevirt.io/domain': vmi.name };
   meta.ownerReferences = [
-    { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', name: vmi.name, uid: vmi.uid, controller: true, blockOwnerDeletion: true },
+    {
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      name: vmi.name,
+      uid: vmi.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
   ];
   spec.hostname = vmi.name;
   spec.terminationGracePeriodSeconds = vmi.terminationGracePeriodSeconds + 15;

@@ -30,13 +30,19 @@ const iptablesBefore = iptablesRules();
 function iptablesRules(): string {
   try {
     // the rules alone: counters and the generated-at comment change by themselves
-    return execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('-')).join('\n');
+    return execFileSync('iptables-save', { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.startsWith('-'))
+      .join('\n');
   } catch {
     return 'iptables-save unavailable';
   }
 }
 
-const logs = (name: string, lines = 40) => () => node.daemons.get(name)?.logTail(lines) ?? '';
+const logs =
+  (name: string, lines = 40) =>
+  () =>
+    node.daemons.get(name)?.logTail(lines) ?? '';
 
 before(async () => {
   const t0 = Date.now();
@@ -132,7 +138,8 @@ test("deploy/virt-handler.yaml's DaemonSet runs our handler image and goes Ready
   // The handler's heartbeat marks the node schedulable for launcher pods (their nodeSelector).
   await poll(
     'the node labelled kubevirt.io/schedulable=true by the handler',
-    async () => ((await core.readNode({ name: node.nodeName })).metadata?.labels?.['kubevirt.io/schedulable'] === 'true' ? true : undefined),
+    async () =>
+      (await core.readNode({ name: node.nodeName })).metadata?.labels?.['kubevirt.io/schedulable'] === 'true' ? true : undefined,
     120_000,
   );
 });
@@ -214,9 +221,11 @@ test('stopping the node leaves nothing behind on the host', async () => {
   figures['node stop and teardown'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   assert.deepEqual(mountsUnder(NODE_BASE), []);
   assert.equal(existsSync(NODE_BASE), false, `${NODE_BASE} removed`);
-  for (const p of ['/var/lib/kubelet/device-plugins', '/var/log/pods', '/var/log/containers']) assert.equal(existsSync(p), false, `${p} removed`);
+  for (const p of ['/var/lib/kubelet/device-plugins', '/var/log/pods', '/var/log/containers'])
+    assert.equal(existsSync(p), false, `${p} removed`);
   assert.equal(existsSync(`/sys/class/net/${BRIDGE}`), false, 'the bridge deleted');
-  for (const ctrl of readdirSync('/sys/fs/cgroup')) assert.equal(existsSync(path.join('/sys/fs/cgroup', ctrl, CGROUP_ROOT)), false, `cgroup ${ctrl}/${CGROUP_ROOT} removed`);
+  for (const ctrl of readdirSync('/sys/fs/cgroup'))
+    assert.equal(existsSync(path.join('/sys/fs/cgroup', ctrl, CGROUP_ROOT)), false, `cgroup ${ctrl}/${CGROUP_ROOT} removed`);
   for (const [what, d] of node.daemons) assert.equal(existsSync(`/proc/${d.pid}`) && !d.exited, false, `${what} stopped`);
   assert.deepEqual(processesUnder(NODE_BASE), [], 'no process of the node left');
   assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), ipForwardBefore, 'ip_forward as it was');
@@ -226,7 +235,11 @@ test('stopping the node leaves nothing behind on the host', async () => {
 /** TCP and UDP sockets of the given processes whose peer is neither loopback nor the pod subnet. */
 function foreignSockets(pids: ReadonlySet<number>): string[] {
   const local = (peer: string) => {
-    const host = peer.replace(/:[^:]*$/, '').replace(/^\[|\]$/g, '').replace(/%.*$/, '').replace(/^::ffff:/, '');
+    const host = peer
+      .replace(/:[^:]*$/, '')
+      .replace(/^\[|\]$/g, '')
+      .replace(/%.*$/, '')
+      .replace(/^::ffff:/, '');
     return ['*', '0.0.0.0', '::', '::1'].includes(host) || host.startsWith('127.') || host.startsWith('10.244.77.');
   };
   return execFileSync('ss', ['-tuanpH'], { encoding: 'utf8' })

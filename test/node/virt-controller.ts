@@ -16,7 +16,14 @@ export const NODE_NAME_LABEL = 'kubevirt.io/nodeName';
 export const CREATED_BY_LABEL = 'kubevirt.io/created-by';
 
 interface VMIObject {
-  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+  };
   spec?: { terminationGracePeriodSeconds?: number };
   status?: { phase?: string };
 }
@@ -28,7 +35,6 @@ export interface VirtControllerStandIn {
 }
 
 const isFinal = (vmi: VMIObject) => vmi.status?.phase === 'Succeeded' || vmi.status?.phase === 'Failed';
-const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 export function startVirtControllerStandIn(kc: KubeConfig, namespace: string, intervalMs = 500): VirtControllerStandIn {
   const api = kc.makeApiClient(CustomObjectsApi);
@@ -60,7 +66,9 @@ export function startVirtControllerStandIn(kc: KubeConfig, namespace: string, in
     }
     if (!vmi.metadata.finalizers?.includes(VMI_FINALIZER)) {
       await patchVMI(name, [
-        vmi.metadata.finalizers ? { op: 'add', path: '/metadata/finalizers/-', value: VMI_FINALIZER } : { op: 'add', path: '/metadata/finalizers', value: [VMI_FINALIZER] },
+        vmi.metadata.finalizers
+          ? { op: 'add', path: '/metadata/finalizers/-', value: VMI_FINALIZER }
+          : { op: 'add', path: '/metadata/finalizers', value: [VMI_FINALIZER] },
       ]);
       return;
     }
@@ -68,7 +76,10 @@ export function startVirtControllerStandIn(kc: KubeConfig, namespace: string, in
     if (phase !== '' && phase !== 'Pending' && phase !== 'Scheduling') return;
     if (own.length === 0) {
       const grace = vmi.spec?.terminationGracePeriodSeconds ?? 30;
-      await core.createNamespacedPod({ namespace, body: launcherPod({ vmi: { name, namespace, uid, terminationGracePeriodSeconds: grace } }) });
+      await core.createNamespacedPod({
+        namespace,
+        body: launcherPod({ vmi: { name, namespace, uid, terminationGracePeriodSeconds: grace } }),
+      });
       await patchVMI(name, [{ op: 'add', path: '/status', value: { ...vmi.status, phase: 'Scheduling' } }]);
       return;
     }
@@ -78,7 +89,11 @@ export function startVirtControllerStandIn(kc: KubeConfig, namespace: string, in
     if (pod.status?.phase !== 'Running' || !nodeName || !compute?.state?.running) return;
     await patchVMI(name, [
       { op: 'add', path: '/metadata/labels', value: { ...vmi.metadata.labels, [NODE_NAME_LABEL]: nodeName } },
-      { op: 'add', path: '/status', value: { ...vmi.status, phase: 'Scheduled', nodeName, activePods: { [pod.metadata!.uid!]: nodeName } } },
+      {
+        op: 'add',
+        path: '/status',
+        value: { ...vmi.status, phase: 'Scheduled', nodeName, activePods: { [pod.metadata!.uid!]: nodeName } },
+      },
     ]);
   };
 
@@ -90,7 +105,8 @@ export function startVirtControllerStandIn(kc: KubeConfig, namespace: string, in
         for (const vmi of list.items) {
           await syncVMI(vmi, pods).catch((err: unknown) => {
             // 409/422: the VMI changed under this sync (the handler writes it too); the next round retries.
-            if (!(err instanceof ApiException && (err.code === 409 || err.code === 422))) errors.push(`${vmi.metadata.name}: ${String(err)}`);
+            if (!(err instanceof ApiException && (err.code === 409 || err.code === 422)))
+              errors.push(`${vmi.metadata.name}: ${String(err)}`);
           });
         }
       } catch (err) {
