@@ -248,4 +248,18 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     assert.equal((await virsh(sandbox, ['domstate', domainName])).trim(), 'running');
   });
 
+
+  test('KillVirtualMachine → libvirt destroyed the domain; DeleteVirtualMachine → undefined, the gone-domain event, the launcher exits 0', async () => {
+    const from = recorder.events.length;
+    assert.deepEqual(await client.KillVirtualMachine(asRequest(vmi)), { success: true, message: '' });
+    assert.equal((await virsh(sandbox, ['domstate', '--reason', domainName])).trim(), 'shut off (destroyed)');
+    await recorder.waitFor((e) => e.domain.Status.Status === 'Shutoff' && e.domain.Status.Reason === 'Destroyed', 30_000, from);
+    // the launcher waits for the handler's delete once QEMU is gone, as KubeVirt's does
+    assert.deepEqual(await client.DeleteVirtualMachine(asRequest(vmi)), { success: true, message: '' });
+    assert.equal((await virsh(sandbox, ['list', '--all', '--name'])).trim(), '', 'no domain defined any more');
+    const gone = await recorder.waitFor((e) => e.domain.Status.Reason === 'NonExistent', 30_000, from);
+    assert.ok(gone.domain.ObjectMeta.deletionTimestamp);
+    const code = await poll('the launcher exited', async () => launcher.process.exitCode ?? undefined, 60_000, logs);
+    assert.equal(code, 0, logs().slice(-5000));
+  });
 });
