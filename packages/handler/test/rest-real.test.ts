@@ -55,7 +55,9 @@ describe('virt-handler REST routes on a real launcher and guest', { timeout: 600
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }),
+          );
         },
       );
       req.on('timeout', () => req.destroy(new Error('request timed out')));
@@ -64,7 +66,11 @@ describe('virt-handler REST routes on a real launcher and guest', { timeout: 600
     });
 
   const agent = async (execute: string): Promise<unknown> =>
-    (JSON.parse(await virsh(vm.sandbox, ['qemu-agent-command', vmiNameToDomainName(node.namespace, name), JSON.stringify({ execute })])) as { return: unknown }).return;
+    (
+      JSON.parse(
+        await virsh(vm.sandbox, ['qemu-agent-command', vmiNameToDomainName(node.namespace, name), JSON.stringify({ execute })]),
+      ) as { return: unknown }
+    ).return;
 
   const bootId = async (): Promise<string> => {
     const id = (await serial.run('cat /proc/sys/kernel/random/boot_id')).trim();
@@ -85,13 +91,24 @@ describe('virt-handler REST routes on a real launcher and guest', { timeout: 600
     );
 
   const event = (reason: string) =>
-    poll(`a ${reason} Event on the VMI`, async () => {
-      const events = await node.core.listNamespacedEvent({ namespace: node.namespace, fieldSelector: `involvedObject.name=${name}` });
-      return events.items.find((e) => e.reason === reason && e.source?.component === 'virt-handler');
-    }, 20_000, logs);
+    poll(
+      `a ${reason} Event on the VMI`,
+      async () => {
+        const events = await node.core.listNamespacedEvent({ namespace: node.namespace, fieldSelector: `involvedObject.name=${name}` });
+        return events.items.find((e) => e.reason === reason && e.source?.component === 'virt-handler');
+      },
+      20_000,
+      logs,
+    );
 
   const agentConnected = () =>
-    poll('VMI AgentConnected', async () => ((await node.getVMI(name)).status?.conditions?.some((c) => c.type === 'AgentConnected' && c.status === 'True') ? true : undefined), 90_000, logs);
+    poll(
+      'VMI AgentConnected',
+      async () =>
+        (await node.getVMI(name)).status?.conditions?.some((c) => c.type === 'AgentConnected' && c.status === 'True') ? true : undefined,
+      90_000,
+      logs,
+    );
 
   before(async () => {
     tmp = mkdtempSync('/tmp/kvts-rest-real-');
@@ -116,14 +133,24 @@ describe('virt-handler REST routes on a real launcher and guest', { timeout: 600
     const r = await call('PUT', 'freeze', '{"unfreezeTimeout":"5m"}');
     assert.equal(r.status, 202, r.body.toString());
     assert.equal(await agent('guest-fsfreeze-status'), 'frozen');
-    await poll('VMI status fsFreezeStatus frozen', async () => (((await node.getVMI(name)).status as { fsFreezeStatus?: string }).fsFreezeStatus === 'frozen' ? true : undefined), 60_000, logs);
+    await poll(
+      'VMI status fsFreezeStatus frozen',
+      async () => (((await node.getVMI(name)).status as { fsFreezeStatus?: string }).fsFreezeStatus === 'frozen' ? true : undefined),
+      60_000,
+      logs,
+    );
     const u = await call('PUT', 'unfreeze');
     assert.equal(u.status, 202, u.body.toString());
     assert.equal(await agent('guest-fsfreeze-status'), 'thawed');
-    await poll('VMI status fsFreezeStatus gone', async () => (((await node.getVMI(name)).status as { fsFreezeStatus?: string }).fsFreezeStatus === undefined ? true : undefined), 60_000, logs);
+    await poll(
+      'VMI status fsFreezeStatus gone',
+      async () => (((await node.getVMI(name)).status as { fsFreezeStatus?: string }).fsFreezeStatus === undefined ? true : undefined),
+      60_000,
+      logs,
+    );
   });
 
-  test('GET vnc/screenshot → a PNG of the VGA screen, as large as the VGA mode (libvirt\'s own screenshot)', async () => {
+  test("GET vnc/screenshot → a PNG of the VGA screen, as large as the VGA mode (libvirt's own screenshot)", async () => {
     const r = await call('GET', 'vnc/screenshot');
     assert.equal(r.status, 200, r.body.toString());
     assert.equal(r.type, 'image/png');

@@ -76,7 +76,12 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
   };
 
   const agentAnswers = () =>
-    poll('the guest agent answers GuestPing', async () => ((await client.GuestPing({ domainName, timeoutSeconds: 5 })).response?.success ? true : undefined), 90_000, logs);
+    poll(
+      'the guest agent answers GuestPing',
+      async () => ((await client.GuestPing({ domainName, timeoutSeconds: 5 })).response?.success ? true : undefined),
+      90_000,
+      logs,
+    );
 
   before(async () => {
     sandbox = await createPodSandbox();
@@ -120,7 +125,10 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     assert.equal(ok.exitCode, 0);
     // the same boot id the serial console shows: it ran in this guest
     assert.equal(ok.stdOut.trim(), await bootId());
-    await assert.rejects(client.Exec({ domainName, Command: '/no/such/program', Args: [], timeoutSeconds: 20 }), 'a command that cannot start fails the call');
+    await assert.rejects(
+      client.Exec({ domainName, Command: '/no/such/program', Args: [], timeoutSeconds: 20 }),
+      'a command that cannot start fails the call',
+    );
   });
 
   test('GuestPing → fails while the agent is stopped in the guest, answers again once it is back', async () => {
@@ -128,7 +136,11 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     await serial.run('kill $(pidof qemu-ga); echo stopped');
     await poll(
       'GuestPing failing with qemu-ga stopped',
-      async () => client.GuestPing({ domainName, timeoutSeconds: 2 }).then(() => undefined, (err: Error) => err),
+      async () =>
+        client.GuestPing({ domainName, timeoutSeconds: 2 }).then(
+          () => undefined,
+          (err: Error) => err,
+        ),
       30_000,
       logs,
     );
@@ -154,7 +166,10 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     );
     assert.ok(!serial.output.includes(`write-done-${tag}`), 'the write did not complete while frozen');
     // the launcher reports the frozen state in the domain it sends the handler
-    await recorder.waitFor((e) => (e.domain.Status as { FSFreezeStatus?: { Status?: string } }).FSFreezeStatus?.Status === 'frozen', 60_000);
+    await recorder.waitFor(
+      (e) => (e.domain.Status as { FSFreezeStatus?: { Status?: string } }).FSFreezeStatus?.Status === 'frozen',
+      60_000,
+    );
 
     assert.deepEqual(await client.UnfreezeVirtualMachine(asRequest(vmi)), { success: true, message: '' });
     assert.equal(await agent('guest-fsfreeze-status'), 'thawed');
@@ -163,9 +178,17 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
   });
 
   test('Freeze with an unfreeze timeout → the launcher thaws the guest by itself when it runs out', async () => {
-    assert.deepEqual(await client.FreezeVirtualMachine({ vmi: asRequest(vmi).vmi, unfreezeTimeoutSeconds: 2 }), { success: true, message: '' });
+    assert.deepEqual(await client.FreezeVirtualMachine({ vmi: asRequest(vmi).vmi, unfreezeTimeoutSeconds: 2 }), {
+      success: true,
+      message: '',
+    });
     assert.equal(await agent('guest-fsfreeze-status'), 'frozen');
-    await poll('the safety unfreeze thawed the guest', async () => ((await agent('guest-fsfreeze-status')) === 'thawed' ? true : undefined), 30_000, logs);
+    await poll(
+      'the safety unfreeze thawed the guest',
+      async () => ((await agent('guest-fsfreeze-status')) === 'thawed' ? true : undefined),
+      30_000,
+      logs,
+    );
     assert.match(logs(), /Unfreeze was not called for vmi rpcvmi/);
   });
 
@@ -176,11 +199,17 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     const vda = (s: DomainStats) => s.Block.find((b) => b.Name === 'vda');
     assert.ok(vda(before)?.RdBytesSet, JSON.stringify(before.Block));
     // read the whole data disk past the page cache, and burn some guest CPU
-    await serial.run('echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda of=/dev/null bs=64k 2>/dev/null; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done', 60_000);
+    await serial.run(
+      'echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda of=/dev/null bs=64k 2>/dev/null; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done',
+      60_000,
+    );
     const afterWork = await stats();
     assert.ok(afterWork.Cpu.Time > before.Cpu.Time, `cpu time ${before.Cpu.Time} → ${afterWork.Cpu.Time}`);
     // the 8 MiB disk read once more
-    assert.ok((vda(afterWork)?.RdBytes ?? 0) - (vda(before)?.RdBytes ?? 0) >= 4 * 1024 * 1024, `vda read bytes ${vda(before)?.RdBytes} → ${vda(afterWork)?.RdBytes}`);
+    assert.ok(
+      (vda(afterWork)?.RdBytes ?? 0) - (vda(before)?.RdBytes ?? 0) >= 4 * 1024 * 1024,
+      `vda read bytes ${vda(before)?.RdBytes} → ${vda(afterWork)?.RdBytes}`,
+    );
   });
 
   test('ResetVirtualMachine → the guest starts over (new boot_id)', async () => {
@@ -202,7 +231,11 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     assert.equal((await stats()).NrVirtCpu, 1);
     const two = hotplugVMI(2, uid);
     assert.deepEqual(await client.SyncVirtualMachineCPUs(asRequest(two)), { success: true, message: '' });
-    await poll('the guest kernel saw CPU 1 arrive', async () => ((await serial.run('cat /sys/devices/system/cpu/present')).trim() === '0-1' ? true : undefined), 30_000);
+    await poll(
+      'the guest kernel saw CPU 1 arrive',
+      async () => ((await serial.run('cat /sys/devices/system/cpu/present')).trim() === '0-1' ? true : undefined),
+      30_000,
+    );
     await serial.run('echo 1 > /sys/devices/system/cpu/cpu1/online');
     assert.equal((await serial.run('grep -c ^processor /proc/cpuinfo')).trim(), '2');
     assert.equal((await stats()).NrVirtCpu, 2);
@@ -247,7 +280,6 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     assert.ok(readFileSync(file).includes(tag), 'the guest shell variable is in the dump');
     assert.equal((await virsh(sandbox, ['domstate', domainName])).trim(), 'running');
   });
-
 
   test('KillVirtualMachine → libvirt destroyed the domain; DeleteVirtualMachine → undefined, the gone-domain event, the launcher exits 0', async () => {
     const from = recorder.events.length;
