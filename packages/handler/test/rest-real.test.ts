@@ -2,7 +2,7 @@
 // process, a real launcher in a pod sandbox and the test guest. Each route's effect is checked where
 // it happens: in the guest (its serial console), in the guest agent (asked through virsh in the pod,
 // not through the launcher), in libvirt, and in the VMI status and Events the handler writes.
-// rest.test.ts covers what a real launcher cannot be made to do on demand (fail, hang, be missing).
+// rest.unit.test.ts covers what a real launcher cannot be made to do on demand (fail, hang, be missing).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
