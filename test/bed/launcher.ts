@@ -93,7 +93,9 @@ export interface LaunchOptions {
   env?: Readonly<Record<string, string>>;
   /**
    * Path of a virt-launcher-monitor: the launcher then runs behind it, the monitor as PID 1 of a
-   * PID namespace of its own (with its own /proc), as in the compute container.
+   * PID namespace of its own (with its own /proc), as in the compute container. That namespace (and
+   * mount namespace) is not the sandbox's: end it with stop() (or by killing `process`, unshare
+   * --kill-child), not only with the sandbox's destroy().
    */
   monitor?: string;
 }
@@ -114,7 +116,7 @@ function spawnBehindMonitor(
   const wrapper = path.join(dir, 'virt-launcher');
   const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
   writeFileSync(wrapper, `#!/bin/sh\nexec ${[process.execPath, ...nodeArgs].map(quote).join(' ')} "$@"\n`, { mode: 0o755 });
-  const child = sandbox.spawn('unshare', ['--pid', '--fork', '--mount-proc', '--', monitor, ...launcherArgs], {
+  const child = sandbox.spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', '--', monitor, ...launcherArgs], {
     ...spawnOpts,
     env: { ...spawnOpts.env, KUBEVIRT_TS_VIRT_LAUNCHER: wrapper },
   });

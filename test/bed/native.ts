@@ -40,9 +40,9 @@ export interface Pid1Process {
   kill(): Promise<void>;
 }
 
-/** Runs `program` as PID 1 of a new PID namespace with its own /proc (`unshare -p -f --mount-proc`). */
+/** Runs `program` as PID 1 of a new PID namespace with its own /proc (`unshare -p -f --mount-proc`); unshare's death kills it. */
 export async function startAsPid1(program: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Pid1Process> {
-  const unshare = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--', program, ...args], {
+  const unshare = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', '--', program, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
