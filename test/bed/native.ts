@@ -41,8 +41,15 @@ export interface Pid1Process {
 }
 
 /** Runs `program` as PID 1 of a new PID namespace with its own /proc (`unshare -p -f --mount-proc`); unshare's death kills it. */
-export async function startAsPid1(program: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Pid1Process> {
-  const unshare = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', '--', program, ...args], {
+export async function startAsPid1(
+  program: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  opts: { newNetwork?: boolean } = {},
+): Promise<Pid1Process> {
+  // a new network namespace's loopback starts down (`ip link set lo up` brings it up)
+  const net = opts.newNetwork ? ['--net'] : [];
+  const unshare = spawn('unshare', ['--pid', '--fork', '--mount-proc', ...net, '--kill-child', '--', program, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -3,24 +3,28 @@
  * cmd/virt-launcher-monitor. Runs /usr/bin/virt-launcher with its own arguments minus
  * --keep-after-failure (with CAP_NET_BIND_SERVICE ambient), turns SIGINT/SIGTERM/SIGQUIT into a
  * SIGTERM to it, reaps every process re-parented to it, and once the launcher is gone dumps the
- * passt and QEMU logs, gives a QEMU that outlived it SIGTERM and 10 s, removes the container-disk
- * sockets (so the container-disk containers end) and exits with the launcher's code. With
- * --keep-after-failure a failed launcher leaves the container running, for debugging.
+ * passt and QEMU logs, gives a QEMU that outlived it SIGTERM and 10 s, asks an istio-proxy sidecar,
+ * if there is one, to quit (so the pod can complete), removes the container-disk sockets (so the
+ * container-disk containers end) and exits with the launcher's code. With --keep-after-failure a
+ * failed launcher leaves the container running, for debugging.
  *
  * KUBEVIRT_TS_VIRT_LAUNCHER names another program to run than /usr/bin/virt-launcher (tests).
- * Not done here: KubeVirt's istio-proxy termination (POST :15020/quitquitquit).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,6 +37,9 @@
 #define PASST_LOG_FILE "/var/run/kubevirt/passt.log"
 #define QEMU_LOG_DIR "/run/kubevirt-private/libvirt/qemu/log"
 #define QEMU_GRACE_SECONDS 10
+#define ENVOY_MERGED_PROMETHEUS_TELEMETRY_PORT 15020
+#define ENVOY_HEALTH_CHECK_PORT 15021
+#define HTTP_REQUEST_TIMEOUT_SECONDS 2
 
 static sigset_t handled;
 static pid_t launcher_pid;
@@ -124,6 +131,122 @@ static long now_ms(void)
 static void sleep_ms(long ms)
 {
 	for (long end = now_ms() + ms, left = ms; left > 0; left = end - now_ms()) wait_signal(left);
+}
+
+/* --- istio-proxy: a sidecar that would keep the pod running once the launcher is gone -------------------- */
+
+/* One HTTP/1.1 request to 127.0.0.1:port; 0 with the response's head in `head`, else an errno. */
+static int http_request(int port, const char *method, const char *path, char *head, size_t size)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) return errno;
+	struct timeval timeout = {.tv_sec = HTTP_REQUEST_TIMEOUT_SECONDS};
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	char request[256];
+	int n = snprintf(request, sizeof request, "%s %s HTTP/1.1\r\nHost: localhost:%d\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+	                 method, path, port);
+	int err = 0;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || write(fd, request, (size_t)n) != n) {
+		err = errno;
+	} else {
+		size_t got = 0;
+		ssize_t r = 0;
+		while (got + 1 < size && (r = read(fd, head + got, size - 1 - got)) > 0) {
+			got += (size_t)r;
+			head[got] = 0;
+			if (strstr(head, "\r\n\r\n")) break;
+		}
+		head[got] = 0;
+		if (got == 0) err = r < 0 ? errno : ECONNRESET;
+	}
+	close(fd);
+	return err;
+}
+
+static int http_status(const char *head)
+{
+	int status = 0;
+	return sscanf(head, "HTTP/%*s %d", &status) == 1 ? status : 0;
+}
+
+/* A response header's value (case-insensitive name), copied into `value`; false when absent. */
+static bool http_header(const char *head, const char *name, char *value, size_t size)
+{
+	size_t len = strlen(name);
+	for (const char *line = strstr(head, "\r\n"); line && line[2] != '\r'; line = strstr(line + 2, "\r\n")) {
+		const char *h = line + 2;
+		if (strncasecmp(h, name, len) != 0 || h[len] != ':') continue;
+		h += len + 1;
+		while (*h == ' ') h++;
+		size_t n = strcspn(h, "\r\n");
+		snprintf(value, size, "%.*s", (int)(n < size ? n : size - 1), h);
+		return true;
+	}
+	return false;
+}
+
+/* KubeVirt's retryOnError: 4 tries, 50 ms, 250 ms, 1.25 s, 6.25 s apart, while the error is retriable. */
+#define SERVICE_UNAVAILABLE (-1)
+#define NOT_ISTIO (-2)
+static int retry_on_error(bool (*retriable)(int), int (*attempt)(void))
+{
+	int last = 0;
+	long pause_ms = 10;
+	for (int tries = 4; tries > 0; tries--) {
+		int err = attempt();
+		if (err == 0) return 0;
+		if (!retriable(err)) return err;
+		last = err;
+		pause_ms *= 5;
+		sleep_ms(pause_ms);
+	}
+	return last;
+}
+
+static bool connection_refused_or_reset(int err) { return err == ECONNRESET || err == ECONNREFUSED; }
+static bool unavailable_refused_or_reset(int err) { return err == SERVICE_UNAVAILABLE || connection_refused_or_reset(err); }
+
+static int check_istio_proxy(void)
+{
+	char head[4096], server[64] = "";
+	int err = http_request(ENVOY_HEALTH_CHECK_PORT, "GET", "/healthz/ready", head, sizeof head);
+	if (err != 0) {
+		char reason[128];
+		LOG_V(4, "error when checking for istio-proxy presence: %s", go_error(err, reason, sizeof reason));
+		return err;
+	}
+	http_header(head, "server", server, sizeof server);
+	return strcmp(server, "envoy") == 0 ? 0 : NOT_ISTIO;
+}
+
+static int request_istio_proxy_quit(void)
+{
+	char head[4096], reason[128];
+	int err = http_request(ENVOY_MERGED_PROMETHEUS_TELEMETRY_PORT, "POST", "/quitquitquit", head, sizeof head);
+	if (err != 0) {
+		LOG_ERROR(go_error(err, reason, sizeof reason), "failed to request istio-proxy termination, retrying...");
+		return err;
+	}
+	int status = http_status(head);
+	if (status != 200) {
+		LOG_ERROR(NULL, "status code received: %d", status);
+		if (status == 503) return SERVICE_UNAVAILABLE;
+	}
+	return 0; /* as KubeVirt's: any other answer counts as done */
+}
+
+static void terminate_istio_proxy(void)
+{
+	if (retry_on_error(connection_refused_or_reset, check_istio_proxy) != 0) return;
+	int err = retry_on_error(unavailable_refused_or_reset, request_istio_proxy_quit);
+	if (err != 0) {
+		char reason[128];
+		LOG_ERROR(err == SERVICE_UNAVAILABLE ? "service unavailable" : go_error(err, reason, sizeof reason),
+		          "all attempts to terminate istio-proxy failed");
+	}
 }
 
 /* In the child, before exec: CAP_NET_BIND_SERVICE into the inheritable and then the ambient set. */
@@ -327,6 +450,7 @@ static int run_and_monitor(int argc, char **argv, const char *container_disk_dir
 			*failed = reason[0] != 0;
 		}
 	}
+	terminate_istio_proxy();
 	cleanup_container_disk_directory(container_disk_dir);
 	free(args);
 	return code;

@@ -28,8 +28,12 @@ function fakeLauncher(body: string): { path: string; dir: string } {
 
 const LAUNCHER_ARGS = ['--qemu-timeout', '245s', '--name', 'testvmi', '--uid', '1234', '--namespace', 'default'];
 
+/**
+ * The monitor in front of `launcher`, in a network namespace of its own: its loopback is down unless the
+ * launcher brings it up, so the monitor's look for an istio-proxy on localhost fails at once.
+ */
 async function monitor(launcher: { path: string }, args: readonly string[] = LAUNCHER_ARGS, env: NodeJS.ProcessEnv = {}) {
-  const p = await startAsPid1(nativeProgram('virt-launcher-monitor'), args, { KUBEVIRT_TS_VIRT_LAUNCHER: launcher.path, ...env });
+  const p = await startAsPid1(nativeProgram('virt-launcher-monitor'), args, { KUBEVIRT_TS_VIRT_LAUNCHER: launcher.path, ...env }, { newNetwork: true });
   running.push(p);
   return p;
 }
@@ -59,7 +63,7 @@ describe('virt-launcher-monitor', () => {
   });
 
   test('a launcher that cannot be started → exit 1, "failed to run virt-launcher" with the exec error', async () => {
-    const p = await startAsPid1(nativeProgram('virt-launcher-monitor'), LAUNCHER_ARGS, { KUBEVIRT_TS_VIRT_LAUNCHER: path.join(work, 'none') });
+    const p = await startAsPid1(nativeProgram('virt-launcher-monitor'), LAUNCHER_ARGS, { KUBEVIRT_TS_VIRT_LAUNCHER: path.join(work, 'none') }, { newNetwork: true });
     running.push(p);
     assert.equal(await p.exited, 1, p.output());
     const failed = jsonLines(p.output()).find((l) => l['msg'] === 'failed to run virt-launcher');
@@ -160,6 +164,35 @@ describe('virt-launcher-monitor', () => {
     assert.equal(await p.exited, 1, p.output());
     assert.ok(Date.now() - started >= 9_000, `gave up after ${Date.now() - started} ms`);
     assert.ok(jsonLines(p.output()).some((l) => l['msg'] === 'Killing QEMU gracefully.'), p.output());
+  });
+
+  test('an istio-proxy sidecar (envoy on localhost:15021) is asked to quit (POST :15020/quitquitquit) once the launcher is gone', async () => {
+    const envoy = path.join(work, 'fake-envoy.mjs');
+    writeFileSync(
+      envoy,
+      [
+        "import http from 'node:http';",
+        "import { appendFileSync, writeFileSync } from 'node:fs';",
+        'const dir = process.argv[2];',
+        "http.createServer((req, res) => { res.setHeader('server', 'envoy'); res.end('ok'); }).listen(15021, '127.0.0.1');",
+        'http',
+        '  .createServer((req, res) => { appendFileSync(`${dir}/quit`, `${req.method} ${req.url}\\n`); res.end(); setTimeout(() => process.exit(0), 50); })',
+        "  .listen(15020, '127.0.0.1', () => writeFileSync(`${dir}/envoy-ready`, ''));",
+      ].join('\n'),
+    );
+    const launcher = fakeLauncher(
+      [`ip link set lo up`, `${process.execPath} ${envoy} $PWD &`, 'while [ ! -f envoy-ready ]; do sleep 0.05; done', 'exit 0'].join('\n'),
+    );
+    const p = await monitor(launcher);
+    assert.equal(await p.exited, 0, p.output());
+    assert.equal(readFileSync(path.join(launcher.dir, 'quit'), 'utf8'), 'POST /quitquitquit\n');
+  });
+
+  test('no istio-proxy: connections refused on localhost are retried as KubeVirt does (50 ms … 6.25 s), then the monitor exits', { timeout: 30_000 }, async () => {
+    const p = await monitor(fakeLauncher(['ip link set lo up', 'exit 0'].join('\n')));
+    const started = Date.now();
+    assert.equal(await p.exited, 0, p.output());
+    assert.ok(Date.now() - started >= 7_000, `exited after ${Date.now() - started} ms`);
   });
 
   test("removes the container-disk sockets (*.sock in --container-disk-dir) once the launcher is gone", async () => {
