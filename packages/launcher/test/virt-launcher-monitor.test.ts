@@ -195,6 +195,26 @@ describe('virt-launcher-monitor', () => {
     assert.ok(Date.now() - started >= 7_000, `exited after ${Date.now() - started} ms`);
   });
 
+  test("dumps passt's log and every QEMU log into its own log once the launcher is gone", async () => {
+    // the container's /run (the monitor's mount namespace is the container's own; a tmpfs keeps the host's untouched)
+    const launcher = fakeLauncher(
+      [
+        'mount -t tmpfs tmpfs /run',
+        'mkdir -p /run/kubevirt-private/libvirt/qemu/log /run/kubevirt',
+        "printf 'passt: listening\\n' > /var/run/kubevirt/passt.log",
+        "printf 'qemu line 1\\r\\nqemu line 2\\n' > /run/kubevirt-private/libvirt/qemu/log/default_testvmi.log",
+        'exit 0',
+      ].join('\n'),
+    );
+    const p = await monitor(launcher);
+    assert.equal(await p.exited, 0, p.output());
+    const msgs = jsonLines(p.output()).map((l) => l['msg']);
+    const at = msgs.indexOf('dump log file: /var/run/kubevirt/passt.log');
+    assert.deepEqual(msgs.slice(at, at + 2), ['dump log file: /var/run/kubevirt/passt.log', 'passt: listening'], p.output());
+    const qemuAt = msgs.indexOf('dump log file: /run/kubevirt-private/libvirt/qemu/log/default_testvmi.log');
+    assert.deepEqual(msgs.slice(qemuAt + 1, qemuAt + 3), ['qemu line 1', 'qemu line 2'], p.output());
+  });
+
   test("removes the container-disk sockets (*.sock in --container-disk-dir) once the launcher is gone", async () => {
     const disks = path.join(work, 'container-disks');
     mkdirSync(disks);
