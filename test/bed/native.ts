@@ -18,7 +18,10 @@ let builtDir: string | undefined;
 export function nativeProgram(name: NativeProgram): string {
   if (builtDir === undefined) {
     try {
-      builtDir = execFileSync('bash', [path.join(REPO, 'scripts/build-native')], { encoding: 'utf8' }).trim().split('\n').at(-1);
+      builtDir = execFileSync('bash', [path.join(REPO, 'scripts/build-native')], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .at(-1);
     } catch (err) {
       throw new Error(`scripts/build-native failed (gcc and libc6-dev come with scripts/setup): ${String(err)}`);
     }

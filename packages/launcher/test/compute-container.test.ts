@@ -91,7 +91,7 @@ describe('compute container: virt-launcher-monitor → virt-launcher → guest; 
     assert.equal(r.code, 0, r.stderr);
   });
 
-  test('virt-probe --command echo -- hello probe → exit 0, the guest command\'s output on stdout', async () => {
+  test("virt-probe --command echo -- hello probe → exit 0, the guest command's output on stdout", async () => {
     const r = await probe([...domainArgs, '--command', 'echo', '--', 'hello', 'probe']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'hello probe\n\n'); // the agent's output, then fmt.Println's newline
@@ -115,13 +115,19 @@ describe('compute container: virt-launcher-monitor → virt-launcher → guest; 
   test('virt-probe for a domain the launcher does not run → exit 2', async () => {
     const r = await probe(['--domainName', 'default_other', '--timeoutSeconds', '2', '--guestAgentPing']);
     assert.equal(r.code, 2, r.stderr);
-    assert.ok(jsonLines(r.stderr).some((l) => l['msg'] === 'Failed to ping the guest'), r.stderr);
+    assert.ok(
+      jsonLines(r.stderr).some((l) => l['msg'] === 'Failed to ping the guest'),
+      r.stderr,
+    );
   });
 
   test('virt-probe without a cmd socket → exit 1, "Failed to connect cmd client"', async () => {
     const r = await probe([...domainArgs, '--socket', '/var/run/kubevirt/sockets/none', '--guestAgentPing']);
     assert.equal(r.code, 1, r.stderr);
-    assert.ok(jsonLines(r.stderr).some((l) => l['msg'] === 'Failed to connect cmd client' && l['level'] === 'error'), r.stderr);
+    assert.ok(
+      jsonLines(r.stderr).some((l) => l['msg'] === 'Failed to connect cmd client' && l['level'] === 'error'),
+      r.stderr,
+    );
   });
 
   test('SIGTERM to PID 1: the launcher shuts the guest down, the monitor exits 0, no QEMU left', async () => {
@@ -130,11 +136,17 @@ describe('compute container: virt-launcher-monitor → virt-launcher → guest; 
     const code = await launcher.stop('SIGTERM');
     assert.equal(code, 0, launcher.logs().slice(-5000));
     const monitorLines = jsonLines(launcher.logs()).filter((l) => l['component'] === 'virt-launcher-monitor');
-    assert.ok(monitorLines.some((l) => l['msg'] === 'signalling virt-launcher to shut down'), launcher.logs().slice(-5000));
+    assert.ok(
+      monitorLines.some((l) => l['msg'] === 'signalling virt-launcher to shut down'),
+      launcher.logs().slice(-5000),
+    );
     assert.ok(monitorLines.some((l) => l['msg'] === 'virt-launcher-monitor: Exiting...'));
     assert.ok(!monitorLines.some((l) => l['msg'] === 'Killing QEMU gracefully.'), 'the launcher itself stopped QEMU');
     // the launcher's own shutdown: the domain powered off and reported gone
-    assert.ok(recorder.events.slice(from).some((e) => e.domain.Status.Status === 'Shutoff'), 'domain Shutoff reported');
+    assert.ok(
+      recorder.events.slice(from).some((e) => e.domain.Status.Status === 'Shutoff'),
+      'domain Shutoff reported',
+    );
     await recorder.waitFor((e) => e.domain.Status.Reason === 'NonExistent', 1000, from);
     // PID 1 gone: the namespace, and so every process that was in it, is gone
     assert.throws(() => readFileSync(`/proc/${pid}/status`));

@@ -31,7 +31,13 @@ async function runLabeller(name: string, opts: { kvmModule: boolean; env: Record
   const labellerDir = path.join(work, name);
   let output = '';
   const misc = path.join(work, `${name}-misc`);
-  writeFileSync(misc, readFileSync('/proc/misc', 'utf8').split('\n').filter((l) => opts.kvmModule || !/\skvm$/.test(l)).join('\n'));
+  writeFileSync(
+    misc,
+    readFileSync('/proc/misc', 'utf8')
+      .split('\n')
+      .filter((l) => opts.kvmModule || !/\skvm$/.test(l))
+      .join('\n'),
+  );
   const devices = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
   const setup = [
     'set -e',
@@ -68,18 +74,22 @@ describe('node-labeller.sh on a node without KVM', { timeout: 120_000 }, () => {
   let labellerDir = '';
 
   before(async () => {
-    ({ sandbox, code, output, labellerDir } = await runLabeller('no-kvm', { kvmModule: false, env: { PREFERRED_VIRTTYPE: 'kvm', HYPERVISOR_DEVICE: 'kvm' } }));
+    ({ sandbox, code, output, labellerDir } = await runLabeller('no-kvm', {
+      kvmModule: false,
+      env: { PREFERRED_VIRTTYPE: 'kvm', HYPERVISOR_DEVICE: 'kvm' },
+    }));
   });
 
   after(async () => sandbox?.destroy());
 
-  test('exits 0 and writes the three files KubeVirt\'s node labeller reads', () => {
+  test("exits 0 and writes the three files KubeVirt's node labeller reads", () => {
     assert.equal(code, 0, output);
     const files = readdirSync(labellerDir);
-    for (const f of ['virsh_domcapabilities.xml', 'supported_features.xml', 'capabilities.xml']) assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
+    for (const f of ['virsh_domcapabilities.xml', 'supported_features.xml', 'capabilities.xml'])
+      assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
   });
 
-  test('virsh_domcapabilities.xml: libvirt\'s domain capabilities for q35, x86_64, virt type qemu (no KVM here)', () => {
+  test("virsh_domcapabilities.xml: libvirt's domain capabilities for q35, x86_64, virt type qemu (no KVM here)", () => {
     const xml = readFileSync(path.join(labellerDir, 'virsh_domcapabilities.xml'), 'utf8');
     assert.match(xml, /^<domainCapabilities>/);
     assert.match(xml, /<path>\/usr\/bin\/qemu-system-x86_64<\/path>/);
@@ -97,14 +107,14 @@ describe('node-labeller.sh on a node without KVM', { timeout: 120_000 }, () => {
     assert.ok((xml.match(/<feature policy='require' name='[\w.-]+'\/>/g) ?? []).length > 3, xml);
   });
 
-  test('capabilities.xml: libvirt\'s host capabilities', () => {
+  test("capabilities.xml: libvirt's host capabilities", () => {
     const xml = readFileSync(path.join(labellerDir, 'capabilities.xml'), 'utf8');
     assert.match(xml, /^<capabilities>/);
     assert.match(xml, /<host>[\s\S]*<arch>x86_64<\/arch>/);
     assert.match(xml, /<guest>[\s\S]*<os_type>hvm<\/os_type>/);
   });
 
-  test('the private libvirtd is stopped: only the sandbox\'s own process is left', () => {
+  test("the private libvirtd is stopped: only the sandbox's own process is left", () => {
     const mntNs = readlinkSync(`/proc/${sandbox.pid}/ns/mnt`);
     assert.deepEqual(processesInNamespace(mntNs), [sandbox.pid]);
   });

@@ -5,7 +5,18 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,7 +74,7 @@ describe('container-disk', () => {
     assert.equal(await p.exited, 0, p.output());
   });
 
-  test('--copy-path P: creates P\'s directory and listens on P.sock; the socket leads to its process', async () => {
+  test("--copy-path P: creates P's directory and listens on P.sock; the socket leads to its process", async () => {
     // the container-disks volume is there; the directory of the copy path is made (one level, as KubeVirt's)
     mkdirSync(path.join(work, 'volume'));
     const dir = path.join(work, 'volume', 'uid-1234');
@@ -89,7 +100,7 @@ describe('container-disk', () => {
     assert.match(p.output(), /error: socket .*kernel-boot\.sock does not exist anymore/);
   });
 
-  test('a copy path longer than a socket address allows → exit 1 with KubeVirt\'s message', async () => {
+  test("a copy path longer than a socket address allows → exit 1 with KubeVirt's message", async () => {
     const p = start(['--copy-path', `/${'x'.repeat(102)}`]);
     assert.equal(await p.exited, 1);
     assert.match(p.output(), /error: copy path can not be longer than 102 characters/);
@@ -115,7 +126,12 @@ describe('container-disk', () => {
     let out = '';
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const sock = path.join(root, 'var/run/kubevirt/container-disks/disk_0.sock');
-    await poll('socket in the scratch root', async () => (existsSync(sock) ? true : undefined), 10_000, () => out);
+    await poll(
+      'socket in the scratch root',
+      async () => (existsSync(sock) ? true : undefined),
+      10_000,
+      () => out,
+    );
     child.kill('SIGTERM');
     assert.equal((await once(child, 'exit'))[0], 0, out);
     assert.equal(existsSync(sock), false);

@@ -27,7 +27,12 @@ function tail(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const shows = (what: string) =>
-    poll(`virt-tail prints ${JSON.stringify(what)}`, async () => (stdout.endsWith(what) ? true : undefined), 10_000, () => `stdout: ${stdout}\nstderr: ${stderr}`);
+    poll(
+      `virt-tail prints ${JSON.stringify(what)}`,
+      async () => (stdout.endsWith(what) ? true : undefined),
+      10_000,
+      () => `stdout: ${stdout}\nstderr: ${stderr}`,
+    );
   return { child, stdout: () => stdout, stderr: () => stderr, exited, shows };
 }
 

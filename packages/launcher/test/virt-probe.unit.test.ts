@@ -7,7 +7,17 @@ import { FlagError } from '@kubevirt-ts/shared';
 import { parseProbeArgs } from '../src/virt-probe.ts';
 
 test('an exec probe: --domainName, --timeoutSeconds, --command, and the arguments after --', () => {
-  const { flags, args } = parseProbeArgs(['--domainName', 'default_testvmi', '--timeoutSeconds', '3', '--command', 'cat', '--', '/tmp/ready', '-n']);
+  const { flags, args } = parseProbeArgs([
+    '--domainName',
+    'default_testvmi',
+    '--timeoutSeconds',
+    '3',
+    '--command',
+    'cat',
+    '--',
+    '/tmp/ready',
+    '-n',
+  ]);
   assert.deepEqual(
     [flags.domainName, flags.timeoutSeconds, flags.command, flags.guestAgentPing, flags.socket],
     ['default_testvmi', 3, 'cat', false, '/var/run/kubevirt/sockets/launcher-sock'],
@@ -15,13 +25,19 @@ test('an exec probe: --domainName, --timeoutSeconds, --command, and the argument
   assert.deepEqual(args, ['/tmp/ready', '-n']);
 });
 
-test('a guest-agent ping probe; defaults as KubeVirt\'s (timeoutSeconds 1)', () => {
+test("a guest-agent ping probe; defaults as KubeVirt's (timeoutSeconds 1)", () => {
   const { flags, args } = parseProbeArgs(['--domainName', 'ns_vm', '--guestAgentPing']);
   assert.deepEqual([flags.guestAgentPing, flags.timeoutSeconds, flags.command, flags.memProfile], [true, 1, '', '']);
   assert.deepEqual(args, []);
 });
 
-test('the kebab-case spelling is not virt-probe\'s; a non-integer timeout is refused', () => {
-  assert.throws(() => parseProbeArgs(['--domain-name', 'x']), (err: unknown) => err instanceof FlagError && /unknown flag: --domain-name/.test(err.message));
-  assert.throws(() => parseProbeArgs(['--timeoutSeconds', '1.5']), (err: unknown) => err instanceof FlagError && /--timeoutSeconds/.test(err.message));
+test("the kebab-case spelling is not virt-probe's; a non-integer timeout is refused", () => {
+  assert.throws(
+    () => parseProbeArgs(['--domain-name', 'x']),
+    (err: unknown) => err instanceof FlagError && /unknown flag: --domain-name/.test(err.message),
+  );
+  assert.throws(
+    () => parseProbeArgs(['--timeoutSeconds', '1.5']),
+    (err: unknown) => err instanceof FlagError && /--timeoutSeconds/.test(err.message),
+  );
 });

@@ -33,13 +33,23 @@ const LAUNCHER_ARGS = ['--qemu-timeout', '245s', '--name', 'testvmi', '--uid', '
  * launcher brings it up, so the monitor's look for an istio-proxy on localhost fails at once.
  */
 async function monitor(launcher: { path: string }, args: readonly string[] = LAUNCHER_ARGS, env: NodeJS.ProcessEnv = {}) {
-  const p = await startAsPid1(nativeProgram('virt-launcher-monitor'), args, { KUBEVIRT_TS_VIRT_LAUNCHER: launcher.path, ...env }, { newNetwork: true });
+  const p = await startAsPid1(
+    nativeProgram('virt-launcher-monitor'),
+    args,
+    { KUBEVIRT_TS_VIRT_LAUNCHER: launcher.path, ...env },
+    { newNetwork: true },
+  );
   running.push(p);
   return p;
 }
 
 const waitFile = (file: string, what: string, p: Pid1Process) =>
-  poll(what, async () => (existsSync(file) ? readFileSync(file, 'utf8') : undefined), 10_000, () => p.output());
+  poll(
+    what,
+    async () => (existsSync(file) ? readFileSync(file, 'utf8') : undefined),
+    10_000,
+    () => p.output(),
+  );
 
 describe('virt-launcher-monitor', () => {
   test('runs the launcher with the same arguments and exits with its code; logs are KubeVirt JSON lines', async () => {
@@ -54,7 +64,10 @@ describe('virt-launcher-monitor', () => {
       assert.match(String(line['timestamp']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
       assert.match(String(line['pos']), /^virt-launcher-monitor\.c:\d+$/);
     }
-    assert.ok(lines.some((l) => l['level'] === 'error' && l['msg'] === 'dirty virt-launcher shutdown: exit-code 7'), p.output());
+    assert.ok(
+      lines.some((l) => l['level'] === 'error' && l['msg'] === 'dirty virt-launcher shutdown: exit-code 7'),
+      p.output(),
+    );
   });
 
   test('a launcher killed by a signal → exit 255 (Go: os.Exit(-1))', async () => {
@@ -63,7 +76,12 @@ describe('virt-launcher-monitor', () => {
   });
 
   test('a launcher that cannot be started → exit 1, "failed to run virt-launcher" with the exec error', async () => {
-    const p = await startAsPid1(nativeProgram('virt-launcher-monitor'), LAUNCHER_ARGS, { KUBEVIRT_TS_VIRT_LAUNCHER: path.join(work, 'none') }, { newNetwork: true });
+    const p = await startAsPid1(
+      nativeProgram('virt-launcher-monitor'),
+      LAUNCHER_ARGS,
+      { KUBEVIRT_TS_VIRT_LAUNCHER: path.join(work, 'none') },
+      { newNetwork: true },
+    );
     running.push(p);
     assert.equal(await p.exited, 1, p.output());
     const failed = jsonLines(p.output()).find((l) => l['msg'] === 'failed to run virt-launcher');
@@ -72,14 +90,19 @@ describe('virt-launcher-monitor', () => {
 
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) {
     test(`${signal} to the monitor reaches the launcher as SIGTERM; the launcher's exit code is the monitor's`, async () => {
-      const launcher = fakeLauncher(`trap 'echo TERM > signal; exit 0' TERM\ntrap 'echo INT > signal; exit 1' INT\ntrap 'echo QUIT > signal; exit 1' QUIT\ntouch ready\nsleep 600 & wait`);
+      const launcher = fakeLauncher(
+        `trap 'echo TERM > signal; exit 0' TERM\ntrap 'echo INT > signal; exit 1' INT\ntrap 'echo QUIT > signal; exit 1' QUIT\ntouch ready\nsleep 600 & wait`,
+      );
       const p = await monitor(launcher);
       await waitFile(path.join(launcher.dir, 'ready'), 'launcher started', p);
       const rss = rssKiB(p.pid);
       process.kill(p.pid, signal);
       assert.equal(await p.exited, 0, p.output());
       assert.equal(readFileSync(path.join(launcher.dir, 'signal'), 'utf8').trim(), 'TERM');
-      assert.ok(jsonLines(p.output()).some((l) => l['msg'] === 'signalling virt-launcher to shut down'), p.output());
+      assert.ok(
+        jsonLines(p.output()).some((l) => l['msg'] === 'signalling virt-launcher to shut down'),
+        p.output(),
+      );
       if (signal === 'SIGTERM') console.log(`# virt-launcher-monitor RSS while the launcher runs: ${rss} KiB`);
     });
   }
@@ -96,8 +119,15 @@ describe('virt-launcher-monitor', () => {
       10_000,
       () => JSON.stringify(p.processes()),
     );
-    assert.deepEqual(p.processes().filter((q) => q.state === 'Z'), [], 'no zombie in the namespace');
-    assert.ok(jsonLines(p.output()).some((l) => l['msg'] === `Reaped pid ${grandchild} with status 0`), p.output());
+    assert.deepEqual(
+      p.processes().filter((q) => q.state === 'Z'),
+      [],
+      'no zombie in the namespace',
+    );
+    assert.ok(
+      jsonLines(p.output()).some((l) => l['msg'] === `Reaped pid ${grandchild} with status 0`),
+      p.output(),
+    );
     process.kill(p.pid, 'SIGTERM');
     await p.exited;
   });
@@ -109,24 +139,36 @@ describe('virt-launcher-monitor', () => {
     const verbose = await monitor(fakeLauncher('exit 0'), LAUNCHER_ARGS, { VIRT_LAUNCHER_LOG_VERBOSITY: '4' });
     assert.equal(await verbose.exited, 0);
     const lines = jsonLines(verbose.output());
-    assert.ok(lines.some((l) => l['msg'] === 'set log verbosity to 4'), verbose.output());
-    assert.ok(lines.some((l) => String(l['msg']).startsWith('Reaped pid')), verbose.output());
+    assert.ok(
+      lines.some((l) => l['msg'] === 'set log verbosity to 4'),
+      verbose.output(),
+    );
+    assert.ok(
+      lines.some((l) => String(l['msg']).startsWith('Reaped pid')),
+      verbose.output(),
+    );
   });
 
-  test('--keep-after-failure: stripped from the launcher\'s arguments; a failed launcher leaves the monitor running', async () => {
+  test("--keep-after-failure: stripped from the launcher's arguments; a failed launcher leaves the monitor running", async () => {
     const launcher = fakeLauncher('exit 3');
     const args = ['--keep-after-failure', ...LAUNCHER_ARGS];
     const p = await monitor(launcher, args);
     await poll(
       'monitor says it keeps the container alive',
-      async () => (p.output().includes('keeping virt-launcher container alive since --keep-after-failure is set to true') ? true : undefined),
+      async () =>
+        p.output().includes('keeping virt-launcher container alive since --keep-after-failure is set to true') ? true : undefined,
       10_000,
       () => p.output(),
     );
     assert.deepEqual(readFileSync(path.join(launcher.dir, 'argv'), 'utf8').trim().split('\n'), LAUNCHER_ARGS);
     // a SIGTERM does not end it either (KubeVirt's blocks for good; the kubelet kills it)
     process.kill(p.pid, 'SIGTERM');
-    await poll('the SIGTERM was handled', async () => (p.output().includes("can't signal virt-launcher") ? true : undefined), 10_000, () => p.output());
+    await poll(
+      'the SIGTERM was handled',
+      async () => (p.output().includes("can't signal virt-launcher") ? true : undefined),
+      10_000,
+      () => p.output(),
+    );
     assert.equal(p.unshare.exitCode, null, 'monitor still running');
     await p.kill();
   });
@@ -148,7 +190,10 @@ describe('virt-launcher-monitor', () => {
     const p = await monitor(launcher);
     assert.equal(await p.exited, 0, p.output());
     assert.equal(readFileSync(path.join(launcher.dir, 'qemu-signal'), 'utf8').trim(), 'TERM');
-    assert.ok(jsonLines(p.output()).some((l) => l['msg'] === 'Killing QEMU gracefully.'), p.output());
+    assert.ok(
+      jsonLines(p.output()).some((l) => l['msg'] === 'Killing QEMU gracefully.'),
+      p.output(),
+    );
   });
 
   test('a QEMU that ignores SIGTERM: the monitor gives up after 10 s and exits 1', { timeout: 30_000 }, async () => {
@@ -163,7 +208,10 @@ describe('virt-launcher-monitor', () => {
     const started = Date.now();
     assert.equal(await p.exited, 1, p.output());
     assert.ok(Date.now() - started >= 9_000, `gave up after ${Date.now() - started} ms`);
-    assert.ok(jsonLines(p.output()).some((l) => l['msg'] === 'Killing QEMU gracefully.'), p.output());
+    assert.ok(
+      jsonLines(p.output()).some((l) => l['msg'] === 'Killing QEMU gracefully.'),
+      p.output(),
+    );
   });
 
   test('an istio-proxy sidecar (envoy on localhost:15021) is asked to quit (POST :15020/quitquitquit) once the launcher is gone', async () => {
@@ -188,7 +236,9 @@ describe('virt-launcher-monitor', () => {
     assert.equal(readFileSync(path.join(launcher.dir, 'quit'), 'utf8'), 'POST /quitquitquit\n');
   });
 
-  test('no istio-proxy: connections refused on localhost are retried as KubeVirt does (50 ms … 6.25 s), then the monitor exits', { timeout: 30_000 }, async () => {
+  test('no istio-proxy: connections refused on localhost are retried as KubeVirt does (50 ms … 6.25 s), then the monitor exits', {
+    timeout: 30_000,
+  }, async () => {
     const p = await monitor(fakeLauncher(['ip link set lo up', 'exit 0'].join('\n')));
     const started = Date.now();
     assert.equal(await p.exited, 0, p.output());
@@ -215,7 +265,7 @@ describe('virt-launcher-monitor', () => {
     assert.deepEqual(msgs.slice(qemuAt + 1, qemuAt + 3), ['qemu line 1', 'qemu line 2'], p.output());
   });
 
-  test("removes the container-disk sockets (*.sock in --container-disk-dir) once the launcher is gone", async () => {
+  test('removes the container-disk sockets (*.sock in --container-disk-dir) once the launcher is gone', async () => {
     const disks = path.join(work, 'container-disks');
     mkdirSync(disks);
     writeFileSync(path.join(disks, 'disk_0.sock'), '');
