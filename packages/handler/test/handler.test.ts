@@ -16,6 +16,8 @@ import { poll } from '../../../test/bed/poll.ts';
 import type { HandlerPki } from '../../../test/bed/handler-pki.ts';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
 import { startHandlerNode, VMI, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
+import { handlerRequest } from '../../../test/bed/handler.ts';
+import { createKubeVirtCR } from '../../../test/bed/kubevirt-cr.ts';
 
 describe('virt-handler with a real kube-apiserver, launcher and guest', { timeout: 600_000 }, () => {
   let node: HandlerNode;
@@ -88,6 +90,21 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
     const missing = await request('GET', vmiPath('nope', 'guestosinfo'));
     assert.equal(missing.status, 404);
     assert.equal(missing.body.trim(), `VMI ${namespace}/nope does not exist`);
+  });
+
+  test('GET /v1/vmstats (VMStatsCollector gate, monitoring certificate): the launcher\'s domain stats and guest-agent data', async () => {
+    await createKubeVirtCR(cp.kubeConfig(), namespace, { developerConfiguration: { featureGates: ['VMStatsCollector'] } });
+    const monitoring = { ca: pki.ca.cert, cert: pki.wrongCN.cert, key: pki.wrongCN.key };
+    const r = await poll('vmstats served', async () => {
+      const got = await handlerRequest(node.vmStatsPort, monitoring, 'GET', '/v1/vmstats?domainStats=true&guestGetOsInfo=true');
+      return got.status === 200 ? got : undefined;
+    }, 20_000, handlerLogs);
+    const results = JSON.parse(r.body) as Record<string, { stats?: { DomainStats: { Name?: string }; GuestGetOsInfo: string; GuestAgentVersion: string }; error?: string }>;
+    const mine = results[`${namespace}/vmi-a`];
+    assert.ok(mine?.stats, r.body.slice(0, 2000));
+    assert.equal(mine.stats.DomainStats.Name, `${namespace}_vmi-a`);
+    assert.match(mine.stats.GuestGetOsInfo, /debian|linux/i, 'the agent\'s guest-get-osinfo answer');
+    assert.notEqual(mine.stats.GuestAgentVersion, '');
   });
 
   test('PUT pause → condition Paused (PausedByUser) and the domain paused; unpause clears it', async () => {
