@@ -76,41 +76,42 @@ export interface LauncherPodFor {
 }
 
 /**
- * deploy/example-vmi-pod.yaml for a VMI, as virt-controller fills its template: a generated name, the
- * VMI's name, namespace and uid in labels, owner reference and launcher flags, and its grace period.
+ * deploy/example-vmi-pod.yaml (virt-controller's rendering for example-vmi.yaml) for a VMI of this node's
+ * tests: a generated name; the VMI's name, namespace and uid in labels, owner reference, paths and launcher
+ * arguments; its grace periods. Their VMIs have no containerDisk, so the containerDisk containers are not
+ * rendered; and the guest-console-log sidecar is left out as for logSerialConsole: false (a native sidecar
+ * needs Kubernetes 1.29: this node's 1.20 would wait for it as for an init container that never ends).
  */
 export function launcherPod({ vmi }: LauncherPodFor): V1Pod {
-  const pod = parse(readFileSync(path.join(DEPLOY, 'example-vmi-pod.yaml'), 'utf8')) as V1Pod;
+  const text = readFileSync(path.join(DEPLOY, 'example-vmi-pod.yaml'), 'utf8');
+  const exampleUid = (parse(text) as V1Pod).metadata?.ownerReferences?.[0]?.uid;
+  if (!exampleUid) throw new Error('deploy/example-vmi-pod.yaml: no owner reference');
+  const pod = parse(text.replaceAll(exampleUid, vmi.uid)) as V1Pod;
   const meta = pod.metadata;
   const spec = pod.spec;
   const compute = spec?.containers.find((c) => c.name === 'compute');
-  if (!meta || !spec || !compute?.command) throw new Error('deploy/example-vmi-pod.yaml: no compute container');
+  if (!meta || !spec || !compute?.args) throw new Error('deploy/example-vmi-pod.yaml: no compute container');
   delete meta.name;
   meta.generateName = `virt-launcher-${vmi.name}-`;
   meta.namespace = vmi.namespace;
-  meta.labels = { ...meta.labels, 'kubevirt.io/created-by': vmi.uid, 'vm.kubevirt.io/name': vmi.name };
+  meta.labels = { ...meta.labels, 'vm.kubevirt.io/name': vmi.name, 'vmi.kubevirt.io/id': vmi.name };
   delete meta.labels['special'];
   meta.annotations = { ...meta.annotations, 'kubevirt.io/domain': vmi.name };
-  meta.ownerReferences = [
-    {
-      apiVersion: 'kubevirt.io/v1',
-      kind: 'VirtualMachineInstance',
-      name: vmi.name,
-      uid: vmi.uid,
-      controller: true,
-      blockOwnerDeletion: true,
-    },
-  ];
+  const owner = meta.ownerReferences?.[0];
+  if (owner) owner.name = vmi.name;
   spec.hostname = vmi.name;
-  spec.terminationGracePeriodSeconds = vmi.terminationGracePeriodSeconds + 15;
+  const containerDisk = (name: string) => name === 'container-disk-binary' || name.startsWith('volume');
+  spec.initContainers = (spec.initContainers ?? []).filter((c) => !containerDisk(c.name) && c.name !== 'guest-console-log');
+  spec.containers = spec.containers.filter((c) => !containerDisk(c.name));
+  // virt-controller: the launcher's grace period is the VMI's + 15 s, the pod's another 15 s
+  spec.terminationGracePeriodSeconds = vmi.terminationGracePeriodSeconds + 30;
   const flag = (name: string, value: string) => {
-    const at = compute.command!.indexOf(name);
+    const at = compute.args!.indexOf(name);
     if (at < 0) throw new Error(`deploy/example-vmi-pod.yaml: launcher flag ${name} missing`);
-    compute.command![at + 1] = value;
+    compute.args![at + 1] = value;
   };
   flag('--name', vmi.name);
-  flag('--uid', vmi.uid);
   flag('--namespace', vmi.namespace);
-  flag('--grace-period-seconds', String(vmi.terminationGracePeriodSeconds));
+  flag('--grace-period-seconds', String(vmi.terminationGracePeriodSeconds + 15));
   return pod;
 }
