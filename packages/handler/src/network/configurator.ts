@@ -1,0 +1,195 @@
+// Pod network phase 1 (KubeVirt's pkg/network/setup NetConf + netpod): done by virt-handler, with its
+// privileges, in the launcher pod's network namespace, once per VMI before the first
+// SyncVirtualMachine. Masquerade: bridge k6t-eth0 (02:00:00:00:00:00, the VM network's gateway
+// address, the pod MTU), tap0 owned by the launcher's user on it, forwarding on, and the NAT table.
+// The pod interface cache records the pod IP and the state (started → finished), so a restarted
+// handler neither redoes nor half-redoes it. Everything made lives in the pod's network namespace
+// and goes with it.
+import type { Logger } from 'pino';
+import type { Interface as VMIInterface, VirtualMachineInstance } from '@kubevirt-ts/shared';
+import * as z from 'zod/mini';
+import {
+  PodIfaceNetworkPreparationFinished,
+  PodIfaceNetworkPreparationStarted,
+  readPodIfaceCache,
+  removePodIfaceCache,
+  writePodIfaceCache,
+} from './cache.ts';
+import { masqueradeRuleset, NAT_TABLE } from './masquerade.ts';
+import { launcherNetNS, sharesHandlerNetNS, type NetNS } from './netns.ts';
+
+/** What the controller needs: phase 1 for a VMI, and forgetting it when the VMI is gone. */
+export interface NetworkConfigurator {
+  /** Prepares the pod network; resolves to VirtualMachineOptions.interfaceDomainAttachment. */
+  setupPodNetworkPhase1(vmi: VirtualMachineInstance): Promise<Record<string, string>>;
+  teardown(vmiUID: string): void;
+}
+
+export const PRIMARY_POD_INTERFACE = 'eth0';
+export const PRIMARY_TAP = 'tap0';
+export const STATIC_MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
+export const DEFAULT_VM_CIDR = '10.0.2.0/24';
+/** util.NonRootUID; a root VMI's tap belongs to root (LibvirtUserAndGroupId "0"). */
+export const NON_ROOT_UID = 107;
+export const bridgeName = (podIface: string): string => `k6t-${podIface}`.slice(0, 15);
+
+const ipAddrSchema = z.array(
+  z.looseObject({
+    ifname: z.string(),
+    address: z.optional(z.string()),
+    mtu: z.number(),
+    addr_info: z.optional(z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number(), scope: z.optional(z.string()) }))),
+  }),
+);
+
+export interface PodLink {
+  name: string;
+  mac: string;
+  mtu: number;
+  ipv4: string[];
+}
+
+export async function readLinks(ns: NetNS): Promise<Map<string, PodLink>> {
+  const parsed = ipAddrSchema.safeParse(JSON.parse(await ns.exec('ip', ['-j', 'addr', 'show'])));
+  if (!parsed.success) throw new Error(`unexpected output of ip -j addr: ${z.prettifyError(parsed.error)}`);
+  return new Map(
+    parsed.data.map((l) => [
+      l.ifname,
+      {
+        name: l.ifname,
+        mac: l.address ?? '',
+        mtu: l.mtu,
+        ipv4: (l.addr_info ?? []).filter((a) => a.family === 'inet' && (a.scope ?? 'global') === 'global').map((a) => a.local),
+      },
+    ]),
+  );
+}
+
+/** The VM network's gateway (first address) and guest (second), KubeVirt's masquerade addresses. */
+export function vmNetworkAddresses(cidr: string | undefined): { gateway: string; guest: string; prefix: number } {
+  const [net = '', len = ''] = (cidr || DEFAULT_VM_CIDR).split('/');
+  const parts = net.split('.').map(Number);
+  const prefix = Number(len);
+  if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255)) || !(Number.isInteger(prefix) && prefix >= 0 && prefix <= 30)) {
+    throw new Error(`failed to parse VM CIDR: ${cidr}`);
+  }
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const base = ((((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0) & mask) >>> 0;
+  const ip = (n: number) => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
+  return { gateway: ip(base + 1), guest: ip(base + 2), prefix };
+}
+
+/** vmitrait.IsNonRoot: the deprecated annotation, or a non-zero status.runtimeUser. */
+export function isNonRoot(vmi: VirtualMachineInstance): boolean {
+  return vmi.metadata.annotations?.['kubevirt.io/nonroot'] !== undefined || (vmi.status?.runtimeUser ?? 0) !== 0;
+}
+
+export interface PodNetworkOptions {
+  logger: Logger;
+  /** --kubevirt-private-dir: the pod interface cache lives under it */
+  privateDir: string;
+  /** The launcher's PID (its network namespace) for a VMI. */
+  launcherPid(vmiUID: string): number;
+  netns?: (pid: number) => NetNS;
+  sharesHandlerNetNS?: (pid: number) => boolean;
+}
+
+export class PodNetworkConfigurator implements NetworkConfigurator {
+  readonly #o: PodNetworkOptions;
+  readonly #netns: (pid: number) => NetNS;
+
+  constructor(o: PodNetworkOptions) {
+    this.#o = o;
+    this.#netns = o.netns ?? launcherNetNS;
+  }
+
+  async setupPodNetworkPhase1(vmi: VirtualMachineInstance): Promise<Record<string, string>> {
+    const uid = vmi.metadata.uid;
+    const attachments: Record<string, string> = {};
+    const networks = new Map((vmi.spec.networks ?? []).map((n) => [n.name, n]));
+    const pending: { iface: VMIInterface; vmCIDR: string | undefined }[] = [];
+    for (const iface of vmi.spec.domain.devices?.interfaces ?? []) {
+      const net = networks.get(iface.name);
+      if (!net?.pod) continue; // only the pod network is set up here
+      if (iface.masquerade) {
+        attachments[iface.name] = 'tap';
+        const state = readPodIfaceCache(this.#o.privateDir, uid, iface.name)?.networkState ?? 0;
+        if (state !== PodIfaceNetworkPreparationFinished) pending.push({ iface, vmCIDR: net.pod.vmNetworkCIDR });
+      }
+    }
+    if (pending.length > 1) throw new Error('only one masquerade interface on the pod network is supported');
+    const first = pending[0];
+    if (!first) return attachments;
+
+    const log = this.#o.logger.child({ kind: 'VirtualMachineInstance', name: vmi.metadata.name, namespace: vmi.metadata.namespace, uid });
+    const pid = this.#o.launcherPid(uid);
+    if ((this.#o.sharesHandlerNetNS ?? sharesHandlerNetNS)(pid)) {
+      // no pod network to set up (a launcher run beside the handler, as in a bare test bed): the
+      // launcher then gets no tap attachment and keeps its user-mode NIC
+      log.warn('launcher shares virt-handler\'s network namespace: pod network setup skipped');
+      return {};
+    }
+    const ns = this.#netns(pid);
+    const podIface = PRIMARY_POD_INTERFACE;
+    const links = await readLinks(ns);
+    const pod = links.get(podIface);
+    if (!pod) throw new Error(`pod link (${podIface}) is missing`);
+    log.info({ podInterface: pod }, 'Current pod network');
+
+    const cached = readPodIfaceCache(this.#o.privateDir, uid, first.iface.name);
+    if ((cached?.networkState ?? 0) === PodIfaceNetworkPreparationStarted) {
+      // a handler stopped half way: undo what it may have made, then do it all again
+      log.info('pod network preparation was interrupted; starting over');
+      await this.#undoMasquerade(ns, links, podIface);
+    }
+    writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
+      iface: first.iface,
+      ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
+      networkState: PodIfaceNetworkPreparationStarted,
+    });
+
+    const owner = isNonRoot(vmi) ? NON_ROOT_UID : 0;
+    const bridge = bridgeName(podIface);
+    const addrs = vmNetworkAddresses(first.vmCIDR);
+    await ns.exec('ip', ['-batch', '-'], [
+      `link add ${bridge} type bridge`,
+      `link set ${bridge} address ${STATIC_MASQUERADE_BRIDGE_MAC} mtu ${pod.mtu}`,
+      `addr add ${addrs.gateway}/${addrs.prefix} dev ${bridge}`,
+      `link set ${bridge} up`,
+      // as virt-chroot create-tap makes it (netlink's defaults: no packet info, vnet headers, one queue)
+      `tuntap add dev ${PRIMARY_TAP} mode tap user ${owner} group ${owner} vnet_hdr`,
+      `link set ${PRIMARY_TAP} mtu ${pod.mtu} master ${bridge} up`,
+      '',
+    ].join('\n'));
+    await ns.exec('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1', `net.ipv4.conf.${bridge}.route_localnet=1`]);
+    await ns.exec('nft', ['-f', '-'], masqueradeRuleset({
+      podIface,
+      bridgeIface: bridge,
+      gateway: addrs.gateway,
+      guest: addrs.guest,
+      ports: first.iface.ports ?? [],
+    }));
+
+    writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
+      iface: first.iface,
+      ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
+      networkState: PodIfaceNetworkPreparationFinished,
+    });
+    log.info(`pod network ready: ${bridge} ${addrs.gateway}/${addrs.prefix}, ${PRIMARY_TAP} (uid ${owner}, mtu ${pod.mtu}), nat to ${addrs.guest}`);
+    return attachments;
+  }
+
+  async #undoMasquerade(ns: NetNS, links: Map<string, PodLink>, podIface: string): Promise<void> {
+    if (links.has(PRIMARY_TAP)) await ns.exec('ip', ['link', 'del', PRIMARY_TAP]);
+    if (links.has(bridgeName(podIface))) await ns.exec('ip', ['link', 'del', bridgeName(podIface)]);
+    const tables = await ns.exec('nft', ['-j', 'list', 'tables']);
+    const hasNat = (JSON.parse(tables) as { nftables?: { table?: { family?: string; name?: string } }[] }).nftables?.some(
+      (e) => e.table?.family === 'ip' && e.table.name === NAT_TABLE,
+    );
+    if (hasNat) await ns.exec('nft', ['delete', 'table', 'ip', NAT_TABLE]);
+  }
+
+  teardown(vmiUID: string): void {
+    removePodIfaceCache(this.#o.privateDir, vmiUID);
+  }
+}
