@@ -182,3 +182,33 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
     assert.equal((await node.exec('nft', ['list', 'ruleset'])).trim(), '');
   });
 });
+
+describe('pod network, masquerade binding with ports listed', { timeout: 300_000 }, () => {
+  let node: NodeNetwork;
+  let pod: Pod | undefined;
+  let privateDir: string;
+
+  before(async () => {
+    node = await createNodeNetwork();
+    privateDir = mkdtempSync('/tmp/kvts-handler-private-');
+    pod = await startPod(node, masqueradeVMI('masqports', [{ port: 80 }]), '10.244.77.6');
+  });
+
+  after(async () => {
+    await stopPod(pod);
+    await node?.destroy();
+    if (privateDir) rmSync(privateDir, { recursive: true, force: true });
+  });
+
+  test('only the listed port reaches the guest; the others stay the pod\'s', async () => {
+    const p = pod!;
+    const configurator = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => p.sandbox.pid });
+    const attachments = await configurator.setupPodNetworkPhase1(p.vmi);
+    const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
+    assert.equal(r.message, '');
+    const page = await poll('the guest web server on <pod IP>:80 from the node', async () => fetchFromNode(node, p.podIP, 80), GUEST_BOOT_MS, p.launcher.logs);
+    assert.equal(page.trim(), 'kvts-guest');
+    // 8080 is not forwarded: the pod itself, where nothing listens, refuses it
+    await assert.rejects(fetchFromNode(node, p.podIP, 8080), /ECONNREFUSED/);
+  });
+});

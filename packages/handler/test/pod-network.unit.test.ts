@@ -1,0 +1,114 @@
+// virt-handler's pod network phase 1 without a network namespace: the NAT ruleset KubeVirt writes, the
+// pod interface cache's file format, and the order of work (once, redone after an interruption).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { PodIfaceNetworkPreparationStarted, readPodIfaceCache, writePodIfaceCache } from '../src/network/cache.ts';
+import { isNonRoot, PodNetworkConfigurator, vmNetworkAddresses } from '../src/network/configurator.ts';
+import { masqueradeRuleset } from '../src/network/masquerade.ts';
+import type { NetNS } from '../src/network/netns.ts';
+
+const base = { podIface: 'eth0', bridgeIface: 'k6t-eth0', gateway: '10.0.2.1', guest: '10.0.2.2' };
+
+test("masquerade NAT: everything to the guest when no ports are listed, KubeVirt's chains and migration-port exceptions", () => {
+  const rules = masqueradeRuleset({ ...base, ports: [] });
+  for (const line of [
+    'add chain ip nat prerouting { type nat hook prerouting priority -100; }',
+    'add chain ip nat postrouting { type nat hook postrouting priority 100; }',
+    'add rule ip nat postrouting ip saddr 10.0.2.2 counter masquerade',
+    'add rule ip nat prerouting iifname "eth0" counter jump KUBEVIRT_PREINBOUND',
+    'add rule ip nat postrouting oifname "k6t-eth0" counter jump KUBEVIRT_POSTINBOUND',
+    'add rule ip nat output tcp dport { 49152, 49153 } ip saddr 127.0.0.1 counter return',
+    'add rule ip nat KUBEVIRT_PREINBOUND counter dnat to 10.0.2.2',
+    'add rule ip nat KUBEVIRT_POSTINBOUND ip saddr { 127.0.0.1 } counter snat to 10.0.2.1',
+  ]) {
+    assert.ok(rules.split('\n').includes(line), `missing: ${line}\n${rules}`);
+  }
+});
+
+test('masquerade NAT: with ports, only those are forwarded; a bad protocol is refused', () => {
+  const rules = masqueradeRuleset({ ...base, ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] });
+  assert.match(rules, /^add rule ip nat KUBEVIRT_PREINBOUND tcp dport \{ 80 \} counter dnat to 10\.0\.2\.2$/m);
+  assert.match(rules, /^add rule ip nat KUBEVIRT_PREINBOUND udp dport \{ 53 \} counter dnat to 10\.0\.2\.2$/m);
+  assert.doesNotMatch(rules, /^add rule ip nat KUBEVIRT_PREINBOUND counter dnat/m);
+  assert.throws(() => masqueradeRuleset({ ...base, ports: [{ port: 1, protocol: 'icmp' }] }), /unsupported port protocol/);
+});
+
+test('VM network addresses and the tap owner', () => {
+  assert.deepEqual(vmNetworkAddresses(undefined), { gateway: '10.0.2.1', guest: '10.0.2.2', prefix: 24 });
+  assert.throws(() => vmNetworkAddresses('nonsense'), /failed to parse VM CIDR/);
+  const vmi = (status: object, annotations?: Record<string, string>) =>
+    ({ metadata: { name: 'v', namespace: 'n', uid: 'u', ...(annotations ? { annotations } : {}) }, spec: { domain: {} }, status }) as VirtualMachineInstance;
+  assert.equal(isNonRoot(vmi({ runtimeUser: 107 })), true);
+  assert.equal(isNonRoot(vmi({})), false);
+  assert.equal(isNonRoot(vmi({}, { 'kubevirt.io/nonroot': '' })), true);
+});
+
+test("pod interface cache: KubeVirt's path, 2-space JSON, mode 0604, omitempty", () => {
+  const dir = mkdtempSync('/tmp/kvts-netcache-');
+  try {
+    writePodIfaceCache(dir, 'uid1', 'default', { iface: { name: 'default' }, podIP: '10.244.0.5', podIPs: ['10.244.0.5'], networkState: 2 });
+    const file = path.join(dir, 'network-info-cache', 'uid1', 'default');
+    assert.equal(readFileSync(file, 'utf8'), '{\n  "iface": {\n    "name": "default"\n  },\n  "podIP": "10.244.0.5",\n  "podIPs": [\n    "10.244.0.5"\n  ],\n  "networkState": 2\n}');
+    assert.equal(statSync(file).mode & 0o777, 0o604);
+    writePodIfaceCache(dir, 'uid1', 'x', { networkState: 0, podIPs: [] });
+    assert.equal(readFileSync(path.join(dir, 'network-info-cache', 'uid1', 'x'), 'utf8'), '{}');
+    assert.equal(readPodIfaceCache(dir, 'uid1', 'missing'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function fakeNetNS(calls: string[]): NetNS {
+  return {
+    pid: 42,
+    async exec(cmd, args, input) {
+      calls.push(`${cmd} ${args.join(' ')}${input ? ` <<${input.split('\n')[0]}` : ''}`);
+      if (cmd === 'ip' && args[1] === 'addr') {
+        return JSON.stringify([{ ifname: 'eth0', address: '0a:58:0a:f4:00:05', mtu: 1450, addr_info: [{ family: 'inet', local: '10.244.0.5', prefixlen: 24 }] }, { ifname: 'tap0', mtu: 1450 }]);
+      }
+      if (cmd === 'nft' && args[0] === '-j') return JSON.stringify({ nftables: [{ table: { family: 'ip', name: 'nat' } }] });
+      return '';
+    },
+  };
+}
+
+test('phase 1: done once per VMI; an interrupted one is undone and redone; a shared netns is never touched', async () => {
+  const dir = mkdtempSync('/tmp/kvts-netcache-');
+  try {
+    const calls: string[] = [];
+    const mk = (shared = false) =>
+      new PodNetworkConfigurator({ logger: pino({ level: 'silent' }), privateDir: dir, launcherPid: () => 42, netns: () => fakeNetNS(calls), sharesHandlerNetNS: () => shared });
+    const vmi = {
+      metadata: { name: 'v', namespace: 'n', uid: 'uid2' },
+      spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+      status: { runtimeUser: 107 },
+    } as VirtualMachineInstance;
+
+    assert.deepEqual(await mk(true).setupPodNetworkPhase1(vmi), {});
+    assert.equal(calls.length, 0, "nothing run in the handler's own namespace");
+
+    assert.deepEqual(await mk().setupPodNetworkPhase1(vmi), { default: 'tap' });
+    assert.ok(calls.some((c) => c.startsWith('ip -batch - <<link add k6t-eth0 type bridge')));
+    assert.ok(calls.some((c) => c.startsWith('nft -f - <<add table ip nat')));
+    assert.equal(readPodIfaceCache(dir, 'uid2', 'default')?.networkState, 2);
+
+    calls.length = 0;
+    assert.deepEqual(await mk().setupPodNetworkPhase1(vmi), { default: 'tap' });
+    assert.equal(calls.length, 0, 'a restarted handler finds it finished');
+
+    writePodIfaceCache(dir, 'uid2', 'default', { iface: { name: 'default' }, networkState: PodIfaceNetworkPreparationStarted });
+    await mk().setupPodNetworkPhase1(vmi);
+    const undo = calls.indexOf('ip link del tap0');
+    assert.ok(undo >= 0 && calls.indexOf('nft delete table ip nat') > undo, calls.join('\n'));
+    assert.ok(calls.findIndex((c) => c.startsWith('ip -batch')) > undo);
+
+    mk().teardown('uid2');
+    assert.equal(readPodIfaceCache(dir, 'uid2', 'default'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
