@@ -118,6 +118,8 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
       podIPs: ['10.244.77.5'],
       networkState: 2,
     });
+    // what status.interfaces reports before any guest agent answers
+    assert.deepEqual(configurator.podInterfaceIPs(p.vmi.metadata.uid, 'default'), { podIP: '10.244.77.5', podIPs: ['10.244.77.5'] });
   });
 
   test('the guest on tap0 gets 10.0.2.2 by DHCP, reaches its gateway, and the pod IP forwards to it', async () => {

@@ -330,7 +330,9 @@ export class VirtualMachineController {
    * `launcher` is the state this round already found (the status is calculated once per round).
    */
   async #updateStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, launcher: LauncherState, syncError: string | undefined): Promise<void> {
-    const status = calculateStatus({ vmi, domain, launcher, syncError, now: new Date(this.#clock.now()) });
+    const network = this.#o.network;
+    const podIfaceIPs = network ? (iface: string) => network.podInterfaceIPs(vmi.metadata.uid, iface) : undefined;
+    const status = calculateStatus({ vmi, domain, launcher, syncError, now: new Date(this.#clock.now()), podIfaceIPs });
     if (statusEqual(status, vmi.status ?? {})) return;
     await this.#o.statusWriter.update(vmi, status);
     const oldPhase = phaseOf(vmi);

@@ -112,3 +112,47 @@ test('phase 1: done once per VMI; an interrupted one is undone and redone; a sha
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("status.interfaces: the pod IP from the cache before the agent reports, kept per family as KubeVirt merges", async () => {
+  const { newDomain, parseDomain, parseVMI } = await import('@kubevirt-ts/shared');
+  const { interfacesStatus } = await import('../src/vmi-status.ts');
+  const uid = 'uid3';
+  const vmi = parseVMI({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'vm', namespace: 'ns', uid },
+    spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+  });
+  const dom = (agent: { Mac: string; Ip: string; IPs: string[]; InterfaceName: string }[]) => {
+    const d = newDomain({ name: 'vm', namespace: 'ns', uid });
+    d.Spec.Devices.Interfaces = [{ Alias: { Name: 'default', UserDefined: true }, MAC: { MAC: '0a:58:0a:f4:00:05' } } as never];
+    d.Status.Interfaces = agent;
+    return parseDomain(d);
+  };
+  const dir = mkdtempSync('/tmp/kvts-netcache-');
+  try {
+    writePodIfaceCache(dir, uid, 'default', { iface: { name: 'default' }, podIP: '10.244.0.5', podIPs: ['10.244.0.5'], networkState: 2 });
+    const configurator = new PodNetworkConfigurator({ logger: pino({ level: 'silent' }), privateDir: dir, launcherPid: () => 0 });
+    const ips = (name: string) => configurator.podInterfaceIPs(uid, name);
+    assert.deepEqual(interfacesStatus(vmi, dom([]), ips), [
+      { name: 'default', infoSource: 'domain', mac: '0a:58:0a:f4:00:05', ipAddress: '10.244.0.5', ipAddresses: ['10.244.0.5'] },
+    ]);
+    const withAgent = interfacesStatus(vmi, dom([{ Mac: '0a:58:0a:f4:00:05', Ip: '10.0.2.2', IPs: ['10.0.2.2', 'fd10:0:2::2'], InterfaceName: 'eth0' }]), ips);
+    assert.deepEqual(withAgent, [
+      {
+        name: 'default',
+        infoSource: 'domain, guest-agent',
+        mac: '0a:58:0a:f4:00:05',
+        interfaceName: 'eth0',
+        ipAddress: '10.244.0.5',
+        ipAddresses: ['10.244.0.5', 'fd10:0:2::2'],
+      },
+    ]);
+    // the guest lost its address: the agent's empty list wins
+    assert.equal(interfacesStatus(vmi, dom([{ Mac: '0a:58:0a:f4:00:05', Ip: '', IPs: [], InterfaceName: 'eth0' }]), ips)[0]?.ipAddress, undefined);
+    configurator.teardown(uid);
+    assert.equal(configurator.podInterfaceIPs(uid, 'default'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

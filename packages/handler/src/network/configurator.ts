@@ -22,6 +22,8 @@ import { launcherNetNS, sharesHandlerNetNS, type NetNS } from './netns.ts';
 export interface NetworkConfigurator {
   /** Prepares the pod network; resolves to VirtualMachineOptions.interfaceDomainAttachment. */
   setupPodNetworkPhase1(vmi: VirtualMachineInstance): Promise<Record<string, string>>;
+  /** The pod IPs phase 1 cached for an interface, for status.interfaces. */
+  podInterfaceIPs(vmiUID: string, ifaceName: string): { podIP?: string; podIPs?: string[] } | undefined;
   teardown(vmiUID: string): void;
 }
 
@@ -97,6 +99,7 @@ export interface PodNetworkOptions {
 export class PodNetworkConfigurator implements NetworkConfigurator {
   readonly #o: PodNetworkOptions;
   readonly #netns: (pid: number) => NetNS;
+  readonly #ips = new Map<string, { podIP: string; podIPs: string[] }>();
 
   constructor(o: PodNetworkOptions) {
     this.#o = o;
@@ -189,7 +192,26 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     if (hasNat) await ns.exec('nft', ['delete', 'table', 'ip', NAT_TABLE]);
   }
 
+  podInterfaceIPs(vmiUID: string, ifaceName: string): { podIP?: string; podIPs?: string[] } | undefined {
+    const key = `${vmiUID}/${ifaceName}`;
+    const known = this.#ips.get(key);
+    if (known) return known;
+    let data;
+    try {
+      data = readPodIfaceCache(this.#o.privateDir, vmiUID, ifaceName);
+    } catch (err) {
+      this.#o.logger.warn({ uid: vmiUID, reason: String(err) }, 'unreadable pod interface cache');
+      return undefined;
+    }
+    if (!data?.podIP) return undefined;
+    // written once by phase 1, never changed after: read it once (KubeVirt's volatile cache)
+    const ips = { podIP: data.podIP, podIPs: data.podIPs ?? [data.podIP] };
+    if (data.networkState === PodIfaceNetworkPreparationFinished) this.#ips.set(key, ips);
+    return ips;
+  }
+
   teardown(vmiUID: string): void {
+    for (const key of this.#ips.keys()) if (key.startsWith(`${vmiUID}/`)) this.#ips.delete(key);
     removePodIfaceCache(this.#o.privateDir, vmiUID);
   }
 }
