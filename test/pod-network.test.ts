@@ -214,3 +214,54 @@ describe('pod network, masquerade binding with ports listed', { timeout: 300_000
     await assert.rejects(fetchFromNode(node, p.podIP, 8080), /ECONNREFUSED/);
   });
 });
+
+describe('pod network, bridge binding', { timeout: 300_000 }, () => {
+  let node: NodeNetwork;
+  let pod: Pod | undefined;
+  let privateDir: string;
+
+  before(async () => {
+    node = await createNodeNetwork();
+    privateDir = mkdtempSync('/tmp/kvts-handler-private-');
+    const vmi = masqueradeVMI('bridged');
+    vmi.spec.domain.devices!.interfaces = [{ name: 'default', bridge: {} }];
+    pod = await startPod(node, vmi, '10.244.77.7');
+  });
+
+  after(async () => {
+    await stopPod(pod);
+    await node?.destroy();
+    if (privateDir) rmSync(privateDir, { recursive: true, force: true });
+  });
+
+  test("the guest gets the pod's own IP and gateway by DHCP and is reached at it directly", async () => {
+    const p = pod!;
+    const configurator = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => p.sandbox.pid });
+    const attachments = await configurator.setupPodNetworkPhase1(p.vmi);
+    assert.deepEqual(attachments, { default: 'tap' });
+    const byName = new Map((await podNetworkState(p.sandbox.pid)).links.map((l) => [l.ifname, l]));
+    // eth0 becomes a dummy keeping the pod IP where the kernel has dummy links (this machine's has none)
+    if (byName.has('eth0')) assert.equal(byName.get('eth0')?.linkinfo?.info_kind, 'dummy');
+    assert.equal(byName.get('eth0-nic')?.master, 'k6t-eth0');
+    assert.equal(byName.get('tap0')?.master, 'k6t-eth0');
+    assert.equal(configurator.podInterfaceIPs(p.vmi.metadata.uid, 'default')?.podIP, '10.244.77.7');
+
+    const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
+    assert.equal(r.message, '');
+    const serial = await SerialConsole.open(p.sandbox.hostPath(`/var/run/kubevirt-private/${p.vmi.metadata.uid}/virt-serial0`));
+    try {
+      await serial.waitForPrompt(GUEST_PROMPT, GUEST_BOOT_MS);
+      let last = '';
+      await poll('the guest has the pod IP by DHCP', async () => {
+        last = await serial.run('ip -4 addr show dev eth0');
+        return /inet 10\.244\.77\.7\/24/.test(last) ? last : undefined;
+      }, 30_000, () => `${p.launcher.logs().split('\n').filter((l) => /DHCP/i.test(l)).join('\n')}\nguest: ${last}`);
+      assert.match(await serial.run('ip route'), /default via 10\.244\.77\.1 dev eth0/);
+      assert.match(await serial.run('ping -c 1 -W 3 10.244.77.1 >/dev/null && echo gateway-ok'), /gateway-ok/);
+    } finally {
+      serial.close();
+    }
+    const page = await poll('the guest web server at the pod IP', async () => fetchFromNode(node, p.podIP, 8080), 30_000, p.launcher.logs);
+    assert.equal(page.trim(), 'kvts-guest');
+  });
+});

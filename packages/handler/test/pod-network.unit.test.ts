@@ -156,3 +156,21 @@ test("status.interfaces: the pod IP from the cache before the agent reports, kep
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("bridge binding's DHCP cache: cache.DHCPConfig as Go's encoding/json writes it", async () => {
+  const { bridgeDHCPConfig } = await import('../src/network/configurator.ts');
+  const c = bridgeDHCPConfig('eth0', { address: '10.244.0.7', prefix: 24 }, '0a:58:0a:f4:00:07', '10.244.0.1', [
+    { dst: 'default', gateway: '10.244.0.1' },
+    { dst: '10.244.0.0/24', scope: 'link' },
+    { dst: '10.96.0.0/12', gateway: '10.244.0.1' },
+  ]);
+  assert.deepEqual(c.IP, { IP: '10.244.0.7', Mask: '////AA==', Label: '', Flags: 0, Scope: 0, Peer: null, Broadcast: null, PreferedLft: 0, ValidLft: 0, LinkIndex: 0 });
+  assert.equal(c.MAC, Buffer.from([0x0a, 0x58, 0x0a, 0xf4, 0x00, 0x07]).toString('base64'));
+  assert.deepEqual(c.Routes, [
+    { Dst: null, Gw: '10.244.0.1', LinkIndex: 0 },
+    { Dst: { IP: '10.96.0.0', Mask: '//AAAA==' }, Gw: '10.244.0.1', LinkIndex: 0 },
+  ]);
+  assert.equal(c.Gateway, '10.244.0.1');
+  assert.equal(c.IPAMDisabled, false);
+  assert.equal(bridgeDHCPConfig('eth0', undefined, '0a:58:0a:f4:00:07', undefined, []).IPAMDisabled, true);
+});

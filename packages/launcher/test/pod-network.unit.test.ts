@@ -139,3 +139,34 @@ test('DHCP encodings: RFC 1035 search names, RFC 3442 routes with the default ro
     [8, 10, 10, 1, 2, 3, 24, 192, 168, 1, 192, 168, 2, 3, 0, 10, 1, 2, 3],
   );
 });
+
+test("bridge binding: KubeVirt's vif-cache JSON read into the guest's DHCP data", async () => {
+  const { parseVifCache, maskPrefix } = await import('../src/network/phase2.ts');
+  assert.equal(maskPrefix('////AA=='), 24);
+  assert.equal(maskPrefix('//AAAA=='), 12);
+  const json = JSON.stringify({
+    Name: 'eth0',
+    IP: { IP: '10.244.0.7', Mask: '////AA==', Label: '', Flags: 0, Scope: 0, Peer: null, Broadcast: null, PreferedLft: 0, ValidLft: 0, LinkIndex: 0 },
+    IPv6: { IP: '', Mask: null },
+    MAC: 'ClgK9AAH',
+    AdvertisingIPAddr: null,
+    Routes: [{ Dst: null, Gw: '10.244.0.1', LinkIndex: 0 }, { Dst: { IP: '10.96.0.0', Mask: '//AAAA==' }, Gw: '10.244.0.1' }],
+    Mtu: 1450,
+    IPAMDisabled: false,
+    Gateway: '10.244.0.1',
+    Subdomain: '',
+  });
+  assert.deepEqual(parseVifCache(json, 1500), {
+    ip: '10.244.0.7',
+    prefix: 24,
+    mac: '0a:58:0a:f4:00:07',
+    mtu: 1450,
+    gateway: '10.244.0.1',
+    routes: [
+      { dst: '0.0.0.0/0', gateway: '10.244.0.1' },
+      { dst: '10.96.0.0/12', gateway: '10.244.0.1' },
+    ],
+  });
+  assert.equal(parseVifCache(JSON.stringify({ IPAMDisabled: true }), 1500), undefined);
+  assert.throws(() => parseVifCache(JSON.stringify({ IP: { IP: 7 } }), 1500), /DHCP cache/);
+});

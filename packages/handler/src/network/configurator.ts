@@ -5,6 +5,8 @@
 // The pod interface cache records the pod IP and the state (started → finished), so a restarted
 // handler neither redoes nor half-redoes it. Everything made lives in the pod's network namespace
 // and goes with it.
+import { randomBytes } from 'node:crypto';
+import { chownSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Interface as VMIInterface, VirtualMachineInstance } from '@kubevirt-ts/shared';
 import * as z from 'zod/mini';
@@ -49,6 +51,7 @@ export interface PodLink {
   mac: string;
   mtu: number;
   ipv4: string[];
+  addrs: { address: string; prefix: number }[];
 }
 
 export async function readLinks(ns: NetNS): Promise<Map<string, PodLink>> {
@@ -62,9 +65,70 @@ export async function readLinks(ns: NetNS): Promise<Map<string, PodLink>> {
         mac: l.address ?? '',
         mtu: l.mtu,
         ipv4: (l.addr_info ?? []).filter((a) => a.family === 'inet' && (a.scope ?? 'global') === 'global').map((a) => a.local),
+        addrs: (l.addr_info ?? [])
+          .filter((a) => a.family === 'inet' && (a.scope ?? 'global') === 'global')
+          .map((a) => ({ address: a.local, prefix: a.prefixlen })),
       },
     ]),
   );
+}
+
+const routeSchema = z.array(z.looseObject({ dst: z.string(), gateway: z.optional(z.string()), scope: z.optional(z.string()) }));
+
+export interface PodRoute {
+  /** `default` or a CIDR */
+  dst: string;
+  gateway?: string;
+  scope?: string;
+}
+
+/** The pod interface's IPv4 routes (`ip -j route show dev`). */
+export async function readRoutes(ns: NetNS, dev: string): Promise<PodRoute[]> {
+  const parsed = routeSchema.safeParse(JSON.parse(await ns.exec('ip', ['-j', '-4', 'route', 'show', 'dev', dev])));
+  if (!parsed.success) throw new Error(`unexpected output of ip -j route: ${z.prettifyError(parsed.error)}`);
+  return parsed.data.map((r) => ({ dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.scope ? { scope: r.scope } : {}) }));
+}
+
+function randomLocalMAC(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02; // unicast, locally administered
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+const maskBase64 = (prefix: number) =>
+  Buffer.from(prefix === 0 ? [0, 0, 0, 0] : [24, 16, 8, 0].map((sh) => ((0xffffffff << (32 - prefix)) >>> sh) & 0xff)).toString('base64');
+
+/**
+ * cache.DHCPConfig as Go's encoding/json writes it (vif-cache-<iface>.json in the launcher's private
+ * dir): netlink.Addr and Routes with their IPNet masks and the MAC as base64 bytes. The launcher's
+ * bridge DHCP server reads it. Routes: the pod interface's, but the link-local subnet route.
+ */
+export function bridgeDHCPConfig(
+  podIface: string,
+  addr: { address: string; prefix: number } | undefined,
+  mac: string,
+  gateway: string | undefined,
+  routes: PodRoute[],
+): Record<string, unknown> {
+  const ipnet = (ip: string, prefix: number) => ({ IP: ip, Mask: maskBase64(prefix) });
+  const other = routes.filter((r) => r.scope !== 'link');
+  return {
+    Name: podIface,
+    IP: addr ? { ...ipnet(addr.address, addr.prefix), Label: '', Flags: 0, Scope: 0, Peer: null, Broadcast: null, PreferedLft: 0, ValidLft: 0, LinkIndex: 0 } : null,
+    MAC: Buffer.from(mac.split(':').map((x) => parseInt(x, 16))).toString('base64'),
+    AdvertisingIPAddr: null,
+    AdvertisingIPv6Addr: null,
+    Routes: other.length > 0
+      ? other.map((r) => {
+          const [ip = '', len = '32'] = r.dst.split('/');
+          return { Dst: r.dst === 'default' ? null : ipnet(ip, Number(len)), Gw: r.gateway ?? null, LinkIndex: 0 };
+        })
+      : null,
+    Mtu: 0,
+    IPAMDisabled: addr === undefined,
+    Gateway: gateway ?? null,
+    Subdomain: '',
+  };
 }
 
 /** The VM network's gateway (first address) and guest (second), KubeVirt's masquerade addresses. */
@@ -114,13 +178,13 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     for (const iface of vmi.spec.domain.devices?.interfaces ?? []) {
       const net = networks.get(iface.name);
       if (!net?.pod) continue; // only the pod network is set up here
-      if (iface.masquerade) {
+      if (iface.masquerade || iface.bridge) {
         attachments[iface.name] = 'tap';
         const state = readPodIfaceCache(this.#o.privateDir, uid, iface.name)?.networkState ?? 0;
         if (state !== PodIfaceNetworkPreparationFinished) pending.push({ iface, vmCIDR: net.pod.vmNetworkCIDR });
       }
     }
-    if (pending.length > 1) throw new Error('only one masquerade interface on the pod network is supported');
+    if (pending.length > 1) throw new Error('only one interface on the pod network is supported');
     const first = pending[0];
     if (!first) return attachments;
 
@@ -152,8 +216,21 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     });
 
     const owner = isNonRoot(vmi) ? NON_ROOT_UID : 0;
+    if (first.iface.bridge) await this.#setupBridge(ns, pid, podIface, pod, owner, vmi, first.iface, log);
+    else await this.#setupMasquerade(ns, podIface, pod, owner, first.iface, first.vmCIDR, log);
+
+    writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
+      iface: first.iface,
+      ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
+      networkState: PodIfaceNetworkPreparationFinished,
+    });
+    log.info(`pod network ready for ${first.iface.name} (${first.iface.bridge ? 'bridge' : 'masquerade'}), ${PRIMARY_TAP} owned by uid ${owner}`);
+    return attachments;
+  }
+
+  async #setupMasquerade(ns: NetNS, podIface: string, pod: PodLink, owner: number, iface: VMIInterface, vmCIDR: string | undefined, log: Logger): Promise<void> {
     const bridge = bridgeName(podIface);
-    const addrs = vmNetworkAddresses(first.vmCIDR);
+    const addrs = vmNetworkAddresses(vmCIDR);
     await ns.exec('ip', ['-batch', '-'], [
       `link add ${bridge} type bridge`,
       `link set ${bridge} address ${STATIC_MASQUERADE_BRIDGE_MAC} mtu ${pod.mtu}`,
@@ -170,16 +247,58 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
       bridgeIface: bridge,
       gateway: addrs.gateway,
       guest: addrs.guest,
-      ports: first.iface.ports ?? [],
+      ports: iface.ports ?? [],
     }));
 
-    writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
-      iface: first.iface,
-      ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
-      networkState: PodIfaceNetworkPreparationFinished,
-    });
-    log.info(`pod network ready: ${bridge} ${addrs.gateway}/${addrs.prefix}, ${PRIMARY_TAP} (uid ${owner}, mtu ${pod.mtu}), nat to ${addrs.guest}`);
-    return attachments;
+  }
+
+  /**
+   * The bridge binding: the pod's veth (renamed eth0-nic, no address, learning off) and tap0 on
+   * k6t-eth0 (fake 169.254.75.1<index>/32 for the DHCP server); a dummy eth0 keeps the pod's MAC and
+   * IP; the pod's IP, gateway and routes go to the launcher's DHCP cache for the guest.
+   */
+  async #setupBridge(ns: NetNS, pid: number, podIface: string, pod: PodLink, owner: number, vmi: VirtualMachineInstance, iface: VMIInterface, log: Logger): Promise<void> {
+    const bridge = bridgeName(podIface);
+    const nic = `${podIface}-nic`;
+    const index = (vmi.spec.domain.devices?.interfaces ?? []).findIndex((i) => i.name === iface.name);
+    const addr = pod.addrs[0];
+    const routes = addr ? await readRoutes(ns, podIface) : [];
+    const nicMAC = randomLocalMAC();
+    const lines = [
+      `link add ${bridge} type bridge`,
+      `link set ${podIface} down`,
+      `link set ${podIface} name ${nic}`,
+      `addr flush dev ${nic}`,
+      `link set ${nic} address ${nicMAC}`,
+      `link set ${nic} master ${bridge}`,
+      `link set ${nic} type bridge_slave learning off`,
+      `link set ${nic} up`,
+      ...(addr ? [`addr add 169.254.75.1${index}/32 dev ${bridge}`] : []),
+      `link set ${bridge} up`,
+      `tuntap add dev ${PRIMARY_TAP} mode tap user ${owner} group ${owner} vnet_hdr`,
+      `link set ${PRIMARY_TAP} mtu ${pod.mtu} master ${bridge} up`,
+      '',
+    ];
+    await ns.exec('ip', ['-batch', '-'], lines.join('\n'));
+    const dummy = [
+      `link add ${podIface} type dummy`,
+      `link set ${podIface} address ${pod.mac} mtu ${pod.mtu}`,
+      ...(addr ? [`addr add ${addr.address}/${addr.prefix} dev ${podIface}`] : []),
+      `link set ${podIface} up`,
+      '',
+    ];
+    try {
+      await ns.exec('ip', ['-batch', '-'], dummy.join('\n'));
+    } catch (err) {
+      // a kernel built without dummy links (no CONFIG_DUMMY): the guest still gets the pod IP
+      if (!/Unknown device type/.test(String(err))) throw err;
+      log.warn(`the kernel has no dummy links: ${podIface} is not kept in the pod (its IP goes to the guest only)`);
+    }
+    if (addr) await ns.exec('sysctl', ['-q', '-w', 'net.ipv4.conf.all.arp_ignore=1']);
+    const gateway = routes.find((r) => r.dst === 'default')?.gateway;
+    const file = `/proc/${pid}/root/run/kubevirt-private/vif-cache-${podIface}.json`;
+    writeFileSync(file, JSON.stringify(bridgeDHCPConfig(podIface, addr, iface.macAddress ?? pod.mac, gateway, routes), null, 2), { mode: 0o604 });
+    chownSync(file, owner, owner);
   }
 
   async #undoMasquerade(ns: NetNS, links: Map<string, PodLink>, podIface: string): Promise<void> {

@@ -2,7 +2,8 @@
 // attached as `tap`, points the domain's NIC at the tap device phase 1 made (tap0, else the pod
 // interface itself), with the pod interface's MAC (unless the VMI names one) and MTU, and starts the
 // single-client DHCP server that gives the guest KubeVirt's addresses.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as z from 'zod/mini';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -49,7 +50,7 @@ export interface Phase2Options {
   privateDir: string;
   resolvConf?: string;
   readLink?: (name: string) => Promise<PodLink | undefined>;
-  readBridgeCache?: (podIface: string) => BridgeDHCPCache;
+  readBridgeCache?: (podIface: string) => BridgeDHCPCache | undefined;
 }
 
 export class PodNetworkPhase2 {
@@ -57,7 +58,7 @@ export class PodNetworkPhase2 {
   readonly #privateDir: string;
   readonly #resolvConf: string;
   readonly #readLink: (name: string) => Promise<PodLink | undefined>;
-  readonly #readBridgeCache: (podIface: string) => BridgeDHCPCache;
+  readonly #readBridgeCache: (podIface: string) => BridgeDHCPCache | undefined;
   readonly #servers = new Map<string, RunningDHCPServer>();
 
   constructor(o: Phase2Options) {
@@ -74,12 +75,15 @@ export class PodNetworkPhase2 {
       if (attachments[iface.name] !== 'tap') continue;
       if (!networks.get(iface.name)?.pod) continue; // only the pod network has a pod interface here
       const podIface = PRIMARY_POD_INTERFACE;
-      const link = await this.#readLink(podIface);
+      // bridge: the pod's address and MAC from the handler's cache; the link is the dummy eth0, or
+      // the renamed veth where the kernel has no dummy links
+      const bridgeCache = iface.bridge ? this.#readBridgeCache(podIface) : undefined;
+      const link = (await this.#readLink(podIface)) ?? (iface.bridge ? await this.#readLink(`${podIface}-nic`) : undefined);
       if (!link) throw new Error(`pod link (${podIface}) is missing`);
       const target = (await this.#readLink(PRIMARY_TAP)) ? PRIMARY_TAP : podIface;
       const domIface = (spec.Devices.Interfaces ?? []).find((d) => d.Alias?.Name === iface.name);
       if (domIface) {
-        domIface.MAC = { MAC: iface.macAddress?.replaceAll('-', ':') ?? link.mac };
+        domIface.MAC = { MAC: iface.macAddress?.replaceAll('-', ':') ?? (bridgeCache?.mac || link.mac) };
         domIface.MTU = { Size: String(link.mtu) };
         domIface.Target = { Device: target, Managed: 'no' };
       }
@@ -96,7 +100,8 @@ export class PodNetworkPhase2 {
           hostname: hostname(),
         });
       } else if (iface.bridge) {
-        const c = this.#readBridgeCache(podIface);
+        const c = bridgeCache;
+        if (!c) continue; // IPAM disabled: the guest configures itself
         await this.#ensureDHCP(podIface, {
           clientMAC: c.mac,
           clientIP: c.ip,
@@ -104,7 +109,7 @@ export class PodNetworkPhase2 {
           serverIP: fakeBridgeIP(vmi, iface.name),
           ...(c.gateway ? { gateway: c.gateway } : {}),
           routes: c.routes,
-          mtu: c.mtu,
+          mtu: c.mtu || link.mtu,
           ...this.#dns(),
           hostname: hostname(),
         });
@@ -137,8 +142,40 @@ export function fakeBridgeIP(vmi: VirtualMachineInstance, ifaceName: string): st
   return `169.254.75.1${index}`;
 }
 
-function readBridgeCacheFile(privateDir: string, podIface: string): BridgeDHCPCache {
-  const file = path.join(privateDir, `vif-cache-${podIface}.json`);
-  if (!existsSync(file)) throw new Error(`no DHCP cache ${file} from the handler`);
-  throw new Error(`bridge binding DHCP cache ${file} is not supported yet`);
+const ipNetSchema = z.looseObject({ IP: z.string(), Mask: z.string() });
+const vifCacheSchema = z.looseObject({
+  IP: z.nullable(z.optional(ipNetSchema)),
+  MAC: z.nullable(z.optional(z.string())),
+  Routes: z.nullable(z.optional(z.array(z.looseObject({ Dst: z.nullable(z.optional(ipNetSchema)), Gw: z.nullable(z.optional(z.string())) })))),
+  Mtu: z.optional(z.number()),
+  IPAMDisabled: z.optional(z.boolean()),
+  Gateway: z.nullable(z.optional(z.string())),
+});
+
+/** Prefix length of a Go net.IPMask (base64 bytes in JSON). */
+export function maskPrefix(base64: string): number {
+  return [...Buffer.from(base64, 'base64')].reduce((n, b) => n + b.toString(2).replaceAll('0', '').length, 0);
+}
+
+/** cache.DHCPConfig from KubeVirt's JSON (Go field names, IPNet masks and the MAC as base64). */
+export function parseVifCache(json: string, mtu: number): BridgeDHCPCache | undefined {
+  const parsed = vifCacheSchema.safeParse(JSON.parse(json));
+  if (!parsed.success) throw new Error(`DHCP cache: ${z.prettifyError(parsed.error)}`);
+  const c = parsed.data;
+  if (c.IPAMDisabled || !c.IP) return undefined;
+  const mac = c.MAC ? [...Buffer.from(c.MAC, 'base64')].map((b) => b.toString(16).padStart(2, '0')).join(':') : '';
+  return {
+    ip: c.IP.IP,
+    prefix: maskPrefix(c.IP.Mask),
+    mac,
+    mtu: c.Mtu || mtu,
+    ...(c.Gateway ? { gateway: c.Gateway } : {}),
+    routes: (c.Routes ?? [])
+      .filter((r) => r.Gw)
+      .map((r) => ({ dst: r.Dst ? `${r.Dst.IP}/${maskPrefix(r.Dst.Mask)}` : '0.0.0.0/0', gateway: r.Gw! })),
+  };
+}
+
+function readBridgeCacheFile(privateDir: string, podIface: string): BridgeDHCPCache | undefined {
+  return parseVifCache(readFileSync(path.join(privateDir, `vif-cache-${podIface}.json`), 'utf8'), 0);
 }
