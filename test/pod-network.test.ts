@@ -96,8 +96,11 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
 
   test('phase 1 makes k6t-eth0, tap0 and the NAT table in the pod, and caches the pod IP', async () => {
     const p = pod!;
+    const machineForwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
     attachments = await configurator.setupPodNetworkPhase1(p.vmi);
     assert.deepEqual(attachments, { default: 'tap' });
+    assert.equal((await inNetNS(p.sandbox.pid, 'cat', ['/proc/sys/net/ipv4/ip_forward'])).trim(), '1', 'forwarding on in the pod');
+    assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), machineForwarding, "the machine's own forwarding untouched");
     const { links, ruleset } = await podNetworkState(p.sandbox.pid);
     const byName = new Map(links.map((l) => [l.ifname, l]));
     const bridge = byName.get('k6t-eth0');

@@ -131,6 +131,14 @@ export function bridgeDHCPConfig(
   };
 }
 
+/**
+ * A network sysctl of the pod: /proc/sys/net shows the namespace of the process that opens it, so a
+ * tee run inside the pod's namespace writes the pod's value (coreutils, no procps in the image).
+ */
+async function setSysctl(ns: NetNS, key: string, value: string): Promise<void> {
+  await ns.exec('tee', [`/proc/sys/${key}`], `${value}\n`);
+}
+
 /** The VM network's gateway (first address) and guest (second), KubeVirt's masquerade addresses. */
 export function vmNetworkAddresses(cidr: string | undefined): { gateway: string; guest: string; prefix: number } {
   const [net = '', len = ''] = (cidr || DEFAULT_VM_CIDR).split('/');
@@ -241,7 +249,8 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
       `link set ${PRIMARY_TAP} mtu ${pod.mtu} master ${bridge} up`,
       '',
     ].join('\n'));
-    await ns.exec('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1', `net.ipv4.conf.${bridge}.route_localnet=1`]);
+    await setSysctl(ns, 'net/ipv4/ip_forward', '1');
+    await setSysctl(ns, `net/ipv4/conf/${bridge}/route_localnet`, '1');
     await ns.exec('nft', ['-f', '-'], masqueradeRuleset({
       podIface,
       bridgeIface: bridge,
@@ -294,7 +303,7 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
       if (!/Unknown device type/.test(String(err))) throw err;
       log.warn(`the kernel has no dummy links: ${podIface} is not kept in the pod (its IP goes to the guest only)`);
     }
-    if (addr) await ns.exec('sysctl', ['-q', '-w', 'net.ipv4.conf.all.arp_ignore=1']);
+    if (addr) await setSysctl(ns, 'net/ipv4/conf/all/arp_ignore', '1'); // procsys.ARPReplyMode1
     const gateway = routes.find((r) => r.dst === 'default')?.gateway;
     const file = `/proc/${pid}/root/run/kubevirt-private/vif-cache-${podIface}.json`;
     writeFileSync(file, JSON.stringify(bridgeDHCPConfig(podIface, addr, iface.macAddress ?? pod.mac, gateway, routes), null, 2), { mode: 0o604 });
