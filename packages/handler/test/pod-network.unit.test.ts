@@ -174,3 +174,58 @@ test("bridge binding's DHCP cache: cache.DHCPConfig as Go's encoding/json writes
   assert.equal(c.IPAMDisabled, false);
   assert.equal(bridgeDHCPConfig('eth0', undefined, '0a:58:0a:f4:00:07', undefined, []).IPAMDisabled, true);
 });
+
+test('the controller runs phase 1 before SyncVirtualMachine, sends its attachments, and a failure stops the sync', async () => {
+  const { parseVMI } = await import('@kubevirt-ts/shared');
+  const { VirtualMachineController } = await import('../src/vm-controller.ts');
+  const vmi = parseVMI({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'vm', namespace: 'ns', uid: 'uid4', labels: { 'kubevirt.io/nodeName': 'node01' } },
+    spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+    status: { phase: 'Scheduled' },
+  });
+  const calls: string[] = [];
+  let fail = false;
+  const record = { name: 'vm', namespace: 'ns', uid: 'uid4', socketFile: '/x/launcher-sock' };
+  const controller = new VirtualMachineController({
+    logger: pino({ level: 'silent' }),
+    host: 'node01',
+    vmis: [{ get: () => vmi, list: () => [vmi] }],
+    domains: { get: () => undefined, list: () => [], on: () => undefined },
+    launchers: {
+      record: () => record,
+      ghostRecords: () => [record],
+      findSocket: () => ({ socket: record.socketFile, initializing: false }),
+      remember: () => undefined,
+      client: async () =>
+        ({
+          SyncVirtualMachine: async (r: { options?: { interfaceDomainAttachment?: Record<string, string> } }) => {
+            calls.push(`sync ${JSON.stringify(r.options?.interfaceDomainAttachment)}`);
+            return { success: true, message: '' };
+          },
+        }) as never,
+      resetClient: () => undefined,
+      isUnresponsive: () => false,
+      close: () => undefined,
+    },
+    network: {
+      setupPodNetworkPhase1: async () => {
+        calls.push('phase1');
+        if (fail) throw new Error('pod link (eth0) is missing');
+        return { default: 'tap' };
+      },
+      podInterfaceIPs: () => ({ podIP: '10.244.0.5', podIPs: ['10.244.0.5'] }),
+      teardown: () => calls.push('teardown'),
+    },
+    statusWriter: { update: async () => undefined },
+    recorder: { event: (_v, type, reason) => void calls.push(`${type} ${reason}`) },
+    syncOptions: () => ({ MemBalloonStatsPeriod: 10 }),
+  });
+  await controller.execute('ns/vm');
+  assert.deepEqual(calls.slice(0, 2), ['phase1', 'sync {"default":"tap"}']);
+  calls.length = 0;
+  fail = true;
+  await controller.execute('ns/vm');
+  assert.deepEqual(calls, ['phase1', 'Warning SyncFailed']);
+});
