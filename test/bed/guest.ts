@@ -1,4 +1,5 @@
 // The tiny test guest built by scripts/build-guest, and a libvirt domain for it.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -10,13 +11,22 @@ export interface GuestArtifacts {
   readonly dataDisk: string;
 }
 
-export const GUEST_DIR = path.join(process.env.KUBEVIRT_TS_CACHE ?? '/var/cache/kubevirt-ts', 'guest', 'current');
+let guestDir: string | undefined;
+/**
+ * The guest this checkout's scripts/build-guest makes (cached by content hash: 0.1 s when built), not
+ * the cache's `current` link, which any other checkout on the machine may point elsewhere.
+ */
+export function guestDirectory(): string {
+  guestDir ??= execFileSync('bash', [path.resolve(import.meta.dirname, '../../scripts/build-guest')], { encoding: 'utf8' }).trim();
+  return guestDir;
+}
 
 export function guestArtifacts(): GuestArtifacts {
+  const dir = guestDirectory();
   const a = {
-    kernel: path.join(GUEST_DIR, 'vmlinux'),
-    initrd: path.join(GUEST_DIR, 'initrd.img'),
-    dataDisk: path.join(GUEST_DIR, 'data.img'),
+    kernel: path.join(dir, 'vmlinux'),
+    initrd: path.join(dir, 'initrd.img'),
+    dataDisk: path.join(dir, 'data.img'),
   };
   for (const f of Object.values(a)) {
     if (!existsSync(f)) throw new Error(`test guest missing (${f}): run scripts/build-guest`);

@@ -26,8 +26,10 @@ export interface PodSandbox {
   readonly podUID: string;
   readonly podDir: string;
   readonly podsBaseDir: string;
-  /** PID of the pause process that holds the pod's mount namespace. */
+  /** PID of the pause process that holds the pod's mount namespace (and network namespace, if any). */
   readonly pid: number;
+  /** Whether the pod has a network namespace of its own (`network: true`). */
+  readonly network: boolean;
   /** Host-visible path of a path inside the pod. */
   hostPath(podPath: string): string;
   /** Host path of an emptyDir volume, as the kubelet lays it out. */
@@ -63,7 +65,9 @@ function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: string } = {}): Promise<PodSandbox> {
+export async function createPodSandbox(
+  opts: { podsBaseDir?: string; podUID?: string; /** a network namespace of its own, empty but for lo */ network?: boolean } = {},
+): Promise<PodSandbox> {
   const base = opts.podsBaseDir ?? podsBaseDir();
   const podUID = opts.podUID ?? randomUUID();
   const podDir = path.join(base, podUID);
@@ -84,7 +88,8 @@ export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: st
 
   const script = `set -e; ${mounts.join('; ')}; echo ready; exec sleep infinity`;
   // detached here and in spawn(): a terminal's Ctrl-C is for the demo or test, which tears the pod down in order.
-  const pause = spawn('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script], {
+  const netArgs = opts.network ? ['--net'] : [];
+  const pause = spawn('unshare', ['--mount', ...netArgs, '--propagation', 'private', '--', '/bin/sh', '-c', script], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -104,10 +109,11 @@ export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: st
     podDir,
     podsBaseDir: base,
     pid,
+    network: opts.network ?? false,
     hostPath: (p) => `/proc/${pid}/root${inPodRealPath(p)}`,
     volumePath: (v) => emptyDirPath(base, podUID, v),
     spawn: (cmd, args, spawnOpts = {}) =>
-      spawn('nsenter', [`--target=${pid}`, '--mount', '--', cmd, ...args], { detached: true, ...spawnOpts }),
+      spawn('nsenter', [`--target=${pid}`, '--mount', ...(opts.network ? ['--net'] : []), '--', cmd, ...args], { detached: true, ...spawnOpts }),
     async destroy() {
       // Everything still in the pod's namespace was started by this sandbox (libvirtd, qemu, ...).
       for (const p of processesInNamespace(mntNs)) {

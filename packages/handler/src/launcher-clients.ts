@@ -146,6 +146,13 @@ export class LauncherClients {
     return pathInProcRoot(this.#launcherPid(entry), p);
   }
 
+  /** The PID of a process in the VMI's launcher pod (its namespaces: mount, network). */
+  launcherPid(uid: string): number {
+    const entry = this.#entries.get(uid);
+    if (!entry) throw new Error(`no launcher known for VMI ${uid}`);
+    return this.#launcherPid(entry);
+  }
+
   /** IsSocketUnresponsive: the watchdog marked it, or the socket is gone. */
   isUnresponsive(socketFile: string): boolean {
     return existsSync(path.join(path.dirname(socketFile), StandardLauncherUnresponsiveFileName)) || !existsSync(socketFile);

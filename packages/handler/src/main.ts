@@ -24,6 +24,7 @@ import { EventRecorder } from './recorder.ts';
 import { handlerNamespace, watchCABundle } from './ca-bundle.ts';
 import { LauncherClients } from './launcher-clients.ts';
 import { DomainWatcher } from './domain-watcher.ts';
+import { PodNetworkConfigurator } from './network/configurator.ts';
 import { VirtualMachineController } from './vm-controller.ts';
 import { KubeVMIStatusWriter } from './vmi-status-writer.ts';
 import { createHandlerMetrics, collectDomainStats } from './metrics.ts';
@@ -131,6 +132,11 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     statusWriter: new KubeVMIStatusWriter(kc),
     recorder,
     metrics,
+    network: new PodNetworkConfigurator({
+      logger,
+      privateDir: f['kubevirt-private-dir'],
+      launcherPid: (uid) => launchers.launcherPid(uid),
+    }),
     workers: 10, // cmd/virt-handler: vmController.Run(10, stop)
     syncOptions: () => {
       const smbios = clusterConfig.getSMBIOS();

@@ -18,6 +18,7 @@ import {
   type VirtualMachineInstanceStatus,
 } from '@kubevirt-ts/shared';
 import type { GhostRecord } from './launcher-clients.ts';
+import type { NetworkConfigurator } from './network/configurator.ts';
 import { WorkQueue } from './workqueue.ts';
 import { calculatePhase, calculateStatus, isDomainAlive, isFinal, phaseOf, statusEqual, type LauncherState } from './vmi-status.ts';
 
@@ -83,6 +84,8 @@ export interface VirtualMachineControllerOptions {
   recorder: EventRecorder;
   /** SyncVirtualMachine options from the cluster config (SMBios, balloon period, …). */
   syncOptions(): cmdv1.VirtualMachineOptions;
+  /** Pod network phase 1, before each VMI's first SyncVirtualMachine (KubeVirt's netConf.Setup). */
+  network?: NetworkConfigurator;
   metrics?: ControllerMetrics;
   clock?: Clock;
   workers?: number;
@@ -258,7 +261,9 @@ export class VirtualMachineController {
   /** SyncVirtualMachine: define and start the domain, or bring it in line with the VMI. */
   async #processVmUpdate(vmi: VirtualMachineInstance, domain: Domain | undefined): Promise<boolean> {
     const client = await this.#client(vmi.metadata.uid);
-    const res = await client.SyncVirtualMachine({ ...vmiRequest(vmi), options: this.#o.syncOptions() });
+    const options = this.#o.syncOptions();
+    if (this.#o.network) options.interfaceDomainAttachment = await this.#o.network.setupPodNetworkPhase1(vmi);
+    const res = await client.SyncVirtualMachine({ ...vmiRequest(vmi), options });
     if (!res.success) throw new Error(res.message || 'SyncVirtualMachine failed');
     return domain === undefined;
   }
@@ -305,6 +310,7 @@ export class VirtualMachineController {
   #processVmCleanup(uid: string, log: () => Logger): void {
     if (!this.#o.launchers.record(uid) && !this.#graceStart.has(uid)) return;
     this.#o.launchers.close(uid);
+    this.#o.network?.teardown(uid);
     this.#graceStart.delete(uid);
     this.#notInitializedSince.delete(uid);
     log().info('cleaned up the launcher of the VirtualMachineInstance');
@@ -324,7 +330,9 @@ export class VirtualMachineController {
    * `launcher` is the state this round already found (the status is calculated once per round).
    */
   async #updateStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, launcher: LauncherState, syncError: string | undefined): Promise<void> {
-    const status = calculateStatus({ vmi, domain, launcher, syncError, now: new Date(this.#clock.now()) });
+    const network = this.#o.network;
+    const podIfaceIPs = network ? (iface: string) => network.podInterfaceIPs(vmi.metadata.uid, iface) : undefined;
+    const status = calculateStatus({ vmi, domain, launcher, syncError, now: new Date(this.#clock.now()), podIfaceIPs });
     if (statusEqual(status, vmi.status ?? {})) return;
     await this.#o.statusWriter.update(vmi, status);
     const oldPhase = phaseOf(vmi);

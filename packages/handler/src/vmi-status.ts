@@ -30,7 +30,11 @@ export interface StatusInput {
   /** The SyncVirtualMachine error of this round, if any. */
   syncError?: string;
   now?: Date;
+  /** The pod IPs phase 1 cached for a VMI interface (KubeVirt's pod interface cache). */
+  podIfaceIPs?: PodIfaceIPs;
 }
+
+export type PodIfaceIPs = (interfaceName: string) => { podIP?: string; podIPs?: string[] } | undefined;
 
 export const isFinal = (phase: string | undefined) => phase === Phase.Succeeded || phase === Phase.Failed;
 
@@ -146,7 +150,7 @@ export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatu
     if (domain.Spec.CurrentMemory) {
       status.memory = { ...status.memory, guestCurrent: quantity(domain.Spec.CurrentMemory.Value, domain.Spec.CurrentMemory.Unit) };
     }
-    status.interfaces = interfacesStatus(vmi, domain);
+    status.interfaces = interfacesStatus(vmi, domain, input.podIfaceIPs);
     liveMigratable(vmi, conditions);
   } else if (domain === undefined || !isDomainAlive(domain)) {
     conditions.remove(CondType.Paused);
@@ -183,10 +187,21 @@ export function statusEqual(a: unknown, b: unknown): boolean {
 }
 
 /**
+ * updateVMIIfaceStatusWithGuestAgentData: per address family, the agent's IPs replace the status's
+ * only when the status has none of that family or the agent reports none (the guest lost them).
+ */
+function mergeAgentIPs(status: string[], agent: string[]): string[] {
+  const v4 = (l: string[]) => l.filter((ip) => !ip.includes(':'));
+  const v6 = (l: string[]) => l.filter((ip) => ip.includes(':'));
+  const pick = (s: string[], a: string[]) => (s.length === 0 || a.length === 0 ? a : s);
+  return [...pick(v4(status), v4(agent)), ...pick(v6(status), v6(agent))];
+}
+
+/**
  * pkg/network/setup/netstat: one entry per spec interface (domain MAC, then the guest agent's IPs for
  * that MAC), then interfaces only the guest agent knows (not `lo`), marked by infoSource.
  */
-export function interfacesStatus(vmi: VirtualMachineInstance, domain: Domain): VirtualMachineInstanceNetworkInterface[] {
+export function interfacesStatus(vmi: VirtualMachineInstance, domain: Domain, podIfaceIPs?: PodIfaceIPs): VirtualMachineInstanceNetworkInterface[] {
   const fromAgent = domain.Status.Interfaces ?? [];
   const domainIfaces = domain.Spec.Devices.Interfaces ?? [];
   const out: VirtualMachineInstanceNetworkInterface[] = [];
@@ -198,10 +213,16 @@ export function interfacesStatus(vmi: VirtualMachineInstance, domain: Domain): V
     if (mac) usedMacs.add(mac);
     const entry: VirtualMachineInstanceNetworkInterface = { name: iface.name, infoSource: agent ? 'domain, guest-agent' : 'domain' };
     if (mac) entry.mac = mac;
+    // the pod IPs first (a masquerade guest is reached at its pod's IP), then the agent's
+    const cached = podIfaceIPs?.(iface.name);
+    let ips = cached?.podIPs ?? (cached?.podIP ? [cached.podIP] : []);
     if (agent) {
       entry.interfaceName = agent.InterfaceName;
-      if (agent.Ip) entry.ipAddress = agent.Ip;
-      if (agent.IPs?.length) entry.ipAddresses = agent.IPs;
+      ips = mergeAgentIPs(ips, agent.IPs ?? (agent.Ip ? [agent.Ip] : []));
+    }
+    if (ips.length > 0) {
+      entry.ipAddress = ips[0];
+      entry.ipAddresses = ips;
     }
     if (dom?.LinkState?.State) entry.linkState = dom.LinkState.State;
     out.push(entry);

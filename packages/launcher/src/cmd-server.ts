@@ -7,7 +7,8 @@ import { isAgentUnresponsive, isLibvirtError } from '@kubevirt-ts/libvirt';
 import { createCmdServer, type CmdServerImpl, type cmdv1, type Server } from '@kubevirt-ts/proto';
 import { domainToJSON, errorMessage as plainErrorMessage, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { AGENT_DATA_FIELDS } from './agent/data-fields.ts';
-import { ExecExitCode, type DomainManager } from './domain-manager.ts';
+import { ExecExitCode, type DomainManager, type SyncOptions } from './domain-manager.ts';
+import * as z from 'zod/mini';
 
 type Response = cmdv1.Response;
 const OK: Response = { success: true, message: '' };
@@ -122,9 +123,9 @@ export function cmdServerImpl(dm: DomainManager, logger: Logger): CmdServerImpl 
 
   return {
     // A failed sync also tells the VMI's events why it does not start (a Warning with KubeVirt's SyncFailed).
-    SyncVirtualMachine: vmiCommand('Synced vmi', 'Failed to sync vmi', async (vmi) => {
+    SyncVirtualMachine: vmiCommand('Synced vmi', 'Failed to sync vmi', async (vmi, r: cmdv1.VMIRequest__Output) => {
       try {
-        await dm.syncVMI(vmi);
+        await dm.syncVMI(vmi, syncOptions(r));
       } catch (err) {
         dm.sendK8sEvent(vmi, 'Warning', SYNC_FAILED_REASON, errorMessage(err));
         throw err;
@@ -204,4 +205,15 @@ export function cmdServerImpl(dm: DomainManager, logger: Logger): CmdServerImpl 
 
 export function createLauncherCmdServer(dm: DomainManager, logger: Logger): Server {
   return createCmdServer(cmdServerImpl(dm, logger));
+}
+
+const attachmentsSchema = z.record(z.string().check(z.minLength(1)), z.string());
+
+/** The VirtualMachineOptions the domain depends on; a malformed map fails the sync with a message. */
+export function syncOptions(r: cmdv1.VMIRequest__Output): SyncOptions {
+  const raw = r.options?.interfaceDomainAttachment;
+  if (raw === undefined || Object.keys(raw).length === 0) return {};
+  const parsed = attachmentsSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid interfaceDomainAttachment: ${z.prettifyError(parsed.error)}`);
+  return { interfaceDomainAttachment: parsed.data };
 }

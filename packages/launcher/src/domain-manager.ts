@@ -38,6 +38,7 @@ import { domainSpecFromXML, domainSpecToXML, type KubeVirtMetadata } from './api
 import type { AgentStore } from './agent/store.ts';
 import type { AgentDataCommand } from './agent/data-fields.ts';
 import { dirtyRateStats, domainStats, type DirtyRateStats, type StatsConnection } from './stats.ts';
+import type { PodNetworkPhase2 } from './network/phase2.ts';
 import type { Notifier, K8sEventType } from './notifier.ts';
 
 const run = promisify(execFile);
@@ -101,6 +102,13 @@ export interface DomainManagerOptions {
   agent: AgentStore;
   /** Where k8s events about the VMI go (the launcher's one Notifier, so they stay in order with domain events). */
   notifier?: Pick<Notifier, 'sendK8sEvent'>;
+  /** Pod network phase 2 for interfaces the handler attached as `tap`. */
+  network?: Pick<PodNetworkPhase2, 'setup'>;
+}
+
+/** What SyncVirtualMachine's VirtualMachineOptions carry that the domain depends on. */
+export interface SyncOptions {
+  interfaceDomainAttachment?: Readonly<Record<string, string>>;
 }
 
 
@@ -113,6 +121,7 @@ export class DomainManager {
   readonly #ctx: ConverterContext;
   readonly #agent: AgentStore;
   #notifier: Pick<Notifier, 'sendK8sEvent'> | undefined;
+  readonly #network: Pick<PodNetworkPhase2, 'setup'> | undefined;
   /** KubeVirt's metadata cache: what we add to the domain's kubevirt metadata at run time. */
   readonly #metadata = new Map<string, KubeVirtMetadata>();
   /** The newest XML read and its parse: most events and GetDomain calls find the XML as it was. */
@@ -127,6 +136,7 @@ export class DomainManager {
     this.#ctx = opts.converter;
     this.#agent = opts.agent;
     this.#notifier = opts.notifier;
+    this.#network = opts.network;
   }
 
   /** SendK8sEvent about the VMI through the notifier; never throws (the event is best effort). */
@@ -167,12 +177,19 @@ export class DomainManager {
   }
 
   /** Defines the domain if needed and brings it to running; a second call with the same VMI changes nothing. */
-  syncVMI(vmi: VirtualMachineInstance): Promise<void> {
+  syncVMI(vmi: VirtualMachineInstance, options: SyncOptions = {}): Promise<void> {
     return this.#exclusive(async () => {
-      const spec = convertVMIToDomainSpec(vmi, this.#ctx);
+      const attachments = options.interfaceDomainAttachment;
+      const hasAttachments = attachments !== undefined && Object.keys(attachments).length > 0;
+      const ctx = hasAttachments ? { ...this.#ctx, interfaceDomainAttachment: attachments } : this.#ctx;
+      const spec = convertVMIToDomainSpec(vmi, ctx);
       let dom = await this.#lookup(vmi);
       let state: DomainStateName | undefined;
       if (!dom) {
+        if (hasAttachments) {
+          if (!this.#network) throw new Error('pod network phase 2 is not available');
+          await this.#network.setup(vmi, spec, attachments);
+        }
         await this.#prepareDisks(vmi);
         for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
         // libvirt binds the serial and VNC sockets here but does not create the directory

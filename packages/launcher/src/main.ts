@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // virt-launcher (cmd/virt-launcher): parses flags and wires the parts together, in KubeVirt's order.
 import './zod-jitless.ts';
+import { PodNetworkPhase2 } from './network/phase2.ts';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -130,10 +131,12 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
       versionMs: f['qemu-agent-version-interval'],
     },
   });
+  const podNetwork = new PodNetworkPhase2({ logger, privateDir: PRIVATE_DIR });
   const domainManager = new DomainManager({
     conn,
     logger,
     notifier,
+    network: podNetwork,
     agent: agentPoller.store,
     converter: {
       useEmulation: f['use-emulation'],

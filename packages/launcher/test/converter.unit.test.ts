@@ -555,7 +555,7 @@ test('unsupported fields are rejected with their path, never dropped', () => {
     ['dedicated CPUs', vmi({ cpu: { cores: 2, dedicatedCpuPlacement: true } }), 'spec.domain.cpu.dedicatedCpuPlacement'],
     ['a masquerade CIDR', vmi({}, { networks: [{ name: 'default', pod: { vmNetworkCIDR: '10.1.0.0/24' } }] }), 'spec.networks[0].pod.vmNetworkCIDR'],
     ['a paused start', vmi({}, { startStrategy: 'Paused' }), 'spec.startStrategy'],
-    ['masquerade port forwarding', vmi({ devices: { interfaces: [{ name: 'default', masquerade: {}, ports: [{ port: 80 }] }] } }), 'spec.domain.devices.interfaces[0].ports'],
+    ['interface DHCP options', vmi({ devices: { interfaces: [{ name: 'default', masquerade: {}, dhcpOptions: { bootFileName: 'pxe' } }] } } as DomainPart), 'spec.domain.devices.interfaces[0].dhcpOptions'],
     ['a multus network', vmi({}, { networks: [{ name: 'n', multus: { networkName: 'br' } }] }), 'spec.networks[0].multus'],
     ['EFI', vmi({ firmware: { bootloader: { efi: {} } } }), 'spec.domain.firmware.bootloader.efi'],
     ['memory hotplug', vmi({ memory: { guest: '1Gi', maxGuest: '4Gi' } }), 'spec.domain.memory.maxGuest'],

@@ -45,10 +45,16 @@ export interface ConverterContext {
   serialConsoleLogDisabled?: boolean;
   /** The cluster's DisableFreePageReporting; unset in KubeVirt's default configuration (false). */
   freePageReportingDisabled?: boolean;
+  /**
+   * VirtualMachineOptions.interfaceDomainAttachment from the handler: interface name → `tap` when the
+   * handler's phase 1 prepared a tap device for it. Unset: no pod network setup was done.
+   */
+  interfaceDomainAttachment?: Readonly<Record<string, string>>;
 }
 
 /** A context with every optional field at KubeVirt's default. */
-export type ResolvedContext = Required<Omit<ConverterContext, 'emulatorPath'>> & Pick<ConverterContext, 'emulatorPath'>;
+export type ResolvedContext = Required<Omit<ConverterContext, 'emulatorPath' | 'interfaceDomainAttachment'>> &
+  Pick<ConverterContext, 'emulatorPath' | 'interfaceDomainAttachment'>;
 
 export const DefaultEmptyDiskDir = '/var/run/libvirt/empty-disks';
 /** virtconfig.DefaultMemBalloonStatsPeriod */

@@ -1,8 +1,9 @@
-// network.DomainConfigurator, with the one binding that works on these machines: qemu's user-mode
-// network stack (`<interface type='user'>`, as KubeVirt's slirp binding had and its passt binding
-// still declares). A pod network with a masquerade or bridge binding becomes a user-mode NIC that
-// reaches out through the launcher's own network namespace; the guest gets 10.0.2.15 by DHCP from
-// qemu, like masquerade's. No tap device, no bridge, no privileges, so it runs in the test bed's pods.
+// network.DomainConfigurator. With the handler's interfaceDomainAttachment `tap` for an interface (what
+// KubeVirt's handler sends for masquerade and bridge once its phase 1 made the pod's tap device), the
+// NIC is `<interface type='ethernet'>` on that tap, as KubeVirt's converter writes it; phase 2
+// (network/phase2.ts) then fills in the tap's name, MAC and MTU. Without that option (a caller that
+// did no pod network setup) the NIC falls back to qemu's user-mode stack (`<interface type='user'>`,
+// guest 10.0.2.15 by qemu's DHCP), which needs no tap, bridge or privileges.
 import type { Interface as VMIInterface, VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { interfaceCodec, newStruct, type Interface } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
@@ -13,7 +14,7 @@ import { virtioModel } from '../virtio.ts';
 const MODELS = new Set(['e1000', 'e1000e', 'igb', 'ne2k_pci', 'pcnet', 'rtl8139', 'virtio']);
 const MAC = /^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/;
 
-export const configureNetwork: DomainConfigurator = (vmi, spec) => {
+export const configureNetwork: DomainConfigurator = (vmi, spec, ctx) => {
   const networks = new Map((vmi.spec.networks ?? []).map((n, i) => [n.name, { network: n, index: i }]));
   const interfaces: Interface[] = [];
   (vmi.spec.domain.devices?.interfaces ?? []).forEach((iface, i) => {
@@ -24,12 +25,12 @@ export const configureNetwork: DomainConfigurator = (vmi, spec) => {
     if (!iface.masquerade && !iface.bridge) {
       throw new ConversionError(path, 'needs a masquerade or bridge binding');
     }
-    interfaces.push(domainInterface(vmi, iface, path));
+    interfaces.push(domainInterface(vmi, iface, path, ctx.interfaceDomainAttachment?.[iface.name] === 'tap'));
   });
   spec.Devices.Interfaces = interfaces.length > 0 ? interfaces : null;
 };
 
-function domainInterface(vmi: VirtualMachineInstance, iface: VMIInterface, path: string): Interface {
+function domainInterface(vmi: VirtualMachineInstance, iface: VMIInterface, path: string, tap: boolean): Interface {
   const model = iface.model || 'virtio';
   if (!MODELS.has(model)) {
     throw new ConversionError(`${path}.model`, `interface model ${JSON.stringify(model)} is not supported`);
@@ -38,7 +39,8 @@ function domainInterface(vmi: VirtualMachineInstance, iface: VMIInterface, path:
     throw new ConversionError(`${path}.macAddress`, `${JSON.stringify(iface.macAddress)} is not a MAC address`);
   }
   return newStruct(interfaceCodec, {
-    Type: 'user',
+    // ethernet: a pre-configured tap device (libvirt's formatdomain "elementsNICSEthernet")
+    Type: tap ? 'ethernet' : 'user',
     Model: { Type: model === 'virtio' ? virtioModel(vmi) : model },
     MAC: iface.macAddress === undefined ? null : { MAC: iface.macAddress.replaceAll('-', ':') },
     BootOrder: iface.bootOrder === undefined ? null : { Order: iface.bootOrder },

@@ -1,0 +1,345 @@
+// Pod network phase 1 (KubeVirt's pkg/network/setup NetConf + netpod): done by virt-handler, with its
+// privileges, in the launcher pod's network namespace, once per VMI before the first
+// SyncVirtualMachine. Masquerade: bridge k6t-eth0 (02:00:00:00:00:00, the VM network's gateway
+// address, the pod MTU), tap0 owned by the launcher's user on it, forwarding on, and the NAT table.
+// The pod interface cache records the pod IP and the state (started → finished), so a restarted
+// handler neither redoes nor half-redoes it. Everything made lives in the pod's network namespace
+// and goes with it.
+import { randomBytes } from 'node:crypto';
+import { chownSync, writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Interface as VMIInterface, VirtualMachineInstance } from '@kubevirt-ts/shared';
+import * as z from 'zod/mini';
+import {
+  PodIfaceNetworkPreparationFinished,
+  PodIfaceNetworkPreparationStarted,
+  readPodIfaceCache,
+  removePodIfaceCache,
+  writePodIfaceCache,
+} from './cache.ts';
+import { masqueradeRuleset, NAT_TABLE } from './masquerade.ts';
+import { launcherNetNS, sharesHandlerNetNS, type NetNS } from './netns.ts';
+
+/** What the controller needs: phase 1 for a VMI, and forgetting it when the VMI is gone. */
+export interface NetworkConfigurator {
+  /** Prepares the pod network; resolves to VirtualMachineOptions.interfaceDomainAttachment. */
+  setupPodNetworkPhase1(vmi: VirtualMachineInstance): Promise<Record<string, string>>;
+  /** The pod IPs phase 1 cached for an interface, for status.interfaces. */
+  podInterfaceIPs(vmiUID: string, ifaceName: string): { podIP?: string; podIPs?: string[] } | undefined;
+  teardown(vmiUID: string): void;
+}
+
+export const PRIMARY_POD_INTERFACE = 'eth0';
+export const PRIMARY_TAP = 'tap0';
+export const STATIC_MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
+export const DEFAULT_VM_CIDR = '10.0.2.0/24';
+/** util.NonRootUID; a root VMI's tap belongs to root (LibvirtUserAndGroupId "0"). */
+export const NON_ROOT_UID = 107;
+export const bridgeName = (podIface: string): string => `k6t-${podIface}`.slice(0, 15);
+
+const ipAddrSchema = z.array(
+  z.looseObject({
+    ifname: z.string(),
+    address: z.optional(z.string()),
+    mtu: z.number(),
+    addr_info: z.optional(z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number(), scope: z.optional(z.string()) }))),
+  }),
+);
+
+export interface PodLink {
+  name: string;
+  mac: string;
+  mtu: number;
+  ipv4: string[];
+  addrs: { address: string; prefix: number }[];
+}
+
+export async function readLinks(ns: NetNS): Promise<Map<string, PodLink>> {
+  const parsed = ipAddrSchema.safeParse(JSON.parse(await ns.exec('ip', ['-j', 'addr', 'show'])));
+  if (!parsed.success) throw new Error(`unexpected output of ip -j addr: ${z.prettifyError(parsed.error)}`);
+  return new Map(
+    parsed.data.map((l) => [
+      l.ifname,
+      {
+        name: l.ifname,
+        mac: l.address ?? '',
+        mtu: l.mtu,
+        ipv4: (l.addr_info ?? []).filter((a) => a.family === 'inet' && (a.scope ?? 'global') === 'global').map((a) => a.local),
+        addrs: (l.addr_info ?? [])
+          .filter((a) => a.family === 'inet' && (a.scope ?? 'global') === 'global')
+          .map((a) => ({ address: a.local, prefix: a.prefixlen })),
+      },
+    ]),
+  );
+}
+
+const routeSchema = z.array(z.looseObject({ dst: z.string(), gateway: z.optional(z.string()), scope: z.optional(z.string()) }));
+
+export interface PodRoute {
+  /** `default` or a CIDR */
+  dst: string;
+  gateway?: string;
+  scope?: string;
+}
+
+/** The pod interface's IPv4 routes (`ip -j route show dev`). */
+export async function readRoutes(ns: NetNS, dev: string): Promise<PodRoute[]> {
+  const parsed = routeSchema.safeParse(JSON.parse(await ns.exec('ip', ['-j', '-4', 'route', 'show', 'dev', dev])));
+  if (!parsed.success) throw new Error(`unexpected output of ip -j route: ${z.prettifyError(parsed.error)}`);
+  return parsed.data.map((r) => ({ dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.scope ? { scope: r.scope } : {}) }));
+}
+
+function randomLocalMAC(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02; // unicast, locally administered
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+const maskBase64 = (prefix: number) =>
+  Buffer.from(prefix === 0 ? [0, 0, 0, 0] : [24, 16, 8, 0].map((sh) => ((0xffffffff << (32 - prefix)) >>> sh) & 0xff)).toString('base64');
+
+/**
+ * cache.DHCPConfig as Go's encoding/json writes it (vif-cache-<iface>.json in the launcher's private
+ * dir): netlink.Addr and Routes with their IPNet masks and the MAC as base64 bytes. The launcher's
+ * bridge DHCP server reads it. Routes: the pod interface's, but the link-local subnet route.
+ */
+export function bridgeDHCPConfig(
+  podIface: string,
+  addr: { address: string; prefix: number } | undefined,
+  mac: string,
+  gateway: string | undefined,
+  routes: PodRoute[],
+): Record<string, unknown> {
+  const ipnet = (ip: string, prefix: number) => ({ IP: ip, Mask: maskBase64(prefix) });
+  const other = routes.filter((r) => r.scope !== 'link');
+  return {
+    Name: podIface,
+    IP: addr ? { ...ipnet(addr.address, addr.prefix), Label: '', Flags: 0, Scope: 0, Peer: null, Broadcast: null, PreferedLft: 0, ValidLft: 0, LinkIndex: 0 } : null,
+    MAC: Buffer.from(mac.split(':').map((x) => parseInt(x, 16))).toString('base64'),
+    AdvertisingIPAddr: null,
+    AdvertisingIPv6Addr: null,
+    Routes: other.length > 0
+      ? other.map((r) => {
+          const [ip = '', len = '32'] = r.dst.split('/');
+          return { Dst: r.dst === 'default' ? null : ipnet(ip, Number(len)), Gw: r.gateway ?? null, LinkIndex: 0 };
+        })
+      : null,
+    Mtu: 0,
+    IPAMDisabled: addr === undefined,
+    Gateway: gateway ?? null,
+    Subdomain: '',
+  };
+}
+
+/**
+ * A network sysctl of the pod: /proc/sys/net shows the namespace of the process that opens it, so a
+ * tee run inside the pod's namespace writes the pod's value (coreutils, no procps in the image).
+ */
+async function setSysctl(ns: NetNS, key: string, value: string): Promise<void> {
+  await ns.exec('tee', [`/proc/sys/${key}`], `${value}\n`);
+}
+
+/** The VM network's gateway (first address) and guest (second), KubeVirt's masquerade addresses. */
+export function vmNetworkAddresses(cidr: string | undefined): { gateway: string; guest: string; prefix: number } {
+  const [net = '', len = ''] = (cidr || DEFAULT_VM_CIDR).split('/');
+  const parts = net.split('.').map(Number);
+  const prefix = Number(len);
+  if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255)) || !(Number.isInteger(prefix) && prefix >= 0 && prefix <= 30)) {
+    throw new Error(`failed to parse VM CIDR: ${cidr}`);
+  }
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const base = ((((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0) & mask) >>> 0;
+  const ip = (n: number) => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
+  return { gateway: ip(base + 1), guest: ip(base + 2), prefix };
+}
+
+/** vmitrait.IsNonRoot: the deprecated annotation, or a non-zero status.runtimeUser. */
+export function isNonRoot(vmi: VirtualMachineInstance): boolean {
+  return vmi.metadata.annotations?.['kubevirt.io/nonroot'] !== undefined || (vmi.status?.runtimeUser ?? 0) !== 0;
+}
+
+export interface PodNetworkOptions {
+  logger: Logger;
+  /** --kubevirt-private-dir: the pod interface cache lives under it */
+  privateDir: string;
+  /** The launcher's PID (its network namespace) for a VMI. */
+  launcherPid(vmiUID: string): number;
+  netns?: (pid: number) => NetNS;
+  sharesHandlerNetNS?: (pid: number) => boolean;
+}
+
+export class PodNetworkConfigurator implements NetworkConfigurator {
+  readonly #o: PodNetworkOptions;
+  readonly #netns: (pid: number) => NetNS;
+  readonly #ips = new Map<string, { podIP: string; podIPs: string[] }>();
+
+  constructor(o: PodNetworkOptions) {
+    this.#o = o;
+    this.#netns = o.netns ?? launcherNetNS;
+  }
+
+  async setupPodNetworkPhase1(vmi: VirtualMachineInstance): Promise<Record<string, string>> {
+    const uid = vmi.metadata.uid;
+    const attachments: Record<string, string> = {};
+    const networks = new Map((vmi.spec.networks ?? []).map((n) => [n.name, n]));
+    const pending: { iface: VMIInterface; vmCIDR: string | undefined }[] = [];
+    for (const iface of vmi.spec.domain.devices?.interfaces ?? []) {
+      const net = networks.get(iface.name);
+      if (!net?.pod) continue; // only the pod network is set up here
+      if (iface.masquerade || iface.bridge) {
+        attachments[iface.name] = 'tap';
+        const state = readPodIfaceCache(this.#o.privateDir, uid, iface.name)?.networkState ?? 0;
+        if (state !== PodIfaceNetworkPreparationFinished) pending.push({ iface, vmCIDR: net.pod.vmNetworkCIDR });
+      }
+    }
+    if (pending.length > 1) throw new Error('only one interface on the pod network is supported');
+    const first = pending[0];
+    if (!first) return attachments;
+
+    const log = this.#o.logger.child({ kind: 'VirtualMachineInstance', name: vmi.metadata.name, namespace: vmi.metadata.namespace, uid });
+    const pid = this.#o.launcherPid(uid);
+    if ((this.#o.sharesHandlerNetNS ?? sharesHandlerNetNS)(pid)) {
+      // no pod network to set up (a launcher run beside the handler, as in a bare test bed): the
+      // launcher then gets no tap attachment and keeps its user-mode NIC
+      log.warn('launcher shares virt-handler\'s network namespace: pod network setup skipped');
+      return {};
+    }
+    const ns = this.#netns(pid);
+    const podIface = PRIMARY_POD_INTERFACE;
+    const links = await readLinks(ns);
+    const pod = links.get(podIface);
+    if (!pod) throw new Error(`pod link (${podIface}) is missing`);
+    log.info({ podInterface: pod }, 'Current pod network');
+
+    const cached = readPodIfaceCache(this.#o.privateDir, uid, first.iface.name);
+    if ((cached?.networkState ?? 0) === PodIfaceNetworkPreparationStarted) {
+      // a handler stopped half way: undo what it may have made, then do it all again
+      log.info('pod network preparation was interrupted; starting over');
+      await this.#undoMasquerade(ns, links, podIface);
+    }
+    writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
+      iface: first.iface,
+      ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
+      networkState: PodIfaceNetworkPreparationStarted,
+    });
+
+    const owner = isNonRoot(vmi) ? NON_ROOT_UID : 0;
+    if (first.iface.bridge) await this.#setupBridge(ns, pid, podIface, pod, owner, vmi, first.iface, log);
+    else await this.#setupMasquerade(ns, podIface, pod, owner, first.iface, first.vmCIDR, log);
+
+    writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
+      iface: first.iface,
+      ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
+      networkState: PodIfaceNetworkPreparationFinished,
+    });
+    log.info(`pod network ready for ${first.iface.name} (${first.iface.bridge ? 'bridge' : 'masquerade'}), ${PRIMARY_TAP} owned by uid ${owner}`);
+    return attachments;
+  }
+
+  async #setupMasquerade(ns: NetNS, podIface: string, pod: PodLink, owner: number, iface: VMIInterface, vmCIDR: string | undefined, log: Logger): Promise<void> {
+    const bridge = bridgeName(podIface);
+    const addrs = vmNetworkAddresses(vmCIDR);
+    await ns.exec('ip', ['-batch', '-'], [
+      `link add ${bridge} type bridge`,
+      `link set ${bridge} address ${STATIC_MASQUERADE_BRIDGE_MAC} mtu ${pod.mtu}`,
+      `addr add ${addrs.gateway}/${addrs.prefix} dev ${bridge}`,
+      `link set ${bridge} up`,
+      // as virt-chroot create-tap makes it (netlink's defaults: no packet info, vnet headers, one queue)
+      `tuntap add dev ${PRIMARY_TAP} mode tap user ${owner} group ${owner} vnet_hdr`,
+      `link set ${PRIMARY_TAP} mtu ${pod.mtu} master ${bridge} up`,
+      '',
+    ].join('\n'));
+    await setSysctl(ns, 'net/ipv4/ip_forward', '1');
+    await setSysctl(ns, `net/ipv4/conf/${bridge}/route_localnet`, '1');
+    await ns.exec('nft', ['-f', '-'], masqueradeRuleset({
+      podIface,
+      bridgeIface: bridge,
+      gateway: addrs.gateway,
+      guest: addrs.guest,
+      ports: iface.ports ?? [],
+    }));
+
+  }
+
+  /**
+   * The bridge binding: the pod's veth (renamed eth0-nic, no address, learning off) and tap0 on
+   * k6t-eth0 (fake 169.254.75.1<index>/32 for the DHCP server); a dummy eth0 keeps the pod's MAC and
+   * IP; the pod's IP, gateway and routes go to the launcher's DHCP cache for the guest.
+   */
+  async #setupBridge(ns: NetNS, pid: number, podIface: string, pod: PodLink, owner: number, vmi: VirtualMachineInstance, iface: VMIInterface, log: Logger): Promise<void> {
+    const bridge = bridgeName(podIface);
+    const nic = `${podIface}-nic`;
+    const index = (vmi.spec.domain.devices?.interfaces ?? []).findIndex((i) => i.name === iface.name);
+    const addr = pod.addrs[0];
+    const routes = addr ? await readRoutes(ns, podIface) : [];
+    const nicMAC = randomLocalMAC();
+    const lines = [
+      `link add ${bridge} type bridge`,
+      `link set ${podIface} down`,
+      `link set ${podIface} name ${nic}`,
+      `addr flush dev ${nic}`,
+      `link set ${nic} address ${nicMAC}`,
+      `link set ${nic} master ${bridge}`,
+      `link set ${nic} type bridge_slave learning off`,
+      `link set ${nic} up`,
+      ...(addr ? [`addr add 169.254.75.1${index}/32 dev ${bridge}`] : []),
+      `link set ${bridge} up`,
+      `tuntap add dev ${PRIMARY_TAP} mode tap user ${owner} group ${owner} vnet_hdr`,
+      `link set ${PRIMARY_TAP} mtu ${pod.mtu} master ${bridge} up`,
+      '',
+    ];
+    await ns.exec('ip', ['-batch', '-'], lines.join('\n'));
+    const dummy = [
+      `link add ${podIface} type dummy`,
+      `link set ${podIface} address ${pod.mac} mtu ${pod.mtu}`,
+      ...(addr ? [`addr add ${addr.address}/${addr.prefix} dev ${podIface}`] : []),
+      `link set ${podIface} up`,
+      '',
+    ];
+    try {
+      await ns.exec('ip', ['-batch', '-'], dummy.join('\n'));
+    } catch (err) {
+      // a kernel built without dummy links (no CONFIG_DUMMY): the guest still gets the pod IP
+      if (!/Unknown device type/.test(String(err))) throw err;
+      log.warn(`the kernel has no dummy links: ${podIface} is not kept in the pod (its IP goes to the guest only)`);
+    }
+    if (addr) await setSysctl(ns, 'net/ipv4/conf/all/arp_ignore', '1'); // procsys.ARPReplyMode1
+    const gateway = routes.find((r) => r.dst === 'default')?.gateway;
+    const file = `/proc/${pid}/root/run/kubevirt-private/vif-cache-${podIface}.json`;
+    writeFileSync(file, JSON.stringify(bridgeDHCPConfig(podIface, addr, iface.macAddress ?? pod.mac, gateway, routes), null, 2), { mode: 0o604 });
+    chownSync(file, owner, owner);
+  }
+
+  async #undoMasquerade(ns: NetNS, links: Map<string, PodLink>, podIface: string): Promise<void> {
+    if (links.has(PRIMARY_TAP)) await ns.exec('ip', ['link', 'del', PRIMARY_TAP]);
+    if (links.has(bridgeName(podIface))) await ns.exec('ip', ['link', 'del', bridgeName(podIface)]);
+    const tables = await ns.exec('nft', ['-j', 'list', 'tables']);
+    const hasNat = (JSON.parse(tables) as { nftables?: { table?: { family?: string; name?: string } }[] }).nftables?.some(
+      (e) => e.table?.family === 'ip' && e.table.name === NAT_TABLE,
+    );
+    if (hasNat) await ns.exec('nft', ['delete', 'table', 'ip', NAT_TABLE]);
+  }
+
+  podInterfaceIPs(vmiUID: string, ifaceName: string): { podIP?: string; podIPs?: string[] } | undefined {
+    const key = `${vmiUID}/${ifaceName}`;
+    const known = this.#ips.get(key);
+    if (known) return known;
+    let data;
+    try {
+      data = readPodIfaceCache(this.#o.privateDir, vmiUID, ifaceName);
+    } catch (err) {
+      this.#o.logger.warn({ uid: vmiUID, reason: String(err) }, 'unreadable pod interface cache');
+      return undefined;
+    }
+    if (!data?.podIP) return undefined;
+    // written once by phase 1, never changed after: read it once (KubeVirt's volatile cache)
+    const ips = { podIP: data.podIP, podIPs: data.podIPs ?? [data.podIP] };
+    if (data.networkState === PodIfaceNetworkPreparationFinished) this.#ips.set(key, ips);
+    return ips;
+  }
+
+  teardown(vmiUID: string): void {
+    for (const key of this.#ips.keys()) if (key.startsWith(`${vmiUID}/`)) this.#ips.delete(key);
+    removePodIfaceCache(this.#o.privateDir, vmiUID);
+  }
+}

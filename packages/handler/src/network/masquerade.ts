@@ -1,0 +1,51 @@
+// The masquerade binding's NAT (KubeVirt's pkg/network/setup/netpod/masquerade): table `ip nat` with
+// KubeVirt's chains and rules, as one `nft -f` transaction. Traffic entering on the pod interface goes
+// to the guest (only the listed `ports` when there are any); the guest's own traffic leaves masqueraded
+// as the pod IP; the legacy migration ports (49152, 49153) stay the pod's.
+import type { Interface as VMIInterface } from '@kubevirt-ts/shared';
+
+export const NAT_TABLE = 'nat';
+export const LEGACY_MIGRATION_PORTS = [49152, 49153] as const;
+const LOOPBACK = '127.0.0.1';
+
+export interface MasqueradeNAT {
+  podIface: string;
+  bridgeIface: string;
+  gateway: string;
+  guest: string;
+  ports: NonNullable<VMIInterface['ports']>;
+}
+
+export function masqueradeRuleset(m: MasqueradeNAT): string {
+  const t = `ip ${NAT_TABLE}`;
+  const lines = [
+    `add table ${t}`,
+    `add chain ${t} prerouting { type nat hook prerouting priority -100; }`,
+    `add chain ${t} input { type nat hook input priority 100; }`,
+    `add chain ${t} output { type nat hook output priority -100; }`,
+    `add chain ${t} postrouting { type nat hook postrouting priority 100; }`,
+    `add chain ${t} KUBEVIRT_PREINBOUND`,
+    `add chain ${t} KUBEVIRT_POSTINBOUND`,
+    `add rule ${t} postrouting ip saddr ${m.guest} counter masquerade`,
+    `add rule ${t} prerouting iifname ${JSON.stringify(m.podIface)} counter jump KUBEVIRT_PREINBOUND`,
+    `add rule ${t} postrouting oifname ${JSON.stringify(m.bridgeIface)} counter jump KUBEVIRT_POSTINBOUND`,
+  ];
+  const skip = `{ ${LEGACY_MIGRATION_PORTS.join(', ')} }`;
+  lines.push(`add rule ${t} output tcp dport ${skip} ip saddr ${LOOPBACK} counter return`);
+  lines.push(`add rule ${t} KUBEVIRT_POSTINBOUND tcp dport ${skip} ip saddr ${LOOPBACK} counter return`);
+  for (const p of m.ports) {
+    const proto = (p.protocol || 'tcp').toLowerCase();
+    if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') throw new Error(`unsupported port protocol ${JSON.stringify(p.protocol)}`);
+    const port = Number(p.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port ${JSON.stringify(p.port)}`);
+    lines.push(`add rule ${t} KUBEVIRT_PREINBOUND ${proto} dport { ${port} } counter dnat to ${m.guest}`);
+    lines.push(`add rule ${t} KUBEVIRT_POSTINBOUND ${proto} dport ${port} ip saddr { ${LOOPBACK} } counter snat to ${m.gateway}`);
+    lines.push(`add rule ${t} output ip daddr { ${LOOPBACK} } ${proto} dport ${port} counter dnat to ${m.guest}`);
+  }
+  if (m.ports.length === 0) {
+    lines.push(`add rule ${t} KUBEVIRT_PREINBOUND counter dnat to ${m.guest}`);
+    lines.push(`add rule ${t} KUBEVIRT_POSTINBOUND ip saddr { ${LOOPBACK} } counter snat to ${m.gateway}`);
+    lines.push(`add rule ${t} output ip daddr { ${LOOPBACK} } counter dnat to ${m.guest}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,231 @@
+// virt-handler's pod network phase 1 without a network namespace: the NAT ruleset KubeVirt writes, the
+// pod interface cache's file format, and the order of work (once, redone after an interruption).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { PodIfaceNetworkPreparationStarted, readPodIfaceCache, writePodIfaceCache } from '../src/network/cache.ts';
+import { isNonRoot, PodNetworkConfigurator, vmNetworkAddresses } from '../src/network/configurator.ts';
+import { masqueradeRuleset } from '../src/network/masquerade.ts';
+import type { NetNS } from '../src/network/netns.ts';
+
+const base = { podIface: 'eth0', bridgeIface: 'k6t-eth0', gateway: '10.0.2.1', guest: '10.0.2.2' };
+
+test("masquerade NAT: everything to the guest when no ports are listed, KubeVirt's chains and migration-port exceptions", () => {
+  const rules = masqueradeRuleset({ ...base, ports: [] });
+  for (const line of [
+    'add chain ip nat prerouting { type nat hook prerouting priority -100; }',
+    'add chain ip nat postrouting { type nat hook postrouting priority 100; }',
+    'add rule ip nat postrouting ip saddr 10.0.2.2 counter masquerade',
+    'add rule ip nat prerouting iifname "eth0" counter jump KUBEVIRT_PREINBOUND',
+    'add rule ip nat postrouting oifname "k6t-eth0" counter jump KUBEVIRT_POSTINBOUND',
+    'add rule ip nat output tcp dport { 49152, 49153 } ip saddr 127.0.0.1 counter return',
+    'add rule ip nat KUBEVIRT_PREINBOUND counter dnat to 10.0.2.2',
+    'add rule ip nat KUBEVIRT_POSTINBOUND ip saddr { 127.0.0.1 } counter snat to 10.0.2.1',
+  ]) {
+    assert.ok(rules.split('\n').includes(line), `missing: ${line}\n${rules}`);
+  }
+});
+
+test('masquerade NAT: with ports, only those are forwarded; a bad protocol is refused', () => {
+  const rules = masqueradeRuleset({ ...base, ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] });
+  assert.match(rules, /^add rule ip nat KUBEVIRT_PREINBOUND tcp dport \{ 80 \} counter dnat to 10\.0\.2\.2$/m);
+  assert.match(rules, /^add rule ip nat KUBEVIRT_PREINBOUND udp dport \{ 53 \} counter dnat to 10\.0\.2\.2$/m);
+  assert.doesNotMatch(rules, /^add rule ip nat KUBEVIRT_PREINBOUND counter dnat/m);
+  assert.throws(() => masqueradeRuleset({ ...base, ports: [{ port: 1, protocol: 'icmp' }] }), /unsupported port protocol/);
+});
+
+test('VM network addresses and the tap owner', () => {
+  assert.deepEqual(vmNetworkAddresses(undefined), { gateway: '10.0.2.1', guest: '10.0.2.2', prefix: 24 });
+  assert.throws(() => vmNetworkAddresses('nonsense'), /failed to parse VM CIDR/);
+  const vmi = (status: object, annotations?: Record<string, string>) =>
+    ({ metadata: { name: 'v', namespace: 'n', uid: 'u', ...(annotations ? { annotations } : {}) }, spec: { domain: {} }, status }) as VirtualMachineInstance;
+  assert.equal(isNonRoot(vmi({ runtimeUser: 107 })), true);
+  assert.equal(isNonRoot(vmi({})), false);
+  assert.equal(isNonRoot(vmi({}, { 'kubevirt.io/nonroot': '' })), true);
+});
+
+test("pod interface cache: KubeVirt's path, 2-space JSON, mode 0604, omitempty", () => {
+  const dir = mkdtempSync('/tmp/kvts-netcache-');
+  try {
+    writePodIfaceCache(dir, 'uid1', 'default', { iface: { name: 'default' }, podIP: '10.244.0.5', podIPs: ['10.244.0.5'], networkState: 2 });
+    const file = path.join(dir, 'network-info-cache', 'uid1', 'default');
+    assert.equal(readFileSync(file, 'utf8'), '{\n  "iface": {\n    "name": "default"\n  },\n  "podIP": "10.244.0.5",\n  "podIPs": [\n    "10.244.0.5"\n  ],\n  "networkState": 2\n}');
+    assert.equal(statSync(file).mode & 0o777, 0o604);
+    writePodIfaceCache(dir, 'uid1', 'x', { networkState: 0, podIPs: [] });
+    assert.equal(readFileSync(path.join(dir, 'network-info-cache', 'uid1', 'x'), 'utf8'), '{}');
+    assert.equal(readPodIfaceCache(dir, 'uid1', 'missing'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function fakeNetNS(calls: string[]): NetNS {
+  return {
+    pid: 42,
+    async exec(cmd, args, input) {
+      calls.push(`${cmd} ${args.join(' ')}${input ? ` <<${input.split('\n')[0]}` : ''}`);
+      if (cmd === 'ip' && args[1] === 'addr') {
+        return JSON.stringify([{ ifname: 'eth0', address: '0a:58:0a:f4:00:05', mtu: 1450, addr_info: [{ family: 'inet', local: '10.244.0.5', prefixlen: 24 }] }, { ifname: 'tap0', mtu: 1450 }]);
+      }
+      if (cmd === 'nft' && args[0] === '-j') return JSON.stringify({ nftables: [{ table: { family: 'ip', name: 'nat' } }] });
+      return '';
+    },
+  };
+}
+
+test('phase 1: done once per VMI; an interrupted one is undone and redone; a shared netns is never touched', async () => {
+  const dir = mkdtempSync('/tmp/kvts-netcache-');
+  try {
+    const calls: string[] = [];
+    const mk = (shared = false) =>
+      new PodNetworkConfigurator({ logger: pino({ level: 'silent' }), privateDir: dir, launcherPid: () => 42, netns: () => fakeNetNS(calls), sharesHandlerNetNS: () => shared });
+    const vmi = {
+      metadata: { name: 'v', namespace: 'n', uid: 'uid2' },
+      spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+      status: { runtimeUser: 107 },
+    } as VirtualMachineInstance;
+
+    assert.deepEqual(await mk(true).setupPodNetworkPhase1(vmi), {});
+    assert.equal(calls.length, 0, "nothing run in the handler's own namespace");
+
+    assert.deepEqual(await mk().setupPodNetworkPhase1(vmi), { default: 'tap' });
+    assert.ok(calls.some((c) => c.startsWith('ip -batch - <<link add k6t-eth0 type bridge')));
+    assert.ok(calls.some((c) => c.startsWith('nft -f - <<add table ip nat')));
+    assert.equal(readPodIfaceCache(dir, 'uid2', 'default')?.networkState, 2);
+
+    calls.length = 0;
+    assert.deepEqual(await mk().setupPodNetworkPhase1(vmi), { default: 'tap' });
+    assert.equal(calls.length, 0, 'a restarted handler finds it finished');
+
+    writePodIfaceCache(dir, 'uid2', 'default', { iface: { name: 'default' }, networkState: PodIfaceNetworkPreparationStarted });
+    await mk().setupPodNetworkPhase1(vmi);
+    const undo = calls.indexOf('ip link del tap0');
+    assert.ok(undo >= 0 && calls.indexOf('nft delete table ip nat') > undo, calls.join('\n'));
+    assert.ok(calls.findIndex((c) => c.startsWith('ip -batch')) > undo);
+
+    mk().teardown('uid2');
+    assert.equal(readPodIfaceCache(dir, 'uid2', 'default'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("status.interfaces: the pod IP from the cache before the agent reports, kept per family as KubeVirt merges", async () => {
+  const { newDomain, parseDomain, parseVMI } = await import('@kubevirt-ts/shared');
+  const { interfacesStatus } = await import('../src/vmi-status.ts');
+  const uid = 'uid3';
+  const vmi = parseVMI({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'vm', namespace: 'ns', uid },
+    spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+  });
+  const dom = (agent: { Mac: string; Ip: string; IPs: string[]; InterfaceName: string }[]) => {
+    const d = newDomain({ name: 'vm', namespace: 'ns', uid });
+    d.Spec.Devices.Interfaces = [{ Alias: { Name: 'default', UserDefined: true }, MAC: { MAC: '0a:58:0a:f4:00:05' } } as never];
+    d.Status.Interfaces = agent;
+    return parseDomain(d);
+  };
+  const dir = mkdtempSync('/tmp/kvts-netcache-');
+  try {
+    writePodIfaceCache(dir, uid, 'default', { iface: { name: 'default' }, podIP: '10.244.0.5', podIPs: ['10.244.0.5'], networkState: 2 });
+    const configurator = new PodNetworkConfigurator({ logger: pino({ level: 'silent' }), privateDir: dir, launcherPid: () => 0 });
+    const ips = (name: string) => configurator.podInterfaceIPs(uid, name);
+    assert.deepEqual(interfacesStatus(vmi, dom([]), ips), [
+      { name: 'default', infoSource: 'domain', mac: '0a:58:0a:f4:00:05', ipAddress: '10.244.0.5', ipAddresses: ['10.244.0.5'] },
+    ]);
+    const withAgent = interfacesStatus(vmi, dom([{ Mac: '0a:58:0a:f4:00:05', Ip: '10.0.2.2', IPs: ['10.0.2.2', 'fd10:0:2::2'], InterfaceName: 'eth0' }]), ips);
+    assert.deepEqual(withAgent, [
+      {
+        name: 'default',
+        infoSource: 'domain, guest-agent',
+        mac: '0a:58:0a:f4:00:05',
+        interfaceName: 'eth0',
+        ipAddress: '10.244.0.5',
+        ipAddresses: ['10.244.0.5', 'fd10:0:2::2'],
+      },
+    ]);
+    // the guest lost its address: the agent's empty list wins
+    assert.equal(interfacesStatus(vmi, dom([{ Mac: '0a:58:0a:f4:00:05', Ip: '', IPs: [], InterfaceName: 'eth0' }]), ips)[0]?.ipAddress, undefined);
+    configurator.teardown(uid);
+    assert.equal(configurator.podInterfaceIPs(uid, 'default'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("bridge binding's DHCP cache: cache.DHCPConfig as Go's encoding/json writes it", async () => {
+  const { bridgeDHCPConfig } = await import('../src/network/configurator.ts');
+  const c = bridgeDHCPConfig('eth0', { address: '10.244.0.7', prefix: 24 }, '0a:58:0a:f4:00:07', '10.244.0.1', [
+    { dst: 'default', gateway: '10.244.0.1' },
+    { dst: '10.244.0.0/24', scope: 'link' },
+    { dst: '10.96.0.0/12', gateway: '10.244.0.1' },
+  ]);
+  assert.deepEqual(c.IP, { IP: '10.244.0.7', Mask: '////AA==', Label: '', Flags: 0, Scope: 0, Peer: null, Broadcast: null, PreferedLft: 0, ValidLft: 0, LinkIndex: 0 });
+  assert.equal(c.MAC, Buffer.from([0x0a, 0x58, 0x0a, 0xf4, 0x00, 0x07]).toString('base64'));
+  assert.deepEqual(c.Routes, [
+    { Dst: null, Gw: '10.244.0.1', LinkIndex: 0 },
+    { Dst: { IP: '10.96.0.0', Mask: '//AAAA==' }, Gw: '10.244.0.1', LinkIndex: 0 },
+  ]);
+  assert.equal(c.Gateway, '10.244.0.1');
+  assert.equal(c.IPAMDisabled, false);
+  assert.equal(bridgeDHCPConfig('eth0', undefined, '0a:58:0a:f4:00:07', undefined, []).IPAMDisabled, true);
+});
+
+test('the controller runs phase 1 before SyncVirtualMachine, sends its attachments, and a failure stops the sync', async () => {
+  const { parseVMI } = await import('@kubevirt-ts/shared');
+  const { VirtualMachineController } = await import('../src/vm-controller.ts');
+  const vmi = parseVMI({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'vm', namespace: 'ns', uid: 'uid4', labels: { 'kubevirt.io/nodeName': 'node01' } },
+    spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+    status: { phase: 'Scheduled' },
+  });
+  const calls: string[] = [];
+  let fail = false;
+  const record = { name: 'vm', namespace: 'ns', uid: 'uid4', socketFile: '/x/launcher-sock' };
+  const controller = new VirtualMachineController({
+    logger: pino({ level: 'silent' }),
+    host: 'node01',
+    vmis: [{ get: () => vmi, list: () => [vmi] }],
+    domains: { get: () => undefined, list: () => [], on: () => undefined },
+    launchers: {
+      record: () => record,
+      ghostRecords: () => [record],
+      findSocket: () => ({ socket: record.socketFile, initializing: false }),
+      remember: () => undefined,
+      client: async () =>
+        ({
+          SyncVirtualMachine: async (r: { options?: { interfaceDomainAttachment?: Record<string, string> } }) => {
+            calls.push(`sync ${JSON.stringify(r.options?.interfaceDomainAttachment)}`);
+            return { success: true, message: '' };
+          },
+        }) as never,
+      resetClient: () => undefined,
+      isUnresponsive: () => false,
+      close: () => undefined,
+    },
+    network: {
+      setupPodNetworkPhase1: async () => {
+        calls.push('phase1');
+        if (fail) throw new Error('pod link (eth0) is missing');
+        return { default: 'tap' };
+      },
+      podInterfaceIPs: () => ({ podIP: '10.244.0.5', podIPs: ['10.244.0.5'] }),
+      teardown: () => calls.push('teardown'),
+    },
+    statusWriter: { update: async () => undefined },
+    recorder: { event: (_v, type, reason) => void calls.push(`${type} ${reason}`) },
+    syncOptions: () => ({ MemBalloonStatsPeriod: 10 }),
+  });
+  await controller.execute('ns/vm');
+  assert.deepEqual(calls.slice(0, 2), ['phase1', 'sync {"default":"tap"}']);
+  calls.length = 0;
+  fail = true;
+  await controller.execute('ns/vm');
+  assert.deepEqual(calls, ['phase1', 'Warning SyncFailed']);
+});

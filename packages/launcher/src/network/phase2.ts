@@ -1,0 +1,181 @@
+// SetupPodNetworkPhase2 (KubeVirt's pkg/network/setup/launcher): for each interface the handler
+// attached as `tap`, points the domain's NIC at the tap device phase 1 made (tap0, else the pod
+// interface itself), with the pod interface's MAC (unless the VMI names one) and MTU, and starts the
+// single-client DHCP server that gives the guest KubeVirt's addresses.
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as z from 'zod/mini';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import type { DomainSpec } from '../api/index.ts';
+import { startDHCPServer, type DHCPConfig, type RunningDHCPServer } from './dhcp-server.ts';
+import { readLink as readLinkDefault, type PodLink } from './pod-link.ts';
+import { parseResolvConf } from './resolv-conf.ts';
+
+/** The primary pod network's interface and the names KubeVirt's link package derives from it. */
+export const PRIMARY_POD_INTERFACE = 'eth0';
+export const PRIMARY_TAP = 'tap0';
+export const bridgeName = (podIface: string): string => `k6t-${podIface}`.slice(0, 15);
+/** api.DefaultVMCIDR: the masquerade bridge takes the first address, the guest the second. */
+export const DEFAULT_VM_CIDR = '10.0.2.0/24';
+
+export function masqueradeAddresses(cidr: string | undefined): { gateway: string; guest: string; prefix: number } {
+  const [net = '', len = ''] = (cidr || DEFAULT_VM_CIDR).split('/');
+  const prefix = Number(len);
+  const parts = net.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255)) || !(prefix >= 0 && prefix <= 30)) {
+    throw new Error(`failed to parse VM CIDR: ${cidr}`);
+  }
+  const base = ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const ip = (n: number) => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
+  const network = (base & mask) >>> 0;
+  return { gateway: ip(network + 1), guest: ip(network + 2), prefix };
+}
+
+/** The bridge binding's DHCP data the handler caches for the launcher (`vif-cache-<iface>.json`). */
+export interface BridgeDHCPCache {
+  ip: string;
+  prefix: number;
+  mac: string;
+  mtu: number;
+  gateway?: string;
+  routes: { dst: string; gateway: string }[];
+}
+
+export interface Phase2Options {
+  logger: Logger;
+  /** `/var/run/kubevirt-private`: dhcp_started-<iface> markers, the bridge binding's vif cache */
+  privateDir: string;
+  resolvConf?: string;
+  readLink?: (name: string) => Promise<PodLink | undefined>;
+  readBridgeCache?: (podIface: string) => BridgeDHCPCache | undefined;
+}
+
+export class PodNetworkPhase2 {
+  readonly #log: Logger;
+  readonly #privateDir: string;
+  readonly #resolvConf: string;
+  readonly #readLink: (name: string) => Promise<PodLink | undefined>;
+  readonly #readBridgeCache: (podIface: string) => BridgeDHCPCache | undefined;
+  readonly #servers = new Map<string, RunningDHCPServer>();
+
+  constructor(o: Phase2Options) {
+    this.#log = o.logger;
+    this.#privateDir = o.privateDir;
+    this.#resolvConf = o.resolvConf ?? '/etc/resolv.conf';
+    this.#readLink = o.readLink ?? readLinkDefault;
+    this.#readBridgeCache = o.readBridgeCache ?? ((iface) => readBridgeCacheFile(this.#privateDir, iface));
+  }
+
+  async setup(vmi: VirtualMachineInstance, spec: DomainSpec, attachments: Readonly<Record<string, string>>): Promise<void> {
+    const networks = new Map((vmi.spec.networks ?? []).map((n) => [n.name, n]));
+    for (const iface of vmi.spec.domain.devices?.interfaces ?? []) {
+      if (attachments[iface.name] !== 'tap') continue;
+      if (!networks.get(iface.name)?.pod) continue; // only the pod network has a pod interface here
+      const podIface = PRIMARY_POD_INTERFACE;
+      // bridge: the pod's address and MAC from the handler's cache; the link is the dummy eth0, or
+      // the renamed veth where the kernel has no dummy links
+      const bridgeCache = iface.bridge ? this.#readBridgeCache(podIface) : undefined;
+      const link = (await this.#readLink(podIface)) ?? (iface.bridge ? await this.#readLink(`${podIface}-nic`) : undefined);
+      if (!link) throw new Error(`pod link (${podIface}) is missing`);
+      const target = (await this.#readLink(PRIMARY_TAP)) ? PRIMARY_TAP : podIface;
+      const domIface = (spec.Devices.Interfaces ?? []).find((d) => d.Alias?.Name === iface.name);
+      if (domIface) {
+        domIface.MAC = { MAC: iface.macAddress?.replaceAll('-', ':') ?? (bridgeCache?.mac || link.mac) };
+        domIface.MTU = { Size: String(link.mtu) };
+        domIface.Target = { Device: target, Managed: 'no' };
+      }
+      if (iface.masquerade) {
+        const addrs = masqueradeAddresses(networks.get(iface.name)?.pod?.vmNetworkCIDR);
+        await this.#ensureDHCP(podIface, {
+          clientMAC: domIface?.MAC?.MAC,
+          clientIP: addrs.guest,
+          clientPrefix: addrs.prefix,
+          serverIP: addrs.gateway,
+          gateway: addrs.gateway,
+          mtu: link.mtu,
+          ...this.#dns(),
+          hostname: hostname(),
+        });
+      } else if (iface.bridge) {
+        const c = bridgeCache;
+        if (!c) continue; // IPAM disabled: the guest configures itself
+        await this.#ensureDHCP(podIface, {
+          clientMAC: c.mac,
+          clientIP: c.ip,
+          clientPrefix: c.prefix,
+          serverIP: fakeBridgeIP(vmi, iface.name),
+          ...(c.gateway ? { gateway: c.gateway } : {}),
+          routes: c.routes,
+          mtu: c.mtu || link.mtu,
+          ...this.#dns(),
+          hostname: hostname(),
+        });
+      }
+    }
+  }
+
+  #dns(): { dnsServers: string[]; searchDomains: string[] } {
+    const r = parseResolvConf(readFileSync(this.#resolvConf, 'utf8'));
+    return { dnsServers: r.nameserversIPv4, searchDomains: r.searchDomains };
+  }
+
+  async #ensureDHCP(podIface: string, config: DHCPConfig): Promise<void> {
+    if (this.#servers.has(podIface)) return;
+    this.#log.info(`Starting DHCP server for ${podIface}: guest ${config.clientIP}/${config.clientPrefix} via ${config.serverIP}`);
+    this.#servers.set(podIface, await startDHCPServer(config, this.#log));
+    // KubeVirt's marker that the server runs for this interface
+    writeFileSync(path.join(this.#privateDir, `dhcp_started-${podIface}`), '');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#servers.values()].map((s) => s.close()));
+    this.#servers.clear();
+  }
+}
+
+/** link.GetFakeBridgeIP: 169.254.75.1<index of the interface>, the bridge binding's DHCP server. */
+export function fakeBridgeIP(vmi: VirtualMachineInstance, ifaceName: string): string {
+  const index = (vmi.spec.domain.devices?.interfaces ?? []).findIndex((i) => i.name === ifaceName);
+  return `169.254.75.1${index}`;
+}
+
+const ipNetSchema = z.looseObject({ IP: z.string(), Mask: z.string() });
+const vifCacheSchema = z.looseObject({
+  IP: z.nullable(z.optional(ipNetSchema)),
+  MAC: z.nullable(z.optional(z.string())),
+  Routes: z.nullable(z.optional(z.array(z.looseObject({ Dst: z.nullable(z.optional(ipNetSchema)), Gw: z.nullable(z.optional(z.string())) })))),
+  Mtu: z.optional(z.number()),
+  IPAMDisabled: z.optional(z.boolean()),
+  Gateway: z.nullable(z.optional(z.string())),
+});
+
+/** Prefix length of a Go net.IPMask (base64 bytes in JSON). */
+export function maskPrefix(base64: string): number {
+  return [...Buffer.from(base64, 'base64')].reduce((n, b) => n + b.toString(2).replaceAll('0', '').length, 0);
+}
+
+/** cache.DHCPConfig from KubeVirt's JSON (Go field names, IPNet masks and the MAC as base64). */
+export function parseVifCache(json: string, mtu: number): BridgeDHCPCache | undefined {
+  const parsed = vifCacheSchema.safeParse(JSON.parse(json));
+  if (!parsed.success) throw new Error(`DHCP cache: ${z.prettifyError(parsed.error)}`);
+  const c = parsed.data;
+  if (c.IPAMDisabled || !c.IP) return undefined;
+  const mac = c.MAC ? [...Buffer.from(c.MAC, 'base64')].map((b) => b.toString(16).padStart(2, '0')).join(':') : '';
+  return {
+    ip: c.IP.IP,
+    prefix: maskPrefix(c.IP.Mask),
+    mac,
+    mtu: c.Mtu || mtu,
+    ...(c.Gateway ? { gateway: c.Gateway } : {}),
+    routes: (c.Routes ?? [])
+      .filter((r) => r.Gw)
+      .map((r) => ({ dst: r.Dst ? `${r.Dst.IP}/${maskPrefix(r.Dst.Mask)}` : '0.0.0.0/0', gateway: r.Gw! })),
+  };
+}
+
+function readBridgeCacheFile(privateDir: string, podIface: string): BridgeDHCPCache | undefined {
+  return parseVifCache(readFileSync(path.join(privateDir, `vif-cache-${podIface}.json`), 'utf8'), 0);
+}

@@ -1,0 +1,172 @@
+// The launcher's side of pod networking without a network: the tap NIC the converter writes, the DHCP
+// packets the single-client server answers with, resolv.conf parsing and the sync options check.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { domainSpecToXML } from '../src/api/index.ts';
+import { convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
+import { syncOptions } from '../src/cmd-server.ts';
+import {
+  answer,
+  encodeClasslessRoutes,
+  encodeSearchDomains,
+  INFINITE_LEASE_SECONDS,
+  MessageType,
+  parseRequest,
+  type DHCPConfig,
+} from '../src/network/dhcp-server.ts';
+import { fakeBridgeIP, masqueradeAddresses } from '../src/network/phase2.ts';
+import { parseResolvConf } from '../src/network/resolv-conf.ts';
+
+const ctx: ConverterContext = {
+  useEmulation: true,
+  virtShareDir: '/var/run/kubevirt',
+  privateDir: '/var/run/kubevirt-private',
+  containerDiskDir: '/var/run/kubevirt/container-disks',
+  ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+};
+
+function masqueradeVMI(): VirtualMachineInstance {
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'v', namespace: 'default', uid: '11111111-2222-3333-4444-555555555555' },
+    spec: {
+      domain: { resources: { requests: { memory: '128Mi' } }, devices: { interfaces: [{ name: 'default', masquerade: {}, ports: [{ port: 80 }] }] } },
+      networks: [{ name: 'default', pod: {} }],
+    },
+  };
+}
+
+test("interfaceDomainAttachment tap: an ethernet NIC (KubeVirt's tap binding); without it: qemu user-mode", () => {
+  const tap = domainSpecToXML(convertVMIToDomainSpec(masqueradeVMI(), { ...ctx, interfaceDomainAttachment: { default: 'tap' } }));
+  assert.match(tap, /<interface type="ethernet">/);
+  const user = domainSpecToXML(convertVMIToDomainSpec(masqueradeVMI(), ctx));
+  assert.match(user, /<interface type="user">/);
+});
+
+test('sync options: interfaceDomainAttachment passed on, an empty map is none, an empty key is rejected', () => {
+  assert.deepEqual(syncOptions({ options: { interfaceDomainAttachment: { default: 'tap' } } } as never), { interfaceDomainAttachment: { default: 'tap' } });
+  assert.deepEqual(syncOptions({ options: { interfaceDomainAttachment: {} } } as never), {});
+  assert.deepEqual(syncOptions({} as never), {});
+  assert.throws(() => syncOptions({ options: { interfaceDomainAttachment: { '': 'tap' } } } as never), /invalid interfaceDomainAttachment/);
+});
+
+test("masquerade addresses: KubeVirt's 10.0.2.1 gateway and 10.0.2.2 guest, or from vmNetworkCIDR", () => {
+  assert.deepEqual(masqueradeAddresses(undefined), { gateway: '10.0.2.1', guest: '10.0.2.2', prefix: 24 });
+  assert.deepEqual(masqueradeAddresses('192.168.7.0/28'), { gateway: '192.168.7.1', guest: '192.168.7.2', prefix: 28 });
+  assert.throws(() => masqueradeAddresses('10.0.2.0/31'), /failed to parse VM CIDR/);
+  assert.equal(fakeBridgeIP(masqueradeVMI(), 'default'), '169.254.75.10');
+});
+
+test("resolv.conf: IPv4 nameservers and search domains; KubeVirt's defaults when absent", () => {
+  assert.deepEqual(parseResolvConf('nameserver 10.96.0.10\nnameserver fd00::10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n'), {
+    nameserversIPv4: ['10.96.0.10'],
+    searchDomains: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
+  });
+  assert.deepEqual(parseResolvConf(''), { nameserversIPv4: ['8.8.8.8'], searchDomains: ['cluster.local'] });
+});
+
+const MAC = '02:42:0a:f4:4d:05';
+
+function request(type: number, mac = MAC): Buffer {
+  const b = Buffer.alloc(300);
+  b[0] = 1;
+  b[1] = 1;
+  b[2] = 6;
+  b.writeUInt32BE(0xdeadbeef, 4);
+  b.writeUInt16BE(0x8000, 10);
+  Buffer.from(mac.split(':').map((x) => parseInt(x, 16))).copy(b, 28);
+  b.writeUInt32BE(0x63825363, 236);
+  Buffer.from([53, 1, type, 255]).copy(b, 240);
+  return b;
+}
+
+function options(reply: Buffer): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  for (let i = 240; reply[i] !== 255; i += 2 + reply[i + 1]!) out.set(reply[i]!, reply.subarray(i + 2, i + 2 + reply[i + 1]!));
+  return out;
+}
+
+const config: DHCPConfig = {
+  clientMAC: MAC,
+  clientIP: '10.0.2.2',
+  clientPrefix: 24,
+  serverIP: '10.0.2.1',
+  gateway: '10.0.2.1',
+  dnsServers: ['10.96.0.10', '10.96.0.11'],
+  searchDomains: ['default.svc.cluster.local', 'cluster.local'],
+  mtu: 1450,
+  hostname: 'virt-launcher-x',
+};
+
+test("DHCP: DISCOVER → OFFER and REQUEST → ACK with KubeVirt's options, for our client only", () => {
+  const offer = answer(parseRequest(request(MessageType.Discover))!, config);
+  assert.ok(offer);
+  assert.equal(offer[0], 2);
+  assert.equal(offer.readUInt32BE(4), 0xdeadbeef);
+  assert.equal(offer.readUInt16BE(10), 0x8000, 'the broadcast flag is kept');
+  assert.deepEqual([...offer.subarray(16, 20)], [10, 0, 2, 2]);
+  const o = options(offer);
+  assert.deepEqual([...o.keys()], [53, 54, 51, 1, 3, 6, 12, 15, 26, 119]);
+  assert.deepEqual([...o.get(53)!], [MessageType.Offer]);
+  assert.deepEqual([...o.get(54)!], [10, 0, 2, 1]);
+  assert.equal(o.get(51)!.readUInt32BE(0), INFINITE_LEASE_SECONDS);
+  assert.deepEqual([...o.get(1)!], [255, 255, 255, 0]);
+  assert.deepEqual([...o.get(3)!], [10, 0, 2, 1]);
+  assert.deepEqual([...o.get(6)!], [10, 96, 0, 10, 10, 96, 0, 11]);
+  assert.equal(o.get(12)!.toString(), 'virt-launcher-x');
+  assert.equal(o.get(15)!.toString(), 'default.svc.cluster.local');
+  assert.equal(o.get(26)!.readUInt16BE(0), 1450);
+  assert.deepEqual([...o.get(119)!], encodeSearchDomains(config.searchDomains));
+
+  const ack = answer(parseRequest(request(MessageType.Request))!, config);
+  assert.deepEqual([...options(ack!).get(53)!], [MessageType.Ack]);
+  assert.equal(answer(parseRequest(request(MessageType.Discover, '02:00:00:00:00:99'))!, config), undefined, 'not our client');
+  assert.equal(answer(parseRequest(request(MessageType.Release))!, config), undefined);
+  assert.equal(parseRequest(Buffer.alloc(100)), undefined, 'too short to be DHCP');
+});
+
+test('DHCP encodings: RFC 1035 search names, RFC 3442 routes with the default route last', () => {
+  assert.deepEqual(encodeSearchDomains(['example.com']), [7, ...Buffer.from('example'), 3, ...Buffer.from('com'), 0]);
+  assert.throws(() => encodeSearchDomains(['a..b']), /search domain is not valid/);
+  assert.deepEqual(
+    encodeClasslessRoutes([
+      { dst: '0.0.0.0/0', gateway: '10.1.2.3' },
+      { dst: '10.0.0.0/8', gateway: '10.1.2.3' },
+      { dst: '192.168.1.0/24', gateway: '192.168.2.3' },
+    ]),
+    [8, 10, 10, 1, 2, 3, 24, 192, 168, 1, 192, 168, 2, 3, 0, 10, 1, 2, 3],
+  );
+});
+
+test("bridge binding: KubeVirt's vif-cache JSON read into the guest's DHCP data", async () => {
+  const { parseVifCache, maskPrefix } = await import('../src/network/phase2.ts');
+  assert.equal(maskPrefix('////AA=='), 24);
+  assert.equal(maskPrefix('//AAAA=='), 12);
+  const json = JSON.stringify({
+    Name: 'eth0',
+    IP: { IP: '10.244.0.7', Mask: '////AA==', Label: '', Flags: 0, Scope: 0, Peer: null, Broadcast: null, PreferedLft: 0, ValidLft: 0, LinkIndex: 0 },
+    IPv6: { IP: '', Mask: null },
+    MAC: 'ClgK9AAH',
+    AdvertisingIPAddr: null,
+    Routes: [{ Dst: null, Gw: '10.244.0.1', LinkIndex: 0 }, { Dst: { IP: '10.96.0.0', Mask: '//AAAA==' }, Gw: '10.244.0.1' }],
+    Mtu: 1450,
+    IPAMDisabled: false,
+    Gateway: '10.244.0.1',
+    Subdomain: '',
+  });
+  assert.deepEqual(parseVifCache(json, 1500), {
+    ip: '10.244.0.7',
+    prefix: 24,
+    mac: '0a:58:0a:f4:00:07',
+    mtu: 1450,
+    gateway: '10.244.0.1',
+    routes: [
+      { dst: '0.0.0.0/0', gateway: '10.244.0.1' },
+      { dst: '10.96.0.0/12', gateway: '10.244.0.1' },
+    ],
+  });
+  assert.equal(parseVifCache(JSON.stringify({ IPAMDisabled: true }), 1500), undefined);
+  assert.throws(() => parseVifCache(JSON.stringify({ IP: { IP: 7 } }), 1500), /DHCP cache/);
+});

@@ -1,0 +1,69 @@
+// The test bed's pod network, as a CNI bridge plugin would give a pod: a "node" network namespace of
+// its own (never the machine's) holding a bridge with the gateway address, and for each pod sandbox a
+// veth pair, the pod's end named eth0 with the pod IP and a default route via the bridge.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
+import type { PodSandbox } from './pod-sandbox.ts';
+
+const run = promisify(execFile);
+
+export const POD_SUBNET_PREFIX = 24;
+export const NODE_BRIDGE = 'cni0';
+
+export interface NodeNetwork {
+  readonly pid: number;
+  readonly gateway: string;
+  /** Runs a command in the node's network namespace. */
+  exec(cmd: string, args: readonly string[]): Promise<string>;
+  /** Gives the pod (a sandbox with `network: true`) its eth0 with the pod IP. */
+  attach(sandbox: PodSandbox, podIP: string, mtu?: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export async function inNetNS(pid: number, cmd: string, args: readonly string[]): Promise<string> {
+  const { stdout } = await run('nsenter', [`--net=/proc/${pid}/ns/net`, '--', cmd, ...args]);
+  return stdout;
+}
+
+export async function createNodeNetwork(gateway = '10.244.77.1'): Promise<NodeNetwork> {
+  const holder: ChildProcess = spawn('unshare', ['--net', '--', 'sleep', 'infinity'], { stdio: 'ignore', detached: true });
+  const pid = holder.pid;
+  if (pid === undefined) throw new Error('node network: unshare did not start');
+  const exec = (cmd: string, args: readonly string[]) => inNetNS(pid, cmd, args);
+  // the namespace exists once the holder runs sleep in it
+  for (let i = 0; i < 100; i++) {
+    try {
+      await exec('ip', ['link', 'set', 'lo', 'up']);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  await exec('ip', ['link', 'add', NODE_BRIDGE, 'type', 'bridge']);
+  await exec('ip', ['addr', 'add', `${gateway}/${POD_SUBNET_PREFIX}`, 'dev', NODE_BRIDGE]);
+  await exec('ip', ['link', 'set', NODE_BRIDGE, 'up']);
+  let n = 0;
+  return {
+    pid,
+    gateway,
+    exec,
+    async attach(sandbox, podIP, mtu = 1500) {
+      if (!sandbox.network) throw new Error('the pod sandbox has no network namespace of its own (network: true)');
+      const hostSide = `veth${n++}`;
+      await exec('ip', ['link', 'add', hostSide, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(sandbox.pid)]);
+      await exec('ip', ['link', 'set', hostSide, 'master', NODE_BRIDGE, 'up']);
+      const pod = (args: string[]) => inNetNS(sandbox.pid, 'ip', args);
+      await pod(['link', 'set', 'lo', 'up']);
+      await pod(['addr', 'add', `${podIP}/${POD_SUBNET_PREFIX}`, 'dev', 'eth0']);
+      await pod(['link', 'set', 'eth0', 'up']);
+      await pod(['route', 'add', 'default', 'via', gateway, 'dev', 'eth0']);
+    },
+    async destroy() {
+      if (holder.exitCode === null && holder.signalCode === null) {
+        holder.kill('SIGKILL');
+        await once(holder, 'exit');
+      }
+    },
+  };
+}

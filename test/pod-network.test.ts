@@ -1,0 +1,270 @@
+// Pod networking the KubeVirt way, end to end: a pod sandbox with its own network namespace, wired to
+// a "node" bridge as a CNI bridge plugin would; virt-handler's phase 1 (PodNetworkConfigurator) builds
+// k6t-eth0, tap0 and the NAT table in it; the launcher (phase 2) puts the guest's NIC on tap0 and
+// answers its DHCP; the test guest takes its address with udhcpc and serves ports 80 and 8080.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
+import { createLogger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { PodNetworkConfigurator } from '../packages/handler/src/network/configurator.ts';
+import { createPodSandbox, type PodSandbox } from './bed/pod-sandbox.ts';
+import { createNodeNetwork, inNetNS, type NodeNetwork } from './bed/pod-network.ts';
+import { asRequest, startLauncher, testVMI, type RunningLauncher } from './bed/launcher.ts';
+import { NotifyRecorder } from './bed/notify-recorder.ts';
+import { GUEST_PROMPT } from './bed/guest.ts';
+import { SerialConsole } from './bed/serial.ts';
+import { poll } from './bed/poll.ts';
+
+const logger = createLogger({ component: 'virt-handler', level: 'silent' });
+const GUEST_BOOT_MS = 120_000;
+
+interface Pod {
+  sandbox: PodSandbox;
+  launcher: RunningLauncher;
+  recorder: NotifyRecorder;
+  client: CmdClient;
+  vmi: VirtualMachineInstance;
+  podIP: string;
+}
+
+function masqueradeVMI(name: string, ports?: { port: number }[]): VirtualMachineInstance {
+  const vmi = testVMI({ name, uid: randomUUID() }) as unknown as VirtualMachineInstance;
+  vmi.spec.domain.devices!.interfaces = [{ name: 'default', masquerade: {}, ...(ports ? { ports } : {}) }];
+  vmi.spec.networks = [{ name: 'default', pod: {} }];
+  return vmi;
+}
+
+async function startPod(node: NodeNetwork, vmi: VirtualMachineInstance, podIP: string): Promise<Pod> {
+  const sandbox = await createPodSandbox({ network: true });
+  await node.attach(sandbox, podIP);
+  const recorder = await NotifyRecorder.listen(sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
+  const launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m']);
+  const client = await cmdClient(launcher.cmdSocket);
+  return { sandbox, launcher, recorder, client, vmi, podIP };
+}
+
+async function stopPod(p: Pod | undefined): Promise<void> {
+  if (!p) return;
+  p.client.close();
+  await p.launcher.stop('SIGKILL');
+  if (process.exitCode) console.error(p.launcher.logs().slice(-20_000));
+  await p.recorder.close();
+  await p.sandbox.destroy();
+}
+
+/** The guest's web server as seen from the node: through the pod IP, port forwarded by the pod's NAT. */
+async function fetchFromNode(node: NodeNetwork, podIP: string, port: number): Promise<string> {
+  // node itself as the client (busybox-static's wget crashes resolving users here)
+  const script = 'fetch(process.argv[1], { signal: AbortSignal.timeout(3000) }).then(async (r) => { if (!r.ok) process.exit(2); process.stdout.write(await r.text()); })';
+  return node.exec(process.execPath, ['-e', script, `http://${podIP}:${port}/`]);
+}
+
+const podNetworkState = async (pid: number) => ({
+  links: JSON.parse(await inNetNS(pid, 'ip', ['-j', '-d', 'addr', 'show'])) as {
+    ifname: string;
+    address: string;
+    mtu: number;
+    master?: string;
+    linkinfo?: { info_kind?: string; info_data?: { user?: number | string; group?: number | string } };
+    addr_info: { family: string; local: string; prefixlen: number }[];
+  }[],
+  ruleset: await inNetNS(pid, 'nft', ['-j', 'list', 'ruleset']),
+});
+
+describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
+  let node: NodeNetwork;
+  let pod: Pod | undefined;
+  let privateDir: string;
+  let configurator: PodNetworkConfigurator;
+  let attachments: Record<string, string>;
+
+  before(async () => {
+    node = await createNodeNetwork();
+    privateDir = mkdtempSync('/tmp/kvts-handler-private-');
+    pod = await startPod(node, masqueradeVMI('masq'), '10.244.77.5');
+    configurator = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => pod!.sandbox.pid });
+  });
+
+  after(async () => {
+    await stopPod(pod);
+    await node?.destroy();
+    if (privateDir) rmSync(privateDir, { recursive: true, force: true });
+  });
+
+  test('phase 1 makes k6t-eth0, tap0 and the NAT table in the pod, and caches the pod IP', async () => {
+    const p = pod!;
+    const machineForwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+    attachments = await configurator.setupPodNetworkPhase1(p.vmi);
+    assert.deepEqual(attachments, { default: 'tap' });
+    assert.equal((await inNetNS(p.sandbox.pid, 'cat', ['/proc/sys/net/ipv4/ip_forward'])).trim(), '1', 'forwarding on in the pod');
+    assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), machineForwarding, "the machine's own forwarding untouched");
+    const { links, ruleset } = await podNetworkState(p.sandbox.pid);
+    const byName = new Map(links.map((l) => [l.ifname, l]));
+    const bridge = byName.get('k6t-eth0');
+    assert.ok(bridge, 'k6t-eth0 exists');
+    assert.equal(bridge.address, '02:00:00:00:00:00');
+    assert.deepEqual(bridge.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`), ['10.0.2.1/24']);
+    const tap = byName.get('tap0');
+    assert.ok(tap, 'tap0 exists');
+    assert.equal(tap.master, 'k6t-eth0');
+    assert.equal(tap.mtu, byName.get('eth0')?.mtu);
+    assert.ok([0, 'root'].includes(tap.linkinfo?.info_data?.user ?? -1), 'a root VMI: tap0 belongs to root');
+    assert.match(ruleset, /"dnat"/);
+    assert.match(ruleset, /"KUBEVIRT_PREINBOUND"/);
+    const cache = JSON.parse(readFileSync(path.join(privateDir, 'network-info-cache', p.vmi.metadata.uid, 'default'), 'utf8'));
+    assert.deepEqual(cache, {
+      iface: { name: 'default', masquerade: {} },
+      podIP: '10.244.77.5',
+      podIPs: ['10.244.77.5'],
+      networkState: 2,
+    });
+    // what status.interfaces reports before any guest agent answers
+    assert.deepEqual(configurator.podInterfaceIPs(p.vmi.metadata.uid, 'default'), { podIP: '10.244.77.5', podIPs: ['10.244.77.5'] });
+  });
+
+  test('the guest on tap0 gets 10.0.2.2 by DHCP, reaches its gateway, and the pod IP forwards to it', async () => {
+    const p = pod!;
+    const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
+    assert.equal(r.message, '');
+    assert.equal(r.success, true);
+    const got = await p.client.GetDomain({});
+    // KubeVirt's Domain JSON: Go field names
+    const domain = JSON.parse(got.domain) as {
+      Spec: { Devices: { Interfaces: { Type: string; Target?: { Device: string; Managed: string }; MAC?: { MAC: string } }[] } };
+    };
+    const nic = domain.Spec.Devices.Interfaces[0];
+    assert.equal(nic?.Type, 'ethernet');
+    assert.deepEqual(nic?.Target, { Device: 'tap0', Managed: 'no' });
+    const eth0 = (await podNetworkState(p.sandbox.pid)).links.find((l) => l.ifname === 'eth0');
+    assert.equal(nic?.MAC?.MAC, eth0?.address, "the guest's MAC is the pod interface's");
+
+    const serial = await SerialConsole.open(p.sandbox.hostPath(`/var/run/kubevirt-private/${p.vmi.metadata.uid}/virt-serial0`));
+    try {
+      await serial.waitForPrompt(GUEST_PROMPT, GUEST_BOOT_MS);
+      let last = '';
+      const addr = await poll('the guest has an address by DHCP', async () => {
+        last = await serial.run('ip -4 addr show dev eth0');
+        return /inet /.test(last) ? last : undefined;
+      }, 30_000, () => `${p.launcher.logs().split('\n').filter((l) => /DHCP/i.test(l)).join('\n')}\nguest: ${last}`);
+      assert.match(addr, /inet 10\.0\.2\.2\/24/);
+      assert.match(await serial.run('ip route'), /default via 10\.0\.2\.1 dev eth0/);
+      assert.match(await serial.run('ping -c 1 -W 3 10.0.2.1 >/dev/null && echo gateway-ok'), /gateway-ok/);
+    } finally {
+      serial.close();
+    }
+
+    const page = await poll('the guest web server on <pod IP>:80 from the node', async () => fetchFromNode(node, p.podIP, 80), 30_000, p.launcher.logs);
+    assert.equal(page.trim(), 'kvts-guest');
+    // no ports listed: every port goes to the guest
+    assert.equal((await fetchFromNode(node, p.podIP, 8080)).trim(), 'kvts-guest');
+  });
+
+  test('a restarted handler finds the network done and leaves it as it was', async () => {
+    const p = pod!;
+    const before = await podNetworkState(p.sandbox.pid);
+    const restarted = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => p.sandbox.pid });
+    assert.deepEqual(await restarted.setupPodNetworkPhase1(p.vmi), { default: 'tap' });
+    const now = await podNetworkState(p.sandbox.pid);
+    assert.deepEqual(now.links.map((l) => l.ifname).sort(), before.links.map((l) => l.ifname).sort());
+    const rules = (s: string) => (JSON.parse(s) as { nftables: { rule?: { expr: unknown } }[] }).nftables.filter((e) => e.rule).map((e) => JSON.stringify(e.rule!.expr).replace(/"counter":\{[^}]*\}/g, ''));
+    assert.deepEqual(rules(now.ruleset), rules(before.ruleset));
+    assert.equal((await fetchFromNode(node, p.podIP, 80)).trim(), 'kvts-guest');
+  });
+
+  test("the pod's end leaves no tap, bridge or NAT table, and the handler forgets its cache", async () => {
+    const p = pod!;
+    const netns = `/proc/${p.sandbox.pid}/ns/net`;
+    await stopPod(p);
+    pod = undefined;
+    assert.equal(existsSync(netns), false, "the pod's network namespace is gone");
+    configurator.teardown(p.vmi.metadata.uid);
+    assert.equal(existsSync(path.join(privateDir, 'network-info-cache', p.vmi.metadata.uid)), false);
+    const nodeLinks = JSON.parse(await node.exec('ip', ['-j', 'link', 'show'])) as { ifname: string }[];
+    assert.deepEqual(nodeLinks.map((l) => l.ifname).filter((n) => /tap0|k6t/.test(n)), []);
+    assert.equal((await node.exec('nft', ['list', 'ruleset'])).trim(), '');
+  });
+});
+
+describe('pod network, masquerade binding with ports listed', { timeout: 300_000 }, () => {
+  let node: NodeNetwork;
+  let pod: Pod | undefined;
+  let privateDir: string;
+
+  before(async () => {
+    node = await createNodeNetwork();
+    privateDir = mkdtempSync('/tmp/kvts-handler-private-');
+    pod = await startPod(node, masqueradeVMI('masqports', [{ port: 80 }]), '10.244.77.6');
+  });
+
+  after(async () => {
+    await stopPod(pod);
+    await node?.destroy();
+    if (privateDir) rmSync(privateDir, { recursive: true, force: true });
+  });
+
+  test('only the listed port reaches the guest; the others stay the pod\'s', async () => {
+    const p = pod!;
+    const configurator = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => p.sandbox.pid });
+    const attachments = await configurator.setupPodNetworkPhase1(p.vmi);
+    const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
+    assert.equal(r.message, '');
+    const page = await poll('the guest web server on <pod IP>:80 from the node', async () => fetchFromNode(node, p.podIP, 80), GUEST_BOOT_MS, p.launcher.logs);
+    assert.equal(page.trim(), 'kvts-guest');
+    // 8080 is not forwarded: the pod itself, where nothing listens, refuses it
+    await assert.rejects(fetchFromNode(node, p.podIP, 8080), /ECONNREFUSED/);
+  });
+});
+
+describe('pod network, bridge binding', { timeout: 300_000 }, () => {
+  let node: NodeNetwork;
+  let pod: Pod | undefined;
+  let privateDir: string;
+
+  before(async () => {
+    node = await createNodeNetwork();
+    privateDir = mkdtempSync('/tmp/kvts-handler-private-');
+    const vmi = masqueradeVMI('bridged');
+    vmi.spec.domain.devices!.interfaces = [{ name: 'default', bridge: {} }];
+    pod = await startPod(node, vmi, '10.244.77.7');
+  });
+
+  after(async () => {
+    await stopPod(pod);
+    await node?.destroy();
+    if (privateDir) rmSync(privateDir, { recursive: true, force: true });
+  });
+
+  test("the guest gets the pod's own IP and gateway by DHCP and is reached at it directly", async () => {
+    const p = pod!;
+    const configurator = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => p.sandbox.pid });
+    const attachments = await configurator.setupPodNetworkPhase1(p.vmi);
+    assert.deepEqual(attachments, { default: 'tap' });
+    const byName = new Map((await podNetworkState(p.sandbox.pid)).links.map((l) => [l.ifname, l]));
+    // eth0 becomes a dummy keeping the pod IP where the kernel has dummy links (this machine's has none)
+    if (byName.has('eth0')) assert.equal(byName.get('eth0')?.linkinfo?.info_kind, 'dummy');
+    assert.equal(byName.get('eth0-nic')?.master, 'k6t-eth0');
+    assert.equal(byName.get('tap0')?.master, 'k6t-eth0');
+    assert.equal(configurator.podInterfaceIPs(p.vmi.metadata.uid, 'default')?.podIP, '10.244.77.7');
+
+    const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
+    assert.equal(r.message, '');
+    const serial = await SerialConsole.open(p.sandbox.hostPath(`/var/run/kubevirt-private/${p.vmi.metadata.uid}/virt-serial0`));
+    try {
+      await serial.waitForPrompt(GUEST_PROMPT, GUEST_BOOT_MS);
+      let last = '';
+      await poll('the guest has the pod IP by DHCP', async () => {
+        last = await serial.run('ip -4 addr show dev eth0');
+        return /inet 10\.244\.77\.7\/24/.test(last) ? last : undefined;
+      }, 30_000, () => `${p.launcher.logs().split('\n').filter((l) => /DHCP/i.test(l)).join('\n')}\nguest: ${last}`);
+      assert.match(await serial.run('ip route'), /default via 10\.244\.77\.1 dev eth0/);
+      assert.match(await serial.run('ping -c 1 -W 3 10.244.77.1 >/dev/null && echo gateway-ok'), /gateway-ok/);
+    } finally {
+      serial.close();
+    }
+    const page = await poll('the guest web server at the pod IP', async () => fetchFromNode(node, p.podIP, 8080), 30_000, p.launcher.logs);
+    assert.equal(page.trim(), 'kvts-guest');
+  });
+});
