@@ -4,7 +4,7 @@
 // VIRT_LAUNCHER_LOG_VERBOSITY / LIBVIRT_DEBUG_LOGS / --libvirt-log-filters into libvirt's configuration.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FlagError, flagUsage, parseFlags, parseGoDuration } from '@kubevirt-ts/shared';
@@ -173,6 +173,16 @@ describe("virt-launcher's environment", () => {
       const qemu = readFileSync(path.join(etcDir, 'qemu.conf'), 'utf8');
       assert.match(qemu, /^virtiofsd_debug = 1$/m);
       assert.match(qemu, /^shared_filesystems = \[ "\/var\/run\/kubevirt-private\/vmi-disks\/a", "\/mnt\/b" \]$/m);
+
+      // non-root: nothing in /etc (read-only to uid 107); qemu.conf in libvirt's home, virtlogd's in the runtime dir
+      const nonRootEtc = path.join(dir, 'etc-nonroot');
+      const homeDir = path.join(dir, 'home');
+      const nonRoot = setupLibvirt({ etcDir: nonRootEtc, runtimeDir, homeDir, nonRoot: true });
+      assert.equal(existsSync(nonRootEtc), false, 'nothing written to /etc');
+      assert.equal(nonRoot.virtlogdConf, path.join(runtimeDir, 'virtlogd.conf'));
+      const sessionQemu = readFileSync(path.join(homeDir, 'qemu.conf'), 'utf8');
+      assert.match(sessionQemu, /^stdio_handler = "logd"$/m);
+      assert.doesNotMatch(sessionQemu, /^(user|group) =/m, 'a session daemon runs QEMU as its own user');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
