@@ -113,7 +113,10 @@ export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: st
   }
 
   // the launcher image's users: the host's plus KubeVirt's qemu (107), which a non-root pod runs as
-  for (const [file, entry] of [['passwd', 'qemu:x:107:107:qemu user:/var/run/kubevirt-private:/usr/sbin/nologin'], ['group', 'qemu:x:107:']] as const) {
+  for (const [file, entry] of [
+    ['passwd', 'qemu:x:107:107:qemu user:/var/run/kubevirt-private:/usr/sbin/nologin'],
+    ['group', 'qemu:x:107:'],
+  ] as const) {
     const src = path.join(containerRoot, 'etc', file);
     const host = readFileSync(`/etc/${file}`, 'utf8');
     writeFileSync(src, /^qemu:/m.test(host) ? host : `${host.trimEnd()}\n${entry}\n`);

@@ -13,7 +13,11 @@ import { poll } from '../../../test/bed/poll.ts';
 
 const NONROOT_UID = 107;
 /** rendercontainer.go's env of a non-root compute container. */
-const NONROOT_ENV = { XDG_CACHE_HOME: '/var/run/kubevirt-private', XDG_CONFIG_HOME: '/var/run/kubevirt-private', XDG_RUNTIME_DIR: '/var/run' };
+const NONROOT_ENV = {
+  XDG_CACHE_HOME: '/var/run/kubevirt-private',
+  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
+  XDG_RUNTIME_DIR: '/var/run',
+};
 const CAP_NET_BIND_SERVICE = 1n << 10n;
 
 /** uid and effective capabilities of every process in the pod but its pause process. */
@@ -26,7 +30,12 @@ function podProcesses(sandbox: PodSandbox): Array<{ pid: number; comm: string; u
       if (readlinkSync(`/proc/${entry}/ns/mnt`) !== ns) continue;
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
       const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
-      out.push({ pid: Number(entry), comm: field('Name'), uid: Number(field('Uid').split(/\s+/)[0]), capEff: BigInt(`0x${field('CapEff')}`) });
+      out.push({
+        pid: Number(entry),
+        comm: field('Name'),
+        uid: Number(field('Uid').split(/\s+/)[0]),
+        capEff: BigInt(`0x${field('CapEff')}`),
+      });
     } catch {
       // exited meanwhile
     }
@@ -49,11 +58,32 @@ describe('virt-launcher as uid 107 with only NET_BIND_SERVICE, --run-as-nonroot'
   before(async () => {
     sandbox = await createPodSandbox();
     const args = [
-      '--qemu-timeout', '279s', '--name', 'testvmi', '--uid', uid, '--namespace', 'default',
-      '--kubevirt-share-dir', '/var/run/kubevirt', '--ephemeral-disk-dir', '/var/run/kubevirt-ephemeral-disks',
-      '--container-disk-dir', '/var/run/kubevirt/container-disks', '--grace-period-seconds', '45',
-      '--hook-sidecars', '0', '--ovmf-path', '/usr/share/OVMF', '--disk-memory-limit', '2097152000',
-      '--hypervisor', 'kvm', '--run-as-nonroot', '--allow-emulation',
+      '--qemu-timeout',
+      '279s',
+      '--name',
+      'testvmi',
+      '--uid',
+      uid,
+      '--namespace',
+      'default',
+      '--kubevirt-share-dir',
+      '/var/run/kubevirt',
+      '--ephemeral-disk-dir',
+      '/var/run/kubevirt-ephemeral-disks',
+      '--container-disk-dir',
+      '/var/run/kubevirt/container-disks',
+      '--grace-period-seconds',
+      '45',
+      '--hook-sidecars',
+      '0',
+      '--ovmf-path',
+      '/usr/share/OVMF',
+      '--disk-memory-limit',
+      '2097152000',
+      '--hypervisor',
+      'kvm',
+      '--run-as-nonroot',
+      '--allow-emulation',
     ];
     launcher = await startLauncher(sandbox, vmi, [], { args, nonRootUser: NONROOT_UID, env: NONROOT_ENV });
     client = await cmdClient(launcher.cmdSocket);
@@ -93,7 +123,10 @@ describe('virt-launcher as uid 107 with only NET_BIND_SERVICE, --run-as-nonroot'
     const procs = podProcesses(sandbox);
     const names = procs.map((p) => p.comm);
     for (const name of ['libvirtd', 'virtlogd']) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
-    assert.ok(names.some((n) => n.startsWith('qemu-system')), `qemu in ${names.join(', ')}`);
+    assert.ok(
+      names.some((n) => n.startsWith('qemu-system')),
+      `qemu in ${names.join(', ')}`,
+    );
     for (const p of procs) {
       assert.equal(p.uid, NONROOT_UID, `${p.comm} (${p.pid}) runs as ${p.uid}`);
       assert.equal(p.capEff & ~CAP_NET_BIND_SERVICE, 0n, `${p.comm} (${p.pid}) has capabilities ${p.capEff.toString(16)}`);
