@@ -1,5 +1,5 @@
 // Bundles each daemon into one ESM file that runs on plain Node 24, what the images ship:
-//   dist/virt-launcher.mjs, dist/virt-launcher-cli.mjs, dist/virt-handler.mjs (+ .map). Each is
+//   dist/virt-launcher.mjs, dist/virt-launcher-cli.mjs, dist/virt-probe.mjs, dist/virt-handler.mjs (+ .map). Each is
 //   self-contained: the gRPC contracts are inside, as @kubevirt-ts/proto's generated descriptor.json.
 // Usage: node scripts/build.ts [--outdir DIR]
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ const REPO = path.resolve(import.meta.dirname, '..');
 export const DAEMONS = {
   'virt-launcher': 'packages/launcher/src/main.ts',
   'virt-launcher-cli': 'packages/launcher/src/cli.ts',
+  'virt-probe': 'packages/launcher/src/virt-probe.ts',
   'virt-handler': 'packages/handler/src/main.ts',
 } as const;
 export type Daemon = keyof typeof DAEMONS;
@@ -31,6 +32,8 @@ export type Daemon = keyof typeof DAEMONS;
 export const NODE_FLAGS: Readonly<Record<Daemon, readonly string[]>> = {
   'virt-launcher': ['--lite-mode', '--max-semi-space-size=1', '--v8-pool-size=1'],
   'virt-launcher-cli': [],
+  // one short run per probe
+  'virt-probe': [],
   'virt-handler': ['--max-semi-space-size=2', '--heap-growing-percent=20'],
 };
 

@@ -2,10 +2,11 @@
 // (kernel-boot artifacts and container disks in the container-disks volume) and runs the launcher
 // inside a pod sandbox, as the compute container would.
 import { once } from 'node:events';
-import { copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { guestArtifacts } from './guest.ts';
 import type { PodSandbox } from './pod-sandbox.ts';
 
@@ -103,6 +104,13 @@ export interface LaunchOptions {
    * privilege escalation.
    */
   nonRootUser?: number;
+  /**
+   * Path of a virt-launcher-monitor: the launcher then runs behind it, the monitor as PID 1 of a
+   * PID namespace of its own (with its own /proc), as in the compute container. That namespace (and
+   * mount namespace) is not the sandbox's: end it with stop() (or by killing `process`, unshare
+   * --kill-child), not only with the sandbox's destroy().
+   */
+  monitor?: string;
 }
 
 /** setpriv's arguments for a compute container's user: KubeVirt's securityContext of a non-root pod. */
@@ -115,6 +123,38 @@ export function nonRootCommand(uid: number, command: string, args: readonly stri
       '--no-new-privs', '--', command, ...args,
     ],
   ];
+}
+
+/**
+ * The compute container's process tree: `monitor` as PID 1 of a new PID namespace, running node
+ * with `args` (the launcher's node flags, entry and flags) through a wrapper it finds as
+ * $KUBEVIRT_TS_VIRT_LAUNCHER. The returned process is unshare's; `monitorPid` resolves to PID 1's host PID.
+ */
+function spawnBehindMonitor(
+  sandbox: PodSandbox,
+  monitor: string,
+  nodeArgs: readonly string[],
+  launcherArgs: readonly string[],
+  spawnOpts: SpawnOptions & { env: NodeJS.ProcessEnv },
+): { child: ChildProcess; monitorPid: () => number | undefined } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kvts-launcher-'));
+  const wrapper = path.join(dir, 'virt-launcher');
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${[process.execPath, ...nodeArgs].map(quote).join(' ')} "$@"\n`, { mode: 0o755 });
+  const child = sandbox.spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', '--', monitor, ...launcherArgs], {
+    ...spawnOpts,
+    env: { ...spawnOpts.env, KUBEVIRT_TS_VIRT_LAUNCHER: wrapper },
+  });
+  child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const monitorPid = () => {
+    try {
+      const pid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]);
+      return pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return { child, monitorPid };
 }
 
 export async function startLauncher(
@@ -135,8 +175,12 @@ export async function startLauncher(
       ...extraArgs,
     ]),
   ];
+  const spawnOpts: SpawnOptions & { env: NodeJS.ProcessEnv } = { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } };
+  const entryAt = (opts.nodeArgs?.length ?? 0) + 1;
+  const behindMonitor =
+    opts.monitor === undefined ? undefined : spawnBehindMonitor(sandbox, opts.monitor, args.slice(0, entryAt), args.slice(entryAt), spawnOpts);
   const [command, argv] = opts.nonRootUser === undefined ? [process.execPath, args] : nonRootCommand(opts.nonRootUser, process.execPath, args);
-  const child = sandbox.spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const child = behindMonitor?.child ?? sandbox.spawn(command, argv, spawnOpts);
   let logs = '';
   const keep = (d: Buffer) => {
     logs += d.toString();
@@ -162,7 +206,12 @@ export async function startLauncher(
     logs: () => logs,
     exited,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) {
+        // behind a monitor the signal goes to it (PID 1), as the kubelet's does; unshare ignores SIGTERM
+        const monitorPid = behindMonitor?.monitorPid();
+        if (monitorPid === undefined) child.kill(signal);
+        else process.kill(monitorPid, signal);
+      }
       return exited;
     },
   };

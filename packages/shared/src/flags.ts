@@ -135,8 +135,8 @@ function hasIntegerFormat(def: Record<string, unknown>): boolean {
   return checks.some((c) => c._zod.def.check === 'number_format' && integerFormats.has(c._zod.def.format ?? ''));
 }
 
-function describeFlag(key: string, schema: AnySchema, envPrefix: string | undefined): FlagSpec {
-  const name = key.includes('-') ? key : key.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+function describeFlag(key: string, schema: AnySchema, envPrefix: string | undefined, literalNames: boolean): FlagSpec {
+  const name = literalNames || key.includes('-') ? key : key.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
   const spec: FlagSpec = {
     key,
     name,
@@ -183,8 +183,8 @@ function describeFlag(key: string, schema: AnySchema, envPrefix: string | undefi
   return spec;
 }
 
-function flagSpecs(schema: z.core.$ZodObject, envPrefix: string | undefined): FlagSpec[] {
-  return Object.entries(schema._zod.def.shape).map(([key, field]) => describeFlag(key, field as AnySchema, envPrefix));
+function flagSpecs(schema: z.core.$ZodObject, envPrefix: string | undefined, literalNames = false): FlagSpec[] {
+  return Object.entries(schema._zod.def.shape).map(([key, field]) => describeFlag(key, field as AnySchema, envPrefix, literalNames));
 }
 
 // --- usage --------------------------------------------------------------------------------------
@@ -217,11 +217,13 @@ export interface FlagUsageOptions {
   program?: string;
   /** Environment variables named `<envPrefix><FLAG_NAME>` fill flags not given on the command line. */
   envPrefix?: string;
+  /** Flag names are the keys as written, camelCase kept (virt-probe's `--domainName`). */
+  literalNames?: boolean;
 }
 
 /** pflag-style usage text generated from the schema's `.describe()` texts. */
 export function flagUsage(schema: z.core.$ZodObject, options: FlagUsageOptions = {}): string {
-  const rows = flagSpecs(schema, options.envPrefix).map((spec) => {
+  const rows = flagSpecs(schema, options.envPrefix, options.literalNames).map((spec) => {
     const names = spec.name.length === 1 ? `  -${spec.name}, --${spec.name}` : `      --${spec.name}`;
     const typeName = spec.integer ? 'int' : typeNames[spec.kind];
     const left = `${names}${typeName === '' ? '' : ` ${typeName}`}`;
@@ -336,7 +338,7 @@ function canonicalArgs(argv: readonly string[], specs: Map<string, FlagSpec>, us
  * from argv come from `env`, then from the schema's defaults. Throws FlagError with a one-line message.
  */
 export function parseFlags<S extends z.core.$ZodObject>(schema: S, argv: readonly string[], options: ParseFlagsOptions = {}): z.output<S> {
-  const specs = flagSpecs(schema, options.env === undefined ? undefined : (options.envPrefix ?? ''));
+  const specs = flagSpecs(schema, options.env === undefined ? undefined : (options.envPrefix ?? ''), options.literalNames);
   const byName = new Map(specs.map((spec) => [spec.name, spec]));
   const args = canonicalArgs(argv, byName, () => flagUsage(schema, options));
 
