@@ -19,6 +19,8 @@ export interface TestVMIOptions {
   /** Appended to the guest's kernel command line, e.g. `kvts.acpi=off`. */
   kernelArgs?: string;
   terminationGracePeriodSeconds?: number;
+  /** A virtio memballoon (KubeVirt's default); off unless asked, the guest has no use for it. */
+  autoattachMemBalloon?: boolean;
 }
 
 /** A VMI as virt-controller hands it over (phase Scheduled): the test guest, booted from kernelBoot. */
@@ -41,7 +43,7 @@ export function testVMI(o: TestVMIOptions) {
         },
         devices: {
           disks: [{ name: 'data', disk: { bus: 'virtio' } }],
-          autoattachMemBalloon: false,
+          autoattachMemBalloon: o.autoattachMemBalloon ?? false,
         },
       },
       volumes: [{ name: 'data', containerDisk: { image: 'kubevirt-ts/testguest:data' } }],
@@ -92,12 +94,35 @@ export interface LaunchOptions {
   nodeArgs?: readonly string[];
   env?: Readonly<Record<string, string>>;
   /**
+   * The launcher's whole command line, as given (e.g. virt-controller's exact argv); by default
+   * `--name/--namespace/--uid` of the VMI, `--allow-emulation` and `extraArgs`.
+   */
+  args?: readonly string[];
+  /**
+   * Run as KubeVirt's default (non-root) compute container: this uid and gid, no supplementary groups,
+   * every capability dropped but NET_BIND_SERVICE (ambient, as virt-launcher-monitor hands it on), no
+   * privilege escalation.
+   */
+  nonRootUser?: number;
+  /**
    * Path of a virt-launcher-monitor: the launcher then runs behind it, the monitor as PID 1 of a
    * PID namespace of its own (with its own /proc), as in the compute container. That namespace (and
    * mount namespace) is not the sandbox's: end it with stop() (or by killing `process`, unshare
    * --kill-child), not only with the sandbox's destroy().
    */
   monitor?: string;
+}
+
+/** setpriv's arguments for a compute container's user: KubeVirt's securityContext of a non-root pod. */
+export function nonRootCommand(uid: number, command: string, args: readonly string[]): [string, string[]] {
+  return [
+    'setpriv',
+    [
+      `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups',
+      '--inh-caps=-all,+net_bind_service', '--ambient-caps=-all,+net_bind_service', '--bounding-set=-all,+net_bind_service',
+      '--no-new-privs', '--', command, ...args,
+    ],
+  ];
 }
 
 /**
@@ -142,17 +167,20 @@ export async function startLauncher(
   const args = [
     ...(opts.nodeArgs ?? []),
     opts.entry ?? LAUNCHER_MAIN,
-    '--name', vmi.metadata.name,
-    '--namespace', vmi.metadata.namespace,
-    '--uid', vmi.metadata.uid,
-    '--use-emulation',
-    ...extraArgs,
+    ...(opts.args ?? [
+      '--name', vmi.metadata.name,
+      '--namespace', vmi.metadata.namespace,
+      '--uid', vmi.metadata.uid,
+      '--allow-emulation',
+      ...extraArgs,
+    ]),
   ];
   const spawnOpts: SpawnOptions & { env: NodeJS.ProcessEnv } = { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } };
   const entryAt = (opts.nodeArgs?.length ?? 0) + 1;
   const behindMonitor =
     opts.monitor === undefined ? undefined : spawnBehindMonitor(sandbox, opts.monitor, args.slice(0, entryAt), args.slice(entryAt), spawnOpts);
-  const child = behindMonitor?.child ?? sandbox.spawn(process.execPath, args, spawnOpts);
+  const [command, argv] = opts.nonRootUser === undefined ? [process.execPath, args] : nonRootCommand(opts.nonRootUser, process.execPath, args);
+  const child = behindMonitor?.child ?? sandbox.spawn(command, argv, spawnOpts);
   let logs = '';
   const keep = (d: Buffer) => {
     logs += d.toString();

@@ -40,6 +40,7 @@ import type { AgentDataCommand } from './agent/data-fields.ts';
 import { dirtyRateStats, domainStats, type DirtyRateStats, type StatsConnection } from './stats.ts';
 import type { PodNetworkPhase2 } from './network/phase2.ts';
 import type { Notifier, K8sEventType } from './notifier.ts';
+import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
 
 const run = promisify(execFile);
 
@@ -104,11 +105,6 @@ export interface DomainManagerOptions {
   notifier?: Pick<Notifier, 'sendK8sEvent'>;
   /** Pod network phase 2 for interfaces the handler attached as `tap`. */
   network?: Pick<PodNetworkPhase2, 'setup'>;
-}
-
-/** What SyncVirtualMachine's VirtualMachineOptions carry that the domain depends on. */
-export interface SyncOptions {
-  interfaceDomainAttachment?: Readonly<Record<string, string>>;
 }
 
 
@@ -176,17 +172,19 @@ export class DomainManager {
     return dom;
   }
 
-  /** Defines the domain if needed and brings it to running; a second call with the same VMI changes nothing. */
-  syncVMI(vmi: VirtualMachineInstance, options: SyncOptions = {}): Promise<void> {
+  /**
+   * Defines the domain if needed and brings it to running; a second call with the same VMI changes
+   * nothing. The handler's options (null: none sent) complete the converter context for this call.
+   */
+  syncVMI(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null = null): Promise<void> {
     return this.#exclusive(async () => {
-      const attachments = options.interfaceDomainAttachment;
-      const hasAttachments = attachments !== undefined && Object.keys(attachments).length > 0;
-      const ctx = hasAttachments ? { ...this.#ctx, interfaceDomainAttachment: attachments } : this.#ctx;
+      const ctx = { ...this.#ctx, ...contextFromOptions(options) };
       const spec = convertVMIToDomainSpec(vmi, ctx);
+      const attachments = ctx.domainAttachmentByInterfaceName;
       let dom = await this.#lookup(vmi);
       let state: DomainStateName | undefined;
       if (!dom) {
-        if (hasAttachments) {
+        if (Object.keys(attachments).length > 0) {
           if (!this.#network) throw new Error('pod network phase 2 is not available');
           await this.#network.setup(vmi, spec, attachments);
         }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { domainSpecToXML } from '../src/api/index.ts';
 import { convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
-import { syncOptions } from '../src/cmd-server.ts';
+import { contextFromOptions, parseVirtualMachineOptions } from '../src/vm-options.ts';
 import {
   answer,
   encodeClasslessRoutes,
@@ -19,7 +19,8 @@ import { fakeBridgeIP, masqueradeAddresses } from '../src/network/phase2.ts';
 import { parseResolvConf } from '../src/network/resolv-conf.ts';
 
 const ctx: ConverterContext = {
-  useEmulation: true,
+  allowEmulation: true,
+  hypervisorDeviceAvailable: false,
   virtShareDir: '/var/run/kubevirt',
   privateDir: '/var/run/kubevirt-private',
   containerDiskDir: '/var/run/kubevirt/container-disks',
@@ -39,17 +40,18 @@ function masqueradeVMI(): VirtualMachineInstance {
 }
 
 test("interfaceDomainAttachment tap: an ethernet NIC (KubeVirt's tap binding); without it: qemu user-mode", () => {
-  const tap = domainSpecToXML(convertVMIToDomainSpec(masqueradeVMI(), { ...ctx, interfaceDomainAttachment: { default: 'tap' } }));
+  const tap = domainSpecToXML(convertVMIToDomainSpec(masqueradeVMI(), { ...ctx, domainAttachmentByInterfaceName: { default: 'tap' } }));
   assert.match(tap, /<interface type="ethernet">/);
   const user = domainSpecToXML(convertVMIToDomainSpec(masqueradeVMI(), ctx));
   assert.match(user, /<interface type="user">/);
 });
 
 test('sync options: interfaceDomainAttachment passed on, an empty map is none, an empty key is rejected', () => {
-  assert.deepEqual(syncOptions({ options: { interfaceDomainAttachment: { default: 'tap' } } } as never), { interfaceDomainAttachment: { default: 'tap' } });
-  assert.deepEqual(syncOptions({ options: { interfaceDomainAttachment: {} } } as never), {});
-  assert.deepEqual(syncOptions({} as never), {});
-  assert.throws(() => syncOptions({ options: { interfaceDomainAttachment: { '': 'tap' } } } as never), /invalid interfaceDomainAttachment/);
+  const attachments = (options: unknown) => contextFromOptions(parseVirtualMachineOptions(options)).domainAttachmentByInterfaceName;
+  assert.deepEqual(attachments({ interfaceDomainAttachment: { default: 'tap' } }), { default: 'tap' });
+  assert.deepEqual(attachments({ interfaceDomainAttachment: {} }), {});
+  assert.deepEqual(attachments(null), {});
+  assert.throws(() => parseVirtualMachineOptions({ interfaceDomainAttachment: { '': 'tap' } }), /invalid VirtualMachineOptions: interfaceDomainAttachment/);
 });
 
 test("masquerade addresses: KubeVirt's 10.0.2.1 gateway and 10.0.2.2 guest, or from vmNetworkCIDR", () => {

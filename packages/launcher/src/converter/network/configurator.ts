@@ -25,7 +25,7 @@ export const configureNetwork: DomainConfigurator = (vmi, spec, ctx) => {
     if (!iface.masquerade && !iface.bridge) {
       throw new ConversionError(path, 'needs a masquerade or bridge binding');
     }
-    interfaces.push(domainInterface(vmi, iface, path, ctx.interfaceDomainAttachment?.[iface.name] === 'tap'));
+    interfaces.push(domainInterface(vmi, iface, path, ctx.domainAttachmentByInterfaceName[iface.name] === 'tap'));
   });
   spec.Devices.Interfaces = interfaces.length > 0 ? interfaces : null;
 };
