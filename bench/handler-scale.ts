@@ -40,7 +40,8 @@ const CONCURRENCY = 8;
 
 /** The converter's context as a launcher pod has it (KubeVirt's fixed in-pod paths). */
 const CONVERTER_CONTEXT = {
-  useEmulation: true,
+  allowEmulation: true,
+  hypervisorDeviceAvailable: false,
   virtShareDir: '/var/run/kubevirt',
   privateDir: '/var/run/kubevirt-private',
   containerDiskDir: '/var/run/kubevirt/container-disks',

@@ -57,7 +57,7 @@ export interface HandlerNode {
   startHandler(): Promise<RunningHandler>;
   getVMI(name: string): Promise<VMIObject>;
   /** A Scheduled VMI on this node with its launcher pod in activePods, and the launcher started. */
-  startVM(name: string, extra?: { kernelArgs?: string; grace?: number }): Promise<TestVM>;
+  startVM(name: string, extra?: { kernelArgs?: string; grace?: number; autoattachMemBalloon?: boolean }): Promise<TestVM>;
   /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
   request(method: string, urlPath: string, opts?: { cert?: boolean; port?: number }): ReturnType<typeof handlerRequest>;
   vmiPath(name: string, sub: string): string;
@@ -130,7 +130,14 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
         const grace = extra.grace ?? 5;
         const sandbox = await createPodSandbox();
         sandboxes.push(sandbox);
-        const vmi = testVMI({ name, namespace, uid: 'set-by-apiserver', kernelArgs: extra.kernelArgs, terminationGracePeriodSeconds: grace });
+        const vmi = testVMI({
+          name,
+          namespace,
+          uid: 'set-by-apiserver',
+          kernelArgs: extra.kernelArgs,
+          terminationGracePeriodSeconds: grace,
+          autoattachMemBalloon: extra.autoattachMemBalloon,
+        });
         const { uid: _uid, ...metadata } = vmi.metadata;
         const body = {
           ...vmi,

@@ -18,6 +18,8 @@ export interface TestVMIOptions {
   /** Appended to the guest's kernel command line, e.g. `kvts.acpi=off`. */
   kernelArgs?: string;
   terminationGracePeriodSeconds?: number;
+  /** A virtio memballoon (KubeVirt's default); off unless asked, the guest has no use for it. */
+  autoattachMemBalloon?: boolean;
 }
 
 /** A VMI as virt-controller hands it over (phase Scheduled): the test guest, booted from kernelBoot. */
@@ -40,7 +42,7 @@ export function testVMI(o: TestVMIOptions) {
         },
         devices: {
           disks: [{ name: 'data', disk: { bus: 'virtio' } }],
-          autoattachMemBalloon: false,
+          autoattachMemBalloon: o.autoattachMemBalloon ?? false,
         },
       },
       volumes: [{ name: 'data', containerDisk: { image: 'kubevirt-ts/testguest:data' } }],
@@ -90,6 +92,11 @@ export interface LaunchOptions {
   /** node's own flags, before the entry. */
   nodeArgs?: readonly string[];
   env?: Readonly<Record<string, string>>;
+  /**
+   * The launcher's whole command line, as given (e.g. virt-controller's exact argv); by default
+   * `--name/--namespace/--uid` of the VMI, `--allow-emulation` and `extraArgs`.
+   */
+  args?: readonly string[];
 }
 
 export async function startLauncher(
@@ -102,11 +109,13 @@ export async function startLauncher(
   const args = [
     ...(opts.nodeArgs ?? []),
     opts.entry ?? LAUNCHER_MAIN,
-    '--name', vmi.metadata.name,
-    '--namespace', vmi.metadata.namespace,
-    '--uid', vmi.metadata.uid,
-    '--use-emulation',
-    ...extraArgs,
+    ...(opts.args ?? [
+      '--name', vmi.metadata.name,
+      '--namespace', vmi.metadata.namespace,
+      '--uid', vmi.metadata.uid,
+      '--allow-emulation',
+      ...extraArgs,
+    ]),
   ];
   const child = sandbox.spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let logs = '';

@@ -4,9 +4,10 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { once } from 'node:events';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PodSandbox } from './pod-sandbox.ts';
-import { setupLibvirt } from '../../packages/launcher/src/libvirt-setup.ts';
+import { LIBVIRT_ETC_DIR, LIBVIRT_RUNTIME_DIR, setupLibvirt } from '../../packages/launcher/src/libvirt-setup.ts';
 
 export interface Libvirtd {
   /** Host-visible path of libvirtd's read-write socket. */
@@ -22,7 +23,9 @@ export interface Libvirtd {
 }
 
 export async function startLibvirtd(sandbox: PodSandbox, opts: { startTimeoutMs?: number } = {}): Promise<Libvirtd> {
-  setupLibvirt({ configDir: sandbox.hostPath('/etc/libvirt') });
+  // written from outside the pod: the same files, at the paths the daemons find them inside it
+  const config = setupLibvirt({ etcDir: sandbox.hostPath(LIBVIRT_ETC_DIR), runtimeDir: sandbox.hostPath(LIBVIRT_RUNTIME_DIR) });
+  const inPod = (hostFile: string, dir: string) => path.posix.join(dir, path.basename(hostFile));
 
   const socketPath = sandbox.hostPath('/var/run/libvirt/libvirt-sock');
   let log = '';
@@ -33,14 +36,16 @@ export async function startLibvirtd(sandbox: PodSandbox, opts: { startTimeoutMs?
     });
   };
 
-  const virtlogd = sandbox.spawn('virtlogd', [], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const virtlogd = sandbox.spawn('virtlogd', ['-f', inPod(config.virtlogdConf, LIBVIRT_ETC_DIR)], { stdio: ['ignore', 'ignore', 'pipe'] });
   capture('virtlogd', virtlogd);
 
   let libvirtd!: ChildProcess;
   const start = async () => {
     rmSync(socketPath, { force: true });
     // tini -s: a child subreaper, so qemu is reaped at once on destroy (as virt-launcher-monitor does).
-    libvirtd = sandbox.spawn('tini', ['-s', '-w', '--', 'libvirtd'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    libvirtd = sandbox.spawn('tini', ['-s', '-w', '--', 'libvirtd', '-f', inPod(config.daemonConf, LIBVIRT_RUNTIME_DIR)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     capture('libvirtd', libvirtd);
     const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
     while (!(await canConnect(socketPath))) {

@@ -1,8 +1,9 @@
 // The test bed's stand-in for a virt-launcher pod: a private mount namespace, held open by a pause
 // process, with a fresh tmpfs on /run, KubeVirt's emptyDir volumes bind-mounted from the kubelet
-// layout <podsBaseDir>/<podUID>/volumes/kubernetes.io~empty-dir/<volume>, and per-pod copies of the
+// layout <podsBaseDir>/<podUID>/volumes/kubernetes.io~empty-dir/<volume>, per-pod copies of the
 // directories a launcher container owns (/etc/libvirt, /var/lib/libvirt, /var/log/libvirt,
-// /var/cache/libvirt). The host's /etc and /run are never touched.
+// /var/cache/libvirt), and a container's /dev (CONTAINER_DEV). The host's /etc, /run and /dev are
+// never touched.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
@@ -21,6 +22,34 @@ export const POD_VOLUMES = [
 ] as const;
 
 const CONTAINER_DIRS = ['/etc/libvirt', '/var/lib/libvirt', '/var/log/libvirt', '/var/cache/libvirt'] as const;
+
+/**
+ * The /dev a container runtime gives a container (runc's default devices): a tmpfs with the standard
+ * character devices, a private devpts, /dev/shm and /dev/net/tun — and no /dev/kvm, which a launcher pod
+ * only gets from KubeVirt's kvm device plugin (and this machine's /dev/kvm hangs guests anyway).
+ */
+export const CONTAINER_DEVICES = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+  { path: '/dev/net/tun', major: 10, minor: 200 },
+] as const;
+
+const CONTAINER_DEV = [
+  'mount -t tmpfs -o mode=0755,nosuid,size=65536k tmpfs /dev',
+  'mkdir /dev/pts /dev/shm /dev/net',
+  'mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec devpts /dev/pts',
+  'ln -s pts/ptmx /dev/ptmx',
+  'mount -t tmpfs -o mode=1777,nosuid,nodev,size=65536k shm /dev/shm',
+  ...CONTAINER_DEVICES.map((d) => `mknod -m 0666 ${d.path} c ${d.major} ${d.minor}`),
+  'ln -s /proc/self/fd /dev/fd',
+  'ln -s /proc/self/fd/0 /dev/stdin',
+  'ln -s /proc/self/fd/1 /dev/stdout',
+  'ln -s /proc/self/fd/2 /dev/stderr',
+];
 
 export interface PodSandbox {
   readonly podUID: string;
@@ -69,7 +98,7 @@ export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: st
   const podDir = path.join(base, podUID);
   const containerRoot = path.join(podDir, 'container');
 
-  const mounts: string[] = ['mount -t tmpfs -o mode=0755 tmpfs /run'];
+  const mounts: string[] = ['mount -t tmpfs -o mode=0755 tmpfs /run', ...CONTAINER_DEV];
   for (const v of POD_VOLUMES) {
     const src = emptyDirPath(base, podUID, v.name);
     mkdirSync(src, { recursive: true });

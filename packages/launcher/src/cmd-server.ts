@@ -7,6 +7,7 @@ import { isAgentUnresponsive, isLibvirtError } from '@kubevirt-ts/libvirt';
 import { createCmdServer, type CmdServerImpl, type cmdv1, type Server } from '@kubevirt-ts/proto';
 import { domainToJSON, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { ExecExitCode, type AgentDataCommand, type DomainManager } from './domain-manager.ts';
+import { parseVirtualMachineOptions } from './vm-options.ts';
 
 type Response = cmdv1.Response;
 const OK: Response = { success: true, message: '' };
@@ -55,7 +56,17 @@ function vmiFromRequest(request: { vmi: cmdv1.VMI__Output | null }, logger: Logg
   }
 }
 
-export function cmdServerImpl(dm: DomainManager, logger: Logger): CmdServerImpl {
+/** What the launcher was started with that the command server must know (KubeVirt's ServerOptions). */
+export interface LauncherServerOptions {
+  /**
+   * Features the command line asked for that this launcher does not implement, each a sentence naming
+   * its flag: every Sync fails with them in-band (the process still starts and serves the rest).
+   */
+  unsupportedFeatures?: readonly string[];
+}
+
+export function cmdServerImpl(dm: DomainManager, logger: Logger, opts: LauncherServerOptions = {}): CmdServerImpl {
+  const unsupported = opts.unsupportedFeatures ?? [];
   /** The common shape of every VMI command: parse, act, log, answer in-band. */
   const vmiCommand =
     (done: string, failed: string, act: (vmi: VirtualMachineInstance, request: never) => Promise<unknown>) =>
@@ -139,9 +150,10 @@ export function cmdServerImpl(dm: DomainManager, logger: Logger): CmdServerImpl 
 
   return {
     // A failed sync also tells the VMI's events why it does not start (a Warning with KubeVirt's SyncFailed).
-    SyncVirtualMachine: vmiCommand('Synced vmi', 'Failed to sync vmi', async (vmi) => {
+    SyncVirtualMachine: vmiCommand('Synced vmi', 'Failed to sync vmi', async (vmi, request: cmdv1.VMIRequest__Output) => {
       try {
-        await dm.syncVMI(vmi);
+        if (unsupported.length > 0) throw new Error(unsupported.join('; '));
+        await dm.syncVMI(vmi, parseVirtualMachineOptions(request.options));
       } catch (err) {
         dm.sendK8sEvent(vmi, 'Warning', SYNC_FAILED_REASON, errorMessage(err));
         throw err;
@@ -219,6 +231,6 @@ export function cmdServerImpl(dm: DomainManager, logger: Logger): CmdServerImpl 
   };
 }
 
-export function createLauncherCmdServer(dm: DomainManager, logger: Logger): Server {
-  return createCmdServer(cmdServerImpl(dm, logger));
+export function createLauncherCmdServer(dm: DomainManager, logger: Logger, opts: LauncherServerOptions = {}): Server {
+  return createCmdServer(cmdServerImpl(dm, logger, opts));
 }

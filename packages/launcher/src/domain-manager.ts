@@ -37,6 +37,7 @@ import { domainSpecFromXML, domainSpecToXML, type KubeVirtMetadata } from './api
 import type { AgentStore } from './agent/store.ts';
 import { dirtyRateStats, domainStats, type DirtyRateStats } from './stats.ts';
 import type { Notifier, K8sEventType } from './notifier.ts';
+import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
 
 const run = promisify(execFile);
 
@@ -157,10 +158,13 @@ export class DomainManager {
     return dom;
   }
 
-  /** Defines the domain if needed and brings it to running; a second call with the same VMI changes nothing. */
-  syncVMI(vmi: VirtualMachineInstance): Promise<void> {
+  /**
+   * Defines the domain if needed and brings it to running; a second call with the same VMI changes
+   * nothing. The handler's options (null: none sent) complete the converter context for this call.
+   */
+  syncVMI(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null = null): Promise<void> {
     return this.#exclusive(async () => {
-      const spec = convertVMIToDomainSpec(vmi, this.#ctx);
+      const spec = convertVMIToDomainSpec(vmi, { ...this.#ctx, ...contextFromOptions(options) });
       let dom = await this.#lookup(vmi);
       let state: DomainStateName | undefined;
       if (!dom) {

@@ -1,15 +1,23 @@
 #!/usr/bin/env node
 // virt-launcher (cmd/virt-launcher): parses flags and wires the parts together, in KubeVirt's order.
 import './zod-jitless.ts';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as z from 'zod/mini';
 import { connect, type Connection } from '@kubevirt-ts/libvirt';
 import { cmdClient, listenUnix, stopServer } from '@kubevirt-ts/proto';
-import { createLogger, exitOnFlagError, goDuration, parseFlags, vmiNameToDomainName, type Logger } from '@kubevirt-ts/shared';
+import { createLogger, exitOnFlagError, parseFlags, vmiNameToDomainName, type Logger } from '@kubevirt-ts/shared';
 import { setupLibvirt, startLibvirt, startVirtlog } from './libvirt-setup.ts';
+import {
+  effectiveVerbosity,
+  hypervisorDevice,
+  launcherFlags,
+  parseLauncherEnv,
+  unsupportedFeatures,
+  type LauncherEnv,
+  type LauncherFlags,
+} from './flags.ts';
 import { DomainManager } from './domain-manager.ts';
 import { createLauncherCmdServer } from './cmd-server.ts';
 import { Notifier } from './notifier.ts';
@@ -17,25 +25,7 @@ import { AgentPoller } from './agent-poller.ts';
 import { DomainEventMonitor } from './event-monitor.ts';
 import { waitForQemuExit } from './process-monitor.ts';
 
-export const launcherFlags = z.object({
-  'qemu-timeout': z.prefault(goDuration(), '5m').check(z.describe('Amount of time to wait for qemu')),
-  name: z.string().check(z.minLength(1), z.describe('Name of the VirtualMachineInstance')),
-  namespace: z.string().check(z.minLength(1), z.describe('Namespace of the VirtualMachineInstance')),
-  uid: z.string().check(z.minLength(1), z.describe('UID of the VirtualMachineInstance')),
-  'kubevirt-share-dir': z._default(z.string(), '/var/run/kubevirt').check(z.describe('Shared directory between virt-handler and virt-launcher')),
-  'ephemeral-disk-dir': z._default(z.string(), '/var/run/kubevirt-ephemeral-disks').check(z.describe('Base directory for ephemeral disk data')),
-  'container-disk-dir': z._default(z.string(), '/var/run/kubevirt/container-disks').check(z.describe('Base directory for container disk data')),
-  'hotplug-disk-dir': z._default(z.string(), '/var/run/kubevirt/hotplug-disks').check(z.describe('Base directory for hotplug disk data')),
-  'grace-period-seconds': z._default(z.coerce.number().check(z.int(), z.gte(0)), 30).check(z.describe('Grace period to observe before sending SIGTERM to vm process')),
-  'use-emulation': z._default(z.coerce.boolean(), false).check(z.describe('Use software emulation (QEMU TCG)')),
-  'libvirt-config-dir': z._default(z.string(), '/etc/libvirt').check(z.describe('Where SetupLibvirt writes qemu.conf and libvirtd.conf')),
-  'qemu-agent-sys-interval': z.prefault(goDuration(), '120s').check(z.describe('Interval between consecutive qemu agent calls for sysagent')),
-  'qemu-agent-file-interval': z.prefault(goDuration(), '300s').check(z.describe('Interval between consecutive qemu agent calls for file command')),
-  'qemu-agent-user-interval': z.prefault(goDuration(), '10s').check(z.describe('Interval between consecutive qemu agent calls for user command')),
-  'qemu-agent-version-interval': z.prefault(goDuration(), '300s').check(z.describe('Interval between consecutive qemu agent calls for version command')),
-  v: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(9)), 2).check(z.describe('log level for V logs')),
-});
-export type LauncherFlags = z.infer<typeof launcherFlags>;
+export { launcherFlags, type LauncherFlags } from './flags.ts';
 
 const PRIVATE_DIR = '/var/run/kubevirt-private';
 const EMULATOR = '/usr/bin/qemu-system-x86_64';
@@ -92,13 +82,28 @@ async function selfPing(socketPath: string): Promise<void> {
   }
 }
 
-export async function runLauncher(f: LauncherFlags): Promise<number> {
-  const logger = createLogger({ component: 'virt-launcher', verbosity: f.v }).child({
+/** NewLibvirtDomainManager's check: is the hypervisor's device in this mount namespace? */
+function hypervisorDeviceAvailable(device: string): boolean {
+  try {
+    statSync(device);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new Error(`failed to stat hypervisor device ${device}: ${String(err)}`);
+  }
+}
+
+export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLauncherEnv(process.env)): Promise<number> {
+  const { verbosity, warning } = effectiveVerbosity(f, env);
+  const logger = createLogger({ component: 'virt-launcher', verbosity }).child({
     kind: 'VirtualMachineInstance',
     name: f.name,
     namespace: f.namespace,
     uid: f.uid,
   });
+  if (warning !== undefined) logger.warn(warning);
+  else if (env.VIRT_LAUNCHER_LOG_VERBOSITY !== undefined) logger.info(`set log verbosity to ${verbosity}`);
+  logger.info(`Hypervisor set to ${f.hypervisor}`);
   const signals = new AbortController();
   for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const) {
     process.on(s, () => {
@@ -108,14 +113,29 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
   }
 
   initializeDirs(f);
-  setupLibvirt({ configDir: f['libvirt-config-dir'], debug: f.v >= 5 });
-  const virtlogd = startVirtlog(logger);
-  const libvirtd = startLibvirt(logger);
+  if (f['simulate-crash']) throw new Error('Simulated virt-launcher crash');
+  const unsupported = unsupportedFeatures(f);
+  for (const feature of unsupported) logger.warn(`${feature}: every SyncVirtualMachine will fail`);
+  if (f['run-as-nonroot'] && process.getuid?.() === 0) {
+    logger.warn('--run-as-nonroot: non-root mode is not implemented, libvirt and QEMU run as root');
+  }
+
+  const kvm = hypervisorDeviceAvailable(hypervisorDevice(f.hypervisor));
+  const libvirtConfig = setupLibvirt({
+    customLogFilters: f['libvirt-log-filters'],
+    logVerbosity: env.VIRT_LAUNCHER_LOG_VERBOSITY,
+    libvirtDebugLogs: env.LIBVIRT_DEBUG_LOGS !== undefined,
+    virtiofsdDebugLogs: env.VIRTIOFSD_DEBUG_LOGS === '1',
+    sharedFilesystemPaths: env.SHARED_FILESYSTEM_PATHS,
+    logger,
+  });
+  const virtlogd = startVirtlog(logger, libvirtConfig);
+  const libvirtd = startLibvirt(logger, libvirtConfig);
   const conn = await connectLibvirt(logger, 30_000);
   // libvirt probes QEMU's capabilities (~1 s here) at the first call that needs them, which would be
   // the first Sync's define. Asked now, libvirt probes while the handler is still finding this launcher.
   void conn
-    .connectGetDomainCapabilities(EMULATOR, 'x86_64', null, f['use-emulation'] ? 'qemu' : 'kvm')
+    .connectGetDomainCapabilities(EMULATOR, 'x86_64', null, kvm ? 'kvm' : 'qemu')
     .catch((err: unknown) => logger.warn({ reason: String(err) }, 'probing the hypervisor capabilities failed'));
 
   const domainName = vmiNameToDomainName(f.namespace, f.name);
@@ -128,6 +148,7 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
       fileMs: f['qemu-agent-file-interval'],
       userMs: f['qemu-agent-user-interval'],
       versionMs: f['qemu-agent-version-interval'],
+      fsFreezeStatusMs: f['qemu-fsfreeze-status-interval'],
     },
   });
   const domainManager = new DomainManager({
@@ -136,7 +157,8 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
     notifier,
     agent: agentPoller.store,
     converter: {
-      useEmulation: f['use-emulation'],
+      allowEmulation: f['allow-emulation'],
+      hypervisorDeviceAvailable: kvm,
       virtShareDir: f['kubevirt-share-dir'],
       privateDir: PRIVATE_DIR,
       containerDiskDir: f['container-disk-dir'],
@@ -148,12 +170,16 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
   const socketsDir = path.join(f['kubevirt-share-dir'], 'sockets');
   const initSocket = path.join(socketsDir, 'launcher-init-sock');
   const readySocket = path.join(socketsDir, 'launcher-sock');
-  const server = createLauncherCmdServer(domainManager, logger);
+  const server = createLauncherCmdServer(domainManager, logger, { unsupportedFeatures: unsupported });
   await listenUnix(server, initSocket);
   await selfPing(initSocket);
 
   const monitor = new DomainEventMonitor({ conn, domainManager, notifier, agentPoller, logger });
-  const added = once(monitor, 'added', { signal: signals.signal }).catch(() => undefined);
+  // a signal before any domain exists ends the wait at once: nothing to shut down or report
+  const added = once(monitor, 'added', { signal: signals.signal }).then(
+    () => 'added' as const,
+    () => 'signal' as const,
+  );
   const deleted = once(monitor, 'deleted').catch(() => undefined);
   monitor.start();
 
@@ -162,7 +188,7 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
 
   let exitCode = 0;
   const qemuTimeout = sleep(f['qemu-timeout'], 'timeout' as const, { signal: signals.signal }).catch(() => 'signal' as const);
-  const first = await Promise.race([added.then(() => 'added' as const), qemuTimeout]);
+  const first = await Promise.race([added, qemuTimeout]);
   if (first === 'timeout') {
     logger.error(`timed out waiting for domain to be defined within ${f['qemu-timeout'] / 1000}s`);
     exitCode = 1;
@@ -180,7 +206,9 @@ export async function runLauncher(f: LauncherFlags): Promise<number> {
 
   logger.info('Exiting...');
   await monitor.drain();
-  await notifier.flush(10_000);
+  // a domain's final events must reach the handler; a launcher stopped before it had a domain has
+  // nothing the handler must learn (KubeVirt's exits at once), so it does not wait for one that is away
+  if (first !== 'signal') await notifier.flush(10_000);
   notifier.close();
   await stopServer(server).catch(() => undefined);
   rmSync(readySocket, { force: true });

@@ -10,7 +10,8 @@ import { domainSpecFromXML, domainSpecToXML } from '../src/api/index.ts';
 import { convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
 
 const ctx: ConverterContext = {
-  useEmulation: true,
+  allowEmulation: true,
+  hypervisorDeviceAvailable: false,
   virtShareDir: '/var/run/kubevirt',
   privateDir: '/var/run/kubevirt-private',
   containerDiskDir: '/var/run/kubevirt/container-disks',

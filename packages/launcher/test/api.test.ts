@@ -19,7 +19,8 @@ const reference = (name: string) => new URL(`../../../test/fixtures/kubevirt/${n
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
 const ctx: ConverterContext = {
-  useEmulation: true,
+  allowEmulation: true,
+  hypervisorDeviceAvailable: false,
   virtShareDir: '/var/run/kubevirt',
   privateDir: '/var/run/kubevirt-private',
   containerDiskDir: '/var/run/kubevirt/container-disks',

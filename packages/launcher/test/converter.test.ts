@@ -23,13 +23,14 @@ import {
 const UID = '11111111-2222-3333-4444-555555555555';
 
 const ctx: ConverterContext = {
-  useEmulation: false,
+  allowEmulation: false,
+  hypervisorDeviceAvailable: true,
   virtShareDir: '/var/run/kubevirt',
   privateDir: '/var/run/kubevirt-private',
   containerDiskDir: '/var/run/kubevirt/container-disks',
   ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
 };
-const emulation: ConverterContext = { ...ctx, useEmulation: true };
+const emulation: ConverterContext = { ...ctx, allowEmulation: true, hypervisorDeviceAvailable: false };
 
 type Spec = VirtualMachineInstance['spec'];
 type DomainPart = Partial<Spec['domain']>;

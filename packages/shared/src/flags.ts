@@ -126,6 +126,15 @@ function defOf(schema: AnySchema): Record<string, unknown> & { type: string } {
 
 const wrapperTypes = new Set(['optional', 'nullable', 'default', 'prefault', 'catch', 'readonly', 'nonoptional']);
 
+const integerFormats = new Set(['safeint', 'int32', 'uint32']);
+
+/** zod/mini: `z.int()` as the schema, or as a check of a `z.coerce.number()` (the classic API has `isInt`). */
+function hasIntegerFormat(def: Record<string, unknown>): boolean {
+  if (integerFormats.has(def['format'] as string)) return true;
+  const checks = (def['checks'] ?? []) as Array<{ _zod: { def: { check?: string; format?: string } } }>;
+  return checks.some((c) => c._zod.def.check === 'number_format' && integerFormats.has(c._zod.def.format ?? ''));
+}
+
 function describeFlag(key: string, schema: AnySchema, envPrefix: string | undefined): FlagSpec {
   const name = key.includes('-') ? key : key.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
   const spec: FlagSpec = {
@@ -162,7 +171,7 @@ function describeFlag(key: string, schema: AnySchema, envPrefix: string | undefi
       continue;
     }
     if (def.type === 'boolean' || def.type === 'number' || def.type === 'enum') spec.kind = def.type;
-    if (def.type === 'number') spec.integer = (current as { isInt?: boolean }).isInt === true;
+    if (def.type === 'number') spec.integer = (current as { isInt?: boolean }).isInt === true || hasIntegerFormat(def);
     if (def.type === 'enum') spec.choices = Object.values(def['entries'] as Record<string, string>);
     if (def.type === 'array') {
       spec.kind = 'list';

@@ -1,5 +1,6 @@
 // KubeVirt's ConverterContext, reduced to what this converter reads: where the pod's directories
-// are and the handful of cluster options virt-handler sends with SyncVirtualMachine.
+// are, how the launcher was started (emulation) and the options virt-handler sends with each
+// SyncVirtualMachine (see vm-options.ts).
 
 /** cmdv1.SMBios: the cluster's SMBIOS system entries. */
 export interface SMBios {
@@ -10,12 +11,16 @@ export interface SMBios {
   family: string;
 }
 
+/** cmdv1.Topology: the host's NUMA cells, as virt-handler reads them from libvirt's capabilities. */
+export interface Topology {
+  numa_cells: readonly unknown[];
+}
+
 export interface ConverterContext {
-  /**
-   * Software emulation (`<domain type='qemu'>`), else `kvm`. Decided by the caller from the cluster's
-   * useEmulation option, never from /dev/kvm: on these machines KVM opens but does not run guests.
-   */
-  useEmulation: boolean;
+  /** `--allow-emulation`: software emulation (`<domain type='qemu'>`) when the hypervisor device is missing. */
+  allowEmulation: boolean;
+  /** Whether the hypervisor's device (/dev/kvm) exists in the launcher's mount namespace, checked at start. */
+  hypervisorDeviceAvailable: boolean;
   virtShareDir: string;
   /** `/var/run/kubevirt-private`: serial console and VNC sockets under `<privateDir>/<vmiUID>/` */
   privateDir: string;
@@ -30,10 +35,21 @@ export interface ConverterContext {
    * then writes its default, /usr/bin/qemu-system-x86_64, into the live XML); unset keeps that.
    */
   emulatorPath?: string;
-  /** The cluster's SMBIOS; KubeVirt's default configuration when unset (KubeVirt/None/KubeVirt). */
-  smbios?: SMBios;
+  /**
+   * The cluster's SMBIOS; KubeVirt's default configuration when unset (KubeVirt/None/KubeVirt), no
+   * system entries besides the firmware's when null (a Sync without options, as KubeVirt's launcher).
+   */
+  smbios?: SMBios | null;
   /** Memory balloon statistics period in seconds; KubeVirt's default 10 when unset, 0 for none. */
   memBalloonStatsPeriod?: number;
+  /** The handler's PreallocatedVolumes: disks that get no `discard='unmap'` (VolumesDiscardIgnore). */
+  preallocatedVolumes?: readonly string[];
+  /** The host's NUMA topology from the handler; only dedicated-CPU VMIs (not supported here) read it. */
+  topology?: Topology | null;
+  /** The cluster's BochsDisplayForEFIGuests: a bochs display instead of VGA for EFI guests. */
+  bochsForEFIGuests?: boolean;
+  /** The handler's interfaceDomainAttachment: per interface name, how it reaches the domain (`tap`, `managedTap`). */
+  domainAttachmentByInterfaceName?: Readonly<Record<string, string>>;
   /** Only amd64 is supported. */
   architecture?: 'amd64';
   /**
@@ -66,11 +82,15 @@ export function resolveContext(ctx: ConverterContext): ResolvedContext {
   return {
     ...ctx,
     emptyDiskDir: ctx.emptyDiskDir ?? DefaultEmptyDiskDir,
-    smbios: ctx.smbios ?? DefaultSMBios,
+    smbios: ctx.smbios === undefined ? DefaultSMBios : ctx.smbios,
     memBalloonStatsPeriod: ctx.memBalloonStatsPeriod ?? DefaultMemBalloonStatsPeriod,
     architecture: ctx.architecture ?? 'amd64',
     disksInfo: ctx.disksInfo ?? {},
     serialConsoleLogDisabled: ctx.serialConsoleLogDisabled ?? true,
     freePageReportingDisabled: ctx.freePageReportingDisabled ?? false,
+    preallocatedVolumes: ctx.preallocatedVolumes ?? [],
+    topology: ctx.topology ?? null,
+    bochsForEFIGuests: ctx.bochsForEFIGuests ?? false,
+    domainAttachmentByInterfaceName: ctx.domainAttachmentByInterfaceName ?? {},
   };
 }

@@ -37,7 +37,6 @@ const configureEmulator: DomainConfigurator = (_vmi, spec, ctx) => {
 const configurators: readonly DomainConfigurator[] = [
   configureMetadata,
   configureNetwork,
-  configureHypervisor,
   configureChannels,
   configureClock,
   configureRNG,
@@ -53,6 +52,8 @@ const configurators: readonly DomainConfigurator[] = [
   configureRebootPolicy,
   configureDisks,
   configureControllers,
+  // KubeVirt appends the hypervisor's configurator after all others: its "kvm not present" comes last
+  configureHypervisor,
   configureEmulator,
 ];
 

@@ -68,7 +68,7 @@ export function convertDisks(vmi: VirtualMachineInstance, ctx: ResolvedContext):
   const namer = new DeviceNamer(vmi);
   const disks = (vmi.spec.domain.devices?.disks ?? []).map((vmiDisk, i) => {
     const path = `spec.domain.devices.disks[${i}]`;
-    const disk = convertDiskDevice(vmi, vmiDisk, namer, path);
+    const disk = convertDiskDevice(vmi, vmiDisk, namer, path, ctx.preallocatedVolumes);
     const index = volumes.findIndex((v) => v.name === vmiDisk.name);
     const volume = volumes[index];
     if (!volume) {
@@ -87,7 +87,13 @@ export function convertDisks(vmi: VirtualMachineInstance, ctx: ResolvedContext):
 }
 
 /** Convert_v1_Disk_To_api_Disk */
-function convertDiskDevice(vmi: VirtualMachineInstance, vmiDisk: VMIDisk, namer: DeviceNamer, path: string): Disk {
+function convertDiskDevice(
+  vmi: VirtualMachineInstance,
+  vmiDisk: VMIDisk,
+  namer: DeviceNamer,
+  path: string,
+  discardIgnore: readonly string[],
+): Disk {
   const disk = newStruct(diskCodec, { Alias: { Name: vmiDisk.name, UserDefined: true } });
   if (vmiDisk.disk) {
     const bus = checkBus(vmiDisk.disk.bus ?? 'virtio', DISK_BUSES, `${path}.disk.bus`);
@@ -107,7 +113,9 @@ function convertDiskDevice(vmi: VirtualMachineInstance, vmiDisk: VMIDisk, namer:
   if (cache !== '' && !CACHE_MODES.has(cache)) {
     throw new ConversionError(`${path}.cache`, `${JSON.stringify(cache)} is not one of none, writethrough, writeback`);
   }
-  disk.Driver = newStruct(diskDriverCodec, { Name: 'qemu', Cache: cache, Discard: vmiDisk.disk ? 'unmap' : '' });
+  // preallocated (thick) volumes keep their blocks: no unmap for them
+  const discard = Boolean(vmiDisk.disk) && !discardIgnore.includes(vmiDisk.name);
+  disk.Driver = newStruct(diskDriverCodec, { Name: 'qemu', Cache: cache, Discard: discard ? 'unmap' : '' });
   if (vmiDisk.bootOrder !== undefined) {
     if (vmiDisk.bootOrder < 1) throw new ConversionError(`${path}.bootOrder`, 'must be greater than 0');
     disk.BootOrder = { Order: vmiDisk.bootOrder };

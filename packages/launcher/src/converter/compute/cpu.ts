@@ -4,6 +4,7 @@
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
 import type { CPUTopology } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
+import { softwareEmulation } from './hypervisor.ts';
 import { ConversionError } from '../errors.ts';
 import { quantityToBytes, quantityValue } from '../quantity.ts';
 import { isMemfdRequired, virtualMemory } from './memory.ts';
@@ -55,7 +56,7 @@ export const configureCPU: DomainConfigurator = (vmi, spec, ctx) => {
 
   const model = vmi.spec.domain.cpu?.model ?? '';
   if (model === CPUModeHostModel || model === CPUModeHostPassthrough) {
-    if (model === CPUModeHostPassthrough && ctx.useEmulation) {
+    if (model === CPUModeHostPassthrough && softwareEmulation(ctx)) {
       throw new ConversionError(
         'spec.domain.cpu.model',
         'host-passthrough needs KVM; under software emulation use host-model or a named model',

@@ -1,5 +1,5 @@
 // compute.GraphicsDomainConfigurator on amd64: VNC on a unix socket the handler proxies, and a VGA
-// card (KubeVirt picks bochs only for EFI guests with BochsForEFIGuests; EFI is not supported here).
+// card (bochs for EFI guests when the cluster's BochsDisplayForEFIGuests says so).
 import { vncSocketPath } from '@kubevirt-ts/shared';
 import { graphicsCodec, newStruct, videoModelCodec } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
@@ -15,5 +15,13 @@ export const configureGraphics: DomainConfigurator = (vmi, spec, ctx) => {
       Listen: { Type: 'socket', Address: '', Network: '', Socket: vncSocketPath(vmi.metadata.uid, ctx.privateDir) },
     }),
   ];
-  spec.Devices.Video = [{ Model: newStruct(videoModelCodec, { Type: 'vga', Heads: DefaultHeads, VRam: DefaultVRAM }) }];
+  const efi = vmi.spec.domain.firmware?.bootloader?.efi !== undefined;
+  spec.Devices.Video = [
+    {
+      Model:
+        ctx.bochsForEFIGuests && efi
+          ? newStruct(videoModelCodec, { Type: 'bochs', Heads: DefaultHeads })
+          : newStruct(videoModelCodec, { Type: 'vga', Heads: DefaultHeads, VRam: DefaultVRAM }),
+    },
+  ];
 };

@@ -11,13 +11,15 @@ export const configureSysInfo: DomainConfigurator = (vmi, spec, ctx) => {
     if (firmware.serial) system.push({ Name: 'serial', Value: firmware.serial });
   }
   const smbios = ctx.smbios;
-  system = [
-    ...(system ?? []),
-    { Name: 'manufacturer', Value: smbios.manufacturer },
-    { Name: 'family', Value: smbios.family },
-    { Name: 'product', Value: smbios.product },
-    { Name: 'sku', Value: smbios.sku },
-    { Name: 'version', Value: smbios.version },
-  ];
+  if (smbios) {
+    system = [
+      ...(system ?? []),
+      { Name: 'manufacturer', Value: smbios.manufacturer },
+      { Name: 'family', Value: smbios.family },
+      { Name: 'product', Value: smbios.product },
+      { Name: 'sku', Value: smbios.sku },
+      { Name: 'version', Value: smbios.version },
+    ];
+  }
   spec.SysInfo = { Type: 'smbios', System: system, BIOS: null, BaseBoard: null, Chassis: null, OEMStrings: null };
 };

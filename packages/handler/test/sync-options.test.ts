@@ -1,0 +1,60 @@
+// The VirtualMachineOptions path end to end: a KubeVirt CR with a custom SMBIOS and balloon statistics
+// period → virt-handler's cluster config → the options of its SyncVirtualMachine → the launcher's
+// converter context → the domain libvirt holds (read back from libvirt, not from our converter).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { poll } from '../../../test/bed/poll.ts';
+import { virsh } from '../../../test/bed/libvirtd.ts';
+import { HANDLER_SERVICE_ACCOUNT } from '../../../test/bed/handler-rbac.ts';
+import { startHandlerNode, type HandlerNode } from '../../../test/bed/handler-node.ts';
+
+const KUBEVIRT = { group: 'kubevirt.io', version: 'v1', plural: 'kubevirts' } as const;
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const SMBIOS = { manufacturer: 'Globex', product: 'Hammock', version: '2.4', sku: 'GX-9', family: 'Outdoor' };
+const BALLOON_PERIOD = 9;
+
+describe('KubeVirt CR → handler → launcher → libvirt: SMBIOS and balloon period', { timeout: 300_000 }, () => {
+  let node: HandlerNode;
+  const logs = () => node.handler.logs();
+
+  before(async () => {
+    node = await startHandlerNode({ namespace: 'sync-options', nodePrefix: 'kvts-opt' });
+  });
+
+  after(async () => {
+    await node?.stop();
+  });
+
+  test('the deployed CR reaches the handler', async () => {
+    const namespace = HANDLER_SERVICE_ACCOUNT.namespace;
+    await node.api.createNamespacedCustomObject({
+      ...KUBEVIRT,
+      namespace,
+      body: {
+        apiVersion: 'kubevirt.io/v1',
+        kind: 'KubeVirt',
+        metadata: { name: 'kubevirt' },
+        spec: { configuration: { smbios: SMBIOS, memBalloonStatsPeriod: BALLOON_PERIOD } },
+      },
+    });
+    // virt-handler reads a CR only once virt-operator has deployed it
+    await node.api.patchNamespacedCustomObjectStatus({ ...KUBEVIRT, namespace, name: 'kubevirt', body: { status: { phase: 'Deployed' } } }, mergePatch);
+    await poll('cluster config updated from the CR', async () => (/Updating cluster config from KubeVirt/.test(logs()) ? true : undefined), 30_000, logs);
+  });
+
+  test('the domain the launcher defined carries the SMBIOS system entries and the balloon period', async () => {
+    const vm = await node.startVM('vmi-options', { autoattachMemBalloon: true });
+    await poll('VMI Running', async () => ((await node.getVMI(vm.name)).status?.phase === 'Running' ? true : undefined), 90_000, logs);
+    const xml = await virsh(vm.sandbox, ['dumpxml', `${node.namespace}_${vm.name}`]);
+    const system = /<sysinfo type='smbios'>\s*<system>([\s\S]*?)<\/system>/.exec(xml)?.[1] ?? '';
+    const entries = Object.fromEntries([...system.matchAll(/<entry name='(\w+)'>([^<]*)<\/entry>/g)].map((m) => [m[1], m[2]]));
+    assert.deepEqual(
+      { manufacturer: entries.manufacturer, product: entries.product, version: entries.version, sku: entries.sku, family: entries.family },
+      SMBIOS,
+      xml,
+    );
+    const balloon = /<memballoon model='virtio[^']*'[^>]*>[\s\S]*?<\/memballoon>/.exec(xml)?.[0] ?? '';
+    assert.match(balloon, new RegExp(`<stats period='${BALLOON_PERIOD}'/>`), balloon || xml);
+  });
+});
