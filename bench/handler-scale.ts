@@ -10,7 +10,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { createCmdServer, listenUnix, notifyClient, type NotifyClient, type Server } from '@kubevirt-ts/proto';
-import { newDomain, parseDomain, parseVMI, type Domain, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { errorMessage, newDomain, parseDomain, parseVMI, type Domain, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { convertVMIToDomainSpec } from '../packages/launcher/src/converter/index.ts';
 import { startControlPlane } from '../test/control-plane/control-plane.ts';
 import { freePort } from '../test/control-plane/daemon.ts';
@@ -133,7 +133,7 @@ class FakeLauncher {
       this.#notifyMs.samples.push(performance.now() - t0);
       if (!res.success) throw new Error(`HandleDomainEvent ${eventType}: ${res.message}`);
     });
-    this.#sending = this.#sending.catch((err: unknown) => log(`  ${this.name}: ${err instanceof Error ? err.message : String(err)}`));
+    this.#sending = this.#sending.catch((err: unknown) => log(`  ${this.name}: ${errorMessage(err)}`));
     return this.#sending;
   }
 

@@ -6,6 +6,7 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
+import { errorMessage } from '@kubevirt-ts/shared';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -103,7 +104,7 @@ if (import.meta.main) {
     console.log(`build: ${names.join(', ')} in ${seconds} s`);
   } catch (err) {
     // esbuild has printed its errors already, with their source lines
-    if (!(err instanceof Error && 'errors' in err)) console.error(`build: ${err instanceof Error ? err.message : String(err)}`);
+    if (!(err instanceof Error && 'errors' in err)) console.error(`build: ${errorMessage(err)}`);
     process.exitCode = 1;
   }
 }

@@ -51,6 +51,7 @@ export async function startHandler(o: HandlerOptions, opts: { readyTimeoutMs?: n
   const [command, commandArgs] = o.entry === undefined ? [process.execPath, [HANDLER_MAIN, ...args]] : [o.entry, args];
   const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // a terminal's Ctrl-C is for the demo or test, which stops the handler in order
     env: { ...process.env, POD_NAMESPACE: 'kubevirt', ...o.env },
   });
   let logs = '';

@@ -112,8 +112,10 @@ export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: st
   }
 
   const script = `set -e; ${mounts.join('; ')}; echo ready; exec sleep infinity`;
+  // detached here and in spawn(): a terminal's Ctrl-C is for the demo or test, which tears the pod down in order.
   const pause = spawn('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let stderr = '';
   pause.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -134,7 +136,7 @@ export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: st
     hostPath: (p) => `/proc/${pid}/root${inPodRealPath(p)}`,
     volumePath: (v) => emptyDirPath(base, podUID, v),
     spawn: (cmd, args, spawnOpts = {}) =>
-      spawn('nsenter', [`--target=${pid}`, '--mount', '--', cmd, ...args], spawnOpts),
+      spawn('nsenter', [`--target=${pid}`, '--mount', '--', cmd, ...args], { detached: true, ...spawnOpts }),
     async destroy() {
       // Everything still in the pod's namespace was started by this sandbox (libvirtd, qemu, ...).
       for (const p of processesInNamespace(mntNs)) {

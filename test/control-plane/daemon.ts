@@ -24,7 +24,8 @@ export function startDaemon(name: string, bin: string, args: readonly string[], 
   let child: ChildProcess;
   try {
     // setpriv --pdeathsig: the kernel kills the daemon when its parent goes, whatever the parent's end.
-    child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', bin, ...args], { stdio: ['ignore', log, log] });
+    // detached: a terminal's Ctrl-C reaches only the test or demo, which stops its daemons in order.
+    child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', bin, ...args], { stdio: ['ignore', log, log], detached: true });
   } finally {
     closeSync(log);
   }

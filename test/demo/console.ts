@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { parseWith } from '@kubevirt-ts/shared';
+import { errorMessage, parseWith } from '@kubevirt-ts/shared';
 import { DEMO_STATE } from './demo.ts';
 
 const stateSchema = z.object({ port: z.number().int(), namespace: z.string(), name: z.string(), pki: z.string() });
@@ -16,7 +16,7 @@ function main(): void {
   try {
     state = parseWith(stateSchema, readFileSync(DEMO_STATE, 'utf8'), 'demo state');
   } catch (err) {
-    process.stderr.write(`console: no running demo (${err instanceof Error ? err.message : String(err)}); start one with \`pnpm demo\`\n`);
+    process.stderr.write(`console: no running demo (${errorMessage(err)}); start one with \`pnpm demo\`\n`);
     process.exit(1);
   }
   const [namespace, name] = target.includes('/') ? target.split('/') : [state.namespace, target || state.name];

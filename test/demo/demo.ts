@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { exitOnFlagError, parseFlags } from '@kubevirt-ts/shared';
+import { errorMessage, exitOnFlagError, parseFlags } from '@kubevirt-ts/shared';
 import { startControlPlane } from '../control-plane/control-plane.ts';
 import { freePort } from '../control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir } from '../bed/pod-sandbox.ts';
@@ -30,6 +30,7 @@ const flags = z.object({
   once: z.coerce.boolean().default(false).describe('tear everything down after the walk-through'),
   name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('testvmi').describe('name of the example VMI'),
   port: z.coerce.number().int().min(0).max(65535).default(0).describe("the VM page's port on 127.0.0.1 (0: any free one)"),
+  json: z.coerce.boolean().default(false).describe("print the handler's JSON answers whole"),
 });
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
@@ -159,13 +160,20 @@ async function main(): Promise<number> {
   const f = exitOnFlagError(() => parseFlags(flags, process.argv.slice(2), { program: 'pnpm demo' }));
   const cleanups = new Cleanups();
   let interrupted = false;
+  // Ctrl-C is how a person ends the demo: a clean teardown is a success (exit 0), so pnpm reports none.
+  // pnpm forwards the terminal's SIGINT to us a second time: later signals are ignored, not fatal.
   const onSignal = () => {
+    if (interrupted) return;
     interrupted = true;
     process.stdout.write('\ntearing down…\n');
-    void cleanups.run().then(() => process.exit(130));
+    stageStart = Date.now();
+    void cleanups.run().then(() => {
+      stage('torn down');
+      process.exit(0);
+    });
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     stageStart = Date.now();
@@ -174,10 +182,10 @@ async function main(): Promise<number> {
 
     const base = `/v1/namespaces/${namespace}/virtualmachineinstances/${name}`;
     const call = (method: string, sub: string) => request(handlerURL, tls, method, `${base}/${sub}`);
-    for (const sub of ['guestosinfo', 'userlist', 'filesystemlist']) {
+    for (const sub of ['guestosinfo', 'userlist', 'filesystemlist'] as const) {
       const r = await call('GET', sub);
-      stage(`GET ${sub} → ${r.status}`);
-      process.stdout.write(indent(r.body));
+      stage(`GET ${sub} → ${r.status}: ${r.status === 200 ? summarize(sub, r.body) : r.body.trim()}`);
+      if (f.json) process.stdout.write(indent(r.body));
     }
     stage(`PUT pause → ${(await call('PUT', 'pause')).status}`);
     await until('Paused condition', async () => JSON.stringify(await getVMI()).includes('"PausedByUser"'), 30_000);
@@ -211,7 +219,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     if (interrupted) return 130;
-    process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`demo failed: ${errorMessage(err)}\n`);
     await cleanups.run();
     return 1;
   }
@@ -223,6 +231,23 @@ export async function until(what: string, ok: () => Promise<boolean>, timeoutMs:
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
     await sleep(250);
   }
+}
+
+const guestAnswer = z.looseObject({
+  os: z.looseObject({ prettyName: z.string().optional(), kernelRelease: z.string().optional() }).optional(),
+  hostname: z.string().optional(),
+  items: z.array(z.looseObject({ userName: z.string().optional(), mountPoint: z.string().optional(), fileSystemType: z.string().optional() })).optional(),
+});
+
+/** One line of what the handler answered; the whole JSON with --json. */
+function summarize(sub: 'guestosinfo' | 'userlist' | 'filesystemlist', body: string): string {
+  const parsed = guestAnswer.safeParse(JSON.parse(body));
+  if (!parsed.success) return `unexpected answer (${parsed.error.issues[0]?.message ?? 'invalid'})`;
+  const a = parsed.data;
+  const items = a.items ?? [];
+  if (sub === 'guestosinfo') return `${a.os?.prettyName ?? '?'}, kernel ${a.os?.kernelRelease ?? '?'}, hostname ${a.hostname ?? '?'}`;
+  if (sub === 'userlist') return `${items.length} logged in (${items.map((u) => u.userName).join(', ')})`;
+  return items.map((fs) => `${fs.mountPoint} (${fs.fileSystemType})`).join(', ');
 }
 
 const indent = (text: string) => `${text.trimEnd().split('\n').map((l) => `          ${l}`).join('\n')}\n`;

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import { connectionInjector, createNotifyServer, listenUnix, stopServer, type Server } from '@kubevirt-ts/proto';
-import { newDomain, parseDomain, parseWith, withReason, type Domain, type Logger } from '@kubevirt-ts/shared';
+import { errorMessage, k8sTime, newDomain, parseDomain, parseWith, withReason, type Domain, type Logger } from '@kubevirt-ts/shared';
 import * as z from 'zod/mini';
 import type { LauncherClients } from './launcher-clients.ts';
 
@@ -127,7 +127,7 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
     try {
       domain = parseDomain(domainJSON);
     } catch (err) {
-      const message = `Failed to unmarshal domain json object: ${err instanceof Error ? err.message : String(err)}`;
+      const message = `Failed to unmarshal domain json object: ${errorMessage(err)}`;
       this.#o.logger.error({ reason: message }, 'rejected a domain event');
       return { success: false, message };
     }
@@ -147,7 +147,7 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
     try {
       if (statusJSON.length > 0) status = parseWith(statusSchema, statusJSON, 'status');
     } catch (err) {
-      const message = `Failed to unmarshal status json object: ${err instanceof Error ? err.message : String(err)}`;
+      const message = `Failed to unmarshal status json object: ${errorMessage(err)}`;
       this.#o.logger.error({ reason: message }, 'rejected a domain event');
       return { success: false, message };
     }
@@ -160,7 +160,7 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
     try {
       event = parseWith(k8sEventSchema, eventJSON, 'k8s event');
     } catch (err) {
-      const message = `Failed to unmarshal k8s event json object: ${err instanceof Error ? err.message : String(err)}`;
+      const message = `Failed to unmarshal k8s event json object: ${errorMessage(err)}`;
       this.#o.logger.error({ reason: message }, 'rejected a k8s event');
       return { success: false, message };
     }
@@ -168,7 +168,7 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
       this.#o.recordK8sEvent(event);
       return { success: true, message: '' };
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       this.#o.logger.warn({ name: event.involvedObject.name, namespace: event.involvedObject.namespace, uid: event.involvedObject.uid, reason: message }, 'k8s event not recorded');
       return { success: false, message };
     }
@@ -226,7 +226,7 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
       this.#o.logger.warn({ name: record.name, namespace: record.namespace, uid: record.uid }, `launcher socket ${record.socketFile} unresponsive for ${Math.round((now - since) / 1000)}s: domain considered gone`);
       this.#o.launchers.markUnresponsive(record.socketFile);
       const domain = this.#domains.get(key) ?? newDomain(record);
-      this.#gone({ ...domain, ObjectMeta: { ...domain.ObjectMeta, deletionTimestamp: new Date().toISOString() } });
+      this.#gone({ ...domain, ObjectMeta: { ...domain.ObjectMeta, deletionTimestamp: k8sTime() } });
     }
   }
 }

@@ -242,7 +242,7 @@ export class LauncherClients {
     rmSync(pipePath, { force: true });
     const logger = this.#o.logger.child({ kind: 'VirtualMachineInstance', name: entry.record.name, namespace: entry.record.namespace, uid: entry.record.uid });
     const server = net.createServer((launcher) => {
-      launcher.on('error', (err) => logger.warn({ reason: String(err) }, 'notify pipe: connection failed'));
+      launcher.on('error', (err) => logger.warn({ reason: err }, 'notify pipe: connection failed'));
       this.#o.notifyConnection(launcher);
     });
     await new Promise<void>((resolve, reject) => {
@@ -252,7 +252,7 @@ export class LauncherClients {
         resolve();
       });
     });
-    server.on('error', (err) => logger.error({ reason: String(err) }, 'notify pipe failed'));
+    server.on('error', (err) => logger.error({ reason: err }, 'notify pipe failed'));
     entry.pipe = server;
     logger.info(`notify pipe listening at ${pipePath}`);
   }

@@ -23,6 +23,7 @@ import { handlerNamespace, watchCABundle } from './ca-bundle.ts';
 import { LauncherClients } from './launcher-clients.ts';
 import { DomainWatcher } from './domain-watcher.ts';
 import { VirtualMachineController } from './vm-controller.ts';
+import { KubeVMIStatusWriter } from './vmi-status-writer.ts';
 import { createHandlerMetrics, collectDomainStats } from './metrics.ts';
 import { startConsoleServer } from './rest/console-server.ts';
 import { startHealthServer } from './rest/health-server.ts';
@@ -85,10 +86,11 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
 
   const controller = new VirtualMachineController({
     logger,
-    kubeConfig: kc,
+    host,
     vmis: [source, target],
     domains,
     launchers,
+    statusWriter: new KubeVMIStatusWriter(kc),
     recorder,
     metrics,
     workers: 10, // cmd/virt-handler: vmController.Run(10, stop)

@@ -2,13 +2,24 @@
 // this node against its launcher's domain. The queue carries `namespace/name` keys; execute() reads the
 // VMI and the domain from the caches, decides shutdown / delete / cleanup / update as KubeVirt does,
 // talks to the launcher, and writes the VMI status back with a full Update when it changed.
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import type { cmdv1 } from '@kubevirt-ts/proto';
-import { KubeVirtGroupVersion, VirtualMachineInstanceKind, forObject, withReason, type Domain, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import type { DomainWatcher } from './domain-watcher.ts';
-import type { LauncherClients } from './launcher-clients.ts';
+// Everything it talks to comes in as a narrow interface (main.ts wires the real ones), so its
+// decisions are table-tested without a cluster, a launcher or a guest.
+import type { cmdv1, CmdClient } from '@kubevirt-ts/proto';
+import {
+  errorMessage,
+  KubeVirtGroupVersion,
+  NodeNameLabel,
+  VirtualMachineInstanceKind,
+  forObject,
+  withReason,
+  type Domain,
+  type Logger,
+  type VirtualMachineInstance,
+  type VirtualMachineInstanceStatus,
+} from '@kubevirt-ts/shared';
+import type { GhostRecord } from './launcher-clients.ts';
 import { WorkQueue } from './workqueue.ts';
-import { calculateStatus, isDomainAlive, isFinal, phaseOf, statusEqual, type LauncherState } from './vmi-status.ts';
+import { calculatePhase, calculateStatus, isDomainAlive, isFinal, phaseOf, statusEqual, type LauncherState } from './vmi-status.ts';
 
 /** The part of a VMI informer the controller uses. */
 export interface VMIStore {
@@ -16,8 +27,43 @@ export interface VMIStore {
   list(): VirtualMachineInstance[];
 }
 
+/** The domains the launchers reported (the DomainWatcher's cache), keyed `namespace/name`. */
+export interface DomainStore {
+  get(key: string): Domain | undefined;
+  list(): Domain[];
+  on(event: 'update' | 'delete', listener: (key: string) => void): unknown;
+}
+
+/** The Cmd calls the controller makes on a launcher. */
+export type LauncherClient = Pick<CmdClient, 'SyncVirtualMachine' | 'ShutdownVirtualMachine' | 'KillVirtualMachine' | 'DeleteVirtualMachine'>;
+
+/** Finding a VMI's launcher and its client (LauncherClients). */
+export interface LauncherClientFactory {
+  /** The launcher found earlier (ghost record), if any. */
+  record(uid: string): GhostRecord | undefined;
+  ghostRecords(): GhostRecord[];
+  findSocket(vmi: VirtualMachineInstance): { socket?: string; initializing: boolean };
+  /** Records the first contact with a launcher (its ghost record). */
+  remember(vmi: VirtualMachineInstance, socketFile: string): unknown;
+  client(uid: string): Promise<LauncherClient>;
+  resetClient(uid: string): void;
+  isUnresponsive(socketFile: string): boolean;
+  /** Forgets the launcher: client, notify pipe, ghost record. */
+  close(uid: string): void;
+}
+
+/** Writes a VMI's new status (KubeVirt: a full Update of the VMI); rejects when the VMI changed meanwhile. */
+export interface VMIStatusWriter {
+  update(vmi: VirtualMachineInstance, status: VirtualMachineInstanceStatus): Promise<void>;
+}
+
 export interface EventRecorder {
   event(vmi: VirtualMachineInstance, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
 }
 
 export interface ControllerMetrics {
@@ -27,27 +73,42 @@ export interface ControllerMetrics {
 
 export interface VirtualMachineControllerOptions {
   logger: Logger;
-  kubeConfig: KubeConfig;
+  /** This node's name: VMIs labelled for another node (migration targets) are not this controller's. */
+  host: string;
   /** VMIs of this node (source) and migration targets on it. */
   vmis: VMIStore[];
-  domains: DomainWatcher;
-  launchers: LauncherClients;
+  domains: DomainStore;
+  launchers: LauncherClientFactory;
+  statusWriter: VMIStatusWriter;
   recorder: EventRecorder;
   /** SyncVirtualMachine options from the cluster config (SMBios, balloon period, …). */
   syncOptions(): cmdv1.VirtualMachineOptions;
   metrics?: ControllerMetrics;
+  clock?: Clock;
   workers?: number;
   /** How long a launcher may show no socket before it counts as gone (KubeVirt: 3 min). */
   launcherStartTimeoutMs?: number;
 }
 
 /** KubeVirt re-sends ShutdownVirtualMachine at least this often while the grace period runs. */
-const SHUTDOWN_RESEND_MS = 5_000;
+export const SHUTDOWN_RESEND_MS = 5_000;
+/** How soon a VMI whose launcher is still starting is looked at again. */
+export const LAUNCHER_INITIALIZING_REQUEUE_MS = 1_000;
+/** How soon a failed SyncVirtualMachine is retried. */
+export const SYNC_FAILED_REQUEUE_MS = 5_000;
+/** KubeVirt's default launcher start timeout (3 min). */
+export const LAUNCHER_START_TIMEOUT_MS = 180_000;
+/** The grace period when neither the VMI nor the domain has one (KubeVirt's default). */
+export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
+/** Workers when none are asked for (main.ts asks for KubeVirt's 10). */
+const DEFAULT_WORKERS = 3;
+
+const systemClock: Clock = { now: () => Date.now() };
 
 export class VirtualMachineController {
   readonly #o: VirtualMachineControllerOptions;
   readonly queue = new WorkQueue();
-  readonly #api: CustomObjectsApi;
+  readonly #clock: Clock;
   /** VMI UID → when its graceful shutdown began. */
   readonly #graceStart = new Map<string, number>();
   /** VMI UID → first time no launcher socket was found. */
@@ -56,7 +117,7 @@ export class VirtualMachineController {
 
   constructor(opts: VirtualMachineControllerOptions) {
     this.#o = opts;
-    this.#api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#clock = opts.clock ?? systemClock;
   }
 
   /** Enqueue on every VMI and domain change; then run the workers. */
@@ -69,7 +130,7 @@ export class VirtualMachineController {
     this.#o.domains.on('delete', (key) => enqueue(key));
     for (const d of this.#o.domains.list()) enqueue(keyOf(d.ObjectMeta));
     for (const store of this.#o.vmis) for (const vmi of store.list()) enqueue(keyOf(vmi.metadata));
-    for (let i = 0; i < (this.#o.workers ?? 3); i++) this.#running.push(this.#worker());
+    for (let i = 0; i < (this.#o.workers ?? DEFAULT_WORKERS); i++) this.#running.push(this.#worker());
   }
 
   /** For the informers' add/update/delete handlers. */
@@ -120,6 +181,11 @@ export class VirtualMachineController {
       log().info('domain without a VMI or a known launcher: nothing to do');
       return undefined;
     }
+    // a VMI of another node (a migration target here) is not this controller's (isVMIOwnedByNode)
+    if (vmi && vmi.metadata.labels?.[NodeNameLabel] !== this.#o.host) {
+      log().debug('ignoring vmi as it is not owned by this node');
+      return undefined;
+    }
     const domainExists = domain !== undefined;
     const domainAlive = isDomainAlive(domain);
     const gone = !vmi || Boolean(vmi.metadata.deletionTimestamp) || isFinal(phaseOf(vmi));
@@ -127,12 +193,12 @@ export class VirtualMachineController {
     if (gone && domainAlive && uid) return this.#processVmShutdown(vmi, domain!, uid, log);
     if (gone && domainExists && uid) {
       await this.#processVmDelete(vmi, uid, log);
-      if (vmi) await this.#updateStatus(vmi, domain, undefined);
+      if (vmi) await this.#updateStatus(vmi, domain, this.#launcherState(vmi, false), undefined);
       return undefined;
     }
     if (gone) {
       if (uid) this.#processVmCleanup(uid, log);
-      if (vmi) await this.#updateStatus(vmi, undefined, undefined);
+      if (vmi) await this.#updateStatus(vmi, undefined, this.#launcherState(vmi, false), undefined);
       return undefined;
     }
 
@@ -141,24 +207,24 @@ export class VirtualMachineController {
     const launcher = this.#launcherState(vmi);
     let syncError: string | undefined;
     let requeue: number | undefined;
-    const status = calculateStatus({ vmi, domain, launcher });
-    if (status.phase === phaseOf(vmi)) {
+    // only while the VMI's phase agrees with the domain's (KubeVirt's start-flow optimisation)
+    if (calculatePhase({ vmi, domain, launcher }) === phaseOf(vmi)) {
       if (launcher === 'initializing') {
-        requeue = 1_000;
+        requeue = LAUNCHER_INITIALIZING_REQUEUE_MS;
       } else if (launcher === 'ready') {
         try {
           const created = await this.#processVmUpdate(vmi, domain);
           if (created) this.#o.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
         } catch (err) {
-          syncError = err instanceof Error ? err.message : String(err);
+          syncError = errorMessage(err);
           log().error({ reason: syncError }, 'Synchronizing the VirtualMachineInstance failed.');
           this.#o.recorder.event(vmi, 'Warning', 'SyncFailed', syncError);
-          requeue = 5_000;
+          requeue = SYNC_FAILED_REQUEUE_MS;
         }
       }
     }
     domain = this.#o.domains.get(key) ?? domain;
-    await this.#updateStatus(vmi, domain, syncError);
+    await this.#updateStatus(vmi, domain, launcher, syncError);
     return requeue;
   }
 
@@ -182,9 +248,10 @@ export class VirtualMachineController {
       this.#notInitializedSince.delete(uid);
       return 'ready';
     }
-    const since = this.#notInitializedSince.get(uid) ?? Date.now();
+    const now = this.#clock.now();
+    const since = this.#notInitializedSince.get(uid) ?? now;
     this.#notInitializedSince.set(uid, since);
-    if (!found.initializing && Date.now() - since > (this.#o.launcherStartTimeoutMs ?? 180_000)) return 'unresponsive';
+    if (!found.initializing && now - since > (this.#o.launcherStartTimeoutMs ?? LAUNCHER_START_TIMEOUT_MS)) return 'unresponsive';
     return 'initializing';
   }
 
@@ -201,11 +268,11 @@ export class VirtualMachineController {
 
   /** processVmShutdown: ACPI shutdown within the grace period, re-sent every few seconds; then kill. */
   async #processVmShutdown(vmi: VirtualMachineInstance | undefined, domain: Domain, uid: string, log: () => Logger): Promise<number> {
-    const graceSeconds = vmi?.spec.terminationGracePeriodSeconds ?? domain.Spec.Metadata.KubeVirt.GracePeriod?.DeletionGracePeriodSeconds ?? 30;
-    const now = Date.now();
+    const graceSeconds =
+      vmi?.spec.terminationGracePeriodSeconds ?? domain.Spec.Metadata.KubeVirt.GracePeriod?.DeletionGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
+    const now = this.#clock.now();
     const first = !this.#graceStart.has(uid);
     const start = this.#graceStart.get(uid) ?? now;
-    this.#graceStart.set(uid, start);
     const remaining = start + graceSeconds * 1000 - now;
     const client = await this.#client(uid);
     const request = { vmi: { vmiJson: Buffer.from(JSON.stringify(vmi ?? minimalVMI(domain, uid))) } };
@@ -218,6 +285,9 @@ export class VirtualMachineController {
     }
     const res = await client.ShutdownVirtualMachine(request);
     if (!res.success) throw new Error(res.message || 'ShutdownVirtualMachine failed');
+    // the grace period runs from the first shutdown the launcher took (KubeVirt: the launcher's
+    // DeletionTimestamp), so a refused first attempt still gets its ShuttingDown Event
+    this.#graceStart.set(uid, start);
     if (first) {
       log().info('Signaled graceful shutdown for VirtualMachineInstance');
       if (vmi) this.#o.recorder.event(vmi, 'Normal', 'ShuttingDown', 'Signaled Graceful Shutdown');
@@ -243,35 +313,23 @@ export class VirtualMachineController {
     log().info('cleaned up the launcher of the VirtualMachineInstance');
   }
 
-  async #client(uid: string) {
+  async #client(uid: string): Promise<LauncherClient> {
     try {
       return await this.#o.launchers.client(uid);
     } catch (err) {
       this.#o.launchers.resetClient(uid);
-      throw new Error(`unable to create virt-launcher client connection: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`unable to create virt-launcher client connection: ${errorMessage(err)}`, { cause: err });
     }
   }
 
-  /** updateVMIStatus: a full Update only when the status changed; the phase change's Event after it. */
-  async #updateStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, syncError: string | undefined): Promise<void> {
-    const launcher = this.#launcherState(vmi, false);
-    const status = calculateStatus({ vmi, domain, launcher, syncError });
+  /**
+   * updateVMIStatus: a full Update only when the status changed; the phase change's Event after it.
+   * `launcher` is the state this round already found (the status is calculated once per round).
+   */
+  async #updateStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, launcher: LauncherState, syncError: string | undefined): Promise<void> {
+    const status = calculateStatus({ vmi, domain, launcher, syncError, now: new Date(this.#clock.now()) });
     if (statusEqual(status, vmi.status ?? {})) return;
-    const body = { ...vmi, apiVersion: KubeVirtGroupVersion, kind: VirtualMachineInstanceKind, status };
-    try {
-      await this.#api.replaceNamespacedCustomObject({
-        group: 'kubevirt.io',
-        version: 'v1',
-        namespace: vmi.metadata.namespace,
-        plural: 'virtualmachineinstances',
-        name: vmi.metadata.name,
-        body,
-      });
-    } catch (err) {
-      // 409: the informer has (or will have) a newer VMI; the next round recomputes from it
-      if (err instanceof ApiException && err.code === 409) throw new Error(`the VMI changed meanwhile (409), retrying`);
-      throw err;
-    }
+    await this.#o.statusWriter.update(vmi, status);
     const oldPhase = phaseOf(vmi);
     const newPhase = String(status.phase ?? '');
     if (newPhase !== oldPhase) {

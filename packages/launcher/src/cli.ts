@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYAML } from 'yaml';
 import * as z from 'zod/mini';
 import { cmdClient, createNotifyServer, listenUnix, type CmdClient } from '@kubevirt-ts/proto';
-import { exitOnFlagError, parseFlags, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { errorMessage, exitOnFlagError, parseFlags, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 
 const USAGE = `usage: virt-launcher-cli [--socket PATH] [--vmi FILE] COMMAND
   sync         SyncVirtualMachine with the VMI of --vmi (YAML or JSON)
@@ -140,7 +140,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`virt-launcher-cli: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`virt-launcher-cli: ${errorMessage(err)}\n`);
     process.exit(1);
   },
 );

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { isAgentUnresponsive, isLibvirtError } from '@kubevirt-ts/libvirt';
 import { createCmdServer, type CmdServerImpl, type cmdv1, type Server } from '@kubevirt-ts/proto';
-import { domainToJSON, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { domainToJSON, errorMessage as plainErrorMessage, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { ExecExitCode, type AgentDataCommand, type DomainManager } from './domain-manager.ts';
 import { parseVirtualMachineOptions } from './vm-options.ts';
 
@@ -15,7 +15,7 @@ const OK: Response = { success: true, message: '' };
 /** KubeVirt's getErrorMessage: libvirt errors in FormatLibvirtError's form, others as they are. */
 export function errorMessage(err: unknown): string {
   if (isLibvirtError(err)) return `LibvirtError(Code=${err.code}, Domain=${err.domain}, Message='${err.message}')`;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = plainErrorMessage(err);
   return message === '' ? 'unknown error' : message;
 }
 

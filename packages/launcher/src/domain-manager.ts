@@ -15,6 +15,7 @@ import {
 import {
   domainNameToVMI,
   lifeCycleFromLibvirt,
+  k8sTime,
   newDomain,
   vmiNameToDomainName,
   type Domain,
@@ -35,7 +36,7 @@ import {
 } from './converter/index.ts';
 import { domainSpecFromXML, domainSpecToXML, type KubeVirtMetadata } from './api/index.ts';
 import type { AgentStore } from './agent/store.ts';
-import { dirtyRateStats, domainStats, type DirtyRateStats } from './stats.ts';
+import { dirtyRateStats, domainStats, type DirtyRateStats, type StatsConnection } from './stats.ts';
 import type { Notifier, K8sEventType } from './notifier.ts';
 import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
 
@@ -68,8 +69,33 @@ export class ExecExitCode extends Error {
   }
 }
 
+/** The libvirt calls the DomainManager makes: a `Connection` of `@kubevirt-ts/libvirt` has them all. */
+export type LibvirtConnection = StatsConnection &
+  Pick<
+    Connection,
+    | 'connectGetVersion'
+    | 'connectListAllDomains'
+    | 'domainCoreDumpWithFormat'
+    | 'domainCreateWithFlags'
+    | 'domainDefineXMLFlags'
+    | 'domainDestroyFlags'
+    | 'domainGetState'
+    | 'domainGetXMLDesc'
+    | 'domainLookupByName'
+    | 'domainQemuAgentCommand'
+    | 'domainReboot'
+    | 'domainReset'
+    | 'domainResume'
+    | 'domainScreenshot'
+    | 'domainSetMemoryFlags'
+    | 'domainSetVcpusFlags'
+    | 'domainShutdownFlags'
+    | 'domainSuspend'
+    | 'domainUndefineFlags'
+  >;
+
 export interface DomainManagerOptions {
-  conn: Connection;
+  conn: LibvirtConnection;
   logger: Logger;
   converter: ConverterContext;
   agent: AgentStore;
@@ -100,7 +126,7 @@ export type AgentDataCommand = (typeof AGENT_DATA_COMMANDS)[number];
 const AGENT_DATA_TIMEOUT_SECONDS = 2;
 
 export class DomainManager {
-  readonly #conn: Connection;
+  readonly #conn: LibvirtConnection;
   readonly #log: Logger;
   readonly #ctx: ConverterContext;
   readonly #agent: AgentStore;
@@ -250,7 +276,7 @@ export class DomainManager {
       this.#log.info(`Signaled graceful shutdown for ${vmi.metadata.name}`);
       const meta = this.#metadataFor(vmi.metadata.uid);
       meta.GracePeriod ??= { DeletionGracePeriodSeconds: 0, DeletionTimestamp: null, MarkedForGracefulShutdown: null };
-      meta.GracePeriod.DeletionTimestamp ??= new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      meta.GracePeriod.DeletionTimestamp ??= k8sTime();
     });
   }
 

@@ -3,7 +3,7 @@
 import { EventEmitter, once } from 'node:events';
 import type { Logger } from 'pino';
 import type { Connection, Domain as VirDomain } from '@kubevirt-ts/libvirt';
-import type { Domain } from '@kubevirt-ts/shared';
+import { k8sTime, type Domain } from '@kubevirt-ts/shared';
 import type { DomainManager } from './domain-manager.ts';
 import type { Notifier } from './notifier.ts';
 import type { AgentPoller } from './agent-poller.ts';
@@ -90,7 +90,7 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
         if (this.#waiting === job) this.#waiting = undefined;
         return this.#callback(job.domain, job.added);
       })
-      .catch((err: unknown) => this.#o.logger.error({ reason: String(err) }, 'Could not send domain notify event.'));
+      .catch((err: unknown) => this.#o.logger.error({ reason: err }, 'Could not send domain notify event.'));
   }
 
   async #callback(dom: VirDomain, added: boolean): Promise<void> {
@@ -99,7 +99,7 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
     logger.info(`kubevirt domain status: ${domain.Status.Status}:${domain.Status.Reason}`);
 
     if (domain.Status.Reason === 'NonExistent') {
-      domain.ObjectMeta.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      domain.ObjectMeta.deletionTimestamp = k8sTime();
       void notifier.sendDomainEvent('MODIFIED', domain);
       // libvirt sends no agent-disconnect when a domain goes away
       this.#o.agentPoller.stop();

@@ -19,6 +19,7 @@ import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { isServiceError, notifyClient, status, type NotifyClient, type notifyv1 } from '@kubevirt-ts/proto';
 import {
+  errorMessage,
   KubeVirtGroupVersion,
   VirtualMachineInstanceKind,
   domainNotifyPipeSocketPath,
@@ -312,7 +313,7 @@ export class Notifier {
         return this.#failed();
       }
       const code = isServiceError(err) ? status[err.code] : 'error';
-      return { outcome: 'failed', reason: `failed to notify ${event.what} with ${code}: ${errorText(err)}` };
+      return { outcome: 'failed', reason: `failed to notify ${event.what} with ${code}: ${errorMessage(err)}` };
     }
     // A success=false with an empty message counts as success: old servers always set a message.
     if (!response.success && response.message !== '') {
@@ -403,6 +404,3 @@ function isTransient(err: unknown): boolean {
   return err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED || err.code === status.ABORTED;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

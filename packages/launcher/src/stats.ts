@@ -11,6 +11,9 @@ const STATS_INTERFACE = 16;
 const STATS_BLOCK = 32;
 const ALL_STATS = STATS_STATE | STATS_CPU_TOTAL | STATS_BALLOON | STATS_VCPU | STATS_INTERFACE | STATS_BLOCK;
 
+/** The libvirt calls the stats make. */
+export type StatsConnection = Pick<Connection, 'connectGetAllDomainStats' | 'connectListAllDomains' | 'domainStartDirtyRateCalc'>;
+
 type Params = Record<string, TypedParamValue>;
 type Fields = Record<string, [string, 'number' | 'string']>;
 
@@ -74,7 +77,7 @@ function list(params: Params, kind: string, fields: Fields): Array<Record<string
 }
 
 /** Stats of the launcher's domain, or undefined when none is defined (KubeVirt then sends ""). */
-export async function domainStats(conn: Connection): Promise<Record<string, unknown> | undefined> {
+export async function domainStats(conn: StatsConnection): Promise<Record<string, unknown> | undefined> {
   const [record] = await conn.connectGetAllDomainStats([], ALL_STATS, 0);
   if (!record) return undefined;
   const p = record.params;
@@ -121,7 +124,7 @@ const DIRTYRATE: Fields = {
  * GetDomainDirtyRateStats: QEMU measures the guest's memory dirty rate (page sampling) for
  * `seconds`, then the DIRTYRATE stats group holds the result. Undefined when no domain is defined.
  */
-export async function dirtyRateStats(conn: Connection, seconds: number): Promise<DirtyRateStats | undefined> {
+export async function dirtyRateStats(conn: StatsConnection, seconds: number): Promise<DirtyRateStats | undefined> {
   const [dom] = await conn.connectListAllDomains();
   if (!dom) return undefined;
   await conn.domainStartDirtyRateCalc(dom, seconds, DIRTYRATE_MODE_PAGE_SAMPLING);

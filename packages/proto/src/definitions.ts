@@ -18,7 +18,7 @@ protobuf.configure();
  * KubeVirt's protos, parsed at build time (src/codegen.ts) into protobufjs's JSON form: loading that
  * needs neither the .proto parser nor proto-loader's descriptor reflection, which made each daemon
  * start ~50 ms slower and peak 8 MiB higher. Our own gen output, checked against the .proto files and
- * KubeVirt's field numbers by test/contract.test.ts, so it is not parsed again here.
+ * KubeVirt's field numbers by test/contract.unit.test.ts, so it is not parsed again here.
  */
 export const protoDescriptor = descriptor as protobuf.INamespace;
 const protoRoot = protobuf.Root.fromJSON(protoDescriptor);

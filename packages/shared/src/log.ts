@@ -88,7 +88,12 @@ function redactPaths(): string[] {
   return paths;
 }
 
-function reasonText(err: unknown): string {
+/**
+ * The project's one way to turn a caught value into text: an Error's message, anything else
+ * stringified. Log lines put the caught value itself in `reason` (`logger.warn({ reason: err }, …)`
+ * or `withReason(logger, err)`): the logger's serializer calls this.
+ */
+export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -101,7 +106,7 @@ export function createLogger(options: LoggerOptions): Logger {
       messageKey: 'msg',
       // An Error passed first (`logger.error(err, 'msg')`) becomes KubeVirt's `reason` field.
       errorKey: 'reason',
-      serializers: { reason: reasonText },
+      serializers: { reason: errorMessage },
       timestamp: () => `,"timestamp":"${kubevirtTimestamp()}"`,
       formatters: { level: (_label, value) => ({ level: kubevirtLevelName(value) }) },
       mixin: () => ({ pos: callerPosition() }),

@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod/mini';
 import { status as grpcStatus, isServiceError, type CmdClient } from '@kubevirt-ts/proto';
-import { forObject, withReason, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { errorMessage, forObject, withReason, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import type { HandlerMetrics } from '../metrics.ts';
 
 export interface ConsoleServerDeps {
@@ -128,7 +128,7 @@ export function launcherCommandError(
       return new Error(`unknown error encountered sending command ${cmdName}: ${text}`, { cause: callError });
     }
     if (callError instanceof Error && 'code' in callError && callError.code === 'ECONNRESET') return callError;
-    const text = callError instanceof Error ? callError.message : String(callError);
+    const text = errorMessage(callError);
     return new Error(`unknown error encountered sending command ${cmdName}: ${text}`, { cause: callError });
   }
   if (response && !response.success) return new Error(`server error. command ${cmdName} failed: ${goQuote(response.message)}`);

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import * as z from 'zod/mini';
-import { serialConsoleSocketPath, vncSocketPath, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { errorMessage, serialConsoleSocketPath, vncSocketPath, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { logFailure, RestError, vmiContext, writeError, type ConsoleServerDeps, type VMIContext } from './common.ts';
 import { VMI_PATH } from './lifecycle.ts';
 
@@ -78,7 +78,7 @@ async function unixSocketPath(deps: ConsoleServerDeps, ctx: VMIContext, pathInLa
     return path;
   } catch (err) {
     logFailure(ctx.log, err, `Failed finding unix socket for ${what}`);
-    throw new RestError(400, err instanceof Error ? err.message : String(err), { cause: err });
+    throw new RestError(400, errorMessage(err), { cause: err });
   }
 }
 

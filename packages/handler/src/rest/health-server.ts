@@ -43,7 +43,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
       try {
         await opts.collect?.();
       } catch (err) {
-        logger.warn({ reason: err instanceof Error ? err.message : String(err) }, 'collecting metrics failed');
+        logger.warn({ reason: err }, 'collecting metrics failed');
       }
       return send(res, 200, registry.contentType, await registry.metrics());
     }
@@ -54,7 +54,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
     { ...secureContextOptions(opts.tls), requestCert: true, rejectUnauthorized: false },
     (req, res) => {
       handle(req, res).catch((err: unknown) => {
-        logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'health server request failed');
+        logger.error({ reason: err }, 'health server request failed');
         if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error');
         else res.destroy();
       });

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod/mini';
 import type { CmdClient } from '@kubevirt-ts/proto';
 import {
+  errorMessage,
   parseFileSystems,
   parseGoDuration,
   parseGuestAgentInfo,
@@ -34,7 +35,7 @@ async function withLauncher(deps: ConsoleServerDeps, request: FastifyRequest): P
     return { ...ctx, client: await deps.launcherClient(ctx.vmi) };
   } catch (err) {
     logFailure(ctx.log, err, failedConnectCmdClient);
-    throw new RestError(500, err instanceof Error ? err.message : String(err), { cause: err });
+    throw new RestError(500, errorMessage(err), { cause: err });
   }
 }
 
@@ -50,7 +51,7 @@ async function run<R>(ctx: VMIContext, deps: ConsoleServerDeps, failure: Failure
     return await act();
   } catch (err) {
     logFailure(ctx.log, err, failure.what);
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     if (failure.event) deps.recorder.event(ctx.vmi, 'Warning', failure.event.reason, message);
     throw new RestError(failure.statusCode, message, { cause: err });
   }

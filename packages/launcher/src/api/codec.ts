@@ -5,6 +5,7 @@
 // and the XML unmarshalling (match by local name, unknown elements ignored, last one wins).
 import { XMLBuilder } from 'fast-xml-parser';
 import { SaxesParser } from 'saxes';
+import { errorMessage, k8sTime } from '@kubevirt-ts/shared';
 
 /**
  * A codec for values of Go type V. The phantom member makes `Codec<A>` and `Codec<B>` unrelated
@@ -353,7 +354,7 @@ function parseDocument(xml: string): Element {
   try {
     parser.write(xml).close();
   } catch (err) {
-    throw new XMLUnmarshalError(`XML syntax error: ${err instanceof Error ? err.message : String(err)}`);
+    throw new XMLUnmarshalError(`XML syntax error: ${errorMessage(err)}`);
   }
   return top;
 }
@@ -388,7 +389,7 @@ function parseScalar(c: AnyCodec, raw: string, where: string): unknown {
       const ms = Date.parse(raw.trim());
       if (Number.isNaN(ms)) throw new XMLUnmarshalError(`${where}: cannot parse ${JSON.stringify(raw)} as RFC3339`);
       // metav1.Time marshals to JSON as RFC3339 in UTC, at second precision
-      return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      return k8sTime(new Date(ms));
     }
     default:
       throw new XMLUnmarshalError(`${where}: not a scalar`);

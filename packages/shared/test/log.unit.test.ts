@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createLogger, forObject, verbosityToLevel, withReason, type LoggerOptions } from '../src/log.ts';
+import { createLogger, errorMessage, forObject, verbosityToLevel, withReason, type LoggerOptions } from '../src/log.ts';
 
 function capture(options: Omit<LoggerOptions, 'destination'>) {
   const lines: string[] = [];
@@ -22,7 +22,7 @@ describe('log lines carry KubeVirt fields', () => {
     assert.equal(line?.['component'], 'virt-handler');
     assert.equal(line?.['level'], 'info');
     assert.equal(line?.['msg'], 'Processing event default/testvmi');
-    assert.match(String(line?.['pos']), /^log\.test\.ts:\d+$/);
+    assert.match(String(line?.['pos']), /^log\.unit\.test\.ts:\d+$/);
     assert.match(String(line?.['timestamp']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
 
@@ -68,6 +68,19 @@ describe('log lines carry KubeVirt fields', () => {
     assert.equal(first?.['name'], 'testvmi');
     assert.equal(second?.['reason'], 'no such domain');
     assert.equal(second?.['msg'], 'failed to get domain');
+  });
+
+  test("errorMessage: an Error's message, anything else stringified; a reason field takes the error itself", () => {
+    assert.equal(errorMessage(new TypeError('bad input')), 'bad input');
+    assert.equal(errorMessage('plain text'), 'plain text');
+    assert.equal(errorMessage(42), '42');
+    assert.equal(errorMessage(undefined), 'undefined');
+    const { logger, records } = capture({ component: 'virt-launcher' });
+    logger.warn({ reason: new Error('libvirt not ready') }, 'retrying');
+    logger.warn({ reason: 'already text' }, 'retrying');
+    const [err, text] = records();
+    assert.equal(err?.['reason'], 'libvirt not ready');
+    assert.equal(text?.['reason'], 'already text');
   });
 });
 

@@ -193,22 +193,24 @@ describe('work queue (client-go semantics)', () => {
     assert.equal(await q.get(), undefined);
   });
 
-  test('rate-limited requeues back off exponentially; forget resets', async () => {
+  test('rate-limited requeues back off exponentially; forget resets', async (t) => {
+    // mocked timers: the delays are checked exactly, whatever the machine's load
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const q = new WorkQueue({ baseDelayMs: 20, maxDelayMs: 1000 });
-    const t = Date.now();
-    q.addRateLimited('k'); // 20 ms
-    assert.equal(await q.get(), 'k');
-    q.done('k');
-    q.addRateLimited('k'); // 40 ms
-    assert.equal(await q.get(), 'k');
-    const took = Date.now() - t;
-    assert.ok(took >= 55, `two backoffs took ${took} ms`);
-    q.done('k');
+    const requeuedAfter = async (ms: number) => {
+      q.addRateLimited('k');
+      t.mock.timers.tick(ms - 1);
+      assert.equal(q.length, 0, `not back before ${ms} ms`);
+      t.mock.timers.tick(1);
+      assert.equal(q.length, 1, `back after ${ms} ms`);
+      assert.equal(await q.get(), 'k');
+      q.done('k');
+    };
+    await requeuedAfter(20);
+    await requeuedAfter(40);
+    await requeuedAfter(80);
     q.forget('k');
-    const t2 = Date.now();
-    q.addRateLimited('k'); // 20 ms again
-    await q.get();
-    assert.ok(Date.now() - t2 < 40);
+    await requeuedAfter(20);
     q.shutdown();
   });
 });
