@@ -162,7 +162,8 @@ function fixture(state?: DomainStateName, reason?: string): Fixture & Disposable
     logger: pino({ level: 'silent' }),
     agent: new AsyncAgentStore(),
     converter: {
-      useEmulation: true,
+      allowEmulation: true,
+      hypervisorDeviceAvailable: false,
       virtShareDir: path.join(root, 'share'),
       privateDir,
       containerDiskDir: path.join(root, 'container-disks'),
@@ -367,7 +368,7 @@ describe('DomainManager.resetVMI / softRebootVMI', () => {
       conn: f.conn,
       logger: pino({ level: 'silent' }),
       agent,
-      converter: { useEmulation: true, virtShareDir: '/nonexistent', privateDir: f.privateDir, containerDiskDir: '/nonexistent', ephemeralDiskDir: '/nonexistent' },
+      converter: { allowEmulation: true, hypervisorDeviceAvailable: false, virtShareDir: '/nonexistent', privateDir: f.privateDir, containerDiskDir: '/nonexistent', ephemeralDiskDir: '/nonexistent' },
     });
     await dm.softRebootVMI(vmi('Running'));
     assert.deepEqual(f.conn.calls, ['domainReboot(2)']);

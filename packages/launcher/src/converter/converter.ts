@@ -10,6 +10,7 @@ import { configureControllers } from './compute/controllers.ts';
 import { configureCPU } from './compute/cpu.ts';
 import { configureGraphics } from './compute/graphics.ts';
 import { configureHypervisor } from './compute/hypervisor.ts';
+import { configureInputDevices } from './compute/input.ts';
 import { configureHypervisorFeatures } from './compute/hypervisor-features.ts';
 import { configureMemory, configureMemoryBacking } from './compute/memory.ts';
 import { configureMetadata } from './compute/metadata.ts';
@@ -40,6 +41,7 @@ const configurators: readonly DomainConfigurator[] = [
   configureChannels,
   configureClock,
   configureRNG,
+  configureInputDevices,
   configureBalloon,
   configureGraphics,
   configureConsole,
