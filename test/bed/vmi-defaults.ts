@@ -105,7 +105,7 @@ export function applyWebhookDefaults(input: Obj, cluster: ClusterDefaults = Defa
   for (const disk of devices.disks ?? []) {
     if (!disk.disk && !disk.cdrom && !disk.lun) disk.disk = {};
     if (disk.cdrom) {
-      disk.cdrom.readOnly ??= true;
+      disk.cdrom.readonly ??= true;
       disk.cdrom.tray ||= 'closed';
     }
   }
