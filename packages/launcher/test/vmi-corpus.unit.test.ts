@@ -63,7 +63,7 @@ for (const c of all) {
   test(`${c.file} converts`, () => {
     const spec = convertVMIToDomainSpec(c.vmi, corpusContext(c.vmi, efi));
     // libvirt takes the domain's UUID from the SMBIOS entry: the webhook's firmware UUID
-    assert.equal(spec.SysInfo?.System.find((e) => e.Name === 'uuid')?.Value, c.vmi.spec.domain.firmware?.uuid);
+    assert.equal(spec.SysInfo?.System?.find((e) => e.Name === 'uuid')?.Value, c.vmi.spec.domain.firmware?.uuid);
   });
 }
 
