@@ -128,10 +128,10 @@ test('hostDisk, config volumes, ConfigDrive and sysprep: where KubeVirt puts eac
   assertXMLHas(xmlOf(byName('win2k19')), '<source file="/var/run/kubevirt-private/sysprep-disks/sysprep.iso"></source>');
 });
 
-test('memory hotplug room: <maxMemory slots="0"> at maxGuest, the guest memory as <memory>', () => {
+test('memory hotplug room: <maxMemory> at maxGuest (one slot, for libvirt 9.0), the guest memory as <memory>', () => {
   const xml = xmlOf(byName('vmi-memory-hotplug'));
   assertXMLHas(xml, `<memory unit="b">${2 * 1024 ** 3}</memory>`);
-  assertXMLHas(xml, `<maxMemory unit="b" slots="0">${8 * 1024 ** 3}</maxMemory>`);
+  assertXMLHas(xml, `<maxMemory unit="b" slots="1">${8 * 1024 ** 3}</maxMemory>`);
   assert.doesNotMatch(xmlOf(byName('vmi-fedora')), /maxMemory/);
 });
 

@@ -1,6 +1,6 @@
 // compute.CPUDomainConfigurator on amd64: topology, vCPU count and room for CPU hotplug, the CPU
 // model (host-model by default, also under software emulation, where libvirt derives it from what
-// TCG offers), and the NUMA cell memfd needs.
+// TCG offers), and the NUMA cell memfd and memory hotplug need.
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
 import type { CPUTopology } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
@@ -72,7 +72,9 @@ export const configureCPU: DomainConfigurator = (vmi, spec, ctx) => {
     spec.CPU.Mode = CPUModeHostModel;
   }
 
-  if (isMemfdRequired(vmi)) {
+  // memfd needs a NUMA cell (configureSyntheticNUMA); so does memory hotplug on libvirt 9.0, where
+  // KubeVirt's libvirt adds that cell itself
+  if (isMemfdRequired(vmi) || spec.MaxMemory) {
     const memory = virtualMemory(vmi);
     spec.CPU.NUMA = {
       Cells: [

@@ -29,6 +29,9 @@ export function quantityToMemory(quantity: Quantity, path: string): Memory {
   return { Value: quantityToBytes(quantity, path), Unit: 'b' };
 }
 
+/** `<maxMemory slots>` (see configureMemory) */
+export const MemorySlots = 1;
+
 export const configureMemory: DomainConfigurator = (vmi, spec) => {
   const guest = virtualMemory(vmi);
   const maxGuest = vmi.spec.domain.memory?.maxGuest;
@@ -40,10 +43,12 @@ export const configureMemory: DomainConfigurator = (vmi, spec) => {
   if (cmp < 0) {
     throw new ConversionError('spec.domain.memory.maxGuest', 'Guest memory is greater than the configured maxGuest memory');
   }
-  // Hotplug room: <maxMemory slots='0'> as KubeVirt's MemoryConfigurator writes it; the memory comes
-  // later as a virtio-mem device (libvirt adds the NUMA cell that needs itself)
+  // Hotplug room as KubeVirt's MemoryConfigurator writes it; the memory comes later as a virtio-mem
+  // device. KubeVirt writes slots='0' (virtio-mem takes no DIMM slot), which the libvirt of Debian 12
+  // (9.0) refuses ("both maximum memory size and memory slot count must be specified"): one slot,
+  // left unused, is the nearest it accepts.
   const bytes = quantityToMemory(maxGuest, 'spec.domain.memory.maxGuest');
-  spec.MaxMemory = { Value: bytes.Value, Unit: bytes.Unit, Slots: 0 };
+  spec.MaxMemory = { Value: bytes.Value, Unit: bytes.Unit, Slots: MemorySlots };
 };
 
 /** compute.IsMemfdRequired, for the VMIs this converter accepts (no virtiofs, no passt). */
