@@ -97,6 +97,24 @@ export interface LaunchOptions {
    * `--name/--namespace/--uid` of the VMI, `--allow-emulation` and `extraArgs`.
    */
   args?: readonly string[];
+  /**
+   * Run as KubeVirt's default (non-root) compute container: this uid and gid, no supplementary groups,
+   * every capability dropped but NET_BIND_SERVICE (ambient, as virt-launcher-monitor hands it on), no
+   * privilege escalation.
+   */
+  nonRootUser?: number;
+}
+
+/** setpriv's arguments for a compute container's user: KubeVirt's securityContext of a non-root pod. */
+export function nonRootCommand(uid: number, command: string, args: readonly string[]): [string, string[]] {
+  return [
+    'setpriv',
+    [
+      `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups',
+      '--inh-caps=-all,+net_bind_service', '--ambient-caps=-all,+net_bind_service', '--bounding-set=-all,+net_bind_service',
+      '--no-new-privs', '--', command, ...args,
+    ],
+  ];
 }
 
 export async function startLauncher(
@@ -117,7 +135,8 @@ export async function startLauncher(
       ...extraArgs,
     ]),
   ];
-  const child = sandbox.spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const [command, argv] = opts.nonRootUser === undefined ? [process.execPath, args] : nonRootCommand(opts.nonRootUser, process.execPath, args);
+  const child = sandbox.spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let logs = '';
   const keep = (d: Buffer) => {
     logs += d.toString();

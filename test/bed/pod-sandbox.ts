@@ -6,7 +6,7 @@
 // never touched.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 
@@ -102,6 +102,7 @@ export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: st
   for (const v of POD_VOLUMES) {
     const src = emptyDirPath(base, podUID, v.name);
     mkdirSync(src, { recursive: true });
+    chmodSync(src, 0o777); // the kubelet's emptyDir mode: a non-root container writes there too
     mounts.push(`mkdir -p ${v.mountPath} && mount --bind ${shellQuote(src)} ${v.mountPath}`);
   }
   for (const dir of CONTAINER_DIRS) {
@@ -109,6 +110,17 @@ export async function createPodSandbox(opts: { podsBaseDir?: string; podUID?: st
     mkdirSync(src, { recursive: true });
     mkdirSync(dir, { recursive: true });
     mounts.push(`mount --bind ${shellQuote(src)} ${dir}`);
+  }
+
+  // the launcher image's users: the host's plus KubeVirt's qemu (107), which a non-root pod runs as
+  for (const [file, entry] of [
+    ['passwd', 'qemu:x:107:107:qemu user:/var/run/kubevirt-private:/usr/sbin/nologin'],
+    ['group', 'qemu:x:107:'],
+  ] as const) {
+    const src = path.join(containerRoot, 'etc', file);
+    const host = readFileSync(`/etc/${file}`, 'utf8');
+    writeFileSync(src, /^qemu:/m.test(host) ? host : `${host.trimEnd()}\n${entry}\n`);
+    mounts.push(`mount --bind ${shellQuote(src)} /etc/${file}`);
   }
 
   const script = `set -e; ${mounts.join('; ')}; echo ready; exec sleep infinity`;

@@ -59,7 +59,10 @@ describe('sockets, files and logs of the node daemons', { timeout: 180_000 }, ()
     symlinkSync(victim(), path.join(sockets, 'launcher-init-sock'));
     symlinkSync(victim(), path.join(sockets, 'launcher-sock'));
     recorder = await NotifyRecorder.listen(sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
-    launcher = await startLauncher(sandbox, { metadata: { name: NAME, namespace: 'default', uid } }, ['--qemu-timeout', '10m', '-v', '9']);
+    // -v 9 for the launcher; libvirt logs at debug level too, as KubeVirt turns it on (its env, not -v)
+    launcher = await startLauncher(sandbox, { metadata: { name: NAME, namespace: 'default', uid } }, ['--qemu-timeout', '10m', '-v', '9'], {
+      env: { LIBVIRT_DEBUG_LOGS: '1' },
+    });
     // the test bed's readiness check sees the planted symlink: wait for the real socket
     const deadline = Date.now() + 60_000;
     while (!lstatSync(launcher.cmdSocket).isSocket()) {

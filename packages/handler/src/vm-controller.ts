@@ -4,7 +4,7 @@
 // talks to the launcher, and writes the VMI status back with a full Update when it changed.
 // Everything it talks to comes in as a narrow interface (main.ts wires the real ones), so its
 // decisions are table-tested without a cluster, a launcher or a guest.
-import type { cmdv1, CmdClient } from '@kubevirt-ts/proto';
+import { vmiRequest, type cmdv1, type CmdClient } from '@kubevirt-ts/proto';
 import {
   errorMessage,
   KubeVirtGroupVersion,
@@ -258,10 +258,7 @@ export class VirtualMachineController {
   /** SyncVirtualMachine: define and start the domain, or bring it in line with the VMI. */
   async #processVmUpdate(vmi: VirtualMachineInstance, domain: Domain | undefined): Promise<boolean> {
     const client = await this.#client(vmi.metadata.uid);
-    const res = await client.SyncVirtualMachine({
-      vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) },
-      options: this.#o.syncOptions(),
-    });
+    const res = await client.SyncVirtualMachine({ ...vmiRequest(vmi), options: this.#o.syncOptions() });
     if (!res.success) throw new Error(res.message || 'SyncVirtualMachine failed');
     return domain === undefined;
   }
@@ -275,7 +272,7 @@ export class VirtualMachineController {
     const start = this.#graceStart.get(uid) ?? now;
     const remaining = start + graceSeconds * 1000 - now;
     const client = await this.#client(uid);
-    const request = { vmi: { vmiJson: Buffer.from(JSON.stringify(vmi ?? minimalVMI(domain, uid))) } };
+    const request = vmiRequest(vmi ?? minimalVMI(domain, uid));
     if (remaining <= 0 || graceSeconds === 0) {
       const res = await client.KillVirtualMachine(request);
       if (!res.success) throw new Error(res.message || 'KillVirtualMachine failed');
@@ -299,7 +296,7 @@ export class VirtualMachineController {
   async #processVmDelete(vmi: VirtualMachineInstance | undefined, uid: string, log: () => Logger): Promise<void> {
     const client = await this.#client(uid);
     const domain = this.#o.domains.get(vmi ? keyOf(vmi.metadata) : '');
-    const res = await client.DeleteVirtualMachine({ vmi: { vmiJson: Buffer.from(JSON.stringify(vmi ?? minimalVMI(domain, uid))) } });
+    const res = await client.DeleteVirtualMachine(vmiRequest(vmi ?? minimalVMI(domain, uid)));
     if (!res.success) throw new Error(res.message || 'DeleteVirtualMachine failed');
     log().info('Signaled deletion for VirtualMachineInstance');
   }

@@ -39,8 +39,16 @@ describe('KubeVirt CR → handler → launcher → libvirt: SMBIOS and balloon p
       },
     });
     // virt-handler reads a CR only once virt-operator has deployed it
-    await node.api.patchNamespacedCustomObjectStatus({ ...KUBEVIRT, namespace, name: 'kubevirt', body: { status: { phase: 'Deployed' } } }, mergePatch);
-    await poll('cluster config updated from the CR', async () => (/Updating cluster config from KubeVirt/.test(logs()) ? true : undefined), 30_000, logs);
+    await node.api.patchNamespacedCustomObjectStatus(
+      { ...KUBEVIRT, namespace, name: 'kubevirt', body: { status: { phase: 'Deployed' } } },
+      mergePatch,
+    );
+    await poll(
+      'cluster config updated from the CR',
+      async () => (/Updating cluster config from KubeVirt/.test(logs()) ? true : undefined),
+      30_000,
+      logs,
+    );
   });
 
   test('the domain the launcher defined carries the SMBIOS system entries and the balloon period', async () => {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYAML } from 'yaml';
 import * as z from 'zod/mini';
-import { cmdClient, createNotifyServer, listenUnix, type CmdClient } from '@kubevirt-ts/proto';
+import { cmdClient, createNotifyServer, listenUnix, vmiRequest, type CmdClient } from '@kubevirt-ts/proto';
 import { errorMessage, exitOnFlagError, parseFlags, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 
 const USAGE = `usage: virt-launcher-cli [--socket PATH] [--vmi FILE] COMMAND
@@ -67,7 +67,7 @@ async function main(): Promise<number> {
 
   const client = await cmdClient(flags.socket);
   try {
-    const request = async () => ({ vmi: { vmiJson: Buffer.from(JSON.stringify(await vmiFor(client, flags.vmi))) } });
+    const request = async () => vmiRequest(await vmiFor(client, flags.vmi));
     let response: { success: boolean; message: string } | undefined;
     switch (command) {
       case 'sync':

@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { isAgentUnresponsive, isLibvirtError } from '@kubevirt-ts/libvirt';
 import { createCmdServer, type CmdServerImpl, type cmdv1, type Server } from '@kubevirt-ts/proto';
 import { domainToJSON, errorMessage as plainErrorMessage, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { ExecExitCode, type AgentDataCommand, type DomainManager } from './domain-manager.ts';
+import { AGENT_DATA_FIELDS } from './agent/data-fields.ts';
+import { ExecExitCode, type DomainManager } from './domain-manager.ts';
 import { parseVirtualMachineOptions } from './vm-options.ts';
 
 type Response = cmdv1.Response;
@@ -24,24 +25,6 @@ const DIRTY_RATE_CALCULATION_SECONDS = 1;
 
 /** KubeVirt's v1.SyncFailed: the reason of the Warning event about a failed sync. */
 export const SYNC_FAILED_REASON = 'SyncFailed';
-
-/** KubeVirt's agentDataFields: each VMStatsRequest marker, its agent command and its response field. */
-const AGENT_DATA_FIELDS: ReadonlyArray<readonly [keyof cmdv1.VMStatsRequest__Output & keyof cmdv1.VMStatsResponse, AgentDataCommand]> = [
-  ['guestGetLoad', 'guest-get-load'],
-  ['guestGetCpuStats', 'guest-get-cpustats'],
-  ['guestGetDiskStats', 'guest-get-diskstats'],
-  ['guestGetTime', 'guest-get-time'],
-  ['guestGetVcpus', 'guest-get-vcpus'],
-  ['guestGetMemoryBlockInfo', 'guest-get-memory-block-info'],
-  ['guestGetUsers', 'guest-get-users'],
-  ['guestGetOsInfo', 'guest-get-osinfo'],
-  ['guestGetDisks', 'guest-get-disks'],
-  ['guestGetHostName', 'guest-get-host-name'],
-  ['guestGetTimezone', 'guest-get-timezone'],
-  ['guestNetworkGetRoute', 'guest-network-get-route'],
-  ['guestNetworkGetInterfaces', 'guest-network-get-interfaces'],
-  ['guestGetMemoryBlocks', 'guest-get-memory-blocks'],
-];
 
 type VMIResult = { vmi: VirtualMachineInstance; response?: never } | { vmi?: never; response: Response };
 

@@ -36,6 +36,7 @@ import {
 } from './converter/index.ts';
 import { domainSpecFromXML, domainSpecToXML, type KubeVirtMetadata } from './api/index.ts';
 import type { AgentStore } from './agent/store.ts';
+import type { AgentDataCommand } from './agent/data-fields.ts';
 import { dirtyRateStats, domainStats, type DirtyRateStats, type StatsConnection } from './stats.ts';
 import type { Notifier, K8sEventType } from './notifier.ts';
 import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
@@ -105,24 +106,6 @@ export interface DomainManagerOptions {
   notifier?: Pick<Notifier, 'sendK8sEvent'>;
 }
 
-/** The guest-agent commands GetVMStats may ask for (KubeVirt's agentDataFields). */
-export const AGENT_DATA_COMMANDS = [
-  'guest-get-load',
-  'guest-get-cpustats',
-  'guest-get-diskstats',
-  'guest-get-time',
-  'guest-get-vcpus',
-  'guest-get-memory-block-info',
-  'guest-get-users',
-  'guest-get-osinfo',
-  'guest-get-disks',
-  'guest-get-host-name',
-  'guest-get-timezone',
-  'guest-network-get-route',
-  'guest-network-get-interfaces',
-  'guest-get-memory-blocks',
-] as const;
-export type AgentDataCommand = (typeof AGENT_DATA_COMMANDS)[number];
 
 /** How long one GetVMStats agent command may take: the handler gives the whole call 5 s. */
 const AGENT_DATA_TIMEOUT_SECONDS = 2;

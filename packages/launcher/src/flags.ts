@@ -39,14 +39,24 @@ export const launcherFlags = z.object({
     ._default(z.coerce.number().check(z.int()), 2000 * 1024 * 1024)
     .check(z.describe('Memory limit for disk verification')),
   'ovmf-path': flag.string('/usr/share/edk2/ovmf', 'The directory that contains the EFI roms (like OVMF_CODE.fd)'),
-  'qemu-agent-sys-interval': z.prefault(goDuration(), '120s').check(z.describe('Interval between consecutive qemu agent calls for sys commands')),
-  'qemu-agent-file-interval': z.prefault(goDuration(), '300s').check(z.describe('Interval between consecutive qemu agent calls for file command')),
-  'qemu-agent-user-interval': z.prefault(goDuration(), '10s').check(z.describe('Interval between consecutive qemu agent calls for user command')),
-  'qemu-agent-version-interval': z.prefault(goDuration(), '300s').check(z.describe('Interval between consecutive qemu agent calls for version command')),
+  'qemu-agent-sys-interval': z
+    .prefault(goDuration(), '120s')
+    .check(z.describe('Interval between consecutive qemu agent calls for sys commands')),
+  'qemu-agent-file-interval': z
+    .prefault(goDuration(), '300s')
+    .check(z.describe('Interval between consecutive qemu agent calls for file command')),
+  'qemu-agent-user-interval': z
+    .prefault(goDuration(), '10s')
+    .check(z.describe('Interval between consecutive qemu agent calls for user command')),
+  'qemu-agent-version-interval': z
+    .prefault(goDuration(), '300s')
+    .check(z.describe('Interval between consecutive qemu agent calls for version command')),
   'qemu-fsfreeze-status-interval': z
     .prefault(goDuration(), '5s')
     .check(z.describe('Interval between consecutive qemu agent calls for fsfreeze status command')),
-  'simulate-crash': flag.bool('Causes virt-launcher to immediately crash. This is used by functional tests to simulate crash loop scenarios.'),
+  'simulate-crash': flag.bool(
+    'Causes virt-launcher to immediately crash. This is used by functional tests to simulate crash loop scenarios.',
+  ),
   'libvirt-log-filters': flag.string('', 'Set custom log filters for libvirt'),
   hypervisor: flag.string(KVM_HYPERVISOR, 'Hypervisor to be used by the VMI'),
   // virt-launcher-monitor's flag: KubeVirt's monitor strips it before it execs the launcher; accepted here

@@ -12,19 +12,28 @@ import { ProcessSupervisor } from './process-supervisor.ts';
 export const LIBVIRT_ETC_DIR = '/etc/libvirt';
 /** The libvirt-runtime emptyDir: the daemon's runtime configuration, sockets, pid files. */
 export const LIBVIRT_RUNTIME_DIR = '/var/run/libvirt';
+/**
+ * Non-root: libvirt's home in the private emptyDir ($XDG_CONFIG_HOME/libvirt with virt-controller's
+ * XDG_CONFIG_HOME), where the session daemon reads qemu.conf and keeps domains, logs and caches.
+ */
+export const LIBVIRT_HOME_DIR = '/var/run/kubevirt-private/libvirt';
 
 /** util.EXT_LOG_VERBOSITY_THRESHOLD: from this launcher verbosity on, libvirt logs at debug level. */
 export const EXT_LOG_VERBOSITY_THRESHOLD = 5;
 
-/** cmd/virt-launcher/qemu.conf, as root (KubeVirt's non-root mode runs qemu as uid 107). */
-export function qemuConf(opts: { hugepagesDir?: string; virtiofsdDebug?: boolean; sharedFilesystemPaths?: string } = {}): string {
+/**
+ * cmd/virt-launcher/qemu.conf; as root QEMU runs as root, non-root (a session daemon) as the launcher's
+ * own user, so no user or group is named.
+ */
+export function qemuConf(
+  opts: { hugepagesDir?: string; virtiofsdDebug?: boolean; sharedFilesystemPaths?: string; nonRoot?: boolean } = {},
+): string {
   const lines = [
     'stdio_handler = "logd"',
     'vnc_listen = "0.0.0.0"',
     'vnc_tls = 0',
     'vnc_sasl = 0',
-    'user = "root"',
-    'group = "root"',
+    ...(opts.nonRoot ? [] : ['user = "root"', 'group = "root"']),
     'dynamic_ownership = 1',
     'remember_owner = 0',
     // we are in a container: no namespaces or cgroups of libvirt's own, no SELinux/AppArmor labels
@@ -86,6 +95,12 @@ export function libvirtLogFilters(
 export interface SetupLibvirtOptions {
   etcDir?: string;
   runtimeDir?: string;
+  homeDir?: string;
+  /**
+   * `--run-as-nonroot`: nothing is written to /etc (the image's, read-only to uid 107); qemu.conf goes
+   * to libvirt's home in the private dir and virtlogd's configuration to the runtime dir.
+   */
+  nonRoot?: boolean;
   /** `--libvirt-log-filters` ('' when not given). */
   customLogFilters?: string;
   /** VIRT_LAUNCHER_LOG_VERBOSITY as given. */
@@ -109,14 +124,15 @@ export interface LibvirtConfig {
 }
 
 export function setupLibvirt(opts: SetupLibvirtOptions = {}): LibvirtConfig {
-  const etcDir = opts.etcDir ?? LIBVIRT_ETC_DIR;
   const runtimeDir = opts.runtimeDir ?? LIBVIRT_RUNTIME_DIR;
-  mkdirSync(etcDir, { recursive: true });
-  mkdirSync(runtimeDir, { recursive: true });
+  const qemuConfDir = opts.nonRoot ? (opts.homeDir ?? LIBVIRT_HOME_DIR) : (opts.etcDir ?? LIBVIRT_ETC_DIR);
+  const virtlogdConfDir = opts.nonRoot ? runtimeDir : (opts.etcDir ?? LIBVIRT_ETC_DIR);
+  for (const dir of new Set([qemuConfDir, virtlogdConfDir, runtimeDir])) mkdirSync(dir, { recursive: true });
   const hugepagesDir = existsSync('/dev/hugepages') ? '/dev/hugepages' : undefined;
   writeFileSync(
-    path.join(etcDir, 'qemu.conf'),
+    path.join(qemuConfDir, 'qemu.conf'),
     qemuConf({
+      ...(opts.nonRoot ? { nonRoot: true } : {}),
       ...(hugepagesDir ? { hugepagesDir } : {}),
       ...(opts.virtiofsdDebugLogs ? { virtiofsdDebug: true } : {}),
       ...(opts.sharedFilesystemPaths !== undefined ? { sharedFilesystemPaths: opts.sharedFilesystemPaths } : {}),
@@ -126,7 +142,7 @@ export function setupLibvirt(opts: SetupLibvirtOptions = {}): LibvirtConfig {
   if (logFilters !== undefined) opts.logger?.info(`Enabling libvirt log filters: ${logFilters}`);
   const daemonConf = path.join(runtimeDir, 'libvirtd.conf');
   writeFileSync(daemonConf, libvirtdConf({ logFilters }));
-  const virtlogdConf = path.join(etcDir, 'virtlogd.conf');
+  const virtlogdConf = path.join(virtlogdConfDir, 'virtlogd.conf');
   writeFileSync(virtlogdConf, 'log_outputs = "1:stderr"\n');
   return { daemonConf, virtlogdConf, logFilters };
 }

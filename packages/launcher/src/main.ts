@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Connection } from '@kubevirt-ts/libvirt';
 import { cmdClient, listenUnix, stopServer } from '@kubevirt-ts/proto';
 import { createLogger, exitOnFlagError, parseFlags, vmiNameToDomainName, type Logger } from '@kubevirt-ts/shared';
-import { setupLibvirt, startLibvirt, startVirtlog } from './libvirt-setup.ts';
+import { LIBVIRT_RUNTIME_DIR, setupLibvirt, startLibvirt, startVirtlog } from './libvirt-setup.ts';
 import {
   effectiveVerbosity,
   hypervisorDevice,
@@ -23,7 +23,7 @@ import { createLauncherCmdServer } from './cmd-server.ts';
 import { Notifier } from './notifier.ts';
 import { AgentPoller } from './agent-poller.ts';
 import { DomainEventMonitor } from './event-monitor.ts';
-import { waitForQemuExit } from './process-monitor.ts';
+import { QEMU_NONROOT_PID_DIR, QEMU_PID_DIR, waitForQemuExit } from './process-monitor.ts';
 
 export { launcherFlags, type LauncherFlags } from './flags.ts';
 
@@ -47,12 +47,23 @@ function initializeDirs(f: LauncherFlags): void {
 }
 
 /** libvirtd takes a moment to create its socket; KubeVirt's NewConnection waits up to its timeout. */
-async function connectLibvirt(logger: Logger, timeoutMs: number): Promise<Connection> {
+/**
+ * createLibvirtConnection: the system daemon as root; non-root, the session daemon the launcher runs
+ * (KubeVirt's `qemu+unix:///session?socket=/var/run/libvirt/virtqemud-sock`; libvirtd's is libvirt-sock).
+ */
+function libvirtEndpoint(nonRoot: boolean): { uri: string; socketPath?: string } {
+  return nonRoot ? { uri: 'qemu:///session', socketPath: path.join(LIBVIRT_RUNTIME_DIR, 'libvirt-sock') } : { uri: 'qemu:///system' };
+}
+
+/** What virt-controller renders into a non-root compute container, for a launcher started without it. */
+const NONROOT_XDG = { XDG_CACHE_HOME: '/var/run/kubevirt-private', XDG_CONFIG_HOME: '/var/run/kubevirt-private', XDG_RUNTIME_DIR: '/var/run' };
+
+async function connectLibvirt(logger: Logger, timeoutMs: number, nonRoot: boolean): Promise<Connection> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       return await connect({
-        uri: 'qemu:///system',
+        ...libvirtEndpoint(nonRoot),
         timeoutMs: 10_000,
         events: ['lifecycle', 'reboot', 'agentLifecycle', 'deviceAdded', 'deviceRemoved'],
       });
@@ -116,8 +127,13 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
   if (f['simulate-crash']) throw new Error('Simulated virt-launcher crash');
   const unsupported = unsupportedFeatures(f);
   for (const feature of unsupported) logger.warn(`${feature}: every SyncVirtualMachine will fail`);
-  if (f['run-as-nonroot'] && process.getuid?.() === 0) {
-    logger.warn('--run-as-nonroot: non-root mode is not implemented, libvirt and QEMU run as root');
+  // KubeVirt's non-root mode: libvirt as a session daemon of the launcher's user (uid 107). A launcher
+  // that is root all the same runs the system daemon: a root libvirtd is never a session daemon.
+  const nonRoot = f['run-as-nonroot'] && process.getuid?.() !== 0;
+  if (f['run-as-nonroot'] && !nonRoot) logger.warn('--run-as-nonroot, but running as root: libvirt runs as the system daemon');
+  if (nonRoot) {
+    // libvirt's session paths follow XDG_*; the daemons inherit them
+    for (const [name, value] of Object.entries(NONROOT_XDG)) process.env[name] ??= env[name as keyof LauncherEnv] ?? value;
   }
 
   const kvm = hypervisorDeviceAvailable(hypervisorDevice(f.hypervisor));
@@ -127,11 +143,12 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
     libvirtDebugLogs: env.LIBVIRT_DEBUG_LOGS !== undefined,
     virtiofsdDebugLogs: env.VIRTIOFSD_DEBUG_LOGS === '1',
     sharedFilesystemPaths: env.SHARED_FILESYSTEM_PATHS,
+    nonRoot,
     logger,
   });
   const virtlogd = startVirtlog(logger, libvirtConfig);
   const libvirtd = startLibvirt(logger, libvirtConfig);
-  const conn = await connectLibvirt(logger, 30_000);
+  const conn = await connectLibvirt(logger, 30_000, nonRoot);
   // libvirt probes QEMU's capabilities (~1 s here) at the first call that needs them, which would be
   // the first Sync's define. Asked now, libvirt probes while the handler is still finding this launcher.
   void conn
@@ -139,6 +156,7 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
     .catch((err: unknown) => logger.warn({ reason: String(err) }, 'probing the hypervisor capabilities failed'));
 
   const domainName = vmiNameToDomainName(f.namespace, f.name);
+  const pidDir = nonRoot ? QEMU_NONROOT_PID_DIR : QEMU_PID_DIR;
   const notifier = new Notifier({ virtShareDir: f['kubevirt-share-dir'], logger });
   const agentPoller = new AgentPoller({
     conn,
@@ -196,8 +214,8 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
     const domain = await domainManager.getDomain();
     const uuid = domain?.Spec.UUID ?? '';
     logger.info(`Detected domain with UUID ${uuid}`);
-    const why = await waitForQemuExit(domainName, uuid, { signal: signals.signal, startTimeoutMs: f['qemu-timeout'] });
-    if (why === 'signal') await gracefulShutdown(domainManager, f, logger);
+    const why = await waitForQemuExit(domainName, uuid, { signal: signals.signal, startTimeoutMs: f['qemu-timeout'], pidDir });
+    if (why === 'signal') await gracefulShutdown(domainManager, f, logger, pidDir);
     // QEMU can be gone before libvirt's STOPPED event is handled: report the stopped state (how the
     // guest ended decides Succeeded vs Failed in the handler) before the domain is undefined.
     await monitor.waitForStopped(5_000);
@@ -223,14 +241,14 @@ const vmiRef = (f: LauncherFlags) =>
   ({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: f.name, namespace: f.namespace, uid: f.uid }, spec: { domain: { devices: {} } } }) as const;
 
 /** SIGTERM: the ACPI power button for the grace period, then destroy. */
-async function gracefulShutdown(dm: DomainManager, f: LauncherFlags, logger: Logger): Promise<void> {
+async function gracefulShutdown(dm: DomainManager, f: LauncherFlags, logger: Logger, pidDir: string): Promise<void> {
   const vmi = vmiRef(f);
   const domainName = vmiNameToDomainName(f.namespace, f.name);
   const deadline = Date.now() + f['grace-period-seconds'] * 1000;
   await dm.signalShutdownVMI(vmi).catch((err: unknown) => logger.error({ reason: String(err) }, 'graceful shutdown failed'));
   const uuid = (await dm.getDomain())?.Spec.UUID ?? '';
   const stop = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
-  if ((await waitForQemuExit(domainName, uuid, { signal: stop, startTimeoutMs: 0, intervalMs: 200 })) === 'signal') {
+  if ((await waitForQemuExit(domainName, uuid, { signal: stop, startTimeoutMs: 0, intervalMs: 200, pidDir })) === 'signal') {
     logger.info(`Grace period of ${f['grace-period-seconds']}s expired, killing the domain`);
     await dm.killVMI(vmi).catch((err: unknown) => logger.error({ reason: String(err) }, 'kill failed'));
   }

@@ -2,10 +2,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** Where libvirt keeps QEMU's pid file: the system daemon's, and a session daemon's ($XDG_RUNTIME_DIR=/var/run). */
+export const QEMU_PID_DIR = '/run/libvirt/qemu';
+export const QEMU_NONROOT_PID_DIR = '/run/libvirt/qemu/run';
+
 /** QEMU's PID from libvirt's pid file, else from a /proc scan for the domain's UUID (KubeVirt's FindPid). */
-export function findQemuPid(domainName: string, uuid: string): number | undefined {
+export function findQemuPid(domainName: string, uuid: string, pidDir = QEMU_PID_DIR): number | undefined {
   try {
-    const pid = Number(readFileSync(`/run/libvirt/qemu/${domainName}.pid`, 'utf8').trim());
+    const pid = Number(readFileSync(`${pidDir}/${domainName}.pid`, 'utf8').trim());
     if (pid > 0 && isAlive(pid)) return pid;
   } catch {
     // no pid file: scan
@@ -38,13 +42,13 @@ export function isAlive(pid: number): boolean {
 export async function waitForQemuExit(
   domainName: string,
   uuid: string,
-  opts: { signal: AbortSignal; startTimeoutMs: number; intervalMs?: number },
+  opts: { signal: AbortSignal; startTimeoutMs: number; intervalMs?: number; pidDir?: string },
 ): Promise<'exited' | 'signal'> {
   const interval = opts.intervalMs ?? 1000;
   const startDeadline = Date.now() + opts.startTimeoutMs;
   let pid: number | undefined;
   while (!opts.signal.aborted) {
-    pid ??= findQemuPid(domainName, uuid);
+    pid ??= findQemuPid(domainName, uuid, opts.pidDir);
     if (pid !== undefined && !isAlive(pid)) return 'exited';
     if (pid === undefined && Date.now() > startDeadline) return 'exited';
     await sleep(interval, undefined, { signal: opts.signal }).catch(() => undefined);

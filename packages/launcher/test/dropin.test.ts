@@ -19,18 +19,30 @@ const PROTO_DIR = path.resolve(import.meta.dirname, '../../proto/proto');
 /** virt-controller's args for a VMI `testvmi` in `default` (pkg/virt-controller/services/template.go). */
 function virtControllerArgv(uid: string, opts: { allowEmulation: boolean; hookSidecars?: number }): string[] {
   return [
-    '--qemu-timeout', '279s',
-    '--name', 'testvmi',
-    '--uid', uid,
-    '--namespace', 'default',
-    '--kubevirt-share-dir', '/var/run/kubevirt',
-    '--ephemeral-disk-dir', '/var/run/kubevirt-ephemeral-disks',
-    '--container-disk-dir', '/var/run/kubevirt/container-disks',
-    '--grace-period-seconds', '45',
-    '--hook-sidecars', String(opts.hookSidecars ?? 0),
-    '--ovmf-path', '/usr/share/OVMF',
-    '--disk-memory-limit', '2097152000',
-    '--hypervisor', 'kvm',
+    '--qemu-timeout',
+    '279s',
+    '--name',
+    'testvmi',
+    '--uid',
+    uid,
+    '--namespace',
+    'default',
+    '--kubevirt-share-dir',
+    '/var/run/kubevirt',
+    '--ephemeral-disk-dir',
+    '/var/run/kubevirt-ephemeral-disks',
+    '--container-disk-dir',
+    '/var/run/kubevirt/container-disks',
+    '--grace-period-seconds',
+    '45',
+    '--hook-sidecars',
+    String(opts.hookSidecars ?? 0),
+    '--ovmf-path',
+    '/usr/share/OVMF',
+    '--disk-memory-limit',
+    '2097152000',
+    '--hypervisor',
+    'kvm',
     ...(opts.allowEmulation ? ['--allow-emulation'] : []),
   ];
 }
@@ -76,7 +88,10 @@ function protoClients(socket: string) {
 }
 
 type GetDomainResponse = { response: Response; domain: string };
-const vmiRequest = (vmi: object, options?: object) => ({ vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) }, ...(options ? { options } : {}) });
+const vmiRequest = (vmi: object, options?: object) => ({
+  vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) },
+  ...(options ? { options } : {}),
+});
 
 /** The options a KubeVirt CR with a custom SMBIOS and balloon period makes virt-handler send. */
 const OPTIONS = {
@@ -190,7 +205,10 @@ describe('without --allow-emulation, and with features this launcher lacks', { t
     const uid = randomUUID();
     const entry: (typeof started)[number] = { sandbox: await createPodSandbox() };
     started.push(entry);
-    entry.launcher = await startLauncher(entry.sandbox, { metadata: { name: 'testvmi', namespace: 'default', uid } }, [], { args: argv(uid), env });
+    entry.launcher = await startLauncher(entry.sandbox, { metadata: { name: 'testvmi', namespace: 'default', uid } }, [], {
+      args: argv(uid),
+      env,
+    });
     entry.client = protoClients(entry.launcher.cmdSocket);
     return { ...entry, launcher: entry.launcher, client: entry.client, vmi: testVMI({ name: 'testvmi', uid }) };
   };
@@ -223,7 +241,12 @@ describe('without --allow-emulation, and with features this launcher lacks', { t
 
   test('--hook-sidecars 1 and --image-volume: the launcher starts and serves; Sync fails naming both', async () => {
     const { client, vmi, launcher, sandbox } = await start(
-      (uid) => [...virtControllerArgv(uid, { allowEmulation: true, hookSidecars: 1 }), '--image-volume', '--libvirt-log-filters', '3:remote 1:qemu'],
+      (uid) => [
+        ...virtControllerArgv(uid, { allowEmulation: true, hookSidecars: 1 }),
+        '--image-volume',
+        '--libvirt-log-filters',
+        '3:remote 1:qemu',
+      ],
       { LIBVIRT_DEBUG_LOGS: '1' },
     );
     const daemonConf = readFileSync(sandbox.hostPath('/var/run/libvirt/libvirtd.conf'), 'utf8');

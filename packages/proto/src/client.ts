@@ -16,6 +16,11 @@ import {
 import { negotiateVersion, SUPPORTED_CMD_VERSIONS, SUPPORTED_NOTIFY_VERSIONS } from './version.ts';
 
 /** grpcutil.CONNECT_TIMEOUT_SECONDS: blocking dial of the unix socket. */
+/** cmdv1.VMI as KubeVirt's cmd-client sends it: the VMI marshalled to JSON. */
+export function vmiRequest(vmi: object): { vmi: { vmiJson: Buffer } } {
+  return { vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) } };
+}
+
 export const CONNECT_TIMEOUT_MS = 2_000;
 /** cmdclient.NewClient / notify-client negotiateVersion: the Info call before anything else. */
 export const INFO_TIMEOUT_MS = 5_000;

@@ -38,6 +38,7 @@ export {
   cmdClient,
   isServiceError,
   notifyClient,
+  vmiRequest,
   type CallOptions,
   type CmdClient,
   type NotifyClient,

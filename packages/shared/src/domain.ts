@@ -449,7 +449,6 @@ export const domainSchema = z.looseObject({
 export type Domain = Known<z.output<typeof domainSchema>>;
 /** A Domain as one may write it: any subset of the keys; the rest take Go's zero values. */
 export type DomainInput = z.input<typeof domainSchema>;
-export type DomainSpec = Domain['Spec'];
 export type DomainStatus = Domain['Status'];
 export type DomainInterface = Known<z.output<typeof interfaceSchema>>;
 export type DomainChannel = Known<z.output<typeof channelSchema>>;

@@ -2,7 +2,7 @@
 // forwards to the node, each one launcher RPC. Order as in KubeVirt: VMI, then launcher client, then body.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod/mini';
-import type { CmdClient } from '@kubevirt-ts/proto';
+import { vmiRequest, type CmdClient } from '@kubevirt-ts/proto';
 import {
   errorMessage,
   parseFileSystems,
@@ -39,9 +39,6 @@ async function withLauncher(deps: ConsoleServerDeps, request: FastifyRequest): P
   }
 }
 
-function vmiRequest(vmi: VirtualMachineInstance) {
-  return { vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) } };
-}
 
 type Failure = { statusCode: number; what: string; event?: { reason: string } };
 

@@ -3,6 +3,9 @@
 // nothing is omitempty); each `*Codec` beside it is the struct's xml tags, in field order.
 // Pointers are `T | null`, slices `T[] | null`, exactly as Go marshals them. Types rather than
 // interfaces, so a struct also fits where shared's Domain keeps it as an opaque record.
+// The one DomainSpec model: shared's Domain schema only validates the wire JSON (Spec is opaque there
+// where the handler does not look); DomainManager hands this type over as Domain['Spec'], so tsc checks
+// that the two agree, and both are tested against KubeVirt's zero Domain (test/fixtures/kubevirt).
 import {
   alias,
   attr,

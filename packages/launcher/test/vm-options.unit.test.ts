@@ -55,7 +55,7 @@ const convert = (options: unknown, ctx: ConverterContext = base) =>
   convertVMIToDomainSpec(vmi(), { ...ctx, ...contextFromOptions(parseVirtualMachineOptions(options)) });
 
 describe('VirtualMachineOptions', () => {
-  test('none sent: KubeVirt\'s zero values (no SMBIOS entries, no balloon stats, serial log and free page reporting on)', () => {
+  test("none sent: KubeVirt's zero values (no SMBIOS entries, no balloon stats, serial log and free page reporting on)", () => {
     assert.equal(parseVirtualMachineOptions(null), null);
     assert.equal(parseVirtualMachineOptions(undefined), null);
     assert.deepEqual(contextFromOptions(null), {
@@ -69,7 +69,10 @@ describe('VirtualMachineOptions', () => {
       domainAttachmentByInterfaceName: {},
     });
     const spec = convert(null);
-    assert.deepEqual(spec.SysInfo?.System?.map((e) => e.Name), ['uuid']);
+    assert.deepEqual(
+      spec.SysInfo?.System?.map((e) => e.Name),
+      ['uuid'],
+    );
     assert.equal(spec.Devices.Ballooning?.Stats, null);
     assert.equal(spec.Devices.Ballooning?.FreePageReporting, 'on');
     assert.ok(spec.Devices.Serials?.[0]?.Log, 'serial console log on');
@@ -87,13 +90,20 @@ describe('VirtualMachineOptions', () => {
 
     const spec = convert(GRPC_OPTIONS);
     const system = Object.fromEntries((spec.SysInfo?.System ?? []).map((e) => [e.Name, e.Value]));
-    assert.deepEqual(system, { uuid: '11111111-2222-3333-4444-555555555555', manufacturer: 'M', family: 'F', product: 'P', sku: 'S', version: 'V' });
+    assert.deepEqual(system, {
+      uuid: '11111111-2222-3333-4444-555555555555',
+      manufacturer: 'M',
+      family: 'F',
+      product: 'P',
+      sku: 'S',
+      version: 'V',
+    });
     assert.deepEqual(spec.Devices.Ballooning?.Stats, { Period: 4 });
     assert.equal(spec.Devices.Ballooning?.FreePageReporting, 'off');
     assert.equal(spec.Devices.Serials?.[0]?.Log, null, 'serial console log off');
   });
 
-  test('options without a cluster config: serial log and free page reporting stay on, as KubeVirt\'s', () => {
+  test("options without a cluster config: serial log and free page reporting stay on, as KubeVirt's", () => {
     const c = contextFromOptions(parseVirtualMachineOptions({ ...GRPC_OPTIONS, clusterConfig: null }));
     assert.deepEqual([c.serialConsoleLogDisabled, c.freePageReportingDisabled, c.bochsForEFIGuests], [false, false, false]);
   });

@@ -4,17 +4,11 @@
 // VIRT_LAUNCHER_LOG_VERBOSITY / LIBVIRT_DEBUG_LOGS / --libvirt-log-filters into libvirt's configuration.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FlagError, flagUsage, parseFlags, parseGoDuration } from '@kubevirt-ts/shared';
-import {
-  effectiveVerbosity,
-  hypervisorDevice,
-  launcherFlags,
-  parseLauncherEnv,
-  unsupportedFeatures,
-} from '../src/flags.ts';
+import { effectiveVerbosity, hypervisorDevice, launcherFlags, parseLauncherEnv, unsupportedFeatures } from '../src/flags.ts';
 import { libvirtLogFilters, setupLibvirt } from '../src/libvirt-setup.ts';
 
 interface KubeVirtFlag {
@@ -70,13 +64,42 @@ describe("virt-launcher's flags", () => {
 
   test("virt-controller's argv for a default VMI, with every conditional flag, parses", () => {
     const argv = [
-      '--qemu-timeout', '279s', '--name', 'testvmi', '--uid', 'a-b-c', '--namespace', 'default',
-      '--kubevirt-share-dir', '/var/run/kubevirt', '--ephemeral-disk-dir', '/var/run/kubevirt-ephemeral-disks',
-      '--container-disk-dir', '/var/run/kubevirt/container-disks', '--grace-period-seconds', '45',
-      '--hook-sidecars', '0', '--ovmf-path', '/usr/share/OVMF', '--disk-memory-limit', '2097152000',
-      '--hypervisor', 'kvm', '--run-as-nonroot', '--image-volume', '--upgrade-ordinal-ifaces', '--vgpu-dedicated-hook',
-      '--vm-stats-collector', '--firmware-auto-selection', '--libvirt-log-filters', '1:qemu 3:*', '--allow-emulation',
-      '--keep-after-failure', '--simulate-crash', '--allow-cross-arch-emulation',
+      '--qemu-timeout',
+      '279s',
+      '--name',
+      'testvmi',
+      '--uid',
+      'a-b-c',
+      '--namespace',
+      'default',
+      '--kubevirt-share-dir',
+      '/var/run/kubevirt',
+      '--ephemeral-disk-dir',
+      '/var/run/kubevirt-ephemeral-disks',
+      '--container-disk-dir',
+      '/var/run/kubevirt/container-disks',
+      '--grace-period-seconds',
+      '45',
+      '--hook-sidecars',
+      '0',
+      '--ovmf-path',
+      '/usr/share/OVMF',
+      '--disk-memory-limit',
+      '2097152000',
+      '--hypervisor',
+      'kvm',
+      '--run-as-nonroot',
+      '--image-volume',
+      '--upgrade-ordinal-ifaces',
+      '--vgpu-dedicated-hook',
+      '--vm-stats-collector',
+      '--firmware-auto-selection',
+      '--libvirt-log-filters',
+      '1:qemu 3:*',
+      '--allow-emulation',
+      '--keep-after-failure',
+      '--simulate-crash',
+      '--allow-cross-arch-emulation',
     ];
     const f = parseFlags(launcherFlags, argv);
     assert.equal(f['qemu-timeout'], 279_000);
@@ -86,16 +109,28 @@ describe("virt-launcher's flags", () => {
     assert.equal(f['disk-memory-limit'], 2_097_152_000);
     assert.equal(f.hypervisor, 'kvm');
     assert.equal(f['libvirt-log-filters'], '1:qemu 3:*');
-    for (const b of ['run-as-nonroot', 'image-volume', 'upgrade-ordinal-ifaces', 'vgpu-dedicated-hook', 'vm-stats-collector',
-      'firmware-auto-selection', 'allow-emulation', 'keep-after-failure', 'simulate-crash', 'allow-cross-arch-emulation'] as const) {
+    for (const b of [
+      'run-as-nonroot',
+      'image-volume',
+      'upgrade-ordinal-ifaces',
+      'vgpu-dedicated-hook',
+      'vm-stats-collector',
+      'firmware-auto-selection',
+      'allow-emulation',
+      'keep-after-failure',
+      'simulate-crash',
+      'allow-cross-arch-emulation',
+    ] as const) {
       assert.equal(f[b], true, `--${b}`);
     }
   });
 
   test('the flags that were ours alone are gone; a bad value names its flag', () => {
     for (const gone of ['--use-emulation', '--libvirt-config-dir=/etc/libvirt']) {
-      assert.throws(() => parseFlags(launcherFlags, [...REQUIRED, gone]), (err: unknown) =>
-        err instanceof FlagError && err.exitCode === 2 && err.message === `unknown flag: ${gone.split('=')[0]}`);
+      assert.throws(
+        () => parseFlags(launcherFlags, [...REQUIRED, gone]),
+        (err: unknown) => err instanceof FlagError && err.exitCode === 2 && err.message === `unknown flag: ${gone.split('=')[0]}`,
+      );
     }
     assert.throws(() => parseFlags(launcherFlags, [...REQUIRED, '--hook-sidecars', '-1']), /--hook-sidecars/);
     assert.throws(() => parseFlags(launcherFlags, [...REQUIRED, '--disk-memory-limit', 'lots']), /--disk-memory-limit: expected a number/);
@@ -121,7 +156,12 @@ describe("virt-launcher's flags", () => {
 
 describe("virt-launcher's environment", () => {
   test('parsed: the variables virt-controller renders; an empty XDG directory is refused naming it', () => {
-    const env = parseLauncherEnv({ POD_NAME: 'virt-launcher-testvmi-abcde', LIBVIRT_DEBUG_LOGS: '1', PATH: '/bin', XDG_RUNTIME_DIR: '/var/run' });
+    const env = parseLauncherEnv({
+      POD_NAME: 'virt-launcher-testvmi-abcde',
+      LIBVIRT_DEBUG_LOGS: '1',
+      PATH: '/bin',
+      XDG_RUNTIME_DIR: '/var/run',
+    });
     assert.deepEqual(env, { POD_NAME: 'virt-launcher-testvmi-abcde', LIBVIRT_DEBUG_LOGS: '1', XDG_RUNTIME_DIR: '/var/run' });
     assert.throws(() => parseLauncherEnv({ XDG_CONFIG_HOME: '' }), /invalid environment variable XDG_CONFIG_HOME/);
   });
@@ -173,6 +213,16 @@ describe("virt-launcher's environment", () => {
       const qemu = readFileSync(path.join(etcDir, 'qemu.conf'), 'utf8');
       assert.match(qemu, /^virtiofsd_debug = 1$/m);
       assert.match(qemu, /^shared_filesystems = \[ "\/var\/run\/kubevirt-private\/vmi-disks\/a", "\/mnt\/b" \]$/m);
+
+      // non-root: nothing in /etc (read-only to uid 107); qemu.conf in libvirt's home, virtlogd's in the runtime dir
+      const nonRootEtc = path.join(dir, 'etc-nonroot');
+      const homeDir = path.join(dir, 'home');
+      const nonRoot = setupLibvirt({ etcDir: nonRootEtc, runtimeDir, homeDir, nonRoot: true });
+      assert.equal(existsSync(nonRootEtc), false, 'nothing written to /etc');
+      assert.equal(nonRoot.virtlogdConf, path.join(runtimeDir, 'virtlogd.conf'));
+      const sessionQemu = readFileSync(path.join(homeDir, 'qemu.conf'), 'utf8');
+      assert.match(sessionQemu, /^stdio_handler = "logd"$/m);
+      assert.doesNotMatch(sessionQemu, /^(user|group) =/m, 'a session daemon runs QEMU as its own user');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
