@@ -33,16 +33,17 @@ function timer(name: string, present: boolean | undefined, rest: Partial<Timer> 
   return newStruct(timerCodec, { Name: name, Present: present === false ? 'no' : 'yes', ...rest });
 }
 
-interface TimerAttrs {
+interface VMITimer {
   /** the Go field Enabled, whose JSON name is `present` */
   present?: boolean;
+}
+interface TickingTimer extends VMITimer {
   tickPolicy?: string;
-  track?: string;
 }
 
 /** v1.Clock as this converter reads it (shared keeps the clock opaque). */
-interface VMIClock {
+export interface VMIClock {
   utc?: { offsetSeconds?: number };
   timezone?: string;
-  timer?: { hpet?: TimerAttrs; pit?: TimerAttrs; rtc?: TimerAttrs; kvm?: TimerAttrs; hyperv?: TimerAttrs };
+  timer?: { hpet?: TickingTimer; pit?: TickingTimer; rtc?: TickingTimer & { track?: string }; kvm?: VMITimer; hyperv?: VMITimer };
 }

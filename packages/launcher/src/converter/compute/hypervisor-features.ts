@@ -15,7 +15,7 @@ import type { DomainConfigurator } from '../configurator.ts';
 interface State {
   enabled?: boolean;
 }
-interface VMIHyperv {
+export interface VMIHyperv {
   relaxed?: State;
   vapic?: State;
   spinlocks?: State & { spinlocks?: number };

@@ -5,7 +5,7 @@ import type { DomainConfigurator } from '../configurator.ts';
 import { ConversionError } from '../errors.ts';
 
 /** v1.Input (shared keeps inputs opaque) */
-interface VMIInput {
+export interface VMIInput {
   name?: string;
   bus?: string;
   type?: string;
