@@ -41,6 +41,7 @@ import { dirtyRateStats, domainStats, type DirtyRateStats, type StatsConnection 
 import type { Notifier, K8sEventType } from './notifier.ts';
 import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
 import { blockVolumes, prepareVolumes } from './volumes.ts';
+import { podCPUSet } from './pod-cpuset.ts';
 
 const run = promisify(execFile);
 
@@ -179,6 +180,7 @@ export class DomainManager {
         ...this.#ctx,
         ...contextFromOptions(options),
         ...blockVolumes(vmi, this.#ctx),
+        ...(vmi.spec.domain.cpu?.dedicatedCpuPlacement ? { cpuSet: podCPUSet() } : {}),
       });
       let dom = await this.#lookup(vmi);
       let state: DomainStateName | undefined;

@@ -39,6 +39,10 @@ export function unsupportedCorpus(): CorpusVMI[] {
 /** Volumes the test bed gives as block devices (a loop device at /dev/<volume>). */
 export const BLOCK_VOLUMES: Readonly<Record<string, readonly string[]>> = { 'vmi-pvc-block': ['blockdisk'] };
 
+/** A host of two CPUs on one NUMA cell, both in the pod's cpuset (what virt-handler and the cgroup say). */
+export const HOST_TOPOLOGY = { numa_cells: [{ id: 0, cpus: [{ id: 0, siblings: [] }, { id: 1, siblings: [] }] }] };
+export const POD_CPUSET = [0, 1];
+
 /** The launcher's context for a corpus VMI: KubeVirt's pod paths, emulation, the given EFI roms. */
 export function corpusContext(vmi: VirtualMachineInstance, efiEnvironment: EFIEnvironment): ConverterContext {
   const block = new Set(BLOCK_VOLUMES[vmi.metadata.name] ?? []);
@@ -58,5 +62,7 @@ export function corpusContext(vmi: VirtualMachineInstance, efiEnvironment: EFIEn
     efiEnvironment,
     isBlockPVC,
     isBlockDV,
+    topology: HOST_TOPOLOGY,
+    cpuSet: POD_CPUSET,
   };
 }

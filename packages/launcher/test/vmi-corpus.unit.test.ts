@@ -139,6 +139,18 @@ test('startStrategy Paused: the firmware\'s boot menu waits 10 s once unpaused',
   assertXMLHas(xmlOf(byName('vmi-paused')), '<bootmenu enable="yes" timeout="10000"></bootmenu>');
 });
 
+test('dedicated CPUs: the vCPU and the emulator thread each pinned to a CPU of the pod\'s cpuset, KVM told so', () => {
+  const c = byName('vmi-fedora-isolated');
+  const xml = xmlOf(c);
+  assertXMLHas(xml, '<cputune><vcpupin vcpu="0" cpuset="0"></vcpupin><emulatorpin cpuset="1"></emulatorpin></cputune>');
+  assertXMLHas(xml, '<kvm><hint-dedicated state="on"></hint-dedicated></kvm>');
+  // one CPU in the cpuset: no room for the emulator thread; none: not even the vCPU (KubeVirt's errors)
+  const one = { ...corpusContext(c.vmi, efi), cpuSet: [0] };
+  assert.throws(() => convertVMIToDomainSpec(c.vmi, one), /^ConversionError: spec.domain.cpu.isolateEmulatorThread: no CPU allocated for the emulation thread: no remaining unassigned threads$/);
+  const none = { ...corpusContext(c.vmi, efi), topology: null };
+  assert.throws(() => convertVMIToDomainSpec(c.vmi, none), /spec.domain.cpu.dedicatedCpuPlacement: not enough exclusive threads provided, could not fit 1 core\(s\)/);
+});
+
 for (const c of unsupportedCorpus()) {
   test(`${c.file} fails naming ${c.expect}`, () => {
     assert.throws(

@@ -66,6 +66,8 @@ export interface ConverterContext {
   isBlockDV?: Readonly<Record<string, boolean>>;
   /** The EFI roms found under --ovmf-path (detectEFIEnvironment); none when unset: EFI VMIs fail. */
   efiEnvironment?: EFIEnvironment | null;
+  /** The pod's exclusive host CPUs (its cgroup cpuset), read by the launcher for dedicatedCpuPlacement. */
+  cpuSet?: readonly number[];
   /** The cluster's DisableFreePageReporting; unset in KubeVirt's default configuration (false). */
   freePageReportingDisabled?: boolean;
 }
@@ -96,6 +98,7 @@ export function resolveContext(ctx: ConverterContext): ResolvedContext {
     serialConsoleLogDisabled: ctx.serialConsoleLogDisabled ?? true,
     freePageReportingDisabled: ctx.freePageReportingDisabled ?? false,
     isBlockPVC: ctx.isBlockPVC ?? {},
+    cpuSet: ctx.cpuSet ?? [],
     efiEnvironment: ctx.efiEnvironment ?? null,
     isBlockDV: ctx.isBlockDV ?? {},
     preallocatedVolumes: ctx.preallocatedVolumes ?? [],

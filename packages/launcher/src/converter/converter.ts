@@ -8,6 +8,7 @@ import { configureClock } from './compute/clock.ts';
 import { configureConsole } from './compute/console.ts';
 import { configureControllers } from './compute/controllers.ts';
 import { configureCPU } from './compute/cpu.ts';
+import { adjustDomainForDedicatedCPUs } from './compute/dedicated-cpus.ts';
 import { configureGraphics } from './compute/graphics.ts';
 import { configureHypervisor } from './compute/hypervisor.ts';
 import { configureInputDevices } from './compute/input.ts';
@@ -73,6 +74,9 @@ export function convertVMIToDomainSpec(vmi: VirtualMachineInstance, ctx: Convert
   }
   const spec = newDomainSpec();
   for (const configure of configurators) configure(defaulted, spec, resolved);
+  if (defaulted.spec.domain.cpu?.dedicatedCpuPlacement) {
+    adjustDomainForDedicatedCPUs(defaulted, spec, resolved.topology?.numa_cells ?? [], resolved.cpuSet);
+  }
   setObjectDefaultsDomainSpec(spec, resolved.architecture);
   return spec;
 }

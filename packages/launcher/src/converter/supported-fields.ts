@@ -17,6 +17,8 @@ export const SUPPORTED_FIELDS = [
   'spec.domain.cpu.threads',
   'spec.domain.cpu.maxSockets',
   'spec.domain.cpu.model',
+  'spec.domain.cpu.dedicatedCpuPlacement',
+  'spec.domain.cpu.isolateEmulatorThread',
   'spec.domain.memory.guest',
   'spec.domain.memory.maxGuest',
   'spec.domain.memory.hugepages.pageSize',
