@@ -343,6 +343,47 @@ function podSpecOf(o: KubeObject): { containers: Container[] } {
   return spec.template?.spec ?? (spec as { containers: Container[] });
 }
 
+describe("deploy/virt-handler.yaml is virt-operator's rendering", () => {
+  // NewHandlerDaemonSet for a default KubeVirt CR, vendored (test/fixtures/kubevirt/README.md says from where)
+  const rendered = JSON.parse(
+    readFileSync(path.join(REPO, 'test', 'fixtures', 'kubevirt', 'virt-handler-daemonset.json'), 'utf8'),
+  ) as KubeObject;
+  const images: Record<string, string> = { '<launcher image>': 'kubevirt-ts/virt-launcher:latest', '<handler image>': 'kubevirt-ts/virt-handler:latest' };
+  const withOurImages = (v: unknown): unknown =>
+    typeof v === 'string' ? (images[v] ?? v) : Array.isArray(v) ? v.map(withOurImages) : v !== null && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withOurImages(x)]))
+      : v;
+  const expected = withOurImages(rendered) as KubeObject;
+  const ours = find('DaemonSet', 'virt-handler');
+
+  /** Every leaf path of an object, as `a.b[0].c`, with its value. */
+  const leaves = (v: unknown, at = ''): Array<[string, unknown]> =>
+    Array.isArray(v)
+      ? v.flatMap((x, i) => leaves(x, `${at}[${i}]`))
+      : v !== null && typeof v === 'object' && Object.keys(v).length > 0
+        ? Object.entries(v).flatMap(([k, x]) => leaves(x, at === '' ? k : `${at}.${k}`))
+        : [[at, v]];
+
+  test('every field virt-operator renders is in deploy/ with its value', () => {
+    const have = new Map(leaves(ours));
+    const missing = leaves(expected).filter(([p, v]) => !have.has(p) || JSON.stringify(have.get(p)) !== JSON.stringify(v));
+    assert.deepEqual(missing.map(([p, v]) => `${p} = ${JSON.stringify(v)} (deploy/ has ${JSON.stringify(have.get(p))})`), []);
+  });
+
+  test('deploy/ has no field virt-operator does not render', () => {
+    const want = new Map(leaves(expected));
+    assert.deepEqual(leaves(ours).filter(([p]) => !want.has(p)).map(([p]) => p), []);
+  });
+
+  test("the init container runs the launcher image's node-labeller.sh into the node-labeller volume the handler reads", () => {
+    const spec = (ours.spec as { template: { spec: { initContainers: Array<{ image: string; args: string[]; volumeMounts: Array<{ mountPath: string }> }> } } }).template.spec;
+    const [init] = spec.initContainers;
+    assert.equal(init?.image, 'kubevirt-ts/virt-launcher:latest');
+    assert.deepEqual(init?.args, ['node-labeller.sh']);
+    assert.equal(init?.volumeMounts[0]?.mountPath, parseFlags(handlerFlags, [])['node-labeller-dir']);
+  });
+});
+
 describe('deploy/ and the daemons agree', () => {
   test("the DaemonSet's arguments parse as virt-handler's flags, and its mounts are where the flags look", () => {
     const [container] = podSpecOf(find('DaemonSet', 'virt-handler')).containers;
@@ -547,6 +588,7 @@ describe('deploy/ on kube-apiserver', () => {
           const body = { ...current, status: { phase: 'Running', nodeName: NODE } };
           await handler.custom.replaceNamespacedCustomObject({ ...VMI, namespace, name: 'testvmi', body });
         },
+        'get its node (node labeller, KSM)': () => handler.core.readNode({ name: NODE }),
         'patch its node (schedulable label, heartbeat annotation)': () => {
           const metadata = { labels: { 'kubevirt.io/schedulable': 'true' }, annotations: { 'kubevirt.io/heartbeat': new Date().toISOString() } };
           return handler.core.patchNode({ name: NODE, body: { metadata } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
@@ -594,7 +636,6 @@ describe('deploy/ on kube-apiserver', () => {
             { ...VMI, namespace, name: 'testvmi', body: { metadata: { labels: { patched: 'yes' } } } },
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
           ),
-        'get its node (only patched)': () => handler.core.readNode({ name: NODE }),
         'delete a VMI': () => handler.custom.deleteNamespacedCustomObject({ ...VMI, namespace, name: 'testvmi' }),
         'create a VMI': () =>
           handler.custom.createNamespacedCustomObject({

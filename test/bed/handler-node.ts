@@ -13,6 +13,7 @@ import { startLauncher, testVMI, type RunningLauncher } from './launcher.ts';
 import { handlerRequest, startHandler, type HandlerOptions, type RunningHandler } from './handler.ts';
 import { makeHandlerPki, type HandlerPki } from './handler-pki.ts';
 import { handlerKubeconfig } from './handler-rbac.ts';
+import { startTestKubelet, type TestKubelet } from './test-kubelet.ts';
 
 export const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 
@@ -49,6 +50,10 @@ export interface HandlerNode {
   readonly pki: HandlerPki;
   readonly consolePort: number;
   readonly healthPort: number;
+  /** --vmstats-server-port */
+  readonly vmStatsPort: number;
+  /** The kubelet's device plugin registration, in `kubelet/` of dir (the handler's --kubelet-root). */
+  readonly kubelet: TestKubelet;
   /** Every pod startVM made. */
   readonly sandboxes: readonly PodSandbox[];
   /** The running handler; startHandler replaces it. */
@@ -75,8 +80,10 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
   const launchers: RunningLauncher[] = [];
   let dir: string | undefined;
   let handler: RunningHandler | undefined;
+  let kubelet: TestKubelet | undefined;
   const stop = async () => {
     await handler?.stop('SIGKILL');
+    await kubelet?.stop();
     for (const l of launchers) await l.stop('SIGKILL').catch(() => undefined);
     for (const s of sandboxes) await s.destroy().catch(() => undefined);
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
@@ -93,6 +100,9 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
     const kubeconfigPath = await handlerKubeconfig(cp, path.join(root, 'kubeconfig'));
     const consolePort = await freePort();
     const healthPort = await freePort();
+    const vmStatsPort = await freePort();
+    kubelet = await startTestKubelet(path.join(root, 'kubelet'));
+    const testKubelet = kubelet;
     const options: HandlerOptions = {
       nodeName,
       kubeconfigPath,
@@ -103,6 +113,8 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
       port: healthPort,
       tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile },
       watchdogTimeout: o.watchdogTimeout ?? '5s',
+      kubeletRoot: testKubelet.root,
+      vmStatsServerPort: vmStatsPort,
     };
     const node: HandlerNode = {
       cp,
@@ -116,6 +128,8 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
       pki,
       consolePort,
       healthPort,
+      vmStatsPort,
+      kubelet: testKubelet,
       sandboxes,
       get handler() {
         if (!handler) throw new Error('virt-handler not started');

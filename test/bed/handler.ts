@@ -18,6 +18,12 @@ export interface HandlerOptions {
   port: number;
   tls: { certFile: string; keyFile: string; caFile: string };
   watchdogTimeout?: string;
+  /** --kubelet-root (device-plugins/ in it); default `kubelet/` beside the private dir, never the host's. */
+  kubeletRoot?: string;
+  /** --node-labeller-dir; default `node-labeller/` beside the private dir. */
+  nodeLabellerDir?: string;
+  /** --vmstats-server-port; default 0 (any free port). */
+  vmStatsServerPort?: number;
   extraArgs?: readonly string[];
   env?: Readonly<Record<string, string>>;
   /** The TS source (default, run by this node) or a built bundle, run as the image runs it (its shebang's node flags). */
@@ -45,6 +51,9 @@ export async function startHandler(o: HandlerOptions, opts: { readyTimeoutMs?: n
     '--tls-key-file', o.tls.keyFile,
     '--ca-bundle-file', o.tls.caFile,
     '--watchdog-timeout', o.watchdogTimeout ?? '30s',
+    '--kubelet-root', o.kubeletRoot ?? path.join(path.dirname(o.privateDir), 'kubelet'),
+    '--node-labeller-dir', o.nodeLabellerDir ?? path.join(path.dirname(o.privateDir), 'node-labeller'),
+    '--vmstats-server-port', String(o.vmStatsServerPort ?? 0),
     '-v', '3',
     ...(o.extraArgs ?? []),
   ];

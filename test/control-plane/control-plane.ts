@@ -211,7 +211,7 @@ function loadKubeConfig(kubeconfigPath: string): KubeConfig {
   return kc;
 }
 
-function writeKubeconfig(file: string, server: string, ca: string, token: string): void {
+export function writeKubeconfig(file: string, server: string, ca: string, token: string): void {
   const config = {
     apiVersion: 'v1',
     kind: 'Config',

@@ -19,13 +19,22 @@ export interface Daemon {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function startDaemon(name: string, bin: string, args: readonly string[], logPath: string): Daemon {
+export interface DaemonOptions {
+  /** The daemon's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function startDaemon(name: string, bin: string, args: readonly string[], logPath: string, opts: DaemonOptions = {}): Daemon {
   const log = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
     // setpriv --pdeathsig: the kernel kills the daemon when its parent goes, whatever the parent's end.
     // detached: a terminal's Ctrl-C reaches only the test or demo, which stops its daemons in order.
-    child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', bin, ...args], { stdio: ['ignore', log, log], detached: true });
+    child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', bin, ...args], {
+      stdio: ['ignore', log, log],
+      detached: true,
+      env: opts.env ?? process.env,
+    });
   } finally {
     closeSync(log);
   }

@@ -20,16 +20,30 @@ export interface KubeApiserver {
   stop(): Promise<void>;
 }
 
-export async function startKubeApiserver(bin: string, dir: string, etcdURL: string, pki: Pki): Promise<KubeApiserver> {
+export interface KubeApiserverOptions {
+  /** Where it listens and what it advertises (default 127.0.0.1); the serving certificate must name it. */
+  address?: string;
+  /** More flags, after the defaults. */
+  extraArgs?: readonly string[];
+}
+
+export async function startKubeApiserver(
+  bin: string,
+  dir: string,
+  etcdURL: string,
+  pki: Pki,
+  opts: KubeApiserverOptions = {},
+): Promise<KubeApiserver> {
+  const address = opts.address ?? '127.0.0.1';
   const port = await freePort();
-  const url = `https://127.0.0.1:${port}`;
+  const url = `https://${address}:${port}`;
   const adminToken = randomBytes(24).toString('hex');
   const tokenFile = path.join(dir, 'tokens.csv');
   writeFileSync(tokenFile, `${adminToken},admin,admin,"system:masters"\n`, { mode: 0o600 });
   const args = [
     `--etcd-servers=${etcdURL}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    `--bind-address=${address}`,
+    `--advertise-address=${address}`,
     `--secure-port=${port}`,
     `--tls-cert-file=${pki.servingCertPath}`,
     `--tls-private-key-file=${pki.servingKeyPath}`,
@@ -43,6 +57,7 @@ export async function startKubeApiserver(bin: string, dir: string, etcdURL: stri
     '--endpoint-reconciler-type=none',
     '--allow-privileged=true',
     '--profiling=false',
+    ...(opts.extraArgs ?? []),
   ];
   const start = async () => {
     const daemon = startDaemon('kube-apiserver', bin, args, path.join(dir, 'kube-apiserver.log'));

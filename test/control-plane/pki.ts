@@ -16,7 +16,8 @@ export interface Pki {
   serviceAccountKeyPath: string;
 }
 
-export async function makePki(dir: string): Promise<Pki> {
+/** `ips`: more addresses the serving certificate names besides 127.0.0.1. */
+export async function makePki(dir: string, ips: readonly string[] = []): Promise<Pki> {
   const servingCertPath = path.join(dir, 'apiserver.crt');
   const servingKeyPath = path.join(dir, 'apiserver.key');
   const serviceAccountKeyPath = path.join(dir, 'service-account.key');
@@ -25,7 +26,7 @@ export async function makePki(dir: string): Promise<Pki> {
     run('openssl', [
       'req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
       '-keyout', servingKeyPath, '-out', servingCertPath, '-days', '365', '-subj', '/CN=kube-apiserver',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
+      '-addext', `subjectAltName=${['127.0.0.1', ...ips].map((ip) => `IP:${ip}`).join(',')},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc`,
     ]),
     run('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', serviceAccountKeyPath]),
   ]);

@@ -27,7 +27,22 @@ import { RawGrpcClient, decodeFields, embeddedResponse, pb, type RawReply } from
 
 // --- a seeded generator, so a failing input can be replayed with FUZZ_SEED ------------------------
 
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+/**
+ * FUZZ_SEED picks the inputs; CI fixes it (.ci/run), so two green runs test the same inputs and a red
+ * one can be replayed. Only a run outside CI with none set takes one from the clock.
+ */
+function fuzzSeed(env: NodeJS.ProcessEnv): number {
+  const given = env.FUZZ_SEED;
+  if (given === undefined || given === '') {
+    if (env.CI) throw new Error('FUZZ_SEED is not set: CI runs must fix the fuzz seed (.ci/run exports one)');
+    return Date.now() % 2 ** 31;
+  }
+  if (!/^\d{1,10}$/.test(given) || Number(given) >= 2 ** 32) throw new Error(`FUZZ_SEED must be an integer in [0, 2^32): ${JSON.stringify(given)}`);
+  return Number(given);
+}
+const SEED = fuzzSeed(process.env);
+// printed before any input is sent: a run that dies midway still says how to replay it
+process.stderr.write(`fuzz: seed ${SEED} (replay with FUZZ_SEED=${SEED})\n`);
 let state = SEED || 1;
 /** mulberry32 */
 function rand(): number {

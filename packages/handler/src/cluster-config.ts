@@ -46,9 +46,21 @@ const virtualMachineOptionsSchema = z.looseObject({
   disableSerialConsoleLog: z.optional(presence()),
 });
 
+// metav1.LabelSelector
+const labelSelectorSchema = z.looseObject({
+  matchLabels: z.optional(z.record(z.string(), z.string())),
+  matchExpressions: z.optional(z.array(z.looseObject({
+    key: z.string(),
+    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+    values: z.optional(z.array(z.string())),
+  }))),
+});
+export type LabelSelector = Known<z.infer<typeof labelSelectorSchema>>;
+
 const developerConfigurationSchema = z.looseObject({
   featureGates: z.optional(z.array(z.string())),
   useEmulation: z.optional(z.boolean()),
+  clusterProfiler: z.optional(z.boolean()),
   memoryOvercommit: z.optional(z.int()),
   cpuAllocationRatio: z.optional(z.int()),
   logVerbosity: z.optional(z.looseObject({
@@ -74,6 +86,9 @@ const kubeVirtConfigurationSchema = z
     ovmfPath: z.optional(z.string()),
     machineType: z.optional(z.string()),
     cpuModel: z.optional(z.string()),
+    obsoleteCPUModels: z.optional(z.record(z.string(), z.boolean())),
+    minCPUModel: z.optional(z.string()),
+    ksmConfiguration: z.optional(z.looseObject({ nodeLabelSelector: z.optional(labelSelectorSchema) })),
   }).check(z.refine((c) => !(c.tlsConfiguration?.minTLSVersion === 'VersionTLS13' && (c.tlsConfiguration.ciphers?.length ?? 0) > 0), {
     message: 'You cannot specify ciphers when setting min TLS version to 1.3',
     path: ['tlsConfiguration', 'ciphers'],
@@ -98,6 +113,12 @@ export interface TLSConfiguration {
   /** Go cipher-suite names; empty: the runtime's defaults. */
   ciphers: string[];
 }
+
+/** node-labeller/util DefaultObsoleteCPUModels */
+export const DefaultObsoleteCPUModels: Readonly<Record<string, boolean>> = Object.freeze(Object.fromEntries(
+  ['486', 'pentium', 'pentium2', 'pentium3', 'pentiumpro', 'coreduo', 'n270', 'core2duo', 'Conroe', 'athlon', 'phenom',
+    'qemu64', 'qemu32', 'kvm64', 'kvm32', 'Opteron_G1', 'Opteron_G2'].flatMap((m) => [[m, true], [`${m}-v1`, true]]),
+));
 
 /** The handler's view of KubeVirt's defaultClusterConfig(). */
 export function defaultClusterConfig(): KubeVirtConfiguration {
@@ -177,6 +198,12 @@ export interface ClusterConfig {
   getVirtHandlerVerbosity(nodeName: string): number;
   getVirtLauncherVerbosity(): number;
   getSELinuxLauncherType(): string;
+  /** developerConfiguration.clusterProfiler */
+  clusterProfilerEnabled(): boolean;
+  /** ObsoleteCPUModels as the CR sets it; unset, node-labeller falls back to DefaultObsoleteCPUModels. */
+  getObsoleteCPUModels(): Record<string, boolean> | undefined;
+  /** ksmConfiguration; undefined: KSM not handled. */
+  getKSMConfiguration(): { nodeLabelSelector?: LabelSelector } | undefined;
   /** SetConfigModifiedCallback: called (asynchronously) whenever the effective configuration changes. */
   onChange(fn: (config: KubeVirtConfiguration) => void): void;
 }
@@ -273,6 +300,9 @@ export function createClusterConfig(opts: ClusterConfigOptions): ClusterConfig {
     },
     getVirtLauncherVerbosity: () => dev().logVerbosity?.virtLauncher ?? DefaultVirtLauncherLogVerbosity,
     getSELinuxLauncherType: () => config.selinuxLauncherType ?? '',
+    clusterProfilerEnabled: () => dev().clusterProfiler === true,
+    getObsoleteCPUModels: () => config.obsoleteCPUModels,
+    getKSMConfiguration: () => config.ksmConfiguration,
     onChange: (fn) => void callbacks.push(fn),
   };
 }

@@ -10,6 +10,7 @@ import {
   ghostRecordDir,
   parseFlags,
   VirtShareDir,
+  withReason,
   type Logger,
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
@@ -17,7 +18,8 @@ import { handlerFlags, type HandlerFlags } from './flags.ts';
 import { PooledKubeConfig } from './kubeconfig.ts';
 import { createVMIInformers } from './informers.ts';
 import { createClusterConfig } from './cluster-config.ts';
-import { Heartbeat } from './heartbeat.ts';
+import { cpuManagerPaths, Heartbeat } from './heartbeat.ts';
+import { DeviceController, devicePermissions, hostRootMount, permanentHostDevicePlugins } from './device-manager/device-controller.ts';
 import { EventRecorder } from './recorder.ts';
 import { handlerNamespace, watchCABundle } from './ca-bundle.ts';
 import { LauncherClients } from './launcher-clients.ts';
@@ -27,11 +29,21 @@ import { KubeVMIStatusWriter } from './vmi-status-writer.ts';
 import { createHandlerMetrics, collectDomainStats } from './metrics.ts';
 import { startConsoleServer } from './rest/console-server.ts';
 import { startHealthServer } from './rest/health-server.ts';
+import { NodeLabeller } from './node-labeller.ts';
+import { startVMStatsServer, VMStatsCollectorFeatureGate } from './vmstats.ts';
+import { ProfileManager } from './profiler.ts';
+import { KSMHandler } from './ksm.ts';
 
 function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
   const kc = new PooledKubeConfig();
   if (f.kubeconfig) kc.loadFromFile(f.kubeconfig);
   else kc.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, or in-cluster
+  if (f.master) {
+    // client-go's BuildConfigFromFlags: --master overrides the server the kubeconfig names
+    const current = kc.getCurrentCluster();
+    if (current) kc.clusters = kc.clusters.map((c) => (c.name === current.name ? { ...c, server: f.master } : c));
+    else kc.loadFromClusterAndUser({ name: 'master', server: f.master, skipTLSVerify: false }, { name: 'default' });
+  }
   return kc;
 }
 
@@ -48,13 +60,39 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   mkdirSync(path.join(f['kubevirt-private-dir'], 'network-info-cache'), { recursive: true, mode: 0o700 });
 
   let ready = false;
-  const heartbeat = new Heartbeat({ kc, host, logger, isReady: () => ready });
+  const clusterConfig = createClusterConfig({ kc, logger });
+  // device-manager: kvm, tun and vhost-net for the kubelet; the node is schedulable only once they are registered
+  const devices = new DeviceController({
+    logger,
+    permanentPlugins: permanentHostDevicePlugins({
+      hypervisorDevice: 'kvm',
+      maxDevices: f['max-devices'],
+      permissions: devicePermissions(),
+      kubeletRoot: f['kubelet-root'],
+      logger,
+    }),
+  });
+  const heartbeat = new Heartbeat({
+    kc,
+    host,
+    logger,
+    isReady: () => ready && devices.initialized(),
+    cpuManagerFeatureEnabled: () => clusterConfig.isFeatureGateEnabled('CPUManager'),
+    cpuManagerPaths: cpuManagerPaths(f['kubelet-root'], hostRootMount()),
+  });
   await heartbeat.markNodeAsUnschedulable();
 
-  const clusterConfig = createClusterConfig({ kc, logger });
   const { source, target } = createVMIInformers(kc, host, logger);
   const recorder = new EventRecorder({ kc, host, logger });
   const metrics = createHandlerMetrics();
+  // KubeVirt reads node-labeller.sh's files at start (and panics without them); here a node without them is
+  // only left unlabelled, so the handler also runs where no init container ran (a test bed, a dev box).
+  let labeller: NodeLabeller | undefined;
+  try {
+    labeller = new NodeLabeller({ kc, host, logger, clusterConfig, volumePath: f['node-labeller-dir'], recorder });
+  } catch (err) {
+    withReason(logger, err).error(`node-labeller could not load ${f['node-labeller-dir']}: the node is not labelled`);
+  }
 
   const findVMI = (namespace: string, name: string): VirtualMachineInstance | undefined =>
     source.get(namespace, name) ?? target.get(namespace, name);
@@ -113,7 +151,11 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     informer.on('update', (vmi) => controller.enqueueVMI(vmi));
     informer.on('delete', (vmi) => controller.enqueueVMI(vmi));
   }
+  devices.run();
   controller.run();
+  if (f['enable-node-labeller']) labeller?.run();
+  const ksm = new KSMHandler({ kc, host, logger, clusterConfig, ksmPath: path.join(hostRootMount(), 'sys/kernel/mm/ksm') });
+  ksm.run();
 
   // REST for virt-api, and health/metrics, both over TLS
   const readTLS = () => ({
@@ -148,9 +190,24 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     },
     { host: f.listen, port: f['console-server-port'], tls: { ...readTLS(), ca, externallyManaged: f['externally-managed'] } },
   );
-  caBundle.onChange((bundle) => consoleServer.updateTLS({ ...readTLS(), ca: bundle, externallyManaged: f['externally-managed'] }));
+  const vmStatsServer = await startVMStatsServer(
+    {
+      logger,
+      vmis: () => source.list(),
+      launcherClient: (vmi) => launchers.client(vmi.metadata.uid),
+      featureGateEnabled: () => clusterConfig.isFeatureGateEnabled(VMStatsCollectorFeatureGate),
+      maxRequests: f['max-metric-requests'],
+    },
+    { host: f.listen, port: f['vmstats-server-port'], tls: { ...readTLS(), ca, externallyManaged: f['externally-managed'] } },
+  );
+  caBundle.onChange((bundle) => {
+    consoleServer.updateTLS({ ...readTLS(), ca: bundle, externallyManaged: f['externally-managed'] });
+    vmStatsServer.updateTLS({ ...readTLS(), ca: bundle, externallyManaged: f['externally-managed'] });
+  });
 
+  const profiler = new ProfileManager({ enabled: () => clusterConfig.clusterProfilerEnabled() });
   const healthServer = await startHealthServer({
+    profiler,
     host: f.listen,
     port: f.port,
     tls: { ...readTLS(), ca },
@@ -168,14 +225,19 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
 
   ready = true;
   heartbeat.run();
-  logger.info({ consoleServerPort: consoleServer.port, port: healthServer.port }, 'virt-handler is ready');
+  logger.info({ consoleServerPort: consoleServer.port, port: healthServer.port, vmStatsServerPort: vmStatsServer.port }, 'virt-handler is ready');
 
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   logger.info('virt-handler shutting down');
   ready = false;
   await heartbeat.stop();
+  await devices.stop();
+  await labeller?.stop();
+  await ksm.stop();
   await consoleServer.close();
+  await vmStatsServer.close();
   await healthServer.close();
+  await profiler.close();
   await controller.stop();
   await domains.stop();
   caBundle.stop();

@@ -216,7 +216,18 @@ export function interfacesStatus(vmi: VirtualMachineInstance, domain: Domain): V
   return out;
 }
 
-/** LiveMigratable: a bridge on the pod network cannot move; otherwise the VMI is migratable. */
+/**
+ * What LiveMigratable says while no migration RPC is implemented (the launcher answers
+ * MigrateVirtualMachine and SyncMigrationTarget with UNIMPLEMENTED): KubeVirt's generic reason, its
+ * "details in the message" one, since none of its specific reasons (disks, interface, CPU mode, …) fits.
+ */
+export const MIGRATION_NOT_IMPLEMENTED_MESSAGE = 'live migration is not implemented by this virt-handler and virt-launcher';
+
+/**
+ * calculateLiveMigrationCondition: the reasons KubeVirt checks, in its order, come first (a bridge on
+ * the pod network → InterfaceNotLiveMigratable); a VMI KubeVirt would call migratable is still False
+ * here, with NotMigratable, because nothing on this node can migrate it.
+ */
 function liveMigratable(vmi: VirtualMachineInstance, conditions: Conditions): void {
   const podNetworks = new Set((vmi.spec.networks ?? []).filter((n) => n.pod !== undefined).map((n) => n.name));
   const bridged = (vmi.spec.domain.devices?.interfaces ?? []).find((i) => i.bridge !== undefined && podNetworks.has(i.name));
@@ -228,7 +239,7 @@ function liveMigratable(vmi: VirtualMachineInstance, conditions: Conditions): vo
       'cannot migrate VMI which does not use masquerade, bridge with kubevirt.io/allow-pod-bridge-network-live-migration VM annotation or a migratable plugin to connect to the pod network',
     );
   } else {
-    conditions.set(CondType.LiveMigratable, ConditionStatus.True);
+    conditions.set(CondType.LiveMigratable, ConditionStatus.False, Reason.NotMigratable, MIGRATION_NOT_IMPLEMENTED_MESSAGE);
   }
 }
 

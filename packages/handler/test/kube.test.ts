@@ -301,8 +301,9 @@ describe('cluster config', () => {
           },
         },
       });
-      await sleep(300);
-      assert.equal(config.allowEmulation(), false, 'a CR virt-operator has not deployed yet (no status.phase) is ignored');
+      // A CR virt-operator has not deployed yet (no status.phase) is ignored. Proved below rather than
+      // by waiting here: the informer delivers in order, so once the deployed version is in effect the
+      // undeployed one was seen first, and it must have left no change behind (one change, not two).
 
       await objects.patchNamespacedCustomObjectStatus(
         { ...KUBEVIRT, namespace: ns, name: 'kubevirt', body: { status: { phase: 'Deployed' } } },
@@ -321,6 +322,7 @@ describe('cluster config', () => {
       await eventually('the change callback', () => changes.length === 1);
       const deployedVersion = config.getResourceVersion();
       assert.notEqual(deployedVersion, '');
+      assert.equal(changes.length, 1, 'the undeployed CR made no change');
 
       await objects.patchNamespacedCustomObject(
         { ...KUBEVIRT, namespace: ns, name: 'kubevirt', body: { spec: { configuration: { memBalloonStatsPeriod: 0 } } } },
@@ -354,7 +356,8 @@ describe('heartbeat', () => {
       const labels = async () => (await core.readNode({ name: host })).metadata?.labels ?? {};
       const annotations = async () => (await core.readNode({ name: host })).metadata?.annotations ?? {};
       let ready = false;
-      const { logger } = capturingLogger();
+      const { lines, logger } = capturingLogger();
+      const beats = () => lines.filter((l) => l.msg === 'Heartbeat sent').length;
       const heartbeat = new Heartbeat({ kc: admin, host, logger, intervalMs: 100, jitterFactor: 0, isReady: () => ready });
 
       await heartbeat.markNodeAsUnschedulable();
@@ -370,9 +373,17 @@ describe('heartbeat', () => {
       await eventually('schedulable', async () => (await labels())[NodeSchedulableLabel] === 'true');
       assert.equal((await labels())['cpumanager'], 'false');
 
+      // how long three beats take on this machine now: the chance a stopped loop gets to beat again
+      const running = beats();
+      const t0 = Date.now();
+      await eventually('three more heartbeats', () => beats() >= running + 3);
+      const threeBeatsMs = Date.now() - t0;
       await heartbeat.stop();
       assert.equal((await labels())[NodeSchedulableLabel], 'false');
-      await sleep(250);
+      const stopped = beats();
+      const stoppedAt = Date.now();
+      await eventually('twice the time three beats took', () => Date.now() - stoppedAt >= 2 * threeBeatsMs);
+      assert.equal(beats(), stopped, 'no beat after stop');
       assert.equal((await labels())[NodeSchedulableLabel], 'false', 'no beat after stop');
     } finally {
       await core.deleteNode({ name: host });
@@ -423,7 +434,9 @@ describe('event recorder', () => {
     assert.match(started.metadata.name ?? '', /^testvmi\.[0-9a-f]+$/);
     assert.ok(started.firstTimestamp && started.lastTimestamp);
 
-    await sleep(1100);
+    // Event timestamps have whole seconds: the repeat must fall in a later second to show a new lastTimestamp
+    const firstSecond = Math.floor((started.lastTimestamp?.getTime() ?? 0) / 1000);
+    await eventually('the next second on the clock', () => Math.floor(Date.now() / 1000) > firstSecond, 5_000);
     recorder.event(subject, 'Normal', 'Started', 'VirtualMachineInstance started.');
     recorder.event(subject, 'Warning', 'SyncFailed', 'server error');
     await recorder.flush();

@@ -1,6 +1,14 @@
-// virt-handler's console server and health server against real parts: a gRPC cmd server answering as
-// our launcher does on a unix socket, unix-socket servers standing in for QEMU's virt-serial0 and
-// virt-vnc, and virt-api's side played by https and ws clients holding the client certificates.
+// virt-handler's console server and health server, the handler's side only: real TLS, real HTTP and
+// websockets (virt-api played by https and ws clients holding the client certificates), but a FAKE
+// launcher — a gRPC Cmd server that records what it is asked and answers what the test sets — and
+// unix-socket servers standing in for QEMU's virt-serial0 and virt-vnc.
+// The fake is here for what a real launcher cannot be made to do on demand: fail in-band, be
+// unreachable, answer slowly (the metrics concurrency limit), answer exact guest data whose JSON form
+// is checked byte for byte, and record the exact request the handler sent (the freeze timeout in
+// seconds, the VMI JSON). A 202 or 200 from the fake proves only the handler's part (route, RPC,
+// Event, status code). That the routes work — the guest frozen, reset, rebooted, its screen a PNG — is
+// proved on a real launcher and guest in rest-real.test.ts (and handler.test.ts for pause, console,
+// guest info); test/INDEX.md maps each route to its proof.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -318,7 +326,7 @@ describe('virt-handler console server', () => {
       assert.deepEqual(events, [{ name: 'testvmi', type: 'Normal', reason: 'Paused', message: 'VirtualMachineInstance paused' }]);
     });
 
-    test('unpause, reset and softreboot → 202, each its RPC and Event', async () => {
+    test('unpause, reset and softreboot → 202, each its RPC and Event (the handler\'s part; effects: rest-real.test.ts)', async () => {
       launcher.calls.length = 0;
       events.length = 0;
       for (const sub of ['unpause', 'reset', 'softreboot']) {
@@ -460,7 +468,7 @@ describe('virt-handler console server', () => {
       }
     });
 
-    test('vnc/screenshot → 200, the launcher mime type and bytes', async () => {
+    test('vnc/screenshot → 200, the launcher\'s mime type and bytes passed through unchanged (a real PNG: rest-real.test.ts)', async () => {
       launcher.calls.length = 0;
       const r = await call(port, 'GET', `${BASE}/testvmi/vnc/screenshot`);
       assert.equal(r.status, 200);
@@ -512,7 +520,7 @@ describe('virt-handler console server', () => {
     });
 
     test('an unknown route → 404', async () => {
-      for (const [method, url] of [['GET', '/'], ['GET', `${BASE}/testvmi/sev/fetchcertchain`], ['POST', `${BASE}/testvmi/pause`]] as const) {
+      for (const [method, url] of [['GET', '/'], ['GET', `${BASE}/testvmi/sev/nonesuch`], ['POST', `${BASE}/testvmi/pause`]] as const) {
         const r = await call(port, method, url);
         assert.equal(r.status, 404, url);
         assert.equal(r.body.toString(), '404: Page Not Found');
@@ -635,6 +643,79 @@ describe('virt-handler console server', () => {
       const done = closed(ws);
       ws.close();
       await done;
+    });
+  });
+
+  describe("features the launcher answers UNIMPLEMENTED: KubeVirt's statuses", () => {
+    const unimplemented = (rpc: string) => `rpc error: code = Unimplemented desc = method ${rpc} not implemented`;
+
+    test('PUT backup → 400 with the launcher error and a Warning BackupError Event; a body that is not JSON → 400', async () => {
+      events.length = 0;
+      const r = await call(port, 'PUT', `${BASE}/testvmi/backup`, { body: '{"backupName":"b1","cmd":"Start"}' });
+      assert.deepEqual([r.status, r.body.toString()], [400, unimplemented('BackupVirtualMachine')]);
+      assert.deepEqual(events, [{ name: 'testvmi', type: 'Warning', reason: 'BackupError', message: `Failed backing up VM: ${unimplemented('BackupVirtualMachine')}` }]);
+      const bad = await call(port, 'PUT', `${BASE}/testvmi/backup`, { body: '{not json' });
+      assert.equal(bad.status, 400);
+    });
+
+    test('PUT redefine-checkpoint → 503 (retry later) with the launcher error', async () => {
+      const r = await call(port, 'PUT', `${BASE}/testvmi/redefine-checkpoint`, { body: '{"name":"cp1"}' });
+      assert.deepEqual([r.status, r.body.toString()], [503, unimplemented('RedefineCheckpoint')]);
+    });
+
+    test('sev/fetchcertchain, sev/querylaunchmeasurement, sev/injectlaunchsecret → 500 with the launcher error', async () => {
+      const cert = await call(port, 'GET', `${BASE}/testvmi/sev/fetchcertchain`);
+      assert.deepEqual([cert.status, cert.body.toString()], [500, unimplemented('GetSEVInfo')]);
+      const measure = await call(port, 'GET', `${BASE}/testvmi/sev/querylaunchmeasurement`);
+      assert.deepEqual([measure.status, measure.body.toString()], [500, unimplemented('GetLaunchMeasurement')]);
+      const inject = await call(port, 'PUT', `${BASE}/testvmi/sev/injectlaunchsecret`, { body: '{}' });
+      assert.deepEqual([inject.status, inject.body.toString()], [500, unimplemented('InjectLaunchSecret')]);
+    });
+
+    test('GET vsock on a VMI without autoattachVSOCK → 400; unknown VMI → 404', async () => {
+      const r = await call(port, 'GET', `${BASE}/testvmi/vsock?port=1234`);
+      assert.deepEqual([r.status, r.body.toString()], [400, "VM doesn't have VSOCK enabled"]);
+      assert.equal((await call(port, 'GET', `${BASE}/nonesuch/vsock?port=1`)).status, 404);
+    });
+  });
+
+  describe('usbredir websocket', () => {
+    const slots: QemuSocket[] = [];
+    before(async () => {
+      for (let slot = 0; slot < 4; slot++) {
+        const s = new QemuSocket();
+        await s.listen(path.join(root(), `var/run/kubevirt-private/uid-1/virt-usbredir-${slot}`));
+        slots.push(s);
+      }
+    });
+    after(() => {
+      for (const s of slots) s.close();
+    });
+
+    test('each connection takes the first free slot (virt-usbredir-N); a fifth → 503; a closed slot is free again', async () => {
+      const open: WebSocket[] = [];
+      for (let slot = 0; slot < 4; slot++) {
+        open.push(await openWS(port, `${BASE}/testvmi/usbredir`));
+        await slots[slot]!.waitFor(() => slots[slot]!.conns.length === 1, `slot ${slot} dialled`);
+      }
+      await assert.rejects(openWS(port, `${BASE}/testvmi/usbredir`), (err: { status?: number }) => err.status === 503);
+      // bytes both ways on slot 2
+      open[2]!.send(Buffer.from('usbredir hello'), { binary: true });
+      await slots[2]!.waitFor(() => slots[2]!.received.toString() === 'usbredir hello', 'upstream bytes');
+      const got = receive(open[2]!, 5);
+      slots[2]!.conns[0]!.write('reply');
+      assert.equal((await got).toString(), 'reply');
+      const done = closed(open[1]!);
+      open[1]!.close();
+      await done;
+      await slots[1]!.waitFor(() => slots[1]!.conns[0]!.destroyed || slots[1]!.conns[0]!.readableEnded, 'slot 1 hung up');
+      const again = await openWS(port, `${BASE}/testvmi/usbredir`);
+      await slots[1]!.waitFor(() => slots[1]!.conns.length === 2, 'slot 1 dialled again');
+      for (const ws of [...open, again]) ws.close();
+    });
+
+    test('a VMI whose launcher has no usbredir socket → 400', async () => {
+      await assert.rejects(openWS(port, `${BASE}/nosocket/usbredir`), (err: { status?: number }) => err.status === 400);
     });
   });
 

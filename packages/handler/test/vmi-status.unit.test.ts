@@ -2,8 +2,8 @@
 // updateVMIStatusFromDomain), table by table; and the work queue's client-go semantics.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newDomain, parseDomain, parseVMI, type Domain } from '@kubevirt-ts/shared';
-import { calculatePhase, calculateStatus, interfacesStatus, quantity, statusEqual } from '../src/vmi-status.ts';
+import { newDomain, parseDomain, parseVMI, type Domain, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { calculatePhase, calculateStatus, interfacesStatus, MIGRATION_NOT_IMPLEMENTED_MESSAGE, quantity, statusEqual } from '../src/vmi-status.ts';
 import { WorkQueue } from '../src/workqueue.ts';
 
 const uid = '1b5a3e3c-0000-4000-8000-000000000001';
@@ -139,15 +139,23 @@ describe('status fields and conditions', () => {
     assert.equal(ok.conditions?.some((c) => c.type === 'Synchronized'), false);
   });
 
-  test('LiveMigratable is False for a bridge on the pod network, True for masquerade', () => {
-    const bridged = parseVMI({ ...vmi('Running'), spec: { domain: { devices: { interfaces: [{ name: 'default', bridge: {} }] } }, networks: [{ name: 'default', pod: {} }] } });
-    const s = calculateStatus({ vmi: bridged, domain: domain('Running', 'Unknown'), launcher: 'ready', now });
-    assert.deepEqual(
-      [s.conditions?.find((c) => c.type === 'LiveMigratable')?.status, s.conditions?.find((c) => c.type === 'LiveMigratable')?.reason],
-      ['False', 'InterfaceNotLiveMigratable'],
-    );
-    const m = calculateStatus({ vmi: vmi('Running'), domain: domain('Running', 'Unknown'), launcher: 'ready', now });
-    assert.equal(m.conditions?.find((c) => c.type === 'LiveMigratable')?.status, 'True');
+  test('LiveMigratable: always False until migration exists; KubeVirt\'s specific reason first, else NotMigratable', () => {
+    const cond = (v: VirtualMachineInstance) => {
+      const c = calculateStatus({ vmi: v, domain: domain('Running', 'Unknown'), launcher: 'ready', now }).conditions?.find((x) => x.type === 'LiveMigratable');
+      return [c?.status, c?.reason, c?.message];
+    };
+    const withIface = (iface: object) =>
+      parseVMI({ ...vmi('Running'), spec: { domain: { devices: { interfaces: [{ name: 'default', ...iface }] } }, networks: [{ name: 'default', pod: {} }] } });
+    const bridgeMsg =
+      'cannot migrate VMI which does not use masquerade, bridge with kubevirt.io/allow-pod-bridge-network-live-migration VM annotation or a migratable plugin to connect to the pod network';
+    const cases: Array<[string, VirtualMachineInstance, Array<string | undefined>]> = [
+      // what KubeVirt would report itself wins: the interface check comes before any other
+      ['bridge on the pod network', withIface({ bridge: {} }), ['False', 'InterfaceNotLiveMigratable', bridgeMsg]],
+      // KubeVirt would say True; the launcher answers every migration RPC with UNIMPLEMENTED
+      ['masquerade on the pod network', withIface({ masquerade: {} }), ['False', 'NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE]],
+      ['no interfaces', parseVMI({ ...vmi('Running'), spec: { domain: { devices: {} } } }), ['False', 'NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE]],
+    ];
+    for (const [what, v, want] of cases) assert.deepEqual(cond(v), want, what);
   });
 
   test('interfaces: spec NICs by alias with the agent IPs for their MAC, then agent-only NICs (not lo)', () => {

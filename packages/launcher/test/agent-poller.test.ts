@@ -77,11 +77,20 @@ test('groups run at once on start, then each on its period, ramping up from the 
     intervals: { initialMs: 100, sysMs: 400, userMs: 150, versionMs: 10_000, fileMs: 10_000, fsFreezeStatusMs: 10_000 },
   });
   t.after(() => poller.stop());
-  const started = Date.now();
+  // Timers and the clock mocked: the schedule is exact, whatever the machine's load. Between ticks the
+  // scripted agent's promises settle (setImmediate is real).
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const advance = async (ms: number) => {
+    for (let i = 0; i < ms; i += 10) {
+      t.mock.timers.tick(10);
+      await settle();
+    }
+  };
   poller.start('default_testvmi');
   assert.equal(poller.running, true);
   assert.equal(store.connected, true);
-  await sleep(20);
+  await settle();
   assert.deepEqual(new Set(calls.map((c) => c.command)), new Set([
     'guest-info', 'guest-network-get-interfaces', 'guest-get-osinfo', 'guest-get-timezone',
     'guest-get-host-name', 'guest-get-fsinfo', 'guest-get-users', 'guest-fsfreeze-status',
@@ -90,23 +99,19 @@ test('groups run at once on start, then each on its period, ramping up from the 
   const sys = calls.map((c) => c.command).filter((c) => ['guest-network-get-interfaces', 'guest-get-osinfo', 'guest-get-timezone', 'guest-get-host-name'].includes(c));
   assert.deepEqual(sys, ['guest-network-get-interfaces', 'guest-get-osinfo', 'guest-get-timezone', 'guest-get-host-name']);
 
-  await sleep(1_000);
+  await advance(990);
   poller.stop();
-  const rounds = (command: string) => calls.filter((c) => c.command === command).map((c) => c.at - started);
-  // sys: 0, then +100, +200, +400, +400 …; users: 0, +100, +150, +150 …; version (10 s): 0, +100, +200, +400.
-  const sysRounds = rounds('guest-get-osinfo');
-  assert.ok(sysRounds.length >= 4 && sysRounds.length <= 5, `sys rounds at ${sysRounds.join(', ')} ms`);
-  assert.ok((sysRounds[1] ?? 0) >= 90 && (sysRounds[1] ?? 0) < 200, `second sys round at ${sysRounds[1]} ms`);
-  const userRounds = rounds('guest-get-users');
-  assert.ok(userRounds.length >= 6 && userRounds.length <= 8, `user rounds at ${userRounds.join(', ')} ms`);
-  const versionRounds = rounds('guest-info');
-  assert.equal(versionRounds.length, 4, `version rounds at ${versionRounds.join(', ')} ms`);
-  assert.ok((versionRounds[3] ?? 0) >= 690 && (versionRounds[3] ?? 0) < 800, `fourth version round at ${versionRounds[3]} ms`);
+  const rounds = (command: string) => calls.filter((c) => c.command === command).map((c) => c.at);
+  // each group: at once, then the initial interval doubling up to its period (sliding: after the round)
+  assert.deepEqual(rounds('guest-get-osinfo'), [0, 100, 300, 700], 'sys: 100, 200, 400 (its period) apart');
+  assert.deepEqual(rounds('guest-get-users'), [0, 100, 250, 400, 550, 700, 850], 'users: 100, then its 150 ms period');
+  assert.deepEqual(rounds('guest-info'), [0, 100, 300, 700], 'version (10 s): 100, 200, 400 apart');
 
   assert.equal(poller.running, false);
   assert.equal(store.connected, false);
   const count = calls.length;
-  await sleep(300);
+  // far past every group's next round: had a timer survived stop(), it would have fired
+  await advance(20_000);
   assert.equal(calls.length, count, 'no command after stop()');
   assert.equal(store.getSysInfo().hostname, 'testguest', 'the data stays after stop()');
 });
@@ -122,7 +127,7 @@ test('failing commands and bad replies are skipped and logged, never thrown; the
     'guest-get-users': '{"return":[{"user":"root","login-time":1}]}',
     'guest-fsfreeze-status': '{"return":""}',
   };
-  const { conn } = scriptedConnection(replies);
+  const { conn, calls } = scriptedConnection(replies);
   const store = new AsyncAgentStore();
   const { lines, logger } = capturingLogger();
   const poller = new AgentPoller({ conn, store, logger, intervals: { initialMs: 50, userMs: 50, sysMs: 50 } });
@@ -131,7 +136,10 @@ test('failing commands and bad replies are skipped and logged, never thrown; the
   await waitFor('users', () => (store.getUsers(-1).length ? true : undefined), 2_000);
   replies['guest-get-users'] = '{"return":[{"user":42}]}';
   replies['guest-get-osinfo'] = '{"return":7}';
-  await sleep(300);
+  // the bad replies were asked for and answered (two rounds each, so the first is surely past its parse)
+  const changedAt = calls.length;
+  const askedTwice = (command: string) => calls.slice(changedAt).filter((c) => c.command === command).length >= 2;
+  await waitFor('rounds with the bad replies', () => (askedTwice('guest-get-users') && askedTwice('guest-get-osinfo') ? true : undefined), 10_000);
   poller.stop();
 
   assert.deepEqual(store.getUsers(-1), [{ name: 'root', domain: '', loginTime: 1 }]);
@@ -159,7 +167,8 @@ test('the test guest through libvirtd: the store fills with what its qemu-ga rep
   });
 
   const store = new AsyncAgentStore();
-  const { lines, logger } = capturingLogger();
+  // debug: the skipped rounds of a vanished domain are logged at debug level
+  const { lines, logger } = captureLogs({ component: 'virt-launcher', level: 'debug' });
   const poller = new AgentPoller({
     conn,
     store,
@@ -280,7 +289,8 @@ test('the test guest through libvirtd: the store fills with what its qemu-ga rep
     await conn.domainUndefineFlags(dom, 0);
     // libvirt sends no agent-lifecycle event when the domain is destroyed: the poller keeps
     // running (as KubeVirt's does) and its commands fail and are skipped.
-    await sleep(1_500);
+    const from = lines.length;
+    await waitFor('a round that found no domain', () => (lines.slice(from).some((l) => /agent poller: domain .* not found/.test(l.msg)) ? true : undefined), 30_000);
     assert.equal(poller.running, true);
     poller.stop();
     assert.equal(poller.running, false);

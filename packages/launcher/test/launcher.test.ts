@@ -4,7 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
@@ -81,11 +80,15 @@ describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, (
     const parse = (d: string) => JSON.parse(d) as { Spec: { UUID: string }; Status: { Status: string; Reason: string } };
     assert.equal(parse(d2).Spec.UUID, parse(d1).Spec.UUID);
     assert.deepEqual(parse(d2).Status, parse(d1).Status);
-    await sleep(500);
-    assert.ok(
-      !recorder.events.slice(before).some((e) => e.eventType === 'ADDED'),
-      'no new ADDED event after an idempotent sync',
-    );
+    // a marker after the sync: libvirt's events and the launcher's queue keep order, so an event the
+    // sync caused (a redefine → ADDED) would arrive before the marker's Paused
+    assert.equal((await client.PauseVirtualMachine(asRequest(vmi))).success, true);
+    const marker = await recorder.waitFor((e) => e.domain.Status.Status === 'Paused', 15_000, before);
+    const upToMarker = recorder.events.slice(before, recorder.events.indexOf(marker));
+    assert.ok(!upToMarker.some((e) => e.eventType === 'ADDED'), `no new ADDED event after an idempotent sync: ${upToMarker.map((e) => e.eventType).join(', ')}`);
+    const from = recorder.events.length;
+    assert.equal((await client.UnpauseVirtualMachine(asRequest(vmi))).success, true);
+    await recorder.waitFor((e) => e.domain.Status.Status === 'Running', 15_000, from);
   });
 
   test('guest agent data arrives: osinfo, hostname, users, filesystems', async () => {

@@ -79,17 +79,17 @@ describe('connection to a fake daemon', () => {
   });
 
   it('times a call out without breaking the connection; the late reply is dropped', async () => {
+    let replied = false;
     daemon.handlers.set(RemoteProc.DOMAIN_GET_STATE, async () => {
       await sleep(300);
+      replied = true;
       return stateReply(1, 1);
     });
     conn = await connect({ socketPath: daemon.socketPath, reconnect: false, timeoutMs: 5000 });
-    const t0 = Date.now();
     const err = await conn.domainGetState(dom, 0, { timeoutMs: 100 }).catch((e: unknown) => e);
     assert.ok(isTimeout(err), String(err));
-    // the call's 100 ms, not the connection's 5 s (a loose bound: the unit lane runs files in parallel)
-    assert.ok(Date.now() - t0 < 2_500);
-    await sleep(300);
+    assert.equal(replied, false, 'the call timed out before the daemon replied');
+    assert.ok(await waitFor(() => replied, 5000), 'the late reply was sent');
     assert.equal(await conn.connectGetLibVersion(), 9_000_000n);
   });
 
@@ -142,8 +142,9 @@ describe('connection to a fake daemon', () => {
     assert.ok(isConnectionLost(ev.error));
     assert.equal(ev.willReconnect, false);
     assert.match(ev.error.message, /keepalive/);
-    // three pings at 100, 200, 300 ms of silence; dead at 400 ms (checked every 20 ms)
-    assert.ok(detectedMs >= 380 && detectedMs < 700, `detected after ${detectedMs} ms`);
+    // three pings at 100, 200, 300 ms of silence; dead at 400 ms (checked every 20 ms): after the
+    // third unanswered ping, not before it and not after a fourth
+    assert.ok(detectedMs >= 380, `detected after ${detectedMs} ms`);
     assert.equal(daemon.pingsReceived, 3);
     assert.ok(isConnectionLost(await conn.connectGetLibVersion().catch((e: unknown) => e)));
   });
@@ -153,13 +154,11 @@ describe('connection to a fake daemon', () => {
     conn = await connect({ socketPath: daemon.socketPath, reconnect: false });
     const pending = conn.domainGetState(dom).catch((e: unknown) => e);
     await waitFor(() => daemon.callsOf(RemoteProc.DOMAIN_GET_STATE).length === 1, 1000);
-    const t0 = Date.now();
     await daemon.stop();
     const err = await pending;
+    // connection lost, not a timeout error: the drop failed it
     assert.ok(isConnectionLost(err));
     assert.ok(err instanceof LibvirtError && err.code === ErrorNumber.SYSTEM_ERROR && err.domain === ErrorDomain.RPC);
-    // at once, not at a timeout (a loose bound: the unit lane runs files in parallel)
-    assert.ok(Date.now() - t0 < 2_000);
   });
 
   it('collects a read stream: reply, data packets, end, finish, confirmation', async () => {
@@ -337,11 +336,9 @@ describe('connection to a fake daemon', () => {
     await closed;
     const waiting = conn.connectGetLibVersion({ timeoutMs: 20_000 }).catch((e: unknown) => e);
     await sleep(50);
-    const t0 = Date.now();
     await conn.close();
+    // connection lost, not the call's 20 s timeout and not after the 10 s back-off: failed by close()
     assert.ok(isConnectionLost(await waiting));
-    // at once, not after the 10 s back-off (a loose bound: the unit lane runs files in parallel)
-    assert.ok(Date.now() - t0 < 5_000);
   });
 
   it('closes with CONNECT_CLOSE and stops reconnecting', async () => {

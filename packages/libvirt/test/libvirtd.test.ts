@@ -417,7 +417,7 @@ describe('against the real libvirtd', { timeout: 600_000 }, () => {
       assert.ok(isConnectionLost(wClose.error));
       assert.match(wClose.error.message, /keepalive/);
       assert.ok(isConnectionLost(await pendingOnWatcher));
-      assert.ok(hungDetectMs < 5000, `hung daemon detected after ${hungDetectMs} ms`);
+      // by the keepalive (its message), not by the call's 60 s timeout; the time is a figure (below)
 
       // 2. Kill it (SIGKILL to its PID): the main connection sees the socket close at once.
       const tKill = Date.now();
@@ -428,7 +428,8 @@ describe('against the real libvirtd', { timeout: 600_000 }, () => {
       assert.equal(mClose.willReconnect, true);
       const mainErr = await pendingOnMain;
       assert.ok(isConnectionLost(mainErr), String(mainErr));
-      assert.ok(eofDetectMs < 1000, `EOF detected after ${eofDetectMs} ms`);
+      // by the socket's end, not by a keepalive running out
+      assert.doesNotMatch(mClose.error.message, /keepalive/);
 
       // 3. Start it again: both connections come back and register their events again.
       await killed;

@@ -20,6 +20,10 @@ export const PROTO_FILES = [
   'kubevirt/notify/v1/notify.proto',
 ] as const;
 
+/** The kubelet's device plugin API (virt-handler's device manager), kept apart from KubeVirt's own contracts. */
+export const DEVICE_PLUGIN_PROTO = 'deviceplugin/v1beta1/api.proto';
+export const DEVICE_PLUGIN_DESCRIPTOR = path.join(GENERATED_DIR, 'deviceplugin-descriptor.json');
+
 const GENERATOR = createRequire(import.meta.url).resolve('@grpc/proto-loader/build/bin/proto-loader-gen-types.js');
 
 /** Generator flags that make the types match what LOADER_OPTIONS makes the codecs produce. */
@@ -38,10 +42,10 @@ function generatorFlags(): string[] {
 }
 
 /** The .proto files parsed as proto-loader parses them (field names as written). */
-export function parseProtos(): protobuf.Root {
+export function parseProtos(files: readonly string[] = PROTO_FILES): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => path.join(PROTO_ROOT, target);
-  root.loadSync([...PROTO_FILES], { keepCase: LOADER_OPTIONS.keepCase });
+  root.loadSync([...files], { keepCase: LOADER_OPTIONS.keepCase });
   root.resolveAll();
   return root;
 }
@@ -84,6 +88,8 @@ export function generateTypes(outDir: string = GENERATED_DIR): void {
   const root = parseProtos();
   writeMessageBarrels(root, outDir);
   fs.writeFileSync(path.join(outDir, 'descriptor.json'), `${JSON.stringify(root.toJSON(), null, 2)}\n`);
+  const devicePlugin = parseProtos([DEVICE_PLUGIN_PROTO]);
+  fs.writeFileSync(path.join(outDir, path.basename(DEVICE_PLUGIN_DESCRIPTOR)), `${JSON.stringify(devicePlugin.toJSON(), null, 2)}\n`);
 }
 
 if (import.meta.main) generateTypes();

@@ -50,8 +50,8 @@ function deserializer(type: protobuf.Type): (bytes: Buffer) => object {
 }
 
 /** The grpc-js service definition of a service, with the paths and codecs proto-loader would give it. */
-function service<D>(fullName: string): D {
-  const svc = protoRoot.lookupService(fullName);
+export function serviceDefinition<D>(root: protobuf.Root, fullName: string): D {
+  const svc = root.lookupService(fullName);
   const methods: Record<string, object> = {};
   for (const method of svc.methodsArray) {
     const req = method.resolvedRequestType;
@@ -69,6 +69,10 @@ function service<D>(fullName: string): D {
   }
   // Built from the same .proto files the generated interface D describes.
   return methods as D;
+}
+
+function service<D>(fullName: string): D {
+  return serviceDefinition<D>(protoRoot, fullName);
 }
 
 export const cmdInfoService = service<CmdInfoDefinition>('kubevirt.cmd.info.CmdInfo');

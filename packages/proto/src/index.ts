@@ -1,6 +1,6 @@
 // @kubevirt-ts/proto: KubeVirt's handler <-> launcher gRPC contracts. The only package that knows
 // the .proto files (as descriptor.json); everyone else uses these typed servers, clients and message types.
-export { status, type ServiceError, type Server } from '@grpc/grpc-js';
+export { status, type ClientReadableStream, type ServiceError, type Server, type ServerWritableStream } from '@grpc/grpc-js';
 
 export {
   CMD_INFO_METHODS,
@@ -50,3 +50,22 @@ export type * as cmdinfo from './generated/kubevirt/cmd/info/index.ts';
 export type * as cmdv1 from './generated/kubevirt/cmd/v1/index.ts';
 export type * as notifyinfo from './generated/kubevirt/notify/info/index.ts';
 export type * as notifyv1 from './generated/kubevirt/notify/v1/index.ts';
+export {
+  DEVICE_PLUGIN_VERSION,
+  DEVICE_PLUGINS_DIR,
+  DevicePluginClient,
+  Healthy,
+  KUBELET_SOCKET,
+  RegistrationClient,
+  Unhealthy,
+  bindUnixSocket,
+  callUnary,
+  dialUnix,
+  createDevicePluginServer,
+  createRegistrationServer,
+  devicePluginService,
+  registrationService,
+  type DevicePluginImpl,
+  type RegistrationImpl,
+  type v1beta1,
+} from './deviceplugin.ts';

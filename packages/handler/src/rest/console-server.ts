@@ -5,7 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { consoleRoutes, PLAIN_STREAM_PROTOCOL } from './console.ts';
 import { RestError, writeError, type ConsoleServerDeps } from './common.ts';
-import { lifecycleRoutes } from './lifecycle.ts';
+import { launcherFeatureRoutes, lifecycleRoutes } from './lifecycle.ts';
 import { enforceClientCertificate, secureContextOptions, VIRT_HANDLER_CLIENT_CN, type ServerTLS } from './tls.ts';
 
 export type { ConsoleServerDeps } from './common.ts';
@@ -82,6 +82,7 @@ export async function startConsoleServer(
   await app.register(async (scope) => {
     sessions = consoleRoutes(scope, deps);
     lifecycleRoutes(scope, deps);
+    launcherFeatureRoutes(scope, deps);
   });
 
   await app.listen({ host: opts.host, port: opts.port });

@@ -9,7 +9,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import * as z from 'zod/mini';
-import { errorMessage, serialConsoleSocketPath, vncSocketPath, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { errorMessage, serialConsoleSocketPath, vmiPrivateDir, vncSocketPath, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { posix } from 'node:path';
 import { logFailure, RestError, vmiContext, writeError, type ConsoleServerDeps, type VMIContext } from './common.ts';
 import { VMI_PATH } from './lifecycle.ts';
 
@@ -91,6 +92,14 @@ interface StreamRoute {
   admit?: (request: FastifyRequest, ctx: VMIContext) => void;
 }
 
+/** v1.UsbClientPassthroughMaxNumberOf: the usbredir slots a VMI has (virt-usbredir-0 … -3). */
+export const UsbClientPassthroughMaxNumberOf = 4;
+
+/** The socket QEMU serves for one usbredir slot in the launcher (getUnixSocketPath "virt-usbredir-<slot>"). */
+export function usbredirSocketPath(vmiUID: string, slot: number): string {
+  return posix.join(vmiPrivateDir(vmiUID), `virt-usbredir-${slot}`);
+}
+
 export interface ConsoleRoutes {
   /** closes every open console and VNC session */
   closeAll(): void;
@@ -148,10 +157,55 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleServerDeps): Co
     });
   }
 
+  // usbredir: each connection takes the VMI's first free slot, its own socket (USBRedirHandler)
+  const usbSlots = new Map<string, Map<number, WebSocket>>();
+  const usbTargets = new WeakMap<IncomingMessage, StreamTarget & { slot: number }>();
+  app.route({
+    method: 'GET',
+    url: `${VMI_PATH}/usbredir`,
+    preHandler: async (request) => {
+      const ctx = vmiContext(deps, request);
+      const used = usbSlots.get(ctx.vmi.metadata.uid);
+      let slot = 0;
+      while (slot < UsbClientPassthroughMaxNumberOf && used?.has(slot)) slot++;
+      if (slot === UsbClientPassthroughMaxNumberOf) {
+        ctx.log.error('All USB devices are in use.');
+        throw new RestError(503, '');
+      }
+      const socketPath = await unixSocketPath(deps, ctx, usbredirSocketPath(ctx.vmi.metadata.uid, slot), 'usbredir');
+      usbTargets.set(request.raw, { ...ctx, socketPath, slot });
+    },
+    handler: async (_request, reply: FastifyReply) =>
+      writeError(reply, 400, "websocket: the client is not using the websocket protocol: 'upgrade' token not found in 'Connection' header"),
+    wsHandler: (ws, request) => {
+      const target = usbTargets.get(request.raw);
+      if (!target) {
+        ws.close(CLOSE_INTERNAL_ERROR, 'no stream target');
+        return;
+      }
+      const uid = target.vmi.metadata.uid;
+      const slots = usbSlots.get(uid) ?? new Map<number, WebSocket>();
+      usbSlots.set(uid, slots);
+      if (slots.has(target.slot)) {
+        ws.close(CLOSE_INTERNAL_ERROR, 'usbredir slot taken');
+        return;
+      }
+      slots.set(target.slot, ws);
+      ws.once('close', () => {
+        slots.delete(target.slot);
+        if (slots.size === 0) usbSlots.delete(uid);
+      });
+      target.log.info('Websocket connection upgraded');
+      stream(ws, target.socketPath, target.log);
+    },
+  });
+
   return {
     closeAll: () => {
       serial.closeAll();
       vnc.closeAll();
+      for (const slots of usbSlots.values()) for (const ws of slots.values()) ws.close(CLOSE_GOING_AWAY, 'virt-handler is shutting down');
+      usbSlots.clear();
     },
   };
 }

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@kubevirt-ts/shared';
 import { secureContextOptions } from './tls.ts';
+import { ProfilerError, type ProfileManager } from '../profiler.ts';
 
 export interface HealthServerOptions {
   host: string;
@@ -16,6 +17,8 @@ export interface HealthServerOptions {
   ready(): boolean;
   /** refreshes on-demand series (domain stats) before /metrics renders */
   collect?(): Promise<void>;
+  /** /start-profiler, /stop-profiler, /dump-profiler */
+  profiler?: ProfileManager;
   logger: Logger;
 }
 
@@ -46,6 +49,18 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
         logger.warn({ reason: err }, 'collecting metrics failed');
       }
       return send(res, 200, registry.contentType, await registry.metrics());
+    }
+    const profiler = opts.profiler;
+    if (profiler && (path === '/start-profiler' || path === '/stop-profiler' || path === '/dump-profiler')) {
+      try {
+        if (path === '/start-profiler') await profiler.start();
+        else if (path === '/stop-profiler') await profiler.stop();
+        else return send(res, 200, 'application/json', JSON.stringify(profiler.dump()));
+        return send(res, 200, 'text/plain; charset=utf-8', '');
+      } catch (err) {
+        if (err instanceof ProfilerError) return send(res, err.statusCode, 'text/plain; charset=utf-8', err.message);
+        throw err;
+      }
     }
     return send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
   };

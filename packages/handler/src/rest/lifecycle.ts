@@ -9,7 +9,6 @@ import {
   parseGoDuration,
   parseGuestAgentInfo,
   parseGuestOSUsers,
-  type VirtualMachineInstance,
   type VirtualMachineInstanceFileSystem,
   type VirtualMachineInstanceGuestAgentInfo,
   type VirtualMachineInstanceGuestOSUser,
@@ -267,6 +266,132 @@ export function lifecycleRoutes(app: FastifyInstance, deps: ConsoleServerDeps): 
       return listEntity(r.guestFilesystemsResponse, parseFileSystems, fileSystemEntity);
     });
     return writeEntity(reply, list);
+  });
+}
+
+/**
+ * yaml.NewYAMLOrJSONDecoder(...).Decode into an options struct: an empty body is no options (io.EOF), a JSON
+ * object is taken as it is (the launcher reads the fields it knows), anything else is a 400.
+ */
+function optionsBody(body: unknown): Buffer {
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : '';
+  if (text.trim() === '') return Buffer.from('{}');
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(text);
+  } catch (err) {
+    throw new RestError(400, errorMessage(err));
+  }
+  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
+    throw new RestError(400, `json: cannot unmarshal ${Array.isArray(decoded) ? 'array' : typeof decoded} into Go value of type object`);
+  }
+  return Buffer.from(JSON.stringify(decoded));
+}
+
+/**
+ * The routes KubeVirt forwards to features this launcher answers UNIMPLEMENTED (backup, checkpoints, SEV):
+ * the handler does as KubeVirt's does, so virt-api gets KubeVirt's status for a launcher that cannot.
+ */
+export function launcherFeatureRoutes(app: FastifyInstance, deps: ConsoleServerDeps): void {
+  app.put(`${VMI_PATH}/backup`, async (request, reply) => {
+    const ctx = await withLauncher(deps, request);
+    let options: Buffer;
+    try {
+      options = optionsBody(request.body);
+    } catch (err) {
+      logFailure(ctx.log, err, 'Failed to decode Backup parameters');
+      throw err;
+    }
+    try {
+      await callLauncher('Backup', () => ctx.client.BackupVirtualMachine({ ...vmiRequest(ctx.vmi), options }), respOf);
+    } catch (err) {
+      logFailure(ctx.log, err, 'Failed backing up VM');
+      const message = errorMessage(err);
+      deps.recorder.event(ctx.vmi, 'Warning', 'BackupError', `Failed backing up VM: ${message}`);
+      throw new RestError(400, message, { cause: err });
+    }
+    return accepted(reply);
+  });
+
+  app.put(`${VMI_PATH}/redefine-checkpoint`, async (request, reply) => {
+    const ctx = await withLauncher(deps, request);
+    let checkpoint: Buffer;
+    try {
+      checkpoint = optionsBody(request.body);
+    } catch (err) {
+      logFailure(ctx.log, err, 'Failed to decode checkpoint info');
+      throw err;
+    }
+    let invalid = false;
+    try {
+      await callLauncher(
+        'RedefineCheckpoint',
+        async () => {
+          const r = await ctx.client.RedefineCheckpoint({ ...vmiRequest(ctx.vmi), checkpoint });
+          invalid = r.checkpointInvalid;
+          return r;
+        },
+        nested,
+      );
+    } catch (err) {
+      const name = (JSON.parse(checkpoint.toString()) as { name?: unknown }).name;
+      logFailure(ctx.log, err, `Failed to redefine checkpoint ${typeof name === 'string' ? name : ''}`);
+      // 422: the checkpoint is bad and should be cleared; 503: try again
+      throw new RestError(invalid ? 422 : 503, errorMessage(err), { cause: err });
+    }
+    return reply.code(200).send();
+  });
+
+  app.get(`${VMI_PATH}/sev/fetchcertchain`, async (request, reply) => {
+    const ctx = await withLauncher(deps, request);
+    ctx.log.info('Retrieving SEV platform info');
+    const info = await run(ctx, deps, { statusCode: 500, what: 'Failed to get SEV platform info' }, async () => {
+      const r = await callLauncher('GetSEVInfo', () => ctx.client.GetSEVInfo({}), nested);
+      return JSON.parse(r.sevInfo.toString('utf8') || '{}') as unknown;
+    });
+    return writeEntity(reply, info);
+  });
+
+  app.get(`${VMI_PATH}/sev/querylaunchmeasurement`, async (request, reply) => {
+    const ctx = await withLauncher(deps, request);
+    ctx.log.info('Retreiving SEV launch measurement');
+    const info = await run(ctx, deps, { statusCode: 500, what: 'Failed to get VMI launch measurement' }, async () => {
+      const r = await callLauncher('GetLaunchMeasurement', () => ctx.client.GetLaunchMeasurement(vmiRequest(ctx.vmi)), nested);
+      return JSON.parse(r.launchMeasurement.toString('utf8') || '{}') as unknown;
+    });
+    return writeEntity(reply, info);
+  });
+
+  app.put(`${VMI_PATH}/sev/injectlaunchsecret`, async (request, reply) => {
+    const ctx = await withLauncher(deps, request);
+    let options: Buffer;
+    try {
+      options = optionsBody(request.body);
+    } catch (err) {
+      logFailure(ctx.log, err, 'Failed to decode SEV secret parameters');
+      throw err;
+    }
+    ctx.log.info('Injecting SEV launch secret');
+    await run(ctx, deps, { statusCode: 500, what: 'Failed to inject SEV launch secret' }, () =>
+      callLauncher('InjectLaunchSecret', () => ctx.client.InjectLaunchSecret({ ...vmiRequest(ctx.vmi), options }), respOf),
+    );
+    return accepted(reply);
+  });
+
+  // VSOCKHandler: a VMI without autoattachVSOCK is a 400; vsock streams need the vsock dialer this handler has not
+  app.get(`${VMI_PATH}/vsock`, async (request) => {
+    const ctx = vmiContext(deps, request);
+    ctx.log.info('In VSOCKHandler');
+    const devices = (ctx.vmi.spec as { domain?: { devices?: { autoattachVSOCK?: unknown } } } | undefined)?.domain?.devices;
+    if (devices?.autoattachVSOCK !== true) throw new RestError(400, "VM doesn't have VSOCK enabled");
+    if ((ctx.vmi.status as { VSOCKCID?: unknown } | undefined)?.VSOCKCID == null) {
+      ctx.log.error('VSOCK CID is nil');
+      throw new RestError(500, 'VSOCK CID is nil');
+    }
+    const query = request.query as Record<string, string | undefined>;
+    const port = query['port'] ?? '';
+    if (!/^\d+$/.test(port) || Number(port) > 0xffffffff) throw new RestError(400, `strconv.ParseUint: parsing ${JSON.stringify(port)}: invalid syntax`);
+    throw new RestError(500, 'vsock streams are not supported by this virt-handler');
   });
 }
 

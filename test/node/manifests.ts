@@ -1,0 +1,116 @@
+// deploy/'s manifests made fit for the real node, changing only what this machine requires: the handler's
+// host directories are the node's own (so a real node and the sandbox test bed can share a machine), and
+// in-cluster clients are told where kube-apiserver is (no kube-proxy routes 10.96.0.1 here). What
+// virt-operator would create beside them (the handler's certificates, the kubevirt-ca bundle) is made here.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import type { KubernetesObject, V1DaemonSet, V1Pod } from '@kubernetes/client-node';
+import { NODE_BASE } from './host.ts';
+import { KUBELET_ROOT } from './kubelet.ts';
+import type { HandlerPki } from '../bed/handler-pki.ts';
+
+const DEPLOY = path.resolve(import.meta.dirname, '../../deploy');
+
+/** KubeVirt's host paths → the node's. */
+export const HOST_PATHS: Readonly<Record<string, string>> = {
+  '/var/run/kubevirt': path.join(NODE_BASE, 'kubevirt'),
+  '/var/run/kubevirt-private': path.join(NODE_BASE, 'kubevirt-private'),
+  '/var/run/kubevirt-libvirt-runtimes': path.join(NODE_BASE, 'kubevirt-libvirt-runtimes'),
+  '/var/lib/kubelet/pods': path.join(KUBELET_ROOT, 'pods'),
+};
+
+export function deployObjects(file: string): KubernetesObject[] {
+  return parseAllDocuments(readFileSync(path.join(DEPLOY, file), 'utf8'))
+    .map((d) => d.toJS() as KubernetesObject | null)
+    .filter((o): o is KubernetesObject => o !== null);
+}
+
+/** Where pods reach kube-apiserver, as kubelet would put it in their environment from a routable service. */
+export function apiserverEnv(host: string, port: number) {
+  return [
+    { name: 'KUBERNETES_SERVICE_HOST', value: host },
+    { name: 'KUBERNETES_SERVICE_PORT', value: String(port) },
+  ];
+}
+
+/** deploy/virt-handler.yaml with the node's host paths and kube-apiserver's address. */
+export function handlerDaemonSet(apiserver: { host: string; port: number }): V1DaemonSet {
+  const [ds] = deployObjects('virt-handler.yaml') as V1DaemonSet[];
+  const spec = ds?.spec?.template.spec;
+  if (!ds || !spec) throw new Error('deploy/virt-handler.yaml: no DaemonSet');
+  for (const v of spec.volumes ?? []) {
+    if (!v.hostPath) continue;
+    const mapped = HOST_PATHS[v.hostPath.path];
+    if (!mapped) throw new Error(`deploy/virt-handler.yaml: host path ${v.hostPath.path} has no node path`);
+    v.hostPath.path = mapped;
+    v.hostPath.type = 'DirectoryOrCreate';
+  }
+  for (const c of spec.containers) c.env = [...(c.env ?? []), ...apiserverEnv(apiserver.host, apiserver.port)];
+  return ds;
+}
+
+/** The secrets and the configmap virt-operator makes for the handler (pkg/virt-operator/resource/generate/components/secrets.go). */
+export function handlerCertObjects(pki: HandlerPki, namespace = 'kubevirt'): KubernetesObject[] {
+  const tls = (name: string, pair: { cert: string; key: string }) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name, namespace, labels: { 'kubevirt.io': '' } },
+    stringData: { 'tls.crt': pair.cert, 'tls.key': pair.key },
+  });
+  return [
+    tls('kubevirt-virt-handler-server-certs', pki.server),
+    tls('kubevirt-virt-handler-certs', pki.client),
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kubevirt-ca', namespace, labels: { 'kubevirt.io': '' } },
+      data: { 'ca-bundle': pki.ca.cert },
+    } as KubernetesObject,
+  ];
+}
+
+export interface LauncherPodFor {
+  vmi: { name: string; namespace: string; uid: string; terminationGracePeriodSeconds: number };
+}
+
+/**
+ * deploy/example-vmi-pod.yaml for a VMI, as virt-controller fills its template: a generated name, the
+ * VMI's name, namespace and uid in labels, owner reference and launcher flags, and its grace period.
+ */
+export function launcherPod({ vmi }: LauncherPodFor): V1Pod {
+  const pod = parse(readFileSync(path.join(DEPLOY, 'example-vmi-pod.yaml'), 'utf8')) as V1Pod;
+  const meta = pod.metadata;
+  const spec = pod.spec;
+  const compute = spec?.containers.find((c) => c.name === 'compute');
+  if (!meta || !spec || !compute?.command) throw new Error('deploy/example-vmi-pod.yaml: no compute container');
+  delete meta.name;
+  meta.generateName = `virt-launcher-${vmi.name}-`;
+  meta.namespace = vmi.namespace;
+  meta.labels = { ...meta.labels, 'kubevirt.io/created-by': vmi.uid, 'vm.kubevirt.io/name': vmi.name };
+  delete meta.labels['special'];
+  meta.annotations = { ...meta.annotations, 'kubevirt.io/domain': vmi.name };
+  meta.ownerReferences = [
+    {
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      name: vmi.name,
+      uid: vmi.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
+  spec.hostname = vmi.name;
+  spec.terminationGracePeriodSeconds = vmi.terminationGracePeriodSeconds + 15;
+  const flag = (name: string, value: string) => {
+    const at = compute.command!.indexOf(name);
+    if (at < 0) throw new Error(`deploy/example-vmi-pod.yaml: launcher flag ${name} missing`);
+    compute.command![at + 1] = value;
+  };
+  flag('--name', vmi.name);
+  flag('--uid', vmi.uid);
+  flag('--namespace', vmi.namespace);
+  flag('--grace-period-seconds', String(vmi.terminationGracePeriodSeconds));
+  return pod;
+}
