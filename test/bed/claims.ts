@@ -44,7 +44,9 @@ export async function provideBlockClaim(sandbox: PodSandbox, volume: string, ima
     const major = (rdev >> 8) & 0xfff;
     const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
     const target = `/dev/${volume}`;
-    const mount = sandbox.spawn('mknod', ['-m', '0660', target, 'b', String(major), String(minor)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const mount = sandbox.spawn('mknod', ['-m', '0660', target, 'b', String(major), String(minor)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     mount.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     const [code] = (await once(mount, 'exit')) as [number | null];

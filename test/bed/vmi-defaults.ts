@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 
 // A VMI as a user writes it: plain JSON, nothing checked yet (the launcher's parser does that).
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: unchecked JSON; the launcher's parser checks it
+type Obj = Record<string, any>;
 
 /** virtconfig's defaults this defaulting reads. */
 export interface ClusterDefaults {
@@ -161,8 +162,12 @@ export function applyWebhookDefaults(input: Obj, cluster: ClusterDefaults = Defa
     // memory.ValidateLiveUpdateMemory
     const align = domain.memory.hugepages?.pageSize === '1Gi' ? Ki ** 3 : 2 * Ki ** 2;
     const eligible =
-      !cpu.realtime && !cpu.numa?.guestMappingPassthrough && !domain.launchSecurity && guest >= Ki ** 3 &&
-      guest % align === 0 && maxGuest % align === 0;
+      !cpu.realtime &&
+      !cpu.numa?.guestMappingPassthrough &&
+      !domain.launchSecurity &&
+      guest >= Ki ** 3 &&
+      guest % align === 0 &&
+      maxGuest % align === 0;
     if (eligible) domain.memory.maxGuest = formatBinary(maxGuest);
   }
 

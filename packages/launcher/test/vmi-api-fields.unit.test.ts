@@ -28,11 +28,7 @@ type Fields<Ours, Theirs, Path extends string> = {
 
 /** The paths (dot-separated) of `Ours` whose last name `Theirs` lacks; never when every name is KubeVirt's. */
 export type UnknownFields<Ours, Theirs, Path extends string = ''> =
-  Node<Ours> extends object
-    ? Node<Theirs> extends object
-      ? Fields<Node<Ours>, Node<Theirs>, Path>[NamedKeys<Node<Ours>>]
-      : never
-    : never;
+  Node<Ours> extends object ? (Node<Theirs> extends object ? Fields<Node<Ours>, Node<Theirs>, Path>[NamedKeys<Node<Ours>>] : never) : never;
 
 /**
  * Where the generated types are not the wire's names: `default` becomes `_default`, `VSOCKCID`

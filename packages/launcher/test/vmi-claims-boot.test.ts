@@ -18,7 +18,7 @@ import { applyWebhookDefaults } from '../../../test/bed/vmi-defaults.ts';
 const GiB = 1024 ** 3;
 
 /** The test guest with two claims instead of its container disk, 1Gi of memory, paused at start. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the webhook's unchecked JSON, sent as the handler sends it
 type DefaultedVMI = { metadata: { name: string; namespace: string; uid: string }; spec: any; status: any };
 
 function claimsVMI(uid: string): DefaultedVMI {
@@ -99,7 +99,7 @@ describe('claims, memory hotplug room and a paused start, booted by the launcher
     assert.equal(state, 'paused');
   });
 
-  test('the live domain: hotplug room, the claim\'s image file and its block device', async () => {
+  test("the live domain: hotplug room, the claim's image file and its block device", async () => {
     const xml = await virsh(sandbox, ['dumpxml', 'default_vmi-claims']);
     assert.match(xml, new RegExp(`<maxMemory slots='1' unit='KiB'>${(2 * GiB) / 1024}</maxMemory>`));
     assert.match(xml, new RegExp(`<memory unit='KiB'>${GiB / 1024}</memory>`));

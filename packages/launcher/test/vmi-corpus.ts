@@ -28,19 +28,35 @@ function load(dir: string, file: string): CorpusVMI {
 }
 
 export function corpus(): CorpusVMI[] {
-  return readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort().map((f) => load(DIR, f));
+  return readdirSync(DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => load(DIR, f));
 }
 
 export function unsupportedCorpus(): CorpusVMI[] {
   const dir = path.join(DIR, 'unsupported');
-  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => load(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => load(dir, f));
 }
 
 /** Volumes the test bed gives as block devices (a loop device at /dev/<volume>). */
 export const BLOCK_VOLUMES: Readonly<Record<string, readonly string[]>> = { 'vmi-pvc-block': ['blockdisk'] };
 
 /** A host of two CPUs on one NUMA cell, both in the pod's cpuset (what virt-handler and the cgroup say). */
-export const HOST_TOPOLOGY = { numa_cells: [{ id: 0, cpus: [{ id: 0, siblings: [] }, { id: 1, siblings: [] }] }] };
+export const HOST_TOPOLOGY = {
+  numa_cells: [
+    {
+      id: 0,
+      cpus: [
+        { id: 0, siblings: [] },
+        { id: 1, siblings: [] },
+      ],
+    },
+  ],
+};
 export const POD_CPUSET = [0, 1];
 
 /** The launcher's context for a corpus VMI: KubeVirt's pod paths, emulation, the given EFI roms. */

@@ -27,7 +27,7 @@ function assertXMLHas(xml: string, fragment: string): void {
   assert.ok(strip(xml).includes(strip(fragment)), `expected\n${fragment}\nin\n${xml}`);
 }
 
-test('the corpus has at least 25 VMIs, each from KubeVirt\'s examples or user guide', () => {
+test("the corpus has at least 25 VMIs, each from KubeVirt's examples or user guide", () => {
   assert.ok(all.length >= 25, `${all.length} VMIs`);
 });
 
@@ -38,7 +38,10 @@ test('the webhook defaults: SATA buses, hotplug room, features {}, a firmware UU
   // 1024M is below 1Gi: no memory hotplug room
   assert.equal(byName('vmi-fedora').vmi.spec.domain.memory?.maxGuest, undefined);
   const multi = byName('vm-alpine-multipvc').vmi.spec.domain.devices?.disks;
-  assert.deepEqual(multi?.map((d) => d.disk?.bus), ['sata', 'sata']);
+  assert.deepEqual(
+    multi?.map((d) => d.disk?.bus),
+    ['sata', 'sata'],
+  );
   for (const c of all) {
     const d = c.vmi.spec.domain;
     assert.ok(d.features, `${c.file}: features`);
@@ -47,7 +50,14 @@ test('the webhook defaults: SATA buses, hotplug room, features {}, a firmware UU
     assert.ok(d.cpu?.model, c.file);
   }
   const probes = byName('vmi-probes').vmi.spec;
-  assert.deepEqual(probes.readinessProbe, { initialDelaySeconds: 120, periodSeconds: 20, httpGet: { port: 1500 }, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 });
+  assert.deepEqual(probes.readinessProbe, {
+    initialDelaySeconds: 120,
+    periodSeconds: 20,
+    httpGet: { port: 1500 },
+    timeoutSeconds: 1,
+    successThreshold: 1,
+    failureThreshold: 3,
+  });
   assert.deepEqual(byName('win2k19').vmi.spec.domain.devices?.inputs, [{ name: 'tablet', type: 'tablet', bus: 'usb' }]);
   // a bare VMI gets the pod network with the cluster's default binding
   const bridge = byName('vmi-bridge').vmi.spec;
@@ -68,52 +78,71 @@ for (const c of all) {
 }
 
 test('clock timers are switched by present, as KubeVirt spells it', () => {
-  assertXMLHas(xmlOf(byName('vmi-windows')), `<clock offset="utc" adjustment="reset">
+  assertXMLHas(
+    xmlOf(byName('vmi-windows')),
+    `<clock offset="utc" adjustment="reset">
     <timer name="rtc" tickpolicy="catchup" present="yes"></timer>
     <timer name="pit" tickpolicy="delay" present="yes"></timer>
     <timer name="hpet" present="no"></timer>
     <timer name="hypervclock" present="yes"></timer>
-  </clock>`);
+  </clock>`,
+  );
 });
 
 test('Windows: Hyper-V enlightenments, KVM hidden, a USB tablet on qemu-xhci, secure-boot OVMF, SMM', () => {
   const xml = xmlOf(byName('win2k19'));
-  assertXMLHas(xml, `<hyperv>
+  assertXMLHas(
+    xml,
+    `<hyperv>
     <relaxed state="on"></relaxed><vapic state="on"></vapic><spinlocks state="on" retries="8191"></spinlocks>
     <vpindex state="on"></vpindex><runtime state="on"></runtime><synic state="on"></synic>
     <stimer state="on"><direct state="on"></direct></stimer><reset state="on"></reset>
     <vendor_id state="on" value="KubeVirt"></vendor_id><frequencies state="on"></frequencies>
     <reenlightenment state="on"></reenlightenment><tlbflush state="on"></tlbflush><ipi state="on"></ipi>
-  </hyperv>`);
+  </hyperv>`,
+  );
   assertXMLHas(xml, '<kvm><hidden state="on"></hidden></kvm>');
   assertXMLHas(xml, '<input type="tablet" bus="usb"><alias name="ua-tablet"></alias></input>');
   assertXMLHas(xml, '<controller type="usb" index="0" model="qemu-xhci"></controller>');
   const win = xmlOf(byName('vmi-windows'));
   assertXMLHas(win, '<loader readonly="yes" secure="yes" type="pflash">/usr/share/OVMF/OVMF_CODE.secboot.fd</loader>');
-  assertXMLHas(win, '<nvram template="/usr/share/OVMF/OVMF_VARS.secboot.fd">/var/run/kubevirt-private/libvirt/qemu/nvram/vmi-windows_VARS.fd</nvram>');
+  assertXMLHas(
+    win,
+    '<nvram template="/usr/share/OVMF/OVMF_VARS.secboot.fd">/var/run/kubevirt-private/libvirt/qemu/nvram/vmi-windows_VARS.fd</nvram>',
+  );
   assertXMLHas(win, '<smm></smm>');
   assertXMLHas(xmlOf(byName('vmi-alpine-efi')), '<loader readonly="yes" secure="no" type="pflash">/usr/share/OVMF/OVMF_CODE.fd</loader>');
 });
 
-test('EFI without the roms fails as KubeVirt\'s launcher does', () => {
+test("EFI without the roms fails as KubeVirt's launcher does", () => {
   const c = byName('vmi-secureboot');
   assert.throws(
     () => convertVMIToDomainSpec(c.vmi, { ...corpusContext(c.vmi, efi), efiEnvironment: { ...efi, varsSecureBoot: '' } }),
     (err: unknown) =>
       err instanceof ConversionError &&
-      err.message === 'spec.domain.firmware.bootloader.efi: EFI OVMF roms missing for booting in EFI mode with SecureBoot=true, SEV/SEV-ES=false, SEV-SNP=false, TDX=false',
+      err.message ===
+        'spec.domain.firmware.bootloader.efi: EFI OVMF roms missing for booting in EFI mode with SecureBoot=true, SEV/SEV-ES=false, SEV-SNP=false, TDX=false',
   );
 });
 
 test('PVC and DataVolume disks: disk.img on a file system claim, the device node of a block claim', () => {
-  assertXMLHas(xmlOf(byName('vmi-pvc')), `<disk device="disk" type="file" model="virtio-non-transitional">
+  assertXMLHas(
+    xmlOf(byName('vmi-pvc')),
+    `<disk device="disk" type="file" model="virtio-non-transitional">
     <source file="/var/run/kubevirt-private/vmi-disks/pvcdisk/disk.img"></source>
     <target bus="virtio" dev="vda"></target>
     <driver error_policy="stop" name="qemu" type="raw" discard="unmap"></driver>
     <alias name="ua-pvcdisk"></alias>
-  </disk>`);
-  assertXMLHas(xmlOf(byName('vmi-pvc-block')), '<disk device="disk" type="block" model="virtio-non-transitional"><source dev="/dev/blockdisk" name="blockdisk"></source>');
-  assertXMLHas(xmlOf(byName('vm-alpine-datavolume')), '<source file="/var/run/kubevirt-private/vmi-disks/datavolumedisk1/disk.img"></source>');
+  </disk>`,
+  );
+  assertXMLHas(
+    xmlOf(byName('vmi-pvc-block')),
+    '<disk device="disk" type="block" model="virtio-non-transitional"><source dev="/dev/blockdisk" name="blockdisk"></source>',
+  );
+  assertXMLHas(
+    xmlOf(byName('vm-alpine-datavolume')),
+    '<source file="/var/run/kubevirt-private/vmi-disks/datavolumedisk1/disk.img"></source>',
+  );
 });
 
 test('hostDisk, config volumes, ConfigDrive and sysprep: where KubeVirt puts each', () => {
@@ -123,8 +152,14 @@ test('hostDisk, config volumes, ConfigDrive and sysprep: where KubeVirt puts eac
   assertXMLHas(config, '<source file="/var/run/kubevirt-private/secret-disks/app-secret-disk.iso"></source>');
   assertXMLHas(config, '<source file="/var/run/kubevirt-private/service-account-disk/service-account.iso"></source>');
   assertXMLHas(config, '<serial>CVLY623300HK240D</serial>');
-  assertXMLHas(xmlOf(byName('vmi-fedora-downwardapi')), '<source file="/var/run/kubevirt-private/downwardapi-disks/podinfo-disk.iso"></source>');
-  assertXMLHas(xmlOf(byName('vmi-configdrive')), '<source file="/var/run/kubevirt-ephemeral-disks/cloud-init-data/default/vmi-configdrive/configdrive.iso"></source>');
+  assertXMLHas(
+    xmlOf(byName('vmi-fedora-downwardapi')),
+    '<source file="/var/run/kubevirt-private/downwardapi-disks/podinfo-disk.iso"></source>',
+  );
+  assertXMLHas(
+    xmlOf(byName('vmi-configdrive')),
+    '<source file="/var/run/kubevirt-ephemeral-disks/cloud-init-data/default/vmi-configdrive/configdrive.iso"></source>',
+  );
   assertXMLHas(xmlOf(byName('win2k19')), '<source file="/var/run/kubevirt-private/sysprep-disks/sysprep.iso"></source>');
 });
 
@@ -135,20 +170,26 @@ test('memory hotplug room: <maxMemory> at maxGuest (one slot, for libvirt 9.0), 
   assert.doesNotMatch(xmlOf(byName('vmi-fedora')), /maxMemory/);
 });
 
-test('startStrategy Paused: the firmware\'s boot menu waits 10 s once unpaused', () => {
+test("startStrategy Paused: the firmware's boot menu waits 10 s once unpaused", () => {
   assertXMLHas(xmlOf(byName('vmi-paused')), '<bootmenu enable="yes" timeout="10000"></bootmenu>');
 });
 
-test('dedicated CPUs: the vCPU and the emulator thread each pinned to a CPU of the pod\'s cpuset, KVM told so', () => {
+test("dedicated CPUs: the vCPU and the emulator thread each pinned to a CPU of the pod's cpuset, KVM told so", () => {
   const c = byName('vmi-fedora-isolated');
   const xml = xmlOf(c);
   assertXMLHas(xml, '<cputune><vcpupin vcpu="0" cpuset="0"></vcpupin><emulatorpin cpuset="1"></emulatorpin></cputune>');
   assertXMLHas(xml, '<kvm><hint-dedicated state="on"></hint-dedicated></kvm>');
   // one CPU in the cpuset: no room for the emulator thread; none: not even the vCPU (KubeVirt's errors)
   const one = { ...corpusContext(c.vmi, efi), cpuSet: [0] };
-  assert.throws(() => convertVMIToDomainSpec(c.vmi, one), /^ConversionError: spec.domain.cpu.isolateEmulatorThread: no CPU allocated for the emulation thread: no remaining unassigned threads$/);
+  assert.throws(
+    () => convertVMIToDomainSpec(c.vmi, one),
+    /^ConversionError: spec.domain.cpu.isolateEmulatorThread: no CPU allocated for the emulation thread: no remaining unassigned threads$/,
+  );
   const none = { ...corpusContext(c.vmi, efi), topology: null };
-  assert.throws(() => convertVMIToDomainSpec(c.vmi, none), /spec.domain.cpu.dedicatedCpuPlacement: not enough exclusive threads provided, could not fit 1 core\(s\)/);
+  assert.throws(
+    () => convertVMIToDomainSpec(c.vmi, none),
+    /spec.domain.cpu.dedicatedCpuPlacement: not enough exclusive threads provided, could not fit 1 core\(s\)/,
+  );
 });
 
 for (const c of unsupportedCorpus()) {

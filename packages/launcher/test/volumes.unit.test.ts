@@ -80,7 +80,10 @@ test('configMap, secret, downwardAPI and sysprep: an ISO of the mounted files, l
   assert.equal(await isoFile(cm, '/app.properties'), 'a=1\n');
   assert.deepEqual(await iso(path.join(ctx.privateDir, 'secret-disks/sec.iso')), { volumeID: 'secrets', files: ['/password'] });
   assert.deepEqual(await iso(path.join(ctx.privateDir, 'downwardapi-disks/labels.iso')), { volumeID: 'cfgdata', files: ['/labels'] });
-  assert.deepEqual(await iso(path.join(ctx.privateDir, 'sysprep-disks/unattend.iso')), { volumeID: 'unattendCD', files: ['/Autounattend.xml'] });
+  assert.deepEqual(await iso(path.join(ctx.privateDir, 'sysprep-disks/unattend.iso')), {
+    volumeID: 'unattendCD',
+    files: ['/Autounattend.xml'],
+  });
 });
 
 test('a config volume that is not mounted, or a sysprep without an answer file, fails the sync', async (t) => {
@@ -119,11 +122,17 @@ test('claims: a regular disk.img is a file system claim; neither it nor /dev/<vo
   mkdirSync(path.join(ctx.privateDir, 'vmi-disks/fs'), { recursive: true });
   writeFileSync(path.join(ctx.privateDir, 'vmi-disks/fs/disk.img'), '');
   const spec = (volumes: unknown[]) => ({ domain: { resources: { requests: { memory: '64Mi' } } }, volumes });
-  assert.deepEqual(blockVolumes(vmi(spec([{ name: 'fs', persistentVolumeClaim: { claimName: 'c' } }])), ctx), { isBlockPVC: { fs: false }, isBlockDV: {} });
+  assert.deepEqual(blockVolumes(vmi(spec([{ name: 'fs', persistentVolumeClaim: { claimName: 'c' } }])), ctx), {
+    isBlockPVC: { fs: false },
+    isBlockDV: {},
+  });
   assert.throws(
     () => blockVolumes(vmi(spec([{ name: 'nothere', dataVolume: { name: 'dv' } }])), ctx),
     /^Error: neither found block device nor regular file for volume nothere$/,
   );
   // /dev/null exists but is a character device
-  assert.throws(() => blockVolumes(vmi(spec([{ name: 'null', persistentVolumeClaim: { claimName: 'c' } }])), ctx), /found \/dev\/null, but it's not a block device/);
+  assert.throws(
+    () => blockVolumes(vmi(spec([{ name: 'null', persistentVolumeClaim: { claimName: 'c' } }])), ctx),
+    /found \/dev\/null, but it's not a block device/,
+  );
 });

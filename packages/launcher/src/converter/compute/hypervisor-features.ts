@@ -55,13 +55,9 @@ function convertHyperv(source: VMIHyperv): FeatureHyperv {
     VPIndex: state(source.vpindex),
     Runtime: state(source.runtime),
     SyNIC: state(source.synic),
-    SyNICTimer: source.synictimer
-      ? { State: onOff(source.synictimer.enabled, true), Direct: state(source.synictimer.direct) }
-      : null,
+    SyNICTimer: source.synictimer ? { State: onOff(source.synictimer.enabled, true), Direct: state(source.synictimer.direct) } : null,
     Reset: state(source.reset),
-    VendorID: source.vendorid
-      ? { State: onOff(source.vendorid.enabled, true), Value: source.vendorid.vendorid ?? '' }
-      : null,
+    VendorID: source.vendorid ? { State: onOff(source.vendorid.enabled, true), Value: source.vendorid.vendorid ?? '' } : null,
     Frequencies: state(source.frequencies),
     Reenlightenment: state(source.reenlightenment),
     TLBFlush: state(source.tlbflush),
