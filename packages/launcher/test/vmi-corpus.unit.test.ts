@@ -192,6 +192,12 @@ test("dedicated CPUs: the vCPU and the emulator thread each pinned to a CPU of t
   );
 });
 
+test('a watchdog and CPU features as KubeVirt writes them', () => {
+  const xml = xmlOf(byName('vmi-with-watchdog'));
+  assertXMLHas(xml, '<watchdog model="i6300esb" action="poweroff"><alias name="ua-mywatchdog"></alias></watchdog>');
+  assertXMLHas(xml, '<feature name="pcid" policy="require"></feature><feature name="vmx" policy="disable"></feature><feature name="mpx" policy="disable"></feature>');
+});
+
 for (const c of unsupportedCorpus()) {
   test(`${c.file} fails naming ${c.expect}`, () => {
     assert.throws(

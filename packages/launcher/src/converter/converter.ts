@@ -12,6 +12,7 @@ import { adjustDomainForDedicatedCPUs } from './compute/dedicated-cpus.ts';
 import { configureGraphics } from './compute/graphics.ts';
 import { configureHypervisor } from './compute/hypervisor.ts';
 import { configureInputDevices } from './compute/input.ts';
+import { configureWatchdog } from './compute/watchdog.ts';
 import { configureHypervisorFeatures } from './compute/hypervisor-features.ts';
 import { configureMemory, configureMemoryBacking } from './compute/memory.ts';
 import { configureMetadata } from './compute/metadata.ts';
@@ -45,6 +46,7 @@ const configurators: readonly DomainConfigurator[] = [
   configureInputDevices,
   configureBalloon,
   configureGraphics,
+  configureWatchdog,
   configureConsole,
   configureHypervisorFeatures,
   configureSysInfo,

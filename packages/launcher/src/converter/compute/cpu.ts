@@ -71,6 +71,15 @@ export const configureCPU: DomainConfigurator = (vmi, spec, ctx) => {
   } else {
     spec.CPU.Mode = CPUModeHostModel;
   }
+  // configureCPUFeatures: the VMI's features first; mpx stays off only when the VMI does not name it
+  const features = vmi.spec.domain.cpu?.features ?? [];
+  if (features.length > 0) {
+    const named = new Set(features.map((f) => f.name));
+    spec.CPU.Features = [
+      ...features.map((f) => ({ Name: f.name, Policy: f.policy || 'require' })),
+      ...(spec.CPU.Features ?? []).filter((f) => !named.has(f.Name)),
+    ];
+  }
 
   // memfd needs a NUMA cell (configureSyntheticNUMA); so does memory hotplug on libvirt 9.0, where
   // KubeVirt's libvirt adds that cell itself
