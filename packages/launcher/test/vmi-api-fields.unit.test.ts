@@ -8,6 +8,7 @@ import type {
   V1FeatureHyperv,
   V1Input,
   V1Watchdog,
+  V1TPMDevice,
   V1VirtualMachineInstance,
   V1VirtualMachineInstanceSpec,
 } from '@kubevirt-ui-ext/kubevirt-api/kubevirt';
@@ -16,6 +17,7 @@ import type { VMIClock } from '../src/converter/compute/clock.ts';
 import type { VMIHyperv } from '../src/converter/compute/hypervisor-features.ts';
 import type { VMIInput } from '../src/converter/compute/input.ts';
 import type { VMIWatchdog } from '../src/converter/compute/watchdog.ts';
+import type { VMITPM } from '../src/converter/compute/tpm.ts';
 import { SUPPORTED_FIELDS } from '../src/converter/index.ts';
 
 type Item<T> = T extends readonly (infer E)[] ? E : T;
@@ -55,6 +57,7 @@ export type VMIFields = Assert<Renamed<UnknownFields<VirtualMachineInstance, V1V
 export type ClockFields = Assert<UnknownFields<VMIClock, V1Clock, 'clock'>>;
 export type HypervFields = Assert<UnknownFields<VMIHyperv, V1FeatureHyperv, 'hyperv'>>;
 export type InputFields = Assert<UnknownFields<VMIInput, V1Input, 'input'>>;
+export type TPMFields = Assert<UnknownFields<VMITPM, V1TPMDevice, 'tpm'>>;
 export type WatchdogFields = Assert<UnknownFields<VMIWatchdog, V1Watchdog, 'watchdog'>>;
 
 // the check itself can fail: the old timer switch is caught, with its path

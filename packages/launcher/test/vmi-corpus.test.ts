@@ -77,6 +77,13 @@ test('libvirtd defines the domain of every corpus VMI', { timeout: 180_000 }, as
           assert.equal(got.OS.BootLoader?.Path, sent.OS.BootLoader?.Path);
           assert.equal(got.OS.BootLoader?.Secure, c.vmi.spec.domain.firmware.bootloader.efi.secureBoot === false ? 'no' : 'yes');
         }
+        if ((c.vmi.spec.domain.devices as { tpm?: object } | undefined)?.tpm) {
+          // libvirt takes an emulated TPM only when swtpm is installed (scripts/setup)
+          assert.deepEqual(
+            got.Devices.TPMs?.map((t) => [t.Model, t.Backend.Type, t.Backend.Version]),
+            [['tpm-tis', 'emulator', '2.0']],
+          );
+        }
         for (const input of c.vmi.spec.domain.devices?.inputs ?? []) {
           assert.ok(got.Devices.Inputs?.some((i) => i.Type === 'tablet' && i.Alias?.Name === (input as { name: string }).name));
         }

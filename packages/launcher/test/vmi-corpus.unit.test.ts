@@ -111,6 +111,7 @@ test('Windows: Hyper-V enlightenments, KVM hidden, a USB tablet on qemu-xhci, se
     '<nvram template="/usr/share/OVMF/OVMF_VARS.secboot.fd">/var/run/kubevirt-private/libvirt/qemu/nvram/vmi-windows_VARS.fd</nvram>',
   );
   assertXMLHas(win, '<smm></smm>');
+  assertXMLHas(win, '<tpm model="tpm-tis"><backend type="emulator" version="2.0"></backend></tpm>');
   assertXMLHas(xmlOf(byName('vmi-alpine-efi')), '<loader readonly="yes" secure="no" type="pflash">/usr/share/OVMF/OVMF_CODE.fd</loader>');
 });
 
@@ -195,7 +196,10 @@ test("dedicated CPUs: the vCPU and the emulator thread each pinned to a CPU of t
 test('a watchdog and CPU features as KubeVirt writes them', () => {
   const xml = xmlOf(byName('vmi-with-watchdog'));
   assertXMLHas(xml, '<watchdog model="i6300esb" action="poweroff"><alias name="ua-mywatchdog"></alias></watchdog>');
-  assertXMLHas(xml, '<feature name="pcid" policy="require"></feature><feature name="vmx" policy="disable"></feature><feature name="mpx" policy="disable"></feature>');
+  assertXMLHas(
+    xml,
+    '<feature name="pcid" policy="require"></feature><feature name="vmx" policy="disable"></feature><feature name="mpx" policy="disable"></feature>',
+  );
 });
 
 for (const c of unsupportedCorpus()) {

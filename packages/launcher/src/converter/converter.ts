@@ -13,6 +13,7 @@ import { configureGraphics } from './compute/graphics.ts';
 import { configureHypervisor } from './compute/hypervisor.ts';
 import { configureInputDevices } from './compute/input.ts';
 import { configureWatchdog } from './compute/watchdog.ts';
+import { configureTPM } from './compute/tpm.ts';
 import { configureHypervisorFeatures } from './compute/hypervisor-features.ts';
 import { configureMemory, configureMemoryBacking } from './compute/memory.ts';
 import { configureMetadata } from './compute/metadata.ts';
@@ -40,6 +41,7 @@ const configureEmulator: DomainConfigurator = (_vmi, spec, ctx) => {
 const configurators: readonly DomainConfigurator[] = [
   configureMetadata,
   configureNetwork,
+  configureTPM,
   configureChannels,
   configureClock,
   configureRNG,

@@ -74,6 +74,8 @@ export const SUPPORTED_FIELDS = [
   'spec.domain.devices.useVirtioTransitional',
   'spec.domain.devices.disableHotplug',
   'spec.domain.devices.rng',
+  'spec.domain.devices.tpm.enabled',
+  'spec.domain.devices.tpm.persistent',
   'spec.domain.devices.watchdog.name',
   'spec.domain.devices.watchdog.i6300esb.action',
   'spec.domain.devices.inputs[].name',
