@@ -41,10 +41,13 @@ import { dirtyRateStats, domainStats, type DirtyRateStats, type StatsConnection 
 import type { PodNetworkPhase2 } from './network/phase2.ts';
 import type { Notifier, K8sEventType } from './notifier.ts';
 import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
+import { blockVolumes, prepareVolumes } from './volumes.ts';
+import { podCPUSet } from './pod-cpuset.ts';
 
 const run = promisify(execFile);
 
 // libvirt flag values (libvirt-domain.h)
+const START_PAUSED = 1;
 const SHUTDOWN_ACPI_POWER_BTN = 1;
 const DESTROY_GRACEFUL = 1;
 const UNDEFINE_NVRAM = 4;
@@ -178,7 +181,12 @@ export class DomainManager {
    */
   syncVMI(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null = null): Promise<void> {
     return this.#exclusive(async () => {
-      const ctx = { ...this.#ctx, ...contextFromOptions(options) };
+      const ctx = {
+        ...this.#ctx,
+        ...contextFromOptions(options),
+        ...blockVolumes(vmi, this.#ctx),
+        ...(vmi.spec.domain.cpu?.dedicatedCpuPlacement ? { cpuSet: podCPUSet() } : {}),
+      };
       const spec = convertVMIToDomainSpec(vmi, ctx);
       const attachments = ctx.domainAttachmentByInterfaceName;
       let dom = await this.#lookup(vmi);
@@ -189,6 +197,7 @@ export class DomainManager {
           await this.#network.setup(vmi, spec, attachments);
         }
         await this.#prepareDisks(vmi);
+        await prepareVolumes(vmi, this.#ctx);
         for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
         // libvirt binds the serial and VNC sockets here but does not create the directory
         mkdirSync(path.join(this.#ctx.privateDir, vmi.metadata.uid), { recursive: true });
@@ -203,7 +212,8 @@ export class DomainManager {
       const phase = vmi.status?.phase;
       const final = phase === 'Succeeded' || phase === 'Failed';
       if ((state === 'SHUTOFF' || state === 'CRASHED' || state === 'NOSTATE') && phase !== 'Running' && !final) {
-        await this.#conn.domainCreateWithFlags(dom);
+        // startStrategy Paused: the guest waits, paused, for the user's unpause
+        await this.#conn.domainCreateWithFlags(dom, vmi.spec.startStrategy === 'Paused' ? START_PAUSED : 0);
         this.#log.info('Domain started.');
       }
     });

@@ -440,7 +440,7 @@ test('logSerialConsole keeps the console output in <socket>-log; rng, clock and 
   const xml = convert(
     vmi({
       devices: { logSerialConsole: true, rng: {}, autoattachPodInterface: false },
-      clock: { utc: {}, timer: { rtc: { tickPolicy: 'catchup' }, hpet: { enabled: false } } },
+      clock: { utc: {}, timer: { rtc: { tickPolicy: 'catchup' }, hpet: { present: false } } },
       firmware: { serial: 'SN-1' },
     } as DomainPart),
     { ...ctx, smbios: { manufacturer: 'ACME', product: 'P', version: '1', sku: 'S', family: 'F' }, memBalloonStatsPeriod: 0 },
@@ -498,11 +498,11 @@ test('a VMI using every supported field converts', () => {
       clock: {
         utc: { offsetSeconds: 5 },
         timer: {
-          hpet: { enabled: true, tickPolicy: 'delay' },
-          pit: { enabled: true, tickPolicy: 'delay' },
-          rtc: { enabled: true, tickPolicy: 'catchup', track: 'guest' },
-          kvm: { enabled: true },
-          hyperv: { enabled: true },
+          hpet: { present: true, tickPolicy: 'delay' },
+          pit: { present: true, tickPolicy: 'delay' },
+          rtc: { present: true, tickPolicy: 'catchup', track: 'guest' },
+          kvm: { present: true },
+          hyperv: { present: true },
         },
       },
       rebootPolicy: 'Terminate',
@@ -550,16 +550,18 @@ test('a VMI using every supported field converts', () => {
 
 test('unsupported fields are rejected with their path, never dropped', () => {
   const cases: [string, VirtualMachineInstance, string | RegExp][] = [
-    ['a PVC volume', vmi({}, { volumes: [{ name: 'pvc', persistentVolumeClaim: { claimName: 'x' } }] }), 'spec.volumes[0].persistentVolumeClaim'],
-    ['input devices', vmi({ devices: { inputs: [{ type: 'tablet', bus: 'usb', name: 't' }] } }), 'spec.domain.devices.inputs'],
     ['an SR-IOV binding', vmi({ devices: { interfaces: [{ name: 'n', sriov: {} }] } }, { networks: [{ name: 'n', pod: {} }] }), 'spec.domain.devices.interfaces[0].sriov'],
     ['dedicated CPUs', vmi({ cpu: { cores: 2, dedicatedCpuPlacement: true } }), 'spec.domain.cpu.dedicatedCpuPlacement'],
     ['a masquerade CIDR', vmi({}, { networks: [{ name: 'default', pod: { vmNetworkCIDR: '10.1.0.0/24' } }] }), 'spec.networks[0].pod.vmNetworkCIDR'],
-    ['a paused start', vmi({}, { startStrategy: 'Paused' }), 'spec.startStrategy'],
     ['interface DHCP options', vmi({ devices: { interfaces: [{ name: 'default', masquerade: {}, dhcpOptions: { bootFileName: 'pxe' } }] } } as DomainPart), 'spec.domain.devices.interfaces[0].dhcpOptions'],
+    ['a GPU', vmi({ devices: { gpus: [{ name: 'g', deviceName: 'nvidia.com/TU104GL' }] } }), 'spec.domain.devices.gpus'],
+    ['a host device', vmi({ devices: { hostDevices: [{ name: 'h', deviceName: 'vendor.com/dev' }] } }), 'spec.domain.devices.hostDevices'],
+    ['SEV', vmi({ launchSecurity: { sev: {} } }), 'spec.domain.launchSecurity'],
+    ['a keyboard input', vmi({ devices: { inputs: [{ type: 'keyboard', bus: 'usb', name: 'k' }] } }), 'spec.domain.devices.inputs[0].type'],
+    ['an input on a PS/2 bus', vmi({ devices: { inputs: [{ type: 'tablet', bus: 'ps2', name: 't' }] } }), 'spec.domain.devices.inputs[0].bus'],
+    ['maxGuest below the guest memory', vmi({ memory: { guest: '2Gi', maxGuest: '1Gi' } }), 'spec.domain.memory.maxGuest'],
     ['a multus network', vmi({}, { networks: [{ name: 'n', multus: { networkName: 'br' } }] }), 'spec.networks[0].multus'],
     ['EFI', vmi({ firmware: { bootloader: { efi: {} } } }), 'spec.domain.firmware.bootloader.efi'],
-    ['memory hotplug', vmi({ memory: { guest: '1Gi', maxGuest: '4Gi' } }), 'spec.domain.memory.maxGuest'],
     ['a virtio CD-ROM', vmi({ devices: { disks: [{ name: 'c', cdrom: { bus: 'virtio' } }] } }, { volumes: [{ name: 'c', cloudInitNoCloud: { userData: 'u' } }] }), 'spec.domain.devices.disks[0].cdrom.bus'],
     ['an unknown disk bus', vmi({ devices: { disks: [{ name: 'd', disk: { bus: 'ide' } }] } }, { volumes: [{ name: 'd', emptyDisk: { capacity: '1Gi' } }] }), 'spec.domain.devices.disks[0].disk.bus'],
     ['host-passthrough under emulation', vmi({ cpu: { model: 'host-passthrough' } }), 'spec.domain.cpu.model'],

@@ -64,3 +64,44 @@ export function sanitizeHostname(vmi: Pick<VirtualMachineInstance, 'metadata' | 
 export function firmwareUUID(vmi: Pick<VirtualMachineInstance, 'metadata' | 'spec'>): string {
   return vmi.spec.domain.firmware?.uuid || vmi.metadata.uid;
 }
+
+export const ConfigDriveVolumeID = 'config-2';
+
+/** GetIsoFilePath(configDrive): `<ephemeralDiskDir>/cloud-init-data/<namespace>/<name>/configdrive.iso`. */
+export function configDriveISOPath(
+  vmi: Pick<VirtualMachineInstance, 'metadata'>,
+  ctx: Pick<ConverterContext, 'ephemeralDiskDir'>,
+): string {
+  return posix.join(ctx.ephemeralDiskDir, 'cloud-init-data', vmi.metadata.namespace, vmi.metadata.name, 'configdrive.iso');
+}
+
+/** The files of the ConfigDrive ISO, under `openstack/latest/` (GenerateLocalData for configDrive). */
+export interface ConfigDriveFiles {
+  /** `user_data` */
+  userData: string;
+  /** `meta_data.json`: ConfigDriveMetadata, `{"instance_id":"<name>.<namespace>","hostname":…,"uuid":…}` */
+  metaData: string;
+  /** `network_data.json`, only when the volume has network data */
+  networkData?: string;
+}
+
+export function configDriveFiles(volume: Volume, vmi: VirtualMachineInstance): ConfigDriveFiles {
+  const source = volume.cloudInitConfigDrive;
+  const index = (vmi.spec.volumes ?? []).findIndex((v) => v.name === volume.name);
+  const path = `spec.volumes[${index < 0 ? 0 : index}].cloudInitConfigDrive`;
+  if (!source) throw new ConversionError(path, `volume ${volume.name} is not a cloudInitConfigDrive volume`);
+  const userData = rawOrBase64(source.userData, source.userDataBase64, `${path}.userDataBase64`);
+  const networkData = rawOrBase64(source.networkData, source.networkDataBase64, `${path}.networkDataBase64`);
+  if (userData === '' && networkData === '') {
+    throw new ConversionError(
+      path,
+      'userDataBase64, userData, networkDataBase64 or networkData is required for a cloud-init data source',
+    );
+  }
+  const metaData = JSON.stringify({
+    instance_id: `${vmi.metadata.name}.${vmi.metadata.namespace}`,
+    hostname: sanitizeHostname(vmi),
+    uuid: firmwareUUID(vmi),
+  });
+  return networkData === '' ? { userData, metaData } : { userData, metaData, networkData };
+}

@@ -1,6 +1,7 @@
 // KubeVirt's ConverterContext, reduced to what this converter reads: where the pod's directories
 // are, how the launcher was started (emulation) and the options virt-handler sends with each
 // SyncVirtualMachine (see vm-options.ts).
+import type { EFIEnvironment } from './efi.ts';
 
 /** cmdv1.SMBios: the cluster's SMBIOS system entries. */
 export interface SMBios {
@@ -62,6 +63,14 @@ export interface ConverterContext {
   disksInfo?: Readonly<Record<string, { format: string }>>;
   /** The cluster's DisableSerialConsoleLog; KubeVirt's default configuration sets it (true). */
   serialConsoleLogDisabled?: boolean;
+  /** KubeVirt's IsBlockPVC: PVC volumes whose claim is a block device (`/dev/<volume>`), not a file system. */
+  isBlockPVC?: Readonly<Record<string, boolean>>;
+  /** KubeVirt's IsBlockDV: the same for DataVolume volumes. */
+  isBlockDV?: Readonly<Record<string, boolean>>;
+  /** The EFI roms found under --ovmf-path (detectEFIEnvironment); none when unset: EFI VMIs fail. */
+  efiEnvironment?: EFIEnvironment | null;
+  /** The pod's exclusive host CPUs (its cgroup cpuset), read by the launcher for dedicatedCpuPlacement. */
+  cpuSet?: readonly number[];
   /** The cluster's DisableFreePageReporting; unset in KubeVirt's default configuration (false). */
   freePageReportingDisabled?: boolean;
 }
@@ -91,6 +100,10 @@ export function resolveContext(ctx: ConverterContext): ResolvedContext {
     disksInfo: ctx.disksInfo ?? {},
     serialConsoleLogDisabled: ctx.serialConsoleLogDisabled ?? true,
     freePageReportingDisabled: ctx.freePageReportingDisabled ?? false,
+    isBlockPVC: ctx.isBlockPVC ?? {},
+    cpuSet: ctx.cpuSet ?? [],
+    efiEnvironment: ctx.efiEnvironment ?? null,
+    isBlockDV: ctx.isBlockDV ?? {},
     preallocatedVolumes: ctx.preallocatedVolumes ?? [],
     topology: ctx.topology ?? null,
     bochsForEFIGuests: ctx.bochsForEFIGuests ?? false,

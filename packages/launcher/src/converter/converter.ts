@@ -8,8 +8,12 @@ import { configureClock } from './compute/clock.ts';
 import { configureConsole } from './compute/console.ts';
 import { configureControllers } from './compute/controllers.ts';
 import { configureCPU } from './compute/cpu.ts';
+import { adjustDomainForDedicatedCPUs } from './compute/dedicated-cpus.ts';
 import { configureGraphics } from './compute/graphics.ts';
 import { configureHypervisor } from './compute/hypervisor.ts';
+import { configureInputDevices } from './compute/input.ts';
+import { configureWatchdog } from './compute/watchdog.ts';
+import { configureTPM } from './compute/tpm.ts';
 import { configureHypervisorFeatures } from './compute/hypervisor-features.ts';
 import { configureMemory, configureMemoryBacking } from './compute/memory.ts';
 import { configureMetadata } from './compute/metadata.ts';
@@ -37,11 +41,14 @@ const configureEmulator: DomainConfigurator = (_vmi, spec, ctx) => {
 const configurators: readonly DomainConfigurator[] = [
   configureMetadata,
   configureNetwork,
+  configureTPM,
   configureChannels,
   configureClock,
   configureRNG,
+  configureInputDevices,
   configureBalloon,
   configureGraphics,
+  configureWatchdog,
   configureConsole,
   configureHypervisorFeatures,
   configureSysInfo,
@@ -71,6 +78,9 @@ export function convertVMIToDomainSpec(vmi: VirtualMachineInstance, ctx: Convert
   }
   const spec = newDomainSpec();
   for (const configure of configurators) configure(defaulted, spec, resolved);
+  if (defaulted.spec.domain.cpu?.dedicatedCpuPlacement) {
+    adjustDomainForDedicatedCPUs(defaulted, spec, resolved.topology?.numa_cells ?? [], resolved.cpuSet);
+  }
   setObjectDefaultsDomainSpec(spec, resolved.architecture);
   return spec;
 }

@@ -2,12 +2,13 @@
 // target name, driver, source), in the VMI's order, aliased `ua-<disk name>`.
 import type { Disk as VMIDisk, VirtualMachineInstance, Volume } from '@kubevirt-ts/shared';
 import { diskCodec, diskDriverCodec, diskSourceCodec, newStruct, type Disk } from '../api/index.ts';
-import { noCloudISOPath } from './cloud-init.ts';
+import { configDriveISOPath, noCloudISOPath } from './cloud-init.ts';
 import type { ResolvedContext } from './context.ts';
 import { containerDiskFormat, containerDiskImagePath, containerDiskOverlayPath } from './container-disk.ts';
 import { emptyDiskPath } from './emptydisk.ts';
 import { ConversionError } from './errors.ts';
 import { virtioModel } from './virtio.ts';
+import { blockVolumePath, configDiskPath, configVolumeKind, filesystemVolumePath, hostDiskPath } from './volume-paths.ts';
 
 const DISK_BUSES = ['virtio', 'sata', 'scsi'];
 /** KubeVirt's validation refuses a virtio CD-ROM */
@@ -170,6 +171,7 @@ function convertVolume(
   ctx: ResolvedContext,
 ): void {
   const path = `spec.volumes[${index}]`;
+  const configKind = configVolumeKind(volume);
   if (volume.containerDisk) {
     // a qcow2 overlay in the ephemeral disk dir over the read-only image the container brought
     disk.Type = 'file';
@@ -188,10 +190,36 @@ function convertVolume(
     disk.Type = 'file';
     disk.Source = newStruct(diskSourceCodec, { File: emptyDiskPath(volume.name, ctx) });
     setDiskDriver(disk, 'qcow2', true);
+  } else if (volume.cloudInitConfigDrive) {
+    disk.Type = 'file';
+    disk.Source = newStruct(diskSourceCodec, { File: configDriveISOPath(vmi, ctx) });
+    setDiskDriver(disk, 'raw', false);
+  } else if (volume.persistentVolumeClaim || volume.dataVolume) {
+    // a raw image on the claim's file system, or the claim's block device
+    const block = volume.persistentVolumeClaim ? ctx.isBlockPVC[volume.name] : ctx.isBlockDV[volume.name];
+    setDiskDriver(disk, 'raw', !ctx.preallocatedVolumes.includes(volume.name));
+    if (block) {
+      disk.Type = 'block';
+      disk.Source = newStruct(diskSourceCodec, { Name: volume.name, Dev: blockVolumePath(volume.name) });
+    } else {
+      disk.Type = 'file';
+      disk.Source = newStruct(diskSourceCodec, { File: filesystemVolumePath(volume.name, ctx) });
+    }
+  } else if (volume.hostDisk) {
+    const hostDisk = volume.hostDisk as { path?: unknown };
+    if (typeof hostDisk.path !== 'string' || hostDisk.path === '') {
+      throw new ConversionError(`${path}.hostDisk.path`, 'hostDisk path is required');
+    }
+    disk.Type = 'file';
+    disk.Source = newStruct(diskSourceCodec, { File: hostDiskPath(volume.name, hostDisk.path, ctx) });
+    (disk.Driver ??= newStruct(diskDriverCodec, { Name: 'qemu' })).Type = 'raw';
+    disk.Driver.ErrorPolicy = 'stop';
+  } else if (configKind) {
+    // the ISO the DomainManager builds from the mounted files
+    disk.Type = 'file';
+    disk.Source = newStruct(diskSourceCodec, { File: configDiskPath(configKind, volume.name, ctx) });
+    setDiskDriver(disk, 'raw', false);
   } else {
-    throw new ConversionError(
-      path,
-      `volume ${volume.name} has no source this launcher supports (containerDisk, emptyDisk, cloudInitNoCloud)`,
-    );
+    throw new ConversionError(path, `volume ${volume.name} has no source this launcher supports`);
   }
 }

@@ -15,3 +15,20 @@ export { GuestAgentChannelName } from './compute/channels.ts';
 export { DefaultGracePeriodSeconds, gracePeriodSeconds } from './compute/metadata.ts';
 export { parseQuantity, quantityToBytes } from './quantity.ts';
 export { setDriverCacheMode, supportsDirectIO } from './disk-cache.ts';
+export {
+  ConfigDriveVolumeID,
+  configDriveFiles,
+  configDriveISOPath,
+  type ConfigDriveFiles,
+} from './cloud-init.ts';
+export { detectEFIEnvironment, type EFIEnvironment } from './efi.ts';
+export {
+  blockVolumePath,
+  configDiskPath,
+  configSourceDir,
+  configVolumeKind,
+  configVolumeLabel,
+  filesystemVolumePath,
+  hostDiskPath,
+  type ConfigVolumeKind,
+} from './volume-paths.ts';

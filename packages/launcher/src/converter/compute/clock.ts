@@ -18,30 +18,32 @@ export const configureClock: DomainConfigurator = (vmi, spec) => {
   if (t) {
     const timers: Timer[] = [];
     if (t.rtc) {
-      timers.push(timer('rtc', t.rtc.enabled, { Track: t.rtc.track ?? '', TickPolicy: t.rtc.tickPolicy ?? '' }));
+      timers.push(timer('rtc', t.rtc.present, { Track: t.rtc.track ?? '', TickPolicy: t.rtc.tickPolicy ?? '' }));
     }
-    if (t.pit) timers.push(timer('pit', t.pit.enabled, { TickPolicy: t.pit.tickPolicy ?? '' }));
-    if (t.kvm) timers.push(timer('kvmclock', t.kvm.enabled));
-    if (t.hpet) timers.push(timer('hpet', t.hpet.enabled, { TickPolicy: t.hpet.tickPolicy ?? '' }));
-    if (t.hyperv) timers.push(timer('hypervclock', t.hyperv.enabled));
+    if (t.pit) timers.push(timer('pit', t.pit.present, { TickPolicy: t.pit.tickPolicy ?? '' }));
+    if (t.kvm) timers.push(timer('kvmclock', t.kvm.present));
+    if (t.hpet) timers.push(timer('hpet', t.hpet.present, { TickPolicy: t.hpet.tickPolicy ?? '' }));
+    if (t.hyperv) timers.push(timer('hypervclock', t.hyperv.present));
     clock.Timer = timers;
   }
   spec.Clock = clock;
 };
 
-function timer(name: string, enabled: boolean | undefined, rest: Partial<Timer> = {}): Timer {
-  return newStruct(timerCodec, { Name: name, Present: enabled === false ? 'no' : 'yes', ...rest });
+function timer(name: string, present: boolean | undefined, rest: Partial<Timer> = {}): Timer {
+  return newStruct(timerCodec, { Name: name, Present: present === false ? 'no' : 'yes', ...rest });
 }
 
-interface TimerAttrs {
-  enabled?: boolean;
+interface VMITimer {
+  /** the Go field Enabled, whose JSON name is `present` */
+  present?: boolean;
+}
+interface TickingTimer extends VMITimer {
   tickPolicy?: string;
-  track?: string;
 }
 
 /** v1.Clock as this converter reads it (shared keeps the clock opaque). */
-interface VMIClock {
+export interface VMIClock {
   utc?: { offsetSeconds?: number };
   timezone?: string;
-  timer?: { hpet?: TimerAttrs; pit?: TimerAttrs; rtc?: TimerAttrs; kvm?: TimerAttrs; hyperv?: TimerAttrs };
+  timer?: { hpet?: TickingTimer; pit?: TickingTimer; rtc?: TickingTimer & { track?: string }; kvm?: VMITimer; hyperv?: VMITimer };
 }

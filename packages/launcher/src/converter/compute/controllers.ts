@@ -1,8 +1,9 @@
-// compute.ControllersDomainConfigurator on amd64: USB off (nothing this converter accepts needs it),
+// compute.ControllersDomainConfigurator on amd64: USB (qemu-xhci) only for a USB input, else off,
 // the SCSI controller hotplug relies on, and the virtio-serial controller the console sits on.
 import type { Controller } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
 import { virtioModel } from '../virtio.ts';
+import { isUSBNeeded } from './input.ts';
 
 function controller(type: string, model: string): Controller {
   return { Type: type, Index: '0', Model: model, Driver: null, Alias: null, Address: null, PCIHole64: null };
@@ -10,7 +11,7 @@ function controller(type: string, model: string): Controller {
 
 export const configureControllers: DomainConfigurator = (vmi, spec) => {
   const devices = vmi.spec.domain.devices;
-  const controllers = [...(spec.Devices.Controllers ?? []), controller('usb', 'none')];
+  const controllers = [...(spec.Devices.Controllers ?? []), controller('usb', isUSBNeeded(vmi) ? 'qemu-xhci' : 'none')];
   const scsiDisk = (devices?.disks ?? []).some((d) => (d.disk?.bus ?? d.cdrom?.bus) === 'scsi');
   if (!devices?.disableHotplug || scsiDisk) controllers.push(controller('scsi', virtioModel(vmi)));
   if (devices?.autoattachSerialConsole !== false) controllers.push(controller('virtio-serial', virtioModel(vmi)));

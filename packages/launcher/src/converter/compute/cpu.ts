@@ -1,6 +1,6 @@
 // compute.CPUDomainConfigurator on amd64: topology, vCPU count and room for CPU hotplug, the CPU
 // model (host-model by default, also under software emulation, where libvirt derives it from what
-// TCG offers), and the NUMA cell memfd needs.
+// TCG offers), and the NUMA cell memfd and memory hotplug need.
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
 import type { CPUTopology } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
@@ -71,8 +71,19 @@ export const configureCPU: DomainConfigurator = (vmi, spec, ctx) => {
   } else {
     spec.CPU.Mode = CPUModeHostModel;
   }
+  // configureCPUFeatures: the VMI's features first; mpx stays off only when the VMI does not name it
+  const features = vmi.spec.domain.cpu?.features ?? [];
+  if (features.length > 0) {
+    const named = new Set(features.map((f) => f.name));
+    spec.CPU.Features = [
+      ...features.map((f) => ({ Name: f.name, Policy: f.policy || 'require' })),
+      ...(spec.CPU.Features ?? []).filter((f) => !named.has(f.Name)),
+    ];
+  }
 
-  if (isMemfdRequired(vmi)) {
+  // memfd needs a NUMA cell (configureSyntheticNUMA); so does memory hotplug on libvirt 9.0, where
+  // KubeVirt's libvirt adds that cell itself
+  if (isMemfdRequired(vmi) || spec.MaxMemory) {
     const memory = virtualMemory(vmi);
     spec.CPU.NUMA = {
       Cells: [

@@ -29,20 +29,26 @@ export function quantityToMemory(quantity: Quantity, path: string): Memory {
   return { Value: quantityToBytes(quantity, path), Unit: 'b' };
 }
 
+/** `<maxMemory slots>` (see configureMemory) */
+export const MemorySlots = 1;
+
 export const configureMemory: DomainConfigurator = (vmi, spec) => {
   const guest = virtualMemory(vmi);
   const maxGuest = vmi.spec.domain.memory?.maxGuest;
-  if (maxGuest !== undefined) {
-    const max = mustParseQuantity(maxGuest, 'spec.domain.memory.maxGuest');
-    if (compareQuantities(max, mustParseQuantity(guest.quantity, guest.path)) !== 0) {
-      // KubeVirt's <maxMemory> plus a virtio-mem device; libvirt 9.0 also wants memory slots and a NUMA cell
-      throw new ConversionError(
-        'spec.domain.memory.maxGuest',
-        'memory hotplug (maxGuest above the guest memory) is not supported',
-      );
-    }
-  }
   spec.Memory = quantityToMemory(guest.quantity, guest.path);
+  if (maxGuest === undefined) return;
+  const max = mustParseQuantity(maxGuest, 'spec.domain.memory.maxGuest');
+  const cmp = compareQuantities(max, mustParseQuantity(guest.quantity, guest.path));
+  if (cmp === 0) return;
+  if (cmp < 0) {
+    throw new ConversionError('spec.domain.memory.maxGuest', 'Guest memory is greater than the configured maxGuest memory');
+  }
+  // Hotplug room as KubeVirt's MemoryConfigurator writes it; the memory comes later as a virtio-mem
+  // device. KubeVirt writes slots='0' (virtio-mem takes no DIMM slot), which the libvirt of Debian 12
+  // (9.0) refuses ("both maximum memory size and memory slot count must be specified"): one slot,
+  // left unused, is the nearest it accepts.
+  const bytes = quantityToMemory(maxGuest, 'spec.domain.memory.maxGuest');
+  spec.MaxMemory = { Value: bytes.Value, Unit: bytes.Unit, Slots: MemorySlots };
 };
 
 /** compute.IsMemfdRequired, for the VMIs this converter accepts (no virtiofs, no passt). */

@@ -1,11 +1,18 @@
-// compute.OSDomainConfigurator on amd64: SMBIOS from sysinfo, BIOS over serial, direct kernel boot
-// from a kernel-boot container's artifacts, and the machine type.
+// compute.OSDomainConfigurator on amd64: EFI (OVMF from --ovmf-path, secure boot unless turned off),
+// SMBIOS from sysinfo, BIOS over serial, direct kernel boot from a kernel-boot container's artifacts,
+// the machine type, and a boot menu for a VMI that starts paused.
 import type { DomainConfigurator } from '../configurator.ts';
 import { kernelBootArtifactPath } from '../container-disk.ts';
+import { efiConfiguration, nvramPath } from '../efi.ts';
 
 export const configureOS: DomainConfigurator = (vmi, spec, ctx) => {
   const firmware = vmi.spec.domain.firmware;
   if (firmware) {
+    const efi = efiConfiguration(vmi, ctx.efiEnvironment);
+    if (efi) {
+      spec.OS.BootLoader = { Path: efi.code, ReadOnly: 'yes', Secure: efi.secureLoader ? 'yes' : 'no', Type: 'pflash' };
+      spec.OS.NVRam = { Template: efi.vars, Format: '', NVRam: nvramPath(vmi, ctx.privateDir) };
+    }
     if (firmware.bootloader?.bios?.useSerial === true) spec.OS.BIOS = { UseSerial: 'yes' };
     const kernelBoot = firmware.kernelBoot;
     const container = kernelBoot?.container;
@@ -20,4 +27,6 @@ export const configureOS: DomainConfigurator = (vmi, spec, ctx) => {
   spec.OS.SMBios = { Mode: 'sysinfo' };
   const machine = vmi.spec.domain.machine;
   if (machine) spec.OS.Type.Machine = machine.type ?? '';
+  // time to reach the firmware's menu once the user unpauses
+  if (vmi.spec.startStrategy === 'Paused') spec.OS.BootMenu = { Enable: 'yes', Timeout: 10000 };
 };

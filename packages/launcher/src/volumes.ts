@@ -1,0 +1,123 @@
+// The launcher's half of KubeVirt's volumes before the domain starts (manager.go preStartHook and
+// its ConverterContext): block or file system for each claim, sparse images for hostDisk
+// DiskOrCreate, the ConfigDrive ISO, and the ISOs of configMap, secret, service account, downward
+// API and sysprep mounts.
+import { execFile } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import {
+  ConfigDriveVolumeID,
+  blockVolumePath,
+  configDiskPath,
+  configDriveFiles,
+  configDriveISOPath,
+  configSourceDir,
+  configVolumeKind,
+  configVolumeLabel,
+  filesystemVolumePath,
+  hostDiskPath,
+  quantityToBytes,
+  type ConverterContext,
+} from './converter/index.ts';
+
+const run = promisify(execFile);
+
+/** isBlockDeviceVolume: `/dev/<volume>` a block device, else `disk.img` a regular file; anything else is an error. */
+export function isBlockDeviceVolume(volumeName: string, ctx: Pick<ConverterContext, 'privateDir'>): boolean {
+  const dev = blockVolumePath(volumeName);
+  if (existsSync(dev)) {
+    if (statSync(dev).isBlockDevice()) return true;
+    throw new Error(`found ${dev}, but it's not a block device`);
+  }
+  const file = filesystemVolumePath(volumeName, ctx);
+  if (!existsSync(file)) throw new Error(`neither found block device nor regular file for volume ${volumeName}`);
+  if (!statSync(file).isFile()) throw new Error(`found ${file}, but it's not a regular file`);
+  return false;
+}
+
+/** The ConverterContext's IsBlockPVC and IsBlockDV for the VMI's claims. */
+export function blockVolumes(
+  vmi: VirtualMachineInstance,
+  ctx: Pick<ConverterContext, 'privateDir'>,
+): Pick<ConverterContext, 'isBlockPVC' | 'isBlockDV'> {
+  const isBlockPVC: Record<string, boolean> = {};
+  const isBlockDV: Record<string, boolean> = {};
+  for (const volume of vmi.spec.volumes ?? []) {
+    if (volume.persistentVolumeClaim) isBlockPVC[volume.name] = isBlockDeviceVolume(volume.name, ctx);
+    else if (volume.dataVolume) isBlockDV[volume.name] = isBlockDeviceVolume(volume.name, ctx);
+  }
+  return { isBlockPVC, isBlockDV };
+}
+
+/** genisoimage with KubeVirt's options: Joliet and Rock Ridge, links followed, files grafted by name. */
+async function buildISO(iso: string, volumeID: string, files: readonly string[]): Promise<void> {
+  const staging = `${iso}.staging`;
+  const empty = `${iso}.empty`;
+  mkdirSync(path.dirname(iso), { recursive: true });
+  rmSync(staging, { force: true });
+  const args = ['-output', staging, '-follow-links', '-volid', volumeID, '-joliet', '-rock', '-input-charset', 'utf-8'];
+  // an empty volume still gets its (empty) ISO
+  if (files.length === 0) mkdirSync(empty, { recursive: true });
+  try {
+    await run('genisoimage', [...args, '-graft-points', ...(files.length > 0 ? files : [`/=${empty}`])]);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+  // renamed into place: a symlink planted at the ISO's path is replaced, never written through
+  renameSync(staging, iso);
+}
+
+/** Creates what the VMI's volumes need that the pod does not bring. */
+export async function prepareVolumes(
+  vmi: VirtualMachineInstance,
+  ctx: Pick<ConverterContext, 'privateDir' | 'ephemeralDiskDir'>,
+): Promise<void> {
+  let serviceAccountDone = false;
+  for (const [index, volume] of (vmi.spec.volumes ?? []).entries()) {
+    const hostDisk = volume.hostDisk as { path?: string; type?: string; capacity?: string | number } | undefined;
+    if (hostDisk?.type === 'DiskOrCreate' && hostDisk.path) {
+      const file = hostDiskPath(volume.name, hostDisk.path, ctx);
+      if (!existsSync(file)) {
+        const size = quantityToBytes(hostDisk.capacity, `spec.volumes[${index}].hostDisk.capacity`);
+        mkdirSync(path.dirname(file), { recursive: true });
+        // createSparseRaw: one byte at the end
+        const fd = openSync(file, 'wx', 0o666);
+        try {
+          writeSync(fd, Buffer.alloc(1), 0, 1, size - 1);
+        } finally {
+          closeSync(fd);
+        }
+      }
+    } else if (volume.cloudInitConfigDrive) {
+      const iso = configDriveISOPath(vmi, ctx);
+      const staging = `${iso}.d`;
+      const dir = path.join(staging, 'data');
+      const latest = path.join(dir, 'openstack', 'latest');
+      rmSync(staging, { recursive: true, force: true });
+      mkdirSync(latest, { recursive: true });
+      const files = configDriveFiles(volume, vmi);
+      writeFileSync(path.join(latest, 'user_data'), files.userData);
+      writeFileSync(path.join(latest, 'meta_data.json'), files.metaData);
+      if (files.networkData !== undefined) writeFileSync(path.join(latest, 'network_data.json'), files.networkData);
+      await buildISO(iso, ConfigDriveVolumeID, [`openstack=${path.join(dir, 'openstack')}`]);
+      rmSync(staging, { recursive: true, force: true });
+    } else {
+      const kind = configVolumeKind(volume);
+      if (!kind || (kind === 'serviceAccount' && serviceAccountDone)) continue;
+      if (kind === 'serviceAccount') serviceAccountDone = true;
+      const source = configSourceDir(kind, volume.name, ctx);
+      if (!existsSync(source)) throw new Error(`${kind} volume ${volume.name}: ${source} is not mounted`);
+      const entries = readdirSync(source).sort();
+      if (kind === 'sysprep' && !entries.some((f) => ['autounattend.xml', 'unattend.xml'].includes(f.toLowerCase()))) {
+        throw new Error('Sysprep drive should contain autounattend.xml or unattend.xml but neither were found.');
+      }
+      await buildISO(
+        configDiskPath(kind, volume.name, ctx),
+        configVolumeLabel(volume),
+        entries.map((f) => `${f}=${path.join(source, f)}`),
+      );
+    }
+  }
+}

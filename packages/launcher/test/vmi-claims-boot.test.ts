@@ -1,0 +1,128 @@
+// A VMI the way real clusters send it, booted by the launcher: claims (a file system one and a block
+// one), memory hotplug room (1Gi guest, maxGuest 2Gi) and startStrategy Paused. The test guest boots
+// its kernel directly (it cannot boot from a disk), so the claims are proven attached and readable
+// from inside the guest instead.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
+import { provideBlockClaim, provideFilesystemClaim, type BlockClaim } from '../../../test/bed/claims.ts';
+import { GUEST_PROMPT, guestArtifacts } from '../../../test/bed/guest.ts';
+import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { virsh } from '../../../test/bed/libvirtd.ts';
+import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
+import { poll } from '../../../test/bed/poll.ts';
+import { SerialConsole } from '../../../test/bed/serial.ts';
+import { applyWebhookDefaults } from '../../../test/bed/vmi-defaults.ts';
+
+const GiB = 1024 ** 3;
+
+/** The test guest with two claims instead of its container disk, 1Gi of memory, paused at start. */
+// biome-ignore lint/suspicious/noExplicitAny: the webhook's unchecked JSON, sent as the handler sends it
+type DefaultedVMI = { metadata: { name: string; namespace: string; uid: string }; spec: any; status: any };
+
+function claimsVMI(uid: string): DefaultedVMI {
+  const base = testVMI({ name: 'vmi-claims', uid });
+  const written = {
+    ...base,
+    spec: {
+      ...base.spec,
+      startStrategy: 'Paused',
+      domain: {
+        ...base.spec.domain,
+        memory: { guest: '1Gi', maxGuest: '2Gi' },
+        resources: { requests: { memory: '1Gi' } },
+        devices: {
+          ...base.spec.domain.devices,
+          disks: [
+            { name: 'fsclaim', disk: { bus: 'virtio' } },
+            { name: 'blockclaim', disk: { bus: 'virtio' } },
+          ],
+        },
+      },
+      volumes: [
+        { name: 'fsclaim', persistentVolumeClaim: { claimName: 'guest-data' } },
+        { name: 'blockclaim', dataVolume: { name: 'guest-data-block' } },
+      ],
+    },
+  };
+  // as virt-api stores it, then Scheduled as virt-controller hands it over
+  const vmi = applyWebhookDefaults(written) as DefaultedVMI;
+  vmi.status.phase = 'Scheduled';
+  return vmi;
+}
+
+describe('claims, memory hotplug room and a paused start, booted by the launcher', { timeout: 300_000 }, () => {
+  let sandbox: PodSandbox;
+  let launcher: RunningLauncher;
+  let client: CmdClient;
+  let block: BlockClaim | undefined;
+  const uid = randomUUID();
+  const vmi = claimsVMI(uid);
+
+  before(async () => {
+    const { dataDisk } = guestArtifacts();
+    sandbox = await createPodSandbox();
+    provideFilesystemClaim(sandbox, 'fsclaim', dataDisk);
+    block = await provideBlockClaim(sandbox, 'blockclaim', dataDisk);
+    launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m']);
+    client = await cmdClient(launcher.cmdSocket);
+  });
+
+  after(async () => {
+    client?.close();
+    if (launcher) {
+      await launcher.stop('SIGKILL');
+      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
+    }
+    await sandbox?.destroy();
+    await block?.release();
+  });
+
+  test('the webhook gave this VMI the shape under test', () => {
+    assert.equal(vmi.spec.domain.memory.maxGuest, '2Gi');
+    assert.equal(vmi.spec.domain.cpu.maxSockets, 4);
+    assert.equal(vmi.spec.domain.machine.type, 'q35');
+  });
+
+  test('SyncVirtualMachine defines the domain and starts it paused', async () => {
+    assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
+    const state = await poll(
+      'the domain paused',
+      async () => {
+        const s = await virsh(sandbox, ['domstate', 'default_vmi-claims']);
+        return s === 'paused' ? s : undefined;
+      },
+      60_000,
+      launcher.logs,
+    );
+    assert.equal(state, 'paused');
+  });
+
+  test("the live domain: hotplug room, the claim's image file and its block device", async () => {
+    const xml = await virsh(sandbox, ['dumpxml', 'default_vmi-claims']);
+    assert.match(xml, new RegExp(`<maxMemory slots='1' unit='KiB'>${(2 * GiB) / 1024}</maxMemory>`));
+    assert.match(xml, new RegExp(`<memory unit='KiB'>${GiB / 1024}</memory>`));
+    assert.match(xml, /<source file='\/var\/run\/kubevirt-private\/vmi-disks\/fsclaim\/disk.img'/);
+    assert.match(xml, /<disk type='block' device='disk'[^>]*>[\s\S]*?<source dev='\/dev\/blockclaim'/);
+  });
+
+  test('unpaused, the guest boots and reads both claims', async () => {
+    assert.deepEqual(await client.UnpauseVirtualMachine(asRequest(vmi)), { success: true, message: '' });
+    const serial = await SerialConsole.open(sandbox.hostPath(`/var/run/kubevirt-private/${uid}/virt-serial0`));
+    try {
+      await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+      // the first virtio disk, the file system claim, is the one the guest mounts at /mnt/data
+      assert.match(await serial.run('cat /mnt/data/README'), /kubevirt-ts data disk/);
+      assert.match(
+        await serial.run('mkdir -p /tmp/b && mount -t ext4 -o ro /dev/vdb /tmp/b && cat /tmp/b/README', 20_000),
+        /kubevirt-ts data disk/,
+      );
+      // the guest sees its 1Gi at boot (less what the kernel keeps)
+      const memTotalKiB = Number(/MemTotal:\s+(\d+) kB/.exec(await serial.run('cat /proc/meminfo'))?.[1]);
+      assert.ok(memTotalKiB > 800 * 1024 && memTotalKiB <= GiB / 1024, `MemTotal ${memTotalKiB} kB`);
+    } finally {
+      serial.close();
+    }
+  });
+});

@@ -1,0 +1,138 @@
+// What the launcher makes for a VMI's volumes before the domain starts: the ConfigDrive ISO, the ISOs
+// of config volumes (read back with isoinfo), sparse hostDisk images, and block-or-file for claims.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parseVMI } from '@kubevirt-ts/shared';
+import { applyWebhookDefaults } from '../../../test/bed/vmi-defaults.ts';
+import { blockVolumes, prepareVolumes } from '../src/volumes.ts';
+
+const run = promisify(execFile);
+
+async function iso(file: string): Promise<{ volumeID: string; files: string[] }> {
+  const pvd = (await run('isoinfo', ['-d', '-i', file])).stdout;
+  const listing = (await run('isoinfo', ['-f', '-R', '-i', file])).stdout;
+  return { volumeID: /^Volume id: (.*)$/m.exec(pvd)?.[1] ?? '', files: listing.split('\n').filter(Boolean).sort() };
+}
+
+async function isoFile(file: string, name: string): Promise<string> {
+  return (await run('isoinfo', ['-R', '-i', file, '-x', name])).stdout;
+}
+
+function dirs(t: { after: (fn: () => void) => void }) {
+  const root = mkdtempSync('/tmp/kvts-volumes-');
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  return { root, privateDir: path.join(root, 'private'), ephemeralDiskDir: path.join(root, 'ephemeral') };
+}
+
+const vmi = (spec: Record<string, unknown>) =>
+  parseVMI(applyWebhookDefaults({ metadata: { name: 'v1', namespace: 'ns1', uid: 'c0ffee00-0000-4000-8000-000000000001' }, spec }));
+
+test('ConfigDrive: config-2 with openstack/latest/{meta_data.json,user_data,network_data.json}', async (t) => {
+  const ctx = dirs(t);
+  const v = vmi({
+    domain: { resources: { requests: { memory: '64Mi' } }, firmware: { uuid: '5d307ca9-b3ef-428c-8861-06e72d69f223' } },
+    volumes: [{ name: 'ci', cloudInitConfigDrive: { userData: '#cloud-config\n', networkData: 'version: 1\n' } }],
+  });
+  await prepareVolumes(v, ctx);
+  const file = path.join(ctx.ephemeralDiskDir, 'cloud-init-data/ns1/v1/configdrive.iso');
+  const got = await iso(file);
+  assert.equal(got.volumeID, 'config-2');
+  assert.deepEqual(got.files, [
+    '/openstack',
+    '/openstack/latest',
+    '/openstack/latest/meta_data.json',
+    '/openstack/latest/network_data.json',
+    '/openstack/latest/user_data',
+  ]);
+  assert.equal(
+    await isoFile(file, '/openstack/latest/meta_data.json'),
+    '{"instance_id":"v1.ns1","hostname":"v1","uuid":"5d307ca9-b3ef-428c-8861-06e72d69f223"}',
+  );
+  assert.equal(await isoFile(file, '/openstack/latest/user_data'), '#cloud-config\n');
+});
+
+test('configMap, secret, downwardAPI and sysprep: an ISO of the mounted files, labelled as KubeVirt labels it', async (t) => {
+  const ctx = dirs(t);
+  const mount = (dir: string, files: Record<string, string>) => {
+    mkdirSync(path.join(ctx.privateDir, dir), { recursive: true });
+    for (const [f, content] of Object.entries(files)) writeFileSync(path.join(ctx.privateDir, dir, f), content);
+  };
+  mount('config-map/cm', { 'app.properties': 'a=1\n', 'b.txt': 'b' });
+  mount('secret/sec', { password: 's3cret' });
+  mount('downwardapi/labels', { labels: 'app="x"\n' });
+  mount('sysprep/unattend', { 'Autounattend.xml': '<unattend/>' });
+  const v = vmi({
+    domain: { resources: { requests: { memory: '64Mi' } } },
+    volumes: [
+      { name: 'cm', configMap: { name: 'app-config' } },
+      { name: 'sec', secret: { secretName: 'app-secret', volumeLabel: 'secrets' } },
+      { name: 'labels', downwardAPI: { fields: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+      { name: 'unattend', sysprep: { configMap: { name: 'sysprep' } } },
+    ],
+  });
+  await prepareVolumes(v, ctx);
+  const cm = path.join(ctx.privateDir, 'config-map-disks/cm.iso');
+  assert.deepEqual(await iso(cm), { volumeID: 'cfgdata', files: ['/app.properties', '/b.txt'] });
+  assert.equal(await isoFile(cm, '/app.properties'), 'a=1\n');
+  assert.deepEqual(await iso(path.join(ctx.privateDir, 'secret-disks/sec.iso')), { volumeID: 'secrets', files: ['/password'] });
+  assert.deepEqual(await iso(path.join(ctx.privateDir, 'downwardapi-disks/labels.iso')), { volumeID: 'cfgdata', files: ['/labels'] });
+  assert.deepEqual(await iso(path.join(ctx.privateDir, 'sysprep-disks/unattend.iso')), {
+    volumeID: 'unattendCD',
+    files: ['/Autounattend.xml'],
+  });
+});
+
+test('a config volume that is not mounted, or a sysprep without an answer file, fails the sync', async (t) => {
+  const ctx = dirs(t);
+  const spec = (volume: Record<string, unknown>) => ({ domain: { resources: { requests: { memory: '64Mi' } } }, volumes: [volume] });
+  await assert.rejects(prepareVolumes(vmi(spec({ name: 'cm', configMap: { name: 'x' } })), ctx), /configMap volume cm: .* is not mounted/);
+  mkdirSync(path.join(ctx.privateDir, 'sysprep/s'), { recursive: true });
+  await assert.rejects(
+    prepareVolumes(vmi(spec({ name: 's', sysprep: { secret: { name: 'x' } } })), ctx),
+    /^Error: Sysprep drive should contain autounattend.xml or unattend.xml but neither were found.$/,
+  );
+});
+
+test('hostDisk DiskOrCreate: a sparse image of the capacity, made once; Disk: left alone', async (t) => {
+  const ctx = dirs(t);
+  const v = vmi({
+    domain: { resources: { requests: { memory: '64Mi' } } },
+    volumes: [
+      { name: 'hd', hostDisk: { path: '/var/data/disk.img', type: 'DiskOrCreate', capacity: '1Gi' } },
+      { name: 'existing', hostDisk: { path: '/data/disk.img', type: 'Disk' } },
+    ],
+  });
+  await prepareVolumes(v, ctx);
+  const file = path.join(ctx.privateDir, 'vmi-disks/hd/disk.img');
+  const st = statSync(file);
+  assert.equal(st.size, 1024 ** 3);
+  assert.ok(st.blocks * 512 < 1024 * 1024, 'sparse');
+  writeFileSync(file, 'kept');
+  await prepareVolumes(v, ctx);
+  assert.equal(statSync(file).size, 4, 'an existing image is not recreated');
+  assert.throws(() => statSync(path.join(ctx.privateDir, 'vmi-disks/existing/disk.img')));
+});
+
+test('claims: a regular disk.img is a file system claim; neither it nor /dev/<volume> is an error', (t) => {
+  const ctx = dirs(t);
+  mkdirSync(path.join(ctx.privateDir, 'vmi-disks/fs'), { recursive: true });
+  writeFileSync(path.join(ctx.privateDir, 'vmi-disks/fs/disk.img'), '');
+  const spec = (volumes: unknown[]) => ({ domain: { resources: { requests: { memory: '64Mi' } } }, volumes });
+  assert.deepEqual(blockVolumes(vmi(spec([{ name: 'fs', persistentVolumeClaim: { claimName: 'c' } }])), ctx), {
+    isBlockPVC: { fs: false },
+    isBlockDV: {},
+  });
+  assert.throws(
+    () => blockVolumes(vmi(spec([{ name: 'nothere', dataVolume: { name: 'dv' } }])), ctx),
+    /^Error: neither found block device nor regular file for volume nothere$/,
+  );
+  // /dev/null exists but is a character device
+  assert.throws(
+    () => blockVolumes(vmi(spec([{ name: 'null', persistentVolumeClaim: { claimName: 'c' } }])), ctx),
+    /found \/dev\/null, but it's not a block device/,
+  );
+});
