@@ -556,10 +556,9 @@ describe('deploy/ and the daemons agree', () => {
   });
 
   // virt-controller renders KubeVirt's whole flag set (--hook-sidecars, --ovmf-path, --disk-memory-limit,
-  // --hypervisor, --allow-emulation): virt-launcher takes them with branch launcher-flags.
+  // --hypervisor, --allow-emulation): virt-launcher takes every one.
   test(
     "the example launcher pod's arguments, as the monitor passes them on, parse as virt-launcher's flags, and its mounts are where the flags look",
-    { todo: 'until virt-launcher takes all of KubeVirt\'s flags (branch launcher-flags)' },
     () => {
       const [compute] = podSpecOf(find('Pod')).containers;
       assert.deepEqual(compute?.command, ['/usr/bin/virt-launcher-monitor']);

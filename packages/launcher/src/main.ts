@@ -19,6 +19,7 @@ import {
   type LauncherFlags,
 } from './flags.ts';
 import { DomainManager } from './domain-manager.ts';
+import { detectEFIEnvironment } from './converter/index.ts';
 import { createLauncherCmdServer } from './cmd-server.ts';
 import { Notifier } from './notifier.ts';
 import { AgentPoller } from './agent-poller.ts';
@@ -185,6 +186,7 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
       containerDiskDir: f['container-disk-dir'],
       ephemeralDiskDir: f['ephemeral-disk-dir'],
       emulatorPath: EMULATOR,
+      efiEnvironment: detectEFIEnvironment(f['ovmf-path']),
     },
   });
 
