@@ -286,9 +286,13 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     assert.deepEqual(await client.KillVirtualMachine(asRequest(vmi)), { success: true, message: '' });
     assert.equal((await virsh(sandbox, ['domstate', '--reason', domainName])).trim(), 'shut off (destroyed)');
     await recorder.waitFor((e) => e.domain.Status.Status === 'Shutoff' && e.domain.Status.Reason === 'Destroyed', 30_000, from);
+    // libvirt's persistent definition: read as a file, since the launcher (and its libvirtd) may be gone
+    // as soon as the delete is answered
+    const definition = sandbox.hostPath(`/etc/libvirt/qemu/${domainName}.xml`);
+    assert.ok(existsSync(definition), `${definition}: the domain is defined before the delete`);
     // the launcher waits for the handler's delete once QEMU is gone, as KubeVirt's does
     assert.deepEqual(await client.DeleteVirtualMachine(asRequest(vmi)), { success: true, message: '' });
-    assert.equal((await virsh(sandbox, ['list', '--all', '--name'])).trim(), '', 'no domain defined any more');
+    assert.ok(!existsSync(definition), 'no domain defined any more');
     const gone = await recorder.waitFor((e) => e.domain.Status.Reason === 'NonExistent', 30_000, from);
     assert.ok(gone.domain.ObjectMeta.deletionTimestamp);
     const code = await poll('the launcher exited', async () => launcher.process.exitCode ?? undefined, 60_000, logs);
