@@ -6,10 +6,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { pathInProcRoot, serialConsoleSocketPath, socketFilePathOnHost, StandardLauncherSocketFileName, VirtShareDir } from '@kubevirt-ts/shared';
+import {
+  pathInProcRoot,
+  serialConsoleSocketPath,
+  socketFilePathOnHost,
+  StandardLauncherSocketFileName,
+  VirtShareDir,
+} from '@kubevirt-ts/shared';
 import { Cleanups, startDemoStack, until, type DemoStack } from '../test/demo/demo.ts';
 import { podsBaseDir } from '../test/bed/pod-sandbox.ts';
 import { GUEST_PROMPT } from '../test/bed/guest.ts';
@@ -21,7 +26,11 @@ const flags = benchFlags(
   z.object({
     quick: quickFlag,
     rounds: z.coerce.number().int().min(1).optional().describe('websocket + direct window pairs (default 4, 2 with --quick)'),
-    window: z.coerce.number().positive().optional().describe('seconds counted per window, after a 0.5 s settle (default 5, 1.5 with --quick)'),
+    window: z.coerce
+      .number()
+      .positive()
+      .optional()
+      .describe('seconds counted per window, after a 0.5 s settle (default 5, 1.5 with --quick)'),
   }),
   'bench/console-throughput.ts',
 );
@@ -48,7 +57,9 @@ function launcherPid(podUID: string): number {
 }
 
 function pids(): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number);
 }
 
 /** The first process whose command line holds every one of `parts`. */
@@ -165,13 +176,19 @@ async function main(): Promise<void> {
   const rounds = flags.rounds ?? (flags.quick ? 2 : 4);
   const windowS = flags.window ?? (flags.quick ? 1.5 : 5);
   const t0 = Date.now();
-  log(`console-throughput: ${rounds} rounds of ${windowS} s through virt-handler's websocket, then ${windowS} s straight from QEMU's socket`);
+  log(
+    `console-throughput: ${rounds} rounds of ${windowS} s through virt-handler's websocket, then ${windowS} s straight from QEMU's socket`,
+  );
 
   const cleanups = new Cleanups();
   process.once('SIGINT', () => void cleanups.run().then(() => process.exit(130)));
   try {
     const stack = await startDemoStack(
-      { name: 'consolebench', dir: scratchDir('kvts-bench-console'), stage: (text) => log(`  [${((Date.now() - t0) / 1000).toFixed(1)} s] ${text}`) },
+      {
+        name: 'consolebench',
+        dir: scratchDir('kvts-bench-console'),
+        stage: (text) => log(`  [${((Date.now() - t0) / 1000).toFixed(1)} s] ${text}`),
+      },
       cleanups,
     );
     // QEMU's serial socket in the launcher pod, reached through /proc/<pid>/root as the handler does

@@ -35,7 +35,12 @@ export function sampleProcess(pid: number): ProcessSample {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
-  return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024, cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, at: performance.now() };
+  return {
+    rssMiB: kib('VmRSS') / 1024,
+    peakRssMiB: kib('VmHWM') / 1024,
+    cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND,
+    at: performance.now(),
+  };
 }
 
 /** CPU used between two samples of one process, in percent of one core. */

@@ -29,7 +29,10 @@ const flags = benchFlags(
     launchers: z.array(z.number().int().min(1)).optional().describe('VMI counts to grow through (default 50,200,500; 10 with --quick)'),
     rate: z.coerce.number().positive().optional().describe('domain events per second in the steady phase (default 20, 10 with --quick)'),
     seconds: z.coerce.number().positive().optional().describe('length of the steady phase at each count (default 20, 4 with --quick)'),
-    entry: z.enum(['bundle', 'source']).default('bundle').describe('run the shipped bundle (dist/virt-handler.mjs, built fresh) or the TS source'),
+    entry: z
+      .enum(['bundle', 'source'])
+      .default('bundle')
+      .describe('run the shipped bundle (dist/virt-handler.mjs, built fresh) or the TS source'),
     profile: z.string().optional().describe("write virt-handler's CPU profile, and a heap snapshot after each hold, into this directory"),
   }),
   'bench/handler-scale.ts',
@@ -113,7 +116,15 @@ class FakeLauncher {
     this.#send('ADDED', this.#domain);
     const agent = this.#domain.Spec.Devices.Channels?.find((c) => c.Target?.Name === 'org.qemu.guest_agent.0');
     if (agent?.Target) agent.Target.State = 'connected';
-    Object.assign(this.#domain.Status.OSInfo, { Name: 'Alpine Linux', Id: 'alpine', PrettyName: 'Alpine Linux v3.21', Version: '3.21.0', VersionId: '3.21.0', KernelRelease: '6.12.1', Machine: 'x86_64' });
+    Object.assign(this.#domain.Status.OSInfo, {
+      Name: 'Alpine Linux',
+      Id: 'alpine',
+      PrettyName: 'Alpine Linux v3.21',
+      Version: '3.21.0',
+      VersionId: '3.21.0',
+      KernelRelease: '6.12.1',
+      Machine: 'x86_64',
+    });
     void this.#setState('Running', 'Unknown');
   }
 
@@ -243,7 +254,10 @@ async function main(): Promise<void> {
     const watch = await new k8s.Watch(kc).watch(
       `/apis/kubevirt.io/v1/namespaces/${namespace}/virtualmachineinstances`,
       {},
-      (_type: string, obj: { metadata: { name: string }; status?: { phase?: string; conditions?: Array<{ type: string; status: string }> } }) => {
+      (
+        _type: string,
+        obj: { metadata: { name: string }; status?: { phase?: string; conditions?: Array<{ type: string; status: string }> } },
+      ) => {
         const now = performance.now();
         lastChange = now;
         const s = seen.get(obj.metadata.name) ?? { phase: '', paused: false };
@@ -283,16 +297,20 @@ async function main(): Promise<void> {
       const added = n - launchers.length;
       log(`  ${n} VMIs: starting ${added} launcher pods and creating their VMIs…`);
       const tPods = performance.now();
-      const fresh = await pool(Array.from({ length: added }, (_, i) => launchers.length + i), CONCURRENCY, async (i) => {
-        const sandbox = await createPodSandbox();
-        const name = `vmi-${String(i).padStart(4, '0')}`;
-        const launcher = await FakeLauncher.start(sandbox, name, notifyMs).catch(async (err: unknown) => {
-          await sandbox.destroy();
-          throw err;
-        });
-        launchers.push(launcher);
-        return launcher;
-      });
+      const fresh = await pool(
+        Array.from({ length: added }, (_, i) => launchers.length + i),
+        CONCURRENCY,
+        async (i) => {
+          const sandbox = await createPodSandbox();
+          const name = `vmi-${String(i).padStart(4, '0')}`;
+          const launcher = await FakeLauncher.start(sandbox, name, notifyMs).catch(async (err: unknown) => {
+            await sandbox.destroy();
+            throw err;
+          });
+          launchers.push(launcher);
+          return launcher;
+        },
+      );
       const podsS = (performance.now() - tPods) / 1000;
 
       // virt-controller's part: Scheduled VMIs on this node, their launcher pods in activePods
@@ -311,7 +329,9 @@ async function main(): Promise<void> {
       await waitFor(`${n} VMIs Running`, () => launchers.every((l) => seen.get(l.name)?.phase === 'Running'), 60_000 + n * 500);
       const runningS = (performance.now() - tCreate) / 1000;
       await quiet(1500, 60_000);
-      log(`    pods ${podsS.toFixed(1)} s; VMIs created in ${createdS.toFixed(1)} s, all Running after ${runningS.toFixed(1)} s (${(added / runningS).toFixed(1)} VMIs/s)`);
+      log(
+        `    pods ${podsS.toFixed(1)} s; VMIs created in ${createdS.toFixed(1)} s, all Running after ${runningS.toFixed(1)} s (${(added / runningS).toFixed(1)} VMIs/s)`,
+      );
 
       // held: the handler with N domains and nothing happening but its watchdog and heartbeat
       const idle0 = sampleProcess(handlerPid);
@@ -369,7 +389,12 @@ async function main(): Promise<void> {
 
       const step = {
         vmis: n,
-        bringUp: { podsS: round(podsS, 1), createS: round(createdS, 1), allRunningS: round(runningS, 1), vmisPerS: round(added / runningS, 1) },
+        bringUp: {
+          podsS: round(podsS, 1),
+          createS: round(createdS, 1),
+          allRunningS: round(runningS, 1),
+          vmisPerS: round(added / runningS, 1),
+        },
         idle: { rssMiB: round(idle1.rssMiB, 1), cpuPercent: round(cpuPercent(idle0, idle1), 1) },
         steady: {
           rate,

@@ -118,7 +118,10 @@ function rssByMapping(pid: number, top = 6): Record<string, number> {
     if (rss) totals.set(current, (totals.get(current) ?? 0) + Number(rss[1]));
   }
   return Object.fromEntries(
-    [...totals].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, kib]) => [name, kiBToMiB(kib)]),
+    [...totals]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, kib]) => [name, kiBToMiB(kib)]),
   );
 }
 
@@ -283,7 +286,8 @@ async function main(): Promise<void> {
     machine: machine(),
   };
   const lines = Object.entries(variants).map(
-    ([n, f]) => `  ${n.padEnd(26)} idle ${f.idle.rssMiB}  VM ${f.vmRunning.rssMiB}  steady ${f.steady.rssMiB} (max ${f.steadyMaxRssMiB}) MiB RSS; heap ${f.steadyHeap.heapUsedMiB}/${f.steadyHeap.heapTotalMiB} MiB`,
+    ([n, f]) =>
+      `  ${n.padEnd(26)} idle ${f.idle.rssMiB}  VM ${f.vmRunning.rssMiB}  steady ${f.steady.rssMiB} (max ${f.steadyMaxRssMiB}) MiB RSS; heap ${f.steadyHeap.heapUsedMiB}/${f.steadyHeap.heapTotalMiB} MiB`,
   );
   emit(figures, `launcher-memory (goal ≤ 56 MiB RSS):\n${lines.join('\n')}`);
 }

@@ -87,7 +87,9 @@ async function viaLauncher(capture: string | undefined): Promise<{ run: Launcher
     const ephemeralDisks = path.join(capture, 'ephemeral-disks');
     cpSync(pod.sandbox.volumePath('ephemeral-disks'), ephemeralDisks, { recursive: true });
     // libvirt does not create socket directories (serial, VNC): the launcher does.
-    const privateDirs = [...new Set([...xml.matchAll(/path='(\/var\/run\/kubevirt-private\/[^']+)'/g)].map((m) => path.posix.dirname(m[1] as string)))];
+    const privateDirs = [
+      ...new Set([...xml.matchAll(/path='(\/var\/run\/kubevirt-private\/[^']+)'/g)].map((m) => path.posix.dirname(m[1] as string))),
+    ];
     return { run, captured: { xml, domainName, ephemeralDisks, privateDirs } };
   } finally {
     await watch.close();
@@ -171,10 +173,7 @@ async function main(): Promise<void> {
     elapsedS: round((Date.now() - started) / 1000, 1),
     machine: machine(),
   };
-  emit(
-    figures,
-    `sync-overhead: median launcher ${launcherMedian} ms vs direct ${directMedian} ms → ratio ${figures.ratio} (goal ≤ 1.05)`,
-  );
+  emit(figures, `sync-overhead: median launcher ${launcherMedian} ms vs direct ${directMedian} ms → ratio ${figures.ratio} (goal ≤ 1.05)`);
 }
 
 await main();

@@ -75,9 +75,10 @@ export async function build(outDir = path.join(REPO, 'dist')): Promise<BuildResu
     metafile: true,
     logLevel: 'warning',
   });
-  const bundles = Object.fromEntries(
-    Object.keys(DAEMONS).map((daemon) => [daemon, path.join(outDir, `${daemon}.mjs`)]),
-  ) as Record<Daemon, string>;
+  const bundles = Object.fromEntries(Object.keys(DAEMONS).map((daemon) => [daemon, path.join(outDir, `${daemon}.mjs`)])) as Record<
+    Daemon,
+    string
+  >;
   for (const [daemon, bundle] of Object.entries(bundles)) {
     // The images link /usr/bin/<daemon> to the bundle, so it must be executable on its own.
     if (!readFileSync(bundle, 'utf8').startsWith('#!/usr/bin/env node\n')) {
@@ -101,7 +102,7 @@ if (import.meta.main) {
   const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
   const started = performance.now();
   try {
-    const { outDir, bundles } = await build(values.outdir === undefined ? undefined : path.resolve(values.outdir));
+    const { bundles } = await build(values.outdir === undefined ? undefined : path.resolve(values.outdir));
     const names = Object.values(bundles).map((bundle) => path.relative(process.cwd(), bundle));
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`build: ${names.join(', ')} in ${seconds} s`);

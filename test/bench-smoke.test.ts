@@ -47,14 +47,31 @@ test('bench sync-overhead --quick: both medians and their ratio', { timeout: 60_
 
 test('bench launcher-memory --quick: RSS and V8 heap of the launcher', { timeout: 90_000 }, async () => {
   const f = await runQuick('launcher-memory');
-  positive(f, 'idleRssMiB', 'steadyRssMiB', 'steadyHeapUsedMiB', 'variants.source.steady.pssMiB', 'variants.source.steadyHeap.heapTotalMiB');
+  positive(
+    f,
+    'idleRssMiB',
+    'steadyRssMiB',
+    'steadyHeapUsedMiB',
+    'variants.source.steady.pssMiB',
+    'variants.source.steadyHeap.heapTotalMiB',
+  );
   positive(f, 'importRssMiB.node', 'importRssMiB.launcherSource', 'importRssMiB.launcherBundle');
 });
 
 test('bench handler-scale --quick: event → VMI status latency, throughput, RSS and CPU of virt-handler', { timeout: 90_000 }, async () => {
   const f = await runQuick('handler-scale');
   const [step] = f['steps'] as Array<Record<string, unknown>>;
-  positive(step, 'vmis', 'bringUp.allRunningS', 'idle.rssMiB', 'steady.p50Ms', 'steady.p99Ms', 'steady.statusUpdatesPerS', 'burst.statusUpdatesPerS', 'rssMiB');
+  positive(
+    step,
+    'vmis',
+    'bringUp.allRunningS',
+    'idle.rssMiB',
+    'steady.p50Ms',
+    'steady.p99Ms',
+    'steady.statusUpdatesPerS',
+    'burst.statusUpdatesPerS',
+    'rssMiB',
+  );
   assert.equal((step as { steady: { lost: number } }).steady.lost, 0, 'no event lost');
 });
 

@@ -115,7 +115,7 @@ describe('the VM page (virt-api stand-in) in chromium', { timeout: 180_000 }, ()
     assert.equal(await page.locator('#action-status').textContent(), '');
   });
 
-  test('VNC: noVNC shows the guest\'s screen; its canvas is saved as test-artifacts/vnc-screen.png', async () => {
+  test("VNC: noVNC shows the guest's screen; its canvas is saved as test-artifacts/vnc-screen.png", async () => {
     await page.locator('#vnc-status', { hasText: /^connected/ }).waitFor({ timeout: 15_000 });
     const canvas = page.locator('#vnc canvas');
     // the first framebuffer update follows ServerInit; until it is drawn the canvas is transparent
@@ -140,7 +140,10 @@ describe('the VM page (virt-api stand-in) in chromium', { timeout: 180_000 }, ()
   });
 
   test('the stand-in answers bad names with 400 and unknown VMIs with 404, as Kubernetes Statuses', async () => {
-    const bad = await fetch(`${virtApi.url}/apis/subresources.kubevirt.io/v1/namespaces/Not_A_Namespace/virtualmachineinstances/${stack.name}/pause`, { method: 'PUT' });
+    const bad = await fetch(
+      `${virtApi.url}/apis/subresources.kubevirt.io/v1/namespaces/Not_A_Namespace/virtualmachineinstances/${stack.name}/pause`,
+      { method: 'PUT' },
+    );
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { message: string }).message, /DNS-1123/);
     const missing = await fetch(`${virtApi.url}/api/vmi/${stack.namespace}/no-such-vmi`);

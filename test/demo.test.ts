@@ -9,14 +9,27 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { poll } from './bed/poll.ts';
 
-test('pnpm demo --once: VMI Running, guest info, pause/unpause, uname -a on the console, clean teardown', { timeout: 300_000 }, async () => {
-  const demo = spawn(process.execPath, [path.join(import.meta.dirname, 'demo', 'demo.ts'), '--once'], { stdio: ['ignore', 'pipe', 'pipe'] });
+test('pnpm demo --once: VMI Running, guest info, pause/unpause, uname -a on the console, clean teardown', {
+  timeout: 300_000,
+}, async () => {
+  const demo = spawn(process.execPath, [path.join(import.meta.dirname, 'demo', 'demo.ts'), '--once'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   demo.stdout.on('data', (d: Buffer) => (out += d.toString()));
   demo.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const [code] = (await once(demo, 'exit')) as [number | null];
   assert.equal(code, 0, out);
-  for (const line of [/VMI \S+ is Running/, /GET guestosinfo → 200/, /GET userlist → 200/, /GET filesystemlist → 200/, /PUT pause → 202/, /condition Paused/, /PUT unpause → 202/, /torn down/]) {
+  for (const line of [
+    /VMI \S+ is Running/,
+    /GET guestosinfo → 200/,
+    /GET userlist → 200/,
+    /GET filesystemlist → 200/,
+    /PUT pause → 202/,
+    /condition Paused/,
+    /PUT unpause → 202/,
+    /torn down/,
+  ]) {
     assert.match(out, line);
   }
   // the guest's own answer to uname -a, from the console websocket
@@ -39,7 +52,9 @@ function processesNaming(name: string): string[] {
   return found;
 }
 
-test('pnpm demo, then Ctrl-C: the terminal signals the whole process group; teardown is clean and exits 0', { timeout: 300_000 }, async () => {
+test('pnpm demo, then Ctrl-C: the terminal signals the whole process group; teardown is clean and exits 0', {
+  timeout: 300_000,
+}, async () => {
   const name = `ctrlc-${randomBytes(3).toString('hex')}`;
   // detached: the demo leads its own process group, as a shell's foreground job does, so the SIGINT
   // below reaches every process of that group the way a terminal's Ctrl-C does.
@@ -53,7 +68,12 @@ test('pnpm demo, then Ctrl-C: the terminal signals the whole process group; tear
   demo.stdout.on('data', (d: Buffer) => (out += d.toString()));
   demo.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = once(demo, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  await poll('the demo waiting for Ctrl-C', async () => (out.includes('Ctrl-C here tears everything down') ? true : undefined), 240_000, () => out);
+  await poll(
+    'the demo waiting for Ctrl-C',
+    async () => (out.includes('Ctrl-C here tears everything down') ? true : undefined),
+    240_000,
+    () => out,
+  );
   assert.ok(processesNaming(name).length > 0, `the launcher and QEMU of ${name} should be running:\n${out}`);
   const pid = demo.pid;
   assert.ok(pid !== undefined);

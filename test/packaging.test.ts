@@ -139,12 +139,26 @@ function copiesOf(stage: Stage): CopyInstruction[] {
 
 function runsOf(stage: Stage): { text: string; index: number }[] {
   return stage.instructions.flatMap((instruction, index) =>
-    instruction.getKeyword() === 'RUN' ? [{ text: instruction.getArguments().map((a) => a.getValue()).join(' '), index }] : [],
+    instruction.getKeyword() === 'RUN'
+      ? [
+          {
+            text: instruction
+              .getArguments()
+              .map((a) => a.getValue())
+              .join(' '),
+            index,
+          },
+        ]
+      : [],
   );
 }
 
 function workdirOf(stage: Stage): string {
-  const workdir = stage.instructions.filter((i) => i.getKeyword() === 'WORKDIR').at(-1)?.getArguments()[0]?.getValue();
+  const workdir = stage.instructions
+    .filter((i) => i.getKeyword() === 'WORKDIR')
+    .at(-1)
+    ?.getArguments()[0]
+    ?.getValue();
   return workdir ?? '/';
 }
 
@@ -191,7 +205,9 @@ function workspaceMembers(): string[] {
 let nativeBuilt: Promise<string> | undefined;
 /** scripts/build-native's programs, built once into the test's directory (as the image's native stage does). */
 function nativeOutputs(): Promise<string> {
-  nativeBuilt ??= run('bash', [path.join(REPO, 'scripts/build-native'), '--outdir', path.join(work, 'native')]).then(() => path.join(work, 'native'));
+  nativeBuilt ??= run('bash', [path.join(REPO, 'scripts/build-native'), '--outdir', path.join(work, 'native')]).then(() =>
+    path.join(work, 'native'),
+  );
   return nativeBuilt;
 }
 
@@ -220,9 +236,15 @@ async function imageOrigins(stages: Stage[]): Promise<Map<string, string>> {
         const daemon = Object.entries(built.bundles).find(([, bundle]) => bundle === output)?.[0];
         origins.set(target, daemon === undefined ? `build:${relative}` : `bundle:${daemon}`);
       } else if (copy.from === 'native') {
-        const outdir = runsOf(stage).map((r) => /build-native --outdir (\S+)/.exec(r.text)?.[1]).find((d) => d !== undefined);
+        const outdir = runsOf(stage)
+          .map((r) => /build-native --outdir (\S+)/.exec(r.text)?.[1])
+          .find((d) => d !== undefined);
         assert.ok(outdir, 'the native stage runs scripts/build-native --outdir DIR');
-        assert.equal(path.posix.dirname(source), path.posix.resolve(workdirOf(stage), outdir), `COPY --from=native ${source}: not a build-native output`);
+        assert.equal(
+          path.posix.dirname(source),
+          path.posix.resolve(workdirOf(stage), outdir),
+          `COPY --from=native ${source}: not a build-native output`,
+        );
         const program = path.posix.basename(source);
         assert.ok(existsSync(path.join(await nativeOutputs(), program)), `scripts/build-native makes no ${program}`);
         origins.set(target, `native:${program}`);
@@ -279,7 +301,10 @@ describe('Dockerfiles', () => {
         const runs = runsOf(buildStage);
         const root = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { packageManager: string };
         const pnpmVersion = root.packageManager;
-        assert.ok(runs.some((r) => r.text.includes(`npm install -g`) && r.text.includes(pnpmVersion)), `installs ${pnpmVersion}`);
+        assert.ok(
+          runs.some((r) => r.text.includes(`npm install -g`) && r.text.includes(pnpmVersion)),
+          `installs ${pnpmVersion}`,
+        );
         const install = runs.find((r) => /pnpm install --frozen-lockfile/.test(r.text));
         const buildRun = runs.find((r) => /pnpm (run )?build/.test(r.text));
         assert.ok(install && buildRun, 'runs pnpm install --frozen-lockfile, then pnpm run build');
@@ -300,8 +325,15 @@ describe('Dockerfiles', () => {
       test(`the entrypoint is ${IMAGES[dockerfile].entrypoint}, and every program KubeVirt's pods run from the image is this repository's`, async () => {
         const image = IMAGES[dockerfile];
         const entrypoints = final.instructions.filter((i) => i.getKeyword() === 'ENTRYPOINT');
-        assert.deepEqual(entrypoints.map((i) => (i as Entrypoint).getJSONStrings().map((s) => s.getJSONValue())), [[image.entrypoint]]);
-        assert.deepEqual(final.instructions.filter((i) => i.getKeyword() === 'CMD'), [], 'no CMD: the pod gives the arguments');
+        assert.deepEqual(
+          entrypoints.map((i) => (i as Entrypoint).getJSONStrings().map((s) => s.getJSONValue())),
+          [[image.entrypoint]],
+        );
+        assert.deepEqual(
+          final.instructions.filter((i) => i.getKeyword() === 'CMD'),
+          [],
+          'no CMD: the pod gives the arguments',
+        );
         const origins = await imageOrigins(stages);
         for (const [program, expected] of Object.entries(image.programs)) {
           assert.equal(origins.get(program), expected, `${dockerfile}: ${program}`);
@@ -317,17 +349,32 @@ describe("Dockerfile.launcher: KubeVirt's launcher image", () => {
   const final = stages.at(-1) as Stage;
   const runs = runsOf(final);
   const index = (keyword: string, pattern: RegExp) =>
-    final.instructions.findIndex((i) => i.getKeyword() === keyword && pattern.test(i.getArguments().map((a) => a.getValue()).join(' ')));
+    final.instructions.findIndex(
+      (i) =>
+        i.getKeyword() === keyword &&
+        pattern.test(
+          i
+            .getArguments()
+            .map((a) => a.getValue())
+            .join(' '),
+        ),
+    );
 
   test('a native stage compiles packages/launcher/native with gcc and libc6-dev, sources copied first', () => {
     const native = stages.find((st) => st.name === 'native');
     assert.ok(native, 'no stage named native');
     const nativeRuns = runsOf(native);
-    assert.ok(nativeRuns.some((r) => /apt-get install/.test(r.text) && /\bgcc\b/.test(r.text) && /\blibc6-dev\b/.test(r.text)), 'installs gcc libc6-dev');
+    assert.ok(
+      nativeRuns.some((r) => /apt-get install/.test(r.text) && /\bgcc\b/.test(r.text) && /\blibc6-dev\b/.test(r.text)),
+      'installs gcc libc6-dev',
+    );
     const buildRun = nativeRuns.find((r) => /scripts\/build-native --outdir /.test(r.text));
     assert.ok(buildRun, 'runs scripts/build-native --outdir');
     const workdir = workdirOf(native);
-    const needed = ['scripts/build-native', ...readdirSync(path.join(REPO, 'packages/launcher/native')).map((f) => `packages/launcher/native/${f}`)];
+    const needed = [
+      'scripts/build-native',
+      ...readdirSync(path.join(REPO, 'packages/launcher/native')).map((f) => `packages/launcher/native/${f}`),
+    ];
     for (const file of needed) {
       const copy: CopyInstruction | undefined = copiesOf(native).find((c) => c.from === null && copyTarget(c, file, workdir) !== undefined);
       assert.ok(copy, `the native stage gets no ${file}`);
@@ -339,10 +386,17 @@ describe("Dockerfile.launcher: KubeVirt's launcher image", () => {
   test("KubeVirt's qemu user and group, 107, made before any package can take the id; the image runs as 107", () => {
     const qemu = runs.find((r) => /groupadd -g 107 qemu\b/.test(r.text) && /useradd -u 107 -g 107\b.* qemu\b/.test(r.text));
     assert.ok(qemu, 'groupadd -g 107 qemu && useradd -u 107 -g 107 ... qemu');
-    assert.match(qemu.text, /-d \/home\/qemu\b/, 'home /home/qemu, as KubeVirt\'s passwd entry');
+    assert.match(qemu.text, /-d \/home\/qemu\b/, "home /home/qemu, as KubeVirt's passwd entry");
     const firstInstall = runs.find((r) => /apt-get install/.test(r.text));
     assert.ok(firstInstall && qemu.index < firstInstall.index, 'qemu is made before apt-get install');
-    const users = final.instructions.filter((i) => i.getKeyword() === 'USER').map((i) => i.getArguments().map((a) => a.getValue()).join(' '));
+    const users = final.instructions
+      .filter((i) => i.getKeyword() === 'USER')
+      .map((i) =>
+        i
+          .getArguments()
+          .map((a) => a.getValue())
+          .join(' '),
+      );
     assert.deepEqual(users, ['107']);
   });
 
@@ -350,13 +404,25 @@ describe("Dockerfile.launcher: KubeVirt's launcher image", () => {
     const setcap = index('RUN', /setcap cap_net_bind_service=\+ep \/usr\/bin\/virt-launcher-monitor/);
     assert.ok(setcap >= 0, 'setcap cap_net_bind_service=+ep /usr/bin/virt-launcher-monitor');
     assert.ok(index('COPY', /virt-launcher-monitor/) < setcap);
-    assert.ok(runs.some((r) => /apt-get install[^&]*\blibcap2-bin\b/.test(r.text)), 'libcap2-bin brings setcap');
+    assert.ok(
+      runs.some((r) => /apt-get install[^&]*\blibcap2-bin\b/.test(r.text)),
+      'libcap2-bin brings setcap',
+    );
   });
 
   test('/var/run is the relative link ../run, and node-labeller.sh is executable on PATH', () => {
-    assert.ok(runs.some((r) => /ln -sfn \.\.\/run \/var\/run\b/.test(r.text)), 'ln -sfn ../run /var/run');
-    assert.ok(statSync(path.join(REPO, 'packages/launcher/native/node-labeller.sh')).mode & 0o111, 'node-labeller.sh is executable in the context');
-    assert.ok(runs.some((r) => /chmod 0?755 \/usr\/bin\/node-labeller\.sh/.test(r.text)), 'chmod 0755 /usr/bin/node-labeller.sh');
+    assert.ok(
+      runs.some((r) => /ln -sfn \.\.\/run \/var\/run\b/.test(r.text)),
+      'ln -sfn ../run /var/run',
+    );
+    assert.ok(
+      statSync(path.join(REPO, 'packages/launcher/native/node-labeller.sh')).mode & 0o111,
+      'node-labeller.sh is executable in the context',
+    );
+    assert.ok(
+      runs.some((r) => /chmod 0?755 \/usr\/bin\/node-labeller\.sh/.test(r.text)),
+      'chmod 0755 /usr/bin/node-labeller.sh',
+    );
   });
 });
 
@@ -370,7 +436,7 @@ describe('bundles', () => {
     }
   });
 
-  test("each bundle runs with its node flags when executed as the image does (the shebang), and is pure ASCII", async () => {
+  test('each bundle runs with its node flags when executed as the image does (the shebang), and is pure ASCII', async () => {
     for (const [daemon, bundle] of Object.entries(built.bundles) as Array<[Daemon, string]>) {
       const text = readFileSync(bundle, 'latin1');
       // a non-ASCII character anywhere would make V8 hold the whole source as UTF-16
@@ -381,7 +447,9 @@ describe('bundles', () => {
     // executed directly, the kernel runs env, env runs node with the flags: V8 sees them
     const probe = path.join(work, 'flags-probe.mjs');
     const handlerText = readFileSync(built.bundles['virt-handler'], 'utf8');
-    writeFileSync(probe, `${handlerText.slice(0, handlerText.indexOf('\n'))}\nprocess.stdout.write(JSON.stringify(process.execArgv));\n`, { mode: 0o755 });
+    writeFileSync(probe, `${handlerText.slice(0, handlerText.indexOf('\n'))}\nprocess.stdout.write(JSON.stringify(process.execArgv));\n`, {
+      mode: 0o755,
+    });
     const { stdout } = await run(probe, [], { cwd: work });
     assert.deepEqual(JSON.parse(stdout), NODE_FLAGS['virt-handler']);
   });
@@ -393,6 +461,7 @@ describe('bundles', () => {
       [
         "import { registerHooks } from 'node:module';",
         "import { appendFileSync } from 'node:fs';",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the hook module's own source, a template literal there
         'registerHooks({ load(url, context, next) { appendFileSync(process.env.LOADED, `${url}\\n`); return next(url, context); } });',
       ].join('\n'),
     );
@@ -403,7 +472,9 @@ describe('bundles', () => {
         const args = ['--import', pathToFileURL(hook).href, built.bundles[daemon], '--help'];
         const { stdout, stderr } = await run(process.execPath, args, { cwd: work, env: { ...env, LOADED: loaded } });
         assert.match(stdout + stderr, /^Usage of /m, `${daemon} --help`);
-        const files = readFileSync(loaded, 'utf8').split('\n').filter((url) => url.startsWith('file:'));
+        const files = readFileSync(loaded, 'utf8')
+          .split('\n')
+          .filter((url) => url.startsWith('file:'));
         assert.deepEqual(files, [pathToFileURL(built.bundles[daemon]).href], `${daemon} loaded more than its bundle`);
       }),
     );
@@ -434,7 +505,10 @@ function manifests(file: string): KubeObject[] {
   return parseAllDocuments(readFileSync(path.join(REPO, 'deploy', file), 'utf8')).map((doc) => doc.toJS() as KubeObject);
 }
 
-const deployFiles = () => readdirSync(path.join(REPO, 'deploy')).filter((f) => f.endsWith('.yaml')).sort();
+const deployFiles = () =>
+  readdirSync(path.join(REPO, 'deploy'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 
 function find(kind: string, name?: string): KubeObject {
   const all = deployFiles().flatMap(manifests);
@@ -503,11 +577,18 @@ describe("deploy/virt-handler.yaml is virt-operator's rendering", () => {
   const rendered = JSON.parse(
     readFileSync(path.join(REPO, 'test', 'fixtures', 'kubevirt', 'virt-handler-daemonset.json'), 'utf8'),
   ) as KubeObject;
-  const images: Record<string, string> = { '<launcher image>': 'kubevirt-ts/virt-launcher:latest', '<handler image>': 'kubevirt-ts/virt-handler:latest' };
+  const images: Record<string, string> = {
+    '<launcher image>': 'kubevirt-ts/virt-launcher:latest',
+    '<handler image>': 'kubevirt-ts/virt-handler:latest',
+  };
   const withOurImages = (v: unknown): unknown =>
-    typeof v === 'string' ? (images[v] ?? v) : Array.isArray(v) ? v.map(withOurImages) : v !== null && typeof v === 'object'
-      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withOurImages(x)]))
-      : v;
+    typeof v === 'string'
+      ? (images[v] ?? v)
+      : Array.isArray(v)
+        ? v.map(withOurImages)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withOurImages(x)]))
+          : v;
   const expected = withOurImages(rendered) as KubeObject;
   const ours = find('DaemonSet', 'virt-handler');
 
@@ -522,16 +603,28 @@ describe("deploy/virt-handler.yaml is virt-operator's rendering", () => {
   test('every field virt-operator renders is in deploy/ with its value', () => {
     const have = new Map(leaves(ours));
     const missing = leaves(expected).filter(([p, v]) => !have.has(p) || JSON.stringify(have.get(p)) !== JSON.stringify(v));
-    assert.deepEqual(missing.map(([p, v]) => `${p} = ${JSON.stringify(v)} (deploy/ has ${JSON.stringify(have.get(p))})`), []);
+    assert.deepEqual(
+      missing.map(([p, v]) => `${p} = ${JSON.stringify(v)} (deploy/ has ${JSON.stringify(have.get(p))})`),
+      [],
+    );
   });
 
   test('deploy/ has no field virt-operator does not render', () => {
     const want = new Map(leaves(expected));
-    assert.deepEqual(leaves(ours).filter(([p]) => !want.has(p)).map(([p]) => p), []);
+    assert.deepEqual(
+      leaves(ours)
+        .filter(([p]) => !want.has(p))
+        .map(([p]) => p),
+      [],
+    );
   });
 
   test("the init container runs the launcher image's node-labeller.sh into the node-labeller volume the handler reads", () => {
-    const spec = (ours.spec as { template: { spec: { initContainers: Array<{ image: string; args: string[]; volumeMounts: Array<{ mountPath: string }> }> } } }).template.spec;
+    const spec = (
+      ours.spec as {
+        template: { spec: { initContainers: Array<{ image: string; args: string[]; volumeMounts: Array<{ mountPath: string }> }> } };
+      }
+    ).template.spec;
     const [init] = spec.initContainers;
     assert.equal(init?.image, 'kubevirt-ts/virt-launcher:latest');
     assert.deepEqual(init?.args, ['node-labeller.sh']);
@@ -557,30 +650,27 @@ describe('deploy/ and the daemons agree', () => {
 
   // virt-controller renders KubeVirt's whole flag set (--hook-sidecars, --ovmf-path, --disk-memory-limit,
   // --hypervisor, --allow-emulation): virt-launcher takes every one.
-  test(
-    "the example launcher pod's arguments, as the monitor passes them on, parse as virt-launcher's flags, and its mounts are where the flags look",
-    () => {
-      const [compute] = podSpecOf(find('Pod')).containers;
-      assert.deepEqual(compute?.command, ['/usr/bin/virt-launcher-monitor']);
-      const args = (compute?.args ?? []).filter((a) => a !== '--keep-after-failure');
-      const flags = parseFlags(launcherFlags, args);
-      const vmi = find('VirtualMachineInstance');
-      assert.deepEqual([flags.name, flags.namespace], [vmi.metadata.name, vmi.metadata.namespace]);
-      const mounts = (compute?.volumeMounts ?? []).map((m) => m.mountPath);
-      const dirs = [
-        flags['kubevirt-share-dir'],
-        `${flags['kubevirt-share-dir']}/sockets`,
-        flags['ephemeral-disk-dir'],
-        flags['container-disk-dir'],
-        flags['hotplug-disk-dir'],
-        '/var/run/kubevirt-private',
-        '/var/run/libvirt',
-      ];
-      for (const dir of dirs) {
-        assert.ok(mounts.includes(dir), `${dir} is not mounted`);
-      }
-    },
-  );
+  test("the example launcher pod's arguments, as the monitor passes them on, parse as virt-launcher's flags, and its mounts are where the flags look", () => {
+    const [compute] = podSpecOf(find('Pod')).containers;
+    assert.deepEqual(compute?.command, ['/usr/bin/virt-launcher-monitor']);
+    const args = (compute?.args ?? []).filter((a) => a !== '--keep-after-failure');
+    const flags = parseFlags(launcherFlags, args);
+    const vmi = find('VirtualMachineInstance');
+    assert.deepEqual([flags.name, flags.namespace], [vmi.metadata.name, vmi.metadata.namespace]);
+    const mounts = (compute?.volumeMounts ?? []).map((m) => m.mountPath);
+    const dirs = [
+      flags['kubevirt-share-dir'],
+      `${flags['kubevirt-share-dir']}/sockets`,
+      flags['ephemeral-disk-dir'],
+      flags['container-disk-dir'],
+      flags['hotplug-disk-dir'],
+      '/var/run/kubevirt-private',
+      '/var/run/libvirt',
+    ];
+    for (const dir of dirs) {
+      assert.ok(mounts.includes(dir), `${dir} is not mounted`);
+    }
+  });
 
   test("the example launcher pod is virt-controller's rendering for the example VMI, fact by fact (test/fixtures/kubevirt/launcher-pod-rendering.json)", () => {
     const rendering = JSON.parse(readFileSync(path.join(REPO, 'test/fixtures/kubevirt/launcher-pod-rendering.json'), 'utf8')) as {
@@ -601,7 +691,10 @@ describe('deploy/ and the daemons agree', () => {
     for (const fact of rendering.facts) {
       const actual = factAt(pod, fact.path);
       const expected = resolvePlaceholders(fact.equals, placeholders);
-      assert.ok(matchesFact(actual, expected), `${fact.path} (${fact.from}):\n  pod:      ${JSON.stringify(actual)}\n  rendered: ${JSON.stringify(expected)}`);
+      assert.ok(
+        matchesFact(actual, expected),
+        `${fact.path} (${fact.from}):\n  pod:      ${JSON.stringify(actual)}\n  rendered: ${JSON.stringify(expected)}`,
+      );
     }
   });
 });
@@ -748,7 +841,10 @@ describe('deploy/ on kube-apiserver', () => {
       const calls: Record<string, () => Promise<unknown>> = {
         'list VMIs on its node, cluster-wide': async () => {
           const list = (await handler.custom.listClusterCustomObject({ ...VMI, labelSelector: selector })) as { items: KubeObject[] };
-          assert.deepEqual(list.items.map((i) => i.metadata.name), ['testvmi']);
+          assert.deepEqual(
+            list.items.map((i) => i.metadata.name),
+            ['testvmi'],
+          );
         },
         'watch VMIs on its node, and see an update to one': async () => {
           let seen!: (event: { type: string; object: KubeObject }) => void;
@@ -780,8 +876,14 @@ describe('deploy/ on kube-apiserver', () => {
         },
         'get its node (node labeller, KSM)': () => handler.core.readNode({ name: NODE }),
         'patch its node (schedulable label, heartbeat annotation)': () => {
-          const metadata = { labels: { 'kubevirt.io/schedulable': 'true' }, annotations: { 'kubevirt.io/heartbeat': new Date().toISOString() } };
-          return handler.core.patchNode({ name: NODE, body: { metadata } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+          const metadata = {
+            labels: { 'kubevirt.io/schedulable': 'true' },
+            annotations: { 'kubevirt.io/heartbeat': new Date().toISOString() },
+          };
+          return handler.core.patchNode(
+            { name: NODE, body: { metadata } },
+            setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+          );
         },
         'create an event about a VMI, then patch it (a repeat)': async () => {
           const now = new Date();

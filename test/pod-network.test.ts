@@ -58,7 +58,8 @@ async function stopPod(p: Pod | undefined): Promise<void> {
 /** The guest's web server as seen from the node: through the pod IP, port forwarded by the pod's NAT. */
 async function fetchFromNode(node: NodeNetwork, podIP: string, port: number): Promise<string> {
   // node itself as the client (busybox-static's wget crashes resolving users here)
-  const script = 'fetch(process.argv[1], { signal: AbortSignal.timeout(3000) }).then(async (r) => { if (!r.ok) process.exit(2); process.stdout.write(await r.text()); })';
+  const script =
+    'fetch(process.argv[1], { signal: AbortSignal.timeout(3000) }).then(async (r) => { if (!r.ok) process.exit(2); process.stdout.write(await r.text()); })';
   return node.exec(process.execPath, ['-e', script, `http://${podIP}:${port}/`]);
 }
 
@@ -106,7 +107,10 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
     const bridge = byName.get('k6t-eth0');
     assert.ok(bridge, 'k6t-eth0 exists');
     assert.equal(bridge.address, '02:00:00:00:00:00');
-    assert.deepEqual(bridge.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`), ['10.0.2.1/24']);
+    assert.deepEqual(
+      bridge.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+      ['10.0.2.1/24'],
+    );
     const tap = byName.get('tap0');
     assert.ok(tap, 'tap0 exists');
     assert.equal(tap.master, 'k6t-eth0');
@@ -145,10 +149,20 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
     try {
       await serial.waitForPrompt(GUEST_PROMPT, GUEST_BOOT_MS);
       let last = '';
-      const addr = await poll('the guest has an address by DHCP', async () => {
-        last = await serial.run('ip -4 addr show dev eth0');
-        return /inet /.test(last) ? last : undefined;
-      }, 30_000, () => `${p.launcher.logs().split('\n').filter((l) => /DHCP/i.test(l)).join('\n')}\nguest: ${last}`);
+      const addr = await poll(
+        'the guest has an address by DHCP',
+        async () => {
+          last = await serial.run('ip -4 addr show dev eth0');
+          return /inet /.test(last) ? last : undefined;
+        },
+        30_000,
+        () =>
+          `${p.launcher
+            .logs()
+            .split('\n')
+            .filter((l) => /DHCP/i.test(l))
+            .join('\n')}\nguest: ${last}`,
+      );
       assert.match(addr, /inet 10\.0\.2\.2\/24/);
       assert.match(await serial.run('ip route'), /default via 10\.0\.2\.1 dev eth0/);
       assert.match(await serial.run('ping -c 1 -W 3 10.0.2.1 >/dev/null && echo gateway-ok'), /gateway-ok/);
@@ -156,7 +170,12 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
       serial.close();
     }
 
-    const page = await poll('the guest web server on <pod IP>:80 from the node', async () => fetchFromNode(node, p.podIP, 80), 30_000, p.launcher.logs);
+    const page = await poll(
+      'the guest web server on <pod IP>:80 from the node',
+      async () => fetchFromNode(node, p.podIP, 80),
+      30_000,
+      p.launcher.logs,
+    );
     assert.equal(page.trim(), 'kvts-guest');
     // no ports listed: every port goes to the guest
     assert.equal((await fetchFromNode(node, p.podIP, 8080)).trim(), 'kvts-guest');
@@ -169,7 +188,10 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
     assert.deepEqual(await restarted.setupPodNetworkPhase1(p.vmi), { default: 'tap' });
     const now = await podNetworkState(p.sandbox.pid);
     assert.deepEqual(now.links.map((l) => l.ifname).sort(), before.links.map((l) => l.ifname).sort());
-    const rules = (s: string) => (JSON.parse(s) as { nftables: { rule?: { expr: unknown } }[] }).nftables.filter((e) => e.rule).map((e) => JSON.stringify(e.rule!.expr).replace(/"counter":\{[^}]*\}/g, ''));
+    const rules = (s: string) =>
+      (JSON.parse(s) as { nftables: { rule?: { expr: unknown } }[] }).nftables
+        .filter((e) => e.rule)
+        .map((e) => JSON.stringify(e.rule!.expr).replace(/"counter":\{[^}]*\}/g, ''));
     assert.deepEqual(rules(now.ruleset), rules(before.ruleset));
     assert.equal((await fetchFromNode(node, p.podIP, 80)).trim(), 'kvts-guest');
   });
@@ -183,7 +205,10 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
     configurator.teardown(p.vmi.metadata.uid);
     assert.equal(existsSync(path.join(privateDir, 'network-info-cache', p.vmi.metadata.uid)), false);
     const nodeLinks = JSON.parse(await node.exec('ip', ['-j', 'link', 'show'])) as { ifname: string }[];
-    assert.deepEqual(nodeLinks.map((l) => l.ifname).filter((n) => /tap0|k6t/.test(n)), []);
+    assert.deepEqual(
+      nodeLinks.map((l) => l.ifname).filter((n) => /tap0|k6t/.test(n)),
+      [],
+    );
     assert.equal((await node.exec('nft', ['list', 'ruleset'])).trim(), '');
   });
 });
@@ -205,13 +230,18 @@ describe('pod network, masquerade binding with ports listed', { timeout: 300_000
     if (privateDir) rmSync(privateDir, { recursive: true, force: true });
   });
 
-  test('only the listed port reaches the guest; the others stay the pod\'s', async () => {
+  test("only the listed port reaches the guest; the others stay the pod's", async () => {
     const p = pod!;
     const configurator = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => p.sandbox.pid });
     const attachments = await configurator.setupPodNetworkPhase1(p.vmi);
     const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
     assert.equal(r.message, '');
-    const page = await poll('the guest web server on <pod IP>:80 from the node', async () => fetchFromNode(node, p.podIP, 80), GUEST_BOOT_MS, p.launcher.logs);
+    const page = await poll(
+      'the guest web server on <pod IP>:80 from the node',
+      async () => fetchFromNode(node, p.podIP, 80),
+      GUEST_BOOT_MS,
+      p.launcher.logs,
+    );
     assert.equal(page.trim(), 'kvts-guest');
     // 8080 is not forwarded: the pod itself, where nothing listens, refuses it
     await assert.rejects(fetchFromNode(node, p.podIP, 8080), /ECONNREFUSED/);
@@ -255,10 +285,20 @@ describe('pod network, bridge binding', { timeout: 300_000 }, () => {
     try {
       await serial.waitForPrompt(GUEST_PROMPT, GUEST_BOOT_MS);
       let last = '';
-      await poll('the guest has the pod IP by DHCP', async () => {
-        last = await serial.run('ip -4 addr show dev eth0');
-        return /inet 10\.244\.77\.7\/24/.test(last) ? last : undefined;
-      }, 30_000, () => `${p.launcher.logs().split('\n').filter((l) => /DHCP/i.test(l)).join('\n')}\nguest: ${last}`);
+      await poll(
+        'the guest has the pod IP by DHCP',
+        async () => {
+          last = await serial.run('ip -4 addr show dev eth0');
+          return /inet 10\.244\.77\.7\/24/.test(last) ? last : undefined;
+        },
+        30_000,
+        () =>
+          `${p.launcher
+            .logs()
+            .split('\n')
+            .filter((l) => /DHCP/i.test(l))
+            .join('\n')}\nguest: ${last}`,
+      );
       assert.match(await serial.run('ip route'), /default via 10\.244\.77\.1 dev eth0/);
       assert.match(await serial.run('ping -c 1 -W 3 10.244.77.1 >/dev/null && echo gateway-ok'), /gateway-ok/);
     } finally {

@@ -19,7 +19,15 @@ export const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachin
 
 /** What the tests read of a VMI. */
 export type VMIObject = {
-  metadata: { name: string; namespace: string; uid: string; resourceVersion?: string; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+  };
   status?: {
     phase?: string;
     conditions?: Array<{ type: string; status: string; reason?: string }>;
@@ -155,11 +163,18 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
         const { uid: _uid, ...metadata } = vmi.metadata;
         const body = {
           ...vmi,
-          metadata: { ...metadata, labels: { 'kubevirt.io/nodeName': nodeName }, finalizers: ['kubevirt.io/foregroundDeleteVirtualMachine'] },
+          metadata: {
+            ...metadata,
+            labels: { 'kubevirt.io/nodeName': nodeName },
+            finalizers: ['kubevirt.io/foregroundDeleteVirtualMachine'],
+          },
           status: { phase: 'Scheduled', nodeName, activePods: { [sandbox.podUID]: nodeName } },
         };
         const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
-        const launcher = await startLauncher(sandbox, { metadata: { name, namespace, uid: created.metadata.uid } }, ['--grace-period-seconds', String(grace)]);
+        const launcher = await startLauncher(sandbox, { metadata: { name, namespace, uid: created.metadata.uid } }, [
+          '--grace-period-seconds',
+          String(grace),
+        ]);
         launchers.push(launcher);
         return { name, uid: created.metadata.uid, sandbox, launcher };
       },

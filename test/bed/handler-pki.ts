@@ -57,9 +57,21 @@ export async function makeHandlerPki(dir: string): Promise<HandlerPki> {
   };
 
   await openssl([
-    'req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2',
-    '-subj', '/CN=kubevirt.io@1700000000',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=kubevirt.io@1700000000',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   let serial = 1;
   const leaf = async ({ name, cn, extendedKeyUsage, days = 2, selfSigned = false }: Leaf): Promise<KeyPair> => {
@@ -69,7 +81,19 @@ export async function makeHandlerPki(dir: string): Promise<HandlerPki> {
     );
     await openssl(['req', '-new', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
     const signer = selfSigned ? ['-signkey', `${name}.key`] : ['-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', String(++serial)];
-    await openssl(['x509', '-req', '-in', `${name}.csr`, ...signer, '-out', `${name}.crt`, '-days', String(days), '-extfile', `${name}.ext`]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      ...signer,
+      '-out',
+      `${name}.crt`,
+      '-days',
+      String(days),
+      '-extfile',
+      `${name}.ext`,
+    ]);
     return pair(name);
   };
   return {

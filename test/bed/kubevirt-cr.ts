@@ -4,7 +4,12 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 
 export const KUBEVIRT = { group: 'kubevirt.io', version: 'v1', plural: 'kubevirts' } as const;
 
-export async function createKubeVirtCR(kc: KubeConfig, namespace: string, configuration: Record<string, unknown>, name = 'kubevirt'): Promise<void> {
+export async function createKubeVirtCR(
+  kc: KubeConfig,
+  namespace: string,
+  configuration: Record<string, unknown>,
+  name = 'kubevirt',
+): Promise<void> {
   const api = kc.makeApiClient(CustomObjectsApi);
   await api.createNamespacedCustomObject({
     ...KUBEVIRT,

@@ -118,9 +118,16 @@ export function nonRootCommand(uid: number, command: string, args: readonly stri
   return [
     'setpriv',
     [
-      `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups',
-      '--inh-caps=-all,+net_bind_service', '--ambient-caps=-all,+net_bind_service', '--bounding-set=-all,+net_bind_service',
-      '--no-new-privs', '--', command, ...args,
+      `--reuid=${uid}`,
+      `--regid=${uid}`,
+      '--clear-groups',
+      '--inh-caps=-all,+net_bind_service',
+      '--ambient-caps=-all,+net_bind_service',
+      '--bounding-set=-all,+net_bind_service',
+      '--no-new-privs',
+      '--',
+      command,
+      ...args,
     ],
   ];
 }
@@ -168,9 +175,12 @@ export async function startLauncher(
     ...(opts.nodeArgs ?? []),
     opts.entry ?? LAUNCHER_MAIN,
     ...(opts.args ?? [
-      '--name', vmi.metadata.name,
-      '--namespace', vmi.metadata.namespace,
-      '--uid', vmi.metadata.uid,
+      '--name',
+      vmi.metadata.name,
+      '--namespace',
+      vmi.metadata.namespace,
+      '--uid',
+      vmi.metadata.uid,
       '--allow-emulation',
       ...extraArgs,
     ]),
@@ -178,8 +188,11 @@ export async function startLauncher(
   const spawnOpts: SpawnOptions & { env: NodeJS.ProcessEnv } = { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } };
   const entryAt = (opts.nodeArgs?.length ?? 0) + 1;
   const behindMonitor =
-    opts.monitor === undefined ? undefined : spawnBehindMonitor(sandbox, opts.monitor, args.slice(0, entryAt), args.slice(entryAt), spawnOpts);
-  const [command, argv] = opts.nonRootUser === undefined ? [process.execPath, args] : nonRootCommand(opts.nonRootUser, process.execPath, args);
+    opts.monitor === undefined
+      ? undefined
+      : spawnBehindMonitor(sandbox, opts.monitor, args.slice(0, entryAt), args.slice(entryAt), spawnOpts);
+  const [command, argv] =
+    opts.nonRootUser === undefined ? [process.execPath, args] : nonRootCommand(opts.nonRootUser, process.execPath, args);
   const child = behindMonitor?.child ?? sandbox.spawn(command, argv, spawnOpts);
   let logs = '';
   const keep = (d: Buffer) => {

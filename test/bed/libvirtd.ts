@@ -87,12 +87,14 @@ export async function startLibvirtd(sandbox: PodSandbox, opts: { startTimeoutMs?
     },
     async stop() {
       if (running(libvirtd)) {
-        await virsh(sandbox, ['list', '--all', '--name']).then(async (names) => {
-          for (const name of names.split('\n').filter(Boolean)) {
-            await virsh(sandbox, ['destroy', name]).catch(() => undefined);
-            await virsh(sandbox, ['undefine', '--nvram', name]).catch(() => undefined);
-          }
-        }).catch(() => undefined);
+        await virsh(sandbox, ['list', '--all', '--name'])
+          .then(async (names) => {
+            for (const name of names.split('\n').filter(Boolean)) {
+              await virsh(sandbox, ['destroy', name]).catch(() => undefined);
+              await virsh(sandbox, ['undefine', '--nvram', name]).catch(() => undefined);
+            }
+          })
+          .catch(() => undefined);
         await killLibvirtd('SIGTERM');
       }
       if (running(virtlogd)) {

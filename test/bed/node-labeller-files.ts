@@ -24,7 +24,17 @@ export async function runNodeLabellerCommands(sandbox: PodSandbox, dir: string):
   writeFileSync(path.join(dir, 'virsh_domcapabilities.xml'), await virsh(sandbox, [...base, ...expand]));
   // the script pipes domcapabilities into hypervisor-cpu-baseline; a file inside the pod does the same
   writeFileSync(sandbox.hostPath('/var/lib/libvirt/domcaps.xml'), await virsh(sandbox, [...base, ...expand, ...supportedOnly]));
-  const baseline = ['hypervisor-cpu-baseline', '--features', '/var/lib/libvirt/domcaps.xml', '--machine', 'q35', '--arch', 'x86_64', '--virttype', 'qemu'];
+  const baseline = [
+    'hypervisor-cpu-baseline',
+    '--features',
+    '/var/lib/libvirt/domcaps.xml',
+    '--machine',
+    'q35',
+    '--arch',
+    'x86_64',
+    '--virttype',
+    'qemu',
+  ];
   writeFileSync(path.join(dir, 'supported_features.xml'), await virsh(sandbox, baseline));
   writeFileSync(path.join(dir, 'capabilities.xml'), await virsh(sandbox, ['capabilities']));
 }

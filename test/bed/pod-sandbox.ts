@@ -95,7 +95,7 @@ function shellQuote(s: string): string {
 }
 
 export async function createPodSandbox(
-  opts: { podsBaseDir?: string; podUID?: string; /** a network namespace of its own, empty but for lo */ network?: boolean } = {},
+  opts: { podsBaseDir?: string; podUID?: string /** a network namespace of its own, empty but for lo */; network?: boolean } = {},
 ): Promise<PodSandbox> {
   const base = opts.podsBaseDir ?? podsBaseDir();
   const podUID = opts.podUID ?? randomUUID();
@@ -154,7 +154,10 @@ export async function createPodSandbox(
     hostPath: (p) => `/proc/${pid}/root${inPodRealPath(p)}`,
     volumePath: (v) => emptyDirPath(base, podUID, v),
     spawn: (cmd, args, spawnOpts = {}) =>
-      spawn('nsenter', [`--target=${pid}`, '--mount', ...(opts.network ? ['--net'] : []), '--', cmd, ...args], { detached: true, ...spawnOpts }),
+      spawn('nsenter', [`--target=${pid}`, '--mount', ...(opts.network ? ['--net'] : []), '--', cmd, ...args], {
+        detached: true,
+        ...spawnOpts,
+      }),
     async destroy() {
       // Everything still in the pod's namespace was started by this sandbox (libvirtd, qemu, ...).
       for (const p of processesInNamespace(mntNs)) {

@@ -18,7 +18,6 @@ import {
   type v1beta1,
 } from '@kubevirt-ts/proto';
 
-
 export interface RegisteredPlugin {
   request: v1beta1.RegisterRequest;
   options: v1beta1.DevicePluginOptions;
@@ -61,7 +60,9 @@ export async function startTestKubelet(kubeletRoot: string): Promise<TestKubelet
         const plugin: RegisteredPlugin = { request: req, options, client, devices: [], updates: 0, ended: false };
         plugins.get(req.resource_name ?? '')?.client.close();
         plugins.set(req.resource_name ?? '', plugin);
-        const stream = (client as unknown as { ListAndWatch(req: v1beta1.Empty): ClientReadableStream<v1beta1.ListAndWatchResponse> }).ListAndWatch({});
+        const stream = (
+          client as unknown as { ListAndWatch(req: v1beta1.Empty): ClientReadableStream<v1beta1.ListAndWatchResponse> }
+        ).ListAndWatch({});
         streams.push(stream);
         stream.on('data', (res: v1beta1.ListAndWatchResponse) => {
           plugin.devices = res.devices ?? [];

@@ -116,7 +116,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined> |
   }
 }
 
-test('the stored VMI CRD is KubeVirt\'s: open schema kept, no status subresource, v1 storage, v1alpha3 deprecated', async () => {
+test("the stored VMI CRD is KubeVirt's: open schema kept, no status subresource, v1 storage, v1alpha3 deprecated", async () => {
   const crd = await readCRD(admin, 'virtualmachineinstances.kubevirt.io');
   assert.equal(crd.spec.group, 'kubevirt.io');
   assert.equal(crd.spec.scope, 'Namespaced');
@@ -137,22 +137,33 @@ test('the stored VMI CRD is KubeVirt\'s: open schema kept, no status subresource
     subresources?: unknown;
     additionalPrinterColumns: { name: string; jsonPath: string }[];
   }[];
-  assert.deepEqual(versions.map((v) => [v.name, v.served, v.storage, v.deprecated ?? false]), [
-    ['v1', true, true, false],
-    ['v1alpha3', true, false, true],
-  ]);
+  assert.deepEqual(
+    versions.map((v) => [v.name, v.served, v.storage, v.deprecated ?? false]),
+    [
+      ['v1', true, true, false],
+      ['v1alpha3', true, false, true],
+    ],
+  );
   for (const v of versions) {
     assert.deepEqual(v.schema.openAPIV3Schema, { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
     assert.equal(v.subresources, undefined, `${v.name} has no subresources`);
-    assert.deepEqual(v.additionalPrinterColumns.map((c) => c.name), ['Age', 'Phase', 'IP', 'NodeName', 'Ready', 'Live-Migratable', 'Paused']);
+    assert.deepEqual(
+      v.additionalPrinterColumns.map((c) => c.name),
+      ['Age', 'Phase', 'IP', 'NodeName', 'Ready', 'Live-Migratable', 'Paused'],
+    );
   }
   const kv = await readCRD(admin, 'kubevirts.kubevirt.io');
   assert.deepEqual(kv.spec.names, {
-    plural: 'kubevirts', singular: 'kubevirt', kind: 'KubeVirt', listKind: 'KubeVirtList', shortNames: ['kv', 'kvs'], categories: ['all'],
+    plural: 'kubevirts',
+    singular: 'kubevirt',
+    kind: 'KubeVirt',
+    listKind: 'KubeVirtList',
+    shortNames: ['kv', 'kvs'],
+    categories: ['all'],
   });
 });
 
-test('a VMI\'s spec and status survive a round trip; a full replace writes status; a stale replace gets 409', async () => {
+test("a VMI's spec and status survive a round trip; a full replace writes status; a stale replace gets 409", async () => {
   const status = {
     phase: 'Scheduled',
     nodeName: 'node01',
@@ -215,8 +226,7 @@ async function watch(
   const controller = await new Watch(admin).watch(
     path,
     params,
-    (type, object: Partial<CustomObject>) =>
-      events.push({ type, object, name: object.metadata?.name ?? '' }),
+    (type, object: Partial<CustomObject>) => events.push({ type, object, name: object.metadata?.name ?? '' }),
     finish,
   );
   return { events, done, abort: () => controller.abort() };
@@ -260,7 +270,14 @@ const RELIST_CRD = {
     group: 'test.kubevirt-ts.io',
     scope: 'Namespaced',
     names: { plural: 'relists', singular: 'relist', kind: 'Relist' },
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      },
+    ],
   },
 };
 const RELIST = { group: 'test.kubevirt-ts.io', version: 'v1', plural: 'relists' } as const;
@@ -311,7 +328,13 @@ test('an informer (makeInformer) relists after its watch gets 410 Gone, and its 
       version: 'v1',
       plural: 'customresourcedefinitions',
       name: RELIST_CRD.metadata.name,
-      body: [{ op: 'add', path: '/spec/versions/0/additionalPrinterColumns', value: [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }] }],
+      body: [
+        {
+          op: 'add',
+          path: '/spec/versions/0/additionalPrinterColumns',
+          value: [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
+        },
+      ],
     });
     // What the informer's watch will meet, once the apiserver has taken in the CRD change: ERROR 410.
     const gone = await eventually('410 Gone for the old resourceVersion', async () => {
@@ -337,7 +360,12 @@ test('an informer (makeInformer) relists after its watch gets 410 Gone, and its 
 test('merge patch and JSON patch: a failed JSON-patch test is 422; delete waits for finalizers', async () => {
   await createVMI(vmi('patched'));
   const merged = (await objects.patchNamespacedCustomObject(
-    { ...VMI, namespace: ns, name: 'patched', body: { metadata: { labels: { 'kubevirt.io/migrationTargetNodeName': 'node02' } }, status: { phase: 'Running' } } },
+    {
+      ...VMI,
+      namespace: ns,
+      name: 'patched',
+      body: { metadata: { labels: { 'kubevirt.io/migrationTargetNodeName': 'node02' } }, status: { phase: 'Running' } },
+    },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   )) as VirtualMachineInstance;
   assert.equal(merged.metadata.labels?.['kubevirt.io/migrationTargetNodeName'], 'node02');
@@ -346,13 +374,24 @@ test('merge patch and JSON patch: a failed JSON-patch test is 422; delete waits 
 
   // KubeVirt guards its JSON patches with a test of what it last saw.
   const jsonPatch = (ops: unknown[]) =>
-    objects.patchNamespacedCustomObject({ ...VMI, namespace: ns, name: 'patched', body: ops }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    objects.patchNamespacedCustomObject(
+      { ...VMI, namespace: ns, name: 'patched', body: ops },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
   await jsonPatch([
     { op: 'test', path: '/status/phase', value: 'Running' },
     { op: 'replace', path: '/status/phase', value: 'Succeeded' },
   ]);
   assert.equal((await getVMI('patched')).status?.phase, 'Succeeded');
-  assert.equal(await statusOf(jsonPatch([{ op: 'test', path: '/status/phase', value: 'Running' }, { op: 'remove', path: '/spec' }])), 422);
+  assert.equal(
+    await statusOf(
+      jsonPatch([
+        { op: 'test', path: '/status/phase', value: 'Running' },
+        { op: 'remove', path: '/spec' },
+      ]),
+    ),
+    422,
+  );
 
   await objects.patchNamespacedCustomObject(
     { ...VMI, namespace: ns, name: 'patched', body: { metadata: { finalizers: ['kubevirt.io/virtualMachineControllerFinalize'] } } },
@@ -397,9 +436,10 @@ test('a core/v1 Event about a VMI is recorded and found by its involvedObject', 
     namespace: ns,
     fieldSelector: `involvedObject.kind=VirtualMachineInstance,involvedObject.name=with-events`,
   });
-  assert.deepEqual(events.items.map((e) => [e.reason, e.type, e.source?.component, e.involvedObject.uid]), [
-    ['Started', 'Normal', 'virt-handler', target.metadata.uid],
-  ]);
+  assert.deepEqual(
+    events.items.map((e) => [e.reason, e.type, e.source?.component, e.involvedObject.uid]),
+    [['Started', 'Normal', 'virt-handler', target.metadata.uid]],
+  );
 });
 
 test('a service-account token from TokenRequest is held to its Role: allowed reads, 403 elsewhere', async () => {
@@ -435,7 +475,10 @@ test('a service-account token from TokenRequest is held to its Role: allowed rea
     }
   });
   assert.equal(visible.metadata.name, 'visible');
-  assert.equal(names((await asSA.listNamespacedCustomObject({ ...VMI, namespace: rns })) as KubernetesListObject<VirtualMachineInstance>).length, 1);
+  assert.equal(
+    names((await asSA.listNamespacedCustomObject({ ...VMI, namespace: rns })) as KubernetesListObject<VirtualMachineInstance>).length,
+    1,
+  );
   assert.equal(await statusOf(asSA.deleteNamespacedCustomObject({ ...VMI, namespace: rns, name: 'visible' })), 403);
   assert.equal(await statusOf(asSA.createNamespacedCustomObject({ ...VMI, namespace: rns, body: vmi('forbidden') })), 403);
   assert.equal(await statusOf(asSA.listNamespacedCustomObject({ ...VMI, namespace: other })), 403);
@@ -460,5 +503,8 @@ test('a virt-launcher pod can be created in a test namespace: its default servic
   });
   assert.equal(pod.spec?.serviceAccountName, 'default');
   const listed = await core.listNamespacedPod({ namespace: ns, labelSelector: `kubevirt.io/created-by=${owner.metadata.uid}` });
-  assert.deepEqual(listed.items.map((p) => p.metadata?.name), [pod.metadata?.name]);
+  assert.deepEqual(
+    listed.items.map((p) => p.metadata?.name),
+    [pod.metadata?.name],
+  );
 });

@@ -18,21 +18,30 @@ export async function startEtcd(bin: string, dir: string): Promise<Etcd> {
   const peerURL = `http://127.0.0.1:${peerPort}`;
   const dataDir = path.join(dir, 'etcd');
   mkdirSync(dataDir, { mode: 0o700 });
-  const daemon = startDaemon('etcd', bin, [
-    '--name=default',
-    `--data-dir=${dataDir}`,
-    `--listen-client-urls=${url}`,
-    `--advertise-client-urls=${url}`,
-    `--listen-peer-urls=${peerURL}`,
-    `--initial-advertise-peer-urls=${peerURL}`,
-    `--initial-cluster=default=${peerURL}`,
-    '--log-level=warn',
-    '--logger=zap',
-  ], path.join(dir, 'etcd.log'));
-  await waitUntilReady(daemon, async () => {
-    const res = await fetch(`${url}/health`);
-    return res.ok && ((await res.json()) as { health?: string }).health === 'true';
-  }, 30_000);
+  const daemon = startDaemon(
+    'etcd',
+    bin,
+    [
+      '--name=default',
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=${url}`,
+      `--advertise-client-urls=${url}`,
+      `--listen-peer-urls=${peerURL}`,
+      `--initial-advertise-peer-urls=${peerURL}`,
+      `--initial-cluster=default=${peerURL}`,
+      '--log-level=warn',
+      '--logger=zap',
+    ],
+    path.join(dir, 'etcd.log'),
+  );
+  await waitUntilReady(
+    daemon,
+    async () => {
+      const res = await fetch(`${url}/health`);
+      return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+    },
+    30_000,
+  );
 
   return { url, daemon, stop: () => daemon.stop() };
 }

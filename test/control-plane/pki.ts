@@ -24,9 +24,23 @@ export async function makePki(dir: string, ips: readonly string[] = []): Promise
   // EC P-256: generated in milliseconds where RSA-2048 takes a noticeable share of start-up.
   await Promise.all([
     run('openssl', [
-      'req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-      '-keyout', servingKeyPath, '-out', servingCertPath, '-days', '365', '-subj', '/CN=kube-apiserver',
-      '-addext', `subjectAltName=${['127.0.0.1', ...ips].map((ip) => `IP:${ip}`).join(',')},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc`,
+      'req',
+      '-x509',
+      '-nodes',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-keyout',
+      servingKeyPath,
+      '-out',
+      servingCertPath,
+      '-days',
+      '365',
+      '-subj',
+      '/CN=kube-apiserver',
+      '-addext',
+      `subjectAltName=${['127.0.0.1', ...ips].map((ip) => `IP:${ip}`).join(',')},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc`,
     ]),
     run('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', serviceAccountKeyPath]),
   ]);

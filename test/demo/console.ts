@@ -27,7 +27,12 @@ function main(): void {
   const pem = (f: string) => readFileSync(path.join(state.pki, f), 'utf8');
   const url = `wss://127.0.0.1:${state.port}/v1/namespaces/${namespace}/virtualmachineinstances/${name}/console`;
   // ws types checkServerIdentity as returning boolean; tls takes undefined as "identity fine"
-  const options = { ca: pem('ca.crt'), cert: pem('client.crt'), key: pem('client.key'), checkServerIdentity: () => undefined } as unknown as WebSocket.ClientOptions;
+  const options = {
+    ca: pem('ca.crt'),
+    cert: pem('client.crt'),
+    key: pem('client.key'),
+    checkServerIdentity: () => undefined,
+  } as unknown as WebSocket.ClientOptions;
   const ws = new WebSocket(url, 'plain.kubevirt.io', options);
   ws.on('unexpected-response', (_req, res) => {
     process.stderr.write(`console: ${res.statusCode} ${res.statusMessage ?? ''}\n`);

@@ -28,7 +28,11 @@ const DEMO_DIR = path.dirname(DEMO_STATE);
 
 const flags = z.object({
   once: z.coerce.boolean().default(false).describe('tear everything down after the walk-through'),
-  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('testvmi').describe('name of the example VMI'),
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+    .default('testvmi')
+    .describe('name of the example VMI'),
   port: z.coerce.number().int().min(0).max(65535).default(0).describe("the VM page's port on 127.0.0.1 (0: any free one)"),
   json: z.coerce.boolean().default(false).describe("print the handler's JSON answers whole"),
 });
@@ -236,7 +240,9 @@ export async function until(what: string, ok: () => Promise<boolean>, timeoutMs:
 const guestAnswer = z.looseObject({
   os: z.looseObject({ prettyName: z.string().optional(), kernelRelease: z.string().optional() }).optional(),
   hostname: z.string().optional(),
-  items: z.array(z.looseObject({ userName: z.string().optional(), mountPoint: z.string().optional(), fileSystemType: z.string().optional() })).optional(),
+  items: z
+    .array(z.looseObject({ userName: z.string().optional(), mountPoint: z.string().optional(), fileSystemType: z.string().optional() }))
+    .optional(),
 });
 
 /** One line of what the handler answered; the whole JSON with --json. */
@@ -250,7 +256,12 @@ function summarize(sub: 'guestosinfo' | 'userlist' | 'filesystemlist', body: str
   return items.map((fs) => `${fs.mountPoint} (${fs.fileSystemType})`).join(', ');
 }
 
-const indent = (text: string) => `${text.trimEnd().split('\n').map((l) => `          ${l}`).join('\n')}\n`;
+const indent = (text: string) =>
+  `${text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `          ${l}`)
+    .join('\n')}\n`;
 
 export type ClientTLS = { ca: string; cert: string; key: string };
 
@@ -286,7 +297,10 @@ async function consoleCommand(baseURL: string, tls: ClientTLS, urlPath: string, 
     ws.send(Buffer.from(`${command}; echo '${end.slice(0, 5)}''${end.slice(5)}'\n`));
     await until(`${command} output`, async () => out.includes(end), 30_000);
     // terminal escapes (the guest's shell asks for the cursor position) and prompt-only lines go
-    const lines = out.replaceAll('\r', '').replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '').split('\n');
+    const lines = out
+      .replaceAll('\r', '')
+      .replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')
+      .split('\n');
     return lines.filter((l) => l.trim() && !l.includes(end) && !l.includes(command) && !/^\s*~ #\s*$/.test(l)).join('\n');
   } finally {
     ws.close();

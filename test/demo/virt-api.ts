@@ -31,7 +31,10 @@ const LOW_WATER_MARK = 1 << 18;
 /** How long a stream dialled to the handler waits for the client's upgrade to finish. */
 const JOIN_TIMEOUT_MS = 30_000;
 
-const dns1123Label = z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label');
+const dns1123Label = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label');
 const dns1123Subdomain = z
   .string()
   .max(253)
@@ -45,7 +48,9 @@ const vmiSchema = z.looseObject({
     .looseObject({
       phase: z.string().optional(),
       nodeName: z.string().optional(),
-      conditions: z.array(z.looseObject({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() })).optional(),
+      conditions: z
+        .array(z.looseObject({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() }))
+        .optional(),
       guestOSInfo: z.record(z.string(), z.unknown()).optional(),
     })
     .optional(),
@@ -62,7 +67,13 @@ class StatusError extends Error {
   }
 }
 
-const REASONS: Record<number, string> = { 400: 'BadRequest', 404: 'NotFound', 409: 'Conflict', 500: 'InternalError', 503: 'ServiceUnavailable' };
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  404: 'NotFound',
+  409: 'Conflict',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+};
 
 function writeStatus(reply: FastifyReply, code: number, message: string): FastifyReply {
   return reply
@@ -119,7 +130,11 @@ export async function startVirtApi(o: VirtApiOptions): Promise<VirtApi> {
   /** The VMI, which must be running (virt-api answers 409 Conflict otherwise). */
   async function runningVMI(params: VMIParams): Promise<VMIObject> {
     const vmi = await getVMI(params);
-    if (vmi.status?.phase !== 'Running') throw new StatusError(409, `Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "${params.name}": VMI is not running`);
+    if (vmi.status?.phase !== 'Running')
+      throw new StatusError(
+        409,
+        `Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "${params.name}": VMI is not running`,
+      );
     return vmi;
   }
 
@@ -135,7 +150,9 @@ export async function startVirtApi(o: VirtApiOptions): Promise<VirtApi> {
     const statusCode = 'statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
     return writeStatus(reply, statusCode, err.message);
   });
-  app.setNotFoundHandler((request, reply) => writeStatus(reply, 404, `the server could not find the requested resource (${request.method} ${request.url})`));
+  app.setNotFoundHandler((request, reply) =>
+    writeStatus(reply, 404, `the server could not find the requested resource (${request.method} ${request.url})`),
+  );
 
   await app.register(websocket);
   await app.register(staticFiles, { root: PAGE_DIR, prefix: '/page/' });
@@ -177,11 +194,18 @@ export async function startVirtApi(o: VirtApiOptions): Promise<VirtApi> {
     const r = await handlerRequest(agent, new URL(handlerPath(params, sub), o.handlerURL), method, body);
     if (r.status >= 400) throw new StatusError(r.status, r.body.trim() || `virt-handler answered ${r.status}`);
     // virt-api answers a lifecycle call the handler accepted with 200 and no body
-    return method === 'PUT' ? reply.code(200).send() : reply.code(r.status).type(r.contentType ?? 'application/json').send(r.body);
+    return method === 'PUT'
+      ? reply.code(200).send()
+      : reply
+          .code(r.status)
+          .type(r.contentType ?? 'application/json')
+          .send(r.body);
   };
   app.put(`${SUBRESOURCES}/pause`, { schema: { params: vmiParams } }, (request, reply) => forward(request, reply, 'PUT', 'pause'));
   app.put(`${SUBRESOURCES}/unpause`, { schema: { params: vmiParams } }, (request, reply) => forward(request, reply, 'PUT', 'unpause'));
-  app.get(`${SUBRESOURCES}/guestosinfo`, { schema: { params: vmiParams } }, (request, reply) => forward(request, reply, 'GET', 'guestosinfo'));
+  app.get(`${SUBRESOURCES}/guestosinfo`, { schema: { params: vmiParams } }, (request, reply) =>
+    forward(request, reply, 'GET', 'guestosinfo'),
+  );
 
   // --- the page ------------------------------------------------------------------------------------
 
@@ -190,7 +214,9 @@ export async function startVirtApi(o: VirtApiOptions): Promise<VirtApi> {
     const items = list.items.map((v) => vmiSchema.parse(v).metadata);
     // names are DNS-1123 (lower-case letters, digits, '-', '.'): nothing to escape
     const links = items.map((m) => `<li><a href="/vmi/${m.namespace}/${m.name}">${m.namespace}/${m.name}</a></li>`).join('');
-    return reply.type('text/html').send(`<!doctype html><title>VirtualMachineInstances</title><h1>VirtualMachineInstances</h1><ul>${links || '<li>none</li>'}</ul>`);
+    return reply
+      .type('text/html')
+      .send(`<!doctype html><title>VirtualMachineInstances</title><h1>VirtualMachineInstances</h1><ul>${links || '<li>none</li>'}</ul>`);
   });
   app.get('/vmi/:namespace/:name', { schema: { params: vmiParams } }, async (_request, reply) => reply.sendFile('index.html'));
   app.get('/api/vmi/:namespace/:name', { schema: { params: vmiParams } }, async (request) => {
@@ -302,7 +328,10 @@ function relay(from: WebSocket, to: WebSocket): void {
 
 /** Ends `ws` as the other side ended, where that close code may be sent on. */
 function closeLike(ws: WebSocket, code: number, reason: Buffer): void {
-  if (ws.readyState === WebSocket.CONNECTING) return ws.terminate();
+  if (ws.readyState === WebSocket.CONNECTING) {
+    ws.terminate();
+    return;
+  }
   if (ws.readyState !== WebSocket.OPEN) return;
   // 1005 (no code) and 1006 (abnormal) are only ever observed, never sent
   try {

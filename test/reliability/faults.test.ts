@@ -90,7 +90,12 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
 
   /** After the launcher is gone: nothing left in its pod, no ghost record, no notify event lost. */
   async function assertCleanedUp(vm: TestVM): Promise<void> {
-    await poll(`ghost record of ${vm.name} removed`, async () => (existsSync(ghostRecordPath(vm.uid, privateDir())) ? undefined : true), 20_000, handlerLogs);
+    await poll(
+      `ghost record of ${vm.name} removed`,
+      async () => (existsSync(ghostRecordPath(vm.uid, privateDir())) ? undefined : true),
+      20_000,
+      handlerLogs,
+    );
     assert.deepEqual(podProcesses(vm.sandbox), [], 'libvirtd, virtlogd and QEMU are gone with the launcher');
     assert.doesNotMatch(vm.launcher.logs(), DROPPED, 'the launcher lost no notify event');
   }
@@ -99,7 +104,15 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
   async function removeVMI(name: string): Promise<void> {
     await api.deleteNamespacedCustomObject({ ...VMI, namespace, name }).catch(() => undefined);
     await api.patchNamespacedCustomObject({ ...VMI, namespace, name, body: [{ op: 'remove', path: '/metadata/finalizers' }] });
-    await poll(`VMI ${name} gone`, async () => (await getVMI(name).then(() => false, () => true)) || undefined, 10_000);
+    await poll(
+      `VMI ${name} gone`,
+      async () =>
+        (await getVMI(name).then(
+          () => false,
+          () => true,
+        )) || undefined,
+      10_000,
+    );
   }
 
   const request = (method: string, urlPath: string, port?: number) => node.request(method, urlPath, port === undefined ? {} : { port });
@@ -166,19 +179,29 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     const killedAt = Date.now();
     process.kill(oldPid, 'SIGKILL');
 
-    const newPid = await poll('a new libvirtd', async () => {
-      const pid = Number(readFileSync(pidFile, 'utf8').trim());
-      return pid !== oldPid && podProcess(vm.sandbox, (a) => a === 'libvirtd')?.pid === pid ? pid : undefined;
-    }, 30_000, () => vm.launcher.logs());
+    const newPid = await poll(
+      'a new libvirtd',
+      async () => {
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
+        return pid !== oldPid && podProcess(vm.sandbox, (a) => a === 'libvirtd')?.pid === pid ? pid : undefined;
+      },
+      30_000,
+      () => vm.launcher.logs(),
+    );
     const restartedIn = Date.now() - killedAt;
     // the PUT fails clearly while the launcher has no libvirt connection, then works again
     const failures: string[] = [];
-    const paused = await poll('PUT pause accepted', async () => {
-      const r = await request('PUT', vmiPath(vm.name, 'pause'));
-      if (r.status === 202) return r;
-      failures.push(`${r.status} ${r.body.trim()}`);
-      return undefined;
-    }, 60_000, () => vm.launcher.logs());
+    const paused = await poll(
+      'PUT pause accepted',
+      async () => {
+        const r = await request('PUT', vmiPath(vm.name, 'pause'));
+        if (r.status === 202) return r;
+        failures.push(`${r.status} ${r.body.trim()}`);
+        return undefined;
+      },
+      60_000,
+      () => vm.launcher.logs(),
+    );
     const pauseWorksIn = Date.now() - killedAt;
     assert.equal(paused.status, 202);
     for (const f of failures) assert.match(f, /^5\d\d \S/, 'a failed PUT is a 5xx with a reason');
@@ -192,8 +215,10 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
 
     assert.equal((await getVMI(vm.name)).status?.phase, 'Running');
     assert.equal(podProcess(vm.sandbox, isQemu)?.pid, qemu.pid, 'the same QEMU runs on');
-    t.diagnostic(`libvirtd ${oldPid} → ${newPid} in ${seconds(restartedIn)}; PUT pause accepted ${seconds(pauseWorksIn)} after the kill` +
-      (failures.length ? `; ${failures.length} refused before, e.g. "${failures[0]!.slice(0, 160)}"` : '; none refused'));
+    t.diagnostic(
+      `libvirtd ${oldPid} → ${newPid} in ${seconds(restartedIn)}; PUT pause accepted ${seconds(pauseWorksIn)} after the kill` +
+        (failures.length ? `; ${failures.length} refused before, e.g. "${failures[0]!.slice(0, 160)}"` : '; none refused'),
+    );
   });
 
   test('virtlogd killed → restarted with a new pid; the VM keeps running and the VMI stays Running', async (t: TestContext) => {
@@ -202,10 +227,15 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     const qemu = podProcess(vm.sandbox, isQemu);
     const killedAt = Date.now();
     process.kill(old.pid, 'SIGKILL');
-    const restarted = await poll('a new virtlogd', async () => {
-      const p = podProcess(vm.sandbox, (a) => a === 'virtlogd');
-      return p && p.pid !== old.pid ? p : undefined;
-    }, 30_000, () => vm.launcher.logs());
+    const restarted = await poll(
+      'a new virtlogd',
+      async () => {
+        const p = podProcess(vm.sandbox, (a) => a === 'virtlogd');
+        return p && p.pid !== old.pid ? p : undefined;
+      },
+      30_000,
+      () => vm.launcher.logs(),
+    );
     const restartedIn = Date.now() - killedAt;
     assert.match(vm.launcher.logs(), /virtlogd exited, restarting/);
     await guestAnswers(vm.name);
@@ -221,20 +251,32 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     const client = await cmdClient(vm.launcher.cmdSocket);
     try {
       const vmi = await getVMI(vm.name);
-      assert.deepEqual(await client.PauseVirtualMachine({ vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) } }), { success: true, message: '' });
+      assert.deepEqual(await client.PauseVirtualMachine({ vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) } }), {
+        success: true,
+        message: '',
+      });
     } finally {
       client.close();
     }
     await sleep(Math.max(0, 30_000 - (Date.now() - stoppedAt)));
     assert.match(vm.launcher.logs().slice(logFrom), /notify server unreachable for \d+ s, \d+ event\(s\) queued/);
-    assert.equal((await getVMI(vm.name)).status?.conditions?.some((c) => c.type === 'Paused'), false, 'nobody updated the VMI meanwhile');
+    assert.equal(
+      (await getVMI(vm.name)).status?.conditions?.some((c) => c.type === 'Paused'),
+      false,
+      'nobody updated the VMI meanwhile',
+    );
 
     const restartAt = Date.now();
     await node.startHandler();
     const cond = await poll('Paused condition after the handler is back', pausedCondition(vm.name), 30_000, handlerLogs);
     const pausedIn = Date.now() - restartAt;
     assert.equal(cond.reason, 'PausedByUser');
-    await poll('queued events delivered', async () => (/notify server reachable again after \d+ s/.test(vm.launcher.logs().slice(logFrom)) ? true : undefined), 15_000, () => vm.launcher.logs());
+    await poll(
+      'queued events delivered',
+      async () => (/notify server reachable again after \d+ s/.test(vm.launcher.logs().slice(logFrom)) ? true : undefined),
+      15_000,
+      () => vm.launcher.logs(),
+    );
     assert.equal((await request('PUT', vmiPath(vm.name, 'unpause'))).status, 202);
     await poll('Paused condition gone', noPausedCondition(vm.name), 20_000, handlerLogs);
     assert.equal((await getVMI(vm.name)).status?.phase, 'Running');
@@ -256,7 +298,9 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     // VMI: a stale cache gets 409 for ever (no Paused condition) or would drop this label.
     const label = 'kubevirt-ts.io/after-restart';
     await api.patchNamespacedCustomObject({
-      ...VMI, namespace, name: vm.name,
+      ...VMI,
+      namespace,
+      name: vm.name,
       body: [{ op: 'add', path: `/metadata/labels/${label.replace('/', '~1')}`, value: String(upAt) }],
     });
     await pauseAndUnpause(vm.name);
@@ -272,8 +316,10 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     const relisted = since.some((l) => l.msg === 'listed' && l.vmiInformer === 'source');
     const health = await request('GET', '/healthz', healthPort);
     assert.deepEqual([health.status, health.body], [200, 'ok']);
-    t.diagnostic(`kube-apiserver stopped and ready again in ${seconds(upIn)}; VMI watch cut → pause + unpause reconciled in ` +
-      `${seconds(reconciledAt - Date.parse(cut.timestamp))} (${seconds(reconciledAt - upAt)} after ready; ${relisted ? 'relisted' : 'watch resumed, no relist'})`);
+    t.diagnostic(
+      `kube-apiserver stopped and ready again in ${seconds(upIn)}; VMI watch cut → pause + unpause reconciled in ` +
+        `${seconds(reconciledAt - Date.parse(cut.timestamp))} (${seconds(reconciledAt - upAt)} after ready; ${relisted ? 'relisted' : 'watch resumed, no relist'})`,
+    );
   });
 
   test('QEMU killed → the crash is reported, the VMI Failed, the launcher exits and the handler cleans up', async (t: TestContext) => {
@@ -292,14 +338,19 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     assert.equal(code, 0, `launcher exit: ${String(code)}\n${vm.launcher.logs().slice(-4000)}`);
     await assertCleanedUp(vm);
     const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${vm.name}` });
-    assert.ok(events.items.some((e) => e.type === 'Warning' && e.reason === 'Stopped'), 'a Warning Stopped event');
+    assert.ok(
+      events.items.some((e) => e.type === 'Warning' && e.reason === 'Stopped'),
+      'a Warning Stopped event',
+    );
     // a caller asking for the dead VM gets a plain error, and the handler keeps serving
     const late = await request('PUT', vmiPath(vm.name, 'pause'));
     assert.ok(late.status >= 400 && late.status < 600, `PUT pause on the crashed VM: ${late.status} ${late.body}`);
     assert.match(late.body.trim(), /^[^\n]{1,300}$/, 'a one-line reason, no stack');
     await removeVMI(vm.name);
-    t.diagnostic(`VMI Failed ${seconds(failedIn)} after the kill; launcher exited ${seconds(exitedIn)} after it; ` +
-      `a later PUT pause: ${late.status} "${late.body.trim()}"`);
+    t.diagnostic(
+      `VMI Failed ${seconds(failedIn)} after the kill; launcher exited ${seconds(exitedIn)} after it; ` +
+        `a later PUT pause: ${late.status} "${late.body.trim()}"`,
+    );
   });
 
   test('SIGTERM to a launcher whose guest ignores ACPI → destroyed after the grace period, the gone-domain event, exit 0, VMI Failed', async (t: TestContext) => {
@@ -325,10 +376,15 @@ describe('faults under handler-managed VMIs', { timeout: 420_000 }, () => {
     const c = await startVM('vmi-noacpi-del', { kernelArgs: 'kvts.acpi=off', grace: 3 });
     const deletedAt = Date.now();
     await api.deleteNamespacedCustomObject({ ...VMI, namespace, name: c.name });
-    const final = await poll('VMI final', async () => {
-      const v = await getVMI(c.name);
-      return v.status?.phase === 'Succeeded' || v.status?.phase === 'Failed' ? v : undefined;
-    }, 30_000, handlerLogs);
+    const final = await poll(
+      'VMI final',
+      async () => {
+        const v = await getVMI(c.name);
+        return v.status?.phase === 'Succeeded' || v.status?.phase === 'Failed' ? v : undefined;
+      },
+      30_000,
+      handlerLogs,
+    );
     const finalIn = Date.now() - deletedAt;
     assert.equal(final.status?.phase, 'Failed', 'KubeVirt: destroyed after the grace period with ACPI on');
     assert.ok(final.metadata.deletionTimestamp);

@@ -4,9 +4,8 @@
 // success=false and a message (KubeVirt's convention), and both daemons must keep serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readlinkSync, readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import {
   CMD_INFO_METHODS,
@@ -37,7 +36,8 @@ function fuzzSeed(env: NodeJS.ProcessEnv): number {
     if (env.CI) throw new Error('FUZZ_SEED is not set: CI runs must fix the fuzz seed (.ci/run exports one)');
     return Date.now() % 2 ** 31;
   }
-  if (!/^\d{1,10}$/.test(given) || Number(given) >= 2 ** 32) throw new Error(`FUZZ_SEED must be an integer in [0, 2^32): ${JSON.stringify(given)}`);
+  if (!/^\d{1,10}$/.test(given) || Number(given) >= 2 ** 32)
+    throw new Error(`FUZZ_SEED must be an integer in [0, 2^32): ${JSON.stringify(given)}`);
   return Number(given);
 }
 const SEED = fuzzSeed(process.env);
@@ -108,14 +108,29 @@ function mutate(doc: JSONValue): JSONValue {
         if (Array.isArray(parent)) parent.splice(key as number, 1);
         else delete parent[key as string];
         break;
-      case 1: set(null); break;
-      case 2: set(flip(cur)); break;
-      case 3: set(pick(STRINGS)); break;
-      case 4: set(pick(NUMBERS)); break;
-      case 5: set(JSON.parse(deepJSON(1 + int(200))) as JSONValue); break;
-      case 6: set(typeof cur === 'string' ? cur + pick(STRINGS) : pick(STRINGS)); break;
-      case 7: set(pick<JSONValue>([[], {}, [null], { '': null }])); break;
-      default: if (!Array.isArray(parent)) parent[pick(STRINGS) || 'extra'] = pick([1, 'x', null, [], {}]);
+      case 1:
+        set(null);
+        break;
+      case 2:
+        set(flip(cur));
+        break;
+      case 3:
+        set(pick(STRINGS));
+        break;
+      case 4:
+        set(pick(NUMBERS));
+        break;
+      case 5:
+        set(JSON.parse(deepJSON(1 + int(200))) as JSONValue);
+        break;
+      case 6:
+        set(typeof cur === 'string' ? cur + pick(STRINGS) : pick(STRINGS));
+        break;
+      case 7:
+        set(pick<JSONValue>([[], {}, [null], { '': null }]));
+        break;
+      default:
+        if (!Array.isArray(parent)) parent[pick(STRINGS) || 'extra'] = pick([1, 'x', null, [], {}]);
     }
   }
   return root;
@@ -124,13 +139,16 @@ function mutate(doc: JSONValue): JSONValue {
 /** Invalid JSON text: truncated, a byte flipped, a stray character, or unbalanced nesting. */
 function breakJSON(text: string): string {
   switch (int(4)) {
-    case 0: return text.slice(0, int(text.length));
+    case 0:
+      return text.slice(0, int(text.length));
     case 1: {
       const i = int(text.length);
       return text.slice(0, i) + String.fromCharCode(int(128)) + text.slice(i + 1);
     }
-    case 2: return `${text}${pick(['}', ',', ']', 'x', '"'])}`;
-    default: return deepJSON(1 + int(5000), '{"a":', '');
+    case 2:
+      return `${text}${pick(['}', ',', ']', 'x', '"'])}`;
+    default:
+      return deepJSON(1 + int(5000), '{"a":', '');
   }
 }
 
@@ -178,7 +196,10 @@ function vmiJSON(name = NAME): { json: Buffer; bad: boolean } {
   else {
     // deeper than JSON.stringify can go, under a key nobody models: the VMI itself is acceptable
     const depth = 5_000 + int(20_000);
-    const [open, close] = pick([['[', ']'], ['{"a":', '}']] as const);
+    const [open, close] = pick([
+      ['[', ']'],
+      ['{"a":', '}'],
+    ] as const);
     const vmi = { ...(baseVMI as object), metadata: { ...(baseVMI as { metadata: object }).metadata, ...pinned } };
     text = `${JSON.stringify(vmi).slice(0, -1)},"deep":${open.repeat(depth)}1${close.repeat(depth)}}`;
   }
@@ -306,7 +327,8 @@ function cmdProbe(rpc: CmdMethod, i: number): Probe {
       if (layout === 'freeze') parts.push(pb.varint(2, pick([0, 1, -1, 2 ** 31 - 1, -(2 ** 31)])));
       // libvirt refuses to dump an inactive domain before it touches the path; keep it in the pod anyway
       if (layout === 'dump') parts.push(pb.bytes(2, `/var/run/kubevirt-private/fuzz-dump-${pick(STRINGS)}`));
-      if (layout === 'vmi+json') parts.push(pb.bytes(2, rand() < 0.5 ? breakJSON('{"Bandwidth":"64Mi","ProgressTimeout":150}') : bytes(100)));
+      if (layout === 'vmi+json')
+        parts.push(pb.bytes(2, rand() < 0.5 ? breakJSON('{"Bandwidth":"64Mi","ProgressTimeout":150}') : bytes(100)));
       return { body: pb.msg(...parts), bad };
     }
   }
@@ -439,7 +461,9 @@ describe('bad input on the handler <-> launcher gRPC surfaces', { timeout: 240_0
     let t = tallies.get(rpc);
     if (!t) tallies.set(rpc, (t = { sent: 0, inBandOK: 0, inBandFailed: 0, codes: new Map(), problems: [] }));
     t.sent++;
-    const problem = (what: string) => t.problems.length < 5 && t.problems.push(`${what} (input ${probe.body.length} bytes: ${JSON.stringify(probe.body.subarray(0, 120).toString('latin1'))})`);
+    const problem = (what: string) =>
+      t.problems.length < 5 &&
+      t.problems.push(`${what} (input ${probe.body.length} bytes: ${JSON.stringify(probe.body.subarray(0, 120).toString('latin1'))})`);
     if (reply.timedOut) return void problem('no reply within the deadline');
     if (reply.code === undefined) return void problem(`no gRPC status: ${reply.error}`);
     const codeName = status[reply.code] ?? String(reply.code);
@@ -453,9 +477,7 @@ describe('bad input on the handler <-> launcher gRPC surfaces', { timeout: 240_0
     const message = reply.message!;
     if (wrapped === 'info') {
       try {
-        const versions = decodeFields(message).flatMap((f) =>
-          f.wire === 2 ? [...(f.value as Buffer)] : [Number(f.value as bigint)],
-        );
+        const versions = decodeFields(message).flatMap((f) => (f.wire === 2 ? [...(f.value as Buffer)] : [Number(f.value as bigint)]));
         if (!versions.includes(1)) problem(`Info without version 1: ${JSON.stringify(versions)}`);
       } catch (err) {
         problem(`undecodable Info reply: ${String(err)}`);
@@ -515,7 +537,12 @@ describe('bad input on the handler <-> launcher gRPC surfaces', { timeout: 240_0
     const jobs = [];
     for (let i = 0; i < PER_CMD_RPC; i++) {
       for (const rpc of rpcs) jobs.push({ rpc, path: CMD_METHODS[rpc], probe: cmdProbe(rpc, i), wrapped: CMD_LAYOUT[rpc].wrapped });
-      jobs.push({ rpc: 'CmdInfo.Info', path: CMD_INFO_METHODS.Info, probe: { body: i < 20 ? Buffer.alloc(0) : bytes(200) }, wrapped: 'info' as const });
+      jobs.push({
+        rpc: 'CmdInfo.Info',
+        path: CMD_INFO_METHODS.Info,
+        probe: { body: i < 20 ? Buffer.alloc(0) : bytes(200) },
+        wrapped: 'info' as const,
+      });
     }
     for (let b = 0; b < jobs.length; b += 1_000) {
       await run(launcher.cmdSocket, jobs.slice(b, b + 1_000));
@@ -541,9 +568,19 @@ describe('bad input on the handler <-> launcher gRPC surfaces', { timeout: 240_0
     const baseDomain = JSON.parse(got.domain || domainToJSON(newDomain({ name: NAME, namespace: 'default', uid }))) as JSONValue;
     const jobs = [];
     for (let i = 0; i < PER_NOTIFY_RPC; i++) {
-      jobs.push({ rpc: 'HandleDomainEvent', path: NOTIFY_METHODS.HandleDomainEvent, probe: domainEventProbe(baseDomain, i), wrapped: false });
+      jobs.push({
+        rpc: 'HandleDomainEvent',
+        path: NOTIFY_METHODS.HandleDomainEvent,
+        probe: domainEventProbe(baseDomain, i),
+        wrapped: false,
+      });
       jobs.push({ rpc: 'HandleK8sEvent', path: NOTIFY_METHODS.HandleK8sEvent, probe: k8sEventProbe(i), wrapped: false });
-      jobs.push({ rpc: 'NotifyInfo.Info', path: NOTIFY_INFO_METHODS.Info, probe: { body: i < 50 ? Buffer.alloc(0) : bytes(200) }, wrapped: 'info' as const });
+      jobs.push({
+        rpc: 'NotifyInfo.Info',
+        path: NOTIFY_INFO_METHODS.Info,
+        probe: { body: i < 50 ? Buffer.alloc(0) : bytes(200) },
+        wrapped: 'info' as const,
+      });
     }
     for (let b = 0; b < jobs.length; b += 1_000) {
       await run(notifySocket, jobs.slice(b, b + 1_000));

@@ -8,7 +8,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cmdClient, notifyClient, type CmdClient } from '@kubevirt-ts/proto';
-import { createLogger, ghostRecordDir, ghostRecordPath, parseVMI } from '@kubevirt-ts/shared';
+import { ghostRecordDir, ghostRecordPath, parseVMI } from '@kubevirt-ts/shared';
 import { startDomainWatcher, type RunningWatcher } from '../bed/domain-watcher.ts';
 import { createPodSandbox, type PodSandbox } from '../bed/pod-sandbox.ts';
 import { startLauncher, testVMI, type RunningLauncher } from '../bed/launcher.ts';
@@ -168,7 +168,11 @@ describe('sockets, files and logs of the node daemons', { timeout: 180_000 }, ()
     // the same secret at the handler's notify server: in a Domain and a k8s Event it cannot parse
     const notify = await notifyClient(path.join(dir, 'share', 'domain-notify.sock'));
     try {
-      for (const domainJSON of [`{"ObjectMeta":{"name":"${PASSWORD}`, `{"ObjectMeta":{"name":{"password":"${PASSWORD}"}}}`, `{"Status":"${PASSWORD}"x`]) {
+      for (const domainJSON of [
+        `{"ObjectMeta":{"name":"${PASSWORD}`,
+        `{"ObjectMeta":{"name":{"password":"${PASSWORD}"}}}`,
+        `{"Status":"${PASSWORD}"x`,
+      ]) {
         const r = await notify.HandleDomainEvent({ domainJSON: Buffer.from(domainJSON), eventType: 'MODIFIED' });
         assert.equal(r.success, false);
         assert.deepEqual(leaks(r.message, PASSWORD), [], `the notify error quotes the secret: ${r.message}`);

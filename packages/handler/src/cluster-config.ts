@@ -49,11 +49,15 @@ const virtualMachineOptionsSchema = z.looseObject({
 // metav1.LabelSelector
 const labelSelectorSchema = z.looseObject({
   matchLabels: z.optional(z.record(z.string(), z.string())),
-  matchExpressions: z.optional(z.array(z.looseObject({
-    key: z.string(),
-    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-    values: z.optional(z.array(z.string())),
-  }))),
+  matchExpressions: z.optional(
+    z.array(
+      z.looseObject({
+        key: z.string(),
+        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+        values: z.optional(z.array(z.string())),
+      }),
+    ),
+  ),
 });
 export type LabelSelector = Known<z.infer<typeof labelSelectorSchema>>;
 
@@ -63,14 +67,16 @@ const developerConfigurationSchema = z.looseObject({
   clusterProfiler: z.optional(z.boolean()),
   memoryOvercommit: z.optional(z.int()),
   cpuAllocationRatio: z.optional(z.int()),
-  logVerbosity: z.optional(z.looseObject({
-    virtAPI: z.optional(uint()),
-    virtController: z.optional(uint()),
-    virtHandler: z.optional(uint()),
-    virtLauncher: z.optional(uint()),
-    virtOperator: z.optional(uint()),
-    nodeVerbosity: z.optional(z.record(z.string(), uint())),
-  })),
+  logVerbosity: z.optional(
+    z.looseObject({
+      virtAPI: z.optional(uint()),
+      virtController: z.optional(uint()),
+      virtHandler: z.optional(uint()),
+      virtLauncher: z.optional(uint()),
+      virtOperator: z.optional(uint()),
+      nodeVerbosity: z.optional(z.record(z.string(), uint())),
+    }),
+  ),
 });
 
 const kubeVirtConfigurationSchema = z
@@ -89,10 +95,13 @@ const kubeVirtConfigurationSchema = z
     obsoleteCPUModels: z.optional(z.record(z.string(), z.boolean())),
     minCPUModel: z.optional(z.string()),
     ksmConfiguration: z.optional(z.looseObject({ nodeLabelSelector: z.optional(labelSelectorSchema) })),
-  }).check(z.refine((c) => !(c.tlsConfiguration?.minTLSVersion === 'VersionTLS13' && (c.tlsConfiguration.ciphers?.length ?? 0) > 0), {
-    message: 'You cannot specify ciphers when setting min TLS version to 1.3',
-    path: ['tlsConfiguration', 'ciphers'],
-  }));
+  })
+  .check(
+    z.refine((c) => !(c.tlsConfiguration?.minTLSVersion === 'VersionTLS13' && (c.tlsConfiguration.ciphers?.length ?? 0) > 0), {
+      message: 'You cannot specify ciphers when setting min TLS version to 1.3',
+      path: ['tlsConfiguration', 'ciphers'],
+    }),
+  );
 
 /** The KubeVirt CR as the informer keeps it; spec.configuration is validated separately, with KubeVirt's message. */
 const kubeVirtSchema = z.looseObject({
@@ -115,10 +124,32 @@ export interface TLSConfiguration {
 }
 
 /** node-labeller/util DefaultObsoleteCPUModels */
-export const DefaultObsoleteCPUModels: Readonly<Record<string, boolean>> = Object.freeze(Object.fromEntries(
-  ['486', 'pentium', 'pentium2', 'pentium3', 'pentiumpro', 'coreduo', 'n270', 'core2duo', 'Conroe', 'athlon', 'phenom',
-    'qemu64', 'qemu32', 'kvm64', 'kvm32', 'Opteron_G1', 'Opteron_G2'].flatMap((m) => [[m, true], [`${m}-v1`, true]]),
-));
+export const DefaultObsoleteCPUModels: Readonly<Record<string, boolean>> = Object.freeze(
+  Object.fromEntries(
+    [
+      '486',
+      'pentium',
+      'pentium2',
+      'pentium3',
+      'pentiumpro',
+      'coreduo',
+      'n270',
+      'core2duo',
+      'Conroe',
+      'athlon',
+      'phenom',
+      'qemu64',
+      'qemu32',
+      'kvm64',
+      'kvm32',
+      'Opteron_G1',
+      'Opteron_G2',
+    ].flatMap((m) => [
+      [m, true],
+      [`${m}-v1`, true],
+    ]),
+  ),
+);
 
 /** The handler's view of KubeVirt's defaultClusterConfig(). */
 export function defaultClusterConfig(): KubeVirtConfiguration {
@@ -172,8 +203,11 @@ export function clusterConfigFromKubeVirt(kv: Pick<KubeVirt, 'spec'>): KubeVirtC
 export function selectKubeVirt(kvs: readonly KubeVirt[]): KubeVirt | undefined {
   return kvs
     .filter((kv) => !kv.metadata.deletionTimestamp && (kv.status?.phase ?? '') !== '')
-    .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
-      (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0];
+    .sort(
+      (a, b) =>
+        (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+        (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+    )[0];
 }
 
 export interface ClusterConfig {

@@ -136,7 +136,10 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
       this.#o.logger.error({ reason: message }, 'rejected a domain event');
       return { success: false, message };
     }
-    this.#o.logger.debug({ name: domain.ObjectMeta.name, namespace: domain.ObjectMeta.namespace }, `Received Domain Event of type ${eventType}`);
+    this.#o.logger.debug(
+      { name: domain.ObjectMeta.name, namespace: domain.ObjectMeta.namespace },
+      `Received Domain Event of type ${eventType}`,
+    );
     this.#apply(eventType, domain);
     return { success: true, message: '' };
   }
@@ -169,7 +172,10 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
       return { success: true, message: '' };
     } catch (err) {
       const message = errorMessage(err);
-      this.#o.logger.warn({ name: event.involvedObject.name, namespace: event.involvedObject.namespace, uid: event.involvedObject.uid, reason: message }, 'k8s event not recorded');
+      this.#o.logger.warn(
+        { name: event.involvedObject.name, namespace: event.involvedObject.namespace, uid: event.involvedObject.uid, reason: message },
+        'k8s event not recorded',
+      );
       return { success: false, message };
     }
   }
@@ -223,7 +229,10 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
       if (now - since < this.#o.watchdogTimeoutMs) continue;
       const key = `${record.namespace}/${record.name}`;
       if (!this.#domains.has(key)) continue;
-      this.#o.logger.warn({ name: record.name, namespace: record.namespace, uid: record.uid }, `launcher socket ${record.socketFile} unresponsive for ${Math.round((now - since) / 1000)}s: domain considered gone`);
+      this.#o.logger.warn(
+        { name: record.name, namespace: record.namespace, uid: record.uid },
+        `launcher socket ${record.socketFile} unresponsive for ${Math.round((now - since) / 1000)}s: domain considered gone`,
+      );
       this.#o.launchers.markUnresponsive(record.socketFile);
       const domain = this.#domains.get(key) ?? newDomain(record);
       this.#gone({ ...domain, ObjectMeta: { ...domain.ObjectMeta, deletionTimestamp: k8sTime() } });

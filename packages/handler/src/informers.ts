@@ -4,7 +4,14 @@
 // after 410 Gone; this module adds what client-go's reflector does on top of it: a watch that failed is restarted
 // with backoff, and every object is parsed (zod) before anyone sees it.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { CustomObjectsApi, ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import {
   forObject,
   KubeVirtGroupVersion,
@@ -121,9 +128,7 @@ export function createInformer<T extends CachedObject>(opts: InformerOptions<T>)
     try {
       return opts.parse(raw);
     } catch (err) {
-      withReason(forObject(logger, { kind: opts.kind, metadata: raw.metadata }), err).error(
-        `skipping a ${opts.kind} that does not parse`,
-      );
+      withReason(forObject(logger, { kind: opts.kind, metadata: raw.metadata }), err).error(`skipping a ${opts.kind} that does not parse`);
       return undefined;
     }
   };
@@ -231,11 +236,7 @@ export function createVMIInformer(kc: KubeConfig, labelSelector: string, logger:
 }
 
 /** The handler's two VMI informers: VMIs on `host`, and VMIs migrating to it. */
-export function createVMIInformers(
-  kc: KubeConfig,
-  host: string,
-  logger: Logger,
-): { source: VMIInformer; target: VMIInformer } {
+export function createVMIInformers(kc: KubeConfig, host: string, logger: Logger): { source: VMIInformer; target: VMIInformer } {
   return {
     source: createVMIInformer(kc, vmiSourceSelector(host), logger.child({ vmiInformer: 'source' })),
     target: createVMIInformer(kc, vmiTargetSelector(host), logger.child({ vmiInformer: 'target' })),

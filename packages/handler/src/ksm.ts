@@ -152,10 +152,12 @@ export class KSMHandler {
     if (!this.#running) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      this.#inFlight = this.#inFlight.then(() => this.spin()).then(
-        () => this.#next(this.#o.intervalMs ?? KSMLoopInterval),
-        () => this.#next(this.#o.intervalMs ?? KSMLoopInterval),
-      );
+      this.#inFlight = this.#inFlight
+        .then(() => this.spin())
+        .then(
+          () => this.#next(this.#o.intervalMs ?? KSMLoopInterval),
+          () => this.#next(this.#o.intervalMs ?? KSMLoopInterval),
+        );
     }, delay);
     this.#timer.unref();
   }
@@ -228,7 +230,12 @@ export class KSMHandler {
       await this.#api.patchNode(
         {
           name: this.#o.host,
-          body: { metadata: { labels: { [KSMEnabledLabel]: String(eligible) }, annotations: { [KSMHandlerManagedAnnotation]: String(enabledByUs) } } },
+          body: {
+            metadata: {
+              labels: { [KSMEnabledLabel]: String(eligible) },
+              annotations: { [KSMHandlerManagedAnnotation]: String(enabledByUs) },
+            },
+          },
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );

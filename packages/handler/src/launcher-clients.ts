@@ -247,7 +247,12 @@ export class LauncherClients {
     const pipePath = pathInProcRoot(this.#launcherPid(entry), domainNotifyPipeSocketPath(this.#o.launcherShareDir));
     assertSocketPathLength(pipePath);
     rmSync(pipePath, { force: true });
-    const logger = this.#o.logger.child({ kind: 'VirtualMachineInstance', name: entry.record.name, namespace: entry.record.namespace, uid: entry.record.uid });
+    const logger = this.#o.logger.child({
+      kind: 'VirtualMachineInstance',
+      name: entry.record.name,
+      namespace: entry.record.namespace,
+      uid: entry.record.uid,
+    });
     const server = net.createServer((launcher) => {
       launcher.on('error', (err) => logger.warn({ reason: err }, 'notify pipe: connection failed'));
       this.#o.notifyConnection(launcher);

@@ -178,10 +178,12 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       logger,
       vmiStore: { get: findVMI },
       launcherClient: async (vmi) => {
-        const found = launchers.record(vmi.metadata.uid) ?? (() => {
-          const s = launchers.findSocket(vmi).socket;
-          return s ? launchers.remember(vmi, s) : undefined;
-        })();
+        const found =
+          launchers.record(vmi.metadata.uid) ??
+          (() => {
+            const s = launchers.findSocket(vmi).socket;
+            return s ? launchers.remember(vmi, s) : undefined;
+          })();
         if (!found) throw new Error(`unable to find the virt-launcher socket of VMI ${vmi.metadata.namespace}/${vmi.metadata.name}`);
         try {
           return await launchers.client(vmi.metadata.uid);
@@ -231,7 +233,10 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
 
   ready = true;
   heartbeat.run();
-  logger.info({ consoleServerPort: consoleServer.port, port: healthServer.port, vmStatsServerPort: vmStatsServer.port }, 'virt-handler is ready');
+  logger.info(
+    { consoleServerPort: consoleServer.port, port: healthServer.port, vmStatsServerPort: vmStatsServer.port },
+    'virt-handler is ready',
+  );
 
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   logger.info('virt-handler shutting down');

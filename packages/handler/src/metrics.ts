@@ -56,20 +56,22 @@ const domainStatsSchema = z.looseObject({
   Name: z.optional(z.string()),
   UUID: z.optional(z.string()),
   Cpu: z.nullish(z.looseObject({ TimeSet: set(), Time: num(), UserSet: set(), User: num(), SystemSet: set(), System: num() })),
-  Memory: z.nullish(z.looseObject({
-    UnusedSet: set(),
-    Unused: num(),
-    AvailableSet: set(),
-    Available: num(),
-    ActualBalloonSet: set(),
-    ActualBalloon: num(),
-    RSSSet: set(),
-    RSS: num(),
-    UsableSet: set(),
-    Usable: num(),
-    TotalSet: set(),
-    Total: num(),
-  })),
+  Memory: z.nullish(
+    z.looseObject({
+      UnusedSet: set(),
+      Unused: num(),
+      AvailableSet: set(),
+      Available: num(),
+      ActualBalloonSet: set(),
+      ActualBalloon: num(),
+      RSSSet: set(),
+      RSS: num(),
+      UsableSet: set(),
+      Usable: num(),
+      TotalSet: set(),
+      Total: num(),
+    }),
+  ),
   Vcpu: z.nullish(z.array(z.looseObject({ StateSet: set(), State: num(), TimeSet: set(), Time: num() }))),
 });
 export type DomainStats = z.infer<typeof domainStatsSchema>;
@@ -111,11 +113,27 @@ export function createHandlerMetrics(options: HandlerMetricsOptions = {}): Handl
     'Amount of usable memory as seen by the domain. This value may not be accurate if a balloon driver is in use or if the guest OS does not initialize all assigned pages',
   );
   const memoryDomainBytes = gauge('kubevirt_vmi_memory_domain_bytes', 'The amount of memory in bytes allocated to the domain.');
-  const memoryUnusedBytes = gauge('kubevirt_vmi_memory_unused_bytes', 'The amount of memory left completely unused by the system. Memory that is available but used for reclaimable caches should NOT be reported as free.');
+  const memoryUnusedBytes = gauge(
+    'kubevirt_vmi_memory_unused_bytes',
+    'The amount of memory left completely unused by the system. Memory that is available but used for reclaimable caches should NOT be reported as free.',
+  );
   const memoryActualBalloonBytes = gauge('kubevirt_vmi_memory_actual_balloon_bytes', 'Current balloon size in bytes.');
-  const memoryUsableBytes = gauge('kubevirt_vmi_memory_usable_bytes', 'The amount of memory which can be reclaimed by balloon without pushing the guest system to swap, corresponds to \'Available\' in /proc/meminfo');
+  const memoryUsableBytes = gauge(
+    'kubevirt_vmi_memory_usable_bytes',
+    "The amount of memory which can be reclaimed by balloon without pushing the guest system to swap, corresponds to 'Available' in /proc/meminfo",
+  );
   const memoryUsedBytes = gauge('kubevirt_vmi_memory_used_bytes', 'Amount of `used` memory as seen by the domain.');
-  const perVMI = [vcpuSeconds, cpuUsageSeconds, memoryResidentBytes, memoryAvailableBytes, memoryDomainBytes, memoryUnusedBytes, memoryActualBalloonBytes, memoryUsableBytes, memoryUsedBytes];
+  const perVMI = [
+    vcpuSeconds,
+    cpuUsageSeconds,
+    memoryResidentBytes,
+    memoryAvailableBytes,
+    memoryDomainBytes,
+    memoryUnusedBytes,
+    memoryActualBalloonBytes,
+    memoryUsableBytes,
+    memoryUsedBytes,
+  ];
 
   const reconcileDuration = new Histogram({
     name: 'kubevirt_workqueue_work_duration_seconds',
@@ -124,7 +142,12 @@ export function createHandlerMetrics(options: HandlerMetricsOptions = {}): Handl
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
-  const workqueueDepth = new Gauge({ name: 'kubevirt_workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers });
+  const workqueueDepth = new Gauge({
+    name: 'kubevirt_workqueue_depth',
+    help: 'Current depth of workqueue',
+    labelNames: ['name'],
+    registers,
+  });
 
   return {
     registry,
@@ -235,7 +258,8 @@ export function collectDomainStats(deps: DomainStatsCollectorDeps): () => Promis
       try {
         const client = await deps.launcherClient(vmi);
         const r = await client.GetDomainStats({}, deps.timeoutMs === undefined ? undefined : { timeoutMs: deps.timeoutMs });
-        if (r.response && !r.response.success) throw new Error(`server error. command GetDomainStats failed: ${JSON.stringify(r.response.message)}`);
+        if (r.response && !r.response.success)
+          throw new Error(`server error. command GetDomainStats failed: ${JSON.stringify(r.response.message)}`);
         const stats = parseDomainStats(r.domainStats);
         if (stats) readings.push([vmi, stats]);
       } catch (err) {

@@ -79,23 +79,37 @@ const supportedAttr = z.optional(z.looseObject({ '@supported': text }));
 
 const domCapabilitiesSchema = z.looseObject({
   domainCapabilities: z.looseObject({
-    cpu: z._default(z.looseObject({
-      mode: z._default(z.array(z.looseObject({
-        '@name': z._default(z.string(), ''),
-        vendor: z.optional(z.looseObject({ '#text': z._default(z.string(), '') })),
-        model: z._default(z.array(named), []),
-        feature: z._default(z.array(featureSchema), []),
-      })), []),
-    }), { mode: [] }),
-    features: z.optional(z.looseObject({
-      sev: z.optional(z.looseObject({ '@supported': text, maxESGuests: z.optional(z.looseObject({ '#text': z._default(z.string(), '') })) })),
-      's390-pv': supportedAttr,
-      tdx: supportedAttr,
-      launchSecurity: z.optional(z.looseObject({
-        '@supported': text,
-        enum: z.optional(z.looseObject({ value: z._default(z.array(z.looseObject({ '#text': z._default(z.string(), '') })), []) })),
-      })),
-    })),
+    cpu: z._default(
+      z.looseObject({
+        mode: z._default(
+          z.array(
+            z.looseObject({
+              '@name': z._default(z.string(), ''),
+              vendor: z.optional(z.looseObject({ '#text': z._default(z.string(), '') })),
+              model: z._default(z.array(named), []),
+              feature: z._default(z.array(featureSchema), []),
+            }),
+          ),
+          [],
+        ),
+      }),
+      { mode: [] },
+    ),
+    features: z.optional(
+      z.looseObject({
+        sev: z.optional(
+          z.looseObject({ '@supported': text, maxESGuests: z.optional(z.looseObject({ '#text': z._default(z.string(), '') })) }),
+        ),
+        's390-pv': supportedAttr,
+        tdx: supportedAttr,
+        launchSecurity: z.optional(
+          z.looseObject({
+            '@supported': text,
+            enum: z.optional(z.looseObject({ value: z._default(z.array(z.looseObject({ '#text': z._default(z.string(), '') })), []) })),
+          }),
+        ),
+      }),
+    ),
   }),
 });
 
@@ -105,21 +119,31 @@ const supportedFeaturesSchema = z.looseObject({
 
 const capabilitiesSchema = z.looseObject({
   capabilities: z.looseObject({
-    host: z.optional(z.looseObject({
-      cpu: z.optional(z.looseObject({
-        counter: z._default(z.array(z.looseObject({ '@name': text, '@frequency': text, '@scaling': text })), []),
-      })),
-    })),
-    guest: z._default(z.array(z.looseObject({
-      arch: z.optional(z.looseObject({ machine: z._default(z.array(z.looseObject({ '#text': z._default(z.string(), '') })), []) })),
-    })), []),
+    host: z.optional(
+      z.looseObject({
+        cpu: z.optional(
+          z.looseObject({
+            counter: z._default(z.array(z.looseObject({ '@name': text, '@frequency': text, '@scaling': text })), []),
+          }),
+        ),
+      }),
+    ),
+    guest: z._default(
+      z.array(
+        z.looseObject({
+          arch: z.optional(z.looseObject({ machine: z._default(z.array(z.looseObject({ '#text': z._default(z.string(), '') })), []) })),
+        }),
+      ),
+      [],
+    ),
   }),
 });
 
 function readXML<S extends z.core.$ZodType>(dir: string, file: string, schema: S): z.output<S> {
   const raw: unknown = parser.parse(readFileSync(path.join(dir, file), 'utf8'));
   const res = z.safeParse(schema, raw);
-  if (!res.success) throw new Error(`${file}: ${res.error.issues[0]?.message ?? 'not the expected XML'} at ${res.error.issues[0]?.path.join('.') ?? ''}`);
+  if (!res.success)
+    throw new Error(`${file}: ${res.error.issues[0]?.message ?? 'not the expected XML'} at ${res.error.issues[0]?.path.join('.') ?? ''}`);
   return res.data;
 }
 
@@ -153,7 +177,10 @@ export function loadNodeLabellerData(dir: string): NodeLabellerData {
     hostCPUModel: { name: '', fallback: '', requiredFeatures: [] },
     cpuModelVendor: '',
     supportedFeatures: supported.cpu.feature.filter((f) => f['@policy'] === 'require').map((f) => f['@name']),
-    machines: caps.guest.flatMap((g) => g.arch?.machine ?? []).map((m) => m['#text'].trim()).filter(Boolean),
+    machines: caps.guest
+      .flatMap((g) => g.arch?.machine ?? [])
+      .map((m) => m['#text'].trim())
+      .filter(Boolean),
     cpuCounter: undefined,
     sev: { supported: false, es: false, snp: false },
     secureExecution: domCaps.features?.['s390-pv']?.['@supported'] === 'yes',
@@ -292,7 +319,8 @@ export class NodeLabeller {
     if (this.#running) return;
     this.#running = true;
     this.#o.logger.info('node-labeller is running');
-    if (this.#data.cpuCounter?.name !== 'tsc') this.#o.logger.error('failed to get tsc cpu frequency, will continue without the tsc frequency label');
+    if (this.#data.cpuCounter?.name !== 'tsc')
+      this.#o.logger.error('failed to get tsc cpu frequency, will continue without the tsc frequency label');
     this.#o.clusterConfig.onChange(() => this.#enqueue());
     this.#enqueue();
   }
@@ -337,7 +365,9 @@ export class NodeLabeller {
       realtimeCapable: isNodeRealtimeCapable(),
     });
     if (wanted[NodeHostModelIsObsoleteLabel] === 'true') {
-      const list = Object.keys(obsoleteCPUModels ?? {}).map((m) => `${m}:true`).join(' ');
+      const list = Object.keys(obsoleteCPUModels ?? {})
+        .map((m) => `${m}:true`)
+        .join(' ');
       this.#o.recorder?.event(
         { kind: 'Node', apiVersion: 'v1', metadata: { name: this.#o.host, uid: node.metadata?.uid } },
         'Warning',

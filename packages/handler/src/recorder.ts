@@ -141,7 +141,10 @@ export class EventRecorder {
       return;
     }
     if (this.#queue.length >= this.#maxQueued) {
-      this.#logger.error({ eventReason: reason }, `Unable to record event: too many queued events, dropped event about ${obj.kind} ${meta.name}`);
+      this.#logger.error(
+        { eventReason: reason },
+        `Unable to record event: too many queued events, dropped event about ${obj.kind} ${meta.name}`,
+      );
       return;
     }
     const ref: V1ObjectReference = { kind: obj.kind, apiVersion: obj.apiVersion, name: meta.name };

@@ -36,7 +36,10 @@ export interface DomainStore {
 }
 
 /** The Cmd calls the controller makes on a launcher. */
-export type LauncherClient = Pick<CmdClient, 'SyncVirtualMachine' | 'ShutdownVirtualMachine' | 'KillVirtualMachine' | 'DeleteVirtualMachine'>;
+export type LauncherClient = Pick<
+  CmdClient,
+  'SyncVirtualMachine' | 'ShutdownVirtualMachine' | 'KillVirtualMachine' | 'DeleteVirtualMachine'
+>;
 
 /** Finding a VMI's launcher and its client (LauncherClients). */
 export interface LauncherClientFactory {
@@ -177,7 +180,8 @@ export class VirtualMachineController {
     const uid = vmi?.metadata.uid ?? domainUID ?? this.#uidFromGhostRecord(namespace, name);
     // made on first use: a child logger serializes its bindings, and most rounds log nothing
     let logger: Logger | undefined;
-    const log = () => (logger ??= vmi ? forObject(this.#o.logger, vmi) : this.#o.logger.child({ kind: VirtualMachineInstanceKind, name, namespace, uid }));
+    const log = () =>
+      (logger ??= vmi ? forObject(this.#o.logger, vmi) : this.#o.logger.child({ kind: VirtualMachineInstanceKind, name, namespace, uid }));
 
     // a domain reported by a launcher this handler never found: there is no one to talk to
     if (!vmi && uid && !this.#o.launchers.record(uid) && !this.#uidFromGhostRecord(namespace, name)) {
@@ -271,7 +275,9 @@ export class VirtualMachineController {
   /** processVmShutdown: ACPI shutdown within the grace period, re-sent every few seconds; then kill. */
   async #processVmShutdown(vmi: VirtualMachineInstance | undefined, domain: Domain, uid: string, log: () => Logger): Promise<number> {
     const graceSeconds =
-      vmi?.spec.terminationGracePeriodSeconds ?? domain.Spec.Metadata.KubeVirt.GracePeriod?.DeletionGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
+      vmi?.spec.terminationGracePeriodSeconds ??
+      domain.Spec.Metadata.KubeVirt.GracePeriod?.DeletionGracePeriodSeconds ??
+      DEFAULT_GRACE_PERIOD_SECONDS;
     const now = this.#clock.now();
     const first = !this.#graceStart.has(uid);
     const start = this.#graceStart.get(uid) ?? now;
@@ -329,7 +335,12 @@ export class VirtualMachineController {
    * updateVMIStatus: a full Update only when the status changed; the phase change's Event after it.
    * `launcher` is the state this round already found (the status is calculated once per round).
    */
-  async #updateStatus(vmi: VirtualMachineInstance, domain: Domain | undefined, launcher: LauncherState, syncError: string | undefined): Promise<void> {
+  async #updateStatus(
+    vmi: VirtualMachineInstance,
+    domain: Domain | undefined,
+    launcher: LauncherState,
+    syncError: string | undefined,
+  ): Promise<void> {
     const network = this.#o.network;
     const podIfaceIPs = network ? (iface: string) => network.podInterfaceIPs(vmi.metadata.uid, iface) : undefined;
     const status = calculateStatus({ vmi, domain, launcher, syncError, now: new Date(this.#clock.now()), podIfaceIPs });

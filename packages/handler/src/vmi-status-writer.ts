@@ -1,7 +1,12 @@
 // The VMI status write virt-handler makes (KubeVirt: virtClient.VirtualMachineInstance(ns).Update): a
 // full Update of the VMI with its new status, through kube-apiserver.
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { KubeVirtGroupVersion, VirtualMachineInstanceKind, type VirtualMachineInstance, type VirtualMachineInstanceStatus } from '@kubevirt-ts/shared';
+import {
+  KubeVirtGroupVersion,
+  VirtualMachineInstanceKind,
+  type VirtualMachineInstance,
+  type VirtualMachineInstanceStatus,
+} from '@kubevirt-ts/shared';
 import type { VMIStatusWriter } from './vm-controller.ts';
 
 export class KubeVMIStatusWriter implements VMIStatusWriter {

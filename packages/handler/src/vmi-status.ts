@@ -201,7 +201,11 @@ function mergeAgentIPs(status: string[], agent: string[]): string[] {
  * pkg/network/setup/netstat: one entry per spec interface (domain MAC, then the guest agent's IPs for
  * that MAC), then interfaces only the guest agent knows (not `lo`), marked by infoSource.
  */
-export function interfacesStatus(vmi: VirtualMachineInstance, domain: Domain, podIfaceIPs?: PodIfaceIPs): VirtualMachineInstanceNetworkInterface[] {
+export function interfacesStatus(
+  vmi: VirtualMachineInstance,
+  domain: Domain,
+  podIfaceIPs?: PodIfaceIPs,
+): VirtualMachineInstanceNetworkInterface[] {
   const fromAgent = domain.Status.Interfaces ?? [];
   const domainIfaces = domain.Spec.Devices.Interfaces ?? [];
   const out: VirtualMachineInstanceNetworkInterface[] = [];
@@ -266,9 +270,25 @@ function liveMigratable(vmi: VirtualMachineInstance, conditions: Conditions): vo
 
 /** api.Memory (Value + Unit) as a resource.Quantity string. */
 export function quantity(value: number, unit: string): string {
-  const factor: Record<string, number> = { b: 1, bytes: 1, KiB: 1024, k: 1024, MiB: 1024 ** 2, M: 1024 ** 2, GiB: 1024 ** 3, G: 1024 ** 3, TiB: 1024 ** 4, T: 1024 ** 4 };
+  const factor: Record<string, number> = {
+    b: 1,
+    bytes: 1,
+    KiB: 1024,
+    k: 1024,
+    MiB: 1024 ** 2,
+    M: 1024 ** 2,
+    GiB: 1024 ** 3,
+    G: 1024 ** 3,
+    TiB: 1024 ** 4,
+    T: 1024 ** 4,
+  };
   const bytes = value * (factor[unit] ?? 1);
-  for (const [suffix, size] of [['Ti', 1024 ** 4], ['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {
+  for (const [suffix, size] of [
+    ['Ti', 1024 ** 4],
+    ['Gi', 1024 ** 3],
+    ['Mi', 1024 ** 2],
+    ['Ki', 1024],
+  ] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size}${suffix}`;
   }
   return String(bytes);

@@ -21,9 +21,22 @@ export const StatsMaxAge = CollectionTimeout + 2000;
 
 /** Query parameter (=true) → VMStatsRequest field, as buildVMStatsRequestFromQuery. */
 const QUERY_FIELDS = [
-  'domainStats', 'dirtyRate', 'guestGetLoad', 'guestGetCpuStats', 'guestGetDiskStats', 'guestGetTime', 'guestGetVcpus',
-  'guestGetMemoryBlockInfo', 'guestGetUsers', 'guestGetOsInfo', 'guestGetDisks', 'guestGetHostName', 'guestGetTimezone',
-  'guestNetworkGetRoute', 'guestNetworkGetInterfaces', 'guestGetMemoryBlocks',
+  'domainStats',
+  'dirtyRate',
+  'guestGetLoad',
+  'guestGetCpuStats',
+  'guestGetDiskStats',
+  'guestGetTime',
+  'guestGetVcpus',
+  'guestGetMemoryBlockInfo',
+  'guestGetUsers',
+  'guestGetOsInfo',
+  'guestGetDisks',
+  'guestGetHostName',
+  'guestGetTimezone',
+  'guestNetworkGetRoute',
+  'guestNetworkGetInterfaces',
+  'guestGetMemoryBlocks',
 ] as const;
 
 /** stats.VMStats: Go field names (the struct has no json tags). */
@@ -156,16 +169,13 @@ export async function startVMStatsServer(deps: VMStatsDeps, opts: { host: string
     const results = await collectVMStats(deps, request);
     return send(res, 200, 'application/json', JSON.stringify(results));
   };
-  const server = https.createServer(
-    { ...secureContextOptions(opts.tls), requestCert: true, rejectUnauthorized: true },
-    (req, res) => {
-      handle(req, res).catch((err: unknown) => {
-        withReason(deps.logger, err).error('vmstats request failed');
-        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', errorMessage(err));
-        else res.destroy();
-      });
-    },
-  );
+  const server = https.createServer({ ...secureContextOptions(opts.tls), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      withReason(deps.logger, err).error('vmstats request failed');
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', errorMessage(err));
+      else res.destroy();
+    });
+  });
   enforceClientCertificate(server, deps.logger, () => ({ externallyManaged, commonName: VMSTATS_CLIENT_CN }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -51,17 +51,18 @@ describe('device plugins (kvm, tun, vhost-net) with the kubelet', () => {
     await poll('controller initialized', async () => controller?.initialized() || undefined, 5000);
     for (const name of ['kvm', 'tun', 'vhost-net']) {
       const reg = k.registrations.find((r) => r.resource_name === `devices.kubevirt.io/${name}`);
-      assert.deepEqual(
-        { version: reg?.version, endpoint: reg?.endpoint },
-        { version: 'v1beta1', endpoint: `kubevirt-${name}.sock` },
-      );
+      assert.deepEqual({ version: reg?.version, endpoint: reg?.endpoint }, { version: 'v1beta1', endpoint: `kubevirt-${name}.sock` });
       assert.ok(existsSync(path.join(root, 'device-plugins', `kubevirt-${name}.sock`)));
     }
   });
 
   test('ListAndWatch advertises --max-devices devices, healthy where the node has the device', async () => {
     const k = kubelet as TestKubelet;
-    for (const [name, dev] of [['kvm', '/dev/kvm'], ['tun', '/dev/net/tun'], ['vhost-net', '/dev/vhost-net']] as const) {
+    for (const [name, dev] of [
+      ['kvm', '/dev/kvm'],
+      ['tun', '/dev/net/tun'],
+      ['vhost-net', '/dev/vhost-net'],
+    ] as const) {
       const plugin = k.plugins.get(`devices.kubevirt.io/${name}`);
       assert.ok(plugin);
       assert.equal(plugin.devices.length, 1000);
@@ -69,7 +70,11 @@ describe('device plugins (kvm, tun, vhost-net) with the kubelet', () => {
       assert.equal(plugin.devices[999]?.ID, `${name}999`);
       // Devices start Healthy (as KubeVirt's); the health check reports a missing node a moment later.
       const health = existsSync(dev) ? 'Healthy' : 'Unhealthy';
-      await poll(`${name}: every device ${health}`, async () => (plugin.devices.every((d) => d.health === health) ? true : undefined), 10_000);
+      await poll(
+        `${name}: every device ${health}`,
+        async () => (plugin.devices.every((d) => d.health === health) ? true : undefined),
+        10_000,
+      );
       assert.deepEqual(plugin.options, { pre_start_required: false });
     }
   });
@@ -77,7 +82,11 @@ describe('device plugins (kvm, tun, vhost-net) with the kubelet', () => {
   test('Allocate hands out the device node with the cgroup permissions', async () => {
     const k = kubelet as TestKubelet;
     const perms = devicePermissions();
-    for (const [name, dev] of [['kvm', '/dev/kvm'], ['tun', '/dev/net/tun'], ['vhost-net', '/dev/vhost-net']] as const) {
+    for (const [name, dev] of [
+      ['kvm', '/dev/kvm'],
+      ['tun', '/dev/net/tun'],
+      ['vhost-net', '/dev/vhost-net'],
+    ] as const) {
       const res = await k.allocate(`devices.kubevirt.io/${name}`, [`${name}7`]);
       assert.equal(res.container_responses?.length, 1);
       assert.deepEqual(res.container_responses?.[0]?.devices, [{ container_path: dev, host_path: dev, permissions: perms }]);
@@ -89,9 +98,19 @@ describe('device plugins (kvm, tun, vhost-net) with the kubelet', () => {
     const k = kubelet as TestKubelet;
     const before = k.registrations.length;
     await k.restart();
-    await poll('three plugins registered again', async () => (RESOURCES.every((r) => k.plugins.get(r)?.updates) ? true : undefined), 10_000);
+    await poll(
+      'three plugins registered again',
+      async () => (RESOURCES.every((r) => k.plugins.get(r)?.updates) ? true : undefined),
+      10_000,
+    );
     assert.equal(k.registrations.length - before, 3);
-    assert.deepEqual(k.registrations.slice(before).map((r) => r.resource_name).sort(), RESOURCES);
+    assert.deepEqual(
+      k.registrations
+        .slice(before)
+        .map((r) => r.resource_name)
+        .sort(),
+      RESOURCES,
+    );
     await poll('controller initialized again', async () => controller?.initialized() || undefined, 5000);
   });
 
@@ -103,7 +122,8 @@ describe('device plugins (kvm, tun, vhost-net) with the kubelet', () => {
     for (const p of plugins) {
       await poll('empty device list', async () => (p?.devices.length === 0 ? true : undefined), 3000);
     }
-    for (const name of ['kvm', 'tun', 'vhost-net']) assert.equal(existsSync(path.join(root, 'device-plugins', `kubevirt-${name}.sock`)), false);
+    for (const name of ['kvm', 'tun', 'vhost-net'])
+      assert.equal(existsSync(path.join(root, 'device-plugins', `kubevirt-${name}.sock`)), false);
   });
 });
 
@@ -127,7 +147,11 @@ describe('device health follows the device node', () => {
     const stop = new AbortController();
     const running = plugin.start(stop.signal);
     try {
-      const health = () => kubelet.plugins.get('devices.kubevirt.io/kvm')?.devices.map((d) => d.health).join(',');
+      const health = () =>
+        kubelet.plugins
+          .get('devices.kubevirt.io/kvm')
+          ?.devices.map((d) => d.health)
+          .join(',');
       await poll('healthy list', async () => (health() === 'Healthy,Healthy,Healthy' ? true : undefined), 5000);
       rmSync(path.join(devRoot, 'dev', 'kvm'));
       await poll('unhealthy after removal', async () => (health() === 'Unhealthy,Unhealthy,Unhealthy' ? true : undefined), 5000);

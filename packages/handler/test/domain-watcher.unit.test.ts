@@ -46,9 +46,21 @@ describe('domain notify server: event types', () => {
   });
 
   test('ERROR carries a metav1.Status: logged as KubeVirt logs it, answered success, no domain touched', async () => {
-    const statusJSON = Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'libvirt went away', reason: 'InternalError', code: 500 }));
+    const statusJSON = Buffer.from(
+      JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        message: 'libvirt went away',
+        reason: 'InternalError',
+        code: 500,
+      }),
+    );
     const before = handler.watcher.list().length;
-    assert.deepEqual(await client.HandleDomainEvent({ eventType: 'ERROR', domainJSON: Buffer.alloc(0), statusJSON }), { success: true, message: '' });
+    assert.deepEqual(await client.HandleDomainEvent({ eventType: 'ERROR', domainJSON: Buffer.alloc(0), statusJSON }), {
+      success: true,
+      message: '',
+    });
     assert.match(logs(), /"msg":"Domain error event with message: libvirt went away"/);
     assert.match(logs(), /"reason":"InternalError"/);
     assert.equal(handler.watcher.list().length, before);
@@ -57,7 +69,11 @@ describe('domain notify server: event types', () => {
   });
 
   test('bad input is refused in-band with a message, and the server keeps serving', async () => {
-    const badStatus = await client.HandleDomainEvent({ eventType: 'ERROR', domainJSON: Buffer.alloc(0), statusJSON: Buffer.from('{"message":') });
+    const badStatus = await client.HandleDomainEvent({
+      eventType: 'ERROR',
+      domainJSON: Buffer.alloc(0),
+      statusJSON: Buffer.from('{"message":'),
+    });
     assert.equal(badStatus.success, false);
     assert.match(badStatus.message, /^Failed to unmarshal status json object: /);
     const badDomain = await client.HandleDomainEvent({ eventType: 'MODIFIED', domainJSON: Buffer.from('[]') });
@@ -96,13 +112,31 @@ describe('domain watcher: the watchdog', () => {
       }),
     );
     // a 1.5 s watchdog timeout: a round every 500 ms, spread over at most 250 ms
-    handler = await startDomainWatcher({ dir, podsBaseDir: path.join(dir, 'pods'), logger: captureLogs({ component: 'virt-handler' }).logger, host: 'n', watchdogTimeoutMs: 1_500 });
+    handler = await startDomainWatcher({
+      dir,
+      podsBaseDir: path.join(dir, 'pods'),
+      logger: captureLogs({ component: 'virt-handler' }).logger,
+      host: 'n',
+      watchdogTimeoutMs: 1_500,
+    });
     sockets.forEach((sock, i) => {
       const uid = `6a1f3c2e-0000-4000-8000-${String(i).padStart(12, '0')}`;
-      handler?.launchers.remember(parseVMI({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: `vmi-${i}`, namespace: 'ns', uid }, spec: { domain: { devices: {} } } }), sock);
+      handler?.launchers.remember(
+        parseVMI({
+          apiVersion: 'kubevirt.io/v1',
+          kind: 'VirtualMachineInstance',
+          metadata: { name: `vmi-${i}`, namespace: 'ns', uid },
+          spec: { domain: { devices: {} } },
+        }),
+        sock,
+      );
     });
     // two rounds seen: every launcher dialled twice (a poll with a deadline, not a fixed wait)
-    for (const deadline = Date.now() + 30_000; !accepts.every((a) => a.length >= 2); await new Promise((resolve) => setTimeout(resolve, 50))) {
+    for (
+      const deadline = Date.now() + 30_000;
+      !accepts.every((a) => a.length >= 2);
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    ) {
       assert.ok(Date.now() < deadline, `every launcher dialled twice within 30 s: ${accepts.map((a) => a.length).join(',')}`);
     }
     const firstRound = accepts.map((a) => a[0] as number);
@@ -110,6 +144,9 @@ describe('domain watcher: the watchdog', () => {
     const spread = Math.max(...firstRound) - Math.min(...firstRound);
     assert.ok(spread >= 150, `one round's 20 dials spread over ${spread.toFixed(0)} ms (expected ~240)`);
     // a round is one dial per launcher: all of the first round's dials come before any of the second's
-    assert.ok(Math.max(...firstRound) < Math.min(...secondRound), `the first round ended before the second began (spread ${spread.toFixed(0)} ms)`);
+    assert.ok(
+      Math.max(...firstRound) < Math.min(...secondRound),
+      `the first round ended before the second began (spread ${spread.toFixed(0)} ms)`,
+    );
   });
 });

@@ -47,8 +47,15 @@ describe("virt-handler with virt-operator's command line", () => {
     const kubeconfig = await handlerKubeconfig(cp, path.join(dir, 'kubeconfig'));
     await core.createNode({ body: { metadata: { name: nodeName } } });
     // the kubevirt-ca configmap (the operator line names no CA file) and the KubeVirt CR
-    await core.createNamespacedConfigMap({ namespace: 'kubevirt', body: { metadata: { name: 'kubevirt-ca' }, data: { 'ca-bundle': pki.ca.cert } } })
-      .catch(() => core.replaceNamespacedConfigMap({ namespace: 'kubevirt', name: 'kubevirt-ca', body: { metadata: { name: 'kubevirt-ca' }, data: { 'ca-bundle': pki.ca.cert } } }));
+    await core
+      .createNamespacedConfigMap({ namespace: 'kubevirt', body: { metadata: { name: 'kubevirt-ca' }, data: { 'ca-bundle': pki.ca.cert } } })
+      .catch(() =>
+        core.replaceNamespacedConfigMap({
+          namespace: 'kubevirt',
+          name: 'kubevirt-ca',
+          body: { metadata: { name: 'kubevirt-ca' }, data: { 'ca-bundle': pki.ca.cert } },
+        }),
+      );
     await createKubeVirtCR(kc, 'kubevirt', { developerConfiguration: { featureGates: ['CPUManager'] } });
     const kubeletRoot = path.join(dir, 'kubelet');
     kubelet = await startTestKubelet(kubeletRoot);
@@ -56,27 +63,46 @@ describe("virt-handler with virt-operator's command line", () => {
 
     const operatorArgs = OPERATOR_ARGS.map((a) => (a === 'node01' ? nodeName : a === '10.244.0.7' ? podIP : a));
     const everyOtherFlag = [
-      '--kubeconfig', kubeconfig,
-      '--master', cp.url,
-      '--listen', '127.0.0.1',
-      '--kubevirt-share-dir', path.join(dir, 'share'),
-      '--kubevirt-private-dir', path.join(dir, 'private'),
-      '--kubelet-pods-dir', path.join(dir, 'pods'),
-      '--kubelet-root', kubeletRoot,
-      '--ca-configmap-name', 'kubevirt-ca',
-      '--migration-client-cert-file', pki.client.certFile,
-      '--migration-client-key-file', pki.client.keyFile,
-      '--tls-cert-file', pki.server.certFile,
-      '--tls-key-file', pki.server.keyFile,
+      '--kubeconfig',
+      kubeconfig,
+      '--master',
+      cp.url,
+      '--listen',
+      '127.0.0.1',
+      '--kubevirt-share-dir',
+      path.join(dir, 'share'),
+      '--kubevirt-private-dir',
+      path.join(dir, 'private'),
+      '--kubelet-pods-dir',
+      path.join(dir, 'pods'),
+      '--kubelet-root',
+      kubeletRoot,
+      '--ca-configmap-name',
+      'kubevirt-ca',
+      '--migration-client-cert-file',
+      pki.client.certFile,
+      '--migration-client-key-file',
+      pki.client.keyFile,
+      '--tls-cert-file',
+      pki.server.certFile,
+      '--tls-key-file',
+      pki.server.keyFile,
       '--externally-managed=false',
-      '--watchdog-timeout', '30s',
-      '--max-devices', '110',
-      '--domain-resync-period-seconds', '300',
+      '--watchdog-timeout',
+      '30s',
+      '--max-devices',
+      '110',
+      '--domain-resync-period-seconds',
+      '300',
       '--enable-node-labeller=true',
-      '--vsock-client-cert-file', pki.client.certFile,
-      '--vsock-client-key-file', pki.client.keyFile,
-      '--pods-base-dir', podsBaseDir(),
-      '--node-labeller-dir', labellerDir,
+      '--vsock-client-cert-file',
+      pki.client.certFile,
+      '--vsock-client-key-file',
+      pki.client.keyFile,
+      '--pods-base-dir',
+      podsBaseDir(),
+      '--node-labeller-dir',
+      labellerDir,
     ];
     child = spawn(process.execPath, [HANDLER_MAIN, ...operatorArgs, ...everyOtherFlag], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,7 +110,12 @@ describe("virt-handler with virt-operator's command line", () => {
     });
     child.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
-    await poll('virt-handler ready', async () => (logs.includes('virt-handler is ready') ? true : child?.exitCode !== null ? Promise.reject(new Error(logs)) : undefined), 60_000, () => logs);
+    await poll(
+      'virt-handler ready',
+      async () => (logs.includes('virt-handler is ready') ? true : child?.exitCode !== null ? Promise.reject(new Error(logs)) : undefined),
+      60_000,
+      () => logs,
+    );
   });
 
   after(async () => {
@@ -102,31 +133,52 @@ describe("virt-handler with virt-operator's command line", () => {
   test('health on 8443, the console API on 8186 (client certificate), vmstats on 8187', async () => {
     const health = await handlerRequest(8443, { ca: pki.ca.cert }, 'GET', '/healthz');
     assert.equal(health.status, 200);
-    const missing = await handlerRequest(8186, { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key }, 'GET', '/v1/namespaces/default/virtualmachineinstances/none/guestosinfo');
+    const missing = await handlerRequest(
+      8186,
+      { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key },
+      'GET',
+      '/v1/namespaces/default/virtualmachineinstances/none/guestosinfo',
+    );
     assert.equal(missing.status, 404);
     const monitoring = { ca: pki.ca.cert, cert: pki.wrongCN.cert, key: pki.wrongCN.key };
     const off = await handlerRequest(8187, monitoring, 'GET', '/v1/vmstats?domainStats=true');
     assert.deepEqual([off.status, off.body], [403, 'VMStatsCollector feature gate is not enabled']);
   });
 
-  test('vmstats with the VMStatsCollector gate: 400 without a category, {} for a node without VMIs, virt-api\'s CN refused', async () => {
+  test("vmstats with the VMStatsCollector gate: 400 without a category, {} for a node without VMIs, virt-api's CN refused", async () => {
     await custom.patchNamespacedCustomObject(
-      { ...KUBEVIRT, namespace: 'kubevirt', name: 'kubevirt', body: { spec: { configuration: { developerConfiguration: { featureGates: ['CPUManager', 'VMStatsCollector'] } } } } },
+      {
+        ...KUBEVIRT,
+        namespace: 'kubevirt',
+        name: 'kubevirt',
+        body: { spec: { configuration: { developerConfiguration: { featureGates: ['CPUManager', 'VMStatsCollector'] } } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     const monitoring = { ca: pki.ca.cert, cert: pki.wrongCN.cert, key: pki.wrongCN.key };
-    const ok = await poll('vmstats on', async () => {
-      const r = await handlerRequest(8187, monitoring, 'GET', '/v1/vmstats?domainStats=true&guestGetLoad=true');
-      return r.status === 200 ? r : undefined;
-    }, 10_000);
+    const ok = await poll(
+      'vmstats on',
+      async () => {
+        const r = await handlerRequest(8187, monitoring, 'GET', '/v1/vmstats?domainStats=true&guestGetLoad=true');
+        return r.status === 200 ? r : undefined;
+      },
+      10_000,
+    );
     assert.deepEqual(JSON.parse(ok.body), {});
     const none = await handlerRequest(8187, monitoring, 'GET', '/v1/vmstats');
     assert.deepEqual([none.status, none.body], [400, 'at least one stats category must be requested via query parameters']);
-    await assert.rejects(handlerRequest(8187, { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key }, 'GET', '/v1/vmstats?domainStats=true'));
+    await assert.rejects(
+      handlerRequest(8187, { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key }, 'GET', '/v1/vmstats?domainStats=true'),
+    );
   });
 
   test('kvm, tun and vhost-net registered with the kubelet, --max-devices each', async () => {
-    await poll('three plugins', async () => (kubelet.plugins.size === 3 ? true : undefined), 10_000, () => logs);
+    await poll(
+      'three plugins',
+      async () => (kubelet.plugins.size === 3 ? true : undefined),
+      10_000,
+      () => logs,
+    );
     for (const name of ['kvm', 'tun', 'vhost-net']) {
       const plugin = kubelet.plugins.get(`devices.kubevirt.io/${name}`);
       assert.equal(plugin?.request.endpoint, `kubevirt-${name}.sock`);
@@ -135,10 +187,17 @@ describe("virt-handler with virt-operator's command line", () => {
   });
 
   test('the node: schedulable, machine type q35 and CPU labels from node-labeller.sh, the CPU manager labels', async () => {
-    const labels = await poll('node labels', async () => {
-      const l = (await core.readNode({ name: nodeName })).metadata?.labels ?? {};
-      return l['kubevirt.io/schedulable'] === 'true' && l['machine-type.node.kubevirt.io/q35'] === 'true' && l['cpumanager'] === 'true' ? l : undefined;
-    }, 20_000, () => logs);
+    const labels = await poll(
+      'node labels',
+      async () => {
+        const l = (await core.readNode({ name: nodeName })).metadata?.labels ?? {};
+        return l['kubevirt.io/schedulable'] === 'true' && l['machine-type.node.kubevirt.io/q35'] === 'true' && l['cpumanager'] === 'true'
+          ? l
+          : undefined;
+      },
+      20_000,
+      () => logs,
+    );
     assert.equal(labels['kubevirt.io/cpumanager'], 'true');
     assert.ok(Object.keys(labels).some((k) => k.startsWith('cpu-model.node.kubevirt.io/')));
     assert.ok(Object.keys(labels).some((k) => k.startsWith('host-model-cpu.node.kubevirt.io/')));

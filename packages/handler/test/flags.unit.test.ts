@@ -56,10 +56,14 @@ test("every flag of cmd/virt-handler exists with KubeVirt's default", () => {
 test('--enable-node-labeller=false, --master URL, repeated --migration-cn-types, --max-devices', () => {
   const f = parseFlags(handlerFlags, [
     '--enable-node-labeller=false',
-    '--master', 'https://10.0.0.1:6443',
-    '--migration-cn-types', 'migration',
-    '--migration-cn-types', 'virt-handler',
-    '--max-devices', '110',
+    '--master',
+    'https://10.0.0.1:6443',
+    '--migration-cn-types',
+    'migration',
+    '--migration-cn-types',
+    'virt-handler',
+    '--max-devices',
+    '110',
   ]);
   assert.equal(f['enable-node-labeller'], false);
   assert.equal(f.master, 'https://10.0.0.1:6443');
@@ -68,7 +72,13 @@ test('--enable-node-labeller=false, --master URL, repeated --migration-cn-types,
 });
 
 test('a bad value or an unknown flag is a FlagError (exit 2) naming the flag', () => {
-  assert.throws(() => parseFlags(handlerFlags, ['--vmstats-server-port', 'x']), (e: unknown) => e instanceof FlagError && e.flag === '--vmstats-server-port' && e.exitCode === 2);
-  assert.throws(() => parseFlags(handlerFlags, ['--max-devices', '-1']), (e: unknown) => e instanceof FlagError && e.flag === '--max-devices');
+  assert.throws(
+    () => parseFlags(handlerFlags, ['--vmstats-server-port', 'x']),
+    (e: unknown) => e instanceof FlagError && e.flag === '--vmstats-server-port' && e.exitCode === 2,
+  );
+  assert.throws(
+    () => parseFlags(handlerFlags, ['--max-devices', '-1']),
+    (e: unknown) => e instanceof FlagError && e.flag === '--max-devices',
+  );
   assert.throws(() => parseFlags(handlerFlags, ['--no-such-flag']), /unknown flag: --no-such-flag/);
 });

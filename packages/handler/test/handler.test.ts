@@ -47,29 +47,54 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
   let vm: TestVM;
 
   test('marks its node unschedulable while starting and schedulable when ready', async () => {
-    const node = await poll('node labelled schedulable', async () => {
-      const n = await core.readNode({ name: nodeName });
-      return n.metadata?.labels?.['kubevirt.io/schedulable'] === 'true' ? n : undefined;
-    }, 30_000, handlerLogs);
+    const node = await poll(
+      'node labelled schedulable',
+      async () => {
+        const n = await core.readNode({ name: nodeName });
+        return n.metadata?.labels?.['kubevirt.io/schedulable'] === 'true' ? n : undefined;
+      },
+      30_000,
+      handlerLogs,
+    );
     assert.ok(node.metadata?.annotations?.['kubevirt.io/heartbeat'], 'heartbeat annotation');
   });
 
   test('a Scheduled VMI is synced to its launcher → domain running → VMI Running with guestOSInfo', async () => {
     vm = await startVM('vmi-a');
-    const running = await poll('VMI Running', async () => {
-      const v = await getVMI('vmi-a');
-      return v.status?.phase === 'Running' ? v : undefined;
-    }, 60_000, handlerLogs);
-    assert.deepEqual(running.status?.phaseTransitionTimestamps?.map((t) => t.phase), ['Running']);
-    assert.equal(running.status?.machine?.type?.startsWith('pc-q35') || running.status?.machine?.type === 'q35', true, JSON.stringify(running.status?.machine));
+    const running = await poll(
+      'VMI Running',
+      async () => {
+        const v = await getVMI('vmi-a');
+        return v.status?.phase === 'Running' ? v : undefined;
+      },
+      60_000,
+      handlerLogs,
+    );
+    assert.deepEqual(
+      running.status?.phaseTransitionTimestamps?.map((t) => t.phase),
+      ['Running'],
+    );
+    assert.equal(
+      running.status?.machine?.type?.startsWith('pc-q35') || running.status?.machine?.type === 'q35',
+      true,
+      JSON.stringify(running.status?.machine),
+    );
     assert.ok(existsSync(ghostRecordPath(vm.uid, path.join(dir, 'private'))), 'ghost record written');
-    const withOS = await poll('guestOSInfo from the agent', async () => {
-      const v = await getVMI('vmi-a');
-      return v.status?.guestOSInfo?.name ? v : undefined;
-    }, 60_000, handlerLogs);
+    const withOS = await poll(
+      'guestOSInfo from the agent',
+      async () => {
+        const v = await getVMI('vmi-a');
+        return v.status?.guestOSInfo?.name ? v : undefined;
+      },
+      60_000,
+      handlerLogs,
+    );
     assert.ok(withOS.status?.conditions?.some((c) => c.type === 'AgentConnected' && c.status === 'True'));
     const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=vmi-a` });
-    assert.ok(events.items.some((e) => e.reason === 'Started' && e.source?.component === 'virt-handler'), 'Started event');
+    assert.ok(
+      events.items.some((e) => e.reason === 'Started' && e.source?.component === 'virt-handler'),
+      'Started event',
+    );
   });
 
   test('guestosinfo, userlist and filesystemlist return the guest data', async () => {
@@ -81,46 +106,71 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
     const users = await request('GET', vmiPath('vmi-a', 'userlist'));
     assert.equal(users.status, 200, users.body);
     assert.ok('items' in (JSON.parse(users.body) as object));
-    const fs = await poll('filesystems', async () => {
-      const r = await request('GET', vmiPath('vmi-a', 'filesystemlist'));
-      const items = (JSON.parse(r.body) as { items: Array<{ mountPoint: string }> | null }).items;
-      return items?.some((i) => i.mountPoint === '/mnt/data') ? items : undefined;
-    }, 30_000);
+    const fs = await poll(
+      'filesystems',
+      async () => {
+        const r = await request('GET', vmiPath('vmi-a', 'filesystemlist'));
+        const items = (JSON.parse(r.body) as { items: Array<{ mountPoint: string }> | null }).items;
+        return items?.some((i) => i.mountPoint === '/mnt/data') ? items : undefined;
+      },
+      30_000,
+    );
     assert.ok(fs.length > 0);
     const missing = await request('GET', vmiPath('nope', 'guestosinfo'));
     assert.equal(missing.status, 404);
     assert.equal(missing.body.trim(), `VMI ${namespace}/nope does not exist`);
   });
 
-  test('GET /v1/vmstats (VMStatsCollector gate, monitoring certificate): the launcher\'s domain stats and guest-agent data', async () => {
+  test("GET /v1/vmstats (VMStatsCollector gate, monitoring certificate): the launcher's domain stats and guest-agent data", async () => {
     await createKubeVirtCR(cp.kubeConfig(), namespace, { developerConfiguration: { featureGates: ['VMStatsCollector'] } });
     const monitoring = { ca: pki.ca.cert, cert: pki.wrongCN.cert, key: pki.wrongCN.key };
-    const r = await poll('vmstats served', async () => {
-      const got = await handlerRequest(node.vmStatsPort, monitoring, 'GET', '/v1/vmstats?domainStats=true&guestGetOsInfo=true');
-      return got.status === 200 ? got : undefined;
-    }, 20_000, handlerLogs);
-    const results = JSON.parse(r.body) as Record<string, { stats?: { DomainStats: { Name?: string }; GuestGetOsInfo: string; GuestAgentVersion: string }; error?: string }>;
+    const r = await poll(
+      'vmstats served',
+      async () => {
+        const got = await handlerRequest(node.vmStatsPort, monitoring, 'GET', '/v1/vmstats?domainStats=true&guestGetOsInfo=true');
+        return got.status === 200 ? got : undefined;
+      },
+      20_000,
+      handlerLogs,
+    );
+    const results = JSON.parse(r.body) as Record<
+      string,
+      { stats?: { DomainStats: { Name?: string }; GuestGetOsInfo: string; GuestAgentVersion: string }; error?: string }
+    >;
     const mine = results[`${namespace}/vmi-a`];
     assert.ok(mine?.stats, r.body.slice(0, 2000));
     assert.equal(mine.stats.DomainStats.Name, `${namespace}_vmi-a`);
-    assert.match(mine.stats.GuestGetOsInfo, /debian|linux/i, 'the agent\'s guest-get-osinfo answer');
+    assert.match(mine.stats.GuestGetOsInfo, /debian|linux/i, "the agent's guest-get-osinfo answer");
     assert.notEqual(mine.stats.GuestAgentVersion, '');
   });
 
   test('PUT pause → condition Paused (PausedByUser) and the domain paused; unpause clears it', async () => {
     const r = await request('PUT', vmiPath('vmi-a', 'pause'));
     assert.equal(r.status, 202, r.body);
-    await poll('Paused condition', async () => {
-      const v = await getVMI('vmi-a');
-      return v.status?.conditions?.find((c) => c.type === 'Paused' && c.status === 'True' && c.reason === 'PausedByUser');
-    }, 20_000, handlerLogs);
+    await poll(
+      'Paused condition',
+      async () => {
+        const v = await getVMI('vmi-a');
+        return v.status?.conditions?.find((c) => c.type === 'Paused' && c.status === 'True' && c.reason === 'PausedByUser');
+      },
+      20_000,
+      handlerLogs,
+    );
     assert.equal((await request('PUT', vmiPath('vmi-a', 'unpause'))).status, 202);
-    await poll('Paused condition gone', async () => {
-      const v = await getVMI('vmi-a');
-      return v.status?.conditions?.some((c) => c.type === 'Paused') ? undefined : v;
-    }, 20_000, handlerLogs);
+    await poll(
+      'Paused condition gone',
+      async () => {
+        const v = await getVMI('vmi-a');
+        return v.status?.conditions?.some((c) => c.type === 'Paused') ? undefined : v;
+      },
+      20_000,
+      handlerLogs,
+    );
     const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=vmi-a` });
-    assert.ok(events.items.some((e) => e.reason === 'Paused'), 'Paused event');
+    assert.ok(
+      events.items.some((e) => e.reason === 'Paused'),
+      'Paused event',
+    );
   });
 
   test('GET console over a websocket runs a shell command in the guest', async () => {
@@ -162,14 +212,25 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
       // HandleK8sEvent: recorded on the VMI when the UID matches; refused in-band otherwise
       const vmiA = await getVMI('vmi-a');
       const event = (uid: string, reason: string) =>
-        Buffer.from(JSON.stringify({ type: 'Normal', reason, message: 'from the launcher', involvedObject: { kind: 'VirtualMachineInstance', name: 'vmi-a', namespace, uid } }));
+        Buffer.from(
+          JSON.stringify({
+            type: 'Normal',
+            reason,
+            message: 'from the launcher',
+            involvedObject: { kind: 'VirtualMachineInstance', name: 'vmi-a', namespace, uid },
+          }),
+        );
       assert.equal((await client.HandleK8sEvent({ eventJSON: event(vmiA.metadata.uid, 'LauncherSaysHi') })).success, true);
       const wrong = await client.HandleK8sEvent({ eventJSON: event(randomUUID(), 'NotForThisVMI') });
       assert.deepEqual([wrong.success, wrong.message], [false, 'VMI not found']);
-      await poll('launcher event recorded', async () => {
-        const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=vmi-a' });
-        return events.items.find((e) => e.reason === 'LauncherSaysHi' && e.involvedObject.uid === vmiA.metadata.uid);
-      }, 10_000);
+      await poll(
+        'launcher event recorded',
+        async () => {
+          const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=vmi-a' });
+          return events.items.find((e) => e.reason === 'LauncherSaysHi' && e.involvedObject.uid === vmiA.metadata.uid);
+        },
+        10_000,
+      );
     } finally {
       client.close();
     }
@@ -177,18 +238,27 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
 
   test('restarting the handler causes no status regression', async () => {
     const before = await getVMI('vmi-a');
-    const synced = () => vm.launcher.logs().split('\n').filter((l) => l.includes('"msg":"Synced vmi"')).length;
+    const synced = () =>
+      vm.launcher
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"Synced vmi"')).length;
     await node.handler.stop('SIGTERM');
     const syncedBefore = synced(); // counted with the old handler gone: what comes now is the new one's
     await node.startHandler();
     // the new handler had its chance: it synced vmi-a with the launcher, and finished that reconcile
     // (its work-queue histogram counts only finished ones; vmi-a is the only key it knows)
     await poll('the new handler synced vmi-a', async () => (synced() > syncedBefore ? true : undefined), 30_000, handlerLogs);
-    await poll('the new handler finished a reconcile', async () => {
-      const m = await request('GET', '/metrics', { port: node.healthPort });
-      const count = /kubevirt_workqueue_work_duration_seconds_count\{name="virt-handler-vm"\} (\d+)/.exec(m.body);
-      return Number(count?.[1] ?? 0) >= 1 ? true : undefined;
-    }, 30_000, handlerLogs);
+    await poll(
+      'the new handler finished a reconcile',
+      async () => {
+        const m = await request('GET', '/metrics', { port: node.healthPort });
+        const count = /kubevirt_workqueue_work_duration_seconds_count\{name="virt-handler-vm"\} (\d+)/.exec(m.body);
+        return Number(count?.[1] ?? 0) >= 1 ? true : undefined;
+      },
+      30_000,
+      handlerLogs,
+    );
     const afterRestart = await getVMI('vmi-a');
     assert.equal(afterRestart.status?.phase, 'Running');
     assert.deepEqual(afterRestart.status?.phaseTransitionTimestamps, before.status?.phaseTransitionTimestamps);
@@ -199,14 +269,24 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
 
   test('deleting the VMI shuts the VM down (Succeeded) and cleans up the launcher', async () => {
     await api.deleteNamespacedCustomObject({ ...VMI, namespace, name: 'vmi-a' });
-    const done = await poll('VMI Succeeded', async () => {
-      const v = await getVMI('vmi-a');
-      return v.status?.phase === 'Succeeded' ? v : undefined;
-    }, 60_000, handlerLogs);
+    const done = await poll(
+      'VMI Succeeded',
+      async () => {
+        const v = await getVMI('vmi-a');
+        return v.status?.phase === 'Succeeded' ? v : undefined;
+      },
+      60_000,
+      handlerLogs,
+    );
     assert.ok(done.metadata.deletionTimestamp);
     const code = await Promise.race([vm.launcher.exited, sleep(45_000, 'timeout' as const)]);
     assert.equal(code, 0, `launcher exit: ${String(code)}\n${vm.launcher.logs().slice(-4000)}`);
-    await poll('ghost record removed', async () => (existsSync(ghostRecordPath(vm.uid, path.join(dir, 'private'))) ? undefined : true), 20_000, handlerLogs);
+    await poll(
+      'ghost record removed',
+      async () => (existsSync(ghostRecordPath(vm.uid, path.join(dir, 'private'))) ? undefined : true),
+      20_000,
+      handlerLogs,
+    );
     // virt-controller's part: drop the finalizer once the handler is done
     await api.patchNamespacedCustomObject({ ...VMI, namespace, name: 'vmi-a', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
   });

@@ -21,19 +21,47 @@ describe('KSM values (calculateNewRunSleepAndPages)', () => {
   const GiB = 1024 * 1024; // meminfo is in kB
   // sleep = baseline 100 × 16 Mi / used memory in kB (KubeVirt's formula, units as it has them): 15 GiB used → 106
   test('under pressure and off: on with the initial pages; sleep from the used memory', () => {
-    assert.deepEqual(calculateNewRunSleepAndPages(node(), false, { total: 16 * GiB, available: 1 * GiB }, 0, logger), { running: true, sleep: 106, pages: 100 });
+    assert.deepEqual(calculateNewRunSleepAndPages(node(), false, { total: 16 * GiB, available: 1 * GiB }, 0, logger), {
+      running: true,
+      sleep: 106,
+      pages: 100,
+    });
   });
   test('under pressure and on: pages boosted up to the maximum', () => {
-    assert.deepEqual(calculateNewRunSleepAndPages(node(), true, { total: 16 * GiB, available: 1 * GiB }, 1200, logger), { running: true, sleep: 106, pages: 1250 });
+    assert.deepEqual(calculateNewRunSleepAndPages(node(), true, { total: 16 * GiB, available: 1 * GiB }, 1200, logger), {
+      running: true,
+      sleep: 106,
+      pages: 1250,
+    });
   });
   test('no pressure and on: pages decay, off at the minimum; no pressure and off: stays off', () => {
-    assert.deepEqual(calculateNewRunSleepAndPages(node(), true, { total: 16 * GiB, available: 8 * GiB }, 300, logger), { running: true, sleep: 200, pages: 250 });
-    assert.deepEqual(calculateNewRunSleepAndPages(node(), true, { total: 16 * GiB, available: 8 * GiB }, 100, logger), { running: false, sleep: 200, pages: 64 });
-    assert.deepEqual(calculateNewRunSleepAndPages(node(), false, { total: 16 * GiB, available: 8 * GiB }, 100, logger), { running: false, sleep: 0, pages: 0 });
+    assert.deepEqual(calculateNewRunSleepAndPages(node(), true, { total: 16 * GiB, available: 8 * GiB }, 300, logger), {
+      running: true,
+      sleep: 200,
+      pages: 250,
+    });
+    assert.deepEqual(calculateNewRunSleepAndPages(node(), true, { total: 16 * GiB, available: 8 * GiB }, 100, logger), {
+      running: false,
+      sleep: 200,
+      pages: 64,
+    });
+    assert.deepEqual(calculateNewRunSleepAndPages(node(), false, { total: 16 * GiB, available: 8 * GiB }, 100, logger), {
+      running: false,
+      sleep: 0,
+      pages: 0,
+    });
   });
   test('node annotations override the tuning; out-of-range overrides fall back', () => {
-    const n = node({ 'kubevirt.io/ksm-pages-init-override': '500', 'kubevirt.io/ksm-free-percent-override': '0.9', 'kubevirt.io/ksm-pages-decay-override': '7' });
-    assert.deepEqual(calculateNewRunSleepAndPages(n, false, { total: 16 * GiB, available: 8 * GiB }, 0, logger), { running: true, sleep: 200, pages: 500 });
+    const n = node({
+      'kubevirt.io/ksm-pages-init-override': '500',
+      'kubevirt.io/ksm-free-percent-override': '0.9',
+      'kubevirt.io/ksm-pages-decay-override': '7',
+    });
+    assert.deepEqual(calculateNewRunSleepAndPages(n, false, { total: 16 * GiB, available: 8 * GiB }, 0, logger), {
+      running: true,
+      sleep: 200,
+      pages: 500,
+    });
   });
   test('label selectors as metav1: matchLabels, In/NotIn/Exists/DoesNotExist; none selects nothing, {} everything', () => {
     const labels = { a: '1', b: '2' };
@@ -58,7 +86,11 @@ describe('KSM handler with kube-apiserver', () => {
     cp = await startControlPlane();
   });
   after(async () => {
-    await cp?.kubeConfig().makeApiClient(CoreV1Api).deleteNode({ name: nodeName }).catch(() => undefined);
+    await cp
+      ?.kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .deleteNode({ name: nodeName })
+      .catch(() => undefined);
     await cp?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -83,10 +115,16 @@ describe('KSM handler with kube-apiserver', () => {
     const ksm = new KSMHandler({ kc, host: nodeName, logger, clusterConfig, ksmPath, memInfoPath });
     ksm.run();
     try {
-      const n = await poll('KSM on and the node labelled', async () => {
-        const got = await core.readNode({ name: nodeName });
-        return got.metadata?.labels?.[KSMEnabledLabel] === 'true' && got.metadata.annotations?.[KSMHandlerManagedAnnotation] === 'true' ? got : undefined;
-      }, 10_000);
+      const n = await poll(
+        'KSM on and the node labelled',
+        async () => {
+          const got = await core.readNode({ name: nodeName });
+          return got.metadata?.labels?.[KSMEnabledLabel] === 'true' && got.metadata.annotations?.[KSMHandlerManagedAnnotation] === 'true'
+            ? got
+            : undefined;
+        },
+        10_000,
+      );
       assert.ok(n);
       assert.equal(readFileSync(path.join(ksmPath, 'run'), 'utf8'), '1');
       assert.equal(readFileSync(path.join(ksmPath, 'pages_to_scan'), 'utf8'), '100');
@@ -94,13 +132,24 @@ describe('KSM handler with kube-apiserver', () => {
 
       // the CR's selector no longer picks the node: KSM (ours) off, label false
       await custom.patchNamespacedCustomObject(
-        { ...KUBEVIRT, namespace: ns, name: 'kubevirt', body: { spec: { configuration: { ksmConfiguration: { nodeLabelSelector: { matchLabels: { 'ksm-pool': 'other' } } } } } } },
+        {
+          ...KUBEVIRT,
+          namespace: ns,
+          name: 'kubevirt',
+          body: { spec: { configuration: { ksmConfiguration: { nodeLabelSelector: { matchLabels: { 'ksm-pool': 'other' } } } } } },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      await poll('KSM off and the label false', async () => {
-        const got = await core.readNode({ name: nodeName });
-        return got.metadata?.labels?.[KSMEnabledLabel] === 'false' && got.metadata.annotations?.[KSMHandlerManagedAnnotation] === 'false' ? true : undefined;
-      }, 10_000);
+      await poll(
+        'KSM off and the label false',
+        async () => {
+          const got = await core.readNode({ name: nodeName });
+          return got.metadata?.labels?.[KSMEnabledLabel] === 'false' && got.metadata.annotations?.[KSMHandlerManagedAnnotation] === 'false'
+            ? true
+            : undefined;
+        },
+        10_000,
+      );
       assert.equal(readFileSync(path.join(ksmPath, 'run'), 'utf8'), '0\n');
 
       // KSM someone else turned on is left alone

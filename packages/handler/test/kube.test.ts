@@ -15,7 +15,7 @@ import {
   setHeaderOptions,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import { createLogger, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import type { Logger, VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { startControlPlane, type ControlPlane } from '../../../test/control-plane/control-plane.ts';
 import { applyCRDs, deleteCRDs } from '../../../test/control-plane/crds.ts';
 import { createInformer, createVMIInformers, parseVMIFromAPI, type ListResult, type VMIInformer } from '../src/informers.ts';
@@ -104,7 +104,11 @@ describe('VMI informers', () => {
     await Promise.all([source.start(), target.start()]);
     try {
       assert.ok(source.hasSynced());
-      assert.deepEqual(source.list().map((v) => v.metadata.name), ['mine'], 'the first list is in the cache once start() resolves');
+      assert.deepEqual(
+        source.list().map((v) => v.metadata.name),
+        ['mine'],
+        'the first list is in the cache once start() resolves',
+      );
       const mine = source.get(ns, 'mine');
       assert.equal(mine?.kind, 'VirtualMachineInstance');
       assert.equal(mine?.spec.domain.resources?.requests?.['memory'], '128Mi');
@@ -114,7 +118,10 @@ describe('VMI informers', () => {
       const added = await create(vmi('added', { [NODE_LABEL]: host }));
       await eventually('the add', () => source.get(ns, 'added'));
       await objects.replaceNamespacedCustomObject({
-        ...VMI, namespace: ns, name: 'added', body: { ...added, status: { phase: 'Running' } },
+        ...VMI,
+        namespace: ns,
+        name: 'added',
+        body: { ...added, status: { phase: 'Running' } },
       });
       await eventually('the update', () => source.get(ns, 'added')?.status?.phase === 'Running');
       await objects.deleteNamespacedCustomObject({ ...VMI, namespace: ns, name: 'added' });
@@ -167,12 +174,17 @@ describe('VMI informers', () => {
     });
     const synced = informer.start();
     try {
-      await eventually('a refused list', () => lines.find((l) => l.level === 'error' && /list\/watch failed, restarting in 100 ms/.test(l.msg)));
+      await eventually('a refused list', () =>
+        lines.find((l) => l.level === 'error' && /list\/watch failed, restarting in 100 ms/.test(l.msg)),
+      );
       assert.equal(informer.hasSynced(), false);
       const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
       await rbac.createNamespacedRole({
         namespace: ns,
-        body: { metadata: { name: 'vmis' }, rules: [{ apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['list', 'watch'] }] },
+        body: {
+          metadata: { name: 'vmis' },
+          rules: [{ apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['list', 'watch'] }],
+        },
       });
       await rbac.createNamespacedRoleBinding({
         namespace: ns,
@@ -201,7 +213,14 @@ describe('VMI informers', () => {
         group: 'relist.kubevirt-ts.io',
         scope: 'Namespaced',
         names: { plural: 'virtualmachineinstances', singular: 'virtualmachineinstance', kind: 'VirtualMachineInstance' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        ],
       },
     };
     await applyCRDs(admin, [crd]);
@@ -210,7 +229,11 @@ describe('VMI informers', () => {
     const ns = await cp.createNamespace('kvts-relist');
     const collection = `/apis/${resource.group}/${resource.version}/namespaces/${ns}/${resource.plural}`;
     const create = (name: string) =>
-      objects.createNamespacedCustomObject({ ...resource, namespace: ns, body: vmi(name, { [NODE_LABEL]: 'n' }, 'relist.kubevirt-ts.io/v1') });
+      objects.createNamespacedCustomObject({
+        ...resource,
+        namespace: ns,
+        body: vmi(name, { [NODE_LABEL]: 'n' }, 'relist.kubevirt-ts.io/v1'),
+      });
     await create('kept');
     await create('deleted-while-away');
 
@@ -222,7 +245,11 @@ describe('VMI informers', () => {
       labelSelector: `${NODE_LABEL} in (n)`,
       list: async () => {
         lists++;
-        return (await objects.listNamespacedCustomObject({ ...resource, namespace: ns, labelSelector: `${NODE_LABEL} in (n)` })) as ListResult;
+        return (await objects.listNamespacedCustomObject({
+          ...resource,
+          namespace: ns,
+          labelSelector: `${NODE_LABEL} in (n)`,
+        })) as ListResult;
       },
       parse: parseVMIFromAPI,
       kind: 'VirtualMachineInstance',
@@ -238,17 +265,34 @@ describe('VMI informers', () => {
 
       await objects.deleteNamespacedCustomObject({ ...resource, namespace: ns, name: 'deleted-while-away' });
       await create('created-while-away');
-      await objects.patchNamespacedCustomObject({ ...resource, namespace: ns, name: 'kept', body: { status: { phase: 'Running' } } }, mergePatch);
+      await objects.patchNamespacedCustomObject(
+        { ...resource, namespace: ns, name: 'kept', body: { status: { phase: 'Running' } } },
+        mergePatch,
+      );
       await objects.patchClusterCustomObject({
-        group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', name: crd.metadata.name,
-        body: [{ op: 'add', path: '/spec/versions/0/additionalPrinterColumns', value: [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }] }],
+        group: 'apiextensions.k8s.io',
+        version: 'v1',
+        plural: 'customresourcedefinitions',
+        name: crd.metadata.name,
+        body: [
+          {
+            op: 'add',
+            path: '/spec/versions/0/additionalPrinterColumns',
+            value: [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
+          },
+        ],
       });
       await eventually('410 Gone for the old resourceVersion', async () => {
         let code: number | undefined;
         const done = new Promise((resolve) => {
-          void new Watch(admin).watch(collection, { resourceVersion: lastSeen, timeoutSeconds: 1 }, (type, obj: { code?: number }) => {
-            if (type === 'ERROR') code = obj.code;
-          }, resolve);
+          void new Watch(admin).watch(
+            collection,
+            { resourceVersion: lastSeen, timeoutSeconds: 1 },
+            (type, obj: { code?: number }) => {
+              if (type === 'ERROR') code = obj.code;
+            },
+            resolve,
+          );
         });
         await done;
         return code === 410 ? true : undefined;
@@ -266,7 +310,7 @@ describe('VMI informers', () => {
 });
 
 describe('cluster config', () => {
-  test('KubeVirt\'s defaults without a CR; a deployed CR\'s configuration over them; updates seen; an invalid one keeps the last good', async () => {
+  test("KubeVirt's defaults without a CR; a deployed CR's configuration over them; updates seen; an invalid one keeps the last good", async () => {
     const ns = await cp.createNamespace('kvts-kubevirt');
     const { lines, logger } = capturingLogger();
     const config = createClusterConfig({ kc: admin, logger, namespace: ns });
@@ -292,7 +336,11 @@ describe('cluster config', () => {
           metadata: { name: 'kubevirt' },
           spec: {
             configuration: {
-              developerConfiguration: { useEmulation: true, featureGates: ['Snapshot'], logVerbosity: { virtHandler: 4, nodeVerbosity: { node07: 6 } } },
+              developerConfiguration: {
+                useEmulation: true,
+                featureGates: ['Snapshot'],
+                logVerbosity: { virtHandler: 4, nodeVerbosity: { node07: 6 } },
+              },
               memBalloonStatsPeriod: 5,
               smbios: { manufacturer: 'ACME', sku: 'x1' },
               tlsConfiguration: { minTLSVersion: 'VersionTLS13' },
@@ -333,7 +381,12 @@ describe('cluster config', () => {
       const goodVersion = config.getResourceVersion();
 
       await objects.patchNamespacedCustomObject(
-        { ...KUBEVIRT, namespace: ns, name: 'kubevirt', body: { spec: { configuration: { tlsConfiguration: { ciphers: ['TLS_AES_128_GCM_SHA256'] } } } } },
+        {
+          ...KUBEVIRT,
+          namespace: ns,
+          name: 'kubevirt',
+          body: { spec: { configuration: { tlsConfiguration: { ciphers: ['TLS_AES_128_GCM_SHA256'] } } } },
+        },
         mergePatch,
       );
       const complaint = await eventually('the invalid config to be logged', () => lines.find((l) => /Invalid cluster config/.test(l.msg)));
@@ -396,36 +449,42 @@ describe('heartbeat', () => {
     const heartbeat = new Heartbeat({ kc: admin, host, logger });
     await heartbeat.markNodeAsUnschedulable();
     await heartbeat.beat();
-    assert.deepEqual(lines.filter((l) => l.level === 'error').map((l) => l.msg), [
-      'Unable to mark node as unschedulable',
-      `Can't patch node ${host}`,
-    ]);
+    assert.deepEqual(
+      lines.filter((l) => l.level === 'error').map((l) => l.msg),
+      ['Unable to mark node as unschedulable', `Can't patch node ${host}`],
+    );
   });
 });
 
 describe('event recorder', () => {
   test('an event about a VMI carries its involvedObject and source; a repeat increments count; bad input is logged, not thrown', async () => {
     const ns = await cp.createNamespace('kvts-events');
-    const created = (await objects.createNamespacedCustomObject({ ...VMI, namespace: ns, body: vmi('testvmi', { [NODE_LABEL]: 'node01' }) })) as RawVMI;
+    const created = (await objects.createNamespacedCustomObject({
+      ...VMI,
+      namespace: ns,
+      body: vmi('testvmi', { [NODE_LABEL]: 'node01' }),
+    })) as RawVMI;
     const subject = parseVMIFromAPI(created);
     const { lines, logger } = capturingLogger();
     const recorder = new EventRecorder({ kc: admin, host: 'node01', logger });
-    const listEvents = async () =>
-      (await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=testvmi' })).items;
+    const listEvents = async () => (await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=testvmi' })).items;
 
     recorder.event(subject, 'Normal', 'Started', 'VirtualMachineInstance started.');
     await recorder.flush();
     const [started, ...others] = await listEvents();
     assert.equal(others.length, 0);
     assert.ok(started);
-    assert.deepEqual({ ...started.involvedObject }, {
-      apiVersion: 'kubevirt.io/v1',
-      kind: 'VirtualMachineInstance',
-      name: 'testvmi',
-      namespace: ns,
-      uid: created.metadata.uid,
-      resourceVersion: created.metadata.resourceVersion,
-    });
+    assert.deepEqual(
+      { ...started.involvedObject },
+      {
+        apiVersion: 'kubevirt.io/v1',
+        kind: 'VirtualMachineInstance',
+        name: 'testvmi',
+        namespace: ns,
+        uid: created.metadata.uid,
+        resourceVersion: created.metadata.resourceVersion,
+      },
+    );
     assert.deepEqual({ ...started.source }, { component: 'virt-handler', host: 'node01' });
     assert.equal(started.type, 'Normal');
     assert.equal(started.reason, 'Started');
@@ -473,7 +532,10 @@ describe('CA bundle', () => {
       assert.equal(watcher.current(), undefined);
       const first = watcher.first();
       await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'other' }, data: { [CABundleKey]: 'not ours' } } });
-      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'kubevirt-ca' }, data: { [CABundleKey]: 'PEM-1' } } });
+      await core.createNamespacedConfigMap({
+        namespace: ns,
+        body: { metadata: { name: 'kubevirt-ca' }, data: { [CABundleKey]: 'PEM-1' } },
+      });
       assert.equal(await first, 'PEM-1', 'first() waits for the configmap to appear');
       assert.deepEqual(seen, [], 'listeners hear of changes after the first bundle');
       await core.patchNamespacedConfigMap({ namespace: ns, name: 'kubevirt-ca', body: { data: { [CABundleKey]: 'PEM-2' } } }, mergePatch);
@@ -508,7 +570,7 @@ describe('CA bundle', () => {
     }
   });
 
-  test('the handler\'s namespace: POD_NAMESPACE, else the service-account file, else kubevirt', () => {
+  test("the handler's namespace: POD_NAMESPACE, else the service-account file, else kubevirt", () => {
     assert.equal(handlerNamespace({ POD_NAMESPACE: 'kv-system' }, '/nonexistent'), 'kv-system');
     const dir = mkdtempSync(path.join(tmpdir(), 'kvts-ns-'));
     try {

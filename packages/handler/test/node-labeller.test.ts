@@ -36,7 +36,11 @@ describe('node labeller', () => {
   });
   after(async () => {
     if (cp) {
-      await cp.kubeConfig().makeApiClient(CoreV1Api).deleteNode({ name: nodeName }).catch(() => undefined);
+      await cp
+        .kubeConfig()
+        .makeApiClient(CoreV1Api)
+        .deleteNode({ name: nodeName })
+        .catch(() => undefined);
       await cp.stop();
     }
     rmSync(dir, { recursive: true, force: true });
@@ -55,7 +59,12 @@ describe('node labeller', () => {
     const kc = (cp as ControlPlane).kubeConfig();
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNode({
-      body: { metadata: { name: nodeName, labels: { 'cpu-model.node.kubevirt.io/Gone': 'true', 'machine-type.node.kubevirt.io/pc-old': 'true', 'example.com/keep': 'yes' } } },
+      body: {
+        metadata: {
+          name: nodeName,
+          labels: { 'cpu-model.node.kubevirt.io/Gone': 'true', 'machine-type.node.kubevirt.io/pc-old': 'true', 'example.com/keep': 'yes' },
+        },
+      },
     });
     const ns = await (cp as ControlPlane).createNamespace('kvts-labeller');
     // a model only the CR makes obsolete (not in KubeVirt's default list)
@@ -68,19 +77,25 @@ describe('node labeller', () => {
     const labeller = new NodeLabeller({ kc, host: nodeName, logger, clusterConfig, volumePath: dir });
     labeller.run();
     try {
-      const labels = await poll('labelled node', async () => {
-        const l = (await core.readNode({ name: nodeName })).metadata?.labels ?? {};
-        return l[`${SupportedMachineTypeLabel}q35`] === 'true' ? l : undefined;
-      }, 10_000);
+      const labels = await poll(
+        'labelled node',
+        async () => {
+          const l = (await core.readNode({ name: nodeName })).metadata?.labels ?? {};
+          return l[`${SupportedMachineTypeLabel}q35`] === 'true' ? l : undefined;
+        },
+        10_000,
+      );
       assert.equal(labels['example.com/keep'], 'yes');
       assert.equal(labels['cpu-model.node.kubevirt.io/Gone'], undefined);
       assert.equal(labels['machine-type.node.kubevirt.io/pc-old'], undefined);
       assert.equal(labels[`${CPUModelLabel}qemu64`], 'true', 'qemu64 is obsolete by default only: the CR list replaced the defaults');
       assert.equal(labels[CPUModelLabel + usable], undefined, `${usable} is obsolete in the CR`);
       for (const m of data.usableModels.filter((m) => m !== usable)) assert.equal(labels[CPUModelLabel + m], 'true', m);
-      for (const m of data.knownModels.filter((m) => m !== usable)) assert.equal(labels[`cpu-model-migration.node.kubevirt.io/${m}`], 'true', m);
+      for (const m of data.knownModels.filter((m) => m !== usable))
+        assert.equal(labels[`cpu-model-migration.node.kubevirt.io/${m}`], 'true', m);
       for (const f of data.supportedFeatures) assert.equal(labels[`cpu-feature.node.kubevirt.io/${f}`], 'true', f);
-      for (const f of data.hostCPUModel.requiredFeatures) assert.equal(labels[`host-model-required-features.node.kubevirt.io/${f}`], 'true', f);
+      for (const f of data.hostCPUModel.requiredFeatures)
+        assert.equal(labels[`host-model-required-features.node.kubevirt.io/${f}`], 'true', f);
       assert.equal(labels[HostModelCPULabel + data.hostCPUModel.name], 'true');
       assert.equal(labels[`cpu-vendor.node.kubevirt.io/${data.cpuModelVendor}`], 'true');
       if (data.cpuCounter) assert.equal(labels['cpu-timer.node.kubevirt.io/tsc-frequency'], String(data.cpuCounter.frequency));
@@ -90,14 +105,21 @@ describe('node labeller', () => {
         { ...KUBEVIRT, namespace: ns, name: 'kubevirt', body: [{ op: 'remove', path: '/spec/configuration/obsoleteCPUModels' }] },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       );
-      await poll('labels follow the CR', async () => {
-        const l = (await core.readNode({ name: nodeName })).metadata?.labels ?? {};
-        return l[CPUModelLabel + usable] === 'true' && l[`${CPUModelLabel}qemu64`] === undefined ? true : undefined;
-      }, 10_000);
+      await poll(
+        'labels follow the CR',
+        async () => {
+          const l = (await core.readNode({ name: nodeName })).metadata?.labels ?? {};
+          return l[CPUModelLabel + usable] === 'true' && l[`${CPUModelLabel}qemu64`] === undefined ? true : undefined;
+        },
+        10_000,
+      );
 
       // skip-node: a stale label stays
       await core.patchNode(
-        { name: nodeName, body: { metadata: { annotations: { [LabellerSkipNodeAnnotation]: '' }, labels: { 'cpu-model.node.kubevirt.io/Gone': 'true' } } } },
+        {
+          name: nodeName,
+          body: { metadata: { annotations: { [LabellerSkipNodeAnnotation]: '' }, labels: { 'cpu-model.node.kubevirt.io/Gone': 'true' } } },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
       );
       await labeller.execute();

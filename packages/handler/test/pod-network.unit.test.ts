@@ -41,7 +41,11 @@ test('VM network addresses and the tap owner', () => {
   assert.deepEqual(vmNetworkAddresses(undefined), { gateway: '10.0.2.1', guest: '10.0.2.2', prefix: 24 });
   assert.throws(() => vmNetworkAddresses('nonsense'), /failed to parse VM CIDR/);
   const vmi = (status: object, annotations?: Record<string, string>) =>
-    ({ metadata: { name: 'v', namespace: 'n', uid: 'u', ...(annotations ? { annotations } : {}) }, spec: { domain: {} }, status }) as VirtualMachineInstance;
+    ({
+      metadata: { name: 'v', namespace: 'n', uid: 'u', ...(annotations ? { annotations } : {}) },
+      spec: { domain: {} },
+      status,
+    }) as VirtualMachineInstance;
   assert.equal(isNonRoot(vmi({ runtimeUser: 107 })), true);
   assert.equal(isNonRoot(vmi({})), false);
   assert.equal(isNonRoot(vmi({}, { 'kubevirt.io/nonroot': '' })), true);
@@ -50,9 +54,17 @@ test('VM network addresses and the tap owner', () => {
 test("pod interface cache: KubeVirt's path, 2-space JSON, mode 0604, omitempty", () => {
   const dir = mkdtempSync('/tmp/kvts-netcache-');
   try {
-    writePodIfaceCache(dir, 'uid1', 'default', { iface: { name: 'default' }, podIP: '10.244.0.5', podIPs: ['10.244.0.5'], networkState: 2 });
+    writePodIfaceCache(dir, 'uid1', 'default', {
+      iface: { name: 'default' },
+      podIP: '10.244.0.5',
+      podIPs: ['10.244.0.5'],
+      networkState: 2,
+    });
     const file = path.join(dir, 'network-info-cache', 'uid1', 'default');
-    assert.equal(readFileSync(file, 'utf8'), '{\n  "iface": {\n    "name": "default"\n  },\n  "podIP": "10.244.0.5",\n  "podIPs": [\n    "10.244.0.5"\n  ],\n  "networkState": 2\n}');
+    assert.equal(
+      readFileSync(file, 'utf8'),
+      '{\n  "iface": {\n    "name": "default"\n  },\n  "podIP": "10.244.0.5",\n  "podIPs": [\n    "10.244.0.5"\n  ],\n  "networkState": 2\n}',
+    );
     assert.equal(statSync(file).mode & 0o777, 0o604);
     writePodIfaceCache(dir, 'uid1', 'x', { networkState: 0, podIPs: [] });
     assert.equal(readFileSync(path.join(dir, 'network-info-cache', 'uid1', 'x'), 'utf8'), '{}');
@@ -68,7 +80,10 @@ function fakeNetNS(calls: string[]): NetNS {
     async exec(cmd, args, input) {
       calls.push(`${cmd} ${args.join(' ')}${input ? ` <<${input.split('\n')[0]}` : ''}`);
       if (cmd === 'ip' && args[1] === 'addr') {
-        return JSON.stringify([{ ifname: 'eth0', address: '0a:58:0a:f4:00:05', mtu: 1450, addr_info: [{ family: 'inet', local: '10.244.0.5', prefixlen: 24 }] }, { ifname: 'tap0', mtu: 1450 }]);
+        return JSON.stringify([
+          { ifname: 'eth0', address: '0a:58:0a:f4:00:05', mtu: 1450, addr_info: [{ family: 'inet', local: '10.244.0.5', prefixlen: 24 }] },
+          { ifname: 'tap0', mtu: 1450 },
+        ]);
       }
       if (cmd === 'nft' && args[0] === '-j') return JSON.stringify({ nftables: [{ table: { family: 'ip', name: 'nat' } }] });
       return '';
@@ -81,7 +96,13 @@ test('phase 1: done once per VMI; an interrupted one is undone and redone; a sha
   try {
     const calls: string[] = [];
     const mk = (shared = false) =>
-      new PodNetworkConfigurator({ logger: pino({ level: 'silent' }), privateDir: dir, launcherPid: () => 42, netns: () => fakeNetNS(calls), sharesHandlerNetNS: () => shared });
+      new PodNetworkConfigurator({
+        logger: pino({ level: 'silent' }),
+        privateDir: dir,
+        launcherPid: () => 42,
+        netns: () => fakeNetNS(calls),
+        sharesHandlerNetNS: () => shared,
+      });
     const vmi = {
       metadata: { name: 'v', namespace: 'n', uid: 'uid2' },
       spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
@@ -113,7 +134,7 @@ test('phase 1: done once per VMI; an interrupted one is undone and redone; a sha
   }
 });
 
-test("status.interfaces: the pod IP from the cache before the agent reports, kept per family as KubeVirt merges", async () => {
+test('status.interfaces: the pod IP from the cache before the agent reports, kept per family as KubeVirt merges', async () => {
   const { newDomain, parseDomain, parseVMI } = await import('@kubevirt-ts/shared');
   const { interfacesStatus } = await import('../src/vmi-status.ts');
   const uid = 'uid3';
@@ -137,7 +158,11 @@ test("status.interfaces: the pod IP from the cache before the agent reports, kep
     assert.deepEqual(interfacesStatus(vmi, dom([]), ips), [
       { name: 'default', infoSource: 'domain', mac: '0a:58:0a:f4:00:05', ipAddress: '10.244.0.5', ipAddresses: ['10.244.0.5'] },
     ]);
-    const withAgent = interfacesStatus(vmi, dom([{ Mac: '0a:58:0a:f4:00:05', Ip: '10.0.2.2', IPs: ['10.0.2.2', 'fd10:0:2::2'], InterfaceName: 'eth0' }]), ips);
+    const withAgent = interfacesStatus(
+      vmi,
+      dom([{ Mac: '0a:58:0a:f4:00:05', Ip: '10.0.2.2', IPs: ['10.0.2.2', 'fd10:0:2::2'], InterfaceName: 'eth0' }]),
+      ips,
+    );
     assert.deepEqual(withAgent, [
       {
         name: 'default',
@@ -149,7 +174,10 @@ test("status.interfaces: the pod IP from the cache before the agent reports, kep
       },
     ]);
     // the guest lost its address: the agent's empty list wins
-    assert.equal(interfacesStatus(vmi, dom([{ Mac: '0a:58:0a:f4:00:05', Ip: '', IPs: [], InterfaceName: 'eth0' }]), ips)[0]?.ipAddress, undefined);
+    assert.equal(
+      interfacesStatus(vmi, dom([{ Mac: '0a:58:0a:f4:00:05', Ip: '', IPs: [], InterfaceName: 'eth0' }]), ips)[0]?.ipAddress,
+      undefined,
+    );
     configurator.teardown(uid);
     assert.equal(configurator.podInterfaceIPs(uid, 'default'), undefined);
   } finally {
@@ -164,7 +192,18 @@ test("bridge binding's DHCP cache: cache.DHCPConfig as Go's encoding/json writes
     { dst: '10.244.0.0/24', scope: 'link' },
     { dst: '10.96.0.0/12', gateway: '10.244.0.1' },
   ]);
-  assert.deepEqual(c.IP, { IP: '10.244.0.7', Mask: '////AA==', Label: '', Flags: 0, Scope: 0, Peer: null, Broadcast: null, PreferedLft: 0, ValidLft: 0, LinkIndex: 0 });
+  assert.deepEqual(c.IP, {
+    IP: '10.244.0.7',
+    Mask: '////AA==',
+    Label: '',
+    Flags: 0,
+    Scope: 0,
+    Peer: null,
+    Broadcast: null,
+    PreferedLft: 0,
+    ValidLft: 0,
+    LinkIndex: 0,
+  });
   assert.equal(c.MAC, Buffer.from([0x0a, 0x58, 0x0a, 0xf4, 0x00, 0x07]).toString('base64'));
   assert.deepEqual(c.Routes, [
     { Dst: null, Gw: '10.244.0.1', LinkIndex: 0 },

@@ -22,11 +22,14 @@ const profiler = new ProfileManager({ enabled: () => enabled });
 function get(urlPath: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     https
-      .get({ host: '127.0.0.1', port: server.port, path: urlPath, ca: pki.ca.cert, checkServerIdentity: () => undefined, agent: false }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
+      .get(
+        { host: '127.0.0.1', port: server.port, path: urlPath, ca: pki.ca.cert, checkServerIdentity: () => undefined, agent: false },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      )
       .on('error', reject);
   });
 }
@@ -51,10 +54,19 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('without clusterProfiler: 403 with KubeVirt\'s texts', async () => {
-  assert.deepEqual(await get('/start-profiler'), { status: 403, body: 'Unable to start profiler. "ClusterProfiler" feature gate must be enabled' });
-  assert.deepEqual(await get('/stop-profiler'), { status: 403, body: 'Unable to stop profiler. "ClusterProfiler" feature gate must be enabled' });
-  assert.deepEqual(await get('/dump-profiler'), { status: 403, body: 'Unable to retrieve profiler data. "ClusterProfiler" feature gate must be enabled' });
+test("without clusterProfiler: 403 with KubeVirt's texts", async () => {
+  assert.deepEqual(await get('/start-profiler'), {
+    status: 403,
+    body: 'Unable to start profiler. "ClusterProfiler" feature gate must be enabled',
+  });
+  assert.deepEqual(await get('/stop-profiler'), {
+    status: 403,
+    body: 'Unable to stop profiler. "ClusterProfiler" feature gate must be enabled',
+  });
+  assert.deepEqual(await get('/dump-profiler'), {
+    status: 403,
+    body: 'Unable to retrieve profiler data. "ClusterProfiler" feature gate must be enabled',
+  });
 });
 
 test('start, work, stop, dump: a .cpuprofile of this process in pprofData', async () => {

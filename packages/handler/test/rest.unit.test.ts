@@ -18,15 +18,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import {
-  cmdClient,
-  createCmdServer,
-  listenUnix,
-  stopServer,
-  type CmdClient,
-  type CmdServerImpl,
-  type Server,
-} from '@kubevirt-ts/proto';
+import { cmdClient, createCmdServer, listenUnix, stopServer, type CmdClient, type CmdServerImpl, type Server } from '@kubevirt-ts/proto';
 import { createLogger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { collectDomainStats, createHandlerMetrics, type HandlerMetrics } from '../src/metrics.ts';
 import { startConsoleServer, type ConsoleServer } from '../src/rest/console-server.ts';
@@ -59,7 +51,8 @@ class FakeLauncher {
   /** in-band failure message for every VMI command, when set */
   failWith: string | undefined;
   users = '[{"userName":"root","loginTime":1795426843.5}]';
-  filesystems = '[{"diskName":"vda","mountPoint":"/mnt/data","fileSystemType":"ext4","usedBytes":15360,"totalBytes":7408640,"disk":[{"busType":"virtio"}]}]';
+  filesystems =
+    '[{"diskName":"vda","mountPoint":"/mnt/data","fileSystemType":"ext4","usedBytes":15360,"totalBytes":7408640,"disk":[{"busType":"virtio"}]}]';
   guestInfo = JSON.stringify({
     guestAgentVersion: '7.2.22',
     supportedCommands: [{ name: 'guest-ping', enabled: true }, { name: 'guest-get-devices' }],
@@ -108,7 +101,16 @@ class FakeLauncher {
           domainStats: JSON.stringify({
             Name: 'default_testvmi',
             Cpu: { TimeSet: true, Time: 2_500_000_000, UserSet: false, User: 0, SystemSet: false, System: 0 },
-            Memory: { RSSSet: true, RSS: 1024, AvailableSet: true, Available: 4096, UsableSet: true, Usable: 1024, TotalSet: true, Total: 8192 },
+            Memory: {
+              RSSSet: true,
+              RSS: 1024,
+              AvailableSet: true,
+              Available: 4096,
+              UsableSet: true,
+              Usable: 1024,
+              TotalSet: true,
+              Total: 8192,
+            },
             Vcpu: [{ StateSet: true, State: 1, TimeSet: true, Time: 1_000_000_000 }],
           }),
         };
@@ -178,7 +180,9 @@ function openWS(port: number, urlPath: string, cert: KeyPair = pki.client): Prom
     ws.once('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, body: Buffer.concat(chunks).toString() })));
+      res.on('end', () =>
+        reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, body: Buffer.concat(chunks).toString() })),
+      );
     });
   });
 }
@@ -326,7 +330,7 @@ describe('virt-handler console server', () => {
       assert.deepEqual(events, [{ name: 'testvmi', type: 'Normal', reason: 'Paused', message: 'VirtualMachineInstance paused' }]);
     });
 
-    test('unpause, reset and softreboot → 202, each its RPC and Event (the handler\'s part; effects: rest-real.test.ts)', async () => {
+    test("unpause, reset and softreboot → 202, each its RPC and Event (the handler's part; effects: rest-real.test.ts)", async () => {
       launcher.calls.length = 0;
       events.length = 0;
       for (const sub of ['unpause', 'reset', 'softreboot']) {
@@ -378,13 +382,16 @@ describe('virt-handler console server', () => {
     });
 
     test('launcher success:false → 500 with cmd-client wording; freeze and unfreeze → 400, freeze with a Warning Event', async () => {
-      launcher.failWith = 'virError(Code=55, Domain=10, Message=\'Requested operation is not valid: domain is not running\')';
+      launcher.failWith = "virError(Code=55, Domain=10, Message='Requested operation is not valid: domain is not running')";
       events.length = 0;
       try {
         const pause = await call(port, 'PUT', `${BASE}/testvmi/pause`);
         assert.equal(pause.status, 500);
         assert.equal(pause.body.toString(), `server error. command Pause failed: ${JSON.stringify(launcher.failWith)}`);
-        const freeze = await call(port, 'PUT', `${BASE}/testvmi/freeze`, { body: '{"unfreezeTimeout":"1m"}', headers: { 'content-type': 'application/json' } });
+        const freeze = await call(port, 'PUT', `${BASE}/testvmi/freeze`, {
+          body: '{"unfreezeTimeout":"1m"}',
+          headers: { 'content-type': 'application/json' },
+        });
         assert.equal(freeze.status, 400);
         assert.equal(freeze.body.toString(), `server error. command Freeze failed: ${JSON.stringify(launcher.failWith)}`);
         assert.equal((await call(port, 'PUT', `${BASE}/testvmi/unfreeze`)).status, 400);
@@ -448,12 +455,24 @@ describe('virt-handler console server', () => {
       const users = await call(port, 'GET', `${BASE}/testvmi/userlist`);
       assert.equal(users.status, 200);
       assert.equal(users.headers['content-type'], 'application/json');
-      assert.equal(users.body.toString(), '{\n "metadata": {},\n "items": [\n  {\n   "userName": "root",\n   "loginTime": 1795426843.5\n  }\n ]\n}');
+      assert.equal(
+        users.body.toString(),
+        '{\n "metadata": {},\n "items": [\n  {\n   "userName": "root",\n   "loginTime": 1795426843.5\n  }\n ]\n}',
+      );
       const fs = await call(port, 'GET', `${BASE}/testvmi/filesystemlist`);
       assert.equal(fs.status, 200);
       assert.deepEqual(JSON.parse(fs.body.toString()), {
         metadata: {},
-        items: [{ diskName: 'vda', mountPoint: '/mnt/data', fileSystemType: 'ext4', usedBytes: 15360, totalBytes: 7408640, disk: [{ busType: 'virtio' }] }],
+        items: [
+          {
+            diskName: 'vda',
+            mountPoint: '/mnt/data',
+            fileSystemType: 'ext4',
+            usedBytes: 15360,
+            totalBytes: 7408640,
+            disk: [{ busType: 'virtio' }],
+          },
+        ],
       });
     });
 
@@ -468,7 +487,7 @@ describe('virt-handler console server', () => {
       }
     });
 
-    test('vnc/screenshot → 200, the launcher\'s mime type and bytes passed through unchanged (a real PNG: rest-real.test.ts)', async () => {
+    test("vnc/screenshot → 200, the launcher's mime type and bytes passed through unchanged (a real PNG: rest-real.test.ts)", async () => {
       launcher.calls.length = 0;
       const r = await call(port, 'GET', `${BASE}/testvmi/vnc/screenshot`);
       assert.equal(r.status, 200);
@@ -481,7 +500,11 @@ describe('virt-handler console server', () => {
   describe('requests refused', () => {
     test('unknown VMI → 404 "VMI <ns>/<name> does not exist", launcher untouched', async () => {
       const before = touched.launcher;
-      for (const [method, sub] of [['PUT', 'pause'], ['GET', 'guestosinfo'], ['GET', 'console']] as const) {
+      for (const [method, sub] of [
+        ['PUT', 'pause'],
+        ['GET', 'guestosinfo'],
+        ['GET', 'console'],
+      ] as const) {
         const r = await call(port, method, `${BASE}/ghost/${sub}`);
         assert.equal(r.status, 404, sub);
         assert.equal(r.body.toString(), 'VMI default/ghost does not exist', sub);
@@ -520,7 +543,11 @@ describe('virt-handler console server', () => {
     });
 
     test('an unknown route → 404', async () => {
-      for (const [method, url] of [['GET', '/'], ['GET', `${BASE}/testvmi/sev/nonesuch`], ['POST', `${BASE}/testvmi/pause`]] as const) {
+      for (const [method, url] of [
+        ['GET', '/'],
+        ['GET', `${BASE}/testvmi/sev/nonesuch`],
+        ['POST', `${BASE}/testvmi/pause`],
+      ] as const) {
         const r = await call(port, method, url);
         assert.equal(r.status, 404, url);
         assert.equal(r.body.toString(), '404: Page Not Found');
@@ -529,8 +556,14 @@ describe('virt-handler console server', () => {
 
     test('every answer is counted in the REST duration histogram by route and code', async () => {
       const text = await metrics.registry.getSingleMetricAsString('kubevirt_virt_handler_rest_request_duration_seconds');
-      assert.match(text, /_count\{method="PUT",route="\/v1\/namespaces\/:namespace\/virtualmachineinstances\/:name\/pause",code="202"\} [1-9]/);
-      assert.match(text, /_count\{method="PUT",route="\/v1\/namespaces\/:namespace\/virtualmachineinstances\/:name\/pause",code="500"\} [1-9]/);
+      assert.match(
+        text,
+        /_count\{method="PUT",route="\/v1\/namespaces\/:namespace\/virtualmachineinstances\/:name\/pause",code="202"\} [1-9]/,
+      );
+      assert.match(
+        text,
+        /_count\{method="PUT",route="\/v1\/namespaces\/:namespace\/virtualmachineinstances\/:name\/pause",code="500"\} [1-9]/,
+      );
     });
   });
 
@@ -653,7 +686,14 @@ describe('virt-handler console server', () => {
       events.length = 0;
       const r = await call(port, 'PUT', `${BASE}/testvmi/backup`, { body: '{"backupName":"b1","cmd":"Start"}' });
       assert.deepEqual([r.status, r.body.toString()], [400, unimplemented('BackupVirtualMachine')]);
-      assert.deepEqual(events, [{ name: 'testvmi', type: 'Warning', reason: 'BackupError', message: `Failed backing up VM: ${unimplemented('BackupVirtualMachine')}` }]);
+      assert.deepEqual(events, [
+        {
+          name: 'testvmi',
+          type: 'Warning',
+          reason: 'BackupError',
+          message: `Failed backing up VM: ${unimplemented('BackupVirtualMachine')}`,
+        },
+      ]);
       const bad = await call(port, 'PUT', `${BASE}/testvmi/backup`, { body: '{not json' });
       assert.equal(bad.status, 400);
     });
@@ -722,10 +762,14 @@ describe('virt-handler console server', () => {
   describe('TLS', () => {
     const refused = async (cert: KeyPair | undefined, what: string) => {
       const before = { ...touched };
-      await assert.rejects(call(port, 'PUT', `${BASE}/testvmi/pause`, { cert }), (err: Error) => {
-        assert.match(String((err as NodeJS.ErrnoException).code ?? err.message), /ECONNRESET|EPIPE|ERR_SSL|socket hang up|alert/i, what);
-        return true;
-      }, what);
+      await assert.rejects(
+        call(port, 'PUT', `${BASE}/testvmi/pause`, { cert }),
+        (err: Error) => {
+          assert.match(String((err as NodeJS.ErrnoException).code ?? err.message), /ECONNRESET|EPIPE|ERR_SSL|socket hang up|alert/i, what);
+          return true;
+        },
+        what,
+      );
       assert.deepEqual(touched, before, `${what}: nothing was served`);
     };
 
@@ -735,7 +779,7 @@ describe('virt-handler console server', () => {
     test('a CA-signed certificate with another CommonName → refused', () => refused(pki.wrongCN, 'wrong CN'));
     test('a CA-signed certificate without clientAuth → refused', () => refused(pki.serverAuthOnly, 'serverAuth only'));
 
-    test('virt-api\'s certificate → served', async () => {
+    test("virt-api's certificate → served", async () => {
       assert.equal((await call(port, 'GET', `${BASE}/testvmi/guestosinfo`)).status, 200);
     });
 

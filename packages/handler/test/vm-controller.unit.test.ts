@@ -5,7 +5,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { newDomain, parseDomain, parseVMI, type Domain, type VirtualMachineInstance, type VirtualMachineInstanceStatus } from '@kubevirt-ts/shared';
+import {
+  newDomain,
+  parseDomain,
+  parseVMI,
+  type Domain,
+  type VirtualMachineInstance,
+  type VirtualMachineInstanceStatus,
+} from '@kubevirt-ts/shared';
 import type { GhostRecord } from '../src/launcher-clients.ts';
 import {
   DEFAULT_GRACE_PERIOD_SECONDS,
@@ -355,12 +362,20 @@ describe('VirtualMachineController.execute: shutdown (processVmShutdown)', () =>
     },
     {
       name: 'the launcher refuses the shutdown → error (the key is rate-limited)',
-      world: { vmi: vmi({ deleting: true }), domain: domain('Running'), launcher: { known: true, fail: { ShutdownVirtualMachine: 'domain busy' } } },
+      world: {
+        vmi: vmi({ deleting: true }),
+        domain: domain('Running'),
+        launcher: { known: true, fail: { ShutdownVirtualMachine: 'domain busy' } },
+      },
       want: { calls: ['ShutdownVirtualMachine'], events: [], written: null, error: /domain busy/ },
     },
     {
       name: 'a first shutdown the launcher refused → the next one taken is still the first: ShuttingDown Event',
-      world: { vmi: vmi({ deleting: true }), domain: domain('Running'), launcher: { known: true, fail: { ShutdownVirtualMachine: 'busy' } } },
+      world: {
+        vmi: vmi({ deleting: true }),
+        domain: domain('Running'),
+        launcher: { known: true, fail: { ShutdownVirtualMachine: 'busy' } },
+      },
       before: async (f) => {
         await assert.rejects(f.controller.execute(key), /busy/);
         f.launchers.setup.fail = {};
@@ -370,7 +385,11 @@ describe('VirtualMachineController.execute: shutdown (processVmShutdown)', () =>
     },
     {
       name: 'the launcher refuses the kill → error',
-      world: { vmi: vmi({ deleting: true, grace: 0 }), domain: domain('Running'), launcher: { known: true, fail: { KillVirtualMachine: 'no' } } },
+      world: {
+        vmi: vmi({ deleting: true, grace: 0 }),
+        domain: domain('Running'),
+        launcher: { known: true, fail: { KillVirtualMachine: 'no' } },
+      },
       want: { calls: ['KillVirtualMachine'], events: [], written: null, error: /^Error: no$|no/ },
     },
     {
@@ -416,7 +435,11 @@ describe('VirtualMachineController.execute: delete (processVmDelete)', () => {
     },
     {
       name: 'the launcher refuses the delete → error, no status write',
-      world: { vmi: vmi({ deleting: true }), domain: domain('Shutoff', 'Shutdown'), launcher: { known: true, fail: { DeleteVirtualMachine: 'undefine failed' } } },
+      world: {
+        vmi: vmi({ deleting: true }),
+        domain: domain('Shutoff', 'Shutdown'),
+        launcher: { known: true, fail: { DeleteVirtualMachine: 'undefine failed' } },
+      },
       want: { calls: ['DeleteVirtualMachine'], events: [], written: null, error: /undefine failed/ },
     },
   ];
@@ -519,7 +542,13 @@ describe('VirtualMachineController.execute: sync (processVmUpdate) and status', 
     {
       name: 'the launcher cannot be dialed for a sync → SyncFailed, retried in 5 s',
       world: { vmi: vmi({ phase: 'Scheduled' }), launcher: { known: true, dialFails: true } },
-      want: { calls: [], events: ['Warning SyncFailed'], written: 'Scheduled', condition: ['Synchronized', 'False'], requeue: SYNC_FAILED_REQUEUE_MS },
+      want: {
+        calls: [],
+        events: ['Warning SyncFailed'],
+        written: 'Scheduled',
+        condition: ['Synchronized', 'False'],
+        requeue: SYNC_FAILED_REQUEUE_MS,
+      },
     },
     {
       name: 'the status write conflicts (409) → error, the key retried',
@@ -608,7 +637,11 @@ describe('VirtualMachineController.run: the work queue around execute()', () => 
   }
 
   test('every cached VMI is reconciled at start; a failed round is retried with backoff until it succeeds', async () => {
-    const f = new Fixture({ vmi: vmi({ deleting: true }), domain: domain('Running'), launcher: { known: true, fail: { ShutdownVirtualMachine: 'busy' } } });
+    const f = new Fixture({
+      vmi: vmi({ deleting: true }),
+      domain: domain('Running'),
+      launcher: { known: true, fail: { ShutdownVirtualMachine: 'busy' } },
+    });
     f.launchers.onCall = (call) => {
       // the launcher refuses twice, then takes the shutdown
       if (call === 'ShutdownVirtualMachine' && f.launchers.calls.length === 3) f.launchers.setup.fail = {};

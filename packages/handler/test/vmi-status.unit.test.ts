@@ -3,7 +3,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newDomain, parseDomain, parseVMI, type Domain, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { calculatePhase, calculateStatus, interfacesStatus, MIGRATION_NOT_IMPLEMENTED_MESSAGE, quantity, statusEqual } from '../src/vmi-status.ts';
+import {
+  calculatePhase,
+  calculateStatus,
+  interfacesStatus,
+  MIGRATION_NOT_IMPLEMENTED_MESSAGE,
+  quantity,
+  statusEqual,
+} from '../src/vmi-status.ts';
 import { WorkQueue } from '../src/workqueue.ts';
 
 const uid = '1b5a3e3c-0000-4000-8000-000000000001';
@@ -80,14 +87,21 @@ describe('status fields and conditions', () => {
     const first = calculateStatus({ vmi: vmi('Scheduled'), domain: domain('Running', 'Unknown'), launcher: 'ready', now });
     assert.equal(first.phase, 'Running');
     assert.deepEqual(first.phaseTransitionTimestamps, [{ phase: 'Running', phaseTransitionTimestamp: '2026-11-23T10:00:00Z' }]);
-    const again = calculateStatus({ vmi: { ...vmi('Running'), status: first }, domain: domain('Running', 'Unknown'), launcher: 'ready', now: new Date() });
+    const again = calculateStatus({
+      vmi: { ...vmi('Running'), status: first },
+      domain: domain('Running', 'Unknown'),
+      launcher: 'ready',
+      now: new Date(),
+    });
     assert.ok(statusEqual(again, first), 'level-based: a second round is a no-op');
   });
 
   test('statusEqual compares as JSON: key order and undefined keys do not matter, array order does', () => {
     assert.ok(statusEqual({ phase: 'Running', machine: { type: 'q35' } }, { machine: { type: 'q35' }, phase: 'Running' }));
     assert.ok(statusEqual({ phase: 'Running', reason: undefined }, { phase: 'Running' }));
-    assert.ok(statusEqual({ conditions: [{ type: 'Ready', lastProbeTime: null }] }, { conditions: [{ lastProbeTime: null, type: 'Ready' }] }));
+    assert.ok(
+      statusEqual({ conditions: [{ type: 'Ready', lastProbeTime: null }] }, { conditions: [{ lastProbeTime: null, type: 'Ready' }] }),
+    );
     assert.ok(!statusEqual({ phase: 'Running' }, { phase: 'Running', reason: 'x' }));
     assert.ok(!statusEqual({ conditions: [{ type: 'A' }, { type: 'B' }] }, { conditions: [{ type: 'B' }, { type: 'A' }] }));
     assert.ok(!statusEqual({ lastProbeTime: null }, { lastProbeTime: {} }));
@@ -96,7 +110,10 @@ describe('status fields and conditions', () => {
   });
 
   test('calculateStatus leaves the input VMI alone', () => {
-    const input = { ...vmi('Running'), status: calculateStatus({ vmi: vmi('Scheduled'), domain: domain('Paused', 'User'), launcher: 'ready', now }) };
+    const input = {
+      ...vmi('Running'),
+      status: calculateStatus({ vmi: vmi('Scheduled'), domain: domain('Paused', 'User'), launcher: 'ready', now }),
+    };
     const before = JSON.stringify(input);
     calculateStatus({ vmi: input, domain: domain('Running', 'Unknown'), launcher: 'ready', now: new Date() });
     calculateStatus({ vmi: input, domain: undefined, launcher: 'unresponsive', now: new Date() });
@@ -105,26 +122,67 @@ describe('status fields and conditions', () => {
 
   test('Paused with KubeVirt reasons; removed when running again', () => {
     const reasonFor = (r: string) =>
-      calculateStatus({ vmi: vmi('Running'), domain: domain('Paused', r), launcher: 'ready', now }).conditions?.find((c) => c.type === 'Paused');
-    assert.deepEqual(reasonFor('User'), { type: 'Paused', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-11-23T10:00:00Z', reason: 'PausedByUser', message: 'VMI was paused by user' });
+      calculateStatus({ vmi: vmi('Running'), domain: domain('Paused', r), launcher: 'ready', now }).conditions?.find(
+        (c) => c.type === 'Paused',
+      );
+    assert.deepEqual(reasonFor('User'), {
+      type: 'Paused',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime: '2026-11-23T10:00:00Z',
+      reason: 'PausedByUser',
+      message: 'VMI was paused by user',
+    });
     assert.equal(reasonFor('IOError')?.reason, 'PausedIOError');
     assert.equal(reasonFor('Migration')?.reason, 'PausedByMigrationMonitor');
     const paused = calculateStatus({ vmi: vmi('Running'), domain: domain('Paused', 'User'), launcher: 'ready', now });
-    const resumed = calculateStatus({ vmi: { ...vmi('Running'), status: paused }, domain: domain('Running', 'Unknown'), launcher: 'ready', now });
-    assert.equal(resumed.conditions?.some((c) => c.type === 'Paused'), false);
+    const resumed = calculateStatus({
+      vmi: { ...vmi('Running'), status: paused },
+      domain: domain('Running', 'Unknown'),
+      launcher: 'ready',
+      now,
+    });
+    assert.equal(
+      resumed.conditions?.some((c) => c.type === 'Paused'),
+      false,
+    );
   });
 
   test('AgentConnected from the guest agent channel; guestOSInfo, fsFreezeStatus, machine, memory from the domain', () => {
     const d = domain('Running', 'Unknown', (x) => {
-      x.Spec.Devices.Channels = [{ Type: 'unix', Source: null, Target: { Name: 'org.qemu.guest_agent.0', Type: 'virtio', Address: '', Port: 0, State: 'connected' } }];
-      x.Status.OSInfo = { Name: 'Debian', KernelRelease: '6.1', Version: '12', PrettyName: 'Debian 12', VersionId: '12', KernelVersion: '#1', Machine: 'x86_64', Id: 'debian' };
+      x.Spec.Devices.Channels = [
+        {
+          Type: 'unix',
+          Source: null,
+          Target: { Name: 'org.qemu.guest_agent.0', Type: 'virtio', Address: '', Port: 0, State: 'connected' },
+        },
+      ];
+      x.Status.OSInfo = {
+        Name: 'Debian',
+        KernelRelease: '6.1',
+        Version: '12',
+        PrettyName: 'Debian 12',
+        VersionId: '12',
+        KernelVersion: '#1',
+        Machine: 'x86_64',
+        Id: 'debian',
+      };
       x.Status.FSFreezeStatus = { Status: 'frozen' };
       x.Spec.OS.Type.Machine = 'pc-q35-7.2';
       x.Spec.CurrentMemory = { Value: 134217728, Unit: 'b' };
     });
     const s = calculateStatus({ vmi: vmi('Running'), domain: d, launcher: 'ready', now });
     assert.equal(s.conditions?.find((c) => c.type === 'AgentConnected')?.status, 'True');
-    assert.deepEqual(s.guestOSInfo, { name: 'Debian', kernelRelease: '6.1', version: '12', prettyName: 'Debian 12', versionId: '12', kernelVersion: '#1', machine: 'x86_64', id: 'debian' });
+    assert.deepEqual(s.guestOSInfo, {
+      name: 'Debian',
+      kernelRelease: '6.1',
+      version: '12',
+      prettyName: 'Debian 12',
+      versionId: '12',
+      kernelVersion: '#1',
+      machine: 'x86_64',
+      id: 'debian',
+    });
     assert.equal(s.fsFreezeStatus, 'frozen');
     assert.deepEqual(s.machine, { type: 'pc-q35-7.2' });
     assert.deepEqual(s.memory, { guestCurrent: '128Mi' });
@@ -132,20 +190,36 @@ describe('status fields and conditions', () => {
 
   test('a sync error sets Synchronized=False with KubeVirt reason; a good sync removes it', () => {
     const failed = calculateStatus({ vmi: vmi('Scheduled'), domain: undefined, launcher: 'ready', syncError: 'boom', now });
-    assert.deepEqual(failed.conditions?.find((c) => c.type === 'Synchronized'), {
-      type: 'Synchronized', status: 'False', lastProbeTime: null, lastTransitionTime: '2026-11-23T10:00:00Z', reason: 'Synchronizing with the Domain failed.', message: 'boom',
-    });
+    assert.deepEqual(
+      failed.conditions?.find((c) => c.type === 'Synchronized'),
+      {
+        type: 'Synchronized',
+        status: 'False',
+        lastProbeTime: null,
+        lastTransitionTime: '2026-11-23T10:00:00Z',
+        reason: 'Synchronizing with the Domain failed.',
+        message: 'boom',
+      },
+    );
     const ok = calculateStatus({ vmi: { ...vmi('Scheduled'), status: failed }, domain: undefined, launcher: 'ready', now });
-    assert.equal(ok.conditions?.some((c) => c.type === 'Synchronized'), false);
+    assert.equal(
+      ok.conditions?.some((c) => c.type === 'Synchronized'),
+      false,
+    );
   });
 
-  test('LiveMigratable: always False until migration exists; KubeVirt\'s specific reason first, else NotMigratable', () => {
+  test("LiveMigratable: always False until migration exists; KubeVirt's specific reason first, else NotMigratable", () => {
     const cond = (v: VirtualMachineInstance) => {
-      const c = calculateStatus({ vmi: v, domain: domain('Running', 'Unknown'), launcher: 'ready', now }).conditions?.find((x) => x.type === 'LiveMigratable');
+      const c = calculateStatus({ vmi: v, domain: domain('Running', 'Unknown'), launcher: 'ready', now }).conditions?.find(
+        (x) => x.type === 'LiveMigratable',
+      );
       return [c?.status, c?.reason, c?.message];
     };
     const withIface = (iface: object) =>
-      parseVMI({ ...vmi('Running'), spec: { domain: { devices: { interfaces: [{ name: 'default', ...iface }] } }, networks: [{ name: 'default', pod: {} }] } });
+      parseVMI({
+        ...vmi('Running'),
+        spec: { domain: { devices: { interfaces: [{ name: 'default', ...iface }] } }, networks: [{ name: 'default', pod: {} }] },
+      });
     const bridgeMsg =
       'cannot migrate VMI which does not use masquerade, bridge with kubevirt.io/allow-pod-bridge-network-live-migration VM annotation or a migratable plugin to connect to the pod network';
     const cases: Array<[string, VirtualMachineInstance, Array<string | undefined>]> = [
@@ -153,7 +227,11 @@ describe('status fields and conditions', () => {
       ['bridge on the pod network', withIface({ bridge: {} }), ['False', 'InterfaceNotLiveMigratable', bridgeMsg]],
       // KubeVirt would say True; the launcher answers every migration RPC with UNIMPLEMENTED
       ['masquerade on the pod network', withIface({ masquerade: {} }), ['False', 'NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE]],
-      ['no interfaces', parseVMI({ ...vmi('Running'), spec: { domain: { devices: {} } } }), ['False', 'NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE]],
+      [
+        'no interfaces',
+        parseVMI({ ...vmi('Running'), spec: { domain: { devices: {} } } }),
+        ['False', 'NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      ],
     ];
     for (const [what, v, want] of cases) assert.deepEqual(cond(v), want, what);
   });
@@ -168,7 +246,14 @@ describe('status fields and conditions', () => {
       ];
     });
     assert.deepEqual(interfacesStatus(vmi('Running'), d), [
-      { name: 'default', infoSource: 'domain, guest-agent', mac: '52:54:00:aa:bb:cc', interfaceName: 'eth0', ipAddress: '10.0.2.2', ipAddresses: ['10.0.2.2', 'fe80::1'] },
+      {
+        name: 'default',
+        infoSource: 'domain, guest-agent',
+        mac: '52:54:00:aa:bb:cc',
+        interfaceName: 'eth0',
+        ipAddress: '10.0.2.2',
+        ipAddresses: ['10.0.2.2', 'fe80::1'],
+      },
       { infoSource: 'guest-agent', interfaceName: 'eth9', mac: '52:54:00:00:00:09' },
     ]);
   });

@@ -42,7 +42,13 @@ async function vmiFor(client: CmdClient, file: string | undefined): Promise<Virt
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const command = args.find((a, i) => !a.startsWith('-') && !args[i - 1]?.match(/^--(socket|vmi|listen)$/));
-  const flags = exitOnFlagError(() => parseFlags(cliFlags, args.filter((a) => a !== command), { program: 'virt-launcher-cli' }));
+  const flags = exitOnFlagError(() =>
+    parseFlags(
+      cliFlags,
+      args.filter((a) => a !== command),
+      { program: 'virt-launcher-cli' },
+    ),
+  );
   if (!command) {
     process.stderr.write(`${USAGE}\n`);
     return 2;

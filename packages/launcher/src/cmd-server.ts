@@ -56,7 +56,12 @@ export function cmdServerImpl(dm: DomainManager, logger: Logger, opts: LauncherS
     async (request: { vmi: cmdv1.VMI__Output | null }): Promise<Response> => {
       const parsed = vmiFromRequest(request, logger);
       if (parsed.response) return parsed.response;
-      const log = logger.child({ kind: 'VirtualMachineInstance', name: parsed.vmi.metadata.name, namespace: parsed.vmi.metadata.namespace, uid: parsed.vmi.metadata.uid });
+      const log = logger.child({
+        kind: 'VirtualMachineInstance',
+        name: parsed.vmi.metadata.name,
+        namespace: parsed.vmi.metadata.namespace,
+        uid: parsed.vmi.metadata.uid,
+      });
       try {
         await act(parsed.vmi, request as never);
       } catch (err) {

@@ -5,13 +5,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import {
-  isInvalidOperation,
-  isNotFound,
-  type Connection,
-  type Domain as VirDomain,
-  type DomainStateName,
-} from '@kubevirt-ts/libvirt';
+import { isInvalidOperation, isNotFound, type Connection, type Domain as VirDomain, type DomainStateName } from '@kubevirt-ts/libvirt';
 import {
   domainNameToVMI,
   lifeCycleFromLibvirt,
@@ -109,7 +103,6 @@ export interface DomainManagerOptions {
   /** Pod network phase 2 for interfaces the handler attached as `tap`. */
   network?: Pick<PodNetworkPhase2, 'setup'>;
 }
-
 
 /** How long one GetVMStats agent command may take: the handler gives the whole call 5 s. */
 const AGENT_DATA_TIMEOUT_SECONDS = 2;
@@ -332,7 +325,9 @@ export class DomainManager {
     if (unfreezeTimeoutSeconds > 0) {
       // the safety net KubeVirt keeps: a frozen guest must not stay frozen forever
       this.#unfreezeTimer = setTimeout(() => {
-        this.#log.warn(`Unfreeze was not called for vmi ${vmi.metadata.name} for more then ${unfreezeTimeoutSeconds}s, initiating unfreeze`);
+        this.#log.warn(
+          `Unfreeze was not called for vmi ${vmi.metadata.name} for more then ${unfreezeTimeoutSeconds}s, initiating unfreeze`,
+        );
         this.unfreezeVMI(vmi).catch((err: unknown) => this.#log.error({ reason: String(err) }, 'safety unfreeze failed'));
       }, unfreezeTimeoutSeconds * 1000);
       this.#unfreezeTimer.unref();
@@ -345,7 +340,11 @@ export class DomainManager {
   }
 
   async #agentCommand(dom: VirDomain, execute: string, args?: Record<string, unknown>, timeoutSeconds = 10): Promise<string> {
-    const reply = await this.#conn.domainQemuAgentCommand(dom, JSON.stringify(args ? { execute, arguments: args } : { execute }), timeoutSeconds);
+    const reply = await this.#conn.domainQemuAgentCommand(
+      dom,
+      JSON.stringify(args ? { execute, arguments: args } : { execute }),
+      timeoutSeconds,
+    );
     return reply ?? '{}';
   }
 

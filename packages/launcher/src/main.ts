@@ -58,7 +58,11 @@ function libvirtEndpoint(nonRoot: boolean): { uri: string; socketPath?: string }
 }
 
 /** What virt-controller renders into a non-root compute container, for a launcher started without it. */
-const NONROOT_XDG = { XDG_CACHE_HOME: '/var/run/kubevirt-private', XDG_CONFIG_HOME: '/var/run/kubevirt-private', XDG_RUNTIME_DIR: '/var/run' };
+const NONROOT_XDG = {
+  XDG_CACHE_HOME: '/var/run/kubevirt-private',
+  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
+  XDG_RUNTIME_DIR: '/var/run',
+};
 
 async function connectLibvirt(logger: Logger, timeoutMs: number, nonRoot: boolean): Promise<Connection> {
   const deadline = Date.now() + timeoutMs;
@@ -243,7 +247,12 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
 }
 
 const vmiRef = (f: LauncherFlags) =>
-  ({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: f.name, namespace: f.namespace, uid: f.uid }, spec: { domain: { devices: {} } } }) as const;
+  ({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: f.name, namespace: f.namespace, uid: f.uid },
+    spec: { domain: { devices: {} } },
+  }) as const;
 
 /** SIGTERM: the ACPI power button for the grace period, then destroy. */
 async function gracefulShutdown(dm: DomainManager, f: LauncherFlags, logger: Logger, pidDir: string): Promise<void> {

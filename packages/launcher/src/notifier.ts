@@ -403,4 +403,3 @@ function isTransient(err: unknown): boolean {
   if (!isServiceError(err)) return true;
   return err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED || err.code === status.ABORTED;
 }
-

@@ -117,9 +117,10 @@ test('guest-get-fsinfo → api.Filesystem with its disks (serial omitted by the 
     },
   ]);
   // used/total are absent for pseudo filesystems; Go leaves them 0
-  assert.deepEqual(parseFilesystem('{"return":[{"name":"sr0","mountpoint":"/media","type":"iso9660","disk":[{"serial":"QM00001","bus-type":"sata"}]}]}'), [
-    { name: 'sr0', mountpoint: '/media', type: 'iso9660', usedBytes: 0, totalBytes: 0, disk: [{ serial: 'QM00001', busType: 'sata' }] },
-  ]);
+  assert.deepEqual(
+    parseFilesystem('{"return":[{"name":"sr0","mountpoint":"/media","type":"iso9660","disk":[{"serial":"QM00001","bus-type":"sata"}]}]}'),
+    [{ name: 'sr0', mountpoint: '/media', type: 'iso9660', usedBytes: 0, totalBytes: 0, disk: [{ serial: 'QM00001', busType: 'sata' }] }],
+  );
 });
 
 test('guest-fsfreeze-status → api.FSFreeze; an empty status is refused', () => {

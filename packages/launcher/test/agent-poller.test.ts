@@ -91,12 +91,23 @@ test('groups run at once on start, then each on its period, ramping up from the 
   assert.equal(poller.running, true);
   assert.equal(store.connected, true);
   await settle();
-  assert.deepEqual(new Set(calls.map((c) => c.command)), new Set([
-    'guest-info', 'guest-network-get-interfaces', 'guest-get-osinfo', 'guest-get-timezone',
-    'guest-get-host-name', 'guest-get-fsinfo', 'guest-get-users', 'guest-fsfreeze-status',
-  ]));
+  assert.deepEqual(
+    new Set(calls.map((c) => c.command)),
+    new Set([
+      'guest-info',
+      'guest-network-get-interfaces',
+      'guest-get-osinfo',
+      'guest-get-timezone',
+      'guest-get-host-name',
+      'guest-get-fsinfo',
+      'guest-get-users',
+      'guest-fsfreeze-status',
+    ]),
+  );
   // The sys group runs its four commands in KubeVirt's order, one after another.
-  const sys = calls.map((c) => c.command).filter((c) => ['guest-network-get-interfaces', 'guest-get-osinfo', 'guest-get-timezone', 'guest-get-host-name'].includes(c));
+  const sys = calls
+    .map((c) => c.command)
+    .filter((c) => ['guest-network-get-interfaces', 'guest-get-osinfo', 'guest-get-timezone', 'guest-get-host-name'].includes(c));
   assert.deepEqual(sys, ['guest-network-get-interfaces', 'guest-get-osinfo', 'guest-get-timezone', 'guest-get-host-name']);
 
   await advance(990);
@@ -139,7 +150,11 @@ test('failing commands and bad replies are skipped and logged, never thrown; the
   // the bad replies were asked for and answered (two rounds each, so the first is surely past its parse)
   const changedAt = calls.length;
   const askedTwice = (command: string) => calls.slice(changedAt).filter((c) => c.command === command).length >= 2;
-  await waitFor('rounds with the bad replies', () => (askedTwice('guest-get-users') && askedTwice('guest-get-osinfo') ? true : undefined), 10_000);
+  await waitFor(
+    'rounds with the bad replies',
+    () => (askedTwice('guest-get-users') && askedTwice('guest-get-osinfo') ? true : undefined),
+    10_000,
+  );
   poller.stop();
 
   assert.deepEqual(store.getUsers(-1), [{ name: 'root', domain: '', loginTime: 1 }]);
@@ -147,7 +162,14 @@ test('failing commands and bad replies are skipped and logged, never thrown; the
   assert.equal(store.getInterfaceStatus(), undefined);
   assert.equal(store.getGA().version, '');
   const parseErrors = new Set(lines.filter((l) => l.level === 'error').map((l) => l.msg));
-  for (const command of ['guest-network-get-interfaces', 'guest-get-timezone', 'guest-get-fsinfo', 'guest-get-users', 'guest-get-osinfo', 'guest-fsfreeze-status']) {
+  for (const command of [
+    'guest-network-get-interfaces',
+    'guest-get-timezone',
+    'guest-get-fsinfo',
+    'guest-get-users',
+    'guest-get-osinfo',
+    'guest-fsfreeze-status',
+  ]) {
     assert.ok(parseErrors.has(`Cannot parse guest agent reply to ${command}`), `logged: ${command}`);
   }
 });
@@ -231,7 +253,10 @@ test('the test guest through libvirtd: the store fills with what its qemu-ga rep
       60_000,
     );
     assert.equal(eth0.Mac, mac);
-    assert.equal(store.getInterfaceStatus()?.some((i) => i.InterfaceName === 'lo'), false);
+    assert.equal(
+      store.getInterfaceStatus()?.some((i) => i.InterfaceName === 'lo'),
+      false,
+    );
     const ipv4 = eth0.IPs?.find((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip));
     assert.equal(eth0.Ip, ipv4 ?? eth0.IPs?.[0]);
     // QEMU's user-mode DHCP hands out 10.0.2.15 when the guest asks for a lease.
@@ -244,7 +269,10 @@ test('the test guest through libvirtd: the store fills with what its qemu-ga rep
     assert.equal(fs.name, 'vda');
     assert.match(fs.type, /^ext[234]$/);
     assert.ok(fs.totalBytes > 0 && fs.usedBytes > 0 && fs.usedBytes < fs.totalBytes);
-    assert.deepEqual(fs.disk.map((d) => d.busType), ['virtio']);
+    assert.deepEqual(
+      fs.disk.map((d) => d.busType),
+      ['virtio'],
+    );
   });
 
   await t.test('users: root, logged in on ttyS0 by the guest getty', async () => {
@@ -262,11 +290,23 @@ test('the test guest through libvirtd: the store fills with what its qemu-ga rep
     assert.equal(info.hostname, 'testguest');
     assert.equal(info.os?.id, 'kvts-testguest');
     assert.equal(info.timezone, 'UTC, 0');
-    assert.deepEqual(info.userList?.map((u) => u.userName), ['root']);
-    assert.deepEqual(info.fsInfo?.disks?.map((d) => [d.diskName, d.mountPoint, d.disk]), [['vda', '/mnt/data', [{ busType: 'virtio' }]]]);
+    assert.deepEqual(
+      info.userList?.map((u) => u.userName),
+      ['root'],
+    );
+    assert.deepEqual(
+      info.fsInfo?.disks?.map((d) => [d.diskName, d.mountPoint, d.disk]),
+      [['vda', '/mnt/data', [{ busType: 'virtio' }]]],
+    );
     assert.equal(info.fsFreezeStatus, 'thawed');
-    assert.deepEqual(store.users().map((u) => u.userName), ['root']);
-    assert.deepEqual(store.filesystems().map((f) => f.mountPoint), ['/mnt/data']);
+    assert.deepEqual(
+      store.users().map((u) => u.userName),
+      ['root'],
+    );
+    assert.deepEqual(
+      store.filesystems().map((f) => f.mountPoint),
+      ['/mnt/data'],
+    );
 
     const domain = newDomain({ name: 'testvmi', namespace: 'default', uid });
     store.overlay(domain);
@@ -276,7 +316,16 @@ test('the test guest through libvirtd: the store fills with what its qemu-ga rep
   });
 
   await t.test('updates fire on change only: each key at least once, the fsfreeze status (polled every second) once', () => {
-    for (const key of ['guest-info', 'guest-get-osinfo', 'guest-get-host-name', 'guest-get-timezone', 'guest-network-get-interfaces', 'guest-get-fsinfo', 'guest-get-users', 'guest-fsfreeze-status']) {
+    for (const key of [
+      'guest-info',
+      'guest-get-osinfo',
+      'guest-get-host-name',
+      'guest-get-timezone',
+      'guest-network-get-interfaces',
+      'guest-get-fsinfo',
+      'guest-get-users',
+      'guest-fsfreeze-status',
+    ]) {
       assert.ok(updates.includes(key), `an update for ${key}`);
     }
     const seconds = (Date.now() - booted) / 1000;
@@ -290,7 +339,11 @@ test('the test guest through libvirtd: the store fills with what its qemu-ga rep
     // libvirt sends no agent-lifecycle event when the domain is destroyed: the poller keeps
     // running (as KubeVirt's does) and its commands fail and are skipped.
     const from = lines.length;
-    await waitFor('a round that found no domain', () => (lines.slice(from).some((l) => /agent poller: domain .* not found/.test(l.msg)) ? true : undefined), 30_000);
+    await waitFor(
+      'a round that found no domain',
+      () => (lines.slice(from).some((l) => /agent poller: domain .* not found/.test(l.msg)) ? true : undefined),
+      30_000,
+    );
     assert.equal(poller.running, true);
     poller.stop();
     assert.equal(poller.running, false);
@@ -299,5 +352,9 @@ test('the test guest through libvirtd: the store fills with what its qemu-ga rep
     t.diagnostic(`agent lifecycle events: ${agentStates.join(', ')}`);
   });
 
-  assert.deepEqual(lines.filter((l) => l.level === 'error'), [], 'no parse errors against the real agent');
+  assert.deepEqual(
+    lines.filter((l) => l.level === 'error'),
+    [],
+    'no parse errors against the real agent',
+  );
 });

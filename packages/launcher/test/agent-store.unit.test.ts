@@ -70,7 +70,10 @@ test('GetGuestInfo before the agent answered anything: only os {}, timezone ", 0
 
 test('GetGuestInfo: VirtualMachineInstanceGuestAgentInfo with the agent data, keys in Go order', () => {
   const store = new AsyncAgentStore();
-  store.store(AgentCommand.GET_AGENT, { version: '7.2.22', supportedCommands: [{ name: 'guest-get-devices' }, { name: 'guest-ping', enabled: true }] });
+  store.store(AgentCommand.GET_AGENT, {
+    version: '7.2.22',
+    supportedCommands: [{ name: 'guest-get-devices' }, { name: 'guest-ping', enabled: true }],
+  });
   store.store(AgentCommand.GET_HOSTNAME, 'testguest');
   store.store(AgentCommand.GET_OSINFO, { ...OS, VersionId: '' });
   store.store(AgentCommand.GET_TIMEZONE, { zone: 'UTC', offset: 0 });
@@ -97,7 +100,10 @@ test('GetGuestInfo lists ten users and filesystems at most; GetUsers and GetFile
   const store = new AsyncAgentStore();
   const users = Array.from({ length: 12 }, (_, i) => ({ name: `u${i}`, domain: i === 0 ? 'WIN' : '', loginTime: 0 }));
   store.store(AgentCommand.GET_USERS, users);
-  store.store(AgentCommand.GET_FILESYSTEM, Array.from({ length: 11 }, (_, i) => ({ ...DATA_FS, name: `vd${i}` })));
+  store.store(
+    AgentCommand.GET_FILESYSTEM,
+    Array.from({ length: 11 }, (_, i) => ({ ...DATA_FS, name: `vd${i}` })),
+  );
   assert.equal(store.guestInfo().userList?.length, 10);
   assert.equal(store.guestInfo().fsInfo?.disks?.length, 10);
   assert.equal(store.users().length, 12);

@@ -63,7 +63,9 @@ const withDisks: VirtualMachineInstance = {
   },
 };
 
-test('libvirtd accepts the converter\'s domains and gives back XML that parses as KubeVirt\'s launcher would', { timeout: 120_000 }, async (t) => {
+test("libvirtd accepts the converter's domains and gives back XML that parses as KubeVirt's launcher would", {
+  timeout: 120_000,
+}, async (t) => {
   const sandbox = await createPodSandbox();
   const libvirtd = await startLibvirtd(sandbox).catch(async (err: unknown) => {
     await sandbox.destroy();
@@ -105,26 +107,41 @@ test('libvirtd accepts the converter\'s domains and gives back XML that parses a
     }
   });
 
-  await t.test('container disk overlay, empty disk, cloud-init CD-ROM, SCSI, RNG, console log, named CPU model, CPU hotplug room', async () => {
-    const dom = await conn.domainDefineXMLFlags(domainSpecToXML(convertVMIToDomainSpec(withDisks, ctx)), 0);
-    try {
-      const spec = domainSpecFromXML(await conn.domainGetXMLDesc(dom, 0));
-      assert.deepEqual(
-        spec.Devices.Disks?.map((d) => [d.Alias?.Name, d.Device, d.Target.Device, d.Source.File, d.BackingStore?.Source?.File ?? null]),
-        [
-          ['root', 'disk', 'vda', '/var/run/kubevirt-ephemeral-disks/disk-data/root/disk.qcow2', '/var/run/kubevirt/container-disks/disk_0.img'],
-          ['scratch', 'disk', 'sda', '/var/run/libvirt/empty-disks/scratch.qcow2', null],
-          ['ci', 'cdrom', 'sdb', '/var/run/kubevirt-ephemeral-disks/cloud-init-data/ns1/disks/noCloud.iso', null],
-        ],
-      );
-      assert.equal(spec.Devices.Disks?.[1]?.Serial, 'SCRATCH1');
-      assert.equal(spec.Devices.Rng?.Backend?.Source, '/dev/urandom');
-      assert.equal(spec.Devices.Serials?.[0]?.Log?.File, '/var/run/kubevirt-private/0b6c7d1e-1111-2222-3333-444455556666/virt-serial0-log');
-      assert.deepEqual([spec.CPU.Mode, spec.CPU.Model, spec.CPU.Topology?.Sockets, spec.VCPU?.CPUs], ['custom', 'Haswell-noTSX', 4, 4]);
-      assert.deepEqual(spec.VCPUs?.VCPU?.map((v) => v.Enabled), ['yes', 'yes', 'no', 'no']);
-      assert.equal(spec.UUID, '0b6c7d1e-1111-2222-3333-444455556666', 'a VMI without a firmware UUID gets its UID');
-    } finally {
-      await conn.domainUndefineFlags(dom, 0);
-    }
-  });
+  await t.test(
+    'container disk overlay, empty disk, cloud-init CD-ROM, SCSI, RNG, console log, named CPU model, CPU hotplug room',
+    async () => {
+      const dom = await conn.domainDefineXMLFlags(domainSpecToXML(convertVMIToDomainSpec(withDisks, ctx)), 0);
+      try {
+        const spec = domainSpecFromXML(await conn.domainGetXMLDesc(dom, 0));
+        assert.deepEqual(
+          spec.Devices.Disks?.map((d) => [d.Alias?.Name, d.Device, d.Target.Device, d.Source.File, d.BackingStore?.Source?.File ?? null]),
+          [
+            [
+              'root',
+              'disk',
+              'vda',
+              '/var/run/kubevirt-ephemeral-disks/disk-data/root/disk.qcow2',
+              '/var/run/kubevirt/container-disks/disk_0.img',
+            ],
+            ['scratch', 'disk', 'sda', '/var/run/libvirt/empty-disks/scratch.qcow2', null],
+            ['ci', 'cdrom', 'sdb', '/var/run/kubevirt-ephemeral-disks/cloud-init-data/ns1/disks/noCloud.iso', null],
+          ],
+        );
+        assert.equal(spec.Devices.Disks?.[1]?.Serial, 'SCRATCH1');
+        assert.equal(spec.Devices.Rng?.Backend?.Source, '/dev/urandom');
+        assert.equal(
+          spec.Devices.Serials?.[0]?.Log?.File,
+          '/var/run/kubevirt-private/0b6c7d1e-1111-2222-3333-444455556666/virt-serial0-log',
+        );
+        assert.deepEqual([spec.CPU.Mode, spec.CPU.Model, spec.CPU.Topology?.Sockets, spec.VCPU?.CPUs], ['custom', 'Haswell-noTSX', 4, 4]);
+        assert.deepEqual(
+          spec.VCPUs?.VCPU?.map((v) => v.Enabled),
+          ['yes', 'yes', 'no', 'no'],
+        );
+        assert.equal(spec.UUID, '0b6c7d1e-1111-2222-3333-444455556666', 'a VMI without a firmware UUID gets its UID');
+      } finally {
+        await conn.domainUndefineFlags(dom, 0);
+      }
+    },
+  );
 });

@@ -102,7 +102,7 @@ test('text and attributes with XML specials survive the round trip', () => {
   assert.equal(fromLibvirt.Name, "a'b&cA");
 });
 
-test('a running domain\'s live XML parses into what the handler reads', () => {
+test("a running domain's live XML parses into what the handler reads", () => {
   const spec = domainSpecFromXML(fixture('live-domain.xml'));
   assert.deepEqual(spec.XMLName, { Space: '', Local: 'domain' });
   assert.equal(spec.Type, 'qemu');
@@ -151,7 +151,10 @@ test('a running domain\'s live XML parses into what the handler reads', () => {
   assert.equal(spec.Devices.Serials?.[0]?.Target?.Port, 0);
   assert.deepEqual(spec.Devices.Ballooning?.Stats, { Period: 10 });
   assert.equal(spec.Devices.Emulator, '/usr/bin/qemu-system-x86_64');
-  assert.deepEqual(spec.Devices.Inputs?.map((i) => `${i.Type}/${i.Bus}`), ['mouse/ps2', 'keyboard/ps2']);
+  assert.deepEqual(
+    spec.Devices.Inputs?.map((i) => `${i.Type}/${i.Bus}`),
+    ['mouse/ps2', 'keyboard/ps2'],
+  );
   assert.deepEqual(spec.Devices.Graphics?.[0]?.Listen, {
     Type: 'socket',
     Address: '',
@@ -210,13 +213,15 @@ test('KubeVirt metadata: only in its namespace, prefixed or not; times come back
   assert.equal(domainSpecFromXML(`<domain><metadata><kubevirt><uid>x</uid></kubevirt></metadata></domain>`).Metadata.KubeVirt.UID, '');
 });
 
-test('what Go\'s decoder rejects, we reject: bad numbers, other root elements, broken XML', () => {
+test("what Go's decoder rejects, we reject: bad numbers, other root elements, broken XML", () => {
   assert.throws(() => domainSpecFromXML(`<domain><memory unit='KiB'>lots</memory></domain>`), XMLUnmarshalError);
   assert.throws(() => domainSpecFromXML(`<domain><vcpu>-1</vcpu></domain>`), XMLUnmarshalError);
   assert.throws(() => domainSpecFromXML(`<network><name>x</name></network>`), /expected element type <domain>/);
   assert.throws(() => domainSpecFromXML(`<domain><name>x</domain>`), XMLUnmarshalError);
   // and accepts what it accepts: surrounding space in numbers, unknown elements, empty values
-  const spec = domainSpecFromXML(`<?xml version="1.0"?><domain><vcpu placement='static'> 2 </vcpu><unknown a='1'/><memory unit='KiB'></memory></domain>`);
+  const spec = domainSpecFromXML(
+    `<?xml version="1.0"?><domain><vcpu placement='static'> 2 </vcpu><unknown a='1'/><memory unit='KiB'></memory></domain>`,
+  );
   assert.deepEqual(spec.VCPU, { Placement: 'static', CPUs: 2 });
   assert.deepEqual(spec.Memory, { Value: 0, Unit: 'KiB' });
 });

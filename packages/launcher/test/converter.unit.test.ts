@@ -79,7 +79,7 @@ function convert(v: VirtualMachineInstance, c: ConverterContext = ctx): string {
   return domainSpecToXML(convertVMIToDomainSpec(v, c));
 }
 
-test('a minimal VMI becomes KubeVirt\'s default domain: kvm, q35, host-model, agent channel, console, VNC, balloon', () => {
+test("a minimal VMI becomes KubeVirt's default domain: kvm, q35, host-model, agent channel, console, VNC, balloon", () => {
   assert.equal(
     convert(vmi({}, { terminationGracePeriodSeconds: 0 })),
     `<domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">
@@ -210,7 +210,7 @@ test('the test guest under emulation: qemu, direct kernel boot from kernel-boot 
   );
 });
 
-test('the domain JSON has exactly Go\'s keys, with the VMI\'s name, UID and grace period', () => {
+test("the domain JSON has exactly Go's keys, with the VMI's name, UID and grace period", () => {
   const spec = convertVMIToDomainSpec(vmi(), ctx);
   const keys = (o: object) => Object.keys(o);
   const zero = newDomainSpec();
@@ -296,7 +296,11 @@ test('containerDisk, emptyDisk and cloudInitNoCloud: overlay over the image, bla
 });
 
 test('cloud-init network data goes in network-config; the hostname is spec.hostname or the name up to a dot', () => {
-  const v = vmi({}, { hostname: 'guest1', volumes: [{ name: 'ci', cloudInitNoCloud: { userData: 'u', networkData: 'version: 2\n' } }] }, 'a.b');
+  const v = vmi(
+    {},
+    { hostname: 'guest1', volumes: [{ name: 'ci', cloudInitNoCloud: { userData: 'u', networkData: 'version: 2\n' } }] },
+    'a.b',
+  );
   const volume = v.spec.volumes?.[0];
   assert.ok(volume);
   assert.deepEqual(noCloudFiles(volume, v), {
@@ -310,7 +314,15 @@ test('cloud-init network data goes in network-config; the hostname is spec.hostn
 
 test('a volume without a disk gets a virtio disk; a disk without a target gets one', () => {
   const spec = convertVMIToDomainSpec(
-    vmi({ devices: { disks: [{ name: 'a' }] } }, { volumes: [{ name: 'a', emptyDisk: { capacity: '1Gi' } }, { name: 'b', emptyDisk: { capacity: '1Gi' } }] }),
+    vmi(
+      { devices: { disks: [{ name: 'a' }] } },
+      {
+        volumes: [
+          { name: 'a', emptyDisk: { capacity: '1Gi' } },
+          { name: 'b', emptyDisk: { capacity: '1Gi' } },
+        ],
+      },
+    ),
     ctx,
   );
   assert.deepEqual(
@@ -333,7 +345,12 @@ test('interfaces: masquerade or bridge on the pod network become user-mode NICs 
           ],
         },
       },
-      { networks: [{ name: 'default', pod: {} }, { name: 'second', pod: {} }] },
+      {
+        networks: [
+          { name: 'default', pod: {} },
+          { name: 'second', pod: {} },
+        ],
+      },
     ),
   );
   assertXMLHas(
@@ -360,18 +377,24 @@ test('autoattachPodInterface: false leaves the guest without a NIC', () => {
 
 test('hugepages: memfd-backed hugepages and the NUMA cell memfd needs', () => {
   const xml = convert(vmi({ cpu: { sockets: 2 }, memory: { guest: '1Gi', hugepages: { pageSize: '2Mi' } } }));
-  assertXMLHas(xml, `<memory unit="b">1073741824</memory>
+  assertXMLHas(
+    xml,
+    `<memory unit="b">1073741824</memory>
 <memoryBacking>
 	<hugepages></hugepages>
 	<source type="memfd"></source>
-</memoryBacking>`);
-  assertXMLHas(xml, `<cpu mode="host-model">
+</memoryBacking>`,
+  );
+  assertXMLHas(
+    xml,
+    `<cpu mode="host-model">
 	<topology sockets="2" cores="1" threads="1"></topology>
 	<numa>
 		<cell id="0" cpus="0-1" memory="1048576" unit="KiB"></cell>
 	</numa>
 </cpu>
-<vcpu placement="static">2</vcpu>`);
+<vcpu placement="static">2</vcpu>`,
+  );
 });
 
 test('guest memory: memory.guest, else requests.memory, else limits.memory; bytes as KubeVirt writes them', () => {
@@ -408,7 +431,9 @@ test('CPU: topology from the VMI or from the CPU request; named models are custo
 
 test('maxSockets: every socket declared for CPU hotplug, the requested ones enabled', () => {
   const xml = convert(vmi({ cpu: { sockets: 1, cores: 2, maxSockets: 2 } }));
-  assertXMLHas(xml, `<topology sockets="2" cores="2" threads="1"></topology>
+  assertXMLHas(
+    xml,
+    `<topology sockets="2" cores="2" threads="1"></topology>
 </cpu>
 <vcpu placement="static">4</vcpu>
 <vcpus>
@@ -416,13 +441,19 @@ test('maxSockets: every socket declared for CPU hotplug, the requested ones enab
 	<vcpu id="1" enabled="yes" hotpluggable="no"></vcpu>
 	<vcpu id="2" enabled="no" hotpluggable="yes"></vcpu>
 	<vcpu id="3" enabled="no" hotpluggable="yes"></vcpu>
-</vcpus>`);
+</vcpus>`,
+  );
 });
 
 test('devices the VMI turns off: serial console, graphics, memory balloon, ACPI', () => {
   const spec = convertVMIToDomainSpec(
     vmi({
-      devices: { autoattachSerialConsole: false, autoattachGraphicsDevice: false, autoattachMemBalloon: false, autoattachPodInterface: false },
+      devices: {
+        autoattachSerialConsole: false,
+        autoattachGraphicsDevice: false,
+        autoattachMemBalloon: false,
+        autoattachPodInterface: false,
+      },
       features: { acpi: { enabled: false } },
     }),
     ctx,
@@ -432,8 +463,20 @@ test('devices the VMI turns off: serial console, graphics, memory balloon, ACPI'
   assert.equal(spec.Devices.Graphics, null);
   assert.equal(spec.Devices.Video, null);
   assert.deepEqual(spec.Devices.Ballooning, { Model: 'none', Stats: null, Address: null, Driver: null, FreePageReporting: '' });
-  assert.deepEqual(spec.Devices.Controllers?.map((c) => c.Type), ['usb', 'scsi']);
-  assert.deepEqual(spec.Features, { ACPI: null, APIC: null, Hyperv: null, SMM: null, KVM: null, PVSpinlock: null, PMU: null, VMPort: { State: 'off' } });
+  assert.deepEqual(
+    spec.Devices.Controllers?.map((c) => c.Type),
+    ['usb', 'scsi'],
+  );
+  assert.deepEqual(spec.Features, {
+    ACPI: null,
+    APIC: null,
+    Hyperv: null,
+    SMM: null,
+    KVM: null,
+    PVSpinlock: null,
+    PMU: null,
+    VMPort: { State: 'off' },
+  });
 });
 
 test('logSerialConsole keeps the console output in <socket>-log; rng, clock and smbios as asked', () => {
@@ -445,30 +488,45 @@ test('logSerialConsole keeps the console output in <socket>-log; rng, clock and 
     } as DomainPart),
     { ...ctx, smbios: { manufacturer: 'ACME', product: 'P', version: '1', sku: 'S', family: 'F' }, memBalloonStatsPeriod: 0 },
   );
-  assertXMLHas(xml, `<serial type="unix">
+  assertXMLHas(
+    xml,
+    `<serial type="unix">
 	<target port="0"></target>
 	<source mode="bind" path="/var/run/kubevirt-private/${UID}/virt-serial0"></source>
 	<log file="/var/run/kubevirt-private/${UID}/virt-serial0-log" append="on"></log>
-</serial>`);
-  assertXMLHas(xml, `<rng model="virtio-non-transitional">
+</serial>`,
+  );
+  assertXMLHas(
+    xml,
+    `<rng model="virtio-non-transitional">
 	<backend model="random">/dev/urandom</backend>
-</rng>`);
-  assertXMLHas(xml, `<clock offset="utc" adjustment="reset">
+</rng>`,
+  );
+  assertXMLHas(
+    xml,
+    `<clock offset="utc" adjustment="reset">
 	<timer name="rtc" tickpolicy="catchup" present="yes"></timer>
 	<timer name="hpet" present="no"></timer>
-</clock>`);
-  assertXMLHas(xml, `<entry name="uuid">${UID}</entry>
+</clock>`,
+  );
+  assertXMLHas(
+    xml,
+    `<entry name="uuid">${UID}</entry>
 <entry name="serial">SN-1</entry>
 <entry name="manufacturer">ACME</entry>
 <entry name="family">F</entry>
 <entry name="product">P</entry>
 <entry name="sku">S</entry>
-<entry name="version">1</entry>`);
+<entry name="version">1</entry>`,
+  );
   assertXMLHas(xml, '<memballoon model="virtio-non-transitional" freePageReporting="on"></memballoon>');
 });
 
 test('emulatorPath pins <emulator>; rebootPolicy Reboot restarts', () => {
-  const spec = convertVMIToDomainSpec(vmi({ rebootPolicy: 'Reboot' } as DomainPart), { ...ctx, emulatorPath: '/usr/bin/qemu-system-x86_64' });
+  const spec = convertVMIToDomainSpec(vmi({ rebootPolicy: 'Reboot' } as DomainPart), {
+    ...ctx,
+    emulatorPath: '/usr/bin/qemu-system-x86_64',
+  });
   assert.equal(spec.Devices.Emulator, '/usr/bin/qemu-system-x86_64');
   assert.equal(spec.OnReboot, 'restart');
 });
@@ -492,7 +550,10 @@ test('a VMI using every supported field converts', () => {
         uuid: UID,
         serial: 's',
         bootloader: { bios: { useSerial: true } },
-        kernelBoot: { kernelArgs: 'x', container: { image: 'i', imagePullPolicy: 'Always', imagePullSecret: 's', kernelPath: '/k', initrdPath: '/i' } },
+        kernelBoot: {
+          kernelArgs: 'x',
+          container: { image: 'i', imagePullPolicy: 'Always', imagePullSecret: 's', kernelPath: '/k', initrdPath: '/i' },
+        },
       },
       features: { acpi: { enabled: true }, apic: { enabled: true }, smm: { enabled: true } },
       clock: {
@@ -550,22 +611,53 @@ test('a VMI using every supported field converts', () => {
 
 test('unsupported fields are rejected with their path, never dropped', () => {
   const cases: [string, VirtualMachineInstance, string | RegExp][] = [
-    ['an SR-IOV binding', vmi({ devices: { interfaces: [{ name: 'n', sriov: {} }] } }, { networks: [{ name: 'n', pod: {} }] }), 'spec.domain.devices.interfaces[0].sriov'],
+    [
+      'an SR-IOV binding',
+      vmi({ devices: { interfaces: [{ name: 'n', sriov: {} }] } }, { networks: [{ name: 'n', pod: {} }] }),
+      'spec.domain.devices.interfaces[0].sriov',
+    ],
     ['dedicated CPUs', vmi({ cpu: { cores: 2, dedicatedCpuPlacement: true } }), 'spec.domain.cpu.dedicatedCpuPlacement'],
-    ['a masquerade CIDR', vmi({}, { networks: [{ name: 'default', pod: { vmNetworkCIDR: '10.1.0.0/24' } }] }), 'spec.networks[0].pod.vmNetworkCIDR'],
-    ['interface DHCP options', vmi({ devices: { interfaces: [{ name: 'default', masquerade: {}, dhcpOptions: { bootFileName: 'pxe' } }] } } as DomainPart), 'spec.domain.devices.interfaces[0].dhcpOptions'],
+    [
+      'a masquerade CIDR',
+      vmi({}, { networks: [{ name: 'default', pod: { vmNetworkCIDR: '10.1.0.0/24' } }] }),
+      'spec.networks[0].pod.vmNetworkCIDR',
+    ],
+    [
+      'interface DHCP options',
+      vmi({ devices: { interfaces: [{ name: 'default', masquerade: {}, dhcpOptions: { bootFileName: 'pxe' } }] } } as DomainPart),
+      'spec.domain.devices.interfaces[0].dhcpOptions',
+    ],
     ['a GPU', vmi({ devices: { gpus: [{ name: 'g', deviceName: 'nvidia.com/TU104GL' }] } }), 'spec.domain.devices.gpus'],
     ['a host device', vmi({ devices: { hostDevices: [{ name: 'h', deviceName: 'vendor.com/dev' }] } }), 'spec.domain.devices.hostDevices'],
     ['SEV', vmi({ launchSecurity: { sev: {} } }), 'spec.domain.launchSecurity'],
     ['a keyboard input', vmi({ devices: { inputs: [{ type: 'keyboard', bus: 'usb', name: 'k' }] } }), 'spec.domain.devices.inputs[0].type'],
-    ['an input on a PS/2 bus', vmi({ devices: { inputs: [{ type: 'tablet', bus: 'ps2', name: 't' }] } }), 'spec.domain.devices.inputs[0].bus'],
+    [
+      'an input on a PS/2 bus',
+      vmi({ devices: { inputs: [{ type: 'tablet', bus: 'ps2', name: 't' }] } }),
+      'spec.domain.devices.inputs[0].bus',
+    ],
     ['maxGuest below the guest memory', vmi({ memory: { guest: '2Gi', maxGuest: '1Gi' } }), 'spec.domain.memory.maxGuest'],
     ['a multus network', vmi({}, { networks: [{ name: 'n', multus: { networkName: 'br' } }] }), 'spec.networks[0].multus'],
     ['EFI', vmi({ firmware: { bootloader: { efi: {} } } }), 'spec.domain.firmware.bootloader.efi'],
-    ['a virtio CD-ROM', vmi({ devices: { disks: [{ name: 'c', cdrom: { bus: 'virtio' } }] } }, { volumes: [{ name: 'c', cloudInitNoCloud: { userData: 'u' } }] }), 'spec.domain.devices.disks[0].cdrom.bus'],
-    ['an unknown disk bus', vmi({ devices: { disks: [{ name: 'd', disk: { bus: 'ide' } }] } }, { volumes: [{ name: 'd', emptyDisk: { capacity: '1Gi' } }] }), 'spec.domain.devices.disks[0].disk.bus'],
+    [
+      'a virtio CD-ROM',
+      vmi(
+        { devices: { disks: [{ name: 'c', cdrom: { bus: 'virtio' } }] } },
+        { volumes: [{ name: 'c', cloudInitNoCloud: { userData: 'u' } }] },
+      ),
+      'spec.domain.devices.disks[0].cdrom.bus',
+    ],
+    [
+      'an unknown disk bus',
+      vmi({ devices: { disks: [{ name: 'd', disk: { bus: 'ide' } }] } }, { volumes: [{ name: 'd', emptyDisk: { capacity: '1Gi' } }] }),
+      'spec.domain.devices.disks[0].disk.bus',
+    ],
     ['host-passthrough under emulation', vmi({ cpu: { model: 'host-passthrough' } }), 'spec.domain.cpu.model'],
-    ['an interface without a network', vmi({ devices: { interfaces: [{ name: 'x', masquerade: {} }] } }), 'spec.domain.devices.interfaces[0].name'],
+    [
+      'an interface without a network',
+      vmi({ devices: { interfaces: [{ name: 'x', masquerade: {} }] } }),
+      'spec.domain.devices.interfaces[0].name',
+    ],
     ['a disk without a volume', vmi({ devices: { disks: [{ name: 'x', disk: {} }] } }), 'spec.domain.devices.disks[0].name'],
     ['another architecture', vmi({}, { architecture: 'arm64' }), 'spec.architecture'],
     ['a VMI without memory', vmi({ resources: {} }), 'spec.domain.resources.requests.memory'],
@@ -616,7 +708,15 @@ test('bad quantities are rejected naming the field; good ones parse exactly', ()
 
 test('driver cache: none where O_DIRECT works (disk and backing file), writethrough where it does not', () => {
   const spec = convertVMIToDomainSpec(
-    vmi({}, { volumes: [{ name: 'root', containerDisk: { image: 'i' } }, { name: 'scratch', emptyDisk: { capacity: '1Gi' } }] }),
+    vmi(
+      {},
+      {
+        volumes: [
+          { name: 'root', containerDisk: { image: 'i' } },
+          { name: 'scratch', emptyDisk: { capacity: '1Gi' } },
+        ],
+      },
+    ),
     ctx,
   );
   const [root, scratch] = spec.Devices.Disks ?? [];

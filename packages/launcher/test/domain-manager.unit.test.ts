@@ -48,7 +48,15 @@ class FakeConnection implements LibvirtConnection {
   readonly fail = new Map<Method, LibvirtError>();
 
   constructor(state?: DomainStateName, reason?: string) {
-    if (state) this.dom = { name: domainName, uuid: '5d307ca9-b3ef-428c-8861-06e72d69f223', id: 1, state, reason: reason ?? DomainStateReasons[state][0], xml: '' };
+    if (state)
+      this.dom = {
+        name: domainName,
+        uuid: '5d307ca9-b3ef-428c-8861-06e72d69f223',
+        id: 1,
+        state,
+        reason: reason ?? DomainStateReasons[state][0],
+        xml: '',
+      };
   }
 
   #enter(method: Method, record?: string): void {
@@ -202,15 +210,43 @@ async function check(c: Case, command: (dm: DomainManager, v: VirtualMachineInst
 
 describe('DomainManager.syncVMI (SyncVMI)', () => {
   const cases: Case[] = [
-    { name: 'no domain → define, then start', phase: 'Scheduled', calls: ['domainDefineXMLFlags', 'domainCreateWithFlags(0)'], after: 'RUNNING' },
-    { name: 'no domain, VMI without a phase → define and start', calls: ['domainDefineXMLFlags', 'domainCreateWithFlags(0)'], after: 'RUNNING' },
-    { name: 'defined and shut off, VMI Scheduled → start', state: 'SHUTOFF', phase: 'Scheduled', calls: ['domainCreateWithFlags(0)'], after: 'RUNNING' },
+    {
+      name: 'no domain → define, then start',
+      phase: 'Scheduled',
+      calls: ['domainDefineXMLFlags', 'domainCreateWithFlags(0)'],
+      after: 'RUNNING',
+    },
+    {
+      name: 'no domain, VMI without a phase → define and start',
+      calls: ['domainDefineXMLFlags', 'domainCreateWithFlags(0)'],
+      after: 'RUNNING',
+    },
+    {
+      name: 'defined and shut off, VMI Scheduled → start',
+      state: 'SHUTOFF',
+      phase: 'Scheduled',
+      calls: ['domainCreateWithFlags(0)'],
+      after: 'RUNNING',
+    },
     { name: 'crashed, VMI Scheduled → start', state: 'CRASHED', phase: 'Scheduled', calls: ['domainCreateWithFlags(0)'], after: 'RUNNING' },
-    { name: 'no state, VMI Scheduled → start', state: 'NOSTATE', phase: 'Scheduled', calls: ['domainCreateWithFlags(0)'], after: 'RUNNING' },
+    {
+      name: 'no state, VMI Scheduled → start',
+      state: 'NOSTATE',
+      phase: 'Scheduled',
+      calls: ['domainCreateWithFlags(0)'],
+      after: 'RUNNING',
+    },
     { name: 'running → nothing (idempotent)', state: 'RUNNING', phase: 'Running', calls: [], after: 'RUNNING' },
     { name: 'paused by the user → nothing (stays paused)', state: 'PAUSED', reason: 'USER', phase: 'Running', calls: [], after: 'PAUSED' },
     { name: 'blocked → nothing', state: 'BLOCKED', phase: 'Running', calls: [], after: 'BLOCKED' },
-    { name: 'shut off while the VMI is Running (the guest stopped) → not restarted', state: 'SHUTOFF', reason: 'SHUTDOWN', phase: 'Running', calls: [], after: 'SHUTOFF' },
+    {
+      name: 'shut off while the VMI is Running (the guest stopped) → not restarted',
+      state: 'SHUTOFF',
+      reason: 'SHUTDOWN',
+      phase: 'Running',
+      calls: [],
+      after: 'SHUTOFF',
+    },
     { name: 'shut off, VMI Succeeded → not restarted', state: 'SHUTOFF', phase: 'Succeeded', calls: [], after: 'SHUTOFF' },
     { name: 'crashed, VMI Failed → not restarted', state: 'CRASHED', phase: 'Failed', calls: [], after: 'CRASHED' },
     { name: 'no domain, VMI already Failed → defined, not started', phase: 'Failed', calls: ['domainDefineXMLFlags'], after: 'SHUTOFF' },
@@ -270,7 +306,12 @@ describe('DomainManager.pauseVMI / unpauseVMI', () => {
 
 describe('DomainManager.signalShutdownVMI (ACPI power button)', () => {
   const cases: Case[] = [
-    { name: 'running → ACPI power button (VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN)', state: 'RUNNING', calls: ['domainShutdownFlags(1)'], after: 'RUNNING' },
+    {
+      name: 'running → ACPI power button (VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN)',
+      state: 'RUNNING',
+      calls: ['domainShutdownFlags(1)'],
+      after: 'RUNNING',
+    },
     { name: 'paused → power button too', state: 'PAUSED', reason: 'USER', calls: ['domainShutdownFlags(1)'], after: 'PAUSED' },
     { name: 'shut off → nothing', state: 'SHUTOFF', calls: [], after: 'SHUTOFF' },
     { name: 'shutting down → nothing more', state: 'SHUTDOWN', calls: [], after: 'SHUTDOWN' },
@@ -296,13 +337,22 @@ describe('DomainManager.signalShutdownVMI (ACPI power button)', () => {
     assert.match(String(first), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     await new Promise((r) => setTimeout(r, 1_100));
     await f.dm.signalShutdownVMI(vmi('Running'));
-    assert.equal((await f.dm.getDomain())?.Spec.Metadata.KubeVirt.GracePeriod?.DeletionTimestamp, first, 'a re-sent shutdown keeps the start');
+    assert.equal(
+      (await f.dm.getDomain())?.Spec.Metadata.KubeVirt.GracePeriod?.DeletionTimestamp,
+      first,
+      'a re-sent shutdown keeps the start',
+    );
   });
 });
 
 describe('DomainManager.killVMI (destroy) and deleteVMI (undefine)', () => {
   const kill: Case[] = [
-    { name: 'kill: running → graceful destroy (VIR_DOMAIN_DESTROY_GRACEFUL)', state: 'RUNNING', calls: ['domainDestroyFlags(1)'], after: 'SHUTOFF' },
+    {
+      name: 'kill: running → graceful destroy (VIR_DOMAIN_DESTROY_GRACEFUL)',
+      state: 'RUNNING',
+      calls: ['domainDestroyFlags(1)'],
+      after: 'SHUTOFF',
+    },
     { name: 'kill: paused → destroy', state: 'PAUSED', reason: 'USER', calls: ['domainDestroyFlags(1)'], after: 'SHUTOFF' },
     { name: 'kill: shutting down → destroy', state: 'SHUTDOWN', calls: ['domainDestroyFlags(1)'], after: 'SHUTOFF' },
     { name: 'kill: shut off → nothing', state: 'SHUTOFF', calls: [], after: 'SHUTOFF' },
@@ -333,7 +383,12 @@ describe('DomainManager.killVMI (destroy) and deleteVMI (undefine)', () => {
   ];
   for (const c of kill) test(c.name, () => check(c, (dm, v) => dm.killVMI(v)));
   const del: Case[] = [
-    { name: 'delete: shut off → undefine with its NVRAM (VIR_DOMAIN_UNDEFINE_NVRAM)', state: 'SHUTOFF', calls: ['domainUndefineFlags(4)'], after: undefined },
+    {
+      name: 'delete: shut off → undefine with its NVRAM (VIR_DOMAIN_UNDEFINE_NVRAM)',
+      state: 'SHUTOFF',
+      calls: ['domainUndefineFlags(4)'],
+      after: undefined,
+    },
     { name: 'delete: no domain → nothing, no error', calls: [], after: undefined },
     {
       name: 'delete: gone meanwhile → no error',
@@ -368,7 +423,14 @@ describe('DomainManager.resetVMI / softRebootVMI', () => {
       conn: f.conn,
       logger: pino({ level: 'silent' }),
       agent,
-      converter: { allowEmulation: true, hypervisorDeviceAvailable: false, virtShareDir: '/nonexistent', privateDir: f.privateDir, containerDiskDir: '/nonexistent', ephemeralDiskDir: '/nonexistent' },
+      converter: {
+        allowEmulation: true,
+        hypervisorDeviceAvailable: false,
+        virtShareDir: '/nonexistent',
+        privateDir: f.privateDir,
+        containerDiskDir: '/nonexistent',
+        ephemeralDiskDir: '/nonexistent',
+      },
     });
     await dm.softRebootVMI(vmi('Running'));
     assert.deepEqual(f.conn.calls, ['domainReboot(2)']);

@@ -85,7 +85,10 @@ describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, (
     assert.equal((await client.PauseVirtualMachine(asRequest(vmi))).success, true);
     const marker = await recorder.waitFor((e) => e.domain.Status.Status === 'Paused', 15_000, before);
     const upToMarker = recorder.events.slice(before, recorder.events.indexOf(marker));
-    assert.ok(!upToMarker.some((e) => e.eventType === 'ADDED'), `no new ADDED event after an idempotent sync: ${upToMarker.map((e) => e.eventType).join(', ')}`);
+    assert.ok(
+      !upToMarker.some((e) => e.eventType === 'ADDED'),
+      `no new ADDED event after an idempotent sync: ${upToMarker.map((e) => e.eventType).join(', ')}`,
+    );
     const from = recorder.events.length;
     assert.equal((await client.UnpauseVirtualMachine(asRequest(vmi))).success, true);
     await recorder.waitFor((e) => e.domain.Status.Status === 'Running', 15_000, from);
@@ -141,7 +144,9 @@ describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, (
   test('GetDomain reads the live XML each time: a link set down in libvirt shows, and up again', async () => {
     const linkOf = async () => {
       const r = await client.GetDomain({});
-      const domain = JSON.parse(r.domain) as { Spec: { Name: string; Devices: { Interfaces?: Array<{ MAC?: { MAC: string }; LinkState?: { State: string } }> } } };
+      const domain = JSON.parse(r.domain) as {
+        Spec: { Name: string; Devices: { Interfaces?: Array<{ MAC?: { MAC: string }; LinkState?: { State: string } }> } };
+      };
       const iface = domain.Spec.Devices.Interfaces?.[0];
       return { name: domain.Spec.Name, mac: iface?.MAC?.MAC ?? '', state: iface?.LinkState?.State ?? 'up' };
     };
@@ -179,7 +184,11 @@ describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, (
     const code = await launcher.exited;
     assert.equal(code, 0, launcher.logs().slice(-5000));
     const shutdown = recorder.events.slice(from).find((e) => e.domain.Status.Status === 'Shutoff');
-    assert.equal(shutdown?.domain.Status.Reason, 'Shutdown', `the guest powered off on ACPI (not destroyed): ${JSON.stringify(recorder.events.slice(from).map((e) => [e.eventType, e.domain.Status.Status, e.domain.Status.Reason]))}\n${launcher.logs().slice(-6000)}`);
+    assert.equal(
+      shutdown?.domain.Status.Reason,
+      'Shutdown',
+      `the guest powered off on ACPI (not destroyed): ${JSON.stringify(recorder.events.slice(from).map((e) => [e.eventType, e.domain.Status.Status, e.domain.Status.Reason]))}\n${launcher.logs().slice(-6000)}`,
+    );
     const gone = await recorder.waitFor((e) => e.domain.Status.Reason === 'NonExistent', 1000, from);
     assert.equal(gone.eventType, 'MODIFIED');
     assert.equal(gone.domain.Status.Status, 'NoState');

@@ -77,7 +77,6 @@ function shareDir(t: TestContext): string {
 const pipeSocket = (dir: string) => path.join(dir, 'domain-notify-pipe.sock');
 const legacySocket = (dir: string) => path.join(dir, 'domain-notify.sock');
 
-
 function newNotifier(t: TestContext, dir: string, opts: Partial<NotifierOptions> = {}): Notifier {
   const notifier = new Notifier({
     virtShareDir: dir,
@@ -134,7 +133,10 @@ test('events arrive in order, as KubeVirt marshals them: the Domain JSON, the ev
     ['HandleDomainEvent ADDED', 'HandleDomainEvent MODIFIED', 'HandleK8sEvent ', 'HandleDomainEvent MODIFIED'],
   );
   const domainJSONs = handler.received.filter((r) => r.rpc === 'HandleDomainEvent').map((r) => r.json);
-  assert.deepEqual(domainJSONs, sent.map((d) => domainToJSON(d)));
+  assert.deepEqual(
+    domainJSONs,
+    sent.map((d) => domainToJSON(d)),
+  );
   const first = JSON.parse(domainJSONs[0]!) as Record<string, unknown>;
   assert.deepEqual(Object.keys(first), ['kind', 'apiVersion', 'ObjectMeta', 'Spec', 'Status']);
   assert.equal(first['kind'], 'Domain');
@@ -154,7 +156,13 @@ test('the k8s Event is a Go-marshalled core/v1 Event about the VMI, zero-valued 
   );
   // omitempty: no resourceVersion, no message
   const event = JSON.parse(k8sEventJSON(VMI, 'Normal', 'GuestAgentPingFailed', '')) as Record<string, unknown>;
-  assert.deepEqual(event['involvedObject'], { kind: 'VirtualMachineInstance', namespace: 'default', name: 'testvmi', uid: VMI.uid, apiVersion: 'kubevirt.io/v1' });
+  assert.deepEqual(event['involvedObject'], {
+    kind: 'VirtualMachineInstance',
+    namespace: 'default',
+    name: 'testvmi',
+    uid: VMI.uid,
+    apiVersion: 'kubevirt.io/v1',
+  });
   assert.equal('message' in event, false);
   assert.equal(event['type'], 'Normal');
 });
@@ -229,7 +237,9 @@ test('the final deletion is never coalesced away, and replaces a queued MODIFIED
   assert.deepEqual(handler.domainStates(), ['ADDED Running', 'MODIFIED NoState deleted', 'MODIFIED Shutoff']);
 });
 
-test('a handler gone for longer than KubeVirt retries (20 s) still gets the latest state: 30 s, default pacing', { timeout: 90_000 }, async (t) => {
+test('a handler gone for longer than KubeVirt retries (20 s) still gets the latest state: 30 s, default pacing', {
+  timeout: 90_000,
+}, async (t) => {
   const dir = shareDir(t);
   const { lines, logger } = captureLogs({ component: 'virt-launcher' });
   const notifier = new Notifier({ virtShareDir: dir, logger });
@@ -258,7 +268,10 @@ test('a handler gone for longer than KubeVirt retries (20 s) still gets the late
   assert.equal(await notifier.flush(15_000), true);
   // how soon after the handler is back is a figure (the retry interval is capped at 5 s), not a pass mark
   t.diagnostic(`latest state delivered ${Date.now() - backAt} ms after the handler came back`);
-  assert.ok(lines.some((l) => /retrying every 5 s at most/.test(l.msg)), 'the notifier went over to its capped retry interval');
+  assert.ok(
+    lines.some((l) => /retrying every 5 s at most/.test(l.msg)),
+    'the notifier went over to its capped retry interval',
+  );
   assert.deepEqual(await Promise.all(results), ['superseded', 'superseded', 'delivered']);
   assert.deepEqual(back.domainStates(), ['MODIFIED Paused']);
   assert.equal((JSON.parse(back.received[0]!.json) as Domain).Status.Reason, 'IOError');
@@ -266,7 +279,9 @@ test('a handler gone for longer than KubeVirt retries (20 s) still gets the late
 
 test('an answer success=false with a message is a failure: retried until accepted', async (t) => {
   const dir = shareDir(t);
-  const handler = await TestHandler.listen(pipeSocket(dir), (_r, n) => (n <= 2 ? { success: false, message: 'VMI not found' } : { success: true }));
+  const handler = await TestHandler.listen(pipeSocket(dir), (_r, n) =>
+    n <= 2 ? { success: false, message: 'VMI not found' } : { success: true },
+  );
   t.after(() => handler.stop());
   const notifier = newNotifier(t, dir);
   assert.equal(await notifier.sendK8sEvent(VMI, 'Warning', 'IOerror', 'disk0'), 'delivered');

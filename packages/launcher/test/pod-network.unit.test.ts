@@ -33,7 +33,10 @@ function masqueradeVMI(): VirtualMachineInstance {
     kind: 'VirtualMachineInstance',
     metadata: { name: 'v', namespace: 'default', uid: '11111111-2222-3333-4444-555555555555' },
     spec: {
-      domain: { resources: { requests: { memory: '128Mi' } }, devices: { interfaces: [{ name: 'default', masquerade: {}, ports: [{ port: 80 }] }] } },
+      domain: {
+        resources: { requests: { memory: '128Mi' } },
+        devices: { interfaces: [{ name: 'default', masquerade: {}, ports: [{ port: 80 }] }] },
+      },
       networks: [{ name: 'default', pod: {} }],
     },
   };
@@ -51,7 +54,10 @@ test('sync options: interfaceDomainAttachment passed on, an empty map is none, a
   assert.deepEqual(attachments({ interfaceDomainAttachment: { default: 'tap' } }), { default: 'tap' });
   assert.deepEqual(attachments({ interfaceDomainAttachment: {} }), {});
   assert.deepEqual(attachments(null), {});
-  assert.throws(() => parseVirtualMachineOptions({ interfaceDomainAttachment: { '': 'tap' } }), /invalid VirtualMachineOptions: interfaceDomainAttachment/);
+  assert.throws(
+    () => parseVirtualMachineOptions({ interfaceDomainAttachment: { '': 'tap' } }),
+    /invalid VirtualMachineOptions: interfaceDomainAttachment/,
+  );
 });
 
 test("masquerade addresses: KubeVirt's 10.0.2.1 gateway and 10.0.2.2 guest, or from vmNetworkCIDR", () => {
@@ -62,10 +68,15 @@ test("masquerade addresses: KubeVirt's 10.0.2.1 gateway and 10.0.2.2 guest, or f
 });
 
 test("resolv.conf: IPv4 nameservers and search domains; KubeVirt's defaults when absent", () => {
-  assert.deepEqual(parseResolvConf('nameserver 10.96.0.10\nnameserver fd00::10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n'), {
-    nameserversIPv4: ['10.96.0.10'],
-    searchDomains: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
-  });
+  assert.deepEqual(
+    parseResolvConf(
+      'nameserver 10.96.0.10\nnameserver fd00::10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n',
+    ),
+    {
+      nameserversIPv4: ['10.96.0.10'],
+      searchDomains: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
+    },
+  );
   assert.deepEqual(parseResolvConf(''), { nameserversIPv4: ['8.8.8.8'], searchDomains: ['cluster.local'] });
 });
 
@@ -148,11 +159,25 @@ test("bridge binding: KubeVirt's vif-cache JSON read into the guest's DHCP data"
   assert.equal(maskPrefix('//AAAA=='), 12);
   const json = JSON.stringify({
     Name: 'eth0',
-    IP: { IP: '10.244.0.7', Mask: '////AA==', Label: '', Flags: 0, Scope: 0, Peer: null, Broadcast: null, PreferedLft: 0, ValidLft: 0, LinkIndex: 0 },
+    IP: {
+      IP: '10.244.0.7',
+      Mask: '////AA==',
+      Label: '',
+      Flags: 0,
+      Scope: 0,
+      Peer: null,
+      Broadcast: null,
+      PreferedLft: 0,
+      ValidLft: 0,
+      LinkIndex: 0,
+    },
     IPv6: { IP: '', Mask: null },
     MAC: 'ClgK9AAH',
     AdvertisingIPAddr: null,
-    Routes: [{ Dst: null, Gw: '10.244.0.1', LinkIndex: 0 }, { Dst: { IP: '10.96.0.0', Mask: '//AAAA==' }, Gw: '10.244.0.1' }],
+    Routes: [
+      { Dst: null, Gw: '10.244.0.1', LinkIndex: 0 },
+      { Dst: { IP: '10.96.0.0', Mask: '//AAAA==' }, Gw: '10.244.0.1' },
+    ],
     Mtu: 1450,
     IPAMDisabled: false,
     Gateway: '10.244.0.1',

@@ -10,10 +10,15 @@ import { startLauncher } from '../../../test/bed/launcher.ts';
 let sandbox: PodSandbox | undefined;
 after(async () => sandbox?.destroy());
 
-test('no domain within --qemu-timeout → exit 1, "timed out waiting for domain to be defined", socket removed', { timeout: 90_000 }, async () => {
+test('no domain within --qemu-timeout → exit 1, "timed out waiting for domain to be defined", socket removed', {
+  timeout: 90_000,
+}, async () => {
   sandbox = await createPodSandbox();
   const started = Date.now();
-  const launcher = await startLauncher(sandbox, { metadata: { name: 'never-synced', namespace: 'default', uid: randomUUID() } }, ['--qemu-timeout', '6s']);
+  const launcher = await startLauncher(sandbox, { metadata: { name: 'never-synced', namespace: 'default', uid: randomUUID() } }, [
+    '--qemu-timeout',
+    '6s',
+  ]);
   const code = await launcher.exited;
   const took = Date.now() - started;
   assert.equal(code, 1, launcher.logs().slice(-3000));

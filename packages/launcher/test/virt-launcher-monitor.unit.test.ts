@@ -224,7 +224,9 @@ describe('virt-launcher-monitor', () => {
         'const dir = process.argv[2];',
         "http.createServer((req, res) => { res.setHeader('server', 'envoy'); res.end('ok'); }).listen(15021, '127.0.0.1');",
         'http',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the fake sidecar's own source, a template literal there
         '  .createServer((req, res) => { appendFileSync(`${dir}/quit`, `${req.method} ${req.url}\\n`); res.end(); setTimeout(() => process.exit(0), 50); })',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the fake sidecar's own source
         "  .listen(15020, '127.0.0.1', () => writeFileSync(`${dir}/envoy-ready`, ''));",
       ].join('\n'),
     );

@@ -105,11 +105,7 @@ describe('GetVMStats / GetDomainDirtyRateStats / k8s events with a real guest', 
     const r = await client.SyncVirtualMachine(asRequest(broken));
     assert.equal(r.success, false);
     assert.match(r.message, /disk_1\.img.*missing.*does not exist/);
-    const event = await poll(
-      'the Warning k8s event',
-      async () => recorder.k8sEvents.slice(from).find((e) => e.type === 'Warning'),
-      10_000,
-    );
+    const event = await poll('the Warning k8s event', async () => recorder.k8sEvents.slice(from).find((e) => e.type === 'Warning'), 10_000);
     assert.equal(event.reason, 'SyncFailed');
     assert.equal(event.message, r.message);
     const involved = (event as unknown as { involvedObject: { kind: string; name: string; uid: string } }).involvedObject;

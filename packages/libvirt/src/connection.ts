@@ -6,19 +6,8 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthType, DrvFeature, Program } from './constants.ts';
 import { abortedError, connectionLostError, LibvirtError, protocolError, timeoutError } from './errors.ts';
-import {
-  decodeDomainEvent,
-  domainEvents,
-  type DomainEventName,
-  type DomainEventPayloads,
-} from './events.ts';
-import {
-  procedures,
-  type Domain,
-  type ProcedureArgs,
-  type ProcedureName,
-  type ProcedureResult,
-} from './procedures.ts';
+import { decodeDomainEvent, domainEvents, type DomainEventName, type DomainEventPayloads } from './events.ts';
+import { procedures, type ProcedureArgs, type ProcedureName, type ProcedureResult } from './procedures.ts';
 import { Transport, type CallOptions, type KeepaliveOptions, type Packet } from './transport.ts';
 import { XdrReader, XdrWriter } from './xdr.ts';
 
@@ -88,6 +77,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
 
 export interface Connection extends ProcedureMethods {}
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the procedure methods are installed on the prototype from the procedure table
 export class Connection extends EventEmitter<ConnectionEvents> {
   readonly uri: string;
   readonly #socketPaths: readonly string[] | undefined;
@@ -125,8 +115,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#keepalive = opts.keepalive === undefined ? DEFAULT_KEEPALIVE : opts.keepalive;
     const rc = opts.reconnect ?? true;
-    this.#reconnect =
-      rc === false ? false : { initialDelayMs: 100, maxDelayMs: 5000, ...(rc === true ? {} : rc) };
+    this.#reconnect = rc === false ? false : { initialDelayMs: 100, maxDelayMs: 5000, ...(rc === true ? {} : rc) };
     this.#readOnly = opts.readOnly ?? false;
     this.#connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     for (const e of opts.events ?? []) this.#subscribed.add(e);
@@ -309,12 +298,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   async #register(transport: Transport, name: DomainEventName): Promise<void> {
-    const id = (await this.#rawCall(
-      transport,
-      'connectDomainEventCallbackRegisterAny',
-      [domainEvents[name].eventId, null],
-      { timeoutMs: this.#timeoutMs },
-    )) as number;
+    const id = (await this.#rawCall(transport, 'connectDomainEventCallbackRegisterAny', [domainEvents[name].eventId, null], {
+      timeoutMs: this.#timeoutMs,
+    })) as number;
     this.#callbackIds.set(name, id);
   }
 

@@ -8,9 +8,7 @@ import type { XdrReader } from './xdr.ts';
 /** Where the error was raised: by the daemon, or by this client. */
 export type ErrorOrigin = 'daemon' | 'connection-lost' | 'timeout' | 'aborted' | 'protocol';
 
-const errorNames = new Map<number, ErrorNumberName>(
-  Object.entries(ErrorNumber).map(([name, code]) => [code, name as ErrorNumberName]),
-);
+const errorNames = new Map<number, ErrorNumberName>(Object.entries(ErrorNumber).map(([name, code]) => [code, name as ErrorNumberName]));
 
 export interface LibvirtErrorFields {
   code: number;

@@ -104,25 +104,20 @@ export const domainEvents: { [K in DomainEventName]: DomainEventDef<DomainEventP
     };
   }),
   deviceAdded: def(DomainEventId.DEVICE_ADDED, RemoteProc.DOMAIN_EVENT_CALLBACK_DEVICE_ADDED, deviceEvent),
-  migrationIteration: def(
-    DomainEventId.MIGRATION_ITERATION,
-    RemoteProc.DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION,
-    (r) => ({ domain: readDomain(r), iteration: r.int() }),
-  ),
+  migrationIteration: def(DomainEventId.MIGRATION_ITERATION, RemoteProc.DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION, (r) => ({
+    domain: readDomain(r),
+    iteration: r.int(),
+  })),
   jobCompleted: def(DomainEventId.JOB_COMPLETED, RemoteProc.DOMAIN_EVENT_CALLBACK_JOB_COMPLETED, (r) => ({
     domain: readDomain(r),
     params: typedParamsToRecord(readTypedParams(r)),
   })),
-  deviceRemovalFailed: def(
-    DomainEventId.DEVICE_REMOVAL_FAILED,
-    RemoteProc.DOMAIN_EVENT_CALLBACK_DEVICE_REMOVAL_FAILED,
-    deviceEvent,
-  ),
-  memoryDeviceSizeChange: def(
-    DomainEventId.MEMORY_DEVICE_SIZE_CHANGE,
-    RemoteProc.DOMAIN_EVENT_MEMORY_DEVICE_SIZE_CHANGE,
-    (r) => ({ domain: readDomain(r), alias: r.string(), size: r.uhyper() }),
-  ),
+  deviceRemovalFailed: def(DomainEventId.DEVICE_REMOVAL_FAILED, RemoteProc.DOMAIN_EVENT_CALLBACK_DEVICE_REMOVAL_FAILED, deviceEvent),
+  memoryDeviceSizeChange: def(DomainEventId.MEMORY_DEVICE_SIZE_CHANGE, RemoteProc.DOMAIN_EVENT_MEMORY_DEVICE_SIZE_CHANGE, (r) => ({
+    domain: readDomain(r),
+    alias: r.string(),
+    size: r.uhyper(),
+  })),
 };
 
 export const DOMAIN_EVENT_NAMES = Object.keys(domainEvents) as DomainEventName[];

@@ -13,14 +13,7 @@ import {
   type DomainStateWithReason,
   type MemoryStatTag,
 } from './constants.ts';
-import {
-  readTypedParams,
-  typedParamsToRecord,
-  XdrError,
-  type TypedParamValue,
-  type XdrReader,
-  type XdrWriter,
-} from './xdr.ts';
+import { readTypedParams, typedParamsToRecord, XdrError, type TypedParamValue, type XdrReader, type XdrWriter } from './xdr.ts';
 
 // --- shared structures ---------------------------------------------------------------------------
 
@@ -214,11 +207,8 @@ function procedure<A extends unknown[], R>(
   return { program, proc, arity: encode.length - 1, readStream, encode, decode };
 }
 
-const remote = <A extends unknown[], R>(
-  proc: number,
-  encode: (w: XdrWriter, ...args: A) => void,
-  decode: (r: XdrReader) => R,
-) => procedure(Program.REMOTE, proc, encode, decode);
+const remote = <A extends unknown[], R>(proc: number, encode: (w: XdrWriter, ...args: A) => void, decode: (r: XdrReader) => R) =>
+  procedure(Program.REMOTE, proc, encode, decode);
 
 const noArgs = (_w: XdrWriter) => {};
 const noResult = (_r: XdrReader) => {};
@@ -275,26 +265,22 @@ export const procedures = {
     },
     (r) => r.string(),
   ),
-  nodeGetInfo: remote(
-    RemoteProc.NODE_GET_INFO,
-    noArgs,
-    (r): NodeInfo => {
-      // char model[32]: XDR encodes each char as a 4-byte word.
-      const chars: number[] = [];
-      for (let i = 0; i < 32; i++) chars.push(r.int() & 0xff);
-      const end = chars.indexOf(0);
-      return {
-        model: Buffer.from(end === -1 ? chars : chars.slice(0, end)).toString('latin1'),
-        memory: r.uhyper(),
-        cpus: r.int(),
-        mhz: r.int(),
-        nodes: r.int(),
-        sockets: r.int(),
-        cores: r.int(),
-        threads: r.int(),
-      };
-    },
-  ),
+  nodeGetInfo: remote(RemoteProc.NODE_GET_INFO, noArgs, (r): NodeInfo => {
+    // char model[32]: XDR encodes each char as a 4-byte word.
+    const chars: number[] = [];
+    for (let i = 0; i < 32; i++) chars.push(r.int() & 0xff);
+    const end = chars.indexOf(0);
+    return {
+      model: Buffer.from(end === -1 ? chars : chars.slice(0, end)).toString('latin1'),
+      memory: r.uhyper(),
+      cpus: r.int(),
+      mhz: r.int(),
+      nodes: r.int(),
+      sockets: r.int(),
+      cores: r.int(),
+      threads: r.int(),
+    };
+  }),
   connectListAllDomains: remote(
     RemoteProc.CONNECT_LIST_ALL_DOMAINS,
     (w, flags?: number) => w.int(1).uint(flags ?? 0),
@@ -308,12 +294,11 @@ export const procedures = {
   connectGetAllDomainStats: remote(
     RemoteProc.CONNECT_GET_ALL_DOMAIN_STATS,
     (w, doms: readonly Domain[], stats: number, flags?: number) => {
-      w.array(doms, writeDomain).uint(stats).uint(flags ?? 0);
+      w.array(doms, writeDomain)
+        .uint(stats)
+        .uint(flags ?? 0);
     },
-    (r) =>
-      r.array(
-        (x): DomainStatsRecord => ({ domain: readDomain(x), params: typedParamsToRecord(readTypedParams(x)) }),
-      ),
+    (r) => r.array((x): DomainStatsRecord => ({ domain: readDomain(x), params: typedParamsToRecord(readTypedParams(x)) })),
   ),
   connectDomainEventCallbackRegisterAny: remote(
     RemoteProc.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
@@ -330,11 +315,7 @@ export const procedures = {
 
   // --- domain lookup, definition, lifecycle ---
   domainLookupByName: remote(RemoteProc.DOMAIN_LOOKUP_BY_NAME, (w, name: string) => w.string(name), readDomainResult),
-  domainLookupByUUID: remote(
-    RemoteProc.DOMAIN_LOOKUP_BY_UUID,
-    (w, uuid: string) => w.fixedOpaque(uuidToBytes(uuid), 16),
-    readDomainResult,
-  ),
+  domainLookupByUUID: remote(RemoteProc.DOMAIN_LOOKUP_BY_UUID, (w, uuid: string) => w.fixedOpaque(uuidToBytes(uuid), 16), readDomainResult),
   domainLookupByID: remote(RemoteProc.DOMAIN_LOOKUP_BY_ID, (w, id: number) => w.int(id), readDomainResult),
   domainDefineXMLFlags: remote(
     RemoteProc.DOMAIN_DEFINE_XML_FLAGS,
@@ -359,11 +340,7 @@ export const procedures = {
   domainIsPersistent: remote(RemoteProc.DOMAIN_IS_PERSISTENT, domOnly, (r) => r.int() !== 0),
 
   // --- domain state and description ---
-  domainGetState: remote(
-    RemoteProc.DOMAIN_GET_STATE,
-    domFlags,
-    (r): DomainStateWithReason => domainStateWithReason(r.int(), r.int()),
-  ),
+  domainGetState: remote(RemoteProc.DOMAIN_GET_STATE, domFlags, (r): DomainStateWithReason => domainStateWithReason(r.int(), r.int())),
   domainGetInfo: remote(
     RemoteProc.DOMAIN_GET_INFO,
     domOnly,
@@ -429,7 +406,9 @@ export const procedures = {
     RemoteProc.DOMAIN_BLOCK_RESIZE,
     (w, dom: Domain, disk: string, size: bigint | number, flags?: number) => {
       writeDomain(w, dom);
-      w.string(disk).uhyper(hyperIn(size)).uint(flags ?? 0);
+      w.string(disk)
+        .uhyper(hyperIn(size))
+        .uint(flags ?? 0);
     },
     noResult,
   ),
@@ -506,41 +485,35 @@ export const procedures = {
     RemoteProc.DOMAIN_GET_VCPU_PIN_INFO,
     (w, dom: Domain, nCpuMaps: number, mapLen: number, flags?: number) => {
       writeDomain(w, dom);
-      w.int(nCpuMaps).int(mapLen).uint(flags ?? 0);
+      w.int(nCpuMaps)
+        .int(mapLen)
+        .uint(flags ?? 0);
     },
     (r) => ({ cpumaps: r.opaque(), num: r.int() }),
   ),
   domainGetVcpusFlags: remote(RemoteProc.DOMAIN_GET_VCPUS_FLAGS, domFlags, (r) => r.int()),
-  domainGetJobInfo: remote(
-    RemoteProc.DOMAIN_GET_JOB_INFO,
-    domOnly,
-    (r): DomainJobInfo => {
-      const typeCode = r.int();
-      return {
-        type: jobType(typeCode),
-        typeCode,
-        timeElapsed: r.uhyper(),
-        timeRemaining: r.uhyper(),
-        dataTotal: r.uhyper(),
-        dataProcessed: r.uhyper(),
-        dataRemaining: r.uhyper(),
-        memTotal: r.uhyper(),
-        memProcessed: r.uhyper(),
-        memRemaining: r.uhyper(),
-        fileTotal: r.uhyper(),
-        fileProcessed: r.uhyper(),
-        fileRemaining: r.uhyper(),
-      };
-    },
-  ),
-  domainGetJobStats: remote(
-    RemoteProc.DOMAIN_GET_JOB_STATS,
-    domFlags,
-    (r): DomainJobStats => {
-      const typeCode = r.int();
-      return { type: jobType(typeCode), typeCode, params: typedParamsToRecord(readTypedParams(r)) };
-    },
-  ),
+  domainGetJobInfo: remote(RemoteProc.DOMAIN_GET_JOB_INFO, domOnly, (r): DomainJobInfo => {
+    const typeCode = r.int();
+    return {
+      type: jobType(typeCode),
+      typeCode,
+      timeElapsed: r.uhyper(),
+      timeRemaining: r.uhyper(),
+      dataTotal: r.uhyper(),
+      dataProcessed: r.uhyper(),
+      dataRemaining: r.uhyper(),
+      memTotal: r.uhyper(),
+      memProcessed: r.uhyper(),
+      memRemaining: r.uhyper(),
+      fileTotal: r.uhyper(),
+      fileProcessed: r.uhyper(),
+      fileRemaining: r.uhyper(),
+    };
+  }),
+  domainGetJobStats: remote(RemoteProc.DOMAIN_GET_JOB_STATS, domFlags, (r): DomainJobStats => {
+    const typeCode = r.int();
+    return { type: jobType(typeCode), typeCode, params: typedParamsToRecord(readTypedParams(r)) };
+  }),
   domainAbortJob: remote(RemoteProc.DOMAIN_ABORT_JOB, domOnly, noResult),
   domainMigrateStartPostCopy: remote(RemoteProc.DOMAIN_MIGRATE_START_POST_COPY, domFlags, noResult),
   domainMigrateSetMaxSpeed: remote(
@@ -591,7 +564,9 @@ export const procedures = {
     RemoteProc.DOMAIN_CORE_DUMP_WITH_FORMAT,
     (w, dom: Domain, to: string, dumpFormat: number, flags?: number) => {
       writeDomain(w, dom);
-      w.string(to).uint(dumpFormat).uint(flags ?? 0);
+      w.string(to)
+        .uint(dumpFormat)
+        .uint(flags ?? 0);
     },
     noResult,
   ),
@@ -614,7 +589,9 @@ export const procedures = {
     RemoteProc.DOMAIN_SET_TIME,
     (w, dom: Domain, seconds: bigint | number, nseconds: number, flags?: number) => {
       writeDomain(w, dom);
-      w.hyper(hyperIn(seconds)).uint(nseconds).uint(flags ?? 0);
+      w.hyper(hyperIn(seconds))
+        .uint(nseconds)
+        .uint(flags ?? 0);
     },
     noResult,
   ),
@@ -642,9 +619,7 @@ export const procedures = {
     },
     (r) => typedParamsToRecord(readTypedParams(r)),
   ),
-  domainGetGuestVcpus: remote(RemoteProc.DOMAIN_GET_GUEST_VCPUS, domFlags, (r) =>
-    typedParamsToRecord(readTypedParams(r)),
-  ),
+  domainGetGuestVcpus: remote(RemoteProc.DOMAIN_GET_GUEST_VCPUS, domFlags, (r) => typedParamsToRecord(readTypedParams(r))),
   domainInterfaceAddresses: remote(
     RemoteProc.DOMAIN_INTERFACE_ADDRESSES,
     (w, dom: Domain, source: number, flags?: number) => {
@@ -682,7 +657,9 @@ export const procedures = {
     RemoteProc.DOMAIN_AUTHORIZED_SSH_KEYS_SET,
     (w, dom: Domain, user: string, keys: readonly string[], flags?: number) => {
       writeDomain(w, dom);
-      w.string(user).array(keys, (x, k) => x.string(k)).uint(flags ?? 0);
+      w.string(user)
+        .array(keys, (x, k) => x.string(k))
+        .uint(flags ?? 0);
     },
     noResult,
   ),
@@ -703,7 +680,9 @@ export const procedures = {
     QemuProc.DOMAIN_AGENT_COMMAND,
     (w, dom: Domain, command: string, timeoutSeconds?: number, flags?: number) => {
       writeDomain(w, dom);
-      w.string(command).int(timeoutSeconds ?? -1).uint(flags ?? 0);
+      w.string(command)
+        .int(timeoutSeconds ?? -1)
+        .uint(flags ?? 0);
     },
     (r) => readOptString(r),
   ),
@@ -720,7 +699,5 @@ export const procedures = {
 
 export type Procedures = typeof procedures;
 export type ProcedureName = keyof Procedures;
-export type ProcedureArgs<K extends ProcedureName> =
-  Procedures[K] extends Procedure<infer A, infer _R> ? A : never;
-export type ProcedureResult<K extends ProcedureName> =
-  Procedures[K] extends Procedure<infer _A, infer R> ? R : never;
+export type ProcedureArgs<K extends ProcedureName> = Procedures[K] extends Procedure<infer A, infer _R> ? A : never;
+export type ProcedureResult<K extends ProcedureName> = Procedures[K] extends Procedure<infer _A, infer R> ? R : never;

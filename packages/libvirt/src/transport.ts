@@ -3,23 +3,8 @@
 // procedure numbers only as numbers; what they mean lives in procedures.ts and events.ts.
 import { EventEmitter } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
-import {
-  KeepaliveProc,
-  MAX_PACKET_SIZE,
-  MessageStatus,
-  MessageType,
-  PACKET_HEADER_SIZE,
-  Program,
-  PROTOCOL_VERSION,
-} from './constants.ts';
-import {
-  abortedError,
-  connectionLostError,
-  LibvirtError,
-  protocolError,
-  readRemoteError,
-  timeoutError,
-} from './errors.ts';
+import { KeepaliveProc, MAX_PACKET_SIZE, MessageStatus, MessageType, PACKET_HEADER_SIZE, Program, PROTOCOL_VERSION } from './constants.ts';
+import { abortedError, connectionLostError, LibvirtError, protocolError, readRemoteError, timeoutError } from './errors.ts';
 import { XdrReader } from './xdr.ts';
 
 export interface PacketHeader {
@@ -250,10 +235,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       const timeoutMs = opts.timeoutMs ?? 0;
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
         // A late reply to a timed-out call finds no pending entry and is dropped.
-        timer = setTimeout(
-          () => settle(() => reject(timeoutError(`call ${procedure} timed out after ${timeoutMs} ms`))),
-          timeoutMs,
-        );
+        timer = setTimeout(() => settle(() => reject(timeoutError(`call ${procedure} timed out after ${timeoutMs} ms`))), timeoutMs);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#socket.write(packet);
@@ -280,10 +262,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       const idle = Date.now() - this.#lastReceived;
       if (idle < ka.intervalMs * (unanswered + 1)) return;
       if (unanswered >= ka.count) {
-        this.destroy(
-          connectionLostError(`libvirt sent nothing for ${idle} ms and left ${unanswered} keepalive pings unanswered`),
-          false,
-        );
+        this.destroy(connectionLostError(`libvirt sent nothing for ${idle} ms and left ${unanswered} keepalive pings unanswered`), false);
         return;
       }
       unanswered++;
@@ -310,9 +289,7 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   #send(program: number, procedure: number, type: number, serial: number): void {
     if (this.#closed) return;
-    this.#socket.write(
-      encodePacket({ program, version: PROTOCOL_VERSION, procedure, type, serial, status: MessageStatus.OK }),
-    );
+    this.#socket.write(encodePacket({ program, version: PROTOCOL_VERSION, procedure, type, serial, status: MessageStatus.OK }));
   }
 
   #sendKeepalive(proc: number): void {

@@ -37,7 +37,10 @@ describe('connection to a fake daemon', () => {
     const procs = daemon.calls.map((c) => c.header.procedure);
     assert.deepEqual(procs, [RemoteProc.AUTH_LIST, RemoteProc.CONNECT_OPEN, RemoteProc.CONNECT_SUPPORTS_FEATURE]);
     const open = new XdrReader(daemon.callsOf(RemoteProc.CONNECT_OPEN)[0]!.body);
-    assert.equal(open.optional((r) => r.string()), 'qemu:///system');
+    assert.equal(
+      open.optional((r) => r.string()),
+      'qemu:///system',
+    );
     assert.equal(open.uint(), 0);
     assert.equal(new XdrReader(daemon.callsOf(RemoteProc.CONNECT_SUPPORTS_FEATURE)[0]!.body).int(), 10);
     assert.equal(await conn.connectGetLibVersion(), 9_000_000n);
@@ -50,7 +53,11 @@ describe('connection to a fake daemon', () => {
 
   it('turns error replies into typed LibvirtErrors', async () => {
     daemon.handlers.set(RemoteProc.DOMAIN_SUSPEND, () => ({
-      error: { code: ErrorNumber.OPERATION_INVALID, domain: ErrorDomain.QEMU, message: 'Requested operation is not valid: domain is not running' },
+      error: {
+        code: ErrorNumber.OPERATION_INVALID,
+        domain: ErrorDomain.QEMU,
+        message: 'Requested operation is not valid: domain is not running',
+      },
     }));
     conn = await connect({ socketPath: daemon.socketPath, reconnect: false });
     const err = await conn.domainSuspend(dom).then(
@@ -165,8 +172,7 @@ describe('connection to a fake daemon', () => {
     const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(100_000, 0x5a)]);
     daemon.handlers.set(RemoteProc.DOMAIN_SCREENSHOT, (call, client) => {
       const h = call.header;
-      const stream = (status: number, body?: Uint8Array) =>
-        client.send(encodePacket({ ...h, type: MessageType.STREAM, status }, body));
+      const stream = (status: number, body?: Uint8Array) => client.send(encodePacket({ ...h, type: MessageType.STREAM, status }, body));
       if (h.type === MessageType.STREAM) {
         // the client's finish: confirm it
         stream(MessageStatus.OK);

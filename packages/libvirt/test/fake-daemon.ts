@@ -104,7 +104,14 @@ export class FakeDaemon {
       encodeRest(w);
       c.send(
         encodePacket(
-          { program: Program.REMOTE, version: PROTOCOL_VERSION, procedure: proc, type: MessageType.MESSAGE, serial: 0, status: MessageStatus.OK },
+          {
+            program: Program.REMOTE,
+            version: PROTOCOL_VERSION,
+            procedure: proc,
+            type: MessageType.MESSAGE,
+            serial: 0,
+            status: MessageStatus.OK,
+          },
           w.finish(),
         ),
       );

@@ -33,7 +33,6 @@ import {
   type DomainEventPayloads,
 } from '../src/index.ts';
 
-
 type Seen = { [K in DomainEventName]: { name: K; payload: DomainEventPayloads[K]; at: number } }[DomainEventName];
 
 /** Records every domain event a connection delivers, for tests to wait on. */
@@ -186,12 +185,7 @@ describe('against the real libvirtd', { timeout: 600_000 }, () => {
     // Before the guest's qemu-ga is up, agent calls fail with VIR_ERR_AGENT_UNRESPONSIVE.
     const early = await conn.domainQemuAgentCommand(dom, '{"execute":"guest-ping"}', 1).catch((e: unknown) => e);
     assert.ok(isAgentUnresponsive(early), String(early));
-    const connected = await events.next(
-      'agentLifecycle',
-      (e) => e.domain.uuid === uuid && e.state === 'CONNECTED',
-      from,
-      60_000,
-    );
+    const connected = await events.next('agentLifecycle', (e) => e.domain.uuid === uuid && e.state === 'CONNECTED', from, 60_000);
     assert.equal(connected.reason, 'CHANNEL');
     t.diagnostic(`start → agent connected: ${connected.at - t0} ms`);
     await waitForAgent(conn, dom, 10_000);
@@ -207,7 +201,10 @@ describe('against the real libvirtd', { timeout: 600_000 }, () => {
     assert.equal(info['os.id'], 'kvts-testguest');
     assert.equal(info.hostname, 'testguest');
     const fs = await conn.domainGetFSInfo(dom);
-    assert.deepEqual(fs.map((f) => [f.mountpoint, f.devAliases]), [['/mnt/data', ['vda']]]);
+    assert.deepEqual(
+      fs.map((f) => [f.mountpoint, f.devAliases]),
+      [['/mnt/data', ['vda']]],
+    );
     const ifaces = await conn.domainInterfaceAddresses(dom, DomainInterfaceAddressesSource.AGENT);
     assert.ok(ifaces.some((i) => i.name === 'lo'));
     const time = await conn.domainGetTime(dom);
@@ -227,11 +224,18 @@ describe('against the real libvirtd', { timeout: 600_000 }, () => {
     assert.equal(info.maxMem, 131072n);
     assert.ok(info.cpuTime > 0n);
     const mem = await conn.domainMemoryStats(dom);
-    assert.ok(mem.some((s) => s.name === 'rss' && s.value > 0n), JSON.stringify(mem, big));
+    assert.ok(
+      mem.some((s) => s.name === 'rss' && s.value > 0n),
+      JSON.stringify(mem, big),
+    );
     const all = await conn.connectGetAllDomainStats(
       [],
-      DomainStatsTypes.STATE | DomainStatsTypes.CPU_TOTAL | DomainStatsTypes.BALLOON | DomainStatsTypes.VCPU |
-        DomainStatsTypes.INTERFACE | DomainStatsTypes.BLOCK,
+      DomainStatsTypes.STATE |
+        DomainStatsTypes.CPU_TOTAL |
+        DomainStatsTypes.BALLOON |
+        DomainStatsTypes.VCPU |
+        DomainStatsTypes.INTERFACE |
+        DomainStatsTypes.BLOCK,
       ConnectGetAllDomainStatsFlags.RUNNING,
     );
     const rec = all.find((r) => r.domain.uuid === uuid);
@@ -290,11 +294,20 @@ describe('against the real libvirtd', { timeout: 600_000 }, () => {
     // VIR_ERR_RPC ("Unable to decode message payload") or as our decoder failing.
     const a = guestArtifacts();
     const transientUUID = randomUUID();
-    const transientXML = guestDomainXML({ name: `${name}-t`, uuid: transientUUID, kernel: a.kernel, initrd: a.initrd, onReboot: 'restart' });
+    const transientXML = guestDomainXML({
+      name: `${name}-t`,
+      uuid: transientUUID,
+      kernel: a.kernel,
+      initrd: a.initrd,
+      onReboot: 'restart',
+    });
     const dumpPath = '/var/run/kubevirt-private/memory.dump';
     const calls: Array<[string, () => Promise<unknown>]> = [
       ['connectGetCapabilities', () => conn.connectGetCapabilities()],
-      ['connectGetDomainCapabilities', async () => assert.match(await conn.connectGetDomainCapabilities(null, 'x86_64', null, 'qemu'), /<domain>qemu<\/domain>/)],
+      [
+        'connectGetDomainCapabilities',
+        async () => assert.match(await conn.connectGetDomainCapabilities(null, 'x86_64', null, 'qemu'), /<domain>qemu<\/domain>/),
+      ],
       ['connectGetType', () => conn.connectGetType()],
       ['nodeGetInfo', () => conn.nodeGetInfo()],
       ['domainLookupByID', async () => assert.equal((await conn.domainLookupByID(dom.id)).uuid, uuid)],
@@ -315,34 +328,49 @@ describe('against the real libvirtd', { timeout: 600_000 }, () => {
       ['domainSetMemoryStatsPeriod', () => conn.domainSetMemoryStatsPeriod(dom, 5, DomainAffect.LIVE)],
       ['domainGetDiskErrors', async () => assert.deepEqual(await conn.domainGetDiskErrors(dom, 8), [])],
       ['domainBlockResize', () => conn.domainBlockResize(dom, 'vda', 8n * 1024n * 1024n, 1 /* BYTES */)],
-      ['domainUpdateDeviceFlags', () => conn.domainUpdateDeviceFlags(dom, "<graphics type='vnc' socket='/var/run/kubevirt-private/vnc.sock'/>", DomainAffect.LIVE)],
+      [
+        'domainUpdateDeviceFlags',
+        () => conn.domainUpdateDeviceFlags(dom, "<graphics type='vnc' socket='/var/run/kubevirt-private/vnc.sock'/>", DomainAffect.LIVE),
+      ],
       ['domainDetachDeviceAlias', () => conn.domainDetachDeviceAlias(dom, 'ua-missing', DomainAffect.LIVE)],
       ['domainAbortJob', () => conn.domainAbortJob(dom)],
       ['domainMigrateSetMaxSpeed', () => conn.domainMigrateSetMaxSpeed(dom, 100, 0)],
       ['domainMigrateStartPostCopy', () => conn.domainMigrateStartPostCopy(dom, 0)],
-      ['domainFSFreeze/domainFSThaw', async () => {
-        assert.equal(await conn.domainFSFreeze(dom, []), 1);
-        assert.equal(await conn.domainFSThaw(dom, []), 1);
-      }],
+      [
+        'domainFSFreeze/domainFSThaw',
+        async () => {
+          assert.equal(await conn.domainFSFreeze(dom, []), 1);
+          assert.equal(await conn.domainFSThaw(dom, []), 1);
+        },
+      ],
       ['domainSetTime', () => conn.domainSetTime(dom, BigInt(Math.floor(Date.now() / 1000)), 0)],
       ['domainGetGuestVcpus', () => conn.domainGetGuestVcpus(dom)],
       ['domainSetUserPassword', () => conn.domainSetUserPassword(dom, 'root', 'secret')],
       ['domainAuthorizedSSHKeysGet', () => conn.domainAuthorizedSSHKeysGet(dom, 'root')],
       ['domainAuthorizedSSHKeysSet', () => conn.domainAuthorizedSSHKeysSet(dom, 'root', ['ssh-ed25519 AAAA test'], 1 /* APPEND */)],
       ['domainAgentSetResponseTimeout', () => conn.domainAgentSetResponseTimeout(dom, -1)],
-      ['domainQemuMonitorCommand', async () => assert.match(await conn.domainQemuMonitorCommand(dom, '{"execute":"query-status"}'), /"running":true/)],
+      [
+        'domainQemuMonitorCommand',
+        async () => assert.match(await conn.domainQemuMonitorCommand(dom, '{"execute":"query-status"}'), /"running":true/),
+      ],
       ['domainCoreDumpWithFormat', () => conn.domainCoreDumpWithFormat(dom, dumpPath, 0 /* RAW */, 1 << 4 /* MEMORY_ONLY */)],
-      ['subscribe/unsubscribe', async () => {
-        await conn.subscribe('jobCompleted', 'migrationIteration', 'deviceRemovalFailed', 'memoryDeviceSizeChange');
-        await conn.unsubscribe('jobCompleted', 'migrationIteration', 'deviceRemovalFailed', 'memoryDeviceSizeChange');
-      }],
-      ['domainCreateXML/domainReset', async () => {
-        const transient = await conn.domainCreateXML(transientXML, 1 /* START_PAUSED */);
-        assert.equal((await conn.domainGetState(transient)).state, 'PAUSED');
-        await conn.domainReset(transient, 0);
-        await conn.domainDestroyFlags(transient, 0);
-        assert.ok(isNotFound(await conn.domainLookupByUUID(transientUUID).catch((e: unknown) => e)));
-      }],
+      [
+        'subscribe/unsubscribe',
+        async () => {
+          await conn.subscribe('jobCompleted', 'migrationIteration', 'deviceRemovalFailed', 'memoryDeviceSizeChange');
+          await conn.unsubscribe('jobCompleted', 'migrationIteration', 'deviceRemovalFailed', 'memoryDeviceSizeChange');
+        },
+      ],
+      [
+        'domainCreateXML/domainReset',
+        async () => {
+          const transient = await conn.domainCreateXML(transientXML, 1 /* START_PAUSED */);
+          assert.equal((await conn.domainGetState(transient)).state, 'PAUSED');
+          await conn.domainReset(transient, 0);
+          await conn.domainDestroyFlags(transient, 0);
+          assert.ok(isNotFound(await conn.domainLookupByUUID(transientUUID).catch((e: unknown) => e)));
+        },
+      ],
     ];
     const outcomes: string[] = [];
     for (const [label, call] of calls) {
@@ -493,4 +521,3 @@ describe('against the real libvirtd', { timeout: 600_000 }, () => {
     assert.ok(isNotFound(await conn.domainLookupByUUID(uuid).catch((e: unknown) => e)));
   });
 });
-

@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  domainStateWithReason,
-  ErrorDomain,
-  ErrorNumber,
-  MessageStatus,
-  MessageType,
-  Program,
-  RemoteProc,
-} from '../src/constants.ts';
+import { domainStateWithReason, ErrorDomain, ErrorNumber, MessageStatus, MessageType, Program, RemoteProc } from '../src/constants.ts';
 import { isNotFound, LibvirtError, readRemoteError } from '../src/errors.ts';
 import { decodeDomainEvent } from '../src/events.ts';
 import { procedures, readDomain, uuidFromBytes, uuidToBytes, writeDomain, type Domain } from '../src/procedures.ts';
@@ -20,7 +12,14 @@ const dom: Domain = { name: 'default_testvmi', uuid: '5f7c1a2e-0b8e-4d4f-9a43-7d
 
 function packet(serial: number, body: Buffer): Buffer {
   return encodePacket(
-    { program: Program.REMOTE, version: 1, procedure: RemoteProc.DOMAIN_GET_STATE, type: MessageType.REPLY, serial, status: MessageStatus.OK },
+    {
+      program: Program.REMOTE,
+      version: 1,
+      procedure: RemoteProc.DOMAIN_GET_STATE,
+      type: MessageType.REPLY,
+      serial,
+      status: MessageStatus.OK,
+    },
     body,
   );
 }
@@ -113,7 +112,13 @@ describe('remote_nonnull_domain', () => {
 describe('remote_error', () => {
   it('keeps virErrorNumber, virErrorDomain, level and message', () => {
     const err = readRemoteError(
-      new XdrReader(encodeRemoteError({ code: ErrorNumber.NO_DOMAIN, domain: ErrorDomain.QEMU, message: "Domain not found: no domain with matching name 'x'" })),
+      new XdrReader(
+        encodeRemoteError({
+          code: ErrorNumber.NO_DOMAIN,
+          domain: ErrorDomain.QEMU,
+          message: "Domain not found: no domain with matching name 'x'",
+        }),
+      ),
     );
     assert.ok(err instanceof LibvirtError);
     assert.equal(err.code, 42);
@@ -140,7 +145,12 @@ describe('procedure table', () => {
 
   it('decodes domainGetState into named state and reason', () => {
     const body = new XdrWriter().int(3).int(1).finish();
-    assert.deepEqual(procedures.domainGetState.decode(new XdrReader(body), Buffer.alloc(0)), { state: 'PAUSED', reason: 'USER', stateCode: 3, reasonCode: 1 });
+    assert.deepEqual(procedures.domainGetState.decode(new XdrReader(body), Buffer.alloc(0)), {
+      state: 'PAUSED',
+      reason: 'USER',
+      stateCode: 3,
+      reasonCode: 1,
+    });
   });
 
   it('sends agent commands on the QEMU program with timeout and flags', () => {
@@ -187,10 +197,22 @@ describe('procedure table', () => {
     const w = new XdrWriter();
     p.encode(w, '/usr/bin/qemu-system-x86_64', 'x86_64', null, 'qemu', 0);
     const r = new XdrReader(w.finish());
-    assert.equal(r.optional((x) => x.string()), '/usr/bin/qemu-system-x86_64');
-    assert.equal(r.optional((x) => x.string()), 'x86_64');
-    assert.equal(r.optional((x) => x.string()), null);
-    assert.equal(r.optional((x) => x.string()), 'qemu');
+    assert.equal(
+      r.optional((x) => x.string()),
+      '/usr/bin/qemu-system-x86_64',
+    );
+    assert.equal(
+      r.optional((x) => x.string()),
+      'x86_64',
+    );
+    assert.equal(
+      r.optional((x) => x.string()),
+      null,
+    );
+    assert.equal(
+      r.optional((x) => x.string()),
+      'qemu',
+    );
     assert.equal(r.uint(), 0);
     r.done();
   });
@@ -219,7 +241,11 @@ describe('domain event messages', () => {
     writeDomain(w, dom);
     w.int(5).int(1);
     const ev = decodeDomainEvent(RemoteProc.DOMAIN_EVENT_CALLBACK_LIFECYCLE, new XdrReader(w.finish()));
-    assert.deepEqual(ev, { name: 'lifecycle', callbackId: 27, payload: { domain: dom, event: 'STOPPED', detail: 'DESTROYED', eventCode: 5, detailCode: 1 } });
+    assert.deepEqual(ev, {
+      name: 'lifecycle',
+      callbackId: 27,
+      payload: { domain: dom, event: 'STOPPED', detail: 'DESTROYED', eventCode: 5, detailCode: 1 },
+    });
   });
 
   it('decodes agent-lifecycle, device-added and device-removed events', () => {

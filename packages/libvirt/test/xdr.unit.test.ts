@@ -51,7 +51,10 @@ describe('XDR codec', () => {
       const data = Buffer.alloc(n, 0xab);
       const enc = new XdrWriter().opaque(data).finish();
       assert.equal(enc.length, 4 + Math.ceil(n / 4) * 4, `opaque of ${n}`);
-      assert.ok(enc.subarray(4 + n).every((b) => b === 0), 'padding is zero');
+      assert.ok(
+        enc.subarray(4 + n).every((b) => b === 0),
+        'padding is zero',
+      );
       const r = new XdrReader(enc);
       assert.deepEqual(r.opaque(), data);
       r.done();
@@ -79,16 +82,28 @@ describe('XDR codec', () => {
     w.optional('x', (x, v) => x.string(v)).optional(null, (x, v: string) => x.string(v));
     assert.equal(hex(w.finish()), '00000001' + '00000001' + '78000000' + '00000000');
     const r = new XdrReader(w.finish());
-    assert.equal(r.optional((x) => x.string()), 'x');
-    assert.equal(r.optional((x) => x.string()), null);
+    assert.equal(
+      r.optional((x) => x.string()),
+      'x',
+    );
+    assert.equal(
+      r.optional((x) => x.string()),
+      null,
+    );
     r.done();
   });
 
   it('encodes arrays as a count then the items', () => {
     const w = new XdrWriter().array(['a', 'bb', 'ccc'], (x, v) => x.string(v)).array([], (x, v: number) => x.int(v));
     const r = new XdrReader(w.finish());
-    assert.deepEqual(r.array((x) => x.string()), ['a', 'bb', 'ccc']);
-    assert.deepEqual(r.array((x) => x.int()), []);
+    assert.deepEqual(
+      r.array((x) => x.string()),
+      ['a', 'bb', 'ccc'],
+    );
+    assert.deepEqual(
+      r.array((x) => x.int()),
+      [],
+    );
     r.done();
   });
 
@@ -129,7 +144,15 @@ describe('XDR codec', () => {
     const r = new XdrReader(w.finish());
     assert.deepEqual(readTypedParams(r), params);
     r.done();
-    assert.deepEqual(typedParamsToRecord(params), { i: -5, u: 4_000_000_000, l: -(2n ** 40n), ul: 2n ** 64n - 1n, d: 3.25, b: true, s: 'page-sampling' });
+    assert.deepEqual(typedParamsToRecord(params), {
+      i: -5,
+      u: 4_000_000_000,
+      l: -(2n ** 40n),
+      ul: 2n ** 64n - 1n,
+      d: 3.25,
+      b: true,
+      s: 'page-sampling',
+    });
   });
 
   it('lays out a typed parameter as field, discriminant, value', () => {

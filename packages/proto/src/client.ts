@@ -130,8 +130,7 @@ function promiseClient<D extends grpc.ServiceDefinition>(
   const methods: Record<string, (request: object, options?: CallOptions) => Promise<object>> = {};
   for (const [rpc, method] of Object.entries(def)) {
     const codec: UnaryCodec<object, object> = method;
-    methods[rpc] = (request, options = {}) =>
-      unary(conn, codec, request, options.timeoutMs ?? defaultTimeoutMs(rpc, request));
+    methods[rpc] = (request, options = {}) => unary(conn, codec, request, options.timeoutMs ?? defaultTimeoutMs(rpc, request));
   }
   // Built at runtime from the same definition the generated interface D describes.
   return methods as unknown as PromiseClient<D>;

@@ -40,7 +40,8 @@ export type ServerResponse<M> = M extends UnaryMethod<infer _Req, infer Res, inf
 /** proto-loader's codec of a message: fromObject + encode out, decode + toObject with LOADER_OPTIONS in. */
 function serializer(type: protobuf.Type): (value: object) => Buffer {
   return (value) => {
-    if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${type.fullName} structure, got array instead`);
+    if (Array.isArray(value))
+      throw new Error(`Failed to serialize message: expected object with ${type.fullName} structure, got array instead`);
     return type.encode(type.fromObject(value)).finish() as Buffer; // a Buffer under Node
   };
 }

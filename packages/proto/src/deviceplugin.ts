@@ -123,7 +123,9 @@ export function createRegistrationServer(impl: RegistrationImpl): grpc.Server {
 /** A unary call on a generic client as a promise. */
 export function callUnary<Req, Res>(client: grpc.Client, method: string, req: Req, deadlineMs: number): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, (r: Req, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void>)[method];
+    const fn = (
+      client as unknown as Record<string, (r: Req, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void>
+    )[method];
     if (fn === undefined) {
       reject(new Error(`no method ${method}`));
       return;

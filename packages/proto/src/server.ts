@@ -46,9 +46,11 @@ const GRPC_CODES = new Set<number>(Object.values(grpc.status).filter((v) => type
 const MAX_DETAILS_CHARS = 4096;
 
 function toServerError(err: unknown): Partial<grpc.StatusObject> {
-  const code = err instanceof Error && 'code' in err && typeof err.code === 'number' && GRPC_CODES.has(err.code) ? err.code : grpc.status.UNKNOWN;
+  const code =
+    err instanceof Error && 'code' in err && typeof err.code === 'number' && GRPC_CODES.has(err.code) ? err.code : grpc.status.UNKNOWN;
   let details = !(err instanceof Error) ? String(err) : 'details' in err && typeof err.details === 'string' ? err.details : err.message;
-  if (details.length > MAX_DETAILS_CHARS) details = `${details.slice(0, MAX_DETAILS_CHARS)}... (${details.length - MAX_DETAILS_CHARS} more characters)`;
+  if (details.length > MAX_DETAILS_CHARS)
+    details = `${details.slice(0, MAX_DETAILS_CHARS)}... (${details.length - MAX_DETAILS_CHARS} more characters)`;
   return { code, details };
 }
 
@@ -116,9 +118,7 @@ export async function listenUnix(server: grpc.Server, socketPath: string, option
   await fs.rm(absolute, { recursive: true, force: true });
   await fs.mkdir(path.dirname(absolute), { recursive: true, mode: 0o755 });
   await new Promise<void>((resolve, reject) => {
-    server.bindAsync(`unix://${absolute}`, grpc.ServerCredentials.createInsecure(), (err) =>
-      err === null ? resolve() : reject(err),
-    );
+    server.bindAsync(`unix://${absolute}`, grpc.ServerCredentials.createInsecure(), (err) => (err === null ? resolve() : reject(err)));
   });
   if (options.mode !== undefined) await fs.chmod(absolute, options.mode);
 }

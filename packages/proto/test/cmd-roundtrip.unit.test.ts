@@ -54,51 +54,57 @@ function ok(message: string): cmdv1.Response {
   return { success: true, message };
 }
 
+/** Records that the RPC's handler ran and answers with `reply`. */
+function seen<T>(rpc: string, reply: T): T {
+  called.add(rpc);
+  return reply;
+}
+
 const impl: CmdServerImpl = {
-  GetDomain: () => (called.add('GetDomain'), { response: ok(''), domain: '{"kind":"Domain","GetDomain":true}' }),
-  GetDomainStats: () => (called.add('GetDomainStats'), { response: ok(''), domainStats: '{"Name":"GetDomainStats"}' }),
-  GetGuestInfo: () => (called.add('GetGuestInfo'), { response: ok(''), guestInfoResponse: '{"hostname":"GetGuestInfo"}' }),
-  GetUsers: () => (called.add('GetUsers'), { response: ok(''), guestUserListResponse: '[{"userName":"GetUsers"}]' }),
-  GetFilesystems: () => (called.add('GetFilesystems'), { response: ok(''), guestFilesystemsResponse: '[{"diskName":"GetFilesystems"}]' }),
-  Ping: () => (called.add('Ping'), ok('Ping')),
-  Exec: (req) => (
-    called.add('Exec'),
-    { response: ok(''), exitCode: req.Args.length, stdOut: `${req.domainName}$ ${req.Command} ${req.Args.join(' ')} (${req.timeoutSeconds}s)` }
-  ),
-  GuestPing: (req) => (called.add('GuestPing'), { response: ok(`${req.domainName}/${req.timeoutSeconds}`) }),
-  GetQemuVersion: () => (called.add('GetQemuVersion'), { response: ok(''), version: 'GetQemuVersion-9.1.0' }),
-  GetSEVInfo: () => (called.add('GetSEVInfo'), { response: ok(''), sevInfo: Buffer.from('{"pdh":"GetSEVInfo"}') }),
-  GetDomainDirtyRateStats: () => (
-    called.add('GetDomainDirtyRateStats'),
-    // > 2^53: only survives as a decimal string.
-    { response: ok(''), dirtyRateMbs: '9007199254740993' }
-  ),
-  FreezeVirtualMachine: (req) => (called.add('FreezeVirtualMachine'), ok(`freeze ${vmiUid(req.vmi)} ${req.unfreezeTimeoutSeconds}`)),
-  MigrateVirtualMachine: (req) => (
-    called.add('MigrateVirtualMachine'),
-    ok(`migrate ${vmiUid(req.vmi)} ${req.options.toString('utf8')}`)
-  ),
-  VirtualMachineMemoryDump: (req) => (called.add('VirtualMachineMemoryDump'), ok(`dump ${vmiUid(req.vmi)} ${req.dumpPath}`)),
-  InjectLaunchSecret: (req) => (
-    called.add('InjectLaunchSecret'),
-    ok(`secret ${vmiUid(req.vmi)} ${req.options.toString('utf8')}`)
-  ),
-  BackupVirtualMachine: (req) => (called.add('BackupVirtualMachine'), ok(`backup ${vmiUid(req.vmi)} ${req.options.toString('utf8')}`)),
-  RedefineCheckpoint: (req) => (
-    called.add('RedefineCheckpoint'),
-    { response: ok(`checkpoint ${vmiUid(req.vmi)} ${req.checkpoint.toString('utf8')}`), checkpointInvalid: true }
-  ),
-  GetLaunchMeasurement: (req) => (
-    called.add('GetLaunchMeasurement'),
-    { response: ok(''), launchMeasurement: Buffer.from(`{"measurement":"${vmiUid(req.vmi)}"}`) }
-  ),
-  GetScreenshot: (req) => (
-    called.add('GetScreenshot'),
-    { response: ok(''), mime: 'image/png', data: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]), Buffer.from(vmiUid(req.vmi))]) }
-  ),
+  GetDomain: () => seen('GetDomain', { response: ok(''), domain: '{"kind":"Domain","GetDomain":true}' }),
+  GetDomainStats: () => seen('GetDomainStats', { response: ok(''), domainStats: '{"Name":"GetDomainStats"}' }),
+  GetGuestInfo: () => seen('GetGuestInfo', { response: ok(''), guestInfoResponse: '{"hostname":"GetGuestInfo"}' }),
+  GetUsers: () => seen('GetUsers', { response: ok(''), guestUserListResponse: '[{"userName":"GetUsers"}]' }),
+  GetFilesystems: () => seen('GetFilesystems', { response: ok(''), guestFilesystemsResponse: '[{"diskName":"GetFilesystems"}]' }),
+  Ping: () => seen('Ping', ok('Ping')),
+  Exec: (req) =>
+    seen('Exec', {
+      response: ok(''),
+      exitCode: req.Args.length,
+      stdOut: `${req.domainName}$ ${req.Command} ${req.Args.join(' ')} (${req.timeoutSeconds}s)`,
+    }),
+  GuestPing: (req) => seen('GuestPing', { response: ok(`${req.domainName}/${req.timeoutSeconds}`) }),
+  GetQemuVersion: () => seen('GetQemuVersion', { response: ok(''), version: 'GetQemuVersion-9.1.0' }),
+  GetSEVInfo: () => seen('GetSEVInfo', { response: ok(''), sevInfo: Buffer.from('{"pdh":"GetSEVInfo"}') }),
+  GetDomainDirtyRateStats: () =>
+    seen(
+      'GetDomainDirtyRateStats', // > 2^53: only survives as a decimal string.
+      { response: ok(''), dirtyRateMbs: '9007199254740993' },
+    ),
+  FreezeVirtualMachine: (req) => seen('FreezeVirtualMachine', ok(`freeze ${vmiUid(req.vmi)} ${req.unfreezeTimeoutSeconds}`)),
+  MigrateVirtualMachine: (req) => seen('MigrateVirtualMachine', ok(`migrate ${vmiUid(req.vmi)} ${req.options.toString('utf8')}`)),
+  VirtualMachineMemoryDump: (req) => seen('VirtualMachineMemoryDump', ok(`dump ${vmiUid(req.vmi)} ${req.dumpPath}`)),
+  InjectLaunchSecret: (req) => seen('InjectLaunchSecret', ok(`secret ${vmiUid(req.vmi)} ${req.options.toString('utf8')}`)),
+  BackupVirtualMachine: (req) => seen('BackupVirtualMachine', ok(`backup ${vmiUid(req.vmi)} ${req.options.toString('utf8')}`)),
+  RedefineCheckpoint: (req) =>
+    seen('RedefineCheckpoint', {
+      response: ok(`checkpoint ${vmiUid(req.vmi)} ${req.checkpoint.toString('utf8')}`),
+      checkpointInvalid: true,
+    }),
+  GetLaunchMeasurement: (req) =>
+    seen('GetLaunchMeasurement', { response: ok(''), launchMeasurement: Buffer.from(`{"measurement":"${vmiUid(req.vmi)}"}`) }),
+  GetScreenshot: (req) =>
+    seen('GetScreenshot', {
+      response: ok(''),
+      mime: 'image/png',
+      data: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]), Buffer.from(vmiUid(req.vmi))]),
+    }),
   GetVMStats: (req) => {
     called.add('GetVMStats');
-    const requested = Object.entries(req).filter(([, marker]) => marker !== null).map(([name]) => name).sort();
+    const requested = Object.entries(req)
+      .filter(([, marker]) => marker !== null)
+      .map(([name]) => name)
+      .sort();
     return {
       response: ok(requested.join(',')),
       domainStats: { response: ok(''), domainStats: '{"Name":"GetVMStats"}' },
@@ -111,24 +117,29 @@ for (const rpc of VMI_RPCS) {
   impl[rpc] = (req) => {
     called.add(rpc);
     const o = req.options;
-    const summary = o === null ? 'no-options' : JSON.stringify({
-      smbios: o.VirtualMachineSMBios?.manufacturer,
-      balloon: o.MemBalloonStatsPeriod,
-      prealloc: o.PreallocatedVolumes,
-      cells: o.topology?.numa_cells.map((c) => ({
-        id: c.id,
-        memory: c.memory?.amount,
-        pages: c.pages.map((p) => [p.count, p.unit, p.size]),
-        distances: c.distances.map((d) => [d.id, d.value]),
-        cpus: c.cpus.map((cpu) => [cpu.id, cpu.siblings]),
-      })),
-      disks: Object.fromEntries(Object.entries(o.DisksInfo).map(([k, d]) => [k, [d.format, d.backingFile, d.actualSize, d.virtualSize]])),
-      cluster: o.clusterConfig && [o.clusterConfig.FreePageReportingDisabled, o.clusterConfig.GraceIOVirtualizationEnabled],
-      attach: o.interfaceDomainAttachment,
-      migration: Object.fromEntries(Object.entries(o.interfaceMigration).map(([k, m]) => [k, m.Method])),
-      plugins: o.pluginsJson.toString('utf8'),
-      grace: o.GraceHostDeviceAliases,
-    });
+    const summary =
+      o === null
+        ? 'no-options'
+        : JSON.stringify({
+            smbios: o.VirtualMachineSMBios?.manufacturer,
+            balloon: o.MemBalloonStatsPeriod,
+            prealloc: o.PreallocatedVolumes,
+            cells: o.topology?.numa_cells.map((c) => ({
+              id: c.id,
+              memory: c.memory?.amount,
+              pages: c.pages.map((p) => [p.count, p.unit, p.size]),
+              distances: c.distances.map((d) => [d.id, d.value]),
+              cpus: c.cpus.map((cpu) => [cpu.id, cpu.siblings]),
+            })),
+            disks: Object.fromEntries(
+              Object.entries(o.DisksInfo).map(([k, d]) => [k, [d.format, d.backingFile, d.actualSize, d.virtualSize]]),
+            ),
+            cluster: o.clusterConfig && [o.clusterConfig.FreePageReportingDisabled, o.clusterConfig.GraceIOVirtualizationEnabled],
+            attach: o.interfaceDomainAttachment,
+            migration: Object.fromEntries(Object.entries(o.interfaceMigration).map(([k, m]) => [k, m.Method])),
+            plugins: o.pluginsJson.toString('utf8'),
+            grace: o.GraceHostDeviceAliases,
+          });
     return ok(`${rpc} ${vmiUid(req.vmi)} ${summary}`);
   };
 }
@@ -170,13 +181,15 @@ test('SyncVirtualMachine: VirtualMachineOptions with maps, topology and uint64s 
       MemBalloonStatsPeriod: 10,
       PreallocatedVolumes: ['rootdisk'],
       topology: {
-        numa_cells: [{
-          id: 0,
-          memory: { amount: '18446744073709551615', unit: 'b' },
-          pages: [{ count: 512, unit: 'KiB', size: 4 }],
-          distances: [{ id: 1, value: '21' }],
-          cpus: [{ id: 0, siblings: [0, 1] }],
-        }],
+        numa_cells: [
+          {
+            id: 0,
+            memory: { amount: '18446744073709551615', unit: 'b' },
+            pages: [{ count: 512, unit: 'KiB', size: 4 }],
+            distances: [{ id: 1, value: '21' }],
+            cpus: [{ id: 0, siblings: [0, 1] }],
+          },
+        ],
       },
       DisksInfo: { rootdisk: { format: 'qcow2', backingFile: '/base.img', actualSize: 123, virtualSize: '10737418240' } },
       clusterConfig: { FreePageReportingDisabled: true, GraceIOVirtualizationEnabled: true },
@@ -186,18 +199,22 @@ test('SyncVirtualMachine: VirtualMachineOptions with maps, topology and uint64s 
       GraceHostDeviceAliases: ['hostdev-0'],
     },
   });
-  assert.equal(res.message, 'SyncVirtualMachine uid-sync-opts ' + JSON.stringify({
-    smbios: 'KubeVirt',
-    balloon: 10,
-    prealloc: ['rootdisk'],
-    cells: [{ id: 0, memory: '18446744073709551615', pages: [['512', 'KiB', 4]], distances: [[1, '21']], cpus: [[0, [0, 1]]] }],
-    disks: { rootdisk: ['qcow2', '/base.img', '123', '10737418240'] },
-    cluster: [true, true],
-    attach: { default: 'tap' },
-    migration: { default: 'link-refresh' },
-    plugins: '[{"name":"p"}]',
-    grace: ['hostdev-0'],
-  }));
+  assert.equal(
+    res.message,
+    'SyncVirtualMachine uid-sync-opts ' +
+      JSON.stringify({
+        smbios: 'KubeVirt',
+        balloon: 10,
+        prealloc: ['rootdisk'],
+        cells: [{ id: 0, memory: '18446744073709551615', pages: [['512', 'KiB', 4]], distances: [[1, '21']], cpus: [[0, [0, 1]]] }],
+        disks: { rootdisk: ['qcow2', '/base.img', '123', '10737418240'] },
+        cluster: [true, true],
+        attach: { default: 'tap' },
+        migration: { default: 'link-refresh' },
+        plugins: '[{"name":"p"}]',
+        grace: ['hostdev-0'],
+      }),
+  );
 });
 
 test('FreezeVirtualMachine carries unfreezeTimeoutSeconds', async () => {

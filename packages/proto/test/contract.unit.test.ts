@@ -5,14 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { generateTypes, GENERATED_DIR } from '../src/codegen.ts';
 import * as protoLoader from '@grpc/proto-loader';
-import {
-  cmdInfoService,
-  cmdService,
-  LOADER_OPTIONS,
-  notifyInfoService,
-  notifyService,
-  protoDescriptor,
-} from '../src/definitions.ts';
+import { cmdInfoService, cmdService, LOADER_OPTIONS, notifyInfoService, notifyService, protoDescriptor } from '../src/definitions.ts';
 import { CMD_CALL_TIMEOUTS_MS, CMD_INFO_METHODS, CMD_METHODS, NOTIFY_INFO_METHODS, NOTIFY_METHODS } from '../src/index.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -31,18 +24,44 @@ interface ProtoFacts {
 
 // google/protobuf/descriptor.proto enum values; proto-loader reports them by name.
 const FIELD_TYPES: Record<string, number> = {
-  TYPE_DOUBLE: 1, TYPE_FLOAT: 2, TYPE_INT64: 3, TYPE_UINT64: 4, TYPE_INT32: 5, TYPE_FIXED64: 6,
-  TYPE_FIXED32: 7, TYPE_BOOL: 8, TYPE_STRING: 9, TYPE_GROUP: 10, TYPE_MESSAGE: 11, TYPE_BYTES: 12,
-  TYPE_UINT32: 13, TYPE_ENUM: 14, TYPE_SFIXED32: 15, TYPE_SFIXED64: 16, TYPE_SINT32: 17, TYPE_SINT64: 18,
+  TYPE_DOUBLE: 1,
+  TYPE_FLOAT: 2,
+  TYPE_INT64: 3,
+  TYPE_UINT64: 4,
+  TYPE_INT32: 5,
+  TYPE_FIXED64: 6,
+  TYPE_FIXED32: 7,
+  TYPE_BOOL: 8,
+  TYPE_STRING: 9,
+  TYPE_GROUP: 10,
+  TYPE_MESSAGE: 11,
+  TYPE_BYTES: 12,
+  TYPE_UINT32: 13,
+  TYPE_ENUM: 14,
+  TYPE_SFIXED32: 15,
+  TYPE_SFIXED64: 16,
+  TYPE_SINT32: 17,
+  TYPE_SINT64: 18,
 };
 const FIELD_LABELS: Record<string, number> = { LABEL_OPTIONAL: 1, LABEL_REQUIRED: 2, LABEL_REPEATED: 3 };
 
-interface FieldDescriptor { name: string; number: number; type: string; label: string; typeName: string }
-interface MessageDescriptor { name: string; field: FieldDescriptor[]; nestedType: MessageDescriptor[]; options: { mapEntry?: boolean } | null }
+interface FieldDescriptor {
+  name: string;
+  number: number;
+  type: string;
+  label: string;
+  typeName: string;
+}
+interface MessageDescriptor {
+  name: string;
+  field: FieldDescriptor[];
+  nestedType: MessageDescriptor[];
+  options: { mapEntry?: boolean } | null;
+}
 
 /** protoc's MapEntryName: field name CamelCased + "Entry" (protobufjs names the entry after the field). */
 function mapEntryName(fieldName: string): string {
-  return fieldName.replace(/(?:^|_)(.)/g, (_m, c: string) => c.toUpperCase()) + 'Entry';
+  return `${fieldName.replace(/(?:^|_)(.)/g, (_m, c: string) => c.toUpperCase())}Entry`;
 }
 
 /**
@@ -105,18 +124,15 @@ function loadedMethods(): Record<string, [string, string]> {
   return methods;
 }
 
-test(
-  'loaded .proto definitions equal kubevirt-proto-facts.json: every message, field number, type, label and method',
-  () => {
-    const facts = JSON.parse(fs.readFileSync(FACTS_PATH, 'utf8')) as ProtoFacts;
-    const messages = loadedMessages();
-    assert.deepEqual(Object.keys(messages).sort(), Object.keys(facts.messages).sort());
-    for (const [name, fields] of Object.entries(facts.messages)) {
-      assert.deepEqual(messages[name], fields, name);
-    }
-    assert.deepEqual(loadedMethods(), facts.methods);
-  },
-);
+test('loaded .proto definitions equal kubevirt-proto-facts.json: every message, field number, type, label and method', () => {
+  const facts = JSON.parse(fs.readFileSync(FACTS_PATH, 'utf8')) as ProtoFacts;
+  const messages = loadedMessages();
+  assert.deepEqual(Object.keys(messages).sort(), Object.keys(facts.messages).sort());
+  for (const [name, fields] of Object.entries(facts.messages)) {
+    assert.deepEqual(messages[name], fields, name);
+  }
+  assert.deepEqual(loadedMethods(), facts.methods);
+});
 
 test('method paths are /<proto package>.<Service>/<Rpc> as KubeVirt serves them', () => {
   assert.equal(CMD_INFO_METHODS.Info, '/kubevirt.cmd.info.CmdInfo/Info');

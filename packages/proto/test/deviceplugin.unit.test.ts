@@ -74,8 +74,17 @@ test('service paths and codecs: Register and Allocate round-trip; ListAndWatch i
   const bytes = reg.requestSerialize({ version: 'v1beta1', endpoint: 'kubevirt-kvm.sock', resource_name: 'devices.kubevirt.io/kvm' });
   // field 1 "v1beta1", field 2, field 3, in that order on the wire
   assert.equal(bytes.toString('hex').slice(0, 4), '0a07');
-  assert.deepEqual(reg.requestDeserialize(bytes), { version: 'v1beta1', endpoint: 'kubevirt-kvm.sock', resource_name: 'devices.kubevirt.io/kvm', options: null });
+  assert.deepEqual(reg.requestDeserialize(bytes), {
+    version: 'v1beta1',
+    endpoint: 'kubevirt-kvm.sock',
+    resource_name: 'devices.kubevirt.io/kvm',
+    options: null,
+  });
   const alloc = devicePluginService['Allocate']!;
-  const res = { container_responses: [{ envs: {}, mounts: [], annotations: {}, devices: [{ host_path: '/dev/kvm', container_path: '/dev/kvm', permissions: 'rw' }] }] };
+  const res = {
+    container_responses: [
+      { envs: {}, mounts: [], annotations: {}, devices: [{ host_path: '/dev/kvm', container_path: '/dev/kvm', permissions: 'rw' }] },
+    ],
+  };
   assert.deepEqual(alloc.responseDeserialize(alloc.responseSerialize(res)), res);
 });

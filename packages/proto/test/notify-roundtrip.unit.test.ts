@@ -3,15 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  createNotifyServer,
-  listenUnix,
-  notifyClient,
-  stopServer,
-  type NotifyClient,
-  type Server,
-  type notifyv1,
-} from '../src/index.ts';
+import { createNotifyServer, listenUnix, notifyClient, stopServer, type NotifyClient, type Server, type notifyv1 } from '../src/index.ts';
 
 const received: notifyv1.DomainEventRequest__Output[] = [];
 
@@ -61,11 +53,13 @@ test('HandleDomainEvent: MODIFIED with domainJSON bytes reaches virt-handler; st
 });
 
 test('HandleK8sEvent: eventJSON bytes reach virt-handler and its in-band failure comes back', async () => {
-  const eventJSON = Buffer.from(JSON.stringify({
-    involvedObject: { kind: 'VirtualMachineInstance', apiVersion: 'kubevirt.io/v1', name: 'vm-a' },
-    type: 'Warning',
-    reason: 'IOerror',
-    message: 'VM Paused due to IO error at the volume: rootdisk',
-  }));
+  const eventJSON = Buffer.from(
+    JSON.stringify({
+      involvedObject: { kind: 'VirtualMachineInstance', apiVersion: 'kubevirt.io/v1', name: 'vm-a' },
+      type: 'Warning',
+      reason: 'IOerror',
+      message: 'VM Paused due to IO error at the volume: rootdisk',
+    }),
+  );
   assert.deepEqual(await client.HandleK8sEvent({ eventJSON }), { success: false, message: 'IOerror for vm-a' });
 });

@@ -31,11 +31,17 @@ async function serve(t: TestContext, server: Server, name: string): Promise<stri
 function rawInfo<Res>(socket: string, method: { path: string; responseDeserialize(b: Buffer): Res }): Promise<Res> {
   const conn = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
   return new Promise<Res>((resolve, reject) => {
-    conn.makeUnaryRequest(method.path, () => Buffer.alloc(0), (b: Buffer) => method.responseDeserialize(b), {}, (err, res) => {
-      conn.close();
-      if (err || res === undefined) reject(err ?? new Error('no response'));
-      else resolve(res);
-    });
+    conn.makeUnaryRequest(
+      method.path,
+      () => Buffer.alloc(0),
+      (b: Buffer) => method.responseDeserialize(b),
+      {},
+      (err, res) => {
+        conn.close();
+        if (err || res === undefined) reject(err ?? new Error('no response'));
+        else resolve(res);
+      },
+    );
   });
 }
 
@@ -52,7 +58,7 @@ test('negotiateVersion fails with Go GetHighestCompatibleVersion text (%v slices
   assert.throws(() => negotiateVersion([1], [4, 5]), { message: 'no compatible version found, server: [1], client: [4 5]' });
 });
 
-test('negotiateVersion does not reorder the caller\'s server list', () => {
+test("negotiateVersion does not reorder the caller's server list", () => {
   const server = [1, 2];
   negotiateVersion(server, [1]);
   assert.deepEqual(server, [1, 2]);
@@ -86,7 +92,15 @@ test('notifyClient refuses a handler without a common Notify version', async (t)
 });
 
 test('cmdClient reports a failing Info call as "could not check cmd server version"', async (t) => {
-  const socket = await serve(t, createCmdServer({ Info: () => { throw new Error('launcher not ready'); } }), 'launcher-sock');
+  const socket = await serve(
+    t,
+    createCmdServer({
+      Info: () => {
+        throw new Error('launcher not ready');
+      },
+    }),
+    'launcher-sock',
+  );
   await assert.rejects(cmdClient(socket), { message: /^could not check cmd server version: 2 UNKNOWN: launcher not ready$/ });
 });
 

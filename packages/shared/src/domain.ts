@@ -428,9 +428,7 @@ const domainStatusSchema = z.looseObject({
   OSInfo: struct(guestOSInfoShape),
   /** "", `frozen` or `thawed` */
   FSFreezeStatus: struct({ Status: str() }),
-  GuestPanicInfo: ptr(
-    z.looseObject({ Type: str(), Arg1: uint(), Arg2: uint(), Arg3: uint(), Arg4: uint(), Arg5: uint() }),
-  ),
+  GuestPanicInfo: ptr(z.looseObject({ Type: str(), Arg1: uint(), Arg2: uint(), Arg3: uint(), Arg4: uint(), Arg5: uint() })),
   PanicCount: int(),
 });
 

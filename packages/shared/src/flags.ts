@@ -23,8 +23,8 @@ export class FlagError extends ValidationError {
 const durationUnitsMs: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3, // U+00B5
-  'μs': 1e-3, // U+03BC
+  µs: 1e-3, // U+00B5
+  μs: 1e-3, // U+03BC
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -361,7 +361,10 @@ export function parseFlags<S extends z.core.$ZodObject>(schema: S, argv: readonl
         input[spec.key] = given;
         continue;
       }
-      raws.set(spec.key, (Array.isArray(given) ? given : [given]).map((text) => ({ text: String(text), source: '' })));
+      raws.set(
+        spec.key,
+        (Array.isArray(given) ? given : [given]).map((text) => ({ text: String(text), source: '' })),
+      );
     } else if (spec.envName !== undefined && options.env?.[spec.envName] !== undefined) {
       raws.set(spec.key, [{ text: options.env[spec.envName] as string, source: ` (from $${spec.envName})` }]);
     }

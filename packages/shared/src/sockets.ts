@@ -107,8 +107,6 @@ export const MaxSocketPathBytes = 107;
 export function assertSocketPathLength(path: string): void {
   const bytes = Buffer.byteLength(path, 'utf8');
   if (bytes > MaxSocketPathBytes) {
-    throw new RangeError(
-      `unix socket path is ${bytes} bytes, longer than the ${MaxSocketPathBytes} a sockaddr_un can hold: ${path}`,
-    );
+    throw new RangeError(`unix socket path is ${bytes} bytes, longer than the ${MaxSocketPathBytes} a sockaddr_un can hold: ${path}`);
   }
 }

@@ -105,10 +105,10 @@ export function decodeJSON(json: unknown, what: string): unknown {
 export type Known<T> = T extends readonly (infer Item)[]
   ? Known<Item>[]
   : T extends object
-  ? [NamedKeys<T>] extends [never]
-  ? T
-  : { [K in keyof T as string extends K ? never : number extends K ? never : K]: Known<T[K]> }
-  : T;
+    ? [NamedKeys<T>] extends [never]
+      ? T
+      : { [K in keyof T as string extends K ? never : number extends K ? never : K]: Known<T[K]> }
+    : T;
 
 type NamedKeys<T> = keyof { [K in keyof T as string extends K ? never : number extends K ? never : K]: 0 };
 

@@ -142,20 +142,26 @@ const machineSchema = z.looseObject({ type: z.optional(z.string()) });
 const firmwareSchema = z.looseObject({
   uuid: z.optional(z.string()),
   serial: z.optional(z.string()),
-  bootloader: z.optional(z.looseObject({
-    bios: z.optional(z.looseObject({ useSerial: z.optional(z.boolean()) })),
-    efi: z.optional(z.looseObject({ secureBoot: z.optional(z.boolean()), persistent: z.optional(z.boolean()) })),
-  })),
-  kernelBoot: z.optional(z.looseObject({
-    kernelArgs: z.optional(z.string()),
-    container: z.optional(z.looseObject({
-      image: z.string(),
-      imagePullSecret: z.optional(z.string()),
-      kernelPath: z.optional(z.string()),
-      initrdPath: z.optional(z.string()),
-      imagePullPolicy: z.optional(z.string()),
-    })),
-  })),
+  bootloader: z.optional(
+    z.looseObject({
+      bios: z.optional(z.looseObject({ useSerial: z.optional(z.boolean()) })),
+      efi: z.optional(z.looseObject({ secureBoot: z.optional(z.boolean()), persistent: z.optional(z.boolean()) })),
+    }),
+  ),
+  kernelBoot: z.optional(
+    z.looseObject({
+      kernelArgs: z.optional(z.string()),
+      container: z.optional(
+        z.looseObject({
+          image: z.string(),
+          imagePullSecret: z.optional(z.string()),
+          kernelPath: z.optional(z.string()),
+          initrdPath: z.optional(z.string()),
+          imagePullPolicy: z.optional(z.string()),
+        }),
+      ),
+    }),
+  ),
   acpi: z.optional(opaque()),
 });
 
@@ -260,12 +266,14 @@ const cloudInitSchema = z.looseObject({
 
 const volumeSchema = z.looseObject({
   name: pathSafeName(),
-  containerDisk: z.optional(z.looseObject({
-    image: z.string(),
-    imagePullSecret: z.optional(z.string()),
-    path: z.optional(z.string()),
-    imagePullPolicy: z.optional(z.string()),
-  })),
+  containerDisk: z.optional(
+    z.looseObject({
+      image: z.string(),
+      imagePullSecret: z.optional(z.string()),
+      path: z.optional(z.string()),
+      imagePullPolicy: z.optional(z.string()),
+    }),
+  ),
   emptyDisk: z.optional(z.looseObject({ capacity: quantitySchema })),
   cloudInitNoCloud: z.optional(cloudInitSchema),
   cloudInitConfigDrive: z.optional(cloudInitSchema),
@@ -421,11 +429,13 @@ const vmiStatusSchema = z.looseObject({
   selinuxContext: z.optional(z.string()),
   machine: z.optional(machineSchema),
   currentCPUTopology: z.optional(z.looseObject({ cores: z.optional(uint()), sockets: z.optional(uint()), threads: z.optional(uint()) })),
-  memory: z.optional(z.looseObject({
-    guestAtBoot: z.optional(quantitySchema),
-    guestCurrent: z.optional(quantitySchema),
-    guestRequested: z.optional(quantitySchema),
-  })),
+  memory: z.optional(
+    z.looseObject({
+      guestAtBoot: z.optional(quantitySchema),
+      guestCurrent: z.optional(quantitySchema),
+      guestRequested: z.optional(quantitySchema),
+    }),
+  ),
   migratedVolumes: z.optional(z.array(opaque())),
   changedBlockTracking: z.optional(z.nullable(opaque())),
 });

@@ -41,7 +41,7 @@ function validationError(fn: () => unknown): ValidationError {
   assert.fail('expected a ValidationError');
 }
 
-describe('newDomain is Go\'s zero Domain', () => {
+describe("newDomain is Go's zero Domain", () => {
   const reference = () => JSON.parse(readFileSync(zeroValuePath, 'utf8')) as unknown;
 
   test('has exactly the keys of domain-zero-value.json', () => {
@@ -102,7 +102,14 @@ describe('parseDomain', () => {
           },
         ],
         Interfaces: [{ Type: 'ethernet', MAC: { MAC: '02:00:00:8a:3b:01' }, Alias: { Name: 'default', UserDefined: true } }],
-        Disks: [{ Device: 'disk', Type: 'file', Source: { File: '/var/run/kubevirt-ephemeral-disks/disk-data/containerdisk/disk.qcow2' }, Target: { Bus: 'virtio', Device: 'vda' } }],
+        Disks: [
+          {
+            Device: 'disk',
+            Type: 'file',
+            Source: { File: '/var/run/kubevirt-ephemeral-disks/disk-data/containerdisk/disk.qcow2' },
+            Target: { Bus: 'virtio', Device: 'vda' },
+          },
+        ],
       },
       Metadata: { KubeVirt: { UID: vmi.uid, GracePeriod: { DeletionGracePeriodSeconds: 30 } } },
       Features: { ACPI: {} },
@@ -116,7 +123,14 @@ describe('parseDomain', () => {
     assert.equal(domain.Spec.OS.KernelArgs, '');
     assert.equal(domain.Spec.CurrentMemory?.Value, 131072);
     const channel = domain.Spec.Devices.Channels?.[0];
-    assert.deepEqual(channel?.Target, { Name: 'org.qemu.guest_agent.0', Type: 'virtio', Address: '', Port: 0, State: 'connected', FutureAttr: 'x' });
+    assert.deepEqual(channel?.Target, {
+      Name: 'org.qemu.guest_agent.0',
+      Type: 'virtio',
+      Address: '',
+      Port: 0,
+      State: 'connected',
+      FutureAttr: 'x',
+    });
     assert.equal(domain.Spec.Devices.Interfaces?.[0]?.MAC?.MAC, '02:00:00:8a:3b:01');
     assert.equal(domain.Spec.Devices.Interfaces?.[0]?.Target, null);
     assert.equal(domain.Spec.Devices.Disks?.[0]?.Target.Device, 'vda');
@@ -139,7 +153,7 @@ describe('parseDomain', () => {
     assert.deepEqual(parseDomain(domainToJSON(domain)), domain);
   });
 
-  test('keys are case-sensitive, as apimachinery\'s json decodes them', () => {
+  test("keys are case-sensitive, as apimachinery's json decodes them", () => {
     const domain = parseDomain('{"kind":"Domain","spec":{"Name":"default_testvmi"},"Status":{"status":"Running"}}');
     assert.equal(domain.Spec.Name, '');
     assert.equal(domain.Status.Status, '');

@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import {
-  exitOnFlagError,
-  FlagError,
-  flagUsage,
-  formatGoDuration,
-  goDuration,
-  parseFlags,
-  parseGoDuration,
-} from '../src/flags.ts';
+import { exitOnFlagError, FlagError, flagUsage, formatGoDuration, goDuration, parseFlags, parseGoDuration } from '../src/flags.ts';
 import { ValidationError } from '../src/validation.ts';
 
 // A slice of virt-launcher's flags.
@@ -93,12 +85,28 @@ describe('parseFlags: good input', () => {
 
 describe('parseFlags: bad input is one clear line', () => {
   const cases: [string, string[], string][] = [
-    ['bad duration', ['--name=a', '--qemu-timeout', 'abc'], 'invalid value "abc" for flag --qemu-timeout: expected a duration like 5m or 30s'],
-    ['duration without unit', ['--name=a', '--qemu-timeout=5'], 'invalid value "5" for flag --qemu-timeout: expected a duration like 5m or 30s'],
+    [
+      'bad duration',
+      ['--name=a', '--qemu-timeout', 'abc'],
+      'invalid value "abc" for flag --qemu-timeout: expected a duration like 5m or 30s',
+    ],
+    [
+      'duration without unit',
+      ['--name=a', '--qemu-timeout=5'],
+      'invalid value "5" for flag --qemu-timeout: expected a duration like 5m or 30s',
+    ],
     ['not a number', ['--name=a', '-v', 'x'], 'invalid value "x" for flag --v: expected a number'],
-    ['not an integer', ['--name=a', '--grace-period-seconds', '1.5'], 'invalid value "1.5" for flag --grace-period-seconds: expected an integer'],
+    [
+      'not an integer',
+      ['--name=a', '--grace-period-seconds', '1.5'],
+      'invalid value "1.5" for flag --grace-period-seconds: expected an integer',
+    ],
     ['out of range', ['--name=a', '-v', '12'], 'invalid value "12" for flag --v: must be at most 9'],
-    ['bad boolean', ['--name=a', '--keep-after-failure=maybe'], 'invalid value "maybe" for flag --keep-after-failure: expected true or false'],
+    [
+      'bad boolean',
+      ['--name=a', '--keep-after-failure=maybe'],
+      'invalid value "maybe" for flag --keep-after-failure: expected true or false',
+    ],
     ['unknown flag', ['--name=a', '--bogus'], 'unknown flag: --bogus'],
     ['unknown single-dash flag', ['--name=a', '-x'], 'unknown flag: -x'],
     ['missing argument', ['--name'], 'flag needs an argument: --name'],
@@ -125,7 +133,7 @@ describe('parseFlags: bad input is one clear line', () => {
     assert.equal(err.flag, '--qemu-timeout');
   });
 
-  test('FlagError is the flags layer\'s ValidationError', () => {
+  test("FlagError is the flags layer's ValidationError", () => {
     assert.ok(errorOf(() => parseFlags(launcherFlags, [])) instanceof ValidationError);
   });
 });
@@ -196,7 +204,13 @@ describe('exitOnFlagError', () => {
 
   test('other errors are not swallowed', () => {
     const { io } = fakeIO();
-    assert.throws(() => exitOnFlagError(() => { throw new TypeError('boom'); }, io), TypeError);
+    assert.throws(
+      () =>
+        exitOnFlagError(() => {
+          throw new TypeError('boom');
+        }, io),
+      TypeError,
+    );
   });
 });
 

@@ -26,7 +26,7 @@ describe('log lines carry KubeVirt fields', () => {
     assert.match(String(line?.['timestamp']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
 
-  test('level names are KubeVirt\'s: info, warning, error', () => {
+  test("level names are KubeVirt's: info, warning, error", () => {
     const { logger, records } = capture({ component: 'virt-launcher' });
     logger.info('a');
     logger.warn('b');
@@ -47,7 +47,7 @@ describe('log lines carry KubeVirt fields', () => {
     assert.equal(line?.['uid'], '5b5b3e7c-9a0b-4f5e-8c55-2f0c8a3d7e11');
   });
 
-  test('forObject leaves namespace out when the object has none, and reads a Domain\'s ObjectMeta', () => {
+  test("forObject leaves namespace out when the object has none, and reads a Domain's ObjectMeta", () => {
     const { logger, records } = capture({ component: 'virt-handler' });
     forObject(logger, { kind: 'Node', metadata: { name: 'node01' } }).info('x');
     forObject(logger, { kind: 'Domain', ObjectMeta: { name: 'testvmi', namespace: 'default', uid: 'u' } }).info('y');

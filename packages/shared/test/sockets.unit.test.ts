@@ -80,10 +80,7 @@ describe('KubeVirt directory layout', () => {
 describe('pathInProcRoot', () => {
   test('rewrites /var/run to /run, since the absolute symlink would resolve in our own root', () => {
     assert.equal(pathInProcRoot(4242, domainNotifyPipeSocketPath()), '/proc/4242/root/run/kubevirt/domain-notify-pipe.sock');
-    assert.equal(
-      pathInProcRoot(4242, serialConsoleSocketPath(vmiUID)),
-      `/proc/4242/root/run/kubevirt-private/${vmiUID}/virt-serial0`,
-    );
+    assert.equal(pathInProcRoot(4242, serialConsoleSocketPath(vmiUID)), `/proc/4242/root/run/kubevirt-private/${vmiUID}/virt-serial0`);
     assert.equal(pathInProcRoot(4242, '/var/run'), '/proc/4242/root/run');
   });
 
@@ -113,7 +110,7 @@ describe('unix socket path length', () => {
     assert.throws(() => assertSocketPathLength(`/${'é'.repeat(54)}`), /109 bytes/);
   });
 
-  test('the handler container\'s view of a launcher socket fits; the host\'s kubelet path does not', () => {
+  test("the handler container's view of a launcher socket fits; the host's kubelet path does not", () => {
     assertSocketPathLength(socketFilePathOnHost(podUID));
     assert.throws(() => assertSocketPathLength(socketFilePathOnHost(podUID, KubeletPodsDir)), /112 bytes/);
   });

@@ -25,7 +25,10 @@ function validationError(fn: () => unknown): ValidationError {
   assert.fail('expected a ValidationError');
 }
 
-function withChange(change: (vmi: Record<string, any>) => void): unknown {
+// biome-ignore lint/suspicious/noExplicitAny: a test mutates arbitrary paths of the parsed JSON
+type AnyJSON = Record<string, any>;
+
+function withChange(change: (vmi: AnyJSON) => void): unknown {
   const vmi = JSON.parse(fixture);
   change(vmi);
   return vmi;
@@ -41,7 +44,7 @@ describe('a VMI as virt-controller writes it', () => {
     assert.deepEqual(parseVMI(Buffer.from(fixture)), parseVMI(fixture));
   });
 
-  test('typed fields read as KubeVirt\'s', () => {
+  test("typed fields read as KubeVirt's", () => {
     const vmi = parseVMI(fixture);
     assert.equal(vmi.metadata.labels?.[NodeNameLabel], 'node01');
     assert.equal(vmi.status?.phase, VirtualMachineInstancePhase.Running);
@@ -67,14 +70,22 @@ describe('a VMI as virt-controller writes it', () => {
       kind: 'VirtualMachineInstance',
       metadata: { name: 'testvmi', namespace: 'default', uid: 'u1', labels: { [NodeNameLabel]: 'node01' } },
       spec: { domain: { devices: {}, resources: { requests: { memory: '128Mi' } } }, terminationGracePeriodSeconds: 0 },
-      status: { phase: 'Scheduled', nodeName: 'node01', activePods: { p1: 'node01' }, conditions: [], interfaces: [], guestOSInfo: {}, runtimeUser: 0 },
+      status: {
+        phase: 'Scheduled',
+        nodeName: 'node01',
+        activePods: { p1: 'node01' },
+        conditions: [],
+        interfaces: [],
+        guestOSInfo: {},
+        runtimeUser: 0,
+      },
     };
     assert.deepEqual(parseVMI(JSON.stringify(minimal)), minimal);
   });
 });
 
 describe('bad VMI JSON names the field', () => {
-  const cases: [string, (v: Record<string, any>) => void, string][] = [
+  const cases: [string, (v: AnyJSON) => void, string][] = [
     ['a string where a number goes', (v) => (v.spec.domain.cpu.cores = 'two'), 'spec.domain.cpu.cores: expected a number'],
     ['a fraction where an integer goes', (v) => (v.spec.domain.cpu.cores = 1.5), 'spec.domain.cpu.cores: expected an integer'],
     ['a negative unsigned', (v) => (v.status.runtimeUser = -1), 'status.runtimeUser: must be at least 0'],
@@ -86,8 +97,16 @@ describe('bad VMI JSON names the field', () => {
     ['a name that is not a DNS-1123 subdomain', (v) => (v.metadata.name = '../etc'), 'metadata.name: must be a DNS-1123 subdomain'],
     ['a namespace that is not a DNS-1123 label', (v) => (v.metadata.namespace = 'a/b'), 'metadata.namespace: must be a DNS-1123 label'],
     ['a volume name with a separator', (v) => (v.spec.volumes[0].name = '../../x'), 'spec.volumes[0].name: must not contain "/"'],
-    ['a disk name that is a dot name', (v) => (v.spec.domain.devices.disks[0].name = '..'), 'spec.domain.devices.disks[0].name: must not be "." or ".."'],
-    ['a boolean that is a string', (v) => (v.spec.domain.features.acpi.enabled = 'yes'), 'spec.domain.features.acpi.enabled: expected a boolean'],
+    [
+      'a disk name that is a dot name',
+      (v) => (v.spec.domain.devices.disks[0].name = '..'),
+      'spec.domain.devices.disks[0].name: must not be "." or ".."',
+    ],
+    [
+      'a boolean that is a string',
+      (v) => (v.spec.domain.features.acpi.enabled = 'yes'),
+      'spec.domain.features.acpi.enabled: expected a boolean',
+    ],
     ['an object that is a list', (v) => (v.status.guestOSInfo = []), 'status.guestOSInfo: expected an object'],
   ];
   for (const [what, change, message] of cases) {
@@ -125,16 +144,14 @@ describe('bad VMI JSON names the field', () => {
   });
 
   test('the offending value stays out of the message (userData may hold passwords)', () => {
-    const err = validationError(() =>
-      parseVMI(withChange((v) => (v.spec.volumes[1].cloudInitNoCloud.userData = { password: 'hunter2' }))),
-    );
+    const err = validationError(() => parseVMI(withChange((v) => (v.spec.volumes[1].cloudInitNoCloud.userData = { password: 'hunter2' }))));
     assert.equal(err.message, 'spec.volumes[1].cloudInitNoCloud.userData: expected a string');
     assert.equal(JSON.stringify(err).includes('hunter2'), false);
   });
 });
 
 describe('guest agent documents', () => {
-  test('GuestAgentInfo keeps KubeVirt\'s keys', () => {
+  test("GuestAgentInfo keeps KubeVirt's keys", () => {
     const info = {
       guestAgentVersion: '7.2.22',
       supportedCommands: [{ name: 'guest-ping', enabled: true }, { name: 'guest-exec' }],
@@ -142,13 +159,19 @@ describe('guest agent documents', () => {
       os: { name: 'Debian GNU/Linux', kernelRelease: '6.1.0-18-amd64', id: 'debian', versionId: '12' },
       timezone: 'UTC, 0',
       userList: [{ userName: 'root', loginTime: 1787654321.5 }],
-      fsInfo: { disks: [{ diskName: 'vda1', mountPoint: '/', fileSystemType: 'ext4', usedBytes: 1024, totalBytes: 4096, disk: [{ busType: 'virtio' }] }] },
+      fsInfo: {
+        disks: [
+          { diskName: 'vda1', mountPoint: '/', fileSystemType: 'ext4', usedBytes: 1024, totalBytes: 4096, disk: [{ busType: 'virtio' }] },
+        ],
+      },
     };
     assert.deepEqual(parseGuestAgentInfo(JSON.stringify(info)), info);
   });
 
-  test('the launcher\'s bare user and filesystem arrays, or null', () => {
-    assert.deepEqual(parseGuestOSUsers('[{"userName":"root","domain":"","loginTime":1.5}]'), [{ userName: 'root', domain: '', loginTime: 1.5 }]);
+  test("the launcher's bare user and filesystem arrays, or null", () => {
+    assert.deepEqual(parseGuestOSUsers('[{"userName":"root","domain":"","loginTime":1.5}]'), [
+      { userName: 'root', domain: '', loginTime: 1.5 },
+    ]);
     assert.equal(parseGuestOSUsers('null'), null);
     assert.equal(validationError(() => parseFileSystems('[{"diskName":"vda1"}]')).message, '[0].mountPoint: is required (and 3 more)');
   });

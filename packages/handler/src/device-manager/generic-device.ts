@@ -92,7 +92,10 @@ export class GenericDevicePlugin implements Device {
     await this.#cleanup();
     if (this.#o.preOpen) {
       // the first open of tun / vhost-net makes the kernel load their modules
-      await open(this.#o.devicePath).then((fh) => fh.close(), () => undefined);
+      await open(this.#o.devicePath).then(
+        (fh) => fh.close(),
+        () => undefined,
+      );
     }
     const server = createDevicePluginServer({
       GetDevicePluginOptions: () => ({ pre_start_required: false }),
@@ -182,21 +185,23 @@ export class GenericDevicePlugin implements Device {
       const fail = (err: unknown) => reject(new Error(`error watching devices and device plugin directory: ${String(err)}`));
       let present: boolean | undefined;
       const checkDevice = () =>
-        stat(devicePath).then(
-          () => true,
-          () => false,
-        ).then((exists) => {
-          if (exists === present) return;
-          if (present !== undefined || !exists) {
-            if (exists) log.info(`monitored device ${this.#o.deviceName} appeared`);
-            else if (present === undefined) log.warn(`device '${this.#o.devicePath}' is not present, the device plugin can't expose it.`);
-            else log.info(`monitored device ${this.#o.deviceName} disappeared`);
-            this.#setHealth(exists ? Healthy : Unhealthy);
-          } else {
-            log.info(`device '${this.#o.devicePath}' is present.`);
-          }
-          present = exists;
-        });
+        stat(devicePath)
+          .then(
+            () => true,
+            () => false,
+          )
+          .then((exists) => {
+            if (exists === present) return;
+            if (present !== undefined || !exists) {
+              if (exists) log.info(`monitored device ${this.#o.deviceName} appeared`);
+              else if (present === undefined) log.warn(`device '${this.#o.devicePath}' is not present, the device plugin can't expose it.`);
+              else log.info(`monitored device ${this.#o.deviceName} disappeared`);
+              this.#setHealth(exists ? Healthy : Unhealthy);
+            } else {
+              log.info(`device '${this.#o.devicePath}' is present.`);
+            }
+            present = exists;
+          });
       try {
         // watch first, then look, so nothing happens unseen in between
         const devWatcher = watch(path.dirname(devicePath), (_event, name) => {

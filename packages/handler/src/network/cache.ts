@@ -18,8 +18,7 @@ export const podIfaceCacheSchema = z.looseObject({
 });
 export type PodIfaceCacheData = z.infer<typeof podIfaceCacheSchema>;
 
-export const podIfaceCacheDir = (privateDir: string, vmiUID: string): string =>
-  path.join(privateDir, 'network-info-cache', vmiUID);
+export const podIfaceCacheDir = (privateDir: string, vmiUID: string): string => path.join(privateDir, 'network-info-cache', vmiUID);
 
 export function readPodIfaceCache(privateDir: string, vmiUID: string, iface: string): PodIfaceCacheData | undefined {
   let text: string;

@@ -42,7 +42,9 @@ const ipAddrSchema = z.array(
     ifname: z.string(),
     address: z.optional(z.string()),
     mtu: z.number(),
-    addr_info: z.optional(z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number(), scope: z.optional(z.string()) }))),
+    addr_info: z.optional(
+      z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number(), scope: z.optional(z.string()) })),
+    ),
   }),
 );
 
@@ -114,16 +116,29 @@ export function bridgeDHCPConfig(
   const other = routes.filter((r) => r.scope !== 'link');
   return {
     Name: podIface,
-    IP: addr ? { ...ipnet(addr.address, addr.prefix), Label: '', Flags: 0, Scope: 0, Peer: null, Broadcast: null, PreferedLft: 0, ValidLft: 0, LinkIndex: 0 } : null,
+    IP: addr
+      ? {
+          ...ipnet(addr.address, addr.prefix),
+          Label: '',
+          Flags: 0,
+          Scope: 0,
+          Peer: null,
+          Broadcast: null,
+          PreferedLft: 0,
+          ValidLft: 0,
+          LinkIndex: 0,
+        }
+      : null,
     MAC: Buffer.from(mac.split(':').map((x) => parseInt(x, 16))).toString('base64'),
     AdvertisingIPAddr: null,
     AdvertisingIPv6Addr: null,
-    Routes: other.length > 0
-      ? other.map((r) => {
-          const [ip = '', len = '32'] = r.dst.split('/');
-          return { Dst: r.dst === 'default' ? null : ipnet(ip, Number(len)), Gw: r.gateway ?? null, LinkIndex: 0 };
-        })
-      : null,
+    Routes:
+      other.length > 0
+        ? other.map((r) => {
+            const [ip = '', len = '32'] = r.dst.split('/');
+            return { Dst: r.dst === 'default' ? null : ipnet(ip, Number(len)), Gw: r.gateway ?? null, LinkIndex: 0 };
+          })
+        : null,
     Mtu: 0,
     IPAMDisabled: addr === undefined,
     Gateway: gateway ?? null,
@@ -201,7 +216,7 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     if ((this.#o.sharesHandlerNetNS ?? sharesHandlerNetNS)(pid)) {
       // no pod network to set up (a launcher run beside the handler, as in a bare test bed): the
       // launcher then gets no tap attachment and keeps its user-mode NIC
-      log.warn('launcher shares virt-handler\'s network namespace: pod network setup skipped');
+      log.warn("launcher shares virt-handler's network namespace: pod network setup skipped");
       return {};
     }
     const ns = this.#netns(pid);
@@ -232,33 +247,50 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
       ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
       networkState: PodIfaceNetworkPreparationFinished,
     });
-    log.info(`pod network ready for ${first.iface.name} (${first.iface.bridge ? 'bridge' : 'masquerade'}), ${PRIMARY_TAP} owned by uid ${owner}`);
+    log.info(
+      `pod network ready for ${first.iface.name} (${first.iface.bridge ? 'bridge' : 'masquerade'}), ${PRIMARY_TAP} owned by uid ${owner}`,
+    );
     return attachments;
   }
 
-  async #setupMasquerade(ns: NetNS, podIface: string, pod: PodLink, owner: number, iface: VMIInterface, vmCIDR: string | undefined, log: Logger): Promise<void> {
+  async #setupMasquerade(
+    ns: NetNS,
+    podIface: string,
+    pod: PodLink,
+    owner: number,
+    iface: VMIInterface,
+    vmCIDR: string | undefined,
+    _log: Logger,
+  ): Promise<void> {
     const bridge = bridgeName(podIface);
     const addrs = vmNetworkAddresses(vmCIDR);
-    await ns.exec('ip', ['-batch', '-'], [
-      `link add ${bridge} type bridge`,
-      `link set ${bridge} address ${STATIC_MASQUERADE_BRIDGE_MAC} mtu ${pod.mtu}`,
-      `addr add ${addrs.gateway}/${addrs.prefix} dev ${bridge}`,
-      `link set ${bridge} up`,
-      // as virt-chroot create-tap makes it (netlink's defaults: no packet info, vnet headers, one queue)
-      `tuntap add dev ${PRIMARY_TAP} mode tap user ${owner} group ${owner} vnet_hdr`,
-      `link set ${PRIMARY_TAP} mtu ${pod.mtu} master ${bridge} up`,
-      '',
-    ].join('\n'));
+    await ns.exec(
+      'ip',
+      ['-batch', '-'],
+      [
+        `link add ${bridge} type bridge`,
+        `link set ${bridge} address ${STATIC_MASQUERADE_BRIDGE_MAC} mtu ${pod.mtu}`,
+        `addr add ${addrs.gateway}/${addrs.prefix} dev ${bridge}`,
+        `link set ${bridge} up`,
+        // as virt-chroot create-tap makes it (netlink's defaults: no packet info, vnet headers, one queue)
+        `tuntap add dev ${PRIMARY_TAP} mode tap user ${owner} group ${owner} vnet_hdr`,
+        `link set ${PRIMARY_TAP} mtu ${pod.mtu} master ${bridge} up`,
+        '',
+      ].join('\n'),
+    );
     await setSysctl(ns, 'net/ipv4/ip_forward', '1');
     await setSysctl(ns, `net/ipv4/conf/${bridge}/route_localnet`, '1');
-    await ns.exec('nft', ['-f', '-'], masqueradeRuleset({
-      podIface,
-      bridgeIface: bridge,
-      gateway: addrs.gateway,
-      guest: addrs.guest,
-      ports: iface.ports ?? [],
-    }));
-
+    await ns.exec(
+      'nft',
+      ['-f', '-'],
+      masqueradeRuleset({
+        podIface,
+        bridgeIface: bridge,
+        gateway: addrs.gateway,
+        guest: addrs.guest,
+        ports: iface.ports ?? [],
+      }),
+    );
   }
 
   /**
@@ -266,7 +298,16 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
    * k6t-eth0 (fake 169.254.75.1<index>/32 for the DHCP server); a dummy eth0 keeps the pod's MAC and
    * IP; the pod's IP, gateway and routes go to the launcher's DHCP cache for the guest.
    */
-  async #setupBridge(ns: NetNS, pid: number, podIface: string, pod: PodLink, owner: number, vmi: VirtualMachineInstance, iface: VMIInterface, log: Logger): Promise<void> {
+  async #setupBridge(
+    ns: NetNS,
+    pid: number,
+    podIface: string,
+    pod: PodLink,
+    owner: number,
+    vmi: VirtualMachineInstance,
+    iface: VMIInterface,
+    log: Logger,
+  ): Promise<void> {
     const bridge = bridgeName(podIface);
     const nic = `${podIface}-nic`;
     const index = (vmi.spec.domain.devices?.interfaces ?? []).findIndex((i) => i.name === iface.name);
@@ -306,7 +347,9 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     if (addr) await setSysctl(ns, 'net/ipv4/conf/all/arp_ignore', '1'); // procsys.ARPReplyMode1
     const gateway = routes.find((r) => r.dst === 'default')?.gateway;
     const file = `/proc/${pid}/root/run/kubevirt-private/vif-cache-${podIface}.json`;
-    writeFileSync(file, JSON.stringify(bridgeDHCPConfig(podIface, addr, iface.macAddress ?? pod.mac, gateway, routes), null, 2), { mode: 0o604 });
+    writeFileSync(file, JSON.stringify(bridgeDHCPConfig(podIface, addr, iface.macAddress ?? pod.mac, gateway, routes), null, 2), {
+      mode: 0o604,
+    });
     chownSync(file, owner, owner);
   }
 

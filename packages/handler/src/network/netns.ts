@@ -23,10 +23,15 @@ export function launcherNetNS(pid: number): NetNS {
     pid,
     exec: (cmd, args, input) =>
       new Promise((resolve, reject) => {
-        const child = execFile('nsenter', [`--net=/proc/${pid}/ns/net`, '--', cmd, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-          if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`));
-          else resolve(stdout);
-        });
+        const child = execFile(
+          'nsenter',
+          [`--net=/proc/${pid}/ns/net`, '--', cmd, ...args],
+          { encoding: 'utf8' },
+          (err, stdout, stderr) => {
+            if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`));
+            else resolve(stdout);
+          },
+        );
         if (input !== undefined) child.stdin?.end(input);
       }),
   };

@@ -47,10 +47,8 @@ const subdomainProblem = `a lowercase RFC 1123 subdomain must consist of lower c
 
 /** Namespaces are DNS-1123 labels and VMI names DNS-1123 subdomains, as the API server admits them. */
 export const vmiParams = z.object({
-  namespace: z
-    .string().check(z.maxLength(63, 'must be no more than 63 characters'), z.regex(dns1123Label, labelProblem)),
-  name: z
-    .string().check(z.maxLength(253, 'must be no more than 253 characters'), z.regex(dns1123Subdomain, subdomainProblem)),
+  namespace: z.string().check(z.maxLength(63, 'must be no more than 63 characters'), z.regex(dns1123Label, labelProblem)),
+  name: z.string().check(z.maxLength(253, 'must be no more than 253 characters'), z.regex(dns1123Subdomain, subdomainProblem)),
 });
 export type VMIParams = z.infer<typeof vmiParams>;
 
@@ -124,7 +122,8 @@ export function launcherCommandError(
     if (isServiceError(callError)) {
       const text = goStatusText(callError.code, callError.details);
       // disconnects and UNIMPLEMENTED are passed on as they are
-      if (callError.code === grpcStatus.CANCELLED || callError.code === grpcStatus.UNIMPLEMENTED) return new Error(text, { cause: callError });
+      if (callError.code === grpcStatus.CANCELLED || callError.code === grpcStatus.UNIMPLEMENTED)
+        return new Error(text, { cause: callError });
       return new Error(`unknown error encountered sending command ${cmdName}: ${text}`, { cause: callError });
     }
     if (callError instanceof Error && 'code' in callError && callError.code === 'ECONNRESET') return callError;

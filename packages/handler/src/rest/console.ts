@@ -9,7 +9,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import * as z from 'zod/mini';
-import { errorMessage, serialConsoleSocketPath, vmiPrivateDir, vncSocketPath, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import {
+  errorMessage,
+  serialConsoleSocketPath,
+  vmiPrivateDir,
+  vncSocketPath,
+  type Logger,
+  type VirtualMachineInstance,
+} from '@kubevirt-ts/shared';
 import { posix } from 'node:path';
 import { logFailure, RestError, vmiContext, writeError, type ConsoleServerDeps, type VMIContext } from './common.ts';
 import { VMI_PATH } from './lifecycle.ts';
@@ -141,7 +148,11 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleServerDeps): Co
       },
       // a plain GET: gorilla's Upgrade refuses it
       handler: async (_request, reply: FastifyReply) =>
-        writeError(reply, 400, "websocket: the client is not using the websocket protocol: 'upgrade' token not found in 'Connection' header"),
+        writeError(
+          reply,
+          400,
+          "websocket: the client is not using the websocket protocol: 'upgrade' token not found in 'Connection' header",
+        ),
       wsHandler: (ws, request) => {
         const target = targets.get(request.raw);
         if (!target) {

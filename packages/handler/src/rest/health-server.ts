@@ -65,16 +65,13 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
     return send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
   };
 
-  const server = https.createServer(
-    { ...secureContextOptions(opts.tls), requestCert: true, rejectUnauthorized: false },
-    (req, res) => {
-      handle(req, res).catch((err: unknown) => {
-        logger.error({ reason: err }, 'health server request failed');
-        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error');
-        else res.destroy();
-      });
-    },
-  );
+  const server = https.createServer({ ...secureContextOptions(opts.tls), requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ reason: err }, 'health server request failed');
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error');
+      else res.destroy();
+    });
+  });
   // VerifyClientCertIfGiven: a certificate that is presented must verify; none at all is fine.
   server.prependListener('secureConnection', (socket) => {
     const peer = socket.getPeerCertificate();

@@ -13,15 +13,7 @@ import {
   type VirtualMachineInstanceGuestAgentInfo,
   type VirtualMachineInstanceGuestOSUser,
 } from '@kubevirt-ts/shared';
-import {
-  callLauncher,
-  logFailure,
-  RestError,
-  vmiContext,
-  writeEntity,
-  type ConsoleServerDeps,
-  type VMIContext,
-} from './common.ts';
+import { callLauncher, logFailure, RestError, vmiContext, writeEntity, type ConsoleServerDeps, type VMIContext } from './common.ts';
 
 export const VMI_PATH = '/v1/namespaces/:namespace/virtualmachineinstances/:name';
 
@@ -37,7 +29,6 @@ async function withLauncher(deps: ConsoleServerDeps, request: FastifyRequest): P
     throw new RestError(500, errorMessage(err), { cause: err });
   }
 }
-
 
 type Failure = { statusCode: number; what: string; event?: { reason: string } };
 
@@ -158,7 +149,12 @@ function listEntity<T, E>(json: string, parse: (v: unknown) => T[] | null, entit
 
 // --- routes ---------------------------------------------------------------------------------------
 
-type VMICommand = 'PauseVirtualMachine' | 'UnpauseVirtualMachine' | 'UnfreezeVirtualMachine' | 'ResetVirtualMachine' | 'SoftRebootVirtualMachine';
+type VMICommand =
+  | 'PauseVirtualMachine'
+  | 'UnpauseVirtualMachine'
+  | 'UnfreezeVirtualMachine'
+  | 'ResetVirtualMachine'
+  | 'SoftRebootVirtualMachine';
 
 interface LifecycleCommand {
   path: string;
@@ -390,7 +386,8 @@ export function launcherFeatureRoutes(app: FastifyInstance, deps: ConsoleServerD
     }
     const query = request.query as Record<string, string | undefined>;
     const port = query['port'] ?? '';
-    if (!/^\d+$/.test(port) || Number(port) > 0xffffffff) throw new RestError(400, `strconv.ParseUint: parsing ${JSON.stringify(port)}: invalid syntax`);
+    if (!/^\d+$/.test(port) || Number(port) > 0xffffffff)
+      throw new RestError(400, `strconv.ParseUint: parsing ${JSON.stringify(port)}: invalid syntax`);
     throw new RestError(500, 'vsock streams are not supported by this virt-handler');
   });
 }

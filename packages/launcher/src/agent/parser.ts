@@ -80,11 +80,23 @@ export class AgentReplyError extends Error {
 
 // Go's encoding/json leaves a field at its zero value when the key is missing or null, ignores
 // unknown keys and rejects a value of the wrong type; these helpers do the same.
-const str = z.pipe(z.nullish(z.string()), z.transform((v) => v ?? ''));
-const int = z.pipe(z.nullish(z.int()), z.transform((v) => v ?? 0));
-const float = z.pipe(z.nullish(z.number()), z.transform((v) => v ?? 0));
+const str = z.pipe(
+  z.nullish(z.string()),
+  z.transform((v) => v ?? ''),
+);
+const int = z.pipe(
+  z.nullish(z.int()),
+  z.transform((v) => v ?? 0),
+);
+const float = z.pipe(
+  z.nullish(z.number()),
+  z.transform((v) => v ?? 0),
+);
 const list = <T extends z.core.$ZodType>(item: T) =>
-  z.pipe(z.nullish(z.array(item)), z.transform((v) => v ?? []));
+  z.pipe(
+    z.nullish(z.array(item)),
+    z.transform((v) => v ?? []),
+  );
 
 function parseReturn<T extends z.core.$ZodType>(command: AgentCommand, reply: string, schema: T): z.output<T> {
   let json: unknown;

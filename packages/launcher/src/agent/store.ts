@@ -12,14 +12,7 @@ import type {
   VirtualMachineInstanceGuestAgentInfo,
   VirtualMachineInstanceGuestOSUser,
 } from '@kubevirt-ts/shared';
-import {
-  AgentCommand,
-  type AgentData,
-  type AgentInfo,
-  type Filesystem,
-  type Timezone,
-  type User,
-} from './parser.ts';
+import { AgentCommand, type AgentData, type AgentInfo, type Filesystem, type Timezone, type User } from './parser.ts';
 
 /** api.DomainGuestInfo: the agent's part of Domain.Status, filled only for the keys that carry it. */
 export interface DomainGuestInfo {

@@ -16,18 +16,7 @@ export interface Codec<V> {
   readonly __value?: (v: V) => V;
 }
 
-type CodecKind =
-  | 'string'
-  | 'uint'
-  | 'int'
-  | 'bool'
-  | 'time'
-  | 'struct'
-  | 'ptr'
-  | 'slice'
-  | 'alias'
-  | 'xmlName'
-  | 'unmodelled';
+type CodecKind = 'string' | 'uint' | 'int' | 'bool' | 'time' | 'struct' | 'ptr' | 'slice' | 'alias' | 'xmlName' | 'unmodelled';
 
 interface ScalarCodec extends Codec<unknown> {
   readonly kind: 'string' | 'uint' | 'int' | 'bool' | 'time';

@@ -8,10 +8,7 @@ import { ConversionError } from './errors.ts';
 export const NoCloudVolumeID = 'cidata';
 
 /** GetIsoFilePath(noCloud): `<ephemeralDiskDir>/cloud-init-data/<namespace>/<name>/noCloud.iso`. */
-export function noCloudISOPath(
-  vmi: Pick<VirtualMachineInstance, 'metadata'>,
-  ctx: Pick<ConverterContext, 'ephemeralDiskDir'>,
-): string {
+export function noCloudISOPath(vmi: Pick<VirtualMachineInstance, 'metadata'>, ctx: Pick<ConverterContext, 'ephemeralDiskDir'>): string {
   return posix.join(ctx.ephemeralDiskDir, 'cloud-init-data', vmi.metadata.namespace, vmi.metadata.name, 'noCloud.iso');
 }
 
@@ -31,15 +28,12 @@ export interface NoCloudFiles {
 export function noCloudFiles(volume: Volume, vmi: VirtualMachineInstance): NoCloudFiles {
   const source = volume.cloudInitNoCloud;
   const index = (vmi.spec.volumes ?? []).findIndex((v) => v.name === volume.name);
-  const path = `spec.volumes[${index < 0 ? 0 : index}].cloudInitNoCloud`;
+  const path = `spec.volumes[${Math.max(index, 0)}].cloudInitNoCloud`;
   if (!source) throw new ConversionError(path, `volume ${volume.name} is not a cloudInitNoCloud volume`);
   const userData = rawOrBase64(source.userData, source.userDataBase64, `${path}.userDataBase64`);
   const networkData = rawOrBase64(source.networkData, source.networkDataBase64, `${path}.networkDataBase64`);
   if (userData === '' && networkData === '') {
-    throw new ConversionError(
-      path,
-      'userDataBase64, userData, networkDataBase64 or networkData is required for a cloud-init data source',
-    );
+    throw new ConversionError(path, 'userDataBase64, userData, networkDataBase64 or networkData is required for a cloud-init data source');
   }
   const metaData = JSON.stringify({ 'instance-id': firmwareUUID(vmi), 'local-hostname': sanitizeHostname(vmi) });
   return networkData === '' ? { userData, metaData } : { userData, metaData, networkData };
@@ -68,10 +62,7 @@ export function firmwareUUID(vmi: Pick<VirtualMachineInstance, 'metadata' | 'spe
 export const ConfigDriveVolumeID = 'config-2';
 
 /** GetIsoFilePath(configDrive): `<ephemeralDiskDir>/cloud-init-data/<namespace>/<name>/configdrive.iso`. */
-export function configDriveISOPath(
-  vmi: Pick<VirtualMachineInstance, 'metadata'>,
-  ctx: Pick<ConverterContext, 'ephemeralDiskDir'>,
-): string {
+export function configDriveISOPath(vmi: Pick<VirtualMachineInstance, 'metadata'>, ctx: Pick<ConverterContext, 'ephemeralDiskDir'>): string {
   return posix.join(ctx.ephemeralDiskDir, 'cloud-init-data', vmi.metadata.namespace, vmi.metadata.name, 'configdrive.iso');
 }
 
@@ -88,15 +79,12 @@ export interface ConfigDriveFiles {
 export function configDriveFiles(volume: Volume, vmi: VirtualMachineInstance): ConfigDriveFiles {
   const source = volume.cloudInitConfigDrive;
   const index = (vmi.spec.volumes ?? []).findIndex((v) => v.name === volume.name);
-  const path = `spec.volumes[${index < 0 ? 0 : index}].cloudInitConfigDrive`;
+  const path = `spec.volumes[${Math.max(index, 0)}].cloudInitConfigDrive`;
   if (!source) throw new ConversionError(path, `volume ${volume.name} is not a cloudInitConfigDrive volume`);
   const userData = rawOrBase64(source.userData, source.userDataBase64, `${path}.userDataBase64`);
   const networkData = rawOrBase64(source.networkData, source.networkDataBase64, `${path}.networkDataBase64`);
   if (userData === '' && networkData === '') {
-    throw new ConversionError(
-      path,
-      'userDataBase64, userData, networkDataBase64 or networkData is required for a cloud-init data source',
-    );
+    throw new ConversionError(path, 'userDataBase64, userData, networkDataBase64 or networkData is required for a cloud-init data source');
   }
   const metaData = JSON.stringify({
     instance_id: `${vmi.metadata.name}.${vmi.metadata.namespace}`,

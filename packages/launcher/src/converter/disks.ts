@@ -163,13 +163,7 @@ function setDiskDriver(disk: Disk, type: string, discard: boolean): void {
 }
 
 /** Convert_v1_Volume_To_api_Disk for the volume sources this converter supports. */
-function convertVolume(
-  vmi: VirtualMachineInstance,
-  volume: Volume,
-  index: number,
-  disk: Disk,
-  ctx: ResolvedContext,
-): void {
+function convertVolume(vmi: VirtualMachineInstance, volume: Volume, index: number, disk: Disk, ctx: ResolvedContext): void {
   const path = `spec.volumes[${index}]`;
   const configKind = configVolumeKind(volume);
   if (volume.containerDisk) {

@@ -207,7 +207,7 @@ function walk(value: unknown, at: Trie, path: PropertyKey[]): void {
   if (Array.isArray(value)) {
     const item = at.children.get('[]');
     if (!item) throw unsupported(path, 'is a list here, which is not supported');
-    value.forEach((v, i) => walk(v, item, [...path, i]));
+    for (const [i, v] of value.entries()) walk(v, item, [...path, i]);
     return;
   }
   if (typeof value !== 'object') {

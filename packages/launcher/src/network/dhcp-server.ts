@@ -241,7 +241,6 @@ export async function startDHCPServer(c: DHCPConfig, log: DHCPServerLogger): Pro
   }
   log.info('Starting SingleClientDHCPServer');
   return {
-    close: () =>
-      Promise.all([listener, sender].map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
+    close: () => Promise.all([listener, sender].map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
   };
 }

@@ -146,7 +146,9 @@ const ipNetSchema = z.looseObject({ IP: z.string(), Mask: z.string() });
 const vifCacheSchema = z.looseObject({
   IP: z.nullable(z.optional(ipNetSchema)),
   MAC: z.nullable(z.optional(z.string())),
-  Routes: z.nullable(z.optional(z.array(z.looseObject({ Dst: z.nullable(z.optional(ipNetSchema)), Gw: z.nullable(z.optional(z.string())) })))),
+  Routes: z.nullable(
+    z.optional(z.array(z.looseObject({ Dst: z.nullable(z.optional(ipNetSchema)), Gw: z.nullable(z.optional(z.string())) }))),
+  ),
   Mtu: z.optional(z.number()),
   IPAMDisabled: z.optional(z.boolean()),
   Gateway: z.nullable(z.optional(z.string())),

@@ -16,10 +16,7 @@ export function virtualMemory(vmi: VirtualMachineInstance): { quantity: Quantity
     return { quantity: limits, path: 'spec.domain.resources.limits.memory' };
   }
   if (requests === undefined) {
-    throw new ConversionError(
-      'spec.domain.resources.requests.memory',
-      'the guest has no memory: set it or spec.domain.memory.guest',
-    );
+    throw new ConversionError('spec.domain.resources.requests.memory', 'the guest has no memory: set it or spec.domain.memory.guest');
   }
   return { quantity: requests, path: 'spec.domain.resources.requests.memory' };
 }
