@@ -1,5 +1,6 @@
 // Runs one virt-launcher in a fresh pod sandbox on a dev box, with the notify events it sends printed
-// by virt-launcher-cli, and tells how to drive it. Ctrl-C stops the launcher (graceful shutdown) and
+// by virt-launcher-cli, and tells how to drive it. With --run-as-nonroot it runs as KubeVirt's default
+// compute container does: uid/gid 107 with only NET_BIND_SERVICE. Ctrl-C stops the launcher (graceful shutdown) and
 // removes the sandbox.
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -16,7 +17,8 @@ const events = spawn(process.execPath, [CLI, 'events', '--listen', notifySocket]
 const vmi = testVMI({ name: 'testvmi', uid: randomUUID() });
 const vmiFile = path.join(sandbox.podDir, 'testvmi.json');
 writeFileSync(vmiFile, JSON.stringify(vmi, null, 1));
-const launcher = await startLauncher(sandbox, vmi, process.argv.slice(2));
+const extraArgs = process.argv.slice(2);
+const launcher = await startLauncher(sandbox, vmi, extraArgs, extraArgs.includes('--run-as-nonroot') ? { nonRootUser: 107 } : {});
 launcher.process.stdout?.pipe(process.stderr);
 launcher.process.stderr?.pipe(process.stderr);
 
