@@ -15,6 +15,13 @@ import { makeHandlerPki, type HandlerPki } from './handler-pki.ts';
 import { handlerKubeconfig } from './handler-rbac.ts';
 import { startTestKubelet, type TestKubelet } from './test-kubelet.ts';
 
+/** The XDG variables virt-controller gives a non-root compute container. */
+const NONROOT_ENV = {
+  XDG_CACHE_HOME: '/var/run/kubevirt-private',
+  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
+  XDG_RUNTIME_DIR: '/var/run',
+};
+
 export const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 
 /** What the tests read of a VMI. */
@@ -70,7 +77,10 @@ export interface HandlerNode {
   startHandler(): Promise<RunningHandler>;
   getVMI(name: string): Promise<VMIObject>;
   /** A Scheduled VMI on this node with its launcher pod in activePods, and the launcher started. */
-  startVM(name: string, extra?: { kernelArgs?: string; grace?: number; autoattachMemBalloon?: boolean }): Promise<TestVM>;
+  startVM(
+    name: string,
+    extra?: { kernelArgs?: string; grace?: number; autoattachMemBalloon?: boolean; nonRoot?: boolean },
+  ): Promise<TestVM>;
   /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
   request(method: string, urlPath: string, opts?: { cert?: boolean; port?: number }): ReturnType<typeof handlerRequest>;
   vmiPath(name: string, sub: string): string;
@@ -168,13 +178,21 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
             labels: { 'kubevirt.io/nodeName': nodeName },
             finalizers: ['kubevirt.io/foregroundDeleteVirtualMachine'],
           },
-          status: { phase: 'Scheduled', nodeName, activePods: { [sandbox.podUID]: nodeName } },
+          // virt-api marks a non-root VMI with runtimeUser 107 (KubeVirt's default, Root feature gate off)
+          status: {
+            phase: 'Scheduled',
+            nodeName,
+            activePods: { [sandbox.podUID]: nodeName },
+            ...(extra.nonRoot ? { runtimeUser: 107 } : {}),
+          },
         };
         const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
-        const launcher = await startLauncher(sandbox, { metadata: { name, namespace, uid: created.metadata.uid } }, [
-          '--grace-period-seconds',
-          String(grace),
-        ]);
+        const launcher = await startLauncher(
+          sandbox,
+          { metadata: { name, namespace, uid: created.metadata.uid } },
+          ['--grace-period-seconds', String(grace), ...(extra.nonRoot ? ['--run-as-nonroot'] : [])],
+          extra.nonRoot ? { nonRootUser: 107, env: NONROOT_ENV } : {},
+        );
         launchers.push(launcher);
         return { name, uid: created.metadata.uid, sandbox, launcher };
       },

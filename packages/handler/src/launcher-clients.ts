@@ -2,7 +2,18 @@
 // helpers): where a VMI's launcher socket is, which process holds its mount namespace, a cached cmd
 // client per VMI, the notify pipe planted in the launcher's share dir, and the ghost record that lets a
 // restarted handler find the launcher again.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import * as z from 'zod/mini';
@@ -51,7 +62,12 @@ interface LauncherEntry {
   pipe?: net.Server;
   /** A process in the launcher's mount namespace (for /proc/<pid>/root paths). */
   pid?: number;
+  /** The VMI runs as KubeVirt's non-root user (status.runtimeUser ≠ 0): its notify pipe is handed to 107. */
+  nonRoot?: boolean;
 }
+
+/** KubeVirt's util.NonRootUID / NonRootGID: the non-root launcher's qemu user. */
+const NON_ROOT_ID = 107;
 
 /** KubeVirt's socketDialTimeout (5 s). */
 const SOCKET_DIAL_TIMEOUT_MS = 5_000;
@@ -117,9 +133,13 @@ export class LauncherClients {
       uid: vmi.metadata.uid,
     };
     const entry = this.#entries.get(record.uid);
-    if (entry?.record.socketFile === socketFile) return entry.record;
+    const nonRoot = (vmi.status?.runtimeUser ?? 0) !== 0;
+    if (entry?.record.socketFile === socketFile) {
+      entry.nonRoot = nonRoot;
+      return entry.record;
+    }
     writeFileSync(ghostRecordPath(record.uid, this.#o.privateDir), JSON.stringify(record), { mode: 0o600 });
-    this.#entries.set(record.uid, { ...entry, record });
+    this.#entries.set(record.uid, { ...entry, record, nonRoot });
     return record;
   }
 
@@ -265,6 +285,8 @@ export class LauncherClients {
       });
     });
     server.on('error', (err) => logger.error({ reason: err }, 'notify pipe failed'));
+    // as KubeVirt's InjectNotify: a non-root launcher (uid 107) must be able to dial the pipe
+    if (entry.nonRoot) chownSync(pipePath, NON_ROOT_ID, NON_ROOT_ID);
     entry.pipe = server;
     logger.info(`notify pipe listening at ${pipePath}`);
   }

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
@@ -289,6 +289,34 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
     );
     // virt-controller's part: drop the finalizer once the handler is done
     await api.patchNamespacedCustomObject({ ...VMI, namespace, name: 'vmi-a', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
+  });
+
+  test('a non-root launcher (runtimeUser 107, uid 107): the notify pipe is handed to 107 and the VMI goes Running', async () => {
+    const nonRoot = await node.startVM('vmi-nonroot', { nonRoot: true });
+    await poll(
+      'non-root VMI Running with guestOSInfo',
+      async () => {
+        const v = await getVMI('vmi-nonroot');
+        return v.status?.phase === 'Running' && v.status.guestOSInfo?.name ? v : undefined;
+      },
+      90_000,
+      () => `${handlerLogs().slice(-3000)}\n${nonRoot.launcher.logs().slice(-3000)}`,
+    );
+    const pipe = statSync(nonRoot.sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
+    assert.deepEqual([pipe.uid, pipe.gid], [107, 107], 'domain-notify-pipe.sock owned by the launcher user');
+    await api.deleteNamespacedCustomObject({ ...VMI, namespace, name: 'vmi-nonroot' });
+    await poll(
+      'non-root VMI Succeeded',
+      async () => ((await getVMI('vmi-nonroot')).status?.phase === 'Succeeded' ? true : undefined),
+      60_000,
+      handlerLogs,
+    );
+    await api.patchNamespacedCustomObject({
+      ...VMI,
+      namespace,
+      name: 'vmi-nonroot',
+      body: [{ op: 'remove', path: '/metadata/finalizers' }],
+    });
   });
 
   test('a launcher that is killed → the watchdog marks its socket unresponsive → VMI Failed', async (t) => {

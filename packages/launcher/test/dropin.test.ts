@@ -183,7 +183,8 @@ describe("virt-controller's exact argv with --allow-emulation, a container /dev 
       async () => {
         const r = await client.cmd<{ response: Response; guestInfoResponse: string }>('GetGuestInfo');
         const gi = JSON.parse(r.guestInfoResponse || '{}') as { os?: { id?: string }; hostname?: string };
-        return gi.os?.id === 'kvts-testguest' ? gi : undefined;
+        // the agent poller asks for the OS and the host name in turn: wait for both
+        return gi.os?.id === 'kvts-testguest' && gi.hostname ? gi : undefined;
       },
       120_000,
       launcher.logs,
