@@ -18,6 +18,8 @@ export const HOST_PATHS: Readonly<Record<string, string>> = {
   '/var/run/kubevirt-private': path.join(NODE_BASE, 'kubevirt-private'),
   '/var/run/kubevirt-libvirt-runtimes': path.join(NODE_BASE, 'kubevirt-libvirt-runtimes'),
   '/var/lib/kubelet/pods': path.join(KUBELET_ROOT, 'pods'),
+  '/var/lib/kubelet': KUBELET_ROOT,
+  '/var/lib/kubevirt-node-labeller': path.join(NODE_BASE, 'node-labeller'),
 };
 
 export function deployObjects(file: string): KubernetesObject[] {
@@ -50,7 +52,7 @@ export function handlerDaemonSet(apiserver: { host: string; port: number }): V1D
   return ds;
 }
 
-/** The secrets and the configmap virt-operator makes for the handler (pkg/virt-operator/resource/generate/components/secrets.go). */
+/** What virt-operator makes for the handler: its priority class, secrets (components/secrets.go) and the CA configmap. */
 export function handlerCertObjects(pki: HandlerPki, namespace = 'kubevirt'): KubernetesObject[] {
   const tls = (name: string, pair: { cert: string; key: string }) => ({
     apiVersion: 'v1',
@@ -60,8 +62,20 @@ export function handlerCertObjects(pki: HandlerPki, namespace = 'kubevirt'): Kub
     stringData: { 'tls.crt': pair.cert, 'tls.key': pair.key },
   });
   return [
+    // the DaemonSet's priorityClassName (crds.go NewKubeVirtPriorityClassCR): without it no pod is admitted
+    {
+      apiVersion: 'scheduling.k8s.io/v1',
+      kind: 'PriorityClass',
+      metadata: { name: 'kubevirt-cluster-critical' },
+      value: 1000000000,
+      globalDefault: false,
+      description: 'This priority class should be used for KubeVirt core components only.',
+    } as KubernetesObject,
     tls('kubevirt-virt-handler-server-certs', pki.server),
     tls('kubevirt-virt-handler-certs', pki.client),
+    // no migration proxy or vsock yet, but virt-operator always creates (and the DaemonSet mounts) both
+    tls('kubevirt-virt-handler-migration-client-certs', pki.client),
+    tls('kubevirt-virt-handler-vsock-client-certs', pki.client),
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',

@@ -49,6 +49,8 @@ else
   daemon=libvirtd
 fi
 pidfile=/run/kubevirt-node-labeller-$daemon.pid
+# the launcher image has libvirt's daemons but not the host setup (libvirt-daemon-system) that makes these
+mkdir -p /var/log/libvirt /var/lib/libvirt /var/cache/libvirt
 "$daemon" -d --pid-file "$pidfile"
 stop_daemon() {
   local pid
