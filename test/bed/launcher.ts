@@ -229,3 +229,41 @@ export async function startLauncher(
     },
   };
 }
+
+/**
+ * The compute container's arguments virt-controller renders (template.go) for VMI `testvmi` in
+ * `default`; the conditional flags as asked.
+ */
+export function virtControllerArgv(
+  uid: string,
+  opts: { allowEmulation: boolean; hookSidecars?: number; runAsNonRoot?: boolean },
+): string[] {
+  return [
+    '--qemu-timeout',
+    '279s',
+    '--name',
+    'testvmi',
+    '--uid',
+    uid,
+    '--namespace',
+    'default',
+    '--kubevirt-share-dir',
+    '/var/run/kubevirt',
+    '--ephemeral-disk-dir',
+    '/var/run/kubevirt-ephemeral-disks',
+    '--container-disk-dir',
+    '/var/run/kubevirt/container-disks',
+    '--grace-period-seconds',
+    '45',
+    '--hook-sidecars',
+    String(opts.hookSidecars ?? 0),
+    '--ovmf-path',
+    '/usr/share/OVMF',
+    '--disk-memory-limit',
+    '2097152000',
+    '--hypervisor',
+    'kvm',
+    ...(opts.runAsNonRoot ? ['--run-as-nonroot'] : []),
+    ...(opts.allowEmulation ? ['--allow-emulation'] : []),
+  ];
+}

@@ -10,43 +10,13 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { startLauncher, testVMI, virtControllerArgv, type RunningLauncher } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 
 const PROTO_DIR = path.resolve(import.meta.dirname, '../../proto/proto');
 
 /** virt-controller's args for a VMI `testvmi` in `default` (pkg/virt-controller/services/template.go). */
-function virtControllerArgv(uid: string, opts: { allowEmulation: boolean; hookSidecars?: number }): string[] {
-  return [
-    '--qemu-timeout',
-    '279s',
-    '--name',
-    'testvmi',
-    '--uid',
-    uid,
-    '--namespace',
-    'default',
-    '--kubevirt-share-dir',
-    '/var/run/kubevirt',
-    '--ephemeral-disk-dir',
-    '/var/run/kubevirt-ephemeral-disks',
-    '--container-disk-dir',
-    '/var/run/kubevirt/container-disks',
-    '--grace-period-seconds',
-    '45',
-    '--hook-sidecars',
-    String(opts.hookSidecars ?? 0),
-    '--ovmf-path',
-    '/usr/share/OVMF',
-    '--disk-memory-limit',
-    '2097152000',
-    '--hypervisor',
-    'kvm',
-    ...(opts.allowEmulation ? ['--allow-emulation'] : []),
-  ];
-}
-
 interface Response {
   success: boolean;
   message: string;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, virtControllerArgv, type RunningLauncher } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 
 const NONROOT_UID = 107;
@@ -57,34 +57,7 @@ describe('virt-launcher as uid 107 with only NET_BIND_SERVICE, --run-as-nonroot'
 
   before(async () => {
     sandbox = await createPodSandbox();
-    const args = [
-      '--qemu-timeout',
-      '279s',
-      '--name',
-      'testvmi',
-      '--uid',
-      uid,
-      '--namespace',
-      'default',
-      '--kubevirt-share-dir',
-      '/var/run/kubevirt',
-      '--ephemeral-disk-dir',
-      '/var/run/kubevirt-ephemeral-disks',
-      '--container-disk-dir',
-      '/var/run/kubevirt/container-disks',
-      '--grace-period-seconds',
-      '45',
-      '--hook-sidecars',
-      '0',
-      '--ovmf-path',
-      '/usr/share/OVMF',
-      '--disk-memory-limit',
-      '2097152000',
-      '--hypervisor',
-      'kvm',
-      '--run-as-nonroot',
-      '--allow-emulation',
-    ];
+    const args = virtControllerArgv(uid, { allowEmulation: true, runAsNonRoot: true });
     launcher = await startLauncher(sandbox, vmi, [], { args, nonRootUser: NONROOT_UID, env: NONROOT_ENV });
     client = await cmdClient(launcher.cmdSocket);
   });
