@@ -5,3 +5,4 @@ export * from './sockets.ts';
 export * from './meta.ts';
 export * from './vmi.ts';
 export * from './domain.ts';
+export * from './iproute2.ts';

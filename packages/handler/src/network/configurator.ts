@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { chownSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Interface as VMIInterface, VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { parseIPAddr, type Interface as VMIInterface, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import * as z from 'zod/mini';
 import {
   PodIfaceNetworkPreparationFinished,
@@ -37,17 +37,6 @@ export const DEFAULT_VM_CIDR = '10.0.2.0/24';
 export const NON_ROOT_UID = 107;
 export const bridgeName = (podIface: string): string => `k6t-${podIface}`.slice(0, 15);
 
-const ipAddrSchema = z.array(
-  z.looseObject({
-    ifname: z.string(),
-    address: z.optional(z.string()),
-    mtu: z.number(),
-    addr_info: z.optional(
-      z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number(), scope: z.optional(z.string()) })),
-    ),
-  }),
-);
-
 export interface PodLink {
   name: string;
   mac: string;
@@ -57,20 +46,10 @@ export interface PodLink {
 }
 
 export async function readLinks(ns: NetNS): Promise<Map<string, PodLink>> {
-  const parsed = ipAddrSchema.safeParse(JSON.parse(await ns.exec('ip', ['-j', 'addr', 'show'])));
-  if (!parsed.success) throw new Error(`unexpected output of ip -j addr: ${z.prettifyError(parsed.error)}`);
   return new Map(
-    parsed.data.map((l) => [
-      l.ifname,
-      {
-        name: l.ifname,
-        mac: l.address ?? '',
-        mtu: l.mtu,
-        ipv4: (l.addr_info ?? []).filter((a) => a.family === 'inet' && (a.scope ?? 'global') === 'global').map((a) => a.local),
-        addrs: (l.addr_info ?? [])
-          .filter((a) => a.family === 'inet' && (a.scope ?? 'global') === 'global')
-          .map((a) => ({ address: a.local, prefix: a.prefixlen })),
-      },
+    parseIPAddr(await ns.exec('ip', ['-j', 'addr', 'show'])).map((l) => [
+      l.name,
+      { name: l.name, mac: l.mac, mtu: l.mtu, ipv4: l.ipv4.map((a) => a.address), addrs: l.ipv4 },
     ]),
   );
 }

@@ -1,0 +1,36 @@
+// iproute2's JSON output (`ip -j addr show`), as the handler's network phase 1 and the launcher's phase 2
+// read the pod's links: name, MAC, MTU and global IPv4 addresses (what KubeVirt reads through netlink).
+import * as z from 'zod/mini';
+
+const ipAddrSchema = z.array(
+  z.looseObject({
+    ifname: z.string(),
+    address: z.optional(z.string()),
+    mtu: z.number(),
+    addr_info: z.optional(
+      z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number(), scope: z.optional(z.string()) })),
+    ),
+  }),
+);
+
+export interface IPLink {
+  name: string;
+  mac: string;
+  mtu: number;
+  /** global-scope IPv4 addresses */
+  ipv4: { address: string; prefix: number }[];
+}
+
+/** The links `ip -j addr show` printed; a clear error when the output is not what iproute2 prints. */
+export function parseIPAddr(json: string): IPLink[] {
+  const parsed = ipAddrSchema.safeParse(JSON.parse(json));
+  if (!parsed.success) throw new Error(`unexpected output of ip -j addr: ${z.prettifyError(parsed.error)}`);
+  return parsed.data.map((l) => ({
+    name: l.ifname,
+    mac: l.address ?? '',
+    mtu: l.mtu,
+    ipv4: (l.addr_info ?? [])
+      .filter((a) => a.family === 'inet' && (a.scope ?? 'global') === 'global')
+      .map((a) => ({ address: a.local, prefix: a.prefixlen })),
+  }));
+}
