@@ -11,6 +11,12 @@ const run = promisify(execFile);
 
 /** Every file of a node lives under it (short: unix socket paths end up under it). */
 export const NODE_BASE = '/var/lib/kvts-node';
+/**
+ * kubelet's root: its default, because KubeVirt assumes it (virt-operator's DaemonSet mounts
+ * /var/lib/kubelet and /var/lib/kubelet/pods; the device-plugins directory is hard-coded there).
+ * The node takes it whole: it must not be there before.
+ */
+export const KUBELET_ROOT = '/var/lib/kubelet';
 export const BRIDGE = 'kvts-br0';
 export const POD_SUBNET = '10.244.77.0/24';
 /** The bridge's address: the node's InternalIP, where kube-apiserver and kubelet listen for pods. */
@@ -22,7 +28,6 @@ const CGROUP_FS = '/sys/fs/cgroup';
 
 /** Paths kubelet and containerd use whatever their configuration says. */
 const HARD_CODED = {
-  devicePlugins: '/var/lib/kubelet/device-plugins',
   podLogs: '/var/log/pods',
   containerLogs: '/var/log/containers',
   /** containerd's shim sockets (`/run/containerd/s/`) */
@@ -42,16 +47,20 @@ interface HostBefore {
  */
 export async function prepareHost(): Promise<void> {
   await teardownHost();
+  if (existsSync(KUBELET_ROOT)) throw new Error(`${KUBELET_ROOT} exists: another kubelet's? the test node needs it to itself`);
   const before: HostBefore = {
     // Only the hard-coded paths that are not there yet are the node's to remove at the end.
     created: Object.values(HARD_CODED).filter((p) => !existsSync(p)),
     ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
   };
   mkdirSync(NODE_BASE, { recursive: true });
-  // kubelet bind-mounts its root dir onto itself rshared; the handler's host dirs want the same.
-  await run('mount', ['--bind', NODE_BASE, NODE_BASE]);
-  await run('mount', ['--make-rshared', NODE_BASE]);
   writeFileSync(MARKER, JSON.stringify(before));
+  // kubelet bind-mounts its root dir onto itself rshared; the handler's host dirs want the same.
+  for (const dir of [NODE_BASE, KUBELET_ROOT]) {
+    mkdirSync(dir, { recursive: true });
+    await run('mount', ['--bind', dir, dir]);
+    await run('mount', ['--make-rshared', dir]);
+  }
 
   await run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
   await run('ip', ['addr', 'add', `${NODE_IP}/24`, 'dev', BRIDGE]);
@@ -80,14 +89,15 @@ export async function teardownHost(): Promise<void> {
   // A run that died left its containers running (containerd and kubelet die with their parent, the
   // shims and what they run do not): they must go before their mounts and cgroups can.
   await killLeftovers();
+  await unmountUnder(KUBELET_ROOT);
   await unmountUnder(NODE_BASE);
   // Pod netns files (netns_mounts_under_state_dir) are gone with the mounts; the veths went with them.
   await run('ip', ['link', 'del', BRIDGE]).catch(() => undefined);
   // Every hierarchy, not only those made here: kubelet also makes its tree in the cgroup2 one (hugetlb).
   for (const ctrl of readdirSync(CGROUP_FS)) removeCgroupTree(path.join(CGROUP_FS, ctrl, CGROUP_ROOT));
   for (const p of before?.created ?? []) rmSync(p, { recursive: true, force: true });
-  // /var/lib/kubelet only held device-plugins: leave no empty parent behind either.
-  removeIfEmpty('/var/lib/kubelet');
+  // Made by the run that left the marker (prepareHost refuses a kubelet root it did not make).
+  if (before) rmSync(KUBELET_ROOT, { recursive: true, force: true });
   rmSync(NODE_BASE, { recursive: true, force: true });
   if (before && readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== before.ipForward) {
     throw new Error(`net.ipv4.ip_forward changed during the run (was ${before.ipForward}): something wrote it`);
@@ -162,12 +172,4 @@ function removeCgroupTree(dir: string): void {
   }
   // A cgroup directory goes with rmdir, its control files with it; one with processes in it stays (EBUSY).
   rmdirSync(dir);
-}
-
-function removeIfEmpty(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch {
-    // not empty, or not there: someone else's
-  }
 }

@@ -9,12 +9,11 @@ import { promisify } from 'node:util';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { freePort, startDaemon, waitUntilReady, type Daemon } from '../control-plane/daemon.ts';
-import { CGROUP_ROOT, NODE_BASE, NODE_IP } from './host.ts';
+import { CGROUP_ROOT, KUBELET_ROOT, NODE_BASE, NODE_IP } from './host.ts';
 import { PAUSE_IMAGE } from './containerd.ts';
 
 const BUILD_SCRIPT = path.join(import.meta.dirname, '..', '..', 'scripts', 'build-kube-node');
 
-export const KUBELET_ROOT = path.join(NODE_BASE, 'kubelet');
 
 export interface NodeBinaries {
   kubelet: string;

@@ -6,8 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import type { KubernetesObject, V1DaemonSet, V1Pod } from '@kubernetes/client-node';
-import { NODE_BASE } from './host.ts';
-import { KUBELET_ROOT } from './kubelet.ts';
+import { KUBELET_ROOT, NODE_BASE } from './host.ts';
 import type { HandlerPki } from '../bed/handler-pki.ts';
 
 const DEPLOY = path.resolve(import.meta.dirname, '../../deploy');
@@ -17,6 +16,7 @@ export const HOST_PATHS: Readonly<Record<string, string>> = {
   '/var/run/kubevirt': path.join(NODE_BASE, 'kubevirt'),
   '/var/run/kubevirt-private': path.join(NODE_BASE, 'kubevirt-private'),
   '/var/run/kubevirt-libvirt-runtimes': path.join(NODE_BASE, 'kubevirt-libvirt-runtimes'),
+  // kubelet's own root (KubeVirt's handler assumes /var/lib/kubelet, see host.ts)
   '/var/lib/kubelet/pods': path.join(KUBELET_ROOT, 'pods'),
   '/var/lib/kubelet': KUBELET_ROOT,
   '/var/lib/kubevirt-node-labeller': path.join(NODE_BASE, 'node-labeller'),
