@@ -318,8 +318,15 @@ async function main(): Promise<void> {
       await pool(fresh, CONCURRENCY, async (l) => {
         const vmi = testVMI({ name: l.name, namespace, uid: 'set-by-apiserver' });
         const { uid: _uid, ...metadata } = vmi.metadata;
+        // a fake launcher boots nothing: no containerDisk or kernel-boot image for the handler to mount
+        const spec = {
+          ...vmi.spec,
+          volumes: [],
+          domain: { ...vmi.spec.domain, firmware: {}, devices: { ...vmi.spec.domain.devices, disks: [] } },
+        };
         const body = {
           ...vmi,
+          spec,
           metadata: { ...metadata, labels: { 'kubevirt.io/nodeName': nodeName } },
           status: { phase: 'Scheduled', nodeName, activePods: { [l.sandbox.podUID]: nodeName } },
         };

@@ -9,6 +9,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { freePort } from '../control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir, type PodSandbox } from './pod-sandbox.ts';
+import { startContainerDisks } from './container-disks.ts';
 import { startLauncher, testVMI, type RunningLauncher } from './launcher.ts';
 import { handlerRequest, startHandler, type HandlerOptions, type RunningHandler } from './handler.ts';
 import { makeHandlerPki, type HandlerPki } from './handler-pki.ts';
@@ -187,11 +188,13 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
           },
         };
         const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
+        // the handler mounts the guest's images from these before its first SyncVirtualMachine
+        await startContainerDisks(sandbox, created.metadata.uid, vmi.spec.volumes);
         const launcher = await startLauncher(
           sandbox,
           { metadata: { name, namespace, uid: created.metadata.uid } },
           ['--grace-period-seconds', String(grace), ...(extra.nonRoot ? ['--run-as-nonroot'] : [])],
-          extra.nonRoot ? { nonRootUser: 107, env: NONROOT_ENV } : {},
+          { stageImages: false, ...(extra.nonRoot ? { nonRootUser: 107, env: NONROOT_ENV } : {}) },
         );
         launchers.push(launcher);
         return { name, uid: created.metadata.uid, sandbox, launcher };

@@ -49,6 +49,9 @@ export async function startHandler(o: HandlerOptions, opts: { readyTimeoutMs?: n
     o.privateDir,
     '--pods-base-dir',
     o.podsBaseDir,
+    // the pods' directories are the same path for the handler and the node, as on a real node
+    '--kubelet-pods-dir',
+    o.podsBaseDir,
     '--console-server-port',
     String(o.consoleServerPort),
     '--port',
@@ -77,7 +80,9 @@ export async function startHandler(o: HandlerOptions, opts: { readyTimeoutMs?: n
   const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // a terminal's Ctrl-C is for the demo or test, which stops the handler in order
-    env: { ...process.env, POD_NAMESPACE: 'kubevirt', ...o.env },
+    // VIRT_IN_CONTAINER: PID 1 of this machine is not the node's (its root is not ours to read); the
+    // handler's parent, this test, is in the node's mount namespace
+    env: { ...process.env, POD_NAMESPACE: 'kubevirt', VIRT_IN_CONTAINER: 'true', ...o.env },
   });
   let logs = '';
   const keep = (d: Buffer) => {
@@ -119,10 +124,11 @@ export function handlerRequest(
   tls: ClientTLS,
   method: string,
   urlPath: string,
+  host = '127.0.0.1',
 ): Promise<{ status: number; body: string; type?: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: '127.0.0.1', port, method, path: urlPath, ...tls, checkServerIdentity: () => undefined, timeout: 15_000 },
+      { host, port, method, path: urlPath, ...tls, checkServerIdentity: () => undefined, timeout: 15_000 },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));

@@ -88,6 +88,8 @@ export interface RunningLauncher {
 
 export interface LaunchOptions {
   readyTimeoutMs?: number;
+  /** Put the guest's images in the container-disks volume (default); false when virt-handler mounts them. */
+  stageImages?: boolean;
   /** The script node runs: the TS source (default) or a bundle. */
   entry?: string;
   /** node's own flags, before the entry. */
@@ -170,7 +172,7 @@ export async function startLauncher(
   extraArgs: readonly string[] = [],
   opts: LaunchOptions = {},
 ): Promise<RunningLauncher> {
-  stageGuestImages(sandbox);
+  if (opts.stageImages !== false) stageGuestImages(sandbox);
   const args = [
     ...(opts.nodeArgs ?? []),
     opts.entry ?? LAUNCHER_MAIN,

@@ -4,7 +4,7 @@
 // directories a launcher container owns (/etc/libvirt, /var/lib/libvirt, /var/log/libvirt,
 // /var/cache/libvirt), and a container's /dev (CONTAINER_DEV). The host's /etc, /run and /dev are
 // never touched.
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -16,7 +16,8 @@ export const POD_VOLUMES = [
   { name: 'private', mountPath: '/var/run/kubevirt-private' },
   { name: 'sockets', mountPath: '/var/run/kubevirt/sockets' },
   { name: 'ephemeral-disks', mountPath: '/var/run/kubevirt-ephemeral-disks' },
-  { name: 'container-disks', mountPath: '/var/run/kubevirt/container-disks' },
+  // HostToContainer (rslave): virt-handler bind-mounts the disk images into it from the node
+  { name: 'container-disks', mountPath: '/var/run/kubevirt/container-disks', hostToContainer: true },
   { name: 'hotplug-disks', mountPath: '/var/run/kubevirt/hotplug-disks' },
   { name: 'libvirt-runtime', mountPath: '/var/run/libvirt' },
 ] as const;
@@ -65,6 +66,8 @@ export interface PodSandbox {
   volumePath(volume: (typeof POD_VOLUMES)[number]['name']): string;
   /** Spawns a process inside the pod's mount namespace. */
   spawn(cmd: string, args: readonly string[], opts?: SpawnOptions): ChildProcess;
+  /** A process of the pod outside its mount namespace (a containerDisk container): killed by destroy(). */
+  adopt(child: ChildProcess): void;
   /** Stops every process in the pod's namespace and removes the pod's directories. */
   destroy(): Promise<void>;
 }
@@ -108,6 +111,12 @@ export async function createPodSandbox(
     mkdirSync(src, { recursive: true });
     chmodSync(src, 0o777); // the kubelet's emptyDir mode: a non-root container writes there too
     mounts.push(`mkdir -p ${v.mountPath} && mount --bind ${shellQuote(src)} ${v.mountPath}`);
+    if ('hostToContainer' in v) {
+      // a shared mount on the host, a slave of it in the pod: the node's mounts under it reach the pod
+      execFileSync('mount', ['--bind', src, src]);
+      execFileSync('mount', ['--make-shared', src]);
+      mounts.push(`mount --make-rslave ${v.mountPath}`);
+    }
   }
   for (const dir of CONTAINER_DIRS) {
     const src = path.join(containerRoot, dir);
@@ -130,10 +139,12 @@ export async function createPodSandbox(
   const script = `set -e; ${mounts.join('; ')}; echo ready; exec sleep infinity`;
   // detached here and in spawn(): a terminal's Ctrl-C is for the demo or test, which tears the pod down in order.
   const netArgs = opts.network ? ['--net'] : [];
-  const pause = spawn('unshare', ['--mount', ...netArgs, '--propagation', 'private', '--', '/bin/sh', '-c', script], {
+  // slave, not private: the host-shared volumes (hostToContainer) must receive the node's mounts
+  const pause = spawn('unshare', ['--mount', ...netArgs, '--propagation', 'slave', '--', '/bin/sh', '-c', script], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  const adopted: ChildProcess[] = [];
   let stderr = '';
   pause.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const ready = new Promise<void>((resolve, reject) => {
@@ -158,15 +169,20 @@ export async function createPodSandbox(
         detached: true,
         ...spawnOpts,
       }),
+    adopt: (child) => adopted.push(child),
     async destroy() {
       // Everything still in the pod's namespace was started by this sandbox (libvirtd, qemu, ...).
       for (const p of processesInNamespace(mntNs)) {
         if (p !== pid) tryKill(p, 'SIGKILL');
       }
-      if (pause.exitCode === null && pause.signalCode === null) {
-        pause.kill('SIGKILL');
-        await once(pause, 'exit');
+      for (const child of [...adopted, pause]) {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGKILL');
+          await once(child, 'exit');
+        }
       }
+      // what the node still has mounted in the pod's directory (the shared volumes, disks left mounted)
+      for (const target of mountsUnder(podDir)) execFileSync('umount', ['-l', target]);
       rmSync(podDir, { recursive: true, force: true });
     },
   };
@@ -180,6 +196,15 @@ export async function createPodSandbox(
 export function inPodRealPath(p: string): string {
   const abs = path.posix.resolve('/', p);
   return abs === '/var/run' || abs.startsWith('/var/run/') ? abs.slice('/var'.length) : abs;
+}
+
+/** This namespace's mount points at or under `dir`, deepest first. */
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4]?.replace(/\\040/g, ' '))
+    .filter((t): t is string => t !== undefined && (t === dir || t.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
 }
 
 export function processesInNamespace(mntNs: string): number[] {

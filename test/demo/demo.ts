@@ -16,6 +16,7 @@ import { startControlPlane } from '../control-plane/control-plane.ts';
 import { freePort } from '../control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir } from '../bed/pod-sandbox.ts';
 import { startLauncher, testVMI } from '../bed/launcher.ts';
+import { startContainerDisks } from '../bed/container-disks.ts';
 import { startHandler } from '../bed/handler.ts';
 import { makeHandlerPki } from '../bed/handler-pki.ts';
 import { handlerKubeconfig } from '../bed/handler-rbac.ts';
@@ -131,7 +132,11 @@ export async function startDemoStack(o: DemoStackOptions, cleanups: Cleanups): P
       status: { phase: 'Scheduled', nodeName, activePods: { [sandbox.podUID]: nodeName } },
     },
   })) as { metadata: { uid: string } };
-  const launcher = await startLauncher(sandbox, { metadata: { name: o.name, namespace, uid: created.metadata.uid } });
+  const disks = await startContainerDisks(sandbox, created.metadata.uid, example.spec.volumes);
+  stage(`containerDisk containers serving: ${disks.map((d) => d.name).join(', ')}`);
+  const launcher = await startLauncher(sandbox, { metadata: { name: o.name, namespace, uid: created.metadata.uid } }, [], {
+    stageImages: false,
+  });
   cleanups.defer(() => launcher.stop());
   stage(`VMI ${namespace}/${o.name} Scheduled; virt-launcher started in pod ${sandbox.podUID}`);
 

@@ -14,7 +14,6 @@ import { PAUSE_IMAGE } from './containerd.ts';
 
 const BUILD_SCRIPT = path.join(import.meta.dirname, '..', '..', 'scripts', 'build-kube-node');
 
-
 export interface NodeBinaries {
   kubelet: string;
   kubeScheduler: string;

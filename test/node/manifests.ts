@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import type { KubernetesObject, V1DaemonSet, V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Container, V1DaemonSet, V1Pod } from '@kubernetes/client-node';
 import { KUBELET_ROOT, NODE_BASE } from './host.ts';
 import type { HandlerPki } from '../bed/handler-pki.ts';
 
@@ -49,6 +49,12 @@ export function handlerDaemonSet(apiserver: { host: string; port: number }): V1D
     v.hostPath.type = 'DirectoryOrCreate';
   }
   for (const c of spec.containers) c.env = [...(c.env ?? []), ...apiserverEnv(apiserver.host, apiserver.port)];
+  // This machine's PID 1 is not the node's: its root and namespaces are not readable. virt-operator
+  // passes KV_IO_EXTRA_ENV_VIRT_IN_CONTAINER for this case; the handler then takes its parent's (the
+  // containerd shim's) mount namespace for the node's.
+  const handler = spec.containers.find((c) => c.name === 'virt-handler');
+  if (!handler) throw new Error('deploy/virt-handler.yaml: no virt-handler container');
+  handler.env = [...(handler.env ?? []), { name: 'VIRT_IN_CONTAINER', value: 'true' }];
   return ds;
 }
 
@@ -85,16 +91,24 @@ export function handlerCertObjects(pki: HandlerPki, namespace = 'kubevirt'): Kub
   ];
 }
 
+/** What virt-controller renders containers for: containerDisk volumes and a kernel-boot container. */
+export interface ContainerDiskSpec {
+  volumes?: { name: string; containerDisk?: { image: string; imagePullPolicy?: string } }[];
+  domain?: { firmware?: { kernelBoot?: { container?: { image: string; imagePullPolicy?: string } } } };
+}
+
 export interface LauncherPodFor {
-  vmi: { name: string; namespace: string; uid: string; terminationGracePeriodSeconds: number };
+  vmi: { name: string; namespace: string; uid: string; terminationGracePeriodSeconds: number; spec: ContainerDiskSpec };
 }
 
 /**
  * deploy/example-vmi-pod.yaml (virt-controller's rendering for example-vmi.yaml) for a VMI of this node's
  * tests: a generated name; the VMI's name, namespace and uid in labels, owner reference, paths and launcher
- * arguments; its grace periods. Their VMIs have no containerDisk, so the containerDisk containers are not
- * rendered; and the guest-console-log sidecar is left out as for logSerialConsole: false (a native sidecar
- * needs Kubernetes 1.29: this node's 1.20 would wait for it as for an init container that never ends).
+ * arguments; its grace periods; its containerDisk containers (pkg/container-disk generateContainersHelper:
+ * `volume<name>` serving disk_<index>, `volumekernel-boot-volume` serving kernel-boot, each with its
+ * `-init` pulling the image) made from the example's. The guest-console-log sidecar is left out as for
+ * logSerialConsole: false (a native sidecar needs Kubernetes 1.29: this node's 1.20 would wait for it as
+ * for an init container that never ends).
  */
 export function launcherPod({ vmi }: LauncherPodFor): V1Pod {
   const text = readFileSync(path.join(DEPLOY, 'example-vmi-pod.yaml'), 'utf8');
@@ -114,9 +128,32 @@ export function launcherPod({ vmi }: LauncherPodFor): V1Pod {
   const owner = meta.ownerReferences?.[0];
   if (owner) owner.name = vmi.name;
   spec.hostname = vmi.name;
-  const containerDisk = (name: string) => name === 'container-disk-binary' || name.startsWith('volume');
-  spec.initContainers = (spec.initContainers ?? []).filter((c) => !containerDisk(c.name) && c.name !== 'guest-console-log');
-  spec.containers = spec.containers.filter((c) => !containerDisk(c.name));
+
+  const initTemplate = spec.initContainers?.find((c) => c.name === 'volumecontainerdisk-init');
+  const template = spec.containers.find((c) => c.name === 'volumecontainerdisk');
+  if (!initTemplate || !template) throw new Error('deploy/example-vmi-pod.yaml: no containerDisk containers to render from');
+  const disks: { volume: string; copyName: string; image: string; pullPolicy?: string }[] = [];
+  for (const [index, v] of (vmi.spec.volumes ?? []).entries()) {
+    if (v.containerDisk)
+      disks.push({ volume: v.name, copyName: `disk_${index}`, image: v.containerDisk.image, pullPolicy: v.containerDisk.imagePullPolicy });
+  }
+  const kernel = vmi.spec.domain?.firmware?.kernelBoot?.container;
+  if (kernel)
+    disks.push({ volume: 'kernel-boot-volume', copyName: 'kernel-boot', image: kernel.image, pullPolicy: kernel.imagePullPolicy });
+  const render = (t: V1Container, d: (typeof disks)[number], init: boolean): V1Container => {
+    const c = structuredClone(t);
+    c.name = `volume${d.volume}${init ? '-init' : ''}`;
+    c.image = d.image;
+    if (d.pullPolicy) c.imagePullPolicy = d.pullPolicy;
+    if (!init) c.args = ['--copy-path', `/var/run/kubevirt/container-disks/${vmi.uid}/${d.copyName}`];
+    return c;
+  };
+  const isDisk = (name: string) => name.startsWith('volume');
+  // in virt-controller's order (template.go): the disks' by volume index, then kernel-boot's
+  const initDisks = disks.map((d) => render(initTemplate, d, true));
+  spec.initContainers = [...(spec.initContainers ?? []).filter((c) => !isDisk(c.name) && c.name !== 'guest-console-log'), ...initDisks];
+  spec.containers = [...spec.containers.filter((c) => !isDisk(c.name)), ...disks.map((d) => render(template, d, false))];
+  if (disks.length === 0) spec.initContainers = spec.initContainers.filter((c) => c.name !== 'container-disk-binary');
   // virt-controller: the launcher's grace period is the VMI's + 15 s, the pod's another 15 s
   spec.terminationGracePeriodSeconds = vmi.terminationGracePeriodSeconds + 30;
   const flag = (name: string, value: string) => {

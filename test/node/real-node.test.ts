@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { poll } from '../bed/poll.ts';
-import { makeHandlerPki } from '../bed/handler-pki.ts';
+import { makeHandlerPki, type HandlerPki } from '../bed/handler-pki.ts';
+import { handlerRequest } from '../bed/handler.ts';
 import { rssMiB, startRealNode, waitNodeReady, type RealNode } from './real-node.ts';
 import { BRIDGE, CGROUP_ROOT, KUBELET_ROOT, NODE_BASE, NODE_IP, mountsUnder } from './host.ts';
 import { deployObjects, handlerCertObjects, handlerDaemonSet } from './manifests.ts';
@@ -18,11 +19,14 @@ import { CREATED_BY_LABEL, startVirtControllerStandIn, VMI_FINALIZER, type VirtC
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 const NAMESPACE = 'default';
+/** scripts/build-images: the test guest as containerDisk and kernel-boot image */
+const GUEST_IMAGE = 'docker.io/kubevirt-ts/test-guest:latest';
 
 let node: RealNode;
 let core: CoreV1Api;
 let controller: VirtControllerStandIn | undefined;
 let pkiDir: string;
+let pki: HandlerPki;
 const figures: Record<string, string> = {};
 const ipForwardBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
 const iptablesBefore = iptablesRules();
@@ -106,7 +110,7 @@ test('an image pull never leaves the machine: every registry resolves to an unse
 
 test("deploy/virt-handler.yaml's DaemonSet runs our handler image and goes Ready", async () => {
   const objects = KubernetesObjectApi.makeApiClient(node.kc);
-  const pki = await makeHandlerPki(pkiDir);
+  pki = await makeHandlerPki(pkiDir);
   const create = async (o: KubernetesObject) => {
     await objects.create(o);
   };
@@ -144,13 +148,13 @@ test("deploy/virt-handler.yaml's DaemonSet runs our handler image and goes Ready
   );
 });
 
-test('a VMI goes Running in a launcher pod of our image, and its deletion takes the pod away', async () => {
+test('a VMI boots from the containerDisk and kernel-boot images the handler mounted; its deletion unmounts them and takes the pod away', async () => {
   const api = node.kc.makeApiClient(CustomObjectsApi);
   controller = startVirtControllerStandIn(node.kc, NAMESPACE);
   const name = 'real-node-vmi';
   const t0 = Date.now();
-  // No disk: nothing would put a container disk in place (the handler has no container-disk mounter);
-  // the firmware finds nothing to boot and the domain runs all the same.
+  // the test guest's image serves both: its kernel and initrd (kernel boot) and its data disk (containerDisk)
+  const guestImage = { image: GUEST_IMAGE, imagePullPolicy: 'Never' };
   const created = (await api.createNamespacedCustomObject({
     ...VMI,
     namespace: NAMESPACE,
@@ -162,11 +166,18 @@ test('a VMI goes Running in a launcher pod of our image, and its deletion takes 
         terminationGracePeriodSeconds: 5,
         domain: {
           cpu: { cores: 1 },
-          memory: { guest: '64Mi' },
-          resources: { requests: { memory: '64Mi' } },
+          memory: { guest: '128Mi' },
+          resources: { requests: { memory: '128Mi' } },
           machine: { type: 'q35' },
-          devices: { autoattachPodInterface: false, autoattachMemBalloon: false },
+          firmware: {
+            kernelBoot: {
+              kernelArgs: 'console=ttyS0 panic=-1 quiet',
+              container: { ...guestImage, kernelPath: '/boot/vmlinux', initrdPath: '/boot/initrd.img' },
+            },
+          },
+          devices: { disks: [{ name: 'data', disk: { bus: 'virtio' } }], autoattachPodInterface: false, autoattachMemBalloon: false },
         },
+        volumes: [{ name: 'data', containerDisk: guestImage }],
       },
     },
   })) as { metadata: { uid: string } };
@@ -193,6 +204,46 @@ test('a VMI goes Running in a launcher pod of our image, and its deletion takes 
   assert.deepEqual(Object.keys(running.status?.activePods ?? {}), [pod.metadata?.uid]);
   assert.equal(pod.status?.containerStatuses?.find((c) => c.name === 'compute')?.image, 'docker.io/kubevirt-ts/virt-launcher:latest');
 
+  // The guest booted the mounted kernel (its agent answers) and found the mounted disk (/mnt/data).
+  await poll(
+    'the guest agent up (guestOSInfo)',
+    async () => {
+      const vmi = (await api.getNamespacedCustomObject({ ...VMI, namespace: NAMESPACE, name })) as {
+        status?: { guestOSInfo?: { id?: string } };
+      };
+      return vmi.status?.guestOSInfo?.id ? true : undefined;
+    },
+    300_000,
+    handlerLogs,
+  );
+  figures['VMI created → guest agent connected (TCG boot)'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  const handlerPod = (await core.listNamespacedPod({ namespace: 'kubevirt', labelSelector: 'kubevirt.io=virt-handler' })).items[0];
+  const handlerIP = handlerPod?.status?.podIP;
+  assert.ok(handlerIP, 'the handler pod has an IP');
+  const filesystems = await poll(
+    "the guest's filesystems through the handler pod's REST API",
+    async () => {
+      const r = await handlerRequest(
+        8186,
+        { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key },
+        'GET',
+        `/v1/namespaces/${NAMESPACE}/virtualmachineinstances/${name}/filesystemlist`,
+        handlerIP,
+      );
+      return r.status === 200 && r.body.includes('/mnt/data') ? r.body : undefined;
+    },
+    120_000,
+    handlerLogs,
+  );
+  const fs = (JSON.parse(filesystems) as { items: { mountPoint: string; diskName: string }[] }).items;
+  assert.equal(fs.find((f) => f.mountPoint === '/mnt/data')?.diskName, 'vda', "the containerDisk is the guest's vda, mounted at /mnt/data");
+  const mounted = mountsUnder(path.join(KUBELET_ROOT, 'pods', pod.metadata!.uid!)).filter((m) => m.includes('/container-disks/'));
+  assert.deepEqual(
+    mounted.map((m) => m.split('/container-disks/')[1]).sort(),
+    ['disk_0.img', 'kernel-boot/initrd.img', 'kernel-boot/vmlinux'],
+    'the images bind-mounted into the launcher pod',
+  );
+
   for (const [what, d] of node.daemons) figures[`RSS ${what} (a handler pod and a VM running)`] = `${rssMiB(d.pid).toFixed(0)} MiB`;
   // With everything running, the node's processes talk only over loopback and the pod bridge.
   assert.deepEqual(foreignSockets(new Set([...node.daemons.values()].map((d) => d.pid))), [], 'no socket to another machine');
@@ -211,6 +262,7 @@ test('a VMI goes Running in a launcher pod of our image, and its deletion takes 
     handlerLogs,
   );
   figures['VMI deleted → VMI and pod gone'] = `${((Date.now() - t1) / 1000).toFixed(1)} s`;
+  assert.deepEqual(mountsUnder(path.join(KUBELET_ROOT, 'pods', pod.metadata!.uid!)), [], "nothing left mounted in the pod's directory");
 });
 
 test('stopping the node leaves nothing behind on the host', async () => {
@@ -221,8 +273,7 @@ test('stopping the node leaves nothing behind on the host', async () => {
   figures['node stop and teardown'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   assert.deepEqual(mountsUnder(NODE_BASE), []);
   assert.deepEqual(mountsUnder(KUBELET_ROOT), []);
-  for (const p of [NODE_BASE, KUBELET_ROOT, '/var/log/pods', '/var/log/containers'])
-    assert.equal(existsSync(p), false, `${p} removed`);
+  for (const p of [NODE_BASE, KUBELET_ROOT, '/var/log/pods', '/var/log/containers']) assert.equal(existsSync(p), false, `${p} removed`);
   assert.equal(existsSync(`/sys/class/net/${BRIDGE}`), false, 'the bridge deleted');
   for (const ctrl of readdirSync('/sys/fs/cgroup'))
     assert.equal(existsSync(path.join('/sys/fs/cgroup', ctrl, CGROUP_ROOT)), false, `cgroup ${ctrl}/${CGROUP_ROOT} removed`);

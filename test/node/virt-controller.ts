@@ -5,7 +5,7 @@
 // namespace; KubeVirt's watches, scheduling decisions and status conditions are not played.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { launcherPod } from './manifests.ts';
+import { type ContainerDiskSpec, launcherPod } from './manifests.ts';
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 /** virtv1.VirtualMachineInstanceFinalizer */
@@ -24,7 +24,7 @@ interface VMIObject {
     finalizers?: string[];
     deletionTimestamp?: string;
   };
-  spec?: { terminationGracePeriodSeconds?: number };
+  spec?: { terminationGracePeriodSeconds?: number } & ContainerDiskSpec;
   status?: { phase?: string };
 }
 
@@ -78,7 +78,7 @@ export function startVirtControllerStandIn(kc: KubeConfig, namespace: string, in
       const grace = vmi.spec?.terminationGracePeriodSeconds ?? 30;
       await core.createNamespacedPod({
         namespace,
-        body: launcherPod({ vmi: { name, namespace, uid, terminationGracePeriodSeconds: grace } }),
+        body: launcherPod({ vmi: { name, namespace, uid, terminationGracePeriodSeconds: grace, spec: vmi.spec ?? {} } }),
       });
       await patchVMI(name, [{ op: 'add', path: '/status', value: { ...vmi.status, phase: 'Scheduling' } }]);
       return;

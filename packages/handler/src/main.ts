@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // virt-handler (cmd/virt-handler): parses flags and wires the parts together, in KubeVirt's order.
+import { Mounter, nodeMountNamespace } from './container-disk/mounter.ts';
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -136,6 +137,13 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       logger,
       privateDir: f['kubevirt-private-dir'],
       launcherPid: (uid) => launchers.launcherPid(uid),
+    }),
+    containerDisks: new Mounter({
+      logger,
+      podsBaseDir: f['pods-base-dir'],
+      kubeletPodsDir: f['kubelet-pods-dir'],
+      stateDir: path.join(f['kubevirt-private-dir'], 'container-disk-mount-state'),
+      node: nodeMountNamespace(),
     }),
     workers: 10, // cmd/virt-handler: vmController.Run(10, stop)
     syncOptions: () => {

@@ -18,6 +18,7 @@ import {
   type VirtualMachineInstanceStatus,
 } from '@kubevirt-ts/shared';
 import type { GhostRecord } from './launcher-clients.ts';
+import type { ContainerDiskMounter } from './container-disk/mounter.ts';
 import type { NetworkConfigurator } from './network/configurator.ts';
 import { WorkQueue } from './workqueue.ts';
 import { calculatePhase, calculateStatus, isDomainAlive, isFinal, phaseOf, statusEqual, type LauncherState } from './vmi-status.ts';
@@ -89,6 +90,8 @@ export interface VirtualMachineControllerOptions {
   syncOptions(): cmdv1.VirtualMachineOptions;
   /** Pod network phase 1, before each VMI's first SyncVirtualMachine (KubeVirt's netConf.Setup). */
   network?: NetworkConfigurator;
+  /** containerDisk and kernel-boot images mounted into the launcher pod before its first SyncVirtualMachine. */
+  containerDisks?: ContainerDiskMounter;
   metrics?: ControllerMetrics;
   clock?: Clock;
   workers?: number;
@@ -100,6 +103,8 @@ export interface VirtualMachineControllerOptions {
 export const SHUTDOWN_RESEND_MS = 5_000;
 /** How soon a VMI whose launcher is still starting is looked at again. */
 export const LAUNCHER_INITIALIZING_REQUEUE_MS = 1_000;
+/** How soon a VMI whose container disks are not served yet is looked at again. */
+export const CONTAINER_DISKS_REQUEUE_MS = 1_000;
 /** How soon a failed SyncVirtualMachine is retried. */
 export const SYNC_FAILED_REQUEUE_MS = 5_000;
 /** KubeVirt's default launcher start timeout (3 min). */
@@ -119,6 +124,8 @@ export class VirtualMachineController {
   readonly #graceStart = new Map<string, number>();
   /** VMI UID → first time no launcher socket was found. */
   readonly #notInitializedSince = new Map<string, number>();
+  /** VMI UID → first time its start was prepared (containerDisks' NotInitializedSince). */
+  readonly #startingSince = new Map<string, number>();
   #running: Promise<void>[] = [];
 
   constructor(opts: VirtualMachineControllerOptions) {
@@ -204,7 +211,7 @@ export class VirtualMachineController {
       return undefined;
     }
     if (gone) {
-      if (uid) this.#processVmCleanup(uid, log);
+      if (uid) await this.#processVmCleanup(uid, log);
       if (vmi) await this.#updateStatus(vmi, undefined, this.#launcherState(vmi, false), undefined);
       return undefined;
     }
@@ -220,8 +227,12 @@ export class VirtualMachineController {
         requeue = LAUNCHER_INITIALIZING_REQUEUE_MS;
       } else if (launcher === 'ready') {
         try {
-          const created = await this.#processVmUpdate(vmi, domain);
-          if (created) this.#o.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
+          if (!domain && !(await this.#handleStartingVMI(vmi))) {
+            requeue = CONTAINER_DISKS_REQUEUE_MS;
+          } else {
+            const created = await this.#processVmUpdate(vmi, domain);
+            if (created) this.#o.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
+          }
         } catch (err) {
           syncError = errorMessage(err);
           log().error({ reason: syncError }, 'Synchronizing the VirtualMachineInstance failed.');
@@ -260,6 +271,18 @@ export class VirtualMachineController {
     this.#notInitializedSince.set(uid, since);
     if (!found.initializing && now - since > (this.#o.launcherStartTimeoutMs ?? LAUNCHER_START_TIMEOUT_MS)) return 'unresponsive';
     return 'initializing';
+  }
+
+  /** handleStartingVMI: false while the container disks are not served yet; then mounts them. */
+  async #handleStartingVMI(vmi: VirtualMachineInstance): Promise<boolean> {
+    const mounter = this.#o.containerDisks;
+    if (!mounter) return true;
+    const uid = vmi.metadata.uid;
+    const since = this.#startingSince.get(uid) ?? this.#clock.now();
+    this.#startingSince.set(uid, since);
+    if (!mounter.containerDisksReady(vmi, since)) return false;
+    await mounter.mountAndVerify(vmi);
+    return true;
   }
 
   /** SyncVirtualMachine: define and start the domain, or bring it in line with the VMI. */
@@ -312,8 +335,10 @@ export class VirtualMachineController {
     log().info('Signaled deletion for VirtualMachineInstance');
   }
 
-  /** processVmCleanup: the domain is gone; forget the launcher (client, pipe, ghost record). */
-  #processVmCleanup(uid: string, log: () => Logger): void {
+  /** processVmCleanup: the domain is gone; unmount its disks, forget the launcher (client, pipe, ghost record). */
+  async #processVmCleanup(uid: string, log: () => Logger): Promise<void> {
+    await this.#o.containerDisks?.unmount(uid, log());
+    this.#startingSince.delete(uid);
     if (!this.#o.launchers.record(uid) && !this.#graceStart.has(uid)) return;
     this.#o.launchers.close(uid);
     this.#o.network?.teardown(uid);

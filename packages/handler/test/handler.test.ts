@@ -80,6 +80,9 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
       JSON.stringify(running.status?.machine),
     );
     assert.ok(existsSync(ghostRecordPath(vm.uid, path.join(dir, 'private'))), 'ghost record written');
+    // the guest's images came from its containerDisk containers, bind-mounted by the handler
+    assert.deepEqual(diskMounts(vm.sandbox.volumePath('container-disks')), ['disk_0.img', 'kernel-boot/initrd.img', 'kernel-boot/vmlinux']);
+    assert.ok(existsSync(path.join(dir, 'private', 'container-disk-mount-state', vm.uid)), 'mount record written');
     const withOS = await poll(
       'guestOSInfo from the agent',
       async () => {
@@ -287,6 +290,8 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
       20_000,
       handlerLogs,
     );
+    assert.deepEqual(diskMounts(vm.sandbox.volumePath('container-disks')), [], 'the disks unmounted');
+    assert.equal(existsSync(path.join(dir, 'private', 'container-disk-mount-state', vm.uid)), false, 'mount record removed');
     // virt-controller's part: drop the finalizer once the handler is done
     await api.patchNamespacedCustomObject({ ...VMI, namespace, name: 'vmi-a', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
   });
@@ -339,3 +344,13 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
     if (cp.adminToken) assert.ok(!logs.includes(cp.adminToken), 'token in logs');
   });
 });
+
+/** The mounts under a pod's container-disks volume, relative to it. */
+function diskMounts(volume: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(`${volume}/`))
+    .map((m) => m.slice(volume.length + 1))
+    .sort();
+}

@@ -14,7 +14,9 @@ import {
   type VirtualMachineInstanceStatus,
 } from '@kubevirt-ts/shared';
 import type { GhostRecord } from '../src/launcher-clients.ts';
+import { CONTAINER_DISK_READY_TIMEOUT_MS, type ContainerDiskMounter } from '../src/container-disk/mounter.ts';
 import {
+  CONTAINER_DISKS_REQUEUE_MS,
   DEFAULT_GRACE_PERIOD_SECONDS,
   LAUNCHER_INITIALIZING_REQUEUE_MS,
   LAUNCHER_START_TIMEOUT_MS,
@@ -171,6 +173,40 @@ interface World {
   domainAfterSync?: Domain;
   /** The status write fails (a 409 from kube-apiserver). */
   writeFails?: boolean;
+  /** The container disks' mounter; none: the controller has no mounter. */
+  disks?: DiskSetup;
+}
+
+/** What the container disks' mounter finds. */
+interface DiskSetup {
+  /** The disks' containers serve their sockets. */
+  ready?: boolean;
+  /** Mounting fails with this. */
+  mountFails?: string;
+}
+
+/** Records the controller's calls; answers as DiskSetup says, and KubeVirt's one-minute error. */
+class FakeMounter implements ContainerDiskMounter {
+  readonly calls: string[] = [];
+  readonly #setup: DiskSetup;
+  readonly #now: () => number;
+  constructor(setup: DiskSetup, now: () => number) {
+    this.#setup = setup;
+    this.#now = now;
+  }
+  containerDisksReady(_vmi: VirtualMachineInstance, since: number): boolean {
+    this.calls.push('ready');
+    if (this.#setup.ready) return true;
+    if (this.#now() > since + CONTAINER_DISK_READY_TIMEOUT_MS) throw new Error('containerdisk data still not ready after one minute');
+    return false;
+  }
+  async mountAndVerify(_vmi: VirtualMachineInstance): Promise<void> {
+    this.calls.push('mount');
+    if (this.#setup.mountFails) throw new Error(this.#setup.mountFails);
+  }
+  async unmount(vmiUID: string): Promise<void> {
+    this.calls.push(`unmount ${vmiUID}`);
+  }
 }
 
 /** One controller with fakes around it; the clock only moves when a test moves it. */
@@ -180,6 +216,7 @@ class Fixture {
   readonly events: string[] = [];
   readonly writes: VirtualMachineInstanceStatus[] = [];
   readonly controller: VirtualMachineController;
+  readonly mounter: FakeMounter | undefined;
   readonly #domains = new Map<string, Domain>();
 
   constructor(w: World) {
@@ -194,7 +231,9 @@ class Fixture {
       list: () => (v ? [v] : []),
     });
     const domains = this.#domains;
+    this.mounter = w.disks ? new FakeMounter(w.disks, () => this.now) : undefined;
     this.controller = new VirtualMachineController({
+      ...(this.mounter ? { containerDisks: this.mounter } : {}),
       logger: pino({ level: 'silent' }),
       host,
       vmis: [store(w.vmi), store(w.target)],
@@ -236,6 +275,8 @@ interface Want {
   condition?: [type: string, status: string];
   /** The UID the Cmd calls named (default: the VMI's). */
   callUID?: string;
+  /** The mounter's calls this round (checked when given). */
+  mounts?: string[];
 }
 
 interface Case {
@@ -252,6 +293,7 @@ async function check(c: Case): Promise<void> {
   const callsBefore = f.launchers.calls.length;
   const eventsBefore = f.events.length;
   const writesBefore = f.writes.length;
+  const mountsBefore = f.mounter?.calls.length ?? 0;
   let requeue: number | undefined;
   if (c.want.error) {
     await assert.rejects(f.controller.execute(key), c.want.error);
@@ -281,6 +323,7 @@ async function check(c: Case): Promise<void> {
   if (!c.want.error) assert.equal(requeue, c.want.requeue, 'requeue');
   assert.equal(f.launchers.closed.includes(c.want.callUID ?? uid), Boolean(c.want.closed), 'launcher closed');
   assert.equal(f.launchers.remembered.length > 0, Boolean(c.want.remembered), 'launcher remembered');
+  if (c.want.mounts) assert.deepEqual(f.mounter?.calls.slice(mountsBefore), c.want.mounts, 'mounter calls');
 }
 
 const ready: LauncherSetup = { known: true };
@@ -564,6 +607,66 @@ describe('VirtualMachineController.execute: sync (processVmUpdate) and status', 
       name: 'a migration target VMI with a domain here → ignored, not shut down',
       world: { target: vmi({ phase: 'Running', node: 'node02', deleting: true }), domain: domain('Running'), launcher: ready },
       want: { calls: [], events: [], written: null },
+    },
+  ];
+  for (const c of cases) test(c.name, () => check(c));
+});
+
+describe('VirtualMachineController.execute: container disks (handleStartingVMI, processVmCleanup)', () => {
+  const scheduled = () => vmi({ phase: 'Scheduled' });
+  const cases: Case[] = [
+    {
+      name: "Scheduled VMI, the disks' containers not serving yet → no sync, looked at again in 1 s",
+      world: { vmi: scheduled(), launcher: ready, disks: {} },
+      want: { calls: [], events: [], written: null, requeue: CONTAINER_DISKS_REQUEUE_MS, mounts: ['ready'] },
+    },
+    {
+      name: 'Scheduled VMI, the disks served → mounted, then SyncVirtualMachine',
+      world: { vmi: scheduled(), launcher: ready, disks: { ready: true } },
+      want: { calls: ['SyncVirtualMachine'], events: ['Normal Created'], written: null, mounts: ['ready', 'mount'] },
+    },
+    {
+      name: 'the bind mount fails → no sync, SyncFailed Event with the reason, retried',
+      world: { vmi: scheduled(), launcher: ready, disks: { ready: true, mountFails: 'failed to bindmount containerDisk data: EPERM' } },
+      want: {
+        calls: [],
+        events: ['Warning SyncFailed'],
+        written: 'Scheduled',
+        condition: ['Synchronized', 'False'],
+        requeue: SYNC_FAILED_REQUEUE_MS,
+        mounts: ['ready', 'mount'],
+      },
+    },
+    {
+      name: 'the disks not served a minute after the first look → SyncFailed (KubeVirt: still not ready after one minute)',
+      world: { vmi: scheduled(), launcher: ready, disks: {} },
+      before: async (f) => {
+        await f.controller.execute(key);
+        f.now += 61_000;
+      },
+      want: {
+        calls: [],
+        events: ['Warning SyncFailed'],
+        written: 'Scheduled',
+        condition: ['Synchronized', 'False'],
+        requeue: SYNC_FAILED_REQUEUE_MS,
+        mounts: ['ready'],
+      },
+    },
+    {
+      name: 'the launcher still starting → the disks are not looked at yet',
+      world: { vmi: scheduled(), launcher: { initializing: true }, disks: {} },
+      want: { calls: [], events: [], written: null, requeue: LAUNCHER_INITIALIZING_REQUEUE_MS, mounts: [] },
+    },
+    {
+      name: 'Running VMI with its domain → no mounting, SyncVirtualMachine',
+      world: { vmi: vmi({ phase: 'Running' }), domain: domain('Running', 'Booted'), launcher: ready, disks: {} },
+      want: { calls: ['SyncVirtualMachine'], events: [], written: 'Running', mounts: [] },
+    },
+    {
+      name: 'VMI Succeeded, domain gone → the disks unmounted, the launcher forgotten',
+      world: { vmi: vmi({ phase: 'Succeeded' }), launcher: ready, disks: {} },
+      want: { calls: [], events: [], written: null, closed: true, mounts: [`unmount ${uid}`] },
     },
   ];
   for (const c of cases) test(c.name, () => check(c));
