@@ -5,7 +5,22 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { isInvalidOperation, isNotFound, type Connection, type Domain as VirDomain, type DomainStateName } from '@kubevirt-ts/libvirt';
+import {
+  DomainCoreDumpFlags,
+  DomainCoreDumpFormat,
+  DomainCreateFlags,
+  DomainDestroyFlags,
+  DomainMemoryModFlags,
+  DomainRebootFlags,
+  DomainShutdownFlags,
+  DomainUndefineFlags,
+  DomainVcpuFlags,
+  isInvalidOperation,
+  isNotFound,
+  type Connection,
+  type Domain as VirDomain,
+  type DomainStateName,
+} from '@kubevirt-ts/libvirt';
 import {
   domainNameToVMI,
   lifeCycleFromLibvirt,
@@ -39,19 +54,6 @@ import { blockVolumes, prepareVolumes } from './volumes.ts';
 import { podCPUSet } from './pod-cpuset.ts';
 
 const run = promisify(execFile);
-
-// libvirt flag values (libvirt-domain.h)
-const START_PAUSED = 1;
-const SHUTDOWN_ACPI_POWER_BTN = 1;
-const DESTROY_GRACEFUL = 1;
-const UNDEFINE_NVRAM = 4;
-const REBOOT_ACPI_POWER_BTN = 1;
-const REBOOT_GUEST_AGENT = 2;
-const VCPU_LIVE = 1;
-const VCPU_CONFIG = 2;
-const MEM_LIVE = 1;
-const CORE_DUMP_FORMAT_RAW = 0;
-const DUMP_MEMORY_ONLY = 16;
 
 export class DomainNotFoundError extends Error {
   constructor() {
@@ -206,7 +208,7 @@ export class DomainManager {
       const final = phase === 'Succeeded' || phase === 'Failed';
       if ((state === 'SHUTOFF' || state === 'CRASHED' || state === 'NOSTATE') && phase !== 'Running' && !final) {
         // startStrategy Paused: the guest waits, paused, for the user's unpause
-        await this.#conn.domainCreateWithFlags(dom, vmi.spec.startStrategy === 'Paused' ? START_PAUSED : 0);
+        await this.#conn.domainCreateWithFlags(dom, vmi.spec.startStrategy === 'Paused' ? DomainCreateFlags.START_PAUSED : 0);
         this.#log.info('Domain started.');
       }
     });
@@ -269,7 +271,7 @@ export class DomainManager {
       if (!dom) return;
       const { state } = await this.#conn.domainGetState(dom);
       if (state !== 'RUNNING' && state !== 'PAUSED') return;
-      await this.#conn.domainShutdownFlags(dom, SHUTDOWN_ACPI_POWER_BTN);
+      await this.#conn.domainShutdownFlags(dom, DomainShutdownFlags.ACPI_POWER_BTN);
       this.#log.info(`Signaled graceful shutdown for ${vmi.metadata.name}`);
       const meta = this.#metadataFor(vmi.metadata.uid);
       meta.GracePeriod ??= { DeletionGracePeriodSeconds: 0, DeletionTimestamp: null, MarkedForGracefulShutdown: null };
@@ -284,7 +286,7 @@ export class DomainManager {
       const { state } = await this.#conn.domainGetState(dom);
       if (state === 'SHUTOFF' || state === 'CRASHED') return;
       try {
-        await this.#conn.domainDestroyFlags(dom, DESTROY_GRACEFUL);
+        await this.#conn.domainDestroyFlags(dom, DomainDestroyFlags.GRACEFUL);
       } catch (err) {
         if (!isInvalidOperation(err) && !isNotFound(err)) throw err;
       }
@@ -297,7 +299,7 @@ export class DomainManager {
       const dom = await this.#lookup(vmi);
       if (!dom) return;
       try {
-        await this.#conn.domainUndefineFlags(dom, UNDEFINE_NVRAM);
+        await this.#conn.domainUndefineFlags(dom, DomainUndefineFlags.NVRAM);
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -312,7 +314,7 @@ export class DomainManager {
   softRebootVMI(vmi: VirtualMachineInstance): Promise<void> {
     return this.#exclusive(async () => {
       const dom = await this.#mustLookup(vmi);
-      const flags = this.#agent.connected ? REBOOT_GUEST_AGENT : REBOOT_ACPI_POWER_BTN;
+      const flags = this.#agent.connected ? DomainRebootFlags.GUEST_AGENT : DomainRebootFlags.ACPI_POWER_BTN;
       await this.#conn.domainReboot(dom, flags);
     });
   }
@@ -462,14 +464,14 @@ export class DomainManager {
 
   async memoryDump(vmi: VirtualMachineInstance, dumpPath: string): Promise<void> {
     const dom = await this.#mustLookup(vmi);
-    await this.#conn.domainCoreDumpWithFormat(dom, dumpPath, CORE_DUMP_FORMAT_RAW, DUMP_MEMORY_ONLY);
+    await this.#conn.domainCoreDumpWithFormat(dom, dumpPath, DomainCoreDumpFormat.RAW, DomainCoreDumpFlags.MEMORY_ONLY);
   }
 
   async syncVMICPUs(vmi: VirtualMachineInstance): Promise<void> {
     const dom = await this.#mustLookup(vmi);
     const cpu = vmi.spec.domain.cpu;
     const vcpus = (cpu?.sockets ?? 1) * (cpu?.cores ?? 1) * (cpu?.threads ?? 1);
-    await this.#conn.domainSetVcpusFlags(dom, vcpus, VCPU_LIVE | VCPU_CONFIG);
+    await this.#conn.domainSetVcpusFlags(dom, vcpus, DomainVcpuFlags.LIVE | DomainVcpuFlags.CONFIG);
   }
 
   /** Memory hotplug within the VMI's maximum: the guest's current memory as the converter computes it. */
@@ -477,7 +479,7 @@ export class DomainManager {
     const dom = await this.#mustLookup(vmi);
     const spec = convertVMIToDomainSpec(vmi, this.#ctx);
     const memory = spec.CurrentMemory ?? spec.Memory;
-    await this.#conn.domainSetMemoryFlags(dom, BigInt(memory.Value) / 1024n, MEM_LIVE);
+    await this.#conn.domainSetMemoryFlags(dom, BigInt(memory.Value) / 1024n, DomainMemoryModFlags.LIVE);
   }
 
   getDomainStats(): Promise<Record<string, unknown> | undefined> {
