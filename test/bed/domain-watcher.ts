@@ -2,8 +2,7 @@
 // serving the notify socket in `dir`, wired as packages/handler/src/main.ts wires them.
 import path from 'node:path';
 import type { Logger } from '@kubevirt-ts/shared';
-import { DomainWatcher, type K8sEvent } from '../../packages/handler/src/domain-watcher.ts';
-import { LauncherClients } from '../../packages/handler/src/launcher-clients.ts';
+import { DomainWatcher, LauncherClients, type K8sEvent } from '@kubevirt-ts/handler';
 
 export interface WatcherOptions {
   /** The handler's share dir (`share/domain-notify.sock`) and private dir (`private/`) go here. */

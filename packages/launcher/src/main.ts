@@ -38,8 +38,6 @@ import { DomainEventMonitor } from './event-monitor.ts';
 import { PodNetworkPhase2 } from './network/phase2.ts';
 import { QEMU_NONROOT_PID_DIR, QEMU_PID_DIR, waitForQemuExit } from './process-monitor.ts';
 
-export { launcherFlags, type LauncherFlags } from './flags.ts';
-
 const EMULATOR = '/usr/bin/qemu-system-x86_64';
 
 function initializeDirs(f: LauncherFlags): void {
