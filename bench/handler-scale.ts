@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { createCmdServer, listenUnix, notifyClient, type NotifyClient, type Server } from '@kubevirt-ts/proto';
 import { errorMessage, newDomain, parseDomain, parseVMI, type Domain, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { convertVMIToDomainSpec } from '../packages/launcher/src/converter/index.ts';
+import { convertVMIToDomainSpec } from '@kubevirt-ts/launcher';
 import { startControlPlane } from '../test/control-plane/control-plane.ts';
 import { freePort } from '../test/control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir, type PodSandbox } from '../test/bed/pod-sandbox.ts';
