@@ -1,9 +1,7 @@
 // KubeVirt's LibvirtDomainManager (pkg/virt-launcher/virtwrap/manager.go): every command the handler
 // sends, carried out on the one domain this launcher owns, through our libvirt client.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import {
   DomainCoreDumpFlags,
@@ -30,19 +28,7 @@ import {
   type Domain,
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
-import {
-  containerDiskFormat,
-  containerDiskImagePath,
-  containerDiskOverlayPath,
-  convertVMIToDomainSpec,
-  emptyDiskPath,
-  emptyDiskSize,
-  setDriverCacheMode,
-  supportsDirectIO,
-  noCloudFiles,
-  noCloudISOPath,
-  type ConverterContext,
-} from './converter/index.ts';
+import { convertVMIToDomainSpec, setDriverCacheMode, supportsDirectIO, type ConverterContext } from './converter/index.ts';
 import { domainSpecFromXML, domainSpecToXML, type KubeVirtMetadata } from './api/index.ts';
 import type { AgentStore } from './agent/store.ts';
 import type { AgentDataCommand } from './agent/data-fields.ts';
@@ -51,9 +37,8 @@ import type { PodNetworkPhase2 } from './network/phase2.ts';
 import type { Notifier, K8sEventType } from './notifier.ts';
 import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
 import { blockVolumes, prepareVolumes } from './volumes.ts';
+import { prepareDisks } from './disk-preparation.ts';
 import { podCPUSet } from './pod-cpuset.ts';
-
-const run = promisify(execFile);
 
 export class DomainNotFoundError extends Error {
   constructor() {
@@ -191,7 +176,7 @@ export class DomainManager {
           if (!this.#network) throw new Error('pod network phase 2 is not available');
           await this.#network.setup(vmi, spec, attachments);
         }
-        await this.#prepareDisks(vmi);
+        await prepareDisks(vmi, this.#ctx);
         await prepareVolumes(vmi, this.#ctx);
         for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
         // libvirt binds the serial and VNC sockets here but does not create the directory
@@ -212,42 +197,6 @@ export class DomainManager {
         this.#log.info('Domain started.');
       }
     });
-  }
-
-  /** Container disk overlays, empty disks and the cloud-init ISO, as KubeVirt's preStartHook makes them. */
-  async #prepareDisks(vmi: VirtualMachineInstance): Promise<void> {
-    for (const [index, volume] of (vmi.spec.volumes ?? []).entries()) {
-      if (volume.containerDisk) {
-        const image = containerDiskImagePath(index, this.#ctx);
-        if (!existsSync(image)) throw new Error(`container disk image ${image} of volume ${volume.name} does not exist`);
-        const overlay = containerDiskOverlayPath(volume.name, this.#ctx);
-        mkdirSync(path.dirname(overlay), { recursive: true });
-        rmSync(overlay, { force: true });
-        await run('qemu-img', ['create', '-f', 'qcow2', '-b', image, '-F', containerDiskFormat(volume.name, this.#ctx), overlay]);
-      } else if (volume.emptyDisk) {
-        const size = emptyDiskSize(volume, index);
-        const file = emptyDiskPath(volume.name, this.#ctx);
-        if (!existsSync(file)) {
-          mkdirSync(path.dirname(file), { recursive: true });
-          await run('qemu-img', ['create', '-f', 'qcow2', file, String(size)]);
-        }
-      } else if (volume.cloudInitNoCloud) {
-        const iso = noCloudISOPath(vmi, this.#ctx);
-        const staging = `${iso}.d`;
-        const dir = path.join(staging, 'data');
-        rmSync(staging, { recursive: true, force: true });
-        mkdirSync(dir, { recursive: true });
-        const files = noCloudFiles(volume, vmi);
-        writeFileSync(path.join(dir, 'user-data'), files.userData);
-        writeFileSync(path.join(dir, 'meta-data'), files.metaData);
-        if (files.networkData !== undefined) writeFileSync(path.join(dir, 'network-config'), files.networkData);
-        const built = path.join(staging, 'noCloud.iso');
-        await run('genisoimage', ['-output', built, '-volid', 'cidata', '-joliet', '-rock', '-input-charset', 'utf-8', dir]);
-        // renamed into place: a symlink planted at the ISO's path is replaced, never written through
-        renameSync(built, iso);
-        rmSync(staging, { recursive: true, force: true });
-      }
-    }
   }
 
   pauseVMI(vmi: VirtualMachineInstance): Promise<void> {
