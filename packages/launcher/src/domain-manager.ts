@@ -32,6 +32,8 @@ import { convertVMIToDomainSpec, setDriverCacheMode, supportsDirectIO, type Conv
 import { domainSpecFromXML, domainSpecToXML, type KubeVirtMetadata } from './api/index.ts';
 import type { AgentStore } from './agent/store.ts';
 import type { AgentDataCommand } from './agent/data-fields.ts';
+import { guestExec } from './agent/exec.ts';
+import { AgentCommand, parseFSFreezeStatus } from './agent/parser.ts';
 import { dirtyRateStats, domainStats, type DirtyRateStats, type StatsConnection } from './stats.ts';
 import type { PodNetworkPhase2 } from './network/phase2.ts';
 import type { Notifier, K8sEventType } from './notifier.ts';
@@ -43,15 +45,6 @@ import { podCPUSet } from './pod-cpuset.ts';
 export class DomainNotFoundError extends Error {
   constructor() {
     super('Domain not found.');
-  }
-}
-
-/** A guest-exec that ran and exited non-zero: not a failure of Exec itself. */
-export class ExecExitCode extends Error {
-  readonly exitCode: number;
-  constructor(exitCode: number) {
-    super(`command failed with exit code ${exitCode}`);
-    this.exitCode = exitCode;
   }
 }
 
@@ -270,8 +263,9 @@ export class DomainManager {
 
   async freezeVMI(vmi: VirtualMachineInstance, unfreezeTimeoutSeconds: number): Promise<void> {
     const dom = await this.#mustLookup(vmi);
-    const status = JSON.parse(await this.#agentCommand(dom, 'guest-fsfreeze-status')) as { return?: string };
-    if (status.return !== 'frozen') await this.#agentCommand(dom, 'guest-fsfreeze-freeze');
+    const status = parseFSFreezeStatus(await this.#agentCommand(dom, AgentCommand.GET_FSFREEZE_STATUS));
+    // idempotent: a guest already frozen is not frozen again
+    if (status.Status !== 'frozen') await this.#agentCommand(dom, 'guest-fsfreeze-freeze');
     clearTimeout(this.#unfreezeTimer);
     if (unfreezeTimeoutSeconds > 0) {
       // the safety net KubeVirt keeps: a frozen guest must not stay frozen forever
@@ -302,25 +296,7 @@ export class DomainManager {
   /** guest-exec of a command, polled to completion within the timeout (virt-probe's exec probes). */
   async exec(domainName: string, command: string, args: readonly string[], timeoutSeconds: number): Promise<string> {
     const dom = await this.#conn.domainLookupByName(domainName);
-    const started = JSON.parse(
-      await this.#agentCommand(dom, 'guest-exec', { path: command, arg: args, 'capture-output': true }, timeoutSeconds),
-    ) as { return?: { pid?: number } };
-    const pid = started.return?.pid;
-    if (pid === undefined) throw new Error(`guest-exec of ${command} returned no pid`);
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    for (;;) {
-      const status = JSON.parse(await this.#agentCommand(dom, 'guest-exec-status', { pid }, timeoutSeconds)) as {
-        return?: { exited?: boolean; exitcode?: number; 'out-data'?: string };
-      };
-      if (status.return?.exited) {
-        const stdout = Buffer.from(status.return['out-data'] ?? '', 'base64').toString();
-        const code = status.return.exitcode ?? 0;
-        if (code !== 0) throw Object.assign(new ExecExitCode(code), { stdout });
-        return stdout;
-      }
-      if (Date.now() > deadline) throw new Error(`Command timed out: ${command} did not finish within ${timeoutSeconds}s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    return guestExec((execute, a) => this.#agentCommand(dom, execute, a, timeoutSeconds), command, args, timeoutSeconds);
   }
 
   async guestPing(domainName: string, timeoutSeconds: number): Promise<void> {
