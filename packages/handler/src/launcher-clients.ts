@@ -224,9 +224,14 @@ export class LauncherClients {
     }
     const want = lstatSync(entry.record.socketFile);
     const key = `${want.dev}:${want.ino}`;
-    // one /proc walk serves every launcher that existed when it began; walk again only for a newer socket
-    if (!this.#pidBySocket.has(key) && this.#indexedAt <= want.ctimeMs) this.#indexLaunchers();
-    const pid = this.#pidBySocket.get(key);
+    // one /proc walk serves every launcher that existed when it began; walk again for a newer socket, or
+    // when the process found for this inode no longer sees it there (a gone launcher's inode, reused)
+    let pid = this.#pidBySocket.get(key);
+    const stale = pid !== undefined && !sameFile(pathInProcRoot(pid, this.#socketInLauncher()), want);
+    if (stale || (pid === undefined && this.#indexedAt <= want.ctimeMs)) {
+      this.#indexLaunchers();
+      pid = this.#pidBySocket.get(key);
+    }
     if (pid === undefined) throw new Error(`no process found in the launcher's mount namespace for ${entry.record.socketFile}`);
     entry.pid = pid;
     return pid;
