@@ -1,7 +1,6 @@
 // KubeVirt's LibvirtDomainManager (pkg/virt-launcher/virtwrap/manager.go): every command the handler
 // sends, carried out on the one domain this launcher owns, through our libvirt client.
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import {
   DomainCoreDumpFlags,
@@ -25,6 +24,7 @@ import {
   k8sTime,
   newDomain,
   vmiNameToDomainName,
+  vmiPrivateDir,
   type Domain,
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
@@ -173,7 +173,7 @@ export class DomainManager {
         await prepareVolumes(vmi, this.#ctx);
         for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
         // libvirt binds the serial and VNC sockets here but does not create the directory
-        mkdirSync(path.join(this.#ctx.privateDir, vmi.metadata.uid), { recursive: true });
+        mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });
         this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
         dom = await this.#conn.domainDefineXMLFlags(domainSpecToXML(spec));
         this.#log.info('Domain defined.');
