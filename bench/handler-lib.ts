@@ -1,16 +1,10 @@
-// What the virt-handler benches share: the test workspace's ws and @kubernetes/client-node (the root
-// package does not depend on them, so they are loaded the way test/ resolves them), and a process's
-// RSS and CPU time from /proc.
+// What the virt-handler benches share: the Kubernetes client and ws, and a process's RSS and CPU time
+// from /proc.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import type * as KubernetesClient from '../test/node_modules/@kubernetes/client-node/dist/index.d.ts';
-import type WebSocketModule from '../test/node_modules/@types/ws/index.d.ts';
-import { REPO } from './lib.ts';
+import WebSocketModule from 'ws';
 
-const fromTest = createRequire(path.join(REPO, 'test', 'package.json'));
-export const k8s = fromTest('@kubernetes/client-node') as typeof KubernetesClient;
-export const WebSocket = fromTest('ws') as typeof WebSocketModule;
+export * as k8s from '@kubernetes/client-node';
+export const WebSocket = WebSocketModule;
 export type WebSocket = WebSocketModule;
 export type WebSocketClientOptions = WebSocketModule.ClientOptions;
 

@@ -10,8 +10,21 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { createCmdServer, listenUnix, notifyClient, type NotifyClient, type Server } from '@kubevirt-ts/proto';
-import { errorMessage, newDomain, parseDomain, parseVMI, type Domain, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { convertVMIToDomainSpec } from '../packages/launcher/src/converter/index.ts';
+import {
+  ContainerDiskDir,
+  EphemeralDiskDir,
+  VirtPrivateDir,
+  VirtShareDir,
+  domainNotifyPipeSocketPath,
+  errorMessage,
+  launcherSocketPath,
+  newDomain,
+  parseDomain,
+  parseVMI,
+  type Domain,
+  type VirtualMachineInstance,
+} from '@kubevirt-ts/shared';
+import { convertVMIToDomainSpec } from '@kubevirt-ts/launcher';
 import { startControlPlane } from '../test/control-plane/control-plane.ts';
 import { freePort } from '../test/control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir, type PodSandbox } from '../test/bed/pod-sandbox.ts';
@@ -45,10 +58,10 @@ const CONCURRENCY = 8;
 const CONVERTER_CONTEXT = {
   allowEmulation: true,
   hypervisorDeviceAvailable: false,
-  virtShareDir: '/var/run/kubevirt',
-  privateDir: '/var/run/kubevirt-private',
-  containerDiskDir: '/var/run/kubevirt/container-disks',
-  ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+  virtShareDir: VirtShareDir,
+  privateDir: VirtPrivateDir,
+  containerDiskDir: ContainerDiskDir,
+  ephemeralDiskDir: EphemeralDiskDir,
 };
 
 const ok = { success: true, message: '' };
@@ -93,7 +106,7 @@ class FakeLauncher {
 
   static async start(sandbox: PodSandbox, name: string, notifyMs: { samples: number[] }): Promise<FakeLauncher> {
     const launcher = new FakeLauncher(sandbox, name, notifyMs);
-    await listenUnix(launcher.#server, sandbox.hostPath('/var/run/kubevirt/sockets/launcher-sock'));
+    await listenUnix(launcher.#server, sandbox.hostPath(launcherSocketPath()));
     return launcher;
   }
 
@@ -138,7 +151,7 @@ class FakeLauncher {
   #send(eventType: 'ADDED' | 'MODIFIED' | 'DELETED', domain: Domain): Promise<unknown> {
     const domainJSON = Buffer.from(JSON.stringify(domain));
     this.#sending = this.#sending.then(async () => {
-      this.#notify ??= await notifyClient(this.sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
+      this.#notify ??= await notifyClient(this.sandbox.hostPath(domainNotifyPipeSocketPath()));
       const t0 = performance.now();
       const res = await this.#notify.HandleDomainEvent({ eventType, domainJSON });
       this.#notifyMs.samples.push(performance.now() - t0);

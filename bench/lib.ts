@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { z } from 'zod';
 import { build as buildDaemons, type BuildResult, type Daemon } from '../scripts/build.ts';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
-import { exitOnFlagError, parseFlags } from '@kubevirt-ts/shared';
+import { domainNotifyPipeSocketPath, exitOnFlagError, parseFlags } from '@kubevirt-ts/shared';
 import { createPodSandbox, type PodSandbox } from '../test/bed/pod-sandbox.ts';
 import { asRequest, startLauncher, testVMI } from '../test/bed/launcher.ts';
 import { NotifyRecorder } from '../test/bed/notify-recorder.ts';
@@ -106,7 +106,7 @@ export async function startLauncherPod(o: LauncherOptions = {}): Promise<Launche
     for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => undefined);
   };
   try {
-    const recorder = await NotifyRecorder.listen(sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
+    const recorder = await NotifyRecorder.listen(sandbox.hostPath(domainNotifyPipeSocketPath()));
     cleanup.push(() => recorder.close());
     const vmi = testVMI({ name: o.name ?? 'benchvmi', uid: crypto.randomUUID() });
     const launcher = await startLauncher(sandbox, vmi, o.launcherArgs, {

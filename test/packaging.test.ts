@@ -21,8 +21,8 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { parseFlags } from '@kubevirt-ts/shared';
-import { handlerFlags } from '../packages/handler/src/flags.ts';
-import { launcherFlags } from '../packages/launcher/src/main.ts';
+import { handlerFlags } from '@kubevirt-ts/handler';
+import { launcherFlags } from '@kubevirt-ts/launcher';
 import { build, DAEMONS, NODE_FLAGS, type BuildResult, type Daemon } from '../scripts/build.ts';
 import { startControlPlane, type ControlPlane } from './control-plane/control-plane.ts';
 

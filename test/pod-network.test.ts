@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createLogger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { PodNetworkConfigurator } from '../packages/handler/src/network/configurator.ts';
+import { PodNetworkConfigurator } from '@kubevirt-ts/handler';
 import { createPodSandbox, type PodSandbox } from './bed/pod-sandbox.ts';
 import { createNodeNetwork, inNetNS, type NodeNetwork } from './bed/pod-network.ts';
 import { asRequest, startLauncher, testVMI, type RunningLauncher } from './bed/launcher.ts';

@@ -1,9 +1,8 @@
 // virt-handler's launcher side without the rest of the handler: LauncherClients and a DomainWatcher
 // serving the notify socket in `dir`, wired as packages/handler/src/main.ts wires them.
 import path from 'node:path';
-import type { Logger } from '@kubevirt-ts/shared';
-import { DomainWatcher, type K8sEvent } from '../../packages/handler/src/domain-watcher.ts';
-import { LauncherClients } from '../../packages/handler/src/launcher-clients.ts';
+import { VirtShareDir, type Logger } from '@kubevirt-ts/shared';
+import { DomainWatcher, LauncherClients, type K8sEvent } from '@kubevirt-ts/handler';
 
 export interface WatcherOptions {
   /** The handler's share dir (`share/domain-notify.sock`) and private dir (`private/`) go here. */
@@ -30,7 +29,7 @@ export async function startDomainWatcher(o: WatcherOptions): Promise<RunningWatc
     logger: o.logger,
     podsBaseDir: o.podsBaseDir,
     privateDir: path.join(o.dir, 'private'),
-    launcherShareDir: '/var/run/kubevirt',
+    launcherShareDir: VirtShareDir,
     notifyConnection: (socket) => watcher.serveNotifyConnection(socket),
     host: o.host,
   });

@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { domainNotifyPipeSocketPath, serialConsoleSocketPath } from '@kubevirt-ts/shared';
 import { createPodSandbox } from './pod-sandbox.ts';
 import { startLauncher, testVMI } from './launcher.ts';
 
 const CLI = path.resolve(import.meta.dirname, '../../packages/launcher/src/cli.ts');
 
 const sandbox = await createPodSandbox();
-const notifySocket = sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock');
+const notifySocket = sandbox.hostPath(domainNotifyPipeSocketPath());
 const events = spawn(process.execPath, [CLI, 'events', '--listen', notifySocket], { stdio: ['ignore', 'inherit', 'inherit'] });
 const vmi = testVMI({ name: 'testvmi', uid: randomUUID() });
 const vmiFile = path.join(sandbox.podDir, 'testvmi.json');
@@ -27,7 +28,7 @@ process.stdout.write(`
 virt-launcher is ready in pod sandbox ${sandbox.podUID} (pid ${sandbox.pid}).
   sync the test guest:   ${cli} --vmi ${vmiFile} sync
   then:                  ${cli} domain | guestinfo | users | filesystems | pause | unpause | shutdown
-  serial console socket: ${sandbox.hostPath(`/var/run/kubevirt-private/${vmi.metadata.uid}/virt-serial0`)}
+  serial console socket: ${sandbox.hostPath(serialConsoleSocketPath(vmi.metadata.uid))}
 Ctrl-C stops the launcher (SIGTERM: graceful shutdown) and removes the sandbox.
 `);
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { launcherSocketPath } from '@kubevirt-ts/shared';
 import { guestArtifacts } from './guest.ts';
 import type { PodSandbox } from './pod-sandbox.ts';
 
@@ -205,7 +206,7 @@ export async function startLauncher(
   child.stderr?.on('data', keep);
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
-  const cmdSocket = sandbox.hostPath('/var/run/kubevirt/sockets/launcher-sock');
+  const cmdSocket = sandbox.hostPath(launcherSocketPath());
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   while (!existsSync(cmdSocket)) {
     if (child.exitCode !== null) throw new Error(`virt-launcher exited (${child.exitCode}) before it was ready:\n${logs}`);

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PodSandbox } from './pod-sandbox.ts';
-import { LIBVIRT_ETC_DIR, LIBVIRT_RUNTIME_DIR, setupLibvirt } from '../../packages/launcher/src/libvirt-setup.ts';
+import { LIBVIRT_ETC_DIR, LIBVIRT_RUNTIME_DIR, setupLibvirt } from '@kubevirt-ts/launcher';
 
 export interface Libvirtd {
   /** Host-visible path of libvirtd's read-write socket. */

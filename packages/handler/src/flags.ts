@@ -2,13 +2,11 @@
 // -v/--kubeconfig/--master and AddCommonFlags' --listen/--port), plus the few a handler run outside a cluster
 // needs (a CA bundle file instead of the kubevirt-ca configmap, where the pods dir and the node-labeller files are).
 import * as z from 'zod/mini';
-import { goDuration, HandlerPodsBaseDir, KubeletPodsDir, VirtPrivateDir, VirtShareDir } from '@kubevirt-ts/shared';
+import { goDuration, HandlerPodsBaseDir, KubeletPodsDir, KubeletRoot, VirtPrivateDir, VirtShareDir } from '@kubevirt-ts/shared';
 
 const port = () => z.coerce.number().check(z.int(), z.gte(0), z.lte(65535));
 const count = (min: number) => z.coerce.number().check(z.int(), z.gte(min));
 
-/** pkg/util KubeletRoot. */
-export const KubeletRoot = '/var/lib/kubelet';
 /** node-labeller's NodeLabellerVolumePath: where the `virt-launcher` init container (node-labeller.sh) writes. */
 export const NodeLabellerVolumePath = '/var/lib/kubevirt-node-labeller';
 /** cmd/virt-handler defaultCNTypes. */

@@ -20,12 +20,12 @@ import * as z from 'zod/mini';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import {
   StandardInitLauncherSocketFileName,
-  StandardLauncherSocketFileName,
-  StandardLauncherUnresponsiveFileName,
   assertSocketPathLength,
   domainNotifyPipeSocketPath,
   ghostRecordDir,
   ghostRecordPath,
+  launcherSocketPath,
+  launcherUnresponsivePath,
   pathInProcRoot,
   socketDirectoryOnHost,
   socketFilePathOnHost,
@@ -175,7 +175,7 @@ export class LauncherClients {
 
   /** IsSocketUnresponsive: the watchdog marked it, or the socket is gone. */
   isUnresponsive(socketFile: string): boolean {
-    return existsSync(path.join(path.dirname(socketFile), StandardLauncherUnresponsiveFileName)) || !existsSync(socketFile);
+    return existsSync(launcherUnresponsivePath(socketFile)) || !existsSync(socketFile);
   }
 
   /** The watchdog's liveness check (handleStaleSocketConnections): something accepts on the socket. */
@@ -193,8 +193,7 @@ export class LauncherClients {
 
   /** MarkSocketUnresponsive: touch `launcher-unresponsive` beside the socket. */
   markUnresponsive(socketFile: string): void {
-    const dir = path.dirname(socketFile);
-    if (existsSync(dir)) writeFileSync(path.join(dir, StandardLauncherUnresponsiveFileName), '');
+    if (existsSync(path.dirname(socketFile))) writeFileSync(launcherUnresponsivePath(socketFile), '');
   }
 
   /** Forget a launcher: close its client and pipe, delete its ghost record. */
@@ -225,9 +224,14 @@ export class LauncherClients {
     }
     const want = lstatSync(entry.record.socketFile);
     const key = `${want.dev}:${want.ino}`;
-    // one /proc walk serves every launcher that existed when it began; walk again only for a newer socket
-    if (!this.#pidBySocket.has(key) && this.#indexedAt <= want.ctimeMs) this.#indexLaunchers();
-    const pid = this.#pidBySocket.get(key);
+    // one /proc walk serves every launcher that existed when it began; walk again for a newer socket, or
+    // when the process found for this inode no longer sees it there (a gone launcher's inode, reused)
+    let pid = this.#pidBySocket.get(key);
+    const stale = pid !== undefined && !sameFile(pathInProcRoot(pid, this.#socketInLauncher()), want);
+    if (stale || (pid === undefined && this.#indexedAt <= want.ctimeMs)) {
+      this.#indexLaunchers();
+      pid = this.#pidBySocket.get(key);
+    }
     if (pid === undefined) throw new Error(`no process found in the launcher's mount namespace for ${entry.record.socketFile}`);
     entry.pid = pid;
     return pid;
@@ -256,7 +260,7 @@ export class LauncherClients {
   }
 
   #socketInLauncher(): string {
-    return path.posix.join(this.#o.launcherShareDir, 'sockets', StandardLauncherSocketFileName);
+    return launcherSocketPath(this.#o.launcherShareDir);
   }
 
   /**

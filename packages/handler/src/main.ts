@@ -9,6 +9,7 @@ import {
   domainNotifySocketPath,
   exitOnFlagError,
   ghostRecordDir,
+  networkInfoCacheBaseDir,
   parseFlags,
   VirtShareDir,
   withReason,
@@ -59,7 +60,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   // the directories KubeVirt's handler owns
   mkdirSync(f['kubevirt-share-dir'], { recursive: true, mode: 0o755 });
   mkdirSync(ghostRecordDir(f['kubevirt-private-dir']), { recursive: true, mode: 0o700 });
-  mkdirSync(path.join(f['kubevirt-private-dir'], 'network-info-cache'), { recursive: true, mode: 0o700 });
+  mkdirSync(networkInfoCacheBaseDir(f['kubevirt-private-dir']), { recursive: true, mode: 0o700 });
 
   let ready = false;
   const clusterConfig = createClusterConfig({ kc, logger });

@@ -5,7 +5,15 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYAML } from 'yaml';
 import * as z from 'zod/mini';
 import { cmdClient, createNotifyServer, listenUnix, vmiRequest, type CmdClient } from '@kubevirt-ts/proto';
-import { errorMessage, exitOnFlagError, parseFlags, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import {
+  domainNotifyPipeSocketPath,
+  errorMessage,
+  exitOnFlagError,
+  launcherSocketPath,
+  parseFlags,
+  parseVMI,
+  type VirtualMachineInstance,
+} from '@kubevirt-ts/shared';
 
 const USAGE = `usage: virt-launcher-cli [--socket PATH] [--vmi FILE] COMMAND
   sync         SyncVirtualMachine with the VMI of --vmi (YAML or JSON)
@@ -18,9 +26,9 @@ const USAGE = `usage: virt-launcher-cli [--socket PATH] [--vmi FILE] COMMAND
   events       listen on --listen PATH as a notify server and print every event received`;
 
 const cliFlags = z.object({
-  socket: z._default(z.string(), '/var/run/kubevirt/sockets/launcher-sock').check(z.describe("the launcher's cmd socket")),
+  socket: z._default(z.string(), launcherSocketPath()).check(z.describe("the launcher's cmd socket")),
   vmi: z.optional(z.string()).check(z.describe('VMI file (YAML or JSON)')),
-  listen: z._default(z.string(), '/var/run/kubevirt/domain-notify-pipe.sock').check(z.describe('notify socket to listen on (events)')),
+  listen: z._default(z.string(), domainNotifyPipeSocketPath()).check(z.describe('notify socket to listen on (events)')),
 });
 
 function print(value: unknown): void {

@@ -7,7 +7,8 @@ import { isAgentUnresponsive, isLibvirtError } from '@kubevirt-ts/libvirt';
 import { createCmdServer, type CmdServerImpl, type cmdv1, type Server } from '@kubevirt-ts/proto';
 import { domainToJSON, errorMessage as plainErrorMessage, parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { AGENT_DATA_FIELDS } from './agent/data-fields.ts';
-import { ExecExitCode, type DomainManager } from './domain-manager.ts';
+import type { DomainManager } from './domain-manager.ts';
+import { ExecExitCode } from './agent/exec.ts';
 import { parseVirtualMachineOptions } from './vm-options.ts';
 
 type Response = cmdv1.Response;
@@ -203,7 +204,7 @@ export function cmdServerImpl(dm: DomainManager, logger: Logger, opts: LauncherS
         return { response: OK, exitCode: 0, stdOut };
       } catch (err) {
         if (err instanceof ExecExitCode) {
-          return { response: OK, exitCode: err.exitCode, stdOut: 'stdout' in err ? String(err.stdout) : '' };
+          return { response: OK, exitCode: err.exitCode, stdOut: err.stdout };
         }
         throw new Error(errorMessage(err));
       }

@@ -1,70 +1,50 @@
 // KubeVirt's LibvirtDomainManager (pkg/virt-launcher/virtwrap/manager.go): every command the handler
 // sends, carried out on the one domain this launcher owns, through our libvirt client.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { isInvalidOperation, isNotFound, type Connection, type Domain as VirDomain, type DomainStateName } from '@kubevirt-ts/libvirt';
+import {
+  DomainCoreDumpFlags,
+  DomainCoreDumpFormat,
+  DomainCreateFlags,
+  DomainDestroyFlags,
+  DomainMemoryModFlags,
+  DomainRebootFlags,
+  DomainShutdownFlags,
+  DomainUndefineFlags,
+  DomainVcpuFlags,
+  isInvalidOperation,
+  isNotFound,
+  type Connection,
+  type Domain as VirDomain,
+  type DomainStateName,
+} from '@kubevirt-ts/libvirt';
 import {
   domainNameToVMI,
   lifeCycleFromLibvirt,
   k8sTime,
   newDomain,
   vmiNameToDomainName,
+  vmiPrivateDir,
   type Domain,
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
-import {
-  containerDiskFormat,
-  containerDiskImagePath,
-  containerDiskOverlayPath,
-  convertVMIToDomainSpec,
-  emptyDiskPath,
-  emptyDiskSize,
-  setDriverCacheMode,
-  supportsDirectIO,
-  noCloudFiles,
-  noCloudISOPath,
-  type ConverterContext,
-} from './converter/index.ts';
+import { convertVMIToDomainSpec, setDriverCacheMode, supportsDirectIO, type ConverterContext } from './converter/index.ts';
 import { domainSpecFromXML, domainSpecToXML, type KubeVirtMetadata } from './api/index.ts';
 import type { AgentStore } from './agent/store.ts';
 import type { AgentDataCommand } from './agent/data-fields.ts';
+import { guestExec } from './agent/exec.ts';
+import { AgentCommand, parseFSFreezeStatus } from './agent/parser.ts';
 import { dirtyRateStats, domainStats, type DirtyRateStats, type StatsConnection } from './stats.ts';
 import type { PodNetworkPhase2 } from './network/phase2.ts';
 import type { Notifier, K8sEventType } from './notifier.ts';
 import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
 import { blockVolumes, prepareVolumes } from './volumes.ts';
+import { prepareDisks } from './disk-preparation.ts';
 import { podCPUSet } from './pod-cpuset.ts';
-
-const run = promisify(execFile);
-
-// libvirt flag values (libvirt-domain.h)
-const START_PAUSED = 1;
-const SHUTDOWN_ACPI_POWER_BTN = 1;
-const DESTROY_GRACEFUL = 1;
-const UNDEFINE_NVRAM = 4;
-const REBOOT_ACPI_POWER_BTN = 1;
-const REBOOT_GUEST_AGENT = 2;
-const VCPU_LIVE = 1;
-const VCPU_CONFIG = 2;
-const MEM_LIVE = 1;
-const CORE_DUMP_FORMAT_RAW = 0;
-const DUMP_MEMORY_ONLY = 16;
 
 export class DomainNotFoundError extends Error {
   constructor() {
     super('Domain not found.');
-  }
-}
-
-/** A guest-exec that ran and exited non-zero: not a failure of Exec itself. */
-export class ExecExitCode extends Error {
-  readonly exitCode: number;
-  constructor(exitCode: number) {
-    super(`command failed with exit code ${exitCode}`);
-    this.exitCode = exitCode;
   }
 }
 
@@ -189,11 +169,11 @@ export class DomainManager {
           if (!this.#network) throw new Error('pod network phase 2 is not available');
           await this.#network.setup(vmi, spec, attachments);
         }
-        await this.#prepareDisks(vmi);
+        await prepareDisks(vmi, this.#ctx);
         await prepareVolumes(vmi, this.#ctx);
         for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
         // libvirt binds the serial and VNC sockets here but does not create the directory
-        mkdirSync(path.join(this.#ctx.privateDir, vmi.metadata.uid), { recursive: true });
+        mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });
         this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
         dom = await this.#conn.domainDefineXMLFlags(domainSpecToXML(spec));
         this.#log.info('Domain defined.');
@@ -206,46 +186,10 @@ export class DomainManager {
       const final = phase === 'Succeeded' || phase === 'Failed';
       if ((state === 'SHUTOFF' || state === 'CRASHED' || state === 'NOSTATE') && phase !== 'Running' && !final) {
         // startStrategy Paused: the guest waits, paused, for the user's unpause
-        await this.#conn.domainCreateWithFlags(dom, vmi.spec.startStrategy === 'Paused' ? START_PAUSED : 0);
+        await this.#conn.domainCreateWithFlags(dom, vmi.spec.startStrategy === 'Paused' ? DomainCreateFlags.START_PAUSED : 0);
         this.#log.info('Domain started.');
       }
     });
-  }
-
-  /** Container disk overlays, empty disks and the cloud-init ISO, as KubeVirt's preStartHook makes them. */
-  async #prepareDisks(vmi: VirtualMachineInstance): Promise<void> {
-    for (const [index, volume] of (vmi.spec.volumes ?? []).entries()) {
-      if (volume.containerDisk) {
-        const image = containerDiskImagePath(index, this.#ctx);
-        if (!existsSync(image)) throw new Error(`container disk image ${image} of volume ${volume.name} does not exist`);
-        const overlay = containerDiskOverlayPath(volume.name, this.#ctx);
-        mkdirSync(path.dirname(overlay), { recursive: true });
-        rmSync(overlay, { force: true });
-        await run('qemu-img', ['create', '-f', 'qcow2', '-b', image, '-F', containerDiskFormat(volume.name, this.#ctx), overlay]);
-      } else if (volume.emptyDisk) {
-        const size = emptyDiskSize(volume, index);
-        const file = emptyDiskPath(volume.name, this.#ctx);
-        if (!existsSync(file)) {
-          mkdirSync(path.dirname(file), { recursive: true });
-          await run('qemu-img', ['create', '-f', 'qcow2', file, String(size)]);
-        }
-      } else if (volume.cloudInitNoCloud) {
-        const iso = noCloudISOPath(vmi, this.#ctx);
-        const staging = `${iso}.d`;
-        const dir = path.join(staging, 'data');
-        rmSync(staging, { recursive: true, force: true });
-        mkdirSync(dir, { recursive: true });
-        const files = noCloudFiles(volume, vmi);
-        writeFileSync(path.join(dir, 'user-data'), files.userData);
-        writeFileSync(path.join(dir, 'meta-data'), files.metaData);
-        if (files.networkData !== undefined) writeFileSync(path.join(dir, 'network-config'), files.networkData);
-        const built = path.join(staging, 'noCloud.iso');
-        await run('genisoimage', ['-output', built, '-volid', 'cidata', '-joliet', '-rock', '-input-charset', 'utf-8', dir]);
-        // renamed into place: a symlink planted at the ISO's path is replaced, never written through
-        renameSync(built, iso);
-        rmSync(staging, { recursive: true, force: true });
-      }
-    }
   }
 
   pauseVMI(vmi: VirtualMachineInstance): Promise<void> {
@@ -269,7 +213,7 @@ export class DomainManager {
       if (!dom) return;
       const { state } = await this.#conn.domainGetState(dom);
       if (state !== 'RUNNING' && state !== 'PAUSED') return;
-      await this.#conn.domainShutdownFlags(dom, SHUTDOWN_ACPI_POWER_BTN);
+      await this.#conn.domainShutdownFlags(dom, DomainShutdownFlags.ACPI_POWER_BTN);
       this.#log.info(`Signaled graceful shutdown for ${vmi.metadata.name}`);
       const meta = this.#metadataFor(vmi.metadata.uid);
       meta.GracePeriod ??= { DeletionGracePeriodSeconds: 0, DeletionTimestamp: null, MarkedForGracefulShutdown: null };
@@ -284,7 +228,7 @@ export class DomainManager {
       const { state } = await this.#conn.domainGetState(dom);
       if (state === 'SHUTOFF' || state === 'CRASHED') return;
       try {
-        await this.#conn.domainDestroyFlags(dom, DESTROY_GRACEFUL);
+        await this.#conn.domainDestroyFlags(dom, DomainDestroyFlags.GRACEFUL);
       } catch (err) {
         if (!isInvalidOperation(err) && !isNotFound(err)) throw err;
       }
@@ -297,7 +241,7 @@ export class DomainManager {
       const dom = await this.#lookup(vmi);
       if (!dom) return;
       try {
-        await this.#conn.domainUndefineFlags(dom, UNDEFINE_NVRAM);
+        await this.#conn.domainUndefineFlags(dom, DomainUndefineFlags.NVRAM);
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -312,15 +256,16 @@ export class DomainManager {
   softRebootVMI(vmi: VirtualMachineInstance): Promise<void> {
     return this.#exclusive(async () => {
       const dom = await this.#mustLookup(vmi);
-      const flags = this.#agent.connected ? REBOOT_GUEST_AGENT : REBOOT_ACPI_POWER_BTN;
+      const flags = this.#agent.connected ? DomainRebootFlags.GUEST_AGENT : DomainRebootFlags.ACPI_POWER_BTN;
       await this.#conn.domainReboot(dom, flags);
     });
   }
 
   async freezeVMI(vmi: VirtualMachineInstance, unfreezeTimeoutSeconds: number): Promise<void> {
     const dom = await this.#mustLookup(vmi);
-    const status = JSON.parse(await this.#agentCommand(dom, 'guest-fsfreeze-status')) as { return?: string };
-    if (status.return !== 'frozen') await this.#agentCommand(dom, 'guest-fsfreeze-freeze');
+    const status = parseFSFreezeStatus(await this.#agentCommand(dom, AgentCommand.GET_FSFREEZE_STATUS));
+    // idempotent: a guest already frozen is not frozen again
+    if (status.Status !== 'frozen') await this.#agentCommand(dom, 'guest-fsfreeze-freeze');
     clearTimeout(this.#unfreezeTimer);
     if (unfreezeTimeoutSeconds > 0) {
       // the safety net KubeVirt keeps: a frozen guest must not stay frozen forever
@@ -351,25 +296,7 @@ export class DomainManager {
   /** guest-exec of a command, polled to completion within the timeout (virt-probe's exec probes). */
   async exec(domainName: string, command: string, args: readonly string[], timeoutSeconds: number): Promise<string> {
     const dom = await this.#conn.domainLookupByName(domainName);
-    const started = JSON.parse(
-      await this.#agentCommand(dom, 'guest-exec', { path: command, arg: args, 'capture-output': true }, timeoutSeconds),
-    ) as { return?: { pid?: number } };
-    const pid = started.return?.pid;
-    if (pid === undefined) throw new Error(`guest-exec of ${command} returned no pid`);
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    for (;;) {
-      const status = JSON.parse(await this.#agentCommand(dom, 'guest-exec-status', { pid }, timeoutSeconds)) as {
-        return?: { exited?: boolean; exitcode?: number; 'out-data'?: string };
-      };
-      if (status.return?.exited) {
-        const stdout = Buffer.from(status.return['out-data'] ?? '', 'base64').toString();
-        const code = status.return.exitcode ?? 0;
-        if (code !== 0) throw Object.assign(new ExecExitCode(code), { stdout });
-        return stdout;
-      }
-      if (Date.now() > deadline) throw new Error(`Command timed out: ${command} did not finish within ${timeoutSeconds}s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    return guestExec((execute, a) => this.#agentCommand(dom, execute, a, timeoutSeconds), command, args, timeoutSeconds);
   }
 
   async guestPing(domainName: string, timeoutSeconds: number): Promise<void> {
@@ -462,14 +389,14 @@ export class DomainManager {
 
   async memoryDump(vmi: VirtualMachineInstance, dumpPath: string): Promise<void> {
     const dom = await this.#mustLookup(vmi);
-    await this.#conn.domainCoreDumpWithFormat(dom, dumpPath, CORE_DUMP_FORMAT_RAW, DUMP_MEMORY_ONLY);
+    await this.#conn.domainCoreDumpWithFormat(dom, dumpPath, DomainCoreDumpFormat.RAW, DomainCoreDumpFlags.MEMORY_ONLY);
   }
 
   async syncVMICPUs(vmi: VirtualMachineInstance): Promise<void> {
     const dom = await this.#mustLookup(vmi);
     const cpu = vmi.spec.domain.cpu;
     const vcpus = (cpu?.sockets ?? 1) * (cpu?.cores ?? 1) * (cpu?.threads ?? 1);
-    await this.#conn.domainSetVcpusFlags(dom, vcpus, VCPU_LIVE | VCPU_CONFIG);
+    await this.#conn.domainSetVcpusFlags(dom, vcpus, DomainVcpuFlags.LIVE | DomainVcpuFlags.CONFIG);
   }
 
   /** Memory hotplug within the VMI's maximum: the guest's current memory as the converter computes it. */
@@ -477,7 +404,7 @@ export class DomainManager {
     const dom = await this.#mustLookup(vmi);
     const spec = convertVMIToDomainSpec(vmi, this.#ctx);
     const memory = spec.CurrentMemory ?? spec.Memory;
-    await this.#conn.domainSetMemoryFlags(dom, BigInt(memory.Value) / 1024n, MEM_LIVE);
+    await this.#conn.domainSetMemoryFlags(dom, BigInt(memory.Value) / 1024n, DomainMemoryModFlags.LIVE);
   }
 
   getDomainStats(): Promise<Record<string, unknown> | undefined> {

@@ -1,7 +1,7 @@
 // cmd/virt-launcher's command line and environment: every flag KubeVirt's launcher defines, with its
 // name, type and default, and the environment virt-controller renders into the compute container.
 import * as z from 'zod/mini';
-import { goDuration } from '@kubevirt-ts/shared';
+import { ContainerDiskDir, EphemeralDiskDir, HotplugDiskDir, VirtShareDir, goDuration } from '@kubevirt-ts/shared';
 
 /** v1.KvmHypervisorName / v1.HyperVDirectHypervisorName */
 export const KVM_HYPERVISOR = 'kvm';
@@ -14,10 +14,10 @@ const flag = {
 
 export const launcherFlags = z.object({
   'qemu-timeout': z.prefault(goDuration(), '3m').check(z.describe('Amount of time to wait for qemu')),
-  'kubevirt-share-dir': flag.string('/var/run/kubevirt', 'Shared directory between virt-handler and virt-launcher'),
-  'ephemeral-disk-dir': flag.string('/var/run/kubevirt-ephemeral-disks', 'Base directory for ephemeral disk data'),
-  'container-disk-dir': flag.string('/var/run/kubevirt/container-disks', 'Base directory for container disk data'),
-  'hotplug-disk-dir': flag.string('/var/run/kubevirt/hotplug-disks', 'Base directory for hotplug disk data'),
+  'kubevirt-share-dir': flag.string(VirtShareDir, 'Shared directory between virt-handler and virt-launcher'),
+  'ephemeral-disk-dir': flag.string(EphemeralDiskDir, 'Base directory for ephemeral disk data'),
+  'container-disk-dir': flag.string(ContainerDiskDir, 'Base directory for container disk data'),
+  'hotplug-disk-dir': flag.string(HotplugDiskDir, 'Base directory for hotplug disk data'),
   name: z.string().check(z.minLength(1), z.describe('Name of the VirtualMachineInstance')),
   uid: z.string().check(z.minLength(1), z.describe('UID of the VirtualMachineInstance')),
   namespace: z.string().check(z.minLength(1), z.describe('Namespace of the VirtualMachineInstance')),

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { VirtPrivateDir } from '@kubevirt-ts/shared';
 import { ProcessSupervisor } from './process-supervisor.ts';
 
 /** The image's /etc/libvirt: qemu.conf and virtlogd.conf. */
@@ -16,7 +17,7 @@ export const LIBVIRT_RUNTIME_DIR = '/var/run/libvirt';
  * Non-root: libvirt's home in the private emptyDir ($XDG_CONFIG_HOME/libvirt with virt-controller's
  * XDG_CONFIG_HOME), where the session daemon reads qemu.conf and keeps domains, logs and caches.
  */
-export const LIBVIRT_HOME_DIR = '/var/run/kubevirt-private/libvirt';
+export const LIBVIRT_HOME_DIR = `${VirtPrivateDir}/libvirt`;
 
 /** util.EXT_LOG_VERBOSITY_THRESHOLD: from this launcher verbosity on, libvirt logs at debug level. */
 export const EXT_LOG_VERBOSITY_THRESHOLD = 5;

@@ -7,7 +7,18 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Connection } from '@kubevirt-ts/libvirt';
 import { cmdClient, listenUnix, stopServer } from '@kubevirt-ts/proto';
-import { createLogger, exitOnFlagError, parseFlags, vmiNameToDomainName, type Logger } from '@kubevirt-ts/shared';
+import {
+  VirtPrivateDir,
+  createLogger,
+  exitOnFlagError,
+  launcherInitSocketPath,
+  launcherSocketPath,
+  parseFlags,
+  socketsDirectory,
+  vmiNameToDomainName,
+  vmiPrivateDir,
+  type Logger,
+} from '@kubevirt-ts/shared';
 import { LIBVIRT_RUNTIME_DIR, setupLibvirt, startLibvirt, startVirtlog } from './libvirt-setup.ts';
 import {
   effectiveVerbosity,
@@ -27,16 +38,13 @@ import { DomainEventMonitor } from './event-monitor.ts';
 import { PodNetworkPhase2 } from './network/phase2.ts';
 import { QEMU_NONROOT_PID_DIR, QEMU_PID_DIR, waitForQemuExit } from './process-monitor.ts';
 
-export { launcherFlags, type LauncherFlags } from './flags.ts';
-
-const PRIVATE_DIR = '/var/run/kubevirt-private';
 const EMULATOR = '/usr/bin/qemu-system-x86_64';
 
 function initializeDirs(f: LauncherFlags): void {
   for (const dir of [
     f['kubevirt-share-dir'],
-    path.join(f['kubevirt-share-dir'], 'sockets'),
-    path.join(PRIVATE_DIR, f.uid),
+    socketsDirectory(f['kubevirt-share-dir']),
+    vmiPrivateDir(f.uid),
     path.join(f['ephemeral-disk-dir'], 'cloud-init-data'),
     path.join(f['ephemeral-disk-dir'], 'container-disk-data'),
     path.join(f['ephemeral-disk-dir'], 'disk-data'),
@@ -59,8 +67,8 @@ function libvirtEndpoint(nonRoot: boolean): { uri: string; socketPath?: string }
 
 /** What virt-controller renders into a non-root compute container, for a launcher started without it. */
 const NONROOT_XDG = {
-  XDG_CACHE_HOME: '/var/run/kubevirt-private',
-  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
+  XDG_CACHE_HOME: VirtPrivateDir,
+  XDG_CONFIG_HOME: VirtPrivateDir,
   XDG_RUNTIME_DIR: '/var/run',
 };
 
@@ -175,7 +183,7 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
       fsFreezeStatusMs: f['qemu-fsfreeze-status-interval'],
     },
   });
-  const podNetwork = new PodNetworkPhase2({ logger, privateDir: PRIVATE_DIR });
+  const podNetwork = new PodNetworkPhase2({ logger, privateDir: VirtPrivateDir });
   const domainManager = new DomainManager({
     conn,
     logger,
@@ -186,7 +194,7 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
       allowEmulation: f['allow-emulation'],
       hypervisorDeviceAvailable: kvm,
       virtShareDir: f['kubevirt-share-dir'],
-      privateDir: PRIVATE_DIR,
+      privateDir: VirtPrivateDir,
       containerDiskDir: f['container-disk-dir'],
       ephemeralDiskDir: f['ephemeral-disk-dir'],
       emulatorPath: EMULATOR,
@@ -194,9 +202,8 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
     },
   });
 
-  const socketsDir = path.join(f['kubevirt-share-dir'], 'sockets');
-  const initSocket = path.join(socketsDir, 'launcher-init-sock');
-  const readySocket = path.join(socketsDir, 'launcher-sock');
+  const initSocket = launcherInitSocketPath(f['kubevirt-share-dir']);
+  const readySocket = launcherSocketPath(f['kubevirt-share-dir']);
   const server = createLauncherCmdServer(domainManager, logger, { unsupportedFeatures: unsupported });
   await listenUnix(server, initSocket);
   await selfPing(initSocket);

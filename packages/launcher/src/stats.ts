@@ -1,15 +1,20 @@
 // GetDomainStats: libvirt's bulk stats (typed params) in the JSON of KubeVirt's
 // virtwrap/stats.DomainStats, which the handler's metrics read. Every value comes with its `…Set` flag.
-import type { Connection, TypedParamValue } from '@kubevirt-ts/libvirt';
+import {
+  DomainDirtyRateCalcFlags,
+  DomainDirtyRateStatus,
+  DomainStatsTypes,
+  type Connection,
+  type TypedParamValue,
+} from '@kubevirt-ts/libvirt';
 
-// virDomainStatsTypes
-const STATS_STATE = 1;
-const STATS_CPU_TOTAL = 2;
-const STATS_BALLOON = 4;
-const STATS_VCPU = 8;
-const STATS_INTERFACE = 16;
-const STATS_BLOCK = 32;
-const ALL_STATS = STATS_STATE | STATS_CPU_TOTAL | STATS_BALLOON | STATS_VCPU | STATS_INTERFACE | STATS_BLOCK;
+const ALL_STATS =
+  DomainStatsTypes.STATE |
+  DomainStatsTypes.CPU_TOTAL |
+  DomainStatsTypes.BALLOON |
+  DomainStatsTypes.VCPU |
+  DomainStatsTypes.INTERFACE |
+  DomainStatsTypes.BLOCK;
 
 /** The libvirt calls the stats make. */
 export type StatsConnection = Pick<Connection, 'connectGetAllDomainStats' | 'connectListAllDomains' | 'domainStartDirtyRateCalc'>;
@@ -97,10 +102,6 @@ export async function domainStats(conn: StatsConnection): Promise<Record<string,
   };
 }
 
-const STATS_DIRTYRATE = 512; // VIR_DOMAIN_STATS_DIRTYRATE
-const DIRTYRATE_MODE_PAGE_SAMPLING = 0; // VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING
-const DIRTYRATE_MEASURED = 2; // VIR_DOMAIN_DIRTYRATE_MEASURED
-
 /** KubeVirt's stats.DomainStatsDirtyRate. */
 export interface DirtyRateStats {
   CalcStatusSet: boolean;
@@ -127,14 +128,14 @@ const DIRTYRATE: Fields = {
 export async function dirtyRateStats(conn: StatsConnection, seconds: number): Promise<DirtyRateStats | undefined> {
   const [dom] = await conn.connectListAllDomains();
   if (!dom) return undefined;
-  await conn.domainStartDirtyRateCalc(dom, seconds, DIRTYRATE_MODE_PAGE_SAMPLING);
+  await conn.domainStartDirtyRateCalc(dom, seconds, DomainDirtyRateCalcFlags.PAGE_SAMPLING);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   // the measurement ends a little after the period; wait for it rather than read a MEASURING state
   const deadline = Date.now() + 3000;
   for (;;) {
-    const [record] = await conn.connectGetAllDomainStats([dom], STATS_DIRTYRATE, 0);
+    const [record] = await conn.connectGetAllDomainStats([dom], DomainStatsTypes.DIRTYRATE, 0);
     const stats = pick(record?.params ?? {}, 'dirtyrate.', DIRTYRATE) as unknown as DirtyRateStats;
-    if (stats.CalcStatus === DIRTYRATE_MEASURED || Date.now() > deadline) return stats;
+    if (stats.CalcStatus === DomainDirtyRateStatus.MEASURED || Date.now() > deadline) return stats;
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuthType, DrvFeature, Program } from './constants.ts';
+import { AuthType, ConnectFlags, DrvFeature, Program } from './constants.ts';
 import { abortedError, connectionLostError, LibvirtError, protocolError, timeoutError } from './errors.ts';
 import { decodeDomainEvent, domainEvents, type DomainEventName, type DomainEventPayloads } from './events.ts';
 import { procedures, type ProcedureArgs, type ProcedureName, type ProcedureResult } from './procedures.ts';
@@ -57,7 +57,6 @@ type ProcedureMethods = {
 
 const EMPTY = Buffer.alloc(0);
 const DEFAULT_KEEPALIVE: KeepaliveOptions = { intervalMs: 5000, count: 5 };
-const VIR_CONNECT_RO = 1;
 
 /** Sockets to try for a URI: the modular daemon's first, then the monolithic libvirtd's. */
 export function defaultSocketPaths(uri: string, readOnly = false): string[] {
@@ -280,7 +279,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         }
         await this.#rawCall(transport, 'authPolkit', [], opts);
       }
-      await this.#rawCall(transport, 'connectOpen', [this.uri, this.#readOnly ? VIR_CONNECT_RO : 0], opts);
+      await this.#rawCall(transport, 'connectOpen', [this.uri, this.#readOnly ? ConnectFlags.RO : 0], opts);
       if (this.#keepalive) {
         // Also turns on the daemon's own pings to us (and its reaping of silent clients).
         const ok = await this.#rawCall(transport, 'connectSupportsFeature', [DrvFeature.PROGRAM_KEEPALIVE], opts);

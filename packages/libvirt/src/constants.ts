@@ -364,6 +364,9 @@ export const DomainCreateFlags = {
   START_RESET_NVRAM: 1 << 5,
 } as const;
 
+/** virConnectFlags */
+export const ConnectFlags = { RO: 1 << 0, NO_ALIASES: 1 << 1 } as const;
+
 export const DomainDefineFlags = { VALIDATE: 1 << 0 } as const;
 
 export const DomainShutdownFlags = {

@@ -8,7 +8,9 @@ export const VirtPrivateDir = '/var/run/kubevirt-private';
 export const EphemeralDiskDir = '/var/run/kubevirt-ephemeral-disks';
 export const ContainerDiskDir = `${VirtShareDir}/container-disks`;
 export const HotplugDiskDir = `${VirtShareDir}/hotplug-disks`;
-export const KubeletPodsDir = '/var/lib/kubelet/pods';
+/** pkg/util KubeletRoot. */
+export const KubeletRoot = '/var/lib/kubelet';
+export const KubeletPodsDir = `${KubeletRoot}/pods`;
 /** Where virt-handler's DaemonSet mounts the host's KubeletPodsDir. */
 export const HandlerPodsBaseDir = '/pods';
 
@@ -66,9 +68,14 @@ export function ghostRecordPath(vmiUID: string, privateDir: string = VirtPrivate
   return posix.join(ghostRecordDir(privateDir), vmiUID);
 }
 
+/** The handler's pod interface cache, one directory per VMI. */
+export function networkInfoCacheBaseDir(privateDir: string = VirtPrivateDir): string {
+  return posix.join(privateDir, 'network-info-cache');
+}
+
 /** The handler's per-VMI pod interface cache; one file per interface name inside. */
 export function networkInfoCacheDir(vmiUID: string, privateDir: string = VirtPrivateDir): string {
-  return posix.join(privateDir, 'network-info-cache', vmiUID);
+  return posix.join(networkInfoCacheBaseDir(privateDir), vmiUID);
 }
 
 /** `<privateDir>/<vmiUID>`: holds the serial console, VNC and usbredir sockets; must exist before start. */

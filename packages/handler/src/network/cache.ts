@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod/mini';
+import { networkInfoCacheDir } from '@kubevirt-ts/shared';
 
 /** cache.PodIfaceState */
 export const PodIfaceNetworkPreparationPending = 0;
@@ -18,12 +19,10 @@ export const podIfaceCacheSchema = z.looseObject({
 });
 export type PodIfaceCacheData = z.infer<typeof podIfaceCacheSchema>;
 
-export const podIfaceCacheDir = (privateDir: string, vmiUID: string): string => path.join(privateDir, 'network-info-cache', vmiUID);
-
 export function readPodIfaceCache(privateDir: string, vmiUID: string, iface: string): PodIfaceCacheData | undefined {
   let text: string;
   try {
-    text = readFileSync(path.join(podIfaceCacheDir(privateDir, vmiUID), iface), 'utf8');
+    text = readFileSync(path.join(networkInfoCacheDir(vmiUID, privateDir), iface), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -34,7 +33,7 @@ export function readPodIfaceCache(privateDir: string, vmiUID: string, iface: str
 }
 
 export function writePodIfaceCache(privateDir: string, vmiUID: string, iface: string, data: PodIfaceCacheData): void {
-  const dir = podIfaceCacheDir(privateDir, vmiUID);
+  const dir = networkInfoCacheDir(vmiUID, privateDir);
   mkdirSync(dir, { recursive: true, mode: 0o750 });
   // omitempty as Go writes it: no zero state, no empty IPs
   const out: Record<string, unknown> = {};
@@ -46,5 +45,5 @@ export function writePodIfaceCache(privateDir: string, vmiUID: string, iface: st
 }
 
 export function removePodIfaceCache(privateDir: string, vmiUID: string): void {
-  rmSync(podIfaceCacheDir(privateDir, vmiUID), { recursive: true, force: true });
+  rmSync(networkInfoCacheDir(vmiUID, privateDir), { recursive: true, force: true });
 }

@@ -17,6 +17,13 @@ export const AgentCommand = {
 } as const;
 export type AgentCommand = (typeof AgentCommand)[keyof typeof AgentCommand];
 
+/** The commands of GuestExec (virtwrap/agent/exec.go), run on request rather than polled. */
+export const GuestExecCommand = {
+  EXEC: 'guest-exec',
+  EXEC_STATUS: 'guest-exec-status',
+} as const;
+export type GuestExecCommand = (typeof GuestExecCommand)[keyof typeof GuestExecCommand];
+
 /** api.Timezone */
 export interface Timezone {
   zone: string;
@@ -70,9 +77,9 @@ export interface AgentData {
 
 export class AgentReplyError extends Error {
   override readonly name = 'AgentReplyError';
-  readonly command: AgentCommand;
+  readonly command: AgentCommand | GuestExecCommand;
 
-  constructor(command: AgentCommand, message: string, cause?: unknown) {
+  constructor(command: AgentCommand | GuestExecCommand, message: string, cause?: unknown) {
     super(`${command}: ${message}`, cause === undefined ? undefined : { cause });
     this.command = command;
   }
@@ -98,7 +105,7 @@ const list = <T extends z.core.$ZodType>(item: T) =>
     z.transform((v) => v ?? []),
   );
 
-function parseReturn<T extends z.core.$ZodType>(command: AgentCommand, reply: string, schema: T): z.output<T> {
+function parseReturn<T extends z.core.$ZodType>(command: AgentCommand | GuestExecCommand, reply: string, schema: T): z.output<T> {
   let json: unknown;
   try {
     json = JSON.parse(reply);
@@ -223,6 +230,36 @@ export function parseFSFreezeStatus(reply: string): FSFreeze {
   const status = parseReturn(AgentCommand.GET_FSFREEZE_STATUS, reply, z.string());
   if (status === '') throw new AgentReplyError(AgentCommand.GET_FSFREEZE_STATUS, `failed to strip FSFreeze status: ${reply}`);
   return { Status: status };
+}
+
+/** guest-exec: the pid of the started command; one not above zero is refused, as GuestExec refuses it. */
+export function parseGuestExec(reply: string): number {
+  const { pid } = parseReturn(GuestExecCommand.EXEC, reply, z.object({ pid: int }));
+  if (pid <= 0) throw new AgentReplyError(GuestExecCommand.EXEC, `invalid pid [${pid}]: ${reply}`);
+  return pid;
+}
+
+/** What guest-exec-status reports of a command: stdout decoded from its base64 `out-data`. */
+export interface GuestExecStatus {
+  exited: boolean;
+  exitCode: number;
+  stdout: string;
+}
+
+const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** guest-exec-status (execStatusReturnData). */
+export function parseGuestExecStatus(reply: string): GuestExecStatus {
+  const bool = z.pipe(
+    z.nullish(z.boolean()),
+    z.transform((v) => v ?? false),
+  );
+  const status = parseReturn(GuestExecCommand.EXEC_STATUS, reply, z.object({ exited: bool, exitcode: int, 'out-data': str }));
+  const out = status['out-data'];
+  if (out.length % 4 !== 0 || !base64.test(out)) {
+    throw new AgentReplyError(GuestExecCommand.EXEC_STATUS, `out-data is not base64: ${reply}`);
+  }
+  return { exited: status.exited, exitCode: status.exitcode, stdout: Buffer.from(out, 'base64').toString() };
 }
 
 /** The parser of each command's reply. */

@@ -1,5 +1,5 @@
 // pkg/container-disk and pkg/ephemeral-disk: where a container disk's image and its writable
-// overlay live in the launcher's view. The converter only names them; the DomainManager makes the
+// overlay live in the launcher's view. The converter only names them; disk-preparation.ts makes the
 // overlay (`qemu-img create -f qcow2 -b <image> -F <format> <overlay>`) before defining the domain.
 import { posix } from 'node:path';
 import type { ConverterContext } from './context.ts';

@@ -1,4 +1,4 @@
-// pkg/emptydisk: a blank qcow2 per emptyDisk volume, made by the DomainManager before start.
+// pkg/emptydisk: a blank qcow2 per emptyDisk volume, made by disk-preparation.ts before start.
 import { posix } from 'node:path';
 import type { Volume } from '@kubevirt-ts/shared';
 import { DefaultEmptyDiskDir, type ConverterContext } from './context.ts';

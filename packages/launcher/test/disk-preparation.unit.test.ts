@@ -1,0 +1,110 @@
+// The disks the launcher makes before it defines the domain, made with the real qemu-img and genisoimage
+// and read back: a container disk's overlay over its image, an empty disk, the NoCloud ISO.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parseVMI } from '@kubevirt-ts/shared';
+import { applyWebhookDefaults } from '../../../test/bed/vmi-defaults.ts';
+import { prepareDisks } from '../src/disk-preparation.ts';
+
+const run = promisify(execFile);
+
+interface ImageInfo {
+  format: string;
+  'virtual-size': number;
+  'backing-filename'?: string;
+  'backing-filename-format'?: string;
+}
+
+async function imageInfo(file: string): Promise<ImageInfo> {
+  return JSON.parse((await run('qemu-img', ['info', '--output=json', file])).stdout) as ImageInfo;
+}
+
+function context(t: { after: (fn: () => void) => void }) {
+  const root = mkdtempSync('/tmp/kvts-disks-');
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  return {
+    allowEmulation: true,
+    hypervisorDeviceAvailable: false,
+    virtShareDir: path.join(root, 'share'),
+    privateDir: path.join(root, 'private'),
+    containerDiskDir: path.join(root, 'container-disks'),
+    ephemeralDiskDir: path.join(root, 'ephemeral'),
+    emptyDiskDir: path.join(root, 'empty-disks'),
+  };
+}
+
+const vmi = (volumes: unknown[]) =>
+  parseVMI(
+    applyWebhookDefaults({
+      metadata: { name: 'v1', namespace: 'ns1', uid: 'c0ffee00-0000-4000-8000-000000000002' },
+      spec: { domain: { resources: { requests: { memory: '64Mi' } } }, volumes },
+    }),
+  );
+
+test('a container disk gets a qcow2 overlay backed by its image, in the format the handler reported', async (t) => {
+  const ctx = context(t);
+  mkdirSync(ctx.containerDiskDir, { recursive: true });
+  const image = path.join(ctx.containerDiskDir, 'disk_1.img');
+  await run('qemu-img', ['create', '-f', 'qcow2', image, '16M']);
+  const v = vmi([
+    { name: 'ci', cloudInitNoCloud: { userData: '#cloud-config\n' } },
+    { name: 'root', containerDisk: { image: 'example/disk' } },
+  ]);
+  await prepareDisks(v, { ...ctx, disksInfo: { root: { format: 'qcow2' } } });
+  const overlay = await imageInfo(path.join(ctx.ephemeralDiskDir, 'disk-data/root/disk.qcow2'));
+  assert.equal(overlay.format, 'qcow2');
+  assert.equal(overlay['backing-filename'], image, 'the image of volume index 1');
+  assert.equal(overlay['backing-filename-format'], 'qcow2');
+  assert.equal(overlay['virtual-size'], 16 * 1024 * 1024);
+});
+
+test('a missing container disk image fails the preparation, naming the volume', async (t) => {
+  const ctx = context(t);
+  await assert.rejects(
+    prepareDisks(vmi([{ name: 'root', containerDisk: { image: 'example/disk' } }]), ctx),
+    /container disk image .*disk_0\.img of volume root does not exist/,
+  );
+});
+
+test('an empty disk is a blank qcow2 of its capacity rounded down to a MiB, kept across preparations', async (t) => {
+  const ctx = context(t);
+  const v = vmi([{ name: 'scratch', emptyDisk: { capacity: '10Mi' } }]);
+  await prepareDisks(v, ctx);
+  const file = path.join(ctx.emptyDiskDir, 'scratch.qcow2');
+  const info = await imageInfo(file);
+  assert.equal(info.format, 'qcow2');
+  assert.equal(info['virtual-size'], 10 * 1024 * 1024);
+  assert.equal(info['backing-filename'], undefined);
+  // a second sync (a launcher restart) must not wipe what the guest wrote
+  await run('qemu-io', ['-c', 'write -P 0x5a 0 4k', file]);
+  await prepareDisks(v, ctx);
+  const read = await run('qemu-io', ['-c', 'read -P 0x5a 0 4k', file]);
+  assert.doesNotMatch(read.stdout, /Pattern verification failed/);
+});
+
+test('cloudInitNoCloud: a cidata ISO with user-data, meta-data and network-config, renamed over a planted symlink', async (t) => {
+  const ctx = context(t);
+  const dir = path.join(ctx.ephemeralDiskDir, 'cloud-init-data/ns1/v1');
+  mkdirSync(dir, { recursive: true });
+  const victim = path.join(ctx.ephemeralDiskDir, 'victim');
+  writeFileSync(victim, 'untouched');
+  symlinkSync(victim, path.join(dir, 'noCloud.iso'));
+  const v = vmi([{ name: 'ci', cloudInitNoCloud: { userData: '#cloud-config\n', networkData: 'version: 2\n' } }]);
+  await prepareDisks(v, ctx);
+  const file = path.join(dir, 'noCloud.iso');
+  const pvd = (await run('isoinfo', ['-d', '-i', file])).stdout;
+  assert.match(pvd, /^Volume id: cidata$/m);
+  const listing = (await run('isoinfo', ['-f', '-R', '-i', file])).stdout.split('\n').filter(Boolean).sort();
+  assert.deepEqual(listing, ['/meta-data', '/network-config', '/user-data']);
+  assert.equal((await run('isoinfo', ['-R', '-i', file, '-x', '/user-data'])).stdout, '#cloud-config\n');
+  const metaData = JSON.parse((await run('isoinfo', ['-R', '-i', file, '-x', '/meta-data'])).stdout) as Record<string, string>;
+  assert.equal(metaData['local-hostname'], 'v1');
+  assert.match(metaData['instance-id'] ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'the firmware UUID');
+  assert.equal((await run('isoinfo', ['-R', '-i', file, '-x', '/network-config'])).stdout, 'version: 2\n');
+  assert.equal(readFileSync(victim, 'utf8'), 'untouched', 'the symlink was replaced, not written through');
+  assert.equal(existsSync(`${file}.d`), false, 'the staging directory is gone');
+});
