@@ -244,6 +244,68 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
     'the images bind-mounted into the launcher pod',
   );
 
+  // pause / unpause through the handler pod's REST API, as virt-api calls it
+  const rest = async (method: string, sub: string, ip = handlerIP) =>
+    handlerRequest(
+      8186,
+      { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key },
+      method,
+      `/v1/namespaces/${NAMESPACE}/virtualmachineinstances/${name}/${sub}`,
+      ip,
+    );
+  const getVMI = async () =>
+    (await api.getNamespacedCustomObject({ ...VMI, namespace: NAMESPACE, name })) as {
+      status?: { phase?: string; guestOSInfo?: { id?: string }; conditions?: { type: string; status: string; reason?: string }[] };
+    };
+  const paused = async () => (await getVMI()).status?.conditions?.find((c) => c.type === 'Paused');
+  assert.equal((await rest('PUT', 'pause')).status, 202);
+  await poll(
+    'the VMI Paused (PausedByUser)',
+    async () => ((await paused())?.reason === 'PausedByUser' ? true : undefined),
+    60_000,
+    handlerLogs,
+  );
+  assert.equal((await rest('PUT', 'unpause')).status, 202);
+  await poll('the Paused condition gone', async () => ((await paused()) === undefined ? true : undefined), 60_000, handlerLogs);
+
+  // The handler pod deleted: the DaemonSet's new pod takes the VMI over, and its status never regresses.
+  const t2 = Date.now();
+  await core.deleteNamespacedPod({ namespace: 'kubevirt', name: handlerPod!.metadata!.name! });
+  const phases = new Set<string>();
+  const next = await poll(
+    "the DaemonSet's new handler pod Ready",
+    async () => {
+      phases.add((await getVMI()).status?.phase ?? '');
+      const items = (await core.listNamespacedPod({ namespace: 'kubevirt', labelSelector: 'kubevirt.io=virt-handler' })).items;
+      return items.find(
+        (p) =>
+          p.metadata?.uid !== handlerPod!.metadata!.uid && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+    },
+    180_000,
+    handlerLogs,
+  );
+  figures['handler pod deleted → the new one Ready'] = `${((Date.now() - t2) / 1000).toFixed(1)} s`;
+  const nextIP = next.status?.podIP;
+  assert.ok(nextIP, 'the new handler pod has an IP');
+  const info = await poll(
+    'guestosinfo through the new handler pod',
+    async () => {
+      const r = await rest('GET', 'guestosinfo', nextIP);
+      return r.status === 200 ? r.body : undefined;
+    },
+    60_000,
+    handlerLogs,
+  );
+  // KubeVirt's VirtualMachineInstanceGuestAgentInfo: the OS under `os`
+  assert.equal(
+    (JSON.parse(info) as { os?: { id?: string } }).os?.id,
+    (await getVMI()).status?.guestOSInfo?.id,
+    'the new handler reaches the guest agent',
+  );
+  phases.add((await getVMI()).status?.phase ?? '');
+  assert.deepEqual([...phases], ['Running'], 'the VMI stayed Running while its handler was replaced');
+
   for (const [what, d] of node.daemons) figures[`RSS ${what} (a handler pod and a VM running)`] = `${rssMiB(d.pid).toFixed(0)} MiB`;
   // With everything running, the node's processes talk only over loopback and the pod bridge.
   assert.deepEqual(foreignSockets(new Set([...node.daemons.values()].map((d) => d.pid))), [], 'no socket to another machine');
@@ -263,6 +325,98 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
   );
   figures['VMI deleted → VMI and pod gone'] = `${((Date.now() - t1) / 1000).toFixed(1)} s`;
   assert.deepEqual(mountsUnder(path.join(KUBELET_ROOT, 'pods', pod.metadata!.uid!)), [], "nothing left mounted in the pod's directory");
+});
+
+test('kubelet restarted → the device plugins register again', async () => {
+  const log = path.join(node.logDir, 'kubelet.log');
+  const from = readFileSync(log, 'utf8').length;
+  const t0 = Date.now();
+  await node.restartKubelet();
+  const wanted = ['devices.kubevirt.io/kvm', 'devices.kubevirt.io/tun', 'devices.kubevirt.io/vhost-net'];
+  // kubelet's device manager empties the device-plugins directory as it starts; the handler sees its
+  // sockets go and registers each plugin again (kubelet logs every registration request)
+  await poll(
+    'every plugin registered with the new kubelet',
+    async () => {
+      const since = readFileSync(log, 'utf8').slice(from);
+      return wanted.every((r) => since.includes(`Got registration request from device plugin with resource name "${r}"`))
+        ? true
+        : undefined;
+    },
+    120_000,
+    () => `${logs('kubelet', 60)()}\n${handlerPodState()}`,
+  );
+  figures['kubelet restarted → the plugins registered again'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  await waitNodeReady(node);
+  // and their devices are allocatable again once kubelet next reports the node's status
+  let allocatable: Record<string, string> = {};
+  await poll(
+    'the devices allocatable again',
+    async () => {
+      allocatable = (await core.readNode({ name: node.nodeName })).status?.allocatable ?? {};
+      return wanted.every((r) => Number(allocatable[r] ?? 0) > 0) ? true : undefined;
+    },
+    120_000,
+    () => {
+      const kubelet = readFileSync(log, 'utf8')
+        .slice(from)
+        .split('\n')
+        .filter((l) => /device|endpoint|plugin/i.test(l))
+        .slice(-40)
+        .join('\n');
+      const handler = execFileSync('sh', ['-c', 'tail -n 40 /var/log/pods/kubevirt_virt-handler-*/virt-handler/*.log'], {
+        encoding: 'utf8',
+      });
+      return `allocatable: ${JSON.stringify(allocatable)}\n== kubelet since the restart\n${kubelet}\n== handler\n${handler}`;
+    },
+  );
+});
+
+test('a launcher pod killed → the VMI Failed', async () => {
+  const api = node.kc.makeApiClient(CustomObjectsApi);
+  controller ??= startVirtControllerStandIn(node.kc, NAMESPACE);
+  const name = 'real-node-killed';
+  const created = (await api.createNamespacedCustomObject({
+    ...VMI,
+    namespace: NAMESPACE,
+    body: {
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      metadata: { name, namespace: NAMESPACE },
+      spec: {
+        terminationGracePeriodSeconds: 5,
+        // no disk: the firmware finds nothing to boot and the domain runs all the same
+        domain: {
+          cpu: { cores: 1 },
+          memory: { guest: '64Mi' },
+          resources: { requests: { memory: '64Mi' } },
+          machine: { type: 'q35' },
+          devices: { autoattachPodInterface: false, autoattachMemBalloon: false },
+        },
+      },
+    },
+  })) as { metadata: { uid: string } };
+  const phase = async () =>
+    ((await api.getNamespacedCustomObject({ ...VMI, namespace: NAMESPACE, name })) as { status?: { phase?: string } }).status?.phase;
+  await poll('the VMI Running', async () => ((await phase()) === 'Running' ? true : undefined), 300_000, handlerPodState);
+  const [pod] = (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `${CREATED_BY_LABEL}=${created.metadata.uid}` }))
+    .items;
+  const t0 = Date.now();
+  await core.deleteNamespacedPod({ namespace: NAMESPACE, name: pod!.metadata!.name!, gracePeriodSeconds: 0 });
+  await poll('the VMI Failed', async () => ((await phase()) === 'Failed' ? true : undefined), 120_000, handlerPodState);
+  figures['launcher pod killed → VMI Failed'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  await api.deleteNamespacedCustomObject({ ...VMI, namespace: NAMESPACE, name });
+  await poll(
+    'the Failed VMI gone (finalizer removed)',
+    async () =>
+      ((await api.listNamespacedCustomObject({ ...VMI, namespace: NAMESPACE })) as { items: { metadata: { name: string } }[] }).items.some(
+        (v) => v.metadata.name === name,
+      )
+        ? undefined
+        : true,
+    60_000,
+    handlerPodState,
+  );
 });
 
 test('stopping the node leaves nothing behind on the host', async () => {

@@ -41,6 +41,8 @@ export interface RealNode {
   readonly logDir: string;
   /** How long each start-up step took, in ms, in order. */
   readonly timings: ReadonlyMap<string, number>;
+  /** Stops kubelet (its pods keep running) and starts it again, as a node upgrade or crash would. */
+  restartKubelet(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -128,13 +130,16 @@ export async function startRealNode(): Promise<RealNode> {
       daemons.set(d.name, d);
     }
     step('kube-scheduler, kube-controller-manager');
-    daemons.set(
-      'kubelet',
-      await startKubelet({ bin: bins.kubelet, nodeName: NODE_NAME, kubeconfigPath, runtimeEndpoint: containerd.endpoint, logDir }),
-    );
+    const kubeletOptions = { bin: bins.kubelet, nodeName: NODE_NAME, kubeconfigPath, runtimeEndpoint: containerd.endpoint, logDir };
+    daemons.set('kubelet', await startKubelet(kubeletOptions));
     step('kubelet healthy');
     const port = Number(new URL(apiserver.url).port);
+    const restartKubelet = async () => {
+      await daemons.get('kubelet')?.stop(30_000);
+      daemons.set('kubelet', await startKubelet(kubeletOptions));
+    };
     return {
+      restartKubelet,
       nodeName: NODE_NAME,
       kc,
       kubeconfigPath,

@@ -624,9 +624,14 @@ describe('virt-handler console server', () => {
       const done = closed(second);
       second.close();
       await done;
-      // with no session left, preserveSession=true connects
-      await sleep(50);
-      const third = await openWS(port, `${BASE}/testvmi/vnc?preserveSession=true`);
+      // with no session left, preserveSession=true connects (once the handler has seen the close)
+      let third: WebSocket | undefined;
+      for (const deadline = Date.now() + 10_000; !third; ) {
+        third = await openWS(port, `${BASE}/testvmi/vnc?preserveSession=true`).catch((err: Error & { status?: number }) => {
+          if (err.status !== 503 || Date.now() > deadline) throw err;
+          return undefined;
+        });
+      }
       const thirdDone = closed(third);
       third.close();
       await thirdDone;
@@ -660,7 +665,13 @@ describe('virt-handler console server', () => {
       ws.pause();
       const flood = Buffer.alloc(48 << 20, 0x5a);
       qemu.write(flood);
-      await sleep(600);
+      // until the handler stops reading: what it took no longer grows
+      let last = -1;
+      for (const deadline = Date.now() + 20_000; qemu.writableLength !== last; ) {
+        assert.ok(Date.now() < deadline, 'the handler kept reading a paused stream for 20 s');
+        last = qemu.writableLength;
+        await sleep(200);
+      }
       // what the handler read is bounded by its high-water mark plus the kernel's buffers
       assert.ok(qemu.writableLength > 24 << 20, `the handler read ${(flood.length - qemu.writableLength) >> 20} MiB of a paused stream`);
       let got = 0;
