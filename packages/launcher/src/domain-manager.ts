@@ -7,7 +7,6 @@ import {
   DomainCoreDumpFormat,
   DomainCreateFlags,
   DomainDestroyFlags,
-  DomainMemoryModFlags,
   DomainRebootFlags,
   DomainShutdownFlags,
   DomainUndefineFlags,
@@ -41,6 +40,7 @@ import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts'
 import { blockVolumes, prepareVolumes } from './volumes.ts';
 import { prepareDisks } from './disk-preparation.ts';
 import { podCPUSet } from './pod-cpuset.ts';
+import { updateGuestMemory } from './liveupdate/memory.ts';
 
 export class DomainNotFoundError extends Error {
   constructor() {
@@ -56,6 +56,7 @@ export type LibvirtConnection = StatsConnection &
     | 'connectListAllDomains'
     | 'domainCoreDumpWithFormat'
     | 'domainCreateWithFlags'
+    | 'domainAttachDeviceFlags'
     | 'domainDefineXMLFlags'
     | 'domainDestroyFlags'
     | 'domainGetState'
@@ -66,10 +67,10 @@ export type LibvirtConnection = StatsConnection &
     | 'domainReset'
     | 'domainResume'
     | 'domainScreenshot'
-    | 'domainSetMemoryFlags'
     | 'domainSetVcpusFlags'
     | 'domainShutdownFlags'
     | 'domainSuspend'
+    | 'domainUpdateDeviceFlags'
     | 'domainUndefineFlags'
   >;
 
@@ -399,12 +400,9 @@ export class DomainManager {
     await this.#conn.domainSetVcpusFlags(dom, vcpus, DomainVcpuFlags.LIVE | DomainVcpuFlags.CONFIG);
   }
 
-  /** Memory hotplug within the VMI's maximum: the guest's current memory as the converter computes it. */
-  async syncVMIMemory(vmi: VirtualMachineInstance): Promise<void> {
-    const dom = await this.#mustLookup(vmi);
-    const spec = convertVMIToDomainSpec(vmi, this.#ctx);
-    const memory = spec.CurrentMemory ?? spec.Memory;
-    await this.#conn.domainSetMemoryFlags(dom, BigInt(memory.Value) / 1024n, DomainMemoryModFlags.LIVE);
+  /** UpdateGuestMemory: the virtio-mem device asked for the VMI's guest memory, under the modify lock. */
+  syncVMIMemory(vmi: VirtualMachineInstance): Promise<void> {
+    return this.#exclusive(async () => updateGuestMemory(this.#conn, await this.#mustLookup(vmi), vmi));
   }
 
   getDomainStats(): Promise<Record<string, unknown> | undefined> {

@@ -52,6 +52,11 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
     });
     conn.on('deviceAdded', (e) => this.#enqueue(e.domain));
     conn.on('deviceRemoved', (e) => this.#enqueue(e.domain));
+    // the guest plugged or unplugged virtio-mem memory: <currentMemory> changed
+    conn.on('memoryDeviceSizeChange', (e) => {
+      logger.info('Domain Memory Device size-change event received');
+      this.#enqueue(e.domain);
+    });
     conn.on('reboot', (e) => this.#enqueue(e.domain));
     conn.on('agentLifecycle', (e) => {
       logger.info(`GuestAgentLifecycle event state ${e.state} with reason ${e.reason} received`);

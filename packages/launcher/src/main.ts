@@ -79,7 +79,7 @@ async function connectLibvirt(logger: Logger, timeoutMs: number, nonRoot: boolea
       return await connect({
         ...libvirtEndpoint(nonRoot),
         timeoutMs: 10_000,
-        events: ['lifecycle', 'reboot', 'agentLifecycle', 'deviceAdded', 'deviceRemoved'],
+        events: ['lifecycle', 'reboot', 'agentLifecycle', 'deviceAdded', 'deviceRemoved', 'memoryDeviceSizeChange'],
       });
     } catch (err) {
       if (Date.now() > deadline) throw new Error(`failed to connect to libvirtd: ${String(err)}`);

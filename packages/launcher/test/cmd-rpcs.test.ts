@@ -248,16 +248,17 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     assert.match(r.message, /LibvirtError\(Code=\d+, Domain=\d+, Message='.*(maximum|vcpus)/i);
   });
 
-  test('SyncVirtualMachineMemory → no memory room in the domain: fails in-band, the guest keeps its memory', async () => {
-    // The converter refuses maxGuest above guest (no <maxMemory>, no virtio-mem device), so no domain
-    // has room to grow: what is testable is that asking for more is refused and changes nothing.
+  test('SyncVirtualMachineMemory → a VMI without maxGuest has no virtio-mem room: fails in-band naming it, the guest keeps its memory', async () => {
+    // No maxGuest: the domain has no virtio-mem device and nothing says how big one could be. The
+    // hotplug itself is proved in memory-hotplug.test.ts.
     const memTotal = async () => Number(/MemTotal:\s+(\d+) kB/.exec(await serial.run('grep MemTotal /proc/meminfo'))?.[1]);
     const before = await memTotal();
     const bigger = hotplugVMI(2, uid);
     (bigger.spec.domain as { memory: object }).memory = { guest: '256Mi' };
     const r = await client.SyncVirtualMachineMemory(asRequest(bigger));
     assert.equal(r.success, false, 'no silent success');
-    assert.match(r.message, /^LibvirtError\(Code=\d+, Domain=\d+, Message='/);
+    assert.equal(r.message, 'spec.domain.memory.maxGuest: Max guest memory must be configured when memory hotplug is enabled');
+    assert.equal((await virsh(sandbox, ['dumpxml', domainName])).includes('virtio-mem'), false);
     assert.equal(await memTotal(), before);
   });
 

@@ -145,7 +145,8 @@ class FakeConnection implements LibvirtConnection {
   domainCoreDumpWithFormat = unused;
   domainQemuAgentCommand = unused;
   domainScreenshot = unused;
-  domainSetMemoryFlags = unused;
+  domainAttachDeviceFlags = unused;
+  domainUpdateDeviceFlags = unused;
   domainSetVcpusFlags = unused;
   connectGetAllDomainStats = unused;
   domainStartDirtyRateCalc = unused;
