@@ -120,10 +120,13 @@ describe('memory hotplug through the virtio-mem device, on a real launcher, libv
   test('the domain boots as KubeVirt defines it: <maxMemory> room, one NUMA cell of the guest memory, no memory device yet', async () => {
     const spec = await liveSpec();
     assert.deepEqual(spec.MaxMemory && [spec.MaxMemory.Value, spec.MaxMemory.Unit], [1024 * MiB, 'KiB']);
-    assert.deepEqual([spec.Memory, spec.CurrentMemory], [
-      { Value: 256 * MiB, Unit: 'KiB' },
-      { Value: 256 * MiB, Unit: 'KiB' },
-    ]);
+    assert.deepEqual(
+      [spec.Memory, spec.CurrentMemory],
+      [
+        { Value: 256 * MiB, Unit: 'KiB' },
+        { Value: 256 * MiB, Unit: 'KiB' },
+      ],
+    );
     assert.deepEqual(
       spec.CPU.NUMA?.Cells?.map((c) => [c.ID, c.Memory, c.Unit]),
       [['0', 256 * MiB, 'KiB']],
@@ -171,7 +174,10 @@ describe('memory hotplug through the virtio-mem device, on a real launcher, libv
   test('SyncVirtualMachineMemory beyond maxGuest: libvirt refuses, in-band; the device and the guest keep what they had', async () => {
     const r = await client.SyncVirtualMachineMemory(asRequest(memoryVMI(uid, '2Gi')));
     assert.equal(r.success, false, 'no silent success');
-    assert.match(r.message, /^LibvirtError\(Code=\d+, Domain=\d+, Message='requested size must be smaller than or equal to @size \(786432KiB\)'\)$/);
+    assert.match(
+      r.message,
+      /^LibvirtError\(Code=\d+, Domain=\d+, Message='requested size must be smaller than or equal to @size \(786432KiB\)'\)$/,
+    );
     const device = await memoryDevice();
     assert.deepEqual([device.requestedKiB, device.currentKiB], [256 * MiB, 256 * MiB]);
     assert.equal(await memTotal(), bootMemTotal + 256 * MiB);
