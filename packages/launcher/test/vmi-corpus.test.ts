@@ -4,11 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { connect } from '@kubevirt-ts/libvirt';
+import { connect, DomainDeviceModifyFlags } from '@kubevirt-ts/libvirt';
 import { createPodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { startLibvirtd } from '../../../test/bed/libvirtd.ts';
 import { domainSpecFromXML, domainSpecToXML } from '../src/api/index.ts';
 import { convertVMIToDomainSpec, detectEFIEnvironment } from '../src/converter/index.ts';
+import { buildMemoryDevice, memoryDeviceToXML } from '../src/liveupdate/memory.ts';
 import { corpus, corpusContext } from './vmi-corpus.ts';
 
 /** Debian's ovmf package (scripts/setup) */
@@ -69,6 +70,17 @@ test('libvirtd defines the domain of every corpus VMI', { timeout: 180_000 }, as
           assert.equal(got.MaxMemory?.Value, (sent.MaxMemory?.Value ?? 0) / 1024);
           assert.equal(got.MaxMemory?.Unit, 'KiB');
           assert.equal(got.CPU.NUMA?.Cells?.length, 1);
+          // and takes the virtio-mem device the first SyncVirtualMachineMemory attaches (into the
+          // definition here: the domain does not run)
+          const device = buildMemoryDevice(c.vmi);
+          await conn.domainAttachDeviceFlags(dom, memoryDeviceToXML(device), DomainDeviceModifyFlags.CONFIG);
+          const target = domainSpecFromXML(await conn.domainGetXMLDesc(dom, 0)).Devices.Memory?.Target;
+          assert.deepEqual(target && [target.Size.Value * 1024, target.Requested.Value, target.Block.Value * 1024, target.Node], [
+            device.Target?.Size.Value,
+            0,
+            device.Target?.Block.Value,
+            '0',
+          ]);
         } else {
           assert.equal(got.MaxMemory, null);
         }
