@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
 import { poll } from '../bed/poll.ts';
 import { makeHandlerPki, type HandlerPki } from '../bed/handler-pki.ts';
 import { handlerRequest } from '../bed/handler.ts';
@@ -145,6 +145,13 @@ test("deploy/virt-handler.yaml's DaemonSet runs our handler image and goes Ready
     async () =>
       (await core.readNode({ name: node.nodeName })).metadata?.labels?.['kubevirt.io/schedulable'] === 'true' ? true : undefined,
     120_000,
+  );
+  // kubelet runs each plugin's ListAndWatch: the devices present on this node are allocatable
+  await poll(
+    'the present devices allocatable',
+    async () => (devicesAllocatable(await core.readNode({ name: node.nodeName })) ? true : undefined),
+    120_000,
+    () => logs('kubelet', 60)(),
   );
 });
 
@@ -332,7 +339,7 @@ test('kubelet restarted → the device plugins register again', async () => {
   const from = readFileSync(log, 'utf8').length;
   const t0 = Date.now();
   await node.restartKubelet();
-  const wanted = ['devices.kubevirt.io/kvm', 'devices.kubevirt.io/tun', 'devices.kubevirt.io/vhost-net'];
+  const wanted = ['kvm', 'tun', 'vhost-net'].map((d) => `devices.kubevirt.io/${d}`);
   // kubelet's device manager empties the device-plugins directory as it starts; the handler sees its
   // sockets go and registers each plugin again (kubelet logs every registration request)
   await poll(
@@ -353,8 +360,9 @@ test('kubelet restarted → the device plugins register again', async () => {
   await poll(
     'the devices allocatable again',
     async () => {
-      allocatable = (await core.readNode({ name: node.nodeName })).status?.allocatable ?? {};
-      return wanted.every((r) => Number(allocatable[r] ?? 0) > 0) ? true : undefined;
+      const n = await core.readNode({ name: node.nodeName });
+      allocatable = n.status?.allocatable ?? {};
+      return devicesAllocatable(n) ? true : undefined;
     },
     120_000,
     () => {
@@ -468,6 +476,21 @@ function processesUnder(dir: string): string[] {
 }
 
 /** The handler pods' state and logs, for failure messages. */
+/** The handler's device plugins whose device this machine has (/dev/vhost-net may be missing). */
+const PRESENT_DEVICES = [
+  ['kvm', '/dev/kvm'],
+  ['tun', '/dev/net/tun'],
+  ['vhost-net', '/dev/vhost-net'],
+]
+  .filter(([, dev]) => existsSync(dev!))
+  .map(([name]) => `devices.kubevirt.io/${name}`);
+
+/** Every present device has its --max-devices allocatable (an absent one: 0, its plugin unhealthy). */
+function devicesAllocatable(n: V1Node): boolean {
+  const allocatable = n.status?.allocatable ?? {};
+  return PRESENT_DEVICES.every((r) => Number(allocatable[r] ?? 0) === 1000);
+}
+
 function handlerPodState(): string {
   try {
     return execFileSync('sh', ['-c', `for f in /var/log/pods/*/*/*.log; do echo "== $f"; tail -n 30 "$f"; done`], {

@@ -55,6 +55,8 @@ export const KernelBootName = 'kernel-boot';
 export const DiskSourceFallbackPath = '/disk';
 /** suppressWarningTimeout: how long a disk's container may take to serve its socket. */
 export const CONTAINER_DISK_READY_TIMEOUT_MS = 60_000;
+/** How many times a target still mounted is unmounted again before cleanup gives up (and is retried). */
+const MAX_UNMOUNT_ROUNDS = 5;
 const CONTAINER_DISKS_VOLUME = 'volumes/kubernetes.io~empty-dir/container-disks';
 
 export const diskTargetName = (volumeIndex: number) => `disk_${volumeIndex}.img`;
@@ -164,25 +166,34 @@ export class Mounter implements ContainerDiskMounter {
     if (!record) return;
     logger.info('Found container disk mount entries');
     for (const entry of record.mountTargetEntries) {
-      // the entry itself, or (kernel-boot) the artifacts mounted in it; deepest first
-      const under = this.#o.node
-        .mounts()
-        .map((m) => m.mountPoint)
-        .filter((m) => m === entry.targetFile || m.startsWith(`${entry.targetFile}/`))
-        .sort((a, b) => b.length - a.length);
-      for (const target of new Set(under)) {
-        logger.info(`unmounting container disk at path ${target}`);
-        try {
-          await this.#o.node.unmount(target);
-        } catch (err) {
-          throw new Error(`failed to unmount containerDisk ${target}: ${errorMessage(err)}`, { cause: err });
+      // the entry itself, or (kernel-boot) the artifacts mounted in it, deepest first; again while any is
+      // left (a mount the node's shared mounts propagated may show more than once)
+      for (let round = 0; ; round++) {
+        const under = [...new Set(this.#o.node.mounts().map((m) => m.mountPoint))]
+          .filter((m) => m === entry.targetFile || m.startsWith(`${entry.targetFile}/`))
+          .sort((a, b) => b.length - a.length);
+        if (under.length === 0) break;
+        if (round === MAX_UNMOUNT_ROUNDS) throw new Error(`failed to unmount containerDisk ${under.join(', ')}: still mounted`);
+        for (const target of under) {
+          logger.info(`unmounting container disk at path ${target}`);
+          try {
+            await this.#o.node.unmount(target);
+          } catch (err) {
+            throw new Error(`failed to unmount containerDisk ${target}: ${errorMessage(err)}`, { cause: err });
+          }
         }
       }
     }
     for (const entry of record.mountTargetEntries) {
-      // as KubeVirt: the mount points and sockets go (the disk's container ends with its socket)
-      rmSync(entry.targetFile, { recursive: true, force: true });
-      rmSync(entry.socketFile, { force: true });
+      // as KubeVirt (os.Remove, errors ignored): the mount points and sockets go (the disk's container
+      // ends with its socket); the pod's volume goes with the pod anyway
+      for (const p of [entry.targetFile, entry.socketFile]) {
+        try {
+          rmSync(p, { recursive: true, force: true });
+        } catch (err) {
+          logger.info({ reason: errorMessage(err) }, `could not remove ${p}`);
+        }
+      }
     }
     rmSync(path.join(this.#o.stateDir, vmiUID), { force: true });
   }
