@@ -20,11 +20,16 @@ describe('KubeVirt CR → handler → launcher → libvirt: SMBIOS, balloon peri
   const logs = () => node.handler.logs();
 
   before(async () => {
-    node = await startHandlerNode({ namespace: 'sync-options', nodePrefix: 'kvts-opt' });
+    // with node-labeller.sh's files, so every Sync also carries the host's real NUMA topology
+    node = await startHandlerNode({ namespace: 'sync-options', nodePrefix: 'kvts-opt', nodeLabellerFiles: true });
   });
 
   after(async () => {
     await node?.stop();
+  });
+
+  test("the handler read the host's capabilities (the topology it sends)", () => {
+    assert.doesNotMatch(logs(), /could not read the host capabilities/);
   });
 
   test('the deployed CR reaches the handler', async () => {
