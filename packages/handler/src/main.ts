@@ -103,7 +103,9 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   try {
     capabilities = readHostCapabilities(f['node-labeller-dir']);
   } catch (err) {
-    withReason(logger, err).error(`could not read the host capabilities in ${f['node-labeller-dir']}: no NUMA topology is sent to launchers`);
+    withReason(logger, err).error(
+      `could not read the host capabilities in ${f['node-labeller-dir']}: no NUMA topology is sent to launchers`,
+    );
   }
 
   const findVMI = (namespace: string, name: string): VirtualMachineInstance | undefined =>

@@ -141,8 +141,7 @@ const parser = new XMLParser({
   textNodeName: '#text',
   parseTagValue: false,
   parseAttributeValue: false,
-  isArray: (_name, jpath) =>
-    [CELL, `${CELL}.pages`, `${CELL}.distances.sibling`, `${CELL}.cpus.cpu`].includes(String(jpath)),
+  isArray: (_name, jpath) => [CELL, `${CELL}.pages`, `${CELL}.distances.sibling`, `${CELL}.cpus.cpu`].includes(String(jpath)),
 });
 
 // Go's encoding/xml into int/uint fields: a number that does not parse fails the whole document
@@ -154,7 +153,13 @@ const cellSchema = z.looseObject({
   '@id': z._default(decimal('cell id'), '0'),
   memory: z.optional(z.looseObject({ '#text': z._default(unsigned('cell memory'), '0'), '@unit': optionalText })),
   pages: z._default(
-    z.array(z.looseObject({ '#text': z._default(unsigned('pages count'), '0'), '@unit': optionalText, '@size': z._default(decimal('pages size'), '0') })),
+    z.array(
+      z.looseObject({
+        '#text': z._default(unsigned('pages count'), '0'),
+        '@unit': optionalText,
+        '@size': z._default(decimal('pages size'), '0'),
+      }),
+    ),
     [],
   ),
   distances: z.optional(

@@ -82,7 +82,10 @@ describe('node labeller', () => {
     for (const cell of cells) {
       assert.equal(cell.memory?.unit, 'KiB', JSON.stringify(cell));
       assert.ok(BigInt(String(cell.memory?.amount ?? 0)) > 0n, JSON.stringify(cell));
-      assert.ok((cell.pages ?? []).some((p) => p.size === 4 && p.unit === 'KiB'), 'the 4 KiB pages are listed');
+      assert.ok(
+        (cell.pages ?? []).some((p) => p.size === 4 && p.unit === 'KiB'),
+        'the 4 KiB pages are listed',
+      );
       // every CPU is among its own thread siblings, unless libvirt wrote them as a range ("0-1"), which
       // KubeVirt's comma-list reading drops
       for (const cpu of cell.cpus ?? []) {

@@ -108,10 +108,18 @@ describe('virtualMachineOptions: the clusterConfig switches', () => {
 
 describe('virtualMachineOptions: SMBIOS, balloon period, preallocated volumes, DisksInfo', () => {
   test('the CR smbios and memBalloonStatsPeriod as the handler reads them → the options', () => {
-    const config = clusterConfigFromKubeVirt({ spec: { configuration: { smbios: { sku: 'GX-9', version: '2.4' }, memBalloonStatsPeriod: 3 } } });
+    const config = clusterConfigFromKubeVirt({
+      spec: { configuration: { smbios: { sku: 'GX-9', version: '2.4' }, memBalloonStatsPeriod: 3 } },
+    });
     const options = virtualMachineOptions(vmi(), { ...noInputs, smbios: config.smbios ?? {}, period: config.memBalloonStatsPeriod ?? 0 });
     // KubeVirt's defaults fill what the CR leaves out (family, manufacturer, product)
-    assert.deepEqual(options.VirtualMachineSMBios, { family: 'KubeVirt', manufacturer: 'KubeVirt', product: 'None', sku: 'GX-9', version: '2.4' });
+    assert.deepEqual(options.VirtualMachineSMBios, {
+      family: 'KubeVirt',
+      manufacturer: 'KubeVirt',
+      product: 'None',
+      sku: 'GX-9',
+      version: '2.4',
+    });
     assert.equal(options.MemBalloonStatsPeriod, 3);
   });
 
@@ -192,7 +200,8 @@ describe('virtualMachineOptions: GraceHostDeviceAliases (options_test.go)', () =
     ['10dg:2342', false],
   ];
   for (const [selector, want] of selectors)
-    test(`IsNVIDIAGracePCIVendorSelector(${JSON.stringify(selector)}) → ${want}`, () => assert.equal(isNVIDIAGracePCIVendorSelector(selector), want));
+    test(`IsNVIDIAGracePCIVendorSelector(${JSON.stringify(selector)}) → ${want}`, () =>
+      assert.equal(isNVIDIAGracePCIVendorSelector(selector), want));
 });
 
 // The shape of `virsh capabilities` (libvirt's virCapabilitiesFormatNUMATopology), two cells
@@ -286,12 +295,18 @@ describe('capabilitiesToTopology: libvirt capabilities → cmdv1.Topology', () =
 
   test('no capabilities, or capabilities without NUMA cells → an empty topology', () => {
     assert.deepEqual(capabilitiesToTopology(null), { numa_cells: [] });
-    assert.deepEqual(capabilitiesToTopology(parseCapabilities('<capabilities><host><cpu><arch>x86_64</arch></cpu></host></capabilities>')), {
-      numa_cells: [],
-    });
-    assert.deepEqual(capabilitiesToTopology(parseCapabilities('<capabilities><host><topology><cells num="0"/></topology></host></capabilities>')), {
-      numa_cells: [],
-    });
+    assert.deepEqual(
+      capabilitiesToTopology(parseCapabilities('<capabilities><host><cpu><arch>x86_64</arch></cpu></host></capabilities>')),
+      {
+        numa_cells: [],
+      },
+    );
+    assert.deepEqual(
+      capabilitiesToTopology(parseCapabilities('<capabilities><host><topology><cells num="0"/></topology></host></capabilities>')),
+      {
+        numa_cells: [],
+      },
+    );
   });
 
   test('a cell without memory or cpus → only what is there', () => {
@@ -310,11 +325,18 @@ describe('capabilitiesToTopology: libvirt capabilities → cmdv1.Topology', () =
   const bad: Array<[string, string, RegExp]> = [
     ['a cell id that is not a number', "<cell id='zero'/>", /cell id is not an integer/],
     ['a negative memory size', "<cell id='0'><memory unit='KiB'>-1</memory></cell>", /cell memory is not an unsigned integer/],
-    ['a sibling distance that is not a number', "<cell id='0'><distances><sibling id='0' value='far'/></distances></cell>", /sibling value/],
+    [
+      'a sibling distance that is not a number',
+      "<cell id='0'><distances><sibling id='0' value='far'/></distances></cell>",
+      /sibling value/,
+    ],
   ];
   for (const [name, cell, message] of bad)
     test(`rejected, as Caps.Unmarshal would: ${name}`, () =>
-      assert.throws(() => parseCapabilities(`<capabilities><host><topology><cells num='1'>${cell}</cells></topology></host></capabilities>`), message));
+      assert.throws(
+        () => parseCapabilities(`<capabilities><host><topology><cells num='1'>${cell}</cells></topology></host></capabilities>`),
+        message,
+      ));
 
   test('not capabilities XML → rejected', () => {
     assert.throws(() => parseCapabilities('<domainCapabilities/>'), /host capabilities: /);

@@ -15,7 +15,7 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const SMBIOS = { manufacturer: 'Globex', product: 'Hammock', version: '2.4', sku: 'GX-9', family: 'Outdoor' };
 const BALLOON_PERIOD = 9;
 
-describe('KubeVirt CR → handler → launcher → libvirt: SMBIOS, balloon period, serial console log, free page reporting', { timeout: 300_000 }, () => {
+describe('KubeVirt CR → handler → launcher → libvirt: SMBIOS, balloon, serial log, free page reporting', { timeout: 300_000 }, () => {
   let node: HandlerNode;
   const logs = () => node.handler.logs();
 
