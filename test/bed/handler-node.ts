@@ -3,7 +3,7 @@
 // parts of virt-controller and kubelet a test plays for a VMI: a Scheduled VMI on this node and a
 // launcher in a pod sandbox.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
@@ -15,6 +15,7 @@ import { handlerRequest, startHandler, type HandlerOptions, type RunningHandler 
 import { makeHandlerPki, type HandlerPki } from './handler-pki.ts';
 import { handlerKubeconfig } from './handler-rbac.ts';
 import { startTestKubelet, type TestKubelet } from './test-kubelet.ts';
+import { makeNodeLabellerFiles } from './node-labeller-files.ts';
 
 /** The XDG variables virt-controller gives a non-root compute container. */
 const NONROOT_ENV = {
@@ -89,7 +90,13 @@ export interface HandlerNode {
   stop(): Promise<void>;
 }
 
-export async function startHandlerNode(o: { namespace: string; nodePrefix: string; watchdogTimeout?: string }): Promise<HandlerNode> {
+export async function startHandlerNode(o: {
+  namespace: string;
+  nodePrefix: string;
+  watchdogTimeout?: string;
+  /** node-labeller.sh's files (host capabilities, CPU models) made by a real libvirtd for the handler to read. */
+  nodeLabellerFiles?: boolean;
+}): Promise<HandlerNode> {
   const cp = await startControlPlane();
   const kc = cp.kubeConfig();
   const api = kc.makeApiClient(CustomObjectsApi);
@@ -134,7 +141,12 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
       watchdogTimeout: o.watchdogTimeout ?? '5s',
       kubeletRoot: testKubelet.root,
       vmStatsServerPort: vmStatsPort,
+      nodeLabellerDir: path.join(root, 'node-labeller'),
     };
+    if (o.nodeLabellerFiles) {
+      mkdirSync(path.join(root, 'node-labeller'));
+      await makeNodeLabellerFiles(path.join(root, 'node-labeller'));
+    }
     const node: HandlerNode = {
       cp,
       kc,

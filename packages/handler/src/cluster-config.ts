@@ -19,6 +19,8 @@ export const DefaultVirtHandlerLogVerbosity = 2;
 export const DefaultVirtLauncherLogVerbosity = 2;
 /** kvtls: without a tlsConfiguration the handler's servers and clients use TLS 1.2 and Go's cipher suites. */
 export const DefaultMinTLSVersion = 'VersionTLS12';
+/** kubevirt.io/api/core/v1 VGADisplayForEFIGuestsX86Annotation: on the KubeVirt CR, x86 EFI guests get VGA, not Bochs. */
+export const VGADisplayForEFIGuestsX86Annotation = 'kubevirt.io/vga-display-efi-x86';
 
 export const TLSProtocolVersions = ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'] as const;
 export type TLSProtocolVersion = (typeof TLSProtocolVersions)[number];
@@ -61,6 +63,20 @@ const labelSelectorSchema = z.looseObject({
 });
 export type LabelSelector = Known<z.infer<typeof labelSelectorSchema>>;
 
+// PermittedHostDevices: only the PCI devices' selectors and resource names are read here
+const permittedHostDevicesSchema = z.looseObject({
+  pciHostDevices: z.optional(
+    z.array(
+      z.looseObject({
+        pciVendorSelector: z._default(z.string(), ''),
+        resourceName: z._default(z.string(), ''),
+        externalResourceProvider: z.optional(z.boolean()),
+      }),
+    ),
+  ),
+});
+export type PermittedHostDevices = Known<z.infer<typeof permittedHostDevicesSchema>>;
+
 const developerConfigurationSchema = z.looseObject({
   featureGates: z.optional(z.array(z.string())),
   useEmulation: z.optional(z.boolean()),
@@ -87,6 +103,7 @@ const kubeVirtConfigurationSchema = z
     supportedGuestAgentVersions: z.optional(z.array(z.string())),
     tlsConfiguration: z.optional(tlsConfigurationSchema),
     virtualMachineOptions: z.optional(virtualMachineOptionsSchema),
+    permittedHostDevices: z.optional(permittedHostDevicesSchema),
     imagePullPolicy: z.optional(z.enum(['', 'Always', 'Never', 'IfNotPresent'])),
     selinuxLauncherType: z.optional(z.string()),
     ovmfPath: z.optional(z.string()),
@@ -226,6 +243,10 @@ export interface ClusterConfig {
   getVirtualMachineOptions(): VirtualMachineOptions;
   isFreePageReportingDisabled(): boolean;
   isSerialConsoleLogDisabled(): boolean;
+  /** VGADisplayForEFIGuestsEnabled: the deployed CR carries the kubevirt.io/vga-display-efi-x86 annotation. */
+  vgaDisplayForEFIGuestsEnabled(): boolean;
+  /** permittedHostDevices; undefined when the CR sets none. */
+  getPermittedHostDevices(): PermittedHostDevices | undefined;
   getFeatureGates(): string[];
   isFeatureGateEnabled(name: string): boolean;
   /** developerConfiguration.logVerbosity: the node's own level if set, else virtHandler's. */
@@ -325,6 +346,10 @@ export function createClusterConfig(opts: ClusterConfigOptions): ClusterConfig {
     getVirtualMachineOptions: vmOptions,
     isFreePageReportingDisabled: () => vmOptions().disableFreePageReporting !== undefined,
     isSerialConsoleLogDisabled: () => vmOptions().disableSerialConsoleLog !== undefined,
+    // KubeVirt reads the annotation off the CR itself, not off the validated configuration
+    vgaDisplayForEFIGuestsEnabled: () =>
+      Object.hasOwn(selectKubeVirt(informer.list())?.metadata.annotations ?? {}, VGADisplayForEFIGuestsX86Annotation),
+    getPermittedHostDevices: () => config.permittedHostDevices,
     getFeatureGates: () => dev().featureGates ?? [],
     isFeatureGateEnabled: (name) => (dev().featureGates ?? []).includes(name),
     getVirtHandlerVerbosity: (nodeName) => {

@@ -36,6 +36,7 @@ import { NodeLabeller } from './node-labeller.ts';
 import { startVMStatsServer, VMStatsCollectorFeatureGate } from './vmstats.ts';
 import { ProfileManager } from './profiler.ts';
 import { KSMHandler } from './ksm.ts';
+import { preallocatedVolumes, readHostCapabilities, virtualMachineOptions, type HostCapabilities } from './options.ts';
 
 function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
   const kc = new PooledKubeConfig();
@@ -97,6 +98,16 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     withReason(logger, err).error(`node-labeller could not load ${f['node-labeller-dir']}: the node is not labelled`);
   }
 
+  // the host's NUMA topology for every Sync; KubeVirt panics without the file, here the topology is left empty
+  let capabilities: HostCapabilities | null = null;
+  try {
+    capabilities = readHostCapabilities(f['node-labeller-dir']);
+  } catch (err) {
+    withReason(logger, err).error(
+      `could not read the host capabilities in ${f['node-labeller-dir']}: no NUMA topology is sent to launchers`,
+    );
+  }
+
   const findVMI = (namespace: string, name: string): VirtualMachineInstance | undefined =>
     source.get(namespace, name) ?? target.get(namespace, name);
   const launchers = new LauncherClients({
@@ -147,19 +158,14 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       node: nodeMountNamespace(),
     }),
     workers: 10, // cmd/virt-handler: vmController.Run(10, stop)
-    syncOptions: () => {
-      const smbios = clusterConfig.getSMBIOS();
-      return {
-        VirtualMachineSMBios: {
-          manufacturer: smbios.manufacturer ?? '',
-          product: smbios.product ?? '',
-          version: smbios.version ?? '',
-          sku: smbios.sku ?? '',
-          family: smbios.family ?? '',
-        },
-        MemBalloonStatsPeriod: clusterConfig.getMemBalloonStatsPeriod(),
-      };
-    },
+    syncOptions: (vmi) =>
+      virtualMachineOptions(vmi, {
+        smbios: clusterConfig.getSMBIOS(),
+        period: clusterConfig.getMemBalloonStatsPeriod(),
+        preallocatedVolumes: preallocatedVolumes(vmi),
+        capabilities,
+        clusterConfig,
+      }),
   });
   for (const informer of [source, target]) {
     informer.on('add', (vmi) => controller.enqueueVMI(vmi));

@@ -86,8 +86,8 @@ export interface VirtualMachineControllerOptions {
   launchers: LauncherClientFactory;
   statusWriter: VMIStatusWriter;
   recorder: EventRecorder;
-  /** SyncVirtualMachine options from the cluster config (SMBios, balloon period, …). */
-  syncOptions(): cmdv1.VirtualMachineOptions;
+  /** SyncVirtualMachine options for this VMI (KubeVirt's virtualMachineOptions: cluster config, topology, …). */
+  syncOptions(vmi: VirtualMachineInstance): cmdv1.VirtualMachineOptions;
   /** Pod network phase 1, before each VMI's first SyncVirtualMachine (KubeVirt's netConf.Setup). */
   network?: NetworkConfigurator;
   /** containerDisk and kernel-boot images mounted into the launcher pod before its first SyncVirtualMachine. */
@@ -288,7 +288,7 @@ export class VirtualMachineController {
   /** SyncVirtualMachine: define and start the domain, or bring it in line with the VMI. */
   async #processVmUpdate(vmi: VirtualMachineInstance, domain: Domain | undefined): Promise<boolean> {
     const client = await this.#client(vmi.metadata.uid);
-    const options = this.#o.syncOptions();
+    const options = this.#o.syncOptions(vmi);
     if (this.#o.network) options.interfaceDomainAttachment = await this.#o.network.setupPodNetworkPhase1(vmi);
     const res = await client.SyncVirtualMachine({ ...vmiRequest(vmi), options });
     if (!res.success) throw new Error(res.message || 'SyncVirtualMachine failed');

@@ -324,6 +324,8 @@ describe('cluster config', () => {
       assert.deepEqual(config.getSupportedAgentVersions(), ['2.*', '3.*', '4.*', '5.*']);
       assert.deepEqual(config.getTLSConfiguration(), { minTLSVersion: 'VersionTLS12', ciphers: [] });
       assert.equal(config.isFreePageReportingDisabled(), false);
+      assert.equal(config.vgaDisplayForEFIGuestsEnabled(), false);
+      assert.equal(config.getPermittedHostDevices(), undefined);
       assert.equal(config.getVirtHandlerVerbosity('any'), 2);
       assert.equal(config.getResourceVersion(), '');
 
@@ -333,9 +335,10 @@ describe('cluster config', () => {
         body: {
           apiVersion: 'kubevirt.io/v1',
           kind: 'KubeVirt',
-          metadata: { name: 'kubevirt' },
+          metadata: { name: 'kubevirt', annotations: { 'kubevirt.io/vga-display-efi-x86': 'true' } },
           spec: {
             configuration: {
+              permittedHostDevices: { pciHostDevices: [{ pciVendorSelector: '10de:2342', resourceName: 'nvidia.com/gb200' }] },
               developerConfiguration: {
                 useEmulation: true,
                 featureGates: ['Snapshot'],
@@ -363,6 +366,10 @@ describe('cluster config', () => {
       assert.deepEqual(config.getTLSConfiguration(), { minTLSVersion: 'VersionTLS13', ciphers: [] });
       assert.equal(config.isFreePageReportingDisabled(), true);
       assert.equal(config.isSerialConsoleLogDisabled(), false);
+      assert.equal(config.vgaDisplayForEFIGuestsEnabled(), true, 'the annotation on the CR itself');
+      assert.deepEqual(config.getPermittedHostDevices(), {
+        pciHostDevices: [{ pciVendorSelector: '10de:2342', resourceName: 'nvidia.com/gb200' }],
+      });
       assert.equal(config.isFeatureGateEnabled('Snapshot'), true);
       assert.equal(config.getVirtHandlerVerbosity('node01'), 4);
       assert.equal(config.getVirtHandlerVerbosity('node07'), 6);

@@ -2,7 +2,7 @@
 // script runs, virt type qemu), labelling a Node of a real kube-apiserver, with the KubeVirt CR's obsolete models.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { createLogger } from '@kubevirt-ts/shared';
 import { makeNodeLabellerFiles } from '../../../test/bed/node-labeller-files.ts';
@@ -19,6 +19,7 @@ import {
   loadNodeLabellerData,
   type NodeLabellerData,
 } from '../src/node-labeller.ts';
+import { capabilitiesToTopology, readHostCapabilities } from '../src/options.ts';
 
 const logger = createLogger({ component: 'virt-handler', verbosity: 0 });
 const KUBEVIRT = { group: 'kubevirt.io', version: 'v1', plural: 'kubevirts' } as const;
@@ -53,6 +54,45 @@ describe('node labeller', () => {
     assert.ok(data.usableModels.includes('qemu64'), 'TCG runs qemu64');
     assert.notEqual(data.hostCPUModel.name, '');
     assert.ok(data.supportedFeatures.length > 0, 'hypervisor-cpu-baseline listed required features');
+  });
+
+  test("the same capabilities.xml gives the NUMA topology the launchers get: the kernel's nodes and their CPUs", () => {
+    // the kernel's view: /sys/devices/system/node/nodeN/cpulist ("0-3,8")
+    const cpulist = (list: string) =>
+      list
+        .trim()
+        .split(',')
+        .filter(Boolean)
+        .flatMap((part) => {
+          const [from, to = from] = part.split('-').map(Number) as [number, number?];
+          return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+        });
+    const sysNodes = readdirSync('/sys/devices/system/node')
+      .filter((n) => /^node\d+$/.test(n))
+      .map((n) => ({ id: Number(n.slice(4)), cpus: cpulist(readFileSync(`/sys/devices/system/node/${n}/cpulist`, 'utf8')) }))
+      .sort((a, b) => a.id - b.id);
+    assert.ok(sysNodes.length > 0, 'this machine has no /sys/devices/system/node/node*');
+    const topology = capabilitiesToTopology(readHostCapabilities(dir));
+    const cells = topology.numa_cells ?? [];
+    assert.deepEqual(
+      cells.map((c) => ({ id: c.id, cpus: (c.cpus ?? []).map((cpu) => cpu.id).sort((a, b) => (a ?? 0) - (b ?? 0)) })),
+      sysNodes,
+      JSON.stringify(topology),
+    );
+    for (const cell of cells) {
+      assert.equal(cell.memory?.unit, 'KiB', JSON.stringify(cell));
+      assert.ok(BigInt(String(cell.memory?.amount ?? 0)) > 0n, JSON.stringify(cell));
+      assert.ok(
+        (cell.pages ?? []).some((p) => p.size === 4 && p.unit === 'KiB'),
+        'the 4 KiB pages are listed',
+      );
+      // every CPU is among its own thread siblings, unless libvirt wrote them as a range ("0-1"), which
+      // KubeVirt's comma-list reading drops
+      for (const cpu of cell.cpus ?? []) {
+        const siblings = cpu.siblings ?? [];
+        assert.ok(siblings.length === 0 || siblings.includes(cpu.id ?? -1), JSON.stringify(cpu));
+      }
+    }
   });
 
   test('the Node gets the labels; stale labeller labels go, other labels stay; obsolete models are left out', async () => {

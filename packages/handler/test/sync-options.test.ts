@@ -1,6 +1,7 @@
-// The VirtualMachineOptions path end to end: a KubeVirt CR with a custom SMBIOS and balloon statistics
-// period → virt-handler's cluster config → the options of its SyncVirtualMachine → the launcher's
-// converter context → the domain libvirt holds (read back from libvirt, not from our converter).
+// The VirtualMachineOptions path end to end: a KubeVirt CR with a custom SMBIOS, balloon statistics
+// period and virtualMachineOptions (serial console log and free page reporting disabled) → virt-handler's
+// cluster config → the options of its SyncVirtualMachine → the launcher's converter context → the domain
+// libvirt holds (read back from libvirt, not from our converter).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -14,16 +15,21 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const SMBIOS = { manufacturer: 'Globex', product: 'Hammock', version: '2.4', sku: 'GX-9', family: 'Outdoor' };
 const BALLOON_PERIOD = 9;
 
-describe('KubeVirt CR → handler → launcher → libvirt: SMBIOS and balloon period', { timeout: 300_000 }, () => {
+describe('KubeVirt CR → handler → launcher → libvirt: SMBIOS, balloon, serial log, free page reporting', { timeout: 300_000 }, () => {
   let node: HandlerNode;
   const logs = () => node.handler.logs();
 
   before(async () => {
-    node = await startHandlerNode({ namespace: 'sync-options', nodePrefix: 'kvts-opt' });
+    // with node-labeller.sh's files, so every Sync also carries the host's real NUMA topology
+    node = await startHandlerNode({ namespace: 'sync-options', nodePrefix: 'kvts-opt', nodeLabellerFiles: true });
   });
 
   after(async () => {
     await node?.stop();
+  });
+
+  test("the handler read the host's capabilities (the topology it sends)", () => {
+    assert.doesNotMatch(logs(), /could not read the host capabilities/);
   });
 
   test('the deployed CR reaches the handler', async () => {
@@ -35,7 +41,13 @@ describe('KubeVirt CR → handler → launcher → libvirt: SMBIOS and balloon p
         apiVersion: 'kubevirt.io/v1',
         kind: 'KubeVirt',
         metadata: { name: 'kubevirt' },
-        spec: { configuration: { smbios: SMBIOS, memBalloonStatsPeriod: BALLOON_PERIOD } },
+        spec: {
+          configuration: {
+            smbios: SMBIOS,
+            memBalloonStatsPeriod: BALLOON_PERIOD,
+            virtualMachineOptions: { disableSerialConsoleLog: {}, disableFreePageReporting: {} },
+          },
+        },
       },
     });
     // virt-handler reads a CR only once virt-operator has deployed it
@@ -51,7 +63,7 @@ describe('KubeVirt CR → handler → launcher → libvirt: SMBIOS and balloon p
     );
   });
 
-  test('the domain the launcher defined carries the SMBIOS system entries and the balloon period', async () => {
+  test('the domain the launcher defined carries the SMBIOS entries, the balloon period, no free page reporting and no serial log', async () => {
     const vm = await node.startVM('vmi-options', { autoattachMemBalloon: true });
     await poll('VMI Running', async () => ((await node.getVMI(vm.name)).status?.phase === 'Running' ? true : undefined), 90_000, logs);
     const xml = await virsh(vm.sandbox, ['dumpxml', `${node.namespace}_${vm.name}`]);
@@ -64,5 +76,12 @@ describe('KubeVirt CR → handler → launcher → libvirt: SMBIOS and balloon p
     );
     const balloon = /<memballoon model='virtio[^']*'[^>]*>[\s\S]*?<\/memballoon>/.exec(xml)?.[0] ?? '';
     assert.match(balloon, new RegExp(`<stats period='${BALLOON_PERIOD}'/>`), balloon || xml);
+
+    // virtualMachineOptions.disableFreePageReporting: the launcher's default (on) turned off by the CR
+    assert.match(balloon, /<memballoon model='virtio[^']*' freePageReporting='off'>/, balloon || xml);
+    // virtualMachineOptions.disableSerialConsoleLog: serial 0 still bound to the console socket, without a log file
+    const serial = /<serial type='unix'>[\s\S]*?<\/serial>/.exec(xml)?.[0] ?? '';
+    assert.match(serial, /<source mode='bind' path='[^']*virt-serial0'\/>/, serial || xml);
+    assert.doesNotMatch(serial, /<log /, serial);
   });
 });

@@ -105,6 +105,8 @@ interface LauncherSetup {
 
 class FakeLaunchers implements LauncherClientFactory {
   readonly calls: Array<{ call: Call; uid: string; vmiUID: string }> = [];
+  /** The options of each SyncVirtualMachine. */
+  readonly syncOptions: unknown[] = [];
   readonly remembered: string[] = [];
   readonly closed: string[] = [];
   readonly resets: string[] = [];
@@ -145,9 +147,10 @@ class FakeLaunchers implements LauncherClientFactory {
   }
   async client(u: string): Promise<LauncherClient> {
     if (this.setup.dialFails) throw new Error('dial unix launcher-sock: connect: connection refused');
-    const reply = (call: Call) => async (req: { vmi?: { vmiJson?: Buffer | Uint8Array | string } | null }) => {
+    const reply = (call: Call) => async (req: { vmi?: { vmiJson?: Buffer | Uint8Array | string } | null; options?: unknown }) => {
       const sent = JSON.parse(Buffer.from(req.vmi?.vmiJson ?? '{}').toString()) as VirtualMachineInstance;
       this.calls.push({ call, uid: u, vmiUID: sent.metadata.uid });
+      if (call === 'SyncVirtualMachine') this.syncOptions.push(req.options);
       this.onCall?.(call);
       const message = this.setup.fail?.[call];
       return { success: message === undefined, message: message ?? '' };
@@ -247,7 +250,8 @@ class Fixture {
       },
       recorder: { event: (_vmi, type, reason) => void this.events.push(`${type} ${reason}`) },
       clock: { now: () => this.now },
-      syncOptions: () => ({ MemBalloonStatsPeriod: 10 }),
+      // per VMI, as virtualMachineOptions: the fake marks the options with the VMI it was asked for
+      syncOptions: (v) => ({ MemBalloonStatsPeriod: 10, PreallocatedVolumes: [v.metadata.uid] }),
     });
   }
 
@@ -610,6 +614,12 @@ describe('VirtualMachineController.execute: sync (processVmUpdate) and status', 
     },
   ];
   for (const c of cases) test(c.name, () => check(c));
+
+  test('SyncVirtualMachine carries the options made for the VMI being synced', async () => {
+    const f = new Fixture({ vmi: vmi({ phase: 'Scheduled' }), launcher: { socket: true } });
+    await f.controller.execute(key);
+    assert.deepEqual(f.launchers.syncOptions, [{ MemBalloonStatsPeriod: 10, PreallocatedVolumes: [uid] }]);
+  });
 });
 
 describe('VirtualMachineController.execute: container disks (handleStartingVMI, processVmCleanup)', () => {
