@@ -91,10 +91,13 @@ export function handlerCertObjects(pki: HandlerPki, namespace = 'kubevirt'): Kub
   ];
 }
 
-/** What virt-controller renders containers for: containerDisk volumes and a kernel-boot container. */
+/** What virt-controller renders per VMI here: containerDisk and kernel-boot containers, the tun device. */
 export interface ContainerDiskSpec {
   volumes?: { name: string; containerDisk?: { image: string; imagePullPolicy?: string } }[];
-  domain?: { firmware?: { kernelBoot?: { container?: { image: string; imagePullPolicy?: string } } } };
+  domain?: {
+    firmware?: { kernelBoot?: { container?: { image: string; imagePullPolicy?: string } } };
+    devices?: { interfaces?: unknown[]; autoattachPodInterface?: boolean };
+  };
 }
 
 export interface LauncherPodFor {
@@ -154,6 +157,10 @@ export function launcherPod({ vmi }: LauncherPodFor): V1Pod {
   spec.initContainers = [...(spec.initContainers ?? []).filter((c) => !isDisk(c.name) && c.name !== 'guest-console-log'), ...initDisks];
   spec.containers = [...spec.containers.filter((c) => !isDisk(c.name)), ...disks.map((d) => render(template, d, false))];
   if (disks.length === 0) spec.initContainers = spec.initContainers.filter((c) => c.name !== 'container-disk-binary');
+  // RequiresTunDevice: interfaces, or the pod interface attached by default
+  const devices = vmi.spec.domain?.devices;
+  if (!devices?.interfaces?.length && devices?.autoattachPodInterface === false)
+    delete compute.resources?.limits?.['devices.kubevirt.io/tun'];
   // virt-controller: the launcher's grace period is the VMI's + 15 s, the pod's another 15 s
   spec.terminationGracePeriodSeconds = vmi.terminationGracePeriodSeconds + 30;
   const flag = (name: string, value: string) => {

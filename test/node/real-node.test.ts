@@ -182,8 +182,13 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
               container: { ...guestImage, kernelPath: '/boot/vmlinux', initrdPath: '/boot/initrd.img' },
             },
           },
-          devices: { disks: [{ name: 'data', disk: { bus: 'virtio' } }], autoattachPodInterface: false, autoattachMemBalloon: false },
+          devices: {
+            disks: [{ name: 'data', disk: { bus: 'virtio' } }],
+            interfaces: [{ name: 'default', masquerade: {} }],
+            autoattachMemBalloon: false,
+          },
         },
+        networks: [{ name: 'default', pod: {} }],
         volumes: [{ name: 'data', containerDisk: guestImage }],
       },
     },
@@ -250,6 +255,21 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
     ['disk_0.img', 'kernel-boot/initrd.img', 'kernel-boot/vmlinux'],
     'the images bind-mounted into the launcher pod',
   );
+
+  // Pod network: the handler's phase 1 in the pod's network namespace, the launcher's DHCP; the guest's
+  // web server answers at the launcher pod's own IP, from the node (masquerade NAT).
+  const podIP = (await core.readNamespacedPod({ namespace: NAMESPACE, name: pod.metadata!.name! })).status?.podIP;
+  assert.ok(podIP, 'the launcher pod has an IP');
+  const page = await poll(
+    `the guest's web server at the pod IP ${podIP}:80`,
+    async () => {
+      const r = await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+      return r?.ok ? await r.text() : undefined;
+    },
+    120_000,
+    handlerLogs,
+  );
+  assert.equal(page.trim(), 'kvts-guest');
 
   // pause / unpause through the handler pod's REST API, as virt-api calls it
   const rest = async (method: string, sub: string, ip = handlerIP) =>
