@@ -15,12 +15,11 @@ import { handlerRequest } from '../bed/handler.ts';
 import { rssMiB, startRealNode, waitNodeReady, type RealNode } from './real-node.ts';
 import { BRIDGE, CGROUP_ROOT, KUBELET_ROOT, NODE_BASE, NODE_IP, mountsUnder } from './host.ts';
 import { deployObjects, handlerCertObjects, handlerDaemonSet } from './manifests.ts';
+import { exampleVMI } from './example-vmi.ts';
 import { CREATED_BY_LABEL, startVirtControllerStandIn, VMI_FINALIZER, type VirtControllerStandIn } from './virt-controller.ts';
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 const NAMESPACE = 'default';
-/** scripts/build-images: the test guest as containerDisk and kernel-boot image */
-const GUEST_IMAGE = 'docker.io/kubevirt-ts/test-guest:latest';
 
 let node: RealNode;
 let core: CoreV1Api;
@@ -153,33 +152,10 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
   controller = startVirtControllerStandIn(node.kc, NAMESPACE);
   const name = 'real-node-vmi';
   const t0 = Date.now();
-  // the test guest's image serves both: its kernel and initrd (kernel boot) and its data disk (containerDisk)
-  const guestImage = { image: GUEST_IMAGE, imagePullPolicy: 'Never' };
   const created = (await api.createNamespacedCustomObject({
     ...VMI,
     namespace: NAMESPACE,
-    body: {
-      apiVersion: 'kubevirt.io/v1',
-      kind: 'VirtualMachineInstance',
-      metadata: { name, namespace: NAMESPACE },
-      spec: {
-        terminationGracePeriodSeconds: 5,
-        domain: {
-          cpu: { cores: 1 },
-          memory: { guest: '128Mi' },
-          resources: { requests: { memory: '128Mi' } },
-          machine: { type: 'q35' },
-          firmware: {
-            kernelBoot: {
-              kernelArgs: 'console=ttyS0 panic=-1 quiet',
-              container: { ...guestImage, kernelPath: '/boot/vmlinux', initrdPath: '/boot/initrd.img' },
-            },
-          },
-          devices: { disks: [{ name: 'data', disk: { bus: 'virtio' } }], autoattachPodInterface: false, autoattachMemBalloon: false },
-        },
-        volumes: [{ name: 'data', containerDisk: guestImage }],
-      },
-    },
+    body: exampleVMI(name, NAMESPACE),
   })) as { metadata: { uid: string } };
   const uid = created.metadata.uid;
   const handlerLogs = () => `${handlerPodState()}\nstand-in errors: ${controller?.errors.join('\n')}`;
