@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { errorMessage, parseWith } from '@kubevirt-ts/shared';
 import { DEMO_STATE } from './demo.ts';
 
-const stateSchema = z.object({ host: z.string().default('127.0.0.1'), port: z.number().int(), namespace: z.string(), name: z.string(), pki: z.string() });
+const stateSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int(),
+  namespace: z.string(),
+  name: z.string(),
+  pki: z.string(),
+});
 
 function main(): void {
   const target = process.argv[2] ?? '';

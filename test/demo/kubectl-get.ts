@@ -64,5 +64,13 @@ const cell = (v: unknown) => (v === undefined || v === null || v === '' ? '' : S
 /** kubectl's tabwriter: columns padded to the widest cell plus three spaces. */
 function layout(lines: string[][]): string {
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)));
-  return lines.map((l) => `${l.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()}\n`).join('');
+  return lines
+    .map(
+      (l) =>
+        `${l
+          .map((c, i) => c.padEnd(widths[i]! + 3))
+          .join('')
+          .trimEnd()}\n`,
+    )
+    .join('');
 }

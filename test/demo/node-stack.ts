@@ -43,7 +43,9 @@ export async function startNodeDemoStack(o: DemoStackOptions, cleanups: Cleanups
     stage('node stopped: no container, pod, netns, mount or cgroup of it left');
   });
   await waitNodeReady(node);
-  stage(`node ${node.nodeName} Ready: kubelet 1.20 + containerd, our images imported, kube-apiserver at ${node.kc.getCurrentCluster()?.server}`);
+  stage(
+    `node ${node.nodeName} Ready: kubelet 1.20 + containerd, our images imported, kube-apiserver at ${node.kc.getCurrentCluster()?.server}`,
+  );
 
   const kc = node.kc;
   const core = kc.makeApiClient(CoreV1Api);
@@ -69,7 +71,10 @@ export async function startNodeDemoStack(o: DemoStackOptions, cleanups: Cleanups
     await apps.deleteNamespacedDaemonSet({ namespace: KUBEVIRT_NAMESPACE, name: 'virt-handler' });
     await poll(
       'the virt-handler pod gone',
-      async () => ((await core.listNamespacedPod({ namespace: KUBEVIRT_NAMESPACE, labelSelector: HANDLER_SELECTOR })).items.length === 0 ? true : undefined),
+      async () =>
+        (await core.listNamespacedPod({ namespace: KUBEVIRT_NAMESPACE, labelSelector: HANDLER_SELECTOR })).items.length === 0
+          ? true
+          : undefined,
       60_000,
     );
     stage('virt-handler DaemonSet deleted, its pod gone');
@@ -85,7 +90,8 @@ export async function startNodeDemoStack(o: DemoStackOptions, cleanups: Cleanups
   stage(`virt-handler DaemonSet pod ${KUBEVIRT_NAMESPACE}/${handlerPod.metadata?.name} Ready at ${handlerIP}`);
   await poll(
     'the node labelled kubevirt.io/schedulable=true by the handler',
-    async () => ((await core.readNode({ name: node.nodeName })).metadata?.labels?.['kubevirt.io/schedulable'] === 'true' ? true : undefined),
+    async () =>
+      (await core.readNode({ name: node.nodeName })).metadata?.labels?.['kubevirt.io/schedulable'] === 'true' ? true : undefined,
     120_000,
     podLogs,
   );
