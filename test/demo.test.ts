@@ -43,7 +43,7 @@ function processesNaming(name: string): Array<{ cmdline: string; cgroups: string
 
 test('pnpm demo: the VM boots in a kubelet pod beside the handler DaemonSet pod; Ctrl-C leaves nothing of the node', {
   timeout: 600_000,
-}, async () => {
+}, async (t) => {
   const name = `ctrlc-${randomBytes(3).toString('hex')}`;
   // detached: the demo leads its own process group, as a shell's foreground job does, so the SIGINT
   // below reaches every process of that group the way a terminal's Ctrl-C does.
@@ -68,13 +68,14 @@ test('pnpm demo: the VM boots in a kubelet pod beside the handler DaemonSet pod;
       /node kvts-node Ready/,
       /virt-handler DaemonSet pod kubevirt\/virt-handler-\S+ Ready/,
       /VMI default\/\S+ is Running/,
+      /VMI default\/\S+ Ready: its launcher pod Ready/,
     ])
       assert.match(out, line);
     for (const line of WALK_THROUGH) assert.match(out, line);
-    // `kubectl get pods,vmi -A`, from the apiserver's own tables: both pods Running, the VMI Running on the node
+    // `kubectl get pods,vmi -A`, from the apiserver's own tables: both pods Running, the VMI Running and Ready on the node
     assert.match(out, /kubevirt\s+pod\/virt-handler-\S+\s+1\/1\s+Running\s+0\s/);
     assert.match(out, new RegExp(`default\\s+pod/virt-launcher-${name}-\\S+\\s+(\\d+)/\\1\\s+Running\\s+0\\s`));
-    assert.match(out, new RegExp(`default\\s+virtualmachineinstance\\.kubevirt\\.io/${name}\\s+\\S+\\s+Running\\s+kvts-node\\b`));
+    assert.match(out, new RegExp(`default\\s+virtualmachineinstance\\.kubevirt\\.io/${name}\\s+\\S+\\s+Running\\s+kvts-node\\s+True\\b`));
 
     // kubelet started them: the launcher and QEMU run in the node's pod cgroups, not the demo's
     const vmProcesses = processesNaming(name);
@@ -107,21 +108,27 @@ test('pnpm demo: the VM boots in a kubelet pod beside the handler DaemonSet pod;
     assert.ok(pid !== undefined);
     if (demo.exitCode === null) process.kill(-pid, 'SIGINT');
   }
+  const interruptedAt = Date.now();
   const [code, signal] = await exited;
+  // figures for the README: the demo's own stage clock, and Ctrl-C → exit
+  const at = (re: RegExp) => re.exec(out)?.[1] ?? '?';
+  t.diagnostic(`nothing → VMI Running: ${at(/^\[\s*([\d.]+) s\] VMI \S+ is Running/m)} s`);
+  t.diagnostic(`nothing → guest agent connected: ${at(/^\[\s*([\d.]+) s\] guest agent connected/m)} s`);
+  t.diagnostic(`Ctrl-C → exit, torn down: ${((Date.now() - interruptedAt) / 1000).toFixed(1)} s`);
   assert.equal(signal, null, out);
   assert.equal(code, 0, out);
   // KubeVirt's order: the VMI and its pod, then the DaemonSet and its pod, then the node
-  const at = (re: RegExp) => out.search(re);
+  const position = (re: RegExp) => out.search(re);
   const order = [
     /VMI default\/\S+ deleted, its launcher pod gone/,
     /virt-handler DaemonSet deleted, its pod gone/,
     /node stopped/,
     /torn down/,
   ];
-  for (const re of order) assert.ok(at(re) >= 0, `${re} in:\n${out}`);
+  for (const re of order) assert.ok(position(re) >= 0, `${re} in:\n${out}`);
   assert.deepEqual(
-    order.map(at),
-    order.map(at).toSorted((a, b) => a - b),
+    order.map(position),
+    order.map(position).toSorted((a, b) => a - b),
     out,
   );
   assert.doesNotMatch(out, /ELIFECYCLE|Command failed/);

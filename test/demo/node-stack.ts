@@ -133,6 +133,13 @@ export async function startNodeDemoStack(o: DemoStackOptions, cleanups: Cleanups
   stage(`VMI ${NAMESPACE}/${o.name} is Running`);
   const agent = await poll('the guest agent', async () => (await getVMI()).status?.guestOSInfo?.prettyName, 300_000, diagnostics);
   stage(`guest agent connected: ${agent}`);
+  await poll(
+    'the VMI Ready (its launcher pod Ready)',
+    async () => ((await getVMI()).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined),
+    120_000,
+    diagnostics,
+  );
+  stage(`VMI ${NAMESPACE}/${o.name} Ready: its launcher pod Ready`);
 
   return {
     kubeConfig: kc,
