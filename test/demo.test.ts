@@ -149,6 +149,36 @@ test('pnpm demo: the VM boots in a kubelet pod beside the handler DaemonSet pod;
   );
 });
 
+test('pnpm demo, Ctrl-C while the node starts: it is stopped all the same, exit 0', { timeout: 300_000 }, async () => {
+  const demo = spawn(process.execPath, [path.join(import.meta.dirname, 'demo', 'demo.ts')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  demo.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  demo.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = once(demo, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  try {
+    // the host prepared: the node is on its way up, nothing of it deferred yet but its start
+    await poll(
+      'the node starting',
+      async () => (existsSync(NODE_BASE) ? true : undefined),
+      180_000,
+      () => out,
+    );
+  } finally {
+    if (demo.exitCode === null) process.kill(-demo.pid!, 'SIGINT');
+  }
+  const [code, signal] = await exited;
+  assert.equal(signal, null, out);
+  assert.equal(code, 0, out);
+  assert.match(out, /torn down/);
+  assert.deepEqual(mountsUnder(NODE_BASE), []);
+  assert.deepEqual(mountsUnder(KUBELET_ROOT), []);
+  for (const p of [NODE_BASE, KUBELET_ROOT]) assert.equal(existsSync(p), false, `${p} removed`);
+  assert.equal(existsSync(`/sys/class/net/${BRIDGE}`), false, 'the pod bridge deleted');
+});
+
 test('pnpm demo --sandbox --once: the quick look, VMI Running, the walk-through, clean teardown', { timeout: 300_000 }, async () => {
   const name = `quick-${randomBytes(3).toString('hex')}`;
   const demo = spawn(process.execPath, [path.join(import.meta.dirname, 'demo', 'demo.ts'), '--sandbox', '--once', '--name', name], {

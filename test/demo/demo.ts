@@ -241,7 +241,8 @@ async function main(): Promise<number> {
     await new Promise(() => undefined);
     return 0;
   } catch (err) {
-    if (interrupted) return 130;
+    // what failed was torn down under it: the signal handler's teardown ends the process
+    if (interrupted) return new Promise<number>(() => undefined);
     process.stderr.write(`demo failed: ${errorMessage(err)}\n`);
     await cleanups.run();
     return 1;

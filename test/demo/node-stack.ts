@@ -37,11 +37,13 @@ function podLogs(): string {
 /** Starts the real node, the handler DaemonSet and the example VMI up to its guest agent; `cleanups` tears it all down. */
 export async function startNodeDemoStack(o: DemoStackOptions, cleanups: Cleanups): Promise<DemoStack> {
   const stage = o.stage ?? (() => undefined);
-  const node = await startRealNode();
+  // deferred before it is up: a Ctrl-C while the node starts waits for it, then stops it
+  const starting = startRealNode();
   cleanups.defer(async () => {
-    await node.stop();
+    await (await starting.catch(() => undefined))?.stop();
     stage('node stopped: no container, pod, netns, mount or cgroup of it left');
   });
+  const node = await starting;
   await waitNodeReady(node);
   stage(
     `node ${node.nodeName} Ready: kubelet 1.20 + containerd, our images imported, kube-apiserver at ${node.kc.getCurrentCluster()?.server}`,
