@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { errorMessage, parseWith } from '@kubevirt-ts/shared';
 import { DEMO_STATE } from './demo.ts';
 
-const stateSchema = z.object({ port: z.number().int(), namespace: z.string(), name: z.string(), pki: z.string() });
+const stateSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int(),
+  namespace: z.string(),
+  name: z.string(),
+  pki: z.string(),
+});
 
 function main(): void {
   const target = process.argv[2] ?? '';
@@ -25,7 +31,7 @@ function main(): void {
     process.exit(2);
   }
   const pem = (f: string) => readFileSync(path.join(state.pki, f), 'utf8');
-  const url = `wss://127.0.0.1:${state.port}/v1/namespaces/${namespace}/virtualmachineinstances/${name}/console`;
+  const url = `wss://${state.host}:${state.port}/v1/namespaces/${namespace}/virtualmachineinstances/${name}/console`;
   // ws types checkServerIdentity as returning boolean; tls takes undefined as "identity fine"
   const options = {
     ca: pem('ca.crt'),

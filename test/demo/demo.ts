@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// The one-command local demo: a Kubernetes API (the test bed's etcd + kube-apiserver, or $KUBECONFIG's
-// cluster), virt-handler, and — playing kubelet and virt-controller — a launcher pod for an example VMI
-// booting the test guest; then virt-api's calls against the handler's HTTPS API. Stays up until Ctrl-C
-// with a virt-api stand-in serving the VM's page (console, VNC, pause), or tears down at once with --once.
+// The one-command local demo. By default on a real node (test/node/): etcd + kube-apiserver, containerd,
+// kubelet, scheduler and controller-manager; deploy/'s virt-handler DaemonSet from our image; the example
+// VMI booting in a launcher pod kubelet starts from our image (the virt-controller stand-in renders it).
+// With --sandbox, the quick look: the test bed's kube-apiserver, virt-handler as a host process and a pod
+// sandbox playing kubelet. Either way, then virt-api's calls against the handler's HTTPS API; it stays up
+// until Ctrl-C with a virt-api stand-in serving the VM's page (console, VNC, pause), or tears down at
+// once with --once.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -22,6 +25,8 @@ import { makeHandlerPki } from '../bed/handler-pki.ts';
 import { handlerKubeconfig } from '../bed/handler-rbac.ts';
 import { GUEST_PROMPT } from '../bed/guest.ts';
 import { startVirtApi } from './virt-api.ts';
+import { startNodeDemoStack } from './node-stack.ts';
+import { kubectlGetPodsVMIs } from './kubectl-get.ts';
 
 /** Where a running demo leaves what `pnpm console` needs. */
 export const DEMO_STATE = '/run/kubevirt-ts-demo/demo.json';
@@ -29,6 +34,10 @@ const DEMO_DIR = path.dirname(DEMO_STATE);
 
 const flags = z.object({
   once: z.coerce.boolean().default(false).describe('tear everything down after the walk-through'),
+  sandbox: z.coerce
+    .boolean()
+    .default(false)
+    .describe('the quick look: virt-handler as a host process and the launcher in a pod sandbox, no kubelet'),
   name: z
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
@@ -186,8 +195,13 @@ async function main(): Promise<number> {
 
   try {
     stageStart = Date.now();
-    const stack = await startDemoStack({ name: f.name, dir: DEMO_DIR, stage }, cleanups);
+    const start = f.sandbox ? startDemoStack : startNodeDemoStack;
+    const stack = await start({ name: f.name, dir: DEMO_DIR, stage }, cleanups);
     const { namespace, name, handlerURL, clientTLS: tls, getVMI } = stack;
+    if (!f.sandbox) {
+      stage('kubectl get pods,vmi -A');
+      process.stdout.write(indent(await kubectlGetPodsVMIs(stack.kubeConfig)));
+    }
 
     const base = `/v1/namespaces/${namespace}/virtualmachineinstances/${name}`;
     const call = (method: string, sub: string) => request(handlerURL, tls, method, `${base}/${sub}`);
@@ -216,8 +230,8 @@ async function main(): Promise<number> {
     cleanups.defer(() => virtApi.close());
     const page = `${virtApi.url}/vmi/${namespace}/${name}`;
     stage(`virt-api stand-in serving the VM's page at ${page}`);
-    const port = Number(new URL(handlerURL).port);
-    writeFileSync(DEMO_STATE, JSON.stringify({ port, namespace, name, pki: stack.pkiDir }), { mode: 0o600 });
+    const { hostname: host, port } = new URL(handlerURL);
+    writeFileSync(DEMO_STATE, JSON.stringify({ host, port: Number(port), namespace, name, pki: stack.pkiDir }), { mode: 0o600 });
     process.stdout.write(
       `\nThe VM keeps running. Open its page (serial console, VNC screen, pause/unpause) in a browser:\n  ${page}\n` +
         `(from another machine: ssh -L ${new URL(virtApi.url).port}:127.0.0.1:${new URL(virtApi.url).port} to this one first)\n` +
@@ -227,7 +241,8 @@ async function main(): Promise<number> {
     await new Promise(() => undefined);
     return 0;
   } catch (err) {
-    if (interrupted) return 130;
+    // what failed was torn down under it: the signal handler's teardown ends the process
+    if (interrupted) return new Promise<number>(() => undefined);
     process.stderr.write(`demo failed: ${errorMessage(err)}\n`);
     await cleanups.run();
     return 1;
@@ -265,7 +280,7 @@ const indent = (text: string) =>
   `${text
     .trimEnd()
     .split('\n')
-    .map((l) => `          ${l}`)
+    .map((l) => (l ? `          ${l}` : ''))
     .join('\n')}\n`;
 
 export type ClientTLS = { ca: string; cert: string; key: string };

@@ -15,12 +15,11 @@ import { handlerRequest } from '../bed/handler.ts';
 import { rssMiB, startRealNode, waitNodeReady, type RealNode } from './real-node.ts';
 import { BRIDGE, CGROUP_ROOT, KUBELET_ROOT, NODE_BASE, NODE_IP, mountsUnder } from './host.ts';
 import { deployObjects, handlerCertObjects, handlerDaemonSet } from './manifests.ts';
+import { exampleVMI } from './example-vmi.ts';
 import { CREATED_BY_LABEL, startVirtControllerStandIn, VMI_FINALIZER, type VirtControllerStandIn } from './virt-controller.ts';
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 const NAMESPACE = 'default';
-/** scripts/build-images: the test guest as containerDisk and kernel-boot image */
-const GUEST_IMAGE = 'docker.io/kubevirt-ts/test-guest:latest';
 
 let node: RealNode;
 let core: CoreV1Api;
@@ -160,38 +159,10 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
   controller = startVirtControllerStandIn(node.kc, NAMESPACE);
   const name = 'real-node-vmi';
   const t0 = Date.now();
-  // the test guest's image serves both: its kernel and initrd (kernel boot) and its data disk (containerDisk)
-  const guestImage = { image: GUEST_IMAGE, imagePullPolicy: 'Never' };
   const created = (await api.createNamespacedCustomObject({
     ...VMI,
     namespace: NAMESPACE,
-    body: {
-      apiVersion: 'kubevirt.io/v1',
-      kind: 'VirtualMachineInstance',
-      metadata: { name, namespace: NAMESPACE },
-      spec: {
-        terminationGracePeriodSeconds: 5,
-        domain: {
-          cpu: { cores: 1 },
-          memory: { guest: '128Mi' },
-          resources: { requests: { memory: '128Mi' } },
-          machine: { type: 'q35' },
-          firmware: {
-            kernelBoot: {
-              kernelArgs: 'console=ttyS0 panic=-1 quiet',
-              container: { ...guestImage, kernelPath: '/boot/vmlinux', initrdPath: '/boot/initrd.img' },
-            },
-          },
-          devices: {
-            disks: [{ name: 'data', disk: { bus: 'virtio' } }],
-            interfaces: [{ name: 'default', masquerade: {} }],
-            autoattachMemBalloon: false,
-          },
-        },
-        networks: [{ name: 'default', pod: {} }],
-        volumes: [{ name: 'data', containerDisk: guestImage }],
-      },
-    },
+    body: exampleVMI(name, NAMESPACE),
   })) as { metadata: { uid: string } };
   const uid = created.metadata.uid;
   const handlerLogs = () => `${handlerPodState()}\nstand-in errors: ${controller?.errors.join('\n')}`;
@@ -255,21 +226,6 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
     ['disk_0.img', 'kernel-boot/initrd.img', 'kernel-boot/vmlinux'],
     'the images bind-mounted into the launcher pod',
   );
-
-  // Pod network: the handler's phase 1 in the pod's network namespace, the launcher's DHCP; the guest's
-  // web server answers at the launcher pod's own IP, from the node (masquerade NAT).
-  const podIP = (await core.readNamespacedPod({ namespace: NAMESPACE, name: pod.metadata!.name! })).status?.podIP;
-  assert.ok(podIP, 'the launcher pod has an IP');
-  const page = await poll(
-    `the guest's web server at the pod IP ${podIP}:80`,
-    async () => {
-      const r = await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
-      return r?.ok ? await r.text() : undefined;
-    },
-    120_000,
-    handlerLogs,
-  );
-  assert.equal(page.trim(), 'kvts-guest');
 
   // pause / unpause through the handler pod's REST API, as virt-api calls it
   const rest = async (method: string, sub: string, ip = handlerIP) =>

@@ -2,7 +2,8 @@
 // test: the VMI finalizer, a launcher pod from deploy/example-vmi-pod.yaml, Scheduled with the node's
 // name and the pod in activePods once the pod runs (virt-handler takes it from there), the pod deleted
 // when the VMI is, and the finalizer removed once the VMI is final and its pods are gone. It polls one
-// namespace; KubeVirt's watches, scheduling decisions and status conditions are not played.
+// namespace; of the status conditions it plays only Ready (from the pod's) and the pod's unpaused readiness
+// gate; KubeVirt's watches and scheduling decisions are not played.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { type ContainerDiskSpec, launcherPod } from './manifests.ts';
@@ -25,8 +26,20 @@ interface VMIObject {
     deletionTimestamp?: string;
   };
   spec?: { terminationGracePeriodSeconds?: number } & ContainerDiskSpec;
-  status?: { phase?: string };
+  status?: { phase?: string; conditions?: Condition[] };
 }
+
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string | undefined;
+  message?: string | undefined;
+  lastProbeTime?: string | Date | null | undefined;
+  lastTransitionTime?: string | Date | null | undefined;
+}
+
+/** virtv1.VirtualMachineUnpaused: the launcher pod's readiness gate */
+export const UNPAUSED_CONDITION = 'kubevirt.io/virtual-machine-unpaused';
 
 export interface VirtControllerStandIn {
   /** What went wrong in a sync (the loop goes on), for failure messages. */
@@ -73,7 +86,10 @@ export function startVirtControllerStandIn(kc: KubeConfig, namespace: string, in
       return;
     }
     const phase = vmi.status?.phase ?? '';
-    if (phase !== '' && phase !== 'Pending' && phase !== 'Scheduling') return;
+    if (phase !== '' && phase !== 'Pending' && phase !== 'Scheduling') {
+      if (own[0]) await syncConditions(vmi, own[0]);
+      return;
+    }
     if (own.length === 0) {
       const grace = vmi.spec?.terminationGracePeriodSeconds ?? 30;
       await core.createNamespacedPod({
@@ -95,6 +111,62 @@ export function startVirtControllerStandIn(kc: KubeConfig, namespace: string, in
         value: { ...vmi.status, phase: 'Scheduled', nodeName, activePods: { [pod.metadata!.uid!]: nodeName } },
       },
     ]);
+  };
+
+  /** lifecycle.go syncPausedConditionToPod and syncReadyConditionFromPod, once the handler owns the VMI. */
+  const syncConditions = async (vmi: VMIObject, pod: V1Pod) => {
+    const now = new Date().toISOString();
+    const paused = vmi.status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True') ?? false;
+    const podConditions = pod.status?.conditions ?? [];
+    const gate = podConditions.findIndex((c) => c.type === UNPAUSED_CONDITION);
+    if (podConditions[gate]?.status !== (paused ? 'False' : 'True')) {
+      const value = paused
+        ? { type: UNPAUSED_CONDITION, status: 'False', reason: 'Paused', message: 'the virtual machine is paused' }
+        : { type: UNPAUSED_CONDITION, status: 'True', reason: 'NotPaused', message: 'the virtual machine is not paused' };
+      await core.patchNamespacedPodStatus({
+        namespace,
+        name: pod.metadata!.name!,
+        body:
+          gate >= 0
+            ? [
+                { op: 'test', path: `/status/conditions/${gate}/type`, value: UNPAUSED_CONDITION },
+                { op: 'replace', path: `/status/conditions/${gate}`, value: { ...value, lastProbeTime: now, lastTransitionTime: now } },
+              ]
+            : [{ op: 'add', path: '/status/conditions/-', value: { ...value, lastProbeTime: now, lastTransitionTime: now } }],
+      });
+    }
+    const podReady = podConditions.find((c) => c.type === 'Ready');
+    const notReady = (reason: string, message: string): Condition => ({
+      type: 'Ready',
+      status: 'False',
+      reason,
+      message,
+      lastProbeTime: now,
+      lastTransitionTime: now,
+    });
+    const ready: Condition = pod.metadata?.deletionTimestamp
+      ? notReady('PodTerminating', 'virt-launcher pod is terminating')
+      : vmi.status?.phase !== 'Running'
+        ? notReady('GuestNotRunning', 'Guest VM is not reported as running')
+        : podReady
+          ? { ...podReady, type: 'Ready' }
+          : notReady('PodConditionMissing', 'virt-launcher pod is missing the Ready condition');
+    const conditions = vmi.status?.conditions ?? [];
+    const at = conditions.findIndex((c) => c.type === 'Ready');
+    const current = conditions[at];
+    if (current?.status === ready.status && current.reason === ready.reason) return;
+    const value = { ...ready, lastProbeTime: ready.lastProbeTime ?? null, lastTransitionTime: ready.lastTransitionTime ?? null };
+    await patchVMI(
+      vmi.metadata.name,
+      !vmi.status?.conditions
+        ? [{ op: 'add', path: '/status/conditions', value: [value] }]
+        : at >= 0
+          ? [
+              { op: 'test', path: `/status/conditions/${at}/type`, value: 'Ready' },
+              { op: 'replace', path: `/status/conditions/${at}`, value },
+            ]
+          : [{ op: 'add', path: '/status/conditions/-', value }],
+    );
   };
 
   const loop = (async () => {

@@ -1,0 +1,32 @@
+// The example VMI the real node runs (test/node/real-node.test.ts and `pnpm demo`): the test guest of
+// scripts/build-images serving both its kernel and initrd (kernel boot) and its data disk (containerDisk),
+// imported into containerd, never pulled.
+
+/** scripts/build-images: the test guest as containerDisk and kernel-boot image */
+export const GUEST_IMAGE = 'docker.io/kubevirt-ts/test-guest:latest';
+
+export function exampleVMI(name: string, namespace: string) {
+  const guestImage = { image: GUEST_IMAGE, imagePullPolicy: 'Never' };
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name, namespace },
+    spec: {
+      terminationGracePeriodSeconds: 5,
+      domain: {
+        cpu: { cores: 1 },
+        memory: { guest: '128Mi' },
+        resources: { requests: { memory: '128Mi' } },
+        machine: { type: 'q35' },
+        firmware: {
+          kernelBoot: {
+            kernelArgs: 'console=ttyS0 panic=-1 quiet',
+            container: { ...guestImage, kernelPath: '/boot/vmlinux', initrdPath: '/boot/initrd.img' },
+          },
+        },
+        devices: { disks: [{ name: 'data', disk: { bus: 'virtio' } }], autoattachPodInterface: false, autoattachMemBalloon: false },
+      },
+      volumes: [{ name: 'data', containerDisk: guestImage }],
+    },
+  };
+}
