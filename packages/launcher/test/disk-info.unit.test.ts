@@ -66,7 +66,7 @@ test('a memory limit qemu-img cannot run in → "failed to invoke qemu-img: exit
   });
 });
 
-test('a missing image → qemu-img\'s own error, naming the file', async (t) => {
+test("a missing image → qemu-img's own error, naming the file", async (t) => {
   const file = path.join(tempDir(t), 'nope.img');
   await assert.rejects(getDiskInfoWithValidation(file, DefaultDiskMemoryLimitBytes), (err: Error) => {
     assert.match(err.message, /^failed to invoke qemu-img: exit status 1: 'qemu-img: Could not open '.*nope\.img'/);
@@ -87,7 +87,7 @@ function vmi(volumes: VirtualMachineInstance['spec']['volumes']): VirtualMachine
   } as VirtualMachineInstance;
 }
 
-test('ContainerDisksInfo: each containerDisk volume by its index, cached by name for the launcher\'s life', async (t) => {
+test("ContainerDisksInfo: each containerDisk volume by its index, cached by name for the launcher's life", async (t) => {
   const dir = tempDir(t);
   const containerDiskDir = path.join(dir, 'container-disks');
   mkdirSync(containerDiskDir);
@@ -108,7 +108,7 @@ test('ContainerDisksInfo: each containerDisk volume by its index, cached by name
   assert.deepEqual(formats(), { root: 'qcow2', constructor: 'raw' });
 });
 
-test('ContainerDisksInfo: KubeVirt\'s errors, and nothing cached for the failed volume', async (t) => {
+test("ContainerDisksInfo: KubeVirt's errors, and nothing cached for the failed volume", async (t) => {
   const dir = tempDir(t);
   const base = await image(dir, 'base.img', 'raw');
   await image(dir, 'disk_0.img', 'qcow2', ['-b', base, '-F', 'raw']);
@@ -116,11 +116,19 @@ test('ContainerDisksInfo: KubeVirt\'s errors, and nothing cached for the failed 
   await assert.rejects(disks.update(vmi([{ name: 'root', containerDisk: { image: 'a' } }])), {
     message: `invalid image in containerDisk root: expected no backing file, but found ${base}`,
   });
-  await assert.rejects(disks.update(vmi([{ name: 'x', containerDisk: { image: 'a' } }, { name: 'y', containerDisk: { image: 'b' } }])), (err: Error) => {
-    // disk_0.img of x is the backed qcow2 again; had x passed, disk_1.img of y does not exist
-    assert.match(err.message, /^invalid image in containerDisk x: /);
-    return true;
-  });
+  await assert.rejects(
+    disks.update(
+      vmi([
+        { name: 'x', containerDisk: { image: 'a' } },
+        { name: 'y', containerDisk: { image: 'b' } },
+      ]),
+    ),
+    (err: Error) => {
+      // x (disk_0.img, the backed qcow2) fails first; y (disk_1.img, absent) is never reached
+      assert.match(err.message, /^invalid image in containerDisk x: /);
+      return true;
+    },
+  );
   rmSync(path.join(dir, 'disk_0.img'));
   await assert.rejects(disks.update(vmi([{ name: 'root', containerDisk: { image: 'a' } }])), (err: Error) => {
     assert.match(err.message, /^failed to get container disk info: failed to invoke qemu-img: exit status 1: '.*disk_0\.img/s);
@@ -129,5 +137,8 @@ test('ContainerDisksInfo: KubeVirt\'s errors, and nothing cached for the failed 
   assert.deepEqual(Object.keys(disks.byVolume), []);
   const tiny = new ContainerDisksInfo({ containerDiskDir: dir, diskMemoryLimitBytes: 4 * MiB });
   await image(dir, 'disk_0.img', 'raw');
-  await assert.rejects(tiny.update(vmi([{ name: 'root', containerDisk: { image: 'a' } }])), /^Error: failed to get container disk info: failed to invoke qemu-img: /);
+  await assert.rejects(
+    tiny.update(vmi([{ name: 'root', containerDisk: { image: 'a' } }])),
+    /^Error: failed to get container disk info: failed to invoke qemu-img: /,
+  );
 });
