@@ -39,6 +39,7 @@ import type { Notifier, K8sEventType } from './notifier.ts';
 import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
 import { blockVolumes, prepareVolumes } from './volumes.ts';
 import { prepareDisks } from './disk-preparation.ts';
+import { ContainerDisksInfo } from './disk-info.ts';
 import { podCPUSet } from './pod-cpuset.ts';
 import { updateGuestMemory } from './liveupdate/memory.ts';
 
@@ -83,6 +84,8 @@ export interface DomainManagerOptions {
   notifier?: Pick<Notifier, 'sendK8sEvent'>;
   /** Pod network phase 2 for interfaces the handler attached as `tap`. */
   network?: Pick<PodNetworkPhase2, 'setup'>;
+  /** `--disk-memory-limit`: the address space qemu-img gets to inspect a containerDisk image. */
+  diskMemoryLimitBytes?: number;
 }
 
 /** How long one GetVMStats agent command may take: the handler gives the whole call 5 s. */
@@ -95,6 +98,7 @@ export class DomainManager {
   readonly #agent: AgentStore;
   #notifier: Pick<Notifier, 'sendK8sEvent'> | undefined;
   readonly #network: Pick<PodNetworkPhase2, 'setup'> | undefined;
+  readonly #containerDisks: ContainerDisksInfo;
   /** KubeVirt's metadata cache: what we add to the domain's kubevirt metadata at run time. */
   readonly #metadata = new Map<string, KubeVirtMetadata>();
   /** The newest XML read and its parse: most events and GetDomain calls find the XML as it was. */
@@ -106,7 +110,12 @@ export class DomainManager {
   constructor(opts: DomainManagerOptions) {
     this.#conn = opts.conn;
     this.#log = opts.logger;
-    this.#ctx = opts.converter;
+    this.#containerDisks = new ContainerDisksInfo({
+      containerDiskDir: opts.converter.containerDiskDir,
+      diskMemoryLimitBytes: opts.diskMemoryLimitBytes,
+    });
+    // the launcher's own disksInfo, filled as syncs inspect the images (the handler's is ignored, as KubeVirt's)
+    this.#ctx = { ...opts.converter, disksInfo: this.#containerDisks.byVolume };
     this.#agent = opts.agent;
     this.#notifier = opts.notifier;
     this.#network = opts.network;
@@ -155,6 +164,7 @@ export class DomainManager {
    */
   syncVMI(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null = null): Promise<void> {
     return this.#exclusive(async () => {
+      await this.#containerDisks.update(vmi);
       const ctx = {
         ...this.#ctx,
         ...contextFromOptions(options),
@@ -170,7 +180,7 @@ export class DomainManager {
           if (!this.#network) throw new Error('pod network phase 2 is not available');
           await this.#network.setup(vmi, spec, attachments);
         }
-        await prepareDisks(vmi, this.#ctx);
+        await prepareDisks(vmi, ctx);
         await prepareVolumes(vmi, this.#ctx);
         for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
         // libvirt binds the serial and VNC sockets here but does not create the directory

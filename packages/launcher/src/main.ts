@@ -190,6 +190,7 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
     notifier,
     network: podNetwork,
     agent: agentPoller.store,
+    diskMemoryLimitBytes: f['disk-memory-limit'],
     converter: {
       allowEmulation: f['allow-emulation'],
       hypervisorDeviceAvailable: kvm,

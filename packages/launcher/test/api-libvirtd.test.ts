@@ -16,6 +16,7 @@ const ctx: ConverterContext = {
   privateDir: '/var/run/kubevirt-private',
   containerDiskDir: '/var/run/kubevirt/container-disks',
   ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+  disksInfo: { root: { format: 'raw' } },
 };
 
 const testGuest: VirtualMachineInstance = {

@@ -25,6 +25,8 @@ const ctx: ConverterContext = {
   privateDir: '/var/run/kubevirt-private',
   containerDiskDir: '/var/run/kubevirt/container-disks',
   ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+  // what the launcher's qemu-img inspection found (disk-info.ts)
+  disksInfo: { root: { format: 'raw' } },
 };
 
 /** Every key path of a JSON value, arrays by their items, in order. */

@@ -29,6 +29,8 @@ const ctx: ConverterContext = {
   privateDir: '/var/run/kubevirt-private',
   containerDiskDir: '/var/run/kubevirt/container-disks',
   ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+  // what the launcher's qemu-img inspection found for the container disks these tests name (disk-info.ts)
+  disksInfo: { root: { format: 'raw' }, d: { format: 'raw' } },
 };
 const emulation: ConverterContext = { ...ctx, allowEmulation: true, hypervisorDeviceAvailable: false };
 
@@ -704,6 +706,15 @@ test('bad quantities are rejected naming the field; good ones parse exactly', ()
   for (const [q, b] of bytes) assert.equal(quantityToBytes(q, 'q'), b, String(q));
   assert.equal(parseQuantity('1.5.5'), undefined);
   assert.equal(parseQuantity(''), undefined);
+});
+
+test("containerDisk: the backing store's format is the one the launcher found; none found → KubeVirt's error", () => {
+  const v = vmi({}, { volumes: [{ name: 'cirros', containerDisk: { image: 'quay.io/kubevirt/cirros-container-disk-demo' } }] });
+  const spec = convertVMIToDomainSpec(v, { ...ctx, disksInfo: { cirros: { format: 'qcow2' } } });
+  assert.equal(spec.Devices.Disks?.[0]?.BackingStore?.Format?.Type, 'qcow2');
+  assert.throws(() => convertVMIToDomainSpec(v, ctx), { message: 'no disk info provided for volume cirros' });
+  const named = vmi({}, { volumes: [{ name: 'constructor', containerDisk: { image: 'i' } }] });
+  assert.throws(() => convertVMIToDomainSpec(named, ctx), { message: 'no disk info provided for volume constructor' });
 });
 
 test('driver cache: none where O_DIRECT works (disk and backing file), writethrough where it does not', () => {

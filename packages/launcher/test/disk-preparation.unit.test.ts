@@ -45,7 +45,7 @@ const vmi = (volumes: unknown[]) =>
     }),
   );
 
-test('a container disk gets a qcow2 overlay backed by its image, in the format the handler reported', async (t) => {
+test('a container disk gets a qcow2 overlay backed by its image, in the format the launcher found', async (t) => {
   const ctx = context(t);
   mkdirSync(ctx.containerDiskDir, { recursive: true });
   const image = path.join(ctx.containerDiskDir, 'disk_1.img');

@@ -14,6 +14,7 @@ const base: ConverterContext = {
   privateDir: '/var/run/kubevirt-private',
   containerDiskDir: '/var/run/kubevirt/container-disks',
   ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+  disksInfo: { data: { format: 'raw' } },
 };
 
 function vmi(): VirtualMachineInstance {
@@ -106,6 +107,12 @@ describe('VirtualMachineOptions', () => {
   test("options without a cluster config: serial log and free page reporting stay on, as KubeVirt's", () => {
     const c = contextFromOptions(parseVirtualMachineOptions({ ...GRPC_OPTIONS, clusterConfig: null }));
     assert.deepEqual([c.serialConsoleLogDisabled, c.freePageReportingDisabled, c.bochsForEFIGuests], [false, false, false]);
+  });
+
+  test("an old handler's DisksInfo is ignored: the launcher's own inspection names the image format", () => {
+    const old = { ...GRPC_OPTIONS, DisksInfo: { data: { format: 'qcow2', backingFile: '', actualSize: 1, virtualSize: 1 } } };
+    assert.equal(Object.hasOwn(contextFromOptions(parseVirtualMachineOptions(old)), 'disksInfo'), false);
+    assert.equal(convert(old).Devices.Disks?.[0]?.BackingStore?.Format?.Type, 'raw', "base's disksInfo, as inspected");
   });
 
   test('a malformed field is refused naming it', () => {

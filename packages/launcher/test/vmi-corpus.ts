@@ -64,9 +64,12 @@ export function corpusContext(vmi: VirtualMachineInstance, efiEnvironment: EFIEn
   const block = new Set(BLOCK_VOLUMES[vmi.metadata.name] ?? []);
   const isBlockPVC: Record<string, boolean> = {};
   const isBlockDV: Record<string, boolean> = {};
+  const disksInfo: Record<string, { format: string }> = {};
   for (const v of vmi.spec.volumes ?? []) {
     if (v.persistentVolumeClaim) isBlockPVC[v.name] = block.has(v.name);
     if (v.dataVolume) isBlockDV[v.name] = block.has(v.name);
+    // the launcher inspects each containerDisk image (disk-info.ts); the corpus's are raw
+    if (v.containerDisk) disksInfo[v.name] = { format: 'raw' };
   }
   return {
     allowEmulation: true,
@@ -78,6 +81,7 @@ export function corpusContext(vmi: VirtualMachineInstance, efiEnvironment: EFIEn
     efiEnvironment,
     isBlockPVC,
     isBlockDV,
+    disksInfo,
     topology: HOST_TOPOLOGY,
     cpuSet: POD_CPUSET,
   };

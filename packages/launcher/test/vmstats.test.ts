@@ -104,7 +104,11 @@ describe('GetVMStats / GetDomainDirtyRateStats / k8s events with a real guest', 
     const from = recorder.k8sEvents.length;
     const r = await client.SyncVirtualMachine(asRequest(broken));
     assert.equal(r.success, false);
-    assert.match(r.message, /disk_1\.img.*missing.*does not exist/);
+    // KubeVirt's message: the launcher's qemu-img inspection of the image fails
+    assert.match(
+      r.message,
+      /^failed to get container disk info: failed to invoke qemu-img: exit status 1: '.*disk_1\.img.*No such file or directory/s,
+    );
     const event = await poll('the Warning k8s event', async () => recorder.k8sEvents.slice(from).find((e) => e.type === 'Warning'), 10_000);
     assert.equal(event.reason, 'SyncFailed');
     assert.equal(event.message, r.message);

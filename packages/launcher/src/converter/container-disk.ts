@@ -17,9 +17,11 @@ export function containerDiskOverlayPath(volumeName: string, ctx: Pick<Converter
   return posix.join(ctx.ephemeralDiskDir, 'disk-data', volumeName, 'disk.qcow2');
 }
 
-/** The backing image's format the domain names, and the overlay must be created with. */
+/** The backing image's format the domain names, and the overlay must be created with; KubeVirt's error when unknown. */
 export function containerDiskFormat(volumeName: string, ctx: Pick<ConverterContext, 'disksInfo'>): string {
-  return ctx.disksInfo?.[volumeName]?.format ?? 'raw';
+  const info = ctx.disksInfo && Object.hasOwn(ctx.disksInfo, volumeName) ? ctx.disksInfo[volumeName] : undefined;
+  if (!info) throw new Error(`no disk info provided for volume ${volumeName}`);
+  return info.format;
 }
 
 /** GetKernelBootArtifactPathFromLauncherView: `<containerDiskDir>/kernel-boot/<basename>`. */

@@ -57,8 +57,9 @@ export interface ConverterContext {
   /** Only amd64 is supported. */
   architecture?: 'amd64';
   /**
-   * Image format of each container disk, by volume name (KubeVirt's DisksInfo from the handler);
-   * `raw` when absent, which is also what the overlay must be created with.
+   * Image format of each container disk, by volume name: KubeVirt's DisksInfo, which the launcher fills
+   * itself by inspecting each image (disk-info.ts; the handler's is ignored). A container disk missing
+   * from it fails the conversion.
    */
   disksInfo?: Readonly<Record<string, { format: string }>>;
   /** The cluster's DisableSerialConsoleLog; KubeVirt's default configuration sets it (true). */
