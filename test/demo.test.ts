@@ -174,7 +174,7 @@ test('pnpm demo, Ctrl-C while the node starts: it is stopped all the same, exit 
   assert.equal(code, 0, out);
   // interrupted before the handler was deployed, torn down through the node's stop
   assert.doesNotMatch(out, /virt-handler DaemonSet pod/);
-  assert.match(out, /node stopped[^]*torn down/);
+  assert.match(out, /node stopped[\s\S]*torn down/);
   assert.deepEqual(mountsUnder(NODE_BASE), []);
   assert.deepEqual(mountsUnder(KUBELET_ROOT), []);
   for (const p of [NODE_BASE, KUBELET_ROOT]) assert.equal(existsSync(p), false, `${p} removed`);
