@@ -156,7 +156,15 @@ test('status.interfaces: the pod IP from the cache before the agent reports, kep
     const configurator = new PodNetworkConfigurator({ logger: pino({ level: 'silent' }), privateDir: dir, launcherPid: () => 0 });
     const ips = (name: string) => configurator.podInterfaceIPs(uid, name);
     assert.deepEqual(interfacesStatus(vmi, dom([]), ips), [
-      { name: 'default', infoSource: 'domain', mac: '0a:58:0a:f4:00:05', ipAddress: '10.244.0.5', ipAddresses: ['10.244.0.5'] },
+      {
+        name: 'default',
+        infoSource: 'domain',
+        mac: '0a:58:0a:f4:00:05',
+        ipAddress: '10.244.0.5',
+        ipAddresses: ['10.244.0.5'],
+        queueCount: 1,
+        linkState: 'up',
+      },
     ]);
     const withAgent = interfacesStatus(
       vmi,
@@ -171,6 +179,8 @@ test('status.interfaces: the pod IP from the cache before the agent reports, kep
         interfaceName: 'eth0',
         ipAddress: '10.244.0.5',
         ipAddresses: ['10.244.0.5', 'fd10:0:2::2'],
+        queueCount: 1,
+        linkState: 'up',
       },
     ]);
     // the guest lost its address: the agent's empty list wins

@@ -15,6 +15,7 @@ import {
 } from '@kubevirt-ts/shared';
 import type { GhostRecord } from '../src/launcher-clients.ts';
 import { CONTAINER_DISK_READY_TIMEOUT_MS, type ContainerDiskMounter } from '../src/container-disk/mounter.ts';
+import { MIGRATION_NOT_IMPLEMENTED_MESSAGE } from '../src/vmi-status.ts';
 import {
   CONTAINER_DISKS_REQUEUE_MS,
   DEFAULT_GRACE_PERIOD_SECONDS,
@@ -45,6 +46,28 @@ interface VMIOptions {
   status?: Partial<VirtualMachineInstanceStatus>;
 }
 
+const lastWritten: Partial<VirtualMachineInstanceStatus> = {
+  conditions: [
+    {
+      type: 'LiveMigratable',
+      status: 'False',
+      reason: 'NotMigratable',
+      message: MIGRATION_NOT_IMPLEMENTED_MESSAGE,
+      lastProbeTime: null,
+      lastTransitionTime: null,
+    },
+    {
+      type: 'StorageLiveMigratable',
+      status: 'False',
+      reason: 'NotMigratable',
+      message: `NotMigratable: ${MIGRATION_NOT_IMPLEMENTED_MESSAGE}`,
+      lastProbeTime: null,
+      lastTransitionTime: null,
+    },
+  ],
+  migrationMethod: 'LiveMigration',
+};
+
 function vmi(o: VMIOptions = {}): VirtualMachineInstance {
   return parseVMI({
     apiVersion: 'kubevirt.io/v1',
@@ -61,8 +84,8 @@ function vmi(o: VMIOptions = {}): VirtualMachineInstance {
       domain: { devices: {} },
       ...(o.grace === undefined ? {} : { terminationGracePeriodSeconds: o.grace }),
     },
-    // as the handler last wrote it (calculateStatus always writes a conditions list)
-    status: { phase: o.phase ?? 'Running', nodeName: o.node ?? host, conditions: [], ...o.status },
+    // as the handler last wrote it: migratability is written on every round, with or without a domain
+    status: { phase: o.phase ?? 'Running', nodeName: o.node ?? host, ...lastWritten, ...o.status },
   });
 }
 

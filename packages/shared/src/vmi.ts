@@ -68,6 +68,7 @@ export const VirtualMachineInstanceConditionReason = {
   HostDeviceNotLiveMigratable: 'HostDeviceNotLiveMigratable',
   SEVNotLiveMigratable: 'SEVNotLiveMigratable',
   PersistentReservationNotLiveMigratable: 'PersistentReservationNotLiveMigratable',
+  HypervPassthroughNotLiveMigratable: 'HypervPassthroughNotLiveMigratable',
   NotMigratable: 'NotMigratable',
 } as const;
 export type VirtualMachineInstanceConditionReason =
