@@ -1,0 +1,62 @@
+// What the VMI status reads from the launcher pod's own filesystem, through /proc/<pid>/root (KubeVirt:
+// the pod isolation's MountRoot and safepath): the sizes of the ISOs the launcher made
+// (updateIsoSizeStatus) and the SELinux context (updateSELinuxContext).
+import { existsSync, lstatSync } from 'node:fs';
+import { posix } from 'node:path';
+import { pathInProcRoot } from '@kubevirt-ts/shared';
+
+/** The launcher pod's files, for calculateStatus. */
+export interface PodFiles {
+  /** A regular file's size, by its path in the VMI's launcher pod; undefined when it cannot be read. */
+  fileSize(vmiUID: string, podPath: string): number | undefined;
+  /** `none` without SELinux on the node; undefined when it cannot be told. */
+  selinuxContext(vmiUID: string): string | undefined;
+}
+
+export interface LauncherPodFilesOptions {
+  /** A process of the VMI's launcher pod (LauncherClients.launcherPid); throws when none is known. */
+  launcherPid(vmiUID: string): number;
+  /** selinuxfs as the node mounts it (virt-chroot's getenforce reads the node's). */
+  selinuxfs?: string;
+}
+
+export class LauncherPodFiles implements PodFiles {
+  readonly #o: LauncherPodFilesOptions;
+
+  constructor(o: LauncherPodFilesOptions) {
+    this.#o = o;
+  }
+
+  fileSize(vmiUID: string, podPath: string): number | undefined {
+    try {
+      return regularFileSize(this.#o.launcherPid(vmiUID), podPath);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * With SELinux disabled KubeVirt writes `none`. With it enabled KubeVirt writes the launcher root's
+   * security.selinux attribute, which Node cannot read (no getxattr): undefined, the field is left alone.
+   */
+  selinuxContext(_vmiUID: string): string | undefined {
+    return existsSync(posix.join(this.#o.selinuxfs ?? '/proc/1/root/sys/fs/selinux', 'enforce')) ? undefined : 'none';
+  }
+}
+
+/**
+ * safepath's AppendAndResolveWithRelativeRoot + StatAtNoFollow, strictly: no component may be a
+ * symlink (one in the pod would resolve against this process's root, not the pod's).
+ */
+export function regularFileSize(pid: number, podPath: string): number | undefined {
+  const full = pathInProcRoot(pid, podPath);
+  const root = `/proc/${pid}/root`;
+  let at = root;
+  for (const part of full.slice(root.length).split('/').filter(Boolean)) {
+    at = `${at}/${part}`;
+    const st = lstatSync(at, { throwIfNoEntry: false });
+    if (!st || st.isSymbolicLink()) return undefined;
+    if (at === full) return st.isFile() ? st.size : undefined;
+  }
+  return undefined;
+}
