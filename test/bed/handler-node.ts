@@ -38,10 +38,13 @@ export type VMIObject = {
   };
   status?: {
     phase?: string;
-    conditions?: Array<{ type: string; status: string; reason?: string }>;
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
     guestOSInfo?: { id?: string; name?: string };
     phaseTransitionTimestamps?: Array<{ phase: string }>;
     machine?: { type?: string };
+    volumeStatus?: Array<{ name: string; target: string; size?: number }>;
+    migrationMethod?: string;
+    selinuxContext?: string;
   };
 };
 
@@ -184,6 +187,8 @@ export async function startHandlerNode(o: { namespace: string; nodePrefix: strin
             phase: 'Scheduled',
             nodeName,
             activePods: { [sandbox.podUID]: nodeName },
+            // virt-controller makes one volume status per volume; virt-handler fills in the target
+            volumeStatus: vmi.spec.volumes.map((v) => ({ name: v.name, target: '' })),
             ...(extra.nonRoot ? { runtimeUser: 107 } : {}),
           },
         };

@@ -1,7 +1,7 @@
 // What the VMI status reads from the launcher pod's own filesystem, through /proc/<pid>/root (KubeVirt:
 // the pod isolation's MountRoot and safepath): the sizes of the ISOs the launcher made
 // (updateIsoSizeStatus) and the SELinux context (updateSELinuxContext).
-import { existsSync, lstatSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { pathInProcRoot } from '@kubevirt-ts/shared';
 
@@ -16,12 +16,13 @@ export interface PodFiles {
 export interface LauncherPodFilesOptions {
   /** A process of the VMI's launcher pod (LauncherClients.launcherPid); throws when none is known. */
   launcherPid(vmiUID: string): number;
-  /** selinuxfs as the node mounts it (virt-chroot's getenforce reads the node's). */
-  selinuxfs?: string;
+  /** The kernel's filesystem types (default /proc/filesystems). */
+  procFilesystems?: string;
 }
 
 export class LauncherPodFiles implements PodFiles {
   readonly #o: LauncherPodFilesOptions;
+  #selinuxDisabled: boolean | undefined;
 
   constructor(o: LauncherPodFilesOptions) {
     this.#o = o;
@@ -36,11 +37,20 @@ export class LauncherPodFiles implements PodFiles {
   }
 
   /**
-   * With SELinux disabled KubeVirt writes `none`. With it enabled KubeVirt writes the launcher root's
-   * security.selinux attribute, which Node cannot read (no getxattr): undefined, the field is left alone.
+   * With SELinux disabled KubeVirt writes `none`. The kernel registers selinuxfs only when SELinux is
+   * enabled, so /proc/filesystems tells from any namespace. With it enabled KubeVirt writes the launcher
+   * root's security.selinux attribute, which Node cannot read (no getxattr): undefined, left alone.
    */
   selinuxContext(_vmiUID: string): string | undefined {
-    return existsSync(posix.join(this.#o.selinuxfs ?? '/proc/1/root/sys/fs/selinux', 'enforce')) ? undefined : 'none';
+    if (this.#selinuxDisabled === undefined) {
+      try {
+        // fixed at boot: read once
+        this.#selinuxDisabled = !/\sselinuxfs$/m.test(readFileSync(this.#o.procFilesystems ?? '/proc/filesystems', 'utf8'));
+      } catch {
+        return undefined;
+      }
+    }
+    return this.#selinuxDisabled ? 'none' : undefined;
   }
 }
 

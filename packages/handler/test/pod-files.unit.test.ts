@@ -24,15 +24,17 @@ test('a regular file’s size through the pod’s root; symlinks on the way, dir
         if (uid !== 'known') throw new Error(`no launcher known for VMI ${uid}`);
         return process.pid;
       },
-      selinuxfs: path.join(dir, 'selinuxfs'),
+      procFilesystems: path.join(dir, 'filesystems'),
     });
     assert.equal(files.fileSize('known', path.join(dir, 'disks', 'noCloud.iso')), 374784);
     assert.equal(files.fileSize('unknown', path.join(dir, 'disks', 'noCloud.iso')), undefined, 'no launcher: no size, no throw');
-    // SELinux: `none` when the node has no selinuxfs; left alone (undefined) when it has one
+    // SELinux: `none` when the kernel has no selinuxfs registered; left alone (undefined) when it has, or cannot be told
+    assert.equal(files.selinuxContext('known'), undefined, 'unreadable');
+    writeFileSync(path.join(dir, 'filesystems'), 'nodev\tsysfs\nnodev\tproc\n\text4\n');
     assert.equal(files.selinuxContext('known'), 'none');
-    mkdirSync(path.join(dir, 'selinuxfs'));
-    writeFileSync(path.join(dir, 'selinuxfs', 'enforce'), '1');
-    assert.equal(files.selinuxContext('known'), undefined);
+    const enabled = new LauncherPodFiles({ launcherPid: () => process.pid, procFilesystems: path.join(dir, 'filesystems-selinux') });
+    writeFileSync(path.join(dir, 'filesystems-selinux'), 'nodev\tsysfs\nnodev\tselinuxfs\n\text4\n');
+    assert.equal(enabled.selinuxContext('known'), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
