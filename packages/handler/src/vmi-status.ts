@@ -1,5 +1,7 @@
-// The VMI status virt-handler writes (pkg/virt-handler/vm.go updateVMIStatusFromDomain and
-// calculateVmPhaseForStatusReason): pure functions of the VMI, its domain and the launcher's state.
+// The VMI status virt-handler writes (pkg/virt-handler/vm.go updateVMIStatus: updateVMIStatusFromDomain,
+// calculateVmPhaseForStatusReason, updateVMIConditions, handleSyncError; interfaces as
+// pkg/network/setup/netstat.go merges them): pure functions of the VMI, its domain, the launcher's state
+// and what the controller read this round (pod IPs, GetGuestInfo, ISO sizes, SELinux).
 import { isIPv4, isIPv6 } from 'node:net';
 import { posix } from 'node:path';
 import {
