@@ -2,7 +2,6 @@
 // the pod isolation's MountRoot and safepath): the sizes of the ISOs the launcher made
 // (updateIsoSizeStatus) and the SELinux context (updateSELinuxContext).
 import { lstatSync, readFileSync } from 'node:fs';
-import { posix } from 'node:path';
 import { pathInProcRoot } from '@kubevirt-ts/shared';
 
 /** The launcher pod's files, for calculateStatus. */

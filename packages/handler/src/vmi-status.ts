@@ -173,10 +173,7 @@ export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatu
   // SetVMIPhaseTransitionTimestamp
   const newPhase = status.phase ?? '';
   if (newPhase !== (old.phase ?? '') && !(old.phaseTransitionTimestamps ?? []).some((t) => t.phase === newPhase)) {
-    status.phaseTransitionTimestamps = [
-      ...(old.phaseTransitionTimestamps ?? []),
-      { phase: newPhase, phaseTransitionTimestamp: now },
-    ];
+    status.phaseTransitionTimestamps = [...(old.phaseTransitionTimestamps ?? []), { phase: newPhase, phaseTransitionTimestamp: now }];
   }
   status.conditions = conditions.list;
   return status;
@@ -523,7 +520,8 @@ export function checkVolumesForMigration(vmi: VirtualMachineInstance): { block: 
         }
         continue;
       }
-      if ((volume.hostDisk as { shared?: unknown }).shared !== true) return { block: true, error: 'cannot migrate VMI with non-shared HostDisk' };
+      if ((volume.hostDisk as { shared?: unknown }).shared !== true)
+        return { block: true, error: 'cannot migrate VMI with non-shared HostDisk' };
     } else {
       if (filesystems.has(volume.name)) continue;
       const readOnlyCDRom = (vmi.spec.domain.devices?.disks ?? []).some(
@@ -592,7 +590,14 @@ const requiredGuestAgentCommands = [
   'guest-get-osinfo',
 ];
 const sshGuestAgentCommands = ['guest-ssh-get-authorized-keys', 'guest-ssh-add-authorized-keys', 'guest-ssh-remove-authorized-keys'];
-const oldSSHGuestAgentCommands = ['guest-exec-status', 'guest-exec', 'guest-file-open', 'guest-file-close', 'guest-file-read', 'guest-file-write'];
+const oldSSHGuestAgentCommands = [
+  'guest-exec-status',
+  'guest-exec',
+  'guest-file-open',
+  'guest-file-close',
+  'guest-file-read',
+  'guest-file-write',
+];
 const passwordGuestAgentCommands = ['guest-set-user-password'];
 
 /** isGuestAgentSupported: the basic commands, and those the VMI's qemuGuestAgent access credentials need. */
@@ -619,9 +624,7 @@ export function isGuestAgentSupported(
 
 /** guestAgentConnected: the agent's virtio channel is connected. */
 export function guestAgentConnected(domain: Domain | undefined): boolean {
-  return (domain?.Spec.Devices.Channels ?? []).some(
-    (c) => c.Target?.Name === 'org.qemu.guest_agent.0' && c.Target.State === 'connected',
-  );
+  return (domain?.Spec.Devices.Channels ?? []).some((c) => c.Target?.Name === 'org.qemu.guest_agent.0' && c.Target.State === 'connected');
 }
 
 /**
@@ -673,8 +676,7 @@ function pausedCondition(vmi: VirtualMachineInstance, domain: Domain | undefined
   if (conditions.has(CondType.Paused)) return;
   const ms = vmi.status?.migrationState;
   const pausedDuringMigration = ms?.mode === 'Paused' && !ms.completed;
-  const migrationSource =
-    ms != null && host !== undefined && ms.sourceNode === host && Boolean(ms.targetNodeAddress) && !ms.completed;
+  const migrationSource = ms != null && host !== undefined && ms.sourceNode === host && Boolean(ms.targetNodeAddress) && !ms.completed;
   let reason: string;
   let message: string;
   switch (domain.Status.Reason) {

@@ -105,10 +105,7 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
     // a node without SELinux (no selinuxfs in the kernel): KubeVirt writes `none`
     assert.equal(withOS.status?.selinuxContext, /\sselinuxfs$/m.test(readFileSync('/proc/filesystems', 'utf8')) ? undefined : 'none');
     const migratable = (type: string) => withOS.status?.conditions?.find((c) => c.type === type);
-    assert.deepEqual(
-      [migratable('LiveMigratable')?.status, migratable('LiveMigratable')?.reason],
-      ['False', 'NotMigratable'],
-    );
+    assert.deepEqual([migratable('LiveMigratable')?.status, migratable('LiveMigratable')?.reason], ['False', 'NotMigratable']);
     assert.deepEqual(
       [migratable('StorageLiveMigratable')?.status, migratable('StorageLiveMigratable')?.reason],
       ['False', 'NotMigratable'],

@@ -298,11 +298,16 @@ test('phase 1 failures: past the started mark critical (the VMI fails), before i
       });
     const base = fakeNetNS([]);
     // discovery: the pod link is missing → a plain error, retried
-    const noLink: NetNS = { pid: 42, exec: async (cmd, args, input) => (cmd === 'ip' && args[1] === 'addr' ? '[]' : base.exec(cmd, args, input)) };
-    const plain = await mk(noLink).setupPodNetworkPhase1(vmi).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const noLink: NetNS = {
+      pid: 42,
+      exec: async (cmd, args, input) => (cmd === 'ip' && args[1] === 'addr' ? '[]' : base.exec(cmd, args, input)),
+    };
+    const plain = await mk(noLink)
+      .setupPodNetworkPhase1(vmi)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.match(String(plain), /pod link \(eth0\) is missing/);
     assert.equal(isCriticalNetworkError(plain), false);
     // configuration: nft refuses the NAT table → critical
@@ -313,10 +318,12 @@ test('phase 1 failures: past the started mark critical (the VMI fails), before i
         return base.exec(cmd, args, input);
       },
     };
-    const critical = await mk(nftFails).setupPodNetworkPhase1(vmi).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const critical = await mk(nftFails)
+      .setupPodNetworkPhase1(vmi)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.match(String(critical), /Operation not permitted/);
     assert.equal(isCriticalNetworkError(critical), true);
     assert.equal(readPodIfaceCache(dir, 'uid5', 'default')?.networkState, PodIfaceNetworkPreparationStarted);

@@ -266,7 +266,14 @@ describe('status.interfaces (netstat UpdateStatus)', () => {
       kind: 'VirtualMachineInstance',
       metadata: { name: 'vm', namespace: 'ns', uid },
       spec: {
-        domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }] } },
+        domain: {
+          devices: {
+            interfaces: [
+              { name: 'default', masquerade: {} },
+              { name: 'blue', bridge: {} },
+            ],
+          },
+        },
         networks: [
           { name: 'default', pod: {} },
           { name: 'blue', multus: { networkName: 'blue-net' } },
@@ -274,8 +281,7 @@ describe('status.interfaces (netstat UpdateStatus)', () => {
       },
       status: { phase: 'Running', ...status },
     });
-  const cache = (ips: Record<string, string[]>) => (name: string) =>
-    ips[name] ? { podIP: ips[name][0], podIPs: ips[name] } : undefined;
+  const cache = (ips: Record<string, string[]>) => (name: string) => (ips[name] ? { podIP: ips[name][0], podIPs: ips[name] } : undefined);
 
   const cases: Array<{ name: string; vmi: VirtualMachineInstance; domain: Domain; cache?: Record<string, string[]>; want: object[] }> = [
     {
@@ -375,7 +381,15 @@ describe('status.interfaces (netstat UpdateStatus)', () => {
         ],
       ),
       want: [
-        { name: 'default', mac: mac0, infoSource: 'domain', queueCount: 1, linkState: 'up', ipAddress: '10.0.2.2', ipAddresses: ['10.0.2.2'] },
+        {
+          name: 'default',
+          mac: mac0,
+          infoSource: 'domain',
+          queueCount: 1,
+          linkState: 'up',
+          ipAddress: '10.0.2.2',
+          ipAddresses: ['10.0.2.2'],
+        },
         {
           name: 'blue',
           mac: mac1,
@@ -409,14 +423,25 @@ describe('status.interfaces (netstat UpdateStatus)', () => {
       vmi: parseVMI({
         ...twoNets(),
         spec: {
-          domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'vf', sriov: {}, macAddress: mac1 }] } },
+          domain: {
+            devices: {
+              interfaces: [
+                { name: 'default', masquerade: {} },
+                { name: 'vf', sriov: {}, macAddress: mac1 },
+              ],
+            },
+          },
           networks: [
             { name: 'default', pod: {} },
             { name: 'vf', multus: { networkName: 'sriov-net' } },
           ],
         },
       }),
-      domain: dom([{ alias: 'default', mac: mac0 }], [], [{ Alias: { Name: 'sriov-vf', UserDefined: false } }, { Alias: { Name: 'hostdev0' } }]),
+      domain: dom(
+        [{ alias: 'default', mac: mac0 }],
+        [],
+        [{ Alias: { Name: 'sriov-vf', UserDefined: false } }, { Alias: { Name: 'hostdev0' } }],
+      ),
       want: [
         { name: 'default', mac: mac0, infoSource: 'domain', queueCount: 1, linkState: 'up' },
         { name: 'vf', mac: mac1, infoSource: 'domain' },
@@ -528,7 +553,13 @@ describe('status.volumeStatus (updateVolumeStatusesFromDomain, updateIsoSizeStat
       asked.push(p);
       return sizes[p];
     };
-    const s = calculateStatus({ vmi: v('Running', { 'pod-uid': 'node01' }), domain: undefined, launcher: 'ready', now: new Date(), isoSizes });
+    const s = calculateStatus({
+      vmi: v('Running', { 'pod-uid': 'node01' }),
+      domain: undefined,
+      launcher: 'ready',
+      now: new Date(),
+      isoSizes,
+    });
     assert.deepEqual(s.volumeStatus, [
       { name: 'cfg', target: '', size: 366592 },
       { name: 'cloudinit', target: '', size: 374784 },
@@ -591,7 +622,13 @@ describe('guest agent conditions (updateGuestAgentConditions)', () => {
     ],
     ['SSH keys with the new ssh commands', withCreds([sshCred]), enabled([...basic, ...sshKeys]), '', undefined],
     ['SSH keys with the old exec/file commands', withCreds([sshCred]), enabled([...basic, ...oldSSH]), '', undefined],
-    ['a password by the agent without guest-set-user-password', withCreds([pwCred]), enabled(basic), '', "This guest agent doesn't support required password commands"],
+    [
+      'a password by the agent without guest-set-user-password',
+      withCreds([pwCred]),
+      enabled(basic),
+      '',
+      "This guest agent doesn't support required password commands",
+    ],
     ['no command list: a supported version', vmi('Running'), [], '5.2.0', undefined],
     ['no command list: an old version', vmi('Running'), [], '1.0', "Guest agent version '1.0' is not supported"],
     // the versions are regular expressions matched anywhere, as Go's MatchString does
@@ -615,7 +652,13 @@ describe('guest agent conditions (updateGuestAgentConditions)', () => {
         unsupported,
         want === undefined
           ? undefined
-          : { type: 'AgentVersionNotSupported', status: 'True', reason: want, lastProbeTime: '2026-11-23T10:00:00Z', lastTransitionTime: null },
+          : {
+              type: 'AgentVersionNotSupported',
+              status: 'True',
+              reason: want,
+              lastProbeTime: '2026-11-23T10:00:00Z',
+              lastTransitionTime: null,
+            },
       );
     });
   }
@@ -687,7 +730,11 @@ describe('migratability (updateLiveMigrationConditions)', () => {
   const withSpec = (spec: object, status: object = {}) =>
     parseVMI({ ...vmi('Running'), spec: { ...vmi('Running').spec, ...spec }, status: { phase: 'Running', ...status } });
   const pvc = (name: string, claimName: string) => ({ name, persistentVolumeClaim: { claimName } });
-  const pvcStatus = (name: string, accessModes: string[]) => ({ name, target: '', persistentVolumeClaimInfo: { claimName: name, accessModes } });
+  const pvcStatus = (name: string, accessModes: string[]) => ({
+    name,
+    target: '',
+    persistentVolumeClaimInfo: { claimName: name, accessModes },
+  });
   const ours = `NotMigratable: ${MIGRATION_NOT_IMPLEMENTED_MESSAGE}`;
   const iface = 'cannot migrate VMI which does not use masquerade or a migratable plugin to connect to the pod network';
   const cases: Array<[string, VirtualMachineInstance, [string, string], string, string]> = [
@@ -797,7 +844,13 @@ describe('sync errors and final phases (handleSyncError, updateVMIStatus)', () =
     assert.equal(s.phase, 'Failed');
     assert.deepEqual(s.phaseTransitionTimestamps, [{ phase: 'Failed', phaseTransitionTimestamp: '2026-11-23T10:00:00Z' }]);
     assert.equal(s.conditions?.find((c) => c.type === 'Synchronized')?.status, 'False');
-    const plain = calculateStatus({ vmi: vmi('Scheduled'), domain: undefined, launcher: 'ready', now, syncError: 'pod link (eth0) is missing' });
+    const plain = calculateStatus({
+      vmi: vmi('Scheduled'),
+      domain: undefined,
+      launcher: 'ready',
+      now,
+      syncError: 'pod link (eth0) is missing',
+    });
     assert.equal(plain.phase, 'Scheduled');
   });
 
