@@ -471,6 +471,19 @@ function hostDeviceNotMigratable(vmi: VirtualMachineInstance): string | undefine
   return undefined;
 }
 
+/** util.IsSEVVMI / IsTDXVMI: the VMI's memory is encrypted for its host. */
+function launchSecurityNotMigratable(vmi: VirtualMachineInstance): [string, string] | undefined {
+  const ls = vmi.spec.domain.launchSecurity as { sev?: unknown; snp?: unknown; tdx?: unknown } | undefined;
+  if (ls?.sev != null || ls?.snp != null) return [Reason.SEVNotLiveMigratable, 'VMI uses SEV'];
+  if (ls?.tdx != null) return [Reason.TDXNotLiveMigratable, 'VMI uses TDX'];
+  return undefined;
+}
+
+/** reservation.HasVMIPersistentReservation: a LUN disk with SCSI persistent reservation. */
+function persistentReservation(vmi: VirtualMachineInstance): boolean {
+  return (vmi.spec.domain.devices?.disks ?? []).some((d) => (d.lun as { reservation?: unknown } | undefined)?.reservation === true);
+}
+
 function hypervPassthrough(vmi: VirtualMachineInstance): boolean {
   const hp = (vmi.spec.domain.features as { hypervPassthrough?: { enabled?: unknown } } | undefined)?.hypervPassthrough;
   return hp?.enabled === true;
@@ -536,7 +549,8 @@ export function checkVolumesForMigration(vmi: VirtualMachineInstance): { block: 
 
 /**
  * updateLiveMigrationConditions. LiveMigratable: KubeVirt's checks in its order (interface, host
- * devices, hyperv passthrough, disks), its reason first; a VMI KubeVirt would call migratable is still
+ * devices, SEV/TDX, hyperv passthrough, disks; not the host-model CPU or TSC ones, which need the node's
+ * labels), its reason first; a VMI KubeVirt would call migratable is still
  * False here, with NotMigratable, because nothing on this node can migrate it. migrationMethod from
  * the volumes. StorageLiveMigratable: every reason KubeVirt lists, joined, and ours last.
  */
@@ -544,22 +558,27 @@ function liveMigrationConditions(vmi: VirtualMachineInstance, status: VirtualMac
   const volumes = checkVolumesForMigration(vmi);
   const iface = interfaceNotMigratable(vmi);
   const hostDev = hostDeviceNotMigratable(vmi);
+  const security = launchSecurityNotMigratable(vmi);
   const hyperv = hypervPassthrough(vmi) ? 'VMI uses hyperv passthrough' : undefined;
   const [reason, message] = iface
     ? [Reason.InterfaceNotLiveMigratable, iface]
     : hostDev
       ? [Reason.HostDeviceNotLiveMigratable, hostDev]
-      : hyperv
-        ? [Reason.HypervPassthroughNotLiveMigratable, hyperv]
-        : volumes.error
-          ? [Reason.DisksNotLiveMigratable, volumes.error]
-          : [Reason.NotMigratable, MIGRATION_NOT_IMPLEMENTED_MESSAGE];
+      : security
+        ? security
+        : hyperv
+          ? [Reason.HypervPassthroughNotLiveMigratable, hyperv]
+          : volumes.error
+            ? [Reason.DisksNotLiveMigratable, volumes.error]
+            : [Reason.NotMigratable, MIGRATION_NOT_IMPLEMENTED_MESSAGE];
   conditions.replaceUnlessEqual({ type: CondType.LiveMigratable, status: ConditionStatus.False, reason, message });
   status.migrationMethod = volumes.block ? 'BlockMigration' : 'LiveMigration';
 
   const reasons: Array<[string, string]> = [];
   if (iface) reasons.push([Reason.InterfaceNotLiveMigratable, iface]);
   if (hostDev) reasons.push([Reason.HostDeviceNotLiveMigratable, hostDev]);
+  if (security) reasons.push(security);
+  if (persistentReservation(vmi)) reasons.push([Reason.PersistentReservationNotLiveMigratable, 'VMI uses SCSI persistent reservation']);
   if (hyperv) reasons.push([Reason.HypervPassthroughNotLiveMigratable, hyperv]);
   reasons.push([Reason.NotMigratable, MIGRATION_NOT_IMPLEMENTED_MESSAGE]);
   conditions.update({

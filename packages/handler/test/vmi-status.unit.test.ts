@@ -801,6 +801,30 @@ describe('migratability (updateLiveMigrationConditions)', () => {
       `InterfaceNotLiveMigratable: ${iface}, HostDeviceNotLiveMigratable: VMI specifies non-migratable generic PCI host device, ${ours}`,
     ],
     [
+      'SEV memory encryption',
+      withSpec({ domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] }, launchSecurity: { sev: {} } } }),
+      ['SEVNotLiveMigratable', 'VMI uses SEV'],
+      'LiveMigration',
+      `SEVNotLiveMigratable: VMI uses SEV, ${ours}`,
+    ],
+    [
+      'TDX',
+      withSpec({ domain: { devices: {}, launchSecurity: { tdx: {} } } }),
+      ['TDXNotLiveMigratable', 'VMI uses TDX'],
+      'LiveMigration',
+      `TDXNotLiveMigratable: VMI uses TDX, ${ours}`,
+    ],
+    [
+      'a LUN with SCSI persistent reservation on an RWX PVC: only storage migration is refused for it',
+      withSpec(
+        { domain: { devices: { disks: [{ name: 'lun0', lun: { reservation: true } }] } }, volumes: [pvc('lun0', 'lun-claim')] },
+        { volumeStatus: [pvcStatus('lun0', ['ReadWriteMany'])] },
+      ),
+      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      'LiveMigration',
+      `PersistentReservationNotLiveMigratable: VMI uses SCSI persistent reservation, ${ours}`,
+    ],
+    [
       'a bridge allowed by the annotation',
       parseVMI({
         ...withSpec({ domain: { devices: { interfaces: [{ name: 'default', bridge: {} }] } } }),

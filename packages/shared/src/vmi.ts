@@ -67,6 +67,7 @@ export const VirtualMachineInstanceConditionReason = {
   VirtIOFSNotLiveMigratable: 'VirtIOFSNotLiveMigratable',
   HostDeviceNotLiveMigratable: 'HostDeviceNotLiveMigratable',
   SEVNotLiveMigratable: 'SEVNotLiveMigratable',
+  TDXNotLiveMigratable: 'TDXNotLiveMigratable',
   PersistentReservationNotLiveMigratable: 'PersistentReservationNotLiveMigratable',
   HypervPassthroughNotLiveMigratable: 'HypervPassthroughNotLiveMigratable',
   NotMigratable: 'NotMigratable',
