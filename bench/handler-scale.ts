@@ -66,6 +66,23 @@ const CONVERTER_CONTEXT = {
 
 const ok = { success: true, message: '' };
 
+/** qemu-ga's answer as the launcher relays it: every command virt-handler requires. */
+const GUEST_INFO = JSON.stringify({
+  guestAgentVersion: '9.2.0',
+  supportedCommands: [
+    'guest-ping',
+    'guest-get-time',
+    'guest-info',
+    'guest-shutdown',
+    'guest-network-get-interfaces',
+    'guest-get-fsinfo',
+    'guest-get-host-name',
+    'guest-get-users',
+    'guest-get-timezone',
+    'guest-get-osinfo',
+  ].map((name) => ({ name, enabled: true })),
+});
+
 /**
  * A virt-launcher without libvirt: the Cmd server on the pod's launcher-sock, a domain made by the
  * real converter from the VMI the handler syncs, and its state changes sent as the launcher's
@@ -92,6 +109,8 @@ class FakeLauncher {
         return ok;
       },
       GetDomain: () => ({ response: ok, domain: this.#domain ? JSON.stringify(this.#domain) : '' }),
+      // virt-handler asks on every status update while the agent is connected (AgentVersionNotSupported)
+      GetGuestInfo: () => ({ response: ok, guestInfoResponse: GUEST_INFO }),
       PauseVirtualMachine: () => this.#setState('Paused', 'User'),
       UnpauseVirtualMachine: () => this.#setState('Running', 'Unknown'),
       ShutdownVirtualMachine: () => this.#setState('Shutoff', 'Shutdown'),

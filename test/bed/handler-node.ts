@@ -39,10 +39,13 @@ export type VMIObject = {
   };
   status?: {
     phase?: string;
-    conditions?: Array<{ type: string; status: string; reason?: string }>;
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
     guestOSInfo?: { id?: string; name?: string };
     phaseTransitionTimestamps?: Array<{ phase: string }>;
     machine?: { type?: string };
+    volumeStatus?: Array<{ name: string; target: string; size?: number }>;
+    migrationMethod?: string;
+    selinuxContext?: string;
   };
 };
 
@@ -196,6 +199,8 @@ export async function startHandlerNode(o: {
             phase: 'Scheduled',
             nodeName,
             activePods: { [sandbox.podUID]: nodeName },
+            // virt-controller makes one volume status per volume; virt-handler fills in the target
+            volumeStatus: vmi.spec.volumes.map((v) => ({ name: v.name, target: '' })),
             ...(extra.nonRoot ? { runtimeUser: 107 } : {}),
           },
         };

@@ -27,6 +27,7 @@ import { handlerNamespace, watchCABundle } from './ca-bundle.ts';
 import { LauncherClients } from './launcher-clients.ts';
 import { DomainWatcher } from './domain-watcher.ts';
 import { PodNetworkConfigurator } from './network/configurator.ts';
+import { LauncherPodFiles } from './pod-files.ts';
 import { VirtualMachineController } from './vm-controller.ts';
 import { KubeVMIStatusWriter } from './vmi-status-writer.ts';
 import { createHandlerMetrics, collectDomainStats } from './metrics.ts';
@@ -157,6 +158,8 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       stateDir: path.join(f['kubevirt-private-dir'], 'container-disk-mount-state'),
       node: nodeMountNamespace(),
     }),
+    podFiles: new LauncherPodFiles({ launcherPid: (uid) => launchers.launcherPid(uid) }),
+    supportedAgentVersions: () => clusterConfig.getSupportedAgentVersions(),
     workers: 10, // cmd/virt-handler: vmController.Run(10, stop)
     syncOptions: (vmi) =>
       virtualMachineOptions(vmi, {

@@ -11,6 +11,7 @@ import {
   NodeNameLabel,
   VirtualMachineInstanceKind,
   forObject,
+  parseGuestAgentInfo,
   withReason,
   type Domain,
   type Logger,
@@ -19,9 +20,22 @@ import {
 } from '@kubevirt-ts/shared';
 import type { GhostRecord } from './launcher-clients.ts';
 import type { ContainerDiskMounter } from './container-disk/mounter.ts';
+import { SupportedGuestAgentVersions } from './cluster-config.ts';
 import type { NetworkConfigurator } from './network/configurator.ts';
+import { isCriticalNetworkError } from './network/errors.ts';
+import type { PodFiles } from './pod-files.ts';
 import { WorkQueue } from './workqueue.ts';
-import { calculatePhase, calculateStatus, isDomainAlive, isFinal, phaseOf, statusEqual, type LauncherState } from './vmi-status.ts';
+import {
+  calculatePhase,
+  calculateStatus,
+  guestAgentConnected,
+  isDomainAlive,
+  isFinal,
+  phaseOf,
+  statusEqual,
+  type GuestAgentFacts,
+  type LauncherState,
+} from './vmi-status.ts';
 
 /** The part of a VMI informer the controller uses. */
 export interface VMIStore {
@@ -39,7 +53,7 @@ export interface DomainStore {
 /** The Cmd calls the controller makes on a launcher. */
 export type LauncherClient = Pick<
   CmdClient,
-  'SyncVirtualMachine' | 'ShutdownVirtualMachine' | 'KillVirtualMachine' | 'DeleteVirtualMachine'
+  'SyncVirtualMachine' | 'ShutdownVirtualMachine' | 'KillVirtualMachine' | 'DeleteVirtualMachine' | 'GetGuestInfo'
 >;
 
 /** Finding a VMI's launcher and its client (LauncherClients). */
@@ -92,6 +106,10 @@ export interface VirtualMachineControllerOptions {
   network?: NetworkConfigurator;
   /** containerDisk and kernel-boot images mounted into the launcher pod before its first SyncVirtualMachine. */
   containerDisks?: ContainerDiskMounter;
+  /** The cluster's supportedGuestAgentVersions, for an agent that lists no commands (KubeVirt's defaults when absent). */
+  supportedAgentVersions?(): string[];
+  /** ISO sizes and the SELinux context for the status, from the launcher pod. */
+  podFiles?: PodFiles;
   metrics?: ControllerMetrics;
   clock?: Clock;
   workers?: number;
@@ -220,6 +238,7 @@ export class VirtualMachineController {
     vmi = vmi!;
     const launcher = this.#launcherState(vmi);
     let syncError: string | undefined;
+    let syncErrorIsCritical = false;
     let requeue: number | undefined;
     // only while the VMI's phase agrees with the domain's (KubeVirt's start-flow optimisation)
     if (calculatePhase({ vmi, domain, launcher }) === phaseOf(vmi)) {
@@ -235,6 +254,7 @@ export class VirtualMachineController {
           }
         } catch (err) {
           syncError = errorMessage(err);
+          syncErrorIsCritical = isCriticalSyncError(err);
           log().error({ reason: syncError }, 'Synchronizing the VirtualMachineInstance failed.');
           this.#o.recorder.event(vmi, 'Warning', 'SyncFailed', syncError);
           requeue = SYNC_FAILED_REQUEUE_MS;
@@ -242,7 +262,8 @@ export class VirtualMachineController {
       }
     }
     domain = this.#o.domains.get(key) ?? domain;
-    await this.#updateStatus(vmi, domain, launcher, syncError);
+    if (syncErrorIsCritical) log().error('virt-launcher reached a critical error. Updating the VirtualMachineInstance status to Failed');
+    await this.#updateStatus(vmi, domain, launcher, syncError, syncErrorIsCritical);
     return requeue;
   }
 
@@ -291,6 +312,9 @@ export class VirtualMachineController {
     const options = this.#o.syncOptions(vmi);
     if (this.#o.network) options.interfaceDomainAttachment = await this.#o.network.setupPodNetworkPhase1(vmi);
     const res = await client.SyncVirtualMachine({ ...vmiRequest(vmi), options });
+    if (!res.success && res.message.includes('EFI OVMF rom missing')) {
+      throw new CriticalSecureBootError(`mismatch of Secure Boot setting and bootloaders: ${res.message}`);
+    }
     if (!res.success) throw new Error(res.message || 'SyncVirtualMachine failed');
     return domain === undefined;
   }
@@ -365,10 +389,25 @@ export class VirtualMachineController {
     domain: Domain | undefined,
     launcher: LauncherState,
     syncError: string | undefined,
+    syncErrorIsCritical = false,
   ): Promise<void> {
+    const uid = vmi.metadata.uid;
     const network = this.#o.network;
-    const podIfaceIPs = network ? (iface: string) => network.podInterfaceIPs(vmi.metadata.uid, iface) : undefined;
-    const status = calculateStatus({ vmi, domain, launcher, syncError, now: new Date(this.#clock.now()), podIfaceIPs });
+    const podIfaceIPs = network ? (iface: string) => network.podInterfaceIPs(uid, iface) : undefined;
+    const files = this.#o.podFiles;
+    const live = !isFinal(phaseOf(vmi)) && launcher === 'ready';
+    const status = calculateStatus({
+      vmi,
+      domain,
+      launcher,
+      syncError,
+      syncErrorIsCritical,
+      now: new Date(this.#clock.now()),
+      podIfaceIPs,
+      host: this.#o.host,
+      guestAgent: live && guestAgentConnected(domain) ? await this.#guestAgentFacts(uid) : undefined,
+      ...(files && live ? { isoSizes: (path: string) => files.fileSize(uid, path), selinuxContext: files.selinuxContext(uid) } : {}),
+    });
     if (statusEqual(status, vmi.status ?? {})) return;
     await this.#o.statusWriter.update(vmi, status);
     const oldPhase = phaseOf(vmi);
@@ -379,6 +418,28 @@ export class VirtualMachineController {
       if (newPhase === 'Failed') this.#o.recorder.event(vmi, 'Warning', 'Stopped', 'The VirtualMachineInstance crashed.');
     }
   }
+
+  /** updateGuestAgentConditions' GetGuestInfo: a failure fails the status update, as in KubeVirt. */
+  async #guestAgentFacts(uid: string): Promise<GuestAgentFacts> {
+    const client = await this.#client(uid);
+    const res = await client.GetGuestInfo({});
+    const info = res.guestInfoResponse === '' ? {} : parseGuestAgentInfo(JSON.parse(res.guestInfoResponse));
+    return {
+      guestAgentVersion: info.guestAgentVersion ?? '',
+      supportedCommands: info.supportedCommands ?? [],
+      supportedVersions: this.#o.supportedAgentVersions?.() ?? SupportedGuestAgentVersions.split(','),
+    };
+  }
+}
+
+/** virtLauncherCriticalSecurebootError: the launcher has no firmware for the VMI's Secure Boot setting. */
+export class CriticalSecureBootError extends Error {
+  override name = 'CriticalSecureBootError';
+}
+
+/** handleSyncError's errors that fail the VMI: a critical network error, a Secure Boot mismatch. */
+export function isCriticalSyncError(err: unknown): boolean {
+  return isCriticalNetworkError(err) || err instanceof CriticalSecureBootError;
 }
 
 const keyOf = (meta: { namespace?: string | null; name?: string | null }) => `${meta.namespace ?? ''}/${meta.name ?? ''}`;

@@ -1,13 +1,23 @@
-// The VMI status virt-handler writes (pkg/virt-handler/vm.go updateVMIStatusFromDomain and
-// calculateVmPhaseForStatusReason): pure functions of the VMI, its domain and the launcher's state.
+// The VMI status virt-handler writes (pkg/virt-handler/vm.go updateVMIStatus: updateVMIStatusFromDomain,
+// calculateVmPhaseForStatusReason, updateVMIConditions, handleSyncError; interfaces as
+// pkg/network/setup/netstat.go merges them): pure functions of the VMI, its domain, the launcher's state
+// and what the controller read this round (pod IPs, GetGuestInfo, ISO sizes, SELinux).
+import { isIPv4, isIPv6 } from 'node:net';
+import { posix } from 'node:path';
 import {
   ConditionStatus,
+  EphemeralDiskDir,
+  FSThawed,
+  VirtPrivateDir,
   SynchronizationFailedReason,
   VirtualMachineInstanceConditionReason as Reason,
   VirtualMachineInstanceConditionType as CondType,
   VirtualMachineInstancePhase as Phase,
   k8sTime,
   type Domain,
+  type InterfaceStatus,
+  type Volume,
+  type VolumeStatus,
   type VirtualMachineInstance,
   type VirtualMachineInstanceCondition,
   type VirtualMachineInstanceNetworkInterface,
@@ -32,6 +42,16 @@ export interface StatusInput {
   now?: Date;
   /** The pod IPs phase 1 cached for a VMI interface (KubeVirt's pod interface cache). */
   podIfaceIPs?: PodIfaceIPs;
+  /** The sync error is one KubeVirt fails the VMI for (a critical network error). */
+  syncErrorIsCritical?: boolean;
+  /** This node's name (isMigrationSource). */
+  host?: string;
+  /** GetGuestInfo's answer while the agent is connected; undefined when not asked. */
+  guestAgent?: GuestAgentFacts;
+  /** Reads the size of a file in the launcher pod (updateIsoSizeStatus). */
+  isoSizes?: IsoSizeOf;
+  /** The launcher's SELinux context, `none` without SELinux; undefined leaves the field alone. */
+  selinuxContext?: string;
 }
 
 export type PodIfaceIPs = (interfaceName: string) => { podIP?: string; podIPs?: string[] } | undefined;
@@ -100,38 +120,20 @@ export function calculatePhase(input: StatusInput): string {
 /** The new status; the input VMI is left alone. */
 export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatus {
   const { vmi, domain } = input;
-  const now = k8sTime(input.now);
   const old = vmi.status ?? {};
+  // updateVMIStatus: a VMI in a final phase is never written again
+  if (isFinal(phaseOf(vmi))) return { ...old };
+  const now = k8sTime(input.now);
   // Shallow: every nested field this changes is replaced, never edited in place.
   const status: VirtualMachineInstanceStatus = { ...old };
   const conditions = new Conditions(status.conditions ?? [], now);
 
-  const phase = calculatePhase(input);
-  if (phase !== phaseOf(vmi)) {
-    status.phase = phase;
-    status.phaseTransitionTimestamps = [...(old.phaseTransitionTimestamps ?? []), { phase, phaseTransitionTimestamp: now }];
-  }
-
-  if (domain && isDomainAlive(domain)) {
-    // Paused, with KubeVirt's reasons
-    if (domain.Status.Status === 'Paused') {
-      const [reason, message] =
-        domain.Status.Reason === 'IOError'
-          ? [Reason.PausedIOError, 'VMI was paused, low-level IO error detected']
-          : domain.Status.Reason === 'Migration'
-            ? [Reason.PausedByMigrationMonitor, 'VMI was paused by Migration Monitor']
-            : [Reason.PausedByUser, 'VMI was paused by user'];
-      conditions.set(CondType.Paused, ConditionStatus.True, reason, message);
-    } else {
-      conditions.remove(CondType.Paused);
-    }
-    // AgentConnected from the guest agent channel's state
-    const agent = (domain.Spec.Devices.Channels ?? []).find((c) => c.Target?.Name === 'org.qemu.guest_agent.0');
-    if (agent?.Target?.State === 'connected') conditions.set(CondType.AgentConnected, ConditionStatus.True);
-    else conditions.remove(CondType.AgentConnected);
-
+  // updateVMIStatusFromDomain
+  if (input.isoSizes) isoSizes(vmi, status, input.isoSizes);
+  if (input.selinuxContext !== undefined) status.selinuxContext = input.selinuxContext;
+  if (domain) {
     const os = domain.Status.OSInfo;
-    if (os.Name) {
+    if (os.Name && os.Name !== old.guestOSInfo?.name) {
       status.guestOSInfo = {
         name: os.Name,
         kernelRelease: os.KernelRelease,
@@ -143,24 +145,35 @@ export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatu
         id: os.Id,
       };
     }
+  }
+  if (status.volumeStatus?.length) status.volumeStatus = volumeStatuses(status.volumeStatus, domain);
+  if (domain) {
     const frozen = domain.Status.FSFreezeStatus.Status;
-    if (frozen === 'frozen') status.fsFreezeStatus = frozen;
-    else delete status.fsFreezeStatus;
+    if (frozen === FSThawed) delete status.fsFreezeStatus;
+    else if (frozen) status.fsFreezeStatus = frozen;
     if (domain.Spec.OS.Type.Machine) status.machine = { ...status.machine, type: domain.Spec.OS.Type.Machine };
     if (domain.Spec.CurrentMemory) {
       status.memory = { ...status.memory, guestCurrent: quantity(domain.Spec.CurrentMemory.Value, domain.Spec.CurrentMemory.Unit) };
     }
     status.interfaces = interfacesStatus(vmi, domain, input.podIfaceIPs);
-    liveMigratable(vmi, conditions);
-  } else if (domain === undefined || !isDomainAlive(domain)) {
-    conditions.remove(CondType.Paused);
-    conditions.remove(CondType.AgentConnected);
   }
 
-  if (input.syncError !== undefined) {
-    conditions.set(CondType.Synchronized, ConditionStatus.False, SynchronizationFailedReason, input.syncError);
-  } else {
-    conditions.remove(CondType.Synchronized);
+  const phase = calculatePhase(input);
+  if (phase !== phaseOf(vmi)) status.phase = phase;
+
+  // updateVMIConditions
+  liveMigrationConditions(vmi, status, conditions);
+  agentConditions(vmi, domain, input.guestAgent, conditions);
+  pausedCondition(vmi, domain, input.host, conditions);
+
+  // handleSyncError: a critical error fails the VMI; any error is Synchronized=False
+  if (input.syncError !== undefined && input.syncErrorIsCritical) status.phase = Phase.Failed;
+  conditions.checkFailure(input.syncError);
+
+  // SetVMIPhaseTransitionTimestamp
+  const newPhase = status.phase ?? '';
+  if (newPhase !== (old.phase ?? '') && !(old.phaseTransitionTimestamps ?? []).some((t) => t.phase === newPhase)) {
+    status.phaseTransitionTimestamps = [...(old.phaseTransitionTimestamps ?? []), { phase: newPhase, phaseTransitionTimestamp: now }];
   }
   status.conditions = conditions.list;
   return status;
@@ -186,60 +199,244 @@ export function statusEqual(a: unknown, b: unknown): boolean {
   return defined === 0;
 }
 
+// --- interfaces (pkg/network/setup/netstat.go UpdateStatus) ---------------------------------------
+
+export const InfoSourceDomain = 'domain';
+export const InfoSourceGuestAgent = 'guest-agent';
+export const InfoSourceMultusStatus = 'multus-status';
+export const InfoSourceDomainAndGA = `${InfoSourceDomain}, ${InfoSourceGuestAgent}`;
+/** deviceinfo.SRIOVAliasPrefix: an SR-IOV NIC is a host device aliased `sriov-<name>`. */
+const SRIOVAliasPrefix = 'sriov-';
+/** netstat: DefaultInterfaceQueueCount, a domain NIC without driver queues. */
+const DefaultInterfaceQueueCount = 1;
+/** netstat: at most this many interfaces only the guest agent knows are reported. */
+const GuestOnlyInterfaceLimit = 10;
+
+const infoSources = (s: string | undefined) => (s ? s.split(', ') : []);
+const addInfoSource = (s: string | undefined, name: string) =>
+  infoSources(s).includes(name) ? (s ?? name) : [...infoSources(s), name].join(', ');
+
+type MutableIface = {
+  name: string;
+  mac: string;
+  ipAddress: string;
+  ipAddresses: string[];
+  podInterfaceName: string;
+  interfaceName: string;
+  infoSource: string;
+  queueCount: number;
+  linkState: string;
+};
+
+const newIface = (init: Partial<MutableIface>): MutableIface => ({
+  name: '',
+  mac: '',
+  ipAddress: '',
+  ipAddresses: [],
+  podInterfaceName: '',
+  interfaceName: '',
+  infoSource: '',
+  queueCount: 0,
+  linkState: '',
+  ...init,
+});
+
+/** As json.Marshal writes it: every field of VirtualMachineInstanceNetworkInterface is omitempty. */
+function ifaceJSON(i: MutableIface): VirtualMachineInstanceNetworkInterface {
+  const out: VirtualMachineInstanceNetworkInterface = {};
+  if (i.ipAddress) out.ipAddress = i.ipAddress;
+  if (i.mac) out.mac = i.mac;
+  if (i.name) out.name = i.name;
+  if (i.ipAddresses.length > 0) out.ipAddresses = i.ipAddresses;
+  if (i.podInterfaceName) out.podInterfaceName = i.podInterfaceName;
+  if (i.interfaceName) out.interfaceName = i.interfaceName;
+  if (i.infoSource) out.infoSource = i.infoSource;
+  if (i.queueCount) out.queueCount = i.queueCount;
+  if (i.linkState) out.linkState = i.linkState;
+  return out;
+}
+
+/** splitIPByFamiliy: unparsable addresses are dropped. */
+function splitByFamily(ips: readonly string[]): [string[], string[]] {
+  return [ips.filter((ip) => isIPv4(ip)), ips.filter((ip) => isIPv6(ip))];
+}
+
+/** filterOutLinkLocalAddresses (netip IsLinkLocalUnicast): fe80::/10 and 169.254.0.0/16, and anything unparsable. */
+function withoutLinkLocal(ips: readonly string[]): string[] {
+  return ips.filter((ip) => {
+    if (isIPv4(ip)) return !ip.startsWith('169.254.');
+    if (isIPv6(ip)) return !/^fe[89ab]/i.test(ip);
+    return false;
+  });
+}
+
 /**
  * updateVMIIfaceStatusWithGuestAgentData: per address family, the agent's IPs replace the status's
  * only when the status has none of that family or the agent reports none (the guest lost them).
  */
-function mergeAgentIPs(status: string[], agent: string[]): string[] {
-  const v4 = (l: string[]) => l.filter((ip) => !ip.includes(':'));
-  const v6 = (l: string[]) => l.filter((ip) => ip.includes(':'));
-  const pick = (s: string[], a: string[]) => (s.length === 0 || a.length === 0 ? a : s);
-  return [...pick(v4(status), v4(agent)), ...pick(v6(status), v6(agent))];
+function mergeAgentData(status: MutableIface, agent: InterfaceStatus, ips: readonly string[]): void {
+  status.interfaceName = agent.InterfaceName;
+  let [v4, v6] = splitByFamily(status.ipAddresses);
+  const [agentV4, agentV6] = splitByFamily(ips);
+  if (v4.length === 0 || agentV4.length === 0) v4 = agentV4;
+  if (v6.length === 0 || agentV6.length === 0) v6 = agentV6;
+  status.ipAddresses = [...v4, ...v6];
+  status.ipAddress = status.ipAddresses[0] ?? '';
 }
 
 /**
- * pkg/network/setup/netstat: one entry per spec interface (domain MAC, then the guest agent's IPs for
- * that MAC), then interfaces only the guest agent knows (not `lo`), marked by infoSource.
+ * NetStat.UpdateStatus: one entry per domain NIC (and SR-IOV host device) with its MAC, queues and
+ * link state; the pod IPs phase 1 cached for it; the guest agent's data for its MAC; interfaces only
+ * the agent knows; the pod network's entry first; what virt-controller took from multus kept (infoSource
+ * `multus-status`); podInterfaceName as virt-controller wrote it.
  */
 export function interfacesStatus(
   vmi: VirtualMachineInstance,
   domain: Domain,
   podIfaceIPs?: PodIfaceIPs,
 ): VirtualMachineInstanceNetworkInterface[] {
-  const fromAgent = domain.Status.Interfaces ?? [];
-  const domainIfaces = domain.Spec.Devices.Interfaces ?? [];
-  const out: VirtualMachineInstanceNetworkInterface[] = [];
-  const usedMacs = new Set<string>();
-  for (const iface of vmi.spec.domain.devices?.interfaces ?? []) {
-    const dom = domainIfaces.find((d) => d.Alias?.Name === `ua-${iface.name}` || d.Alias?.Name === iface.name);
-    const mac = (dom?.MAC?.MAC ?? iface.macAddress ?? '').toLowerCase();
-    const agent = mac ? fromAgent.find((a) => a.Mac.toLowerCase() === mac) : undefined;
-    if (mac) usedMacs.add(mac);
-    const entry: VirtualMachineInstanceNetworkInterface = { name: iface.name, infoSource: agent ? 'domain, guest-agent' : 'domain' };
-    if (mac) entry.mac = mac;
-    // the pod IPs first (a masquerade guest is reached at its pod's IP), then the agent's
+  const previous = vmi.status?.interfaces ?? [];
+  const specIfaces = vmi.spec.domain.devices?.interfaces ?? [];
+  const specByName = new Map(specIfaces.map((i) => [i.name, i]));
+
+  let out: MutableIface[] = (domain.Spec.Devices.Interfaces ?? []).map((d) =>
+    newIface({
+      name: d.Alias?.Name ?? '',
+      mac: d.MAC?.MAC ?? '',
+      infoSource: InfoSourceDomain,
+      queueCount: d.Driver?.Queues ?? DefaultInterfaceQueueCount,
+      linkState: d.LinkState ? d.LinkState.State : 'up',
+    }),
+  );
+  for (const hostDev of domain.Spec.Devices.HostDevices ?? []) {
+    const alias = (hostDev as { Alias?: { Name?: unknown } | null }).Alias?.Name;
+    if (typeof alias !== 'string' || !alias.startsWith(SRIOVAliasPrefix)) continue;
+    const name = alias.slice(SRIOVAliasPrefix.length);
+    out.push(newIface({ name, mac: specByName.get(name)?.macAddress ?? '', infoSource: InfoSourceDomain }));
+  }
+
+  // updateIfacesStatusFromPodCache: the cache's IPs (none if nothing was cached) for each spec NIC
+  for (const iface of specIfaces) {
+    const entry = out.find((e) => e.name === iface.name);
+    if (!entry) continue;
     const cached = podIfaceIPs?.(iface.name);
-    let ips = cached?.podIPs ?? (cached?.podIP ? [cached.podIP] : []);
-    if (agent) {
-      entry.interfaceName = agent.InterfaceName;
-      ips = mergeAgentIPs(ips, agent.IPs ?? (agent.Ip ? [agent.Ip] : []));
-    }
-    if (ips.length > 0) {
-      entry.ipAddress = ips[0];
-      entry.ipAddresses = ips;
-    }
-    if (dom?.LinkState?.State) entry.linkState = dom.LinkState.State;
-    out.push(entry);
+    entry.ipAddress = cached?.podIP ?? '';
+    entry.ipAddresses = cached?.podIPs ?? [];
   }
-  for (const agent of fromAgent) {
-    if (agent.InterfaceName === 'lo' || usedMacs.has(agent.Mac.toLowerCase())) continue;
-    const entry: VirtualMachineInstanceNetworkInterface = { infoSource: 'guest-agent', interfaceName: agent.InterfaceName, mac: agent.Mac };
-    if (agent.Ip) entry.ipAddress = agent.Ip;
-    if (agent.IPs?.length) entry.ipAddresses = agent.IPs;
-    out.push(entry);
+
+  // ifacesStatusFromGuestAgent
+  let guestOnly = 0;
+  for (const agent of domain.Status.Interfaces ?? []) {
+    const entry = out.find((e) => e.mac === agent.Mac);
+    if (entry) {
+      // a masquerade guest's link-local addresses are not reachable through the pod's NAT
+      const ips = specByName.get(entry.name)?.masquerade !== undefined ? withoutLinkLocal(agent.IPs ?? []) : (agent.IPs ?? []);
+      mergeAgentData(entry, agent, ips);
+      // an empty InterfaceName: merged from the domain spec by an old launcher, not the agent's
+      if (agent.InterfaceName !== '') entry.infoSource = InfoSourceDomainAndGA;
+    } else if (guestOnly < GuestOnlyInterfaceLimit) {
+      guestOnly++;
+      out.push(
+        newIface({
+          mac: agent.Mac,
+          ipAddress: agent.Ip,
+          ipAddresses: agent.IPs ?? [],
+          interfaceName: agent.InterfaceName,
+          infoSource: InfoSourceGuestAgent,
+        }),
+      );
+    }
   }
-  return out;
+
+  // the pod network's NIC first (the VMI CRD's wide columns); kept by name if the domain lost it
+  const primary = (vmi.spec.networks ?? []).find((n) => n.pod !== undefined)?.name;
+  if (primary !== undefined) {
+    if (!out.some((e) => e.name === primary) && previous.some((p) => p.name === primary)) {
+      out.unshift(newIface({ name: primary }));
+    }
+    const at = out.findIndex((e) => e.name === primary);
+    if (at > 0) out = [out[at]!, ...out.slice(0, at), ...out.slice(at + 1)];
+  }
+
+  // ifacesStatusFromMultus: what virt-controller reported from the pod's network-status annotation
+  for (const p of previous) {
+    if (!p.name || !infoSources(p.infoSource).includes(InfoSourceMultusStatus)) continue;
+    const entry = out.find((e) => e.name === p.name);
+    if (entry) entry.infoSource = addInfoSource(entry.infoSource, InfoSourceMultusStatus);
+    else if (specByName.has(p.name)) out.push(newIface({ name: p.name, infoSource: InfoSourceMultusStatus }));
+  }
+
+  // restorePodIfaceNames: podInterfaceName is virt-controller's to write
+  for (const entry of out) {
+    if (entry.name) entry.podInterfaceName = previous.find((p) => p.name === entry.name)?.podInterfaceName ?? '';
+  }
+  return out.map(ifaceJSON);
 }
+
+// --- volumes (updateVolumeStatusesFromDomain, updateIsoSizeStatus) --------------------------------
+
+/** virt-handler's VolumeReadyReason and v1.VolumeReady. */
+export const VolumeReadyReason = 'VolumeReady';
+export const VolumeReadyPhase = 'Ready';
+
+/**
+ * Each volume status virt-controller created gets the target device of the domain disk of that
+ * volume ("" while there is none; empty CD-ROMs do not count); a hotplugged volume with a target is
+ * Ready. Sorted by name.
+ */
+export function volumeStatuses(list: readonly VolumeStatus[], domain: Domain | undefined): VolumeStatus[] {
+  const targets = new Map<string, string>();
+  for (const disk of domain?.Spec.Devices.Disks ?? []) {
+    if (disk.Source.File !== '' || disk.Source.Dev !== '') targets.set(disk.Alias?.Name ?? '', disk.Target.Device);
+  }
+  const out = list.map((v) => {
+    const next: VolumeStatus = { ...v, target: targets.get(v.name) ?? '' };
+    if (next.hotplugVolume && next.target !== '') {
+      next.phase = VolumeReadyPhase;
+      next.message = `Successfully attach hotplugged volume ${v.name} to VM`;
+      next.reason = VolumeReadyReason;
+    }
+    return next;
+  });
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The size of a file in the VMI's launcher pod, by its path inside the pod; undefined when it cannot be read. */
+export type IsoSizeOf = (podPath: string) => number | undefined;
+
+/** IsoGuestVolumePath: where the launcher made the ISO of a config volume ("" for other volumes). */
+export function isoGuestVolumePath(namespace: string, name: string, volume: Volume): string {
+  if (volume.cloudInitNoCloud) return posix.join(EphemeralDiskDir, 'cloud-init-data', namespace, name, 'noCloud.iso');
+  if (volume.cloudInitConfigDrive) return posix.join(EphemeralDiskDir, 'cloud-init-data', namespace, name, 'configdrive.iso');
+  if (volume.configMap) return posix.join(VirtPrivateDir, 'config-map-disks', `${volume.name}.iso`);
+  if (volume.downwardAPI) return posix.join(VirtPrivateDir, 'downwardapi-disks', `${volume.name}.iso`);
+  if (volume.secret) return posix.join(VirtPrivateDir, 'secret-disks', `${volume.name}.iso`);
+  if (volume.serviceAccount) return posix.join(VirtPrivateDir, 'service-account-disk', 'service-account.iso');
+  if (volume.sysprep) return posix.join(VirtPrivateDir, 'sysprep-disks', `${volume.name}.iso`);
+  return '';
+}
+
+/** updateIsoSizeStatus: a Running VMI's ISO-backed disks get their file's size in their volume status. */
+function isoSizes(vmi: VirtualMachineInstance, status: VirtualMachineInstanceStatus, sizeOf: IsoSizeOf): void {
+  if (phaseOf(vmi) !== Phase.Running || !status.volumeStatus) return;
+  // the pod on this VMI's node must be known (activePods), as KubeVirt requires
+  const nodeName = status.nodeName ?? '';
+  if (!Object.values(status.activePods ?? {}).some((node) => node === nodeName)) return;
+  const volumes = new Map((vmi.spec.volumes ?? []).map((v) => [v.name, v]));
+  const sizes = new Map<string, number>();
+  for (const disk of vmi.spec.domain.devices?.disks ?? []) {
+    const volume = volumes.get(disk.name);
+    if (!volume) continue;
+    const path = isoGuestVolumePath(vmi.metadata.namespace, vmi.metadata.name, volume);
+    if (path === '') continue;
+    const size = sizeOf(path);
+    if (size !== undefined) sizes.set(volume.name, size);
+  }
+  if (sizes.size === 0) return;
+  status.volumeStatus = status.volumeStatus.map((v) => (sizes.has(v.name) ? { ...v, size: sizes.get(v.name)! } : v));
+}
+
+// --- conditions (updateVMIConditions) -------------------------------------------------------------
 
 /**
  * What LiveMigratable says while no migration RPC is implemented (the launcher answers
@@ -248,24 +445,274 @@ export function interfacesStatus(
  */
 export const MIGRATION_NOT_IMPLEMENTED_MESSAGE = 'live migration is not implemented by this virt-handler and virt-launcher';
 
-/**
- * calculateLiveMigrationCondition: the reasons KubeVirt checks, in its order, come first (a bridge on
- * the pod network → InterfaceNotLiveMigratable); a VMI KubeVirt would call migratable is still False
- * here, with NotMigratable, because nothing on this node can migrate it.
- */
-function liveMigratable(vmi: VirtualMachineInstance, conditions: Conditions): void {
-  const podNetworks = new Set((vmi.spec.networks ?? []).filter((n) => n.pod !== undefined).map((n) => n.name));
-  const bridged = (vmi.spec.domain.devices?.interfaces ?? []).find((i) => i.bridge !== undefined && podNetworks.has(i.name));
-  if (bridged) {
-    conditions.set(
-      CondType.LiveMigratable,
-      ConditionStatus.False,
-      Reason.InterfaceNotLiveMigratable,
-      'cannot migrate VMI which does not use masquerade, bridge with kubevirt.io/allow-pod-bridge-network-live-migration VM annotation or a migratable plugin to connect to the pod network',
-    );
-  } else {
-    conditions.set(CondType.LiveMigratable, ConditionStatus.False, Reason.NotMigratable, MIGRATION_NOT_IMPLEMENTED_MESSAGE);
+/** v1.AllowPodBridgeNetworkLiveMigrationAnnotation */
+export const AllowPodBridgeNetworkLiveMigrationAnnotation = 'kubevirt.io/allow-pod-bridge-network-live-migration';
+
+/** netvmispec.VerifyVMIMigratable, without binding plugins (the handler gets none from its cluster config). */
+function interfaceNotMigratable(vmi: VirtualMachineInstance): string | undefined {
+  const ifaces = vmi.spec.domain.devices?.interfaces ?? [];
+  if (ifaces.length === 0) return undefined;
+  const podNetwork = (vmi.spec.networks ?? []).find((n) => n.pod !== undefined);
+  if (!podNetwork) return undefined;
+  const primary = ifaces.find((i) => i.name === podNetwork.name);
+  if (!primary) return `no primary interface found for network ${podNetwork.name}`;
+  if (primary.masquerade !== undefined || primary.passt !== undefined) return undefined;
+  if (primary.bridge !== undefined && vmi.metadata.annotations?.[AllowPodBridgeNetworkLiveMigrationAnnotation] !== undefined) {
+    return undefined;
   }
+  return 'cannot migrate VMI which does not use masquerade or a migratable plugin to connect to the pod network';
+}
+
+/** vmiContainsNonMigratablePCIHostDevices, as far as it needs no cluster config (generic host devices, GPUs). */
+function hostDeviceNotMigratable(vmi: VirtualMachineInstance): string | undefined {
+  const devices = vmi.spec.domain.devices;
+  if ((devices?.hostDevices ?? []).length > 0) return 'VMI specifies non-migratable generic PCI host device';
+  if ((devices?.gpus ?? []).length > 1) return 'VMI specifies too many GPUs';
+  return undefined;
+}
+
+/** util.IsSEVVMI / IsTDXVMI: the VMI's memory is encrypted for its host. */
+function launchSecurityNotMigratable(vmi: VirtualMachineInstance): [string, string] | undefined {
+  const ls = vmi.spec.domain.launchSecurity as { sev?: unknown; snp?: unknown; tdx?: unknown } | undefined;
+  if (ls?.sev != null || ls?.snp != null) return [Reason.SEVNotLiveMigratable, 'VMI uses SEV'];
+  if (ls?.tdx != null) return [Reason.TDXNotLiveMigratable, 'VMI uses TDX'];
+  return undefined;
+}
+
+/** reservation.HasVMIPersistentReservation: a LUN disk with SCSI persistent reservation. */
+function persistentReservation(vmi: VirtualMachineInstance): boolean {
+  return (vmi.spec.domain.devices?.disks ?? []).some((d) => (d.lun as { reservation?: unknown } | undefined)?.reservation === true);
+}
+
+function hypervPassthrough(vmi: VirtualMachineInstance): boolean {
+  const hp = (vmi.spec.domain.features as { hypervPassthrough?: { enabled?: unknown } } | undefined)?.hypervPassthrough;
+  return hp?.enabled === true;
+}
+
+/**
+ * checkVolumesForMigration: block migration unless every volume is shared (RWX PVC or DataVolume, a
+ * shared hostDisk), a virtiofs filesystem or a read-only CD-ROM; an error for a disk that cannot move.
+ */
+export function checkVolumesForMigration(vmi: VirtualMachineInstance): { block: boolean; error?: string } {
+  const statusByName = new Map((vmi.status?.volumeStatus ?? []).map((v) => [v.name, v]));
+  const migrated = new Set(
+    (vmi.status?.migratedVolumes ?? []).map((v) => (v as { volumeName?: unknown }).volumeName).filter((n) => typeof n === 'string'),
+  );
+  const rwx = (info: unknown) => {
+    const modes = (info as { accessModes?: unknown } | undefined)?.accessModes;
+    return Array.isArray(modes) && modes.includes('ReadWriteMany');
+  };
+  const claimName = (info: unknown) => String((info as { claimName?: unknown } | undefined)?.claimName ?? '');
+  const filesystems = new Set((vmi.spec.domain.devices?.filesystems ?? []).map((f) => (f as { name?: unknown }).name));
+  let block = migrated.size > 0;
+  for (const volume of vmi.spec.volumes ?? []) {
+    if (volume.persistentVolumeClaim !== undefined || volume.dataVolume !== undefined) {
+      const source = (volume.persistentVolumeClaim ?? volume.dataVolume) as { claimName?: unknown; name?: unknown };
+      const claim = String(volume.persistentVolumeClaim !== undefined ? source.claimName : source.name);
+      const info = statusByName.get(volume.name)?.persistentVolumeClaimInfo;
+      if (info == null) {
+        return {
+          block: true,
+          error: `cannot migrate VMI: Unable to determine if PVC ${claim} is shared, live migration requires that all PVCs must be shared (using ReadWriteMany access mode)`,
+        };
+      }
+      if (!rwx(info) && !migrated.has(volume.name)) {
+        return {
+          block: true,
+          error: `cannot migrate VMI: PVC ${claim} is not shared, live migration requires that all PVCs must be shared (using ReadWriteMany access mode)`,
+        };
+      }
+    } else if (volume.hostDisk !== undefined) {
+      const info = statusByName.get(volume.name)?.persistentVolumeClaimInfo;
+      if (info != null) {
+        if (!rwx(info) && !migrated.has(volume.name)) {
+          return {
+            block: true,
+            error: `cannot migrate VMI: PVC ${claimName(info)} is not shared, live migration requires that all PVCs must be shared (using ReadWriteMany access mode)`,
+          };
+        }
+        continue;
+      }
+      if ((volume.hostDisk as { shared?: unknown }).shared !== true)
+        return { block: true, error: 'cannot migrate VMI with non-shared HostDisk' };
+    } else {
+      if (filesystems.has(volume.name)) continue;
+      const readOnlyCDRom = (vmi.spec.domain.devices?.disks ?? []).some(
+        (d) => d.name === volume.name && d.cdrom !== undefined && d.cdrom.readonly !== false,
+      );
+      if (readOnlyCDRom) continue;
+      block = true;
+    }
+  }
+  return { block };
+}
+
+/**
+ * updateLiveMigrationConditions. LiveMigratable: KubeVirt's checks in its order (interface, host
+ * devices, SEV/TDX, hyperv passthrough, disks; not the host-model CPU or TSC ones, which need the node's
+ * labels), its reason first; a VMI KubeVirt would call migratable is still
+ * False here, with NotMigratable, because nothing on this node can migrate it. migrationMethod from
+ * the volumes. StorageLiveMigratable: every reason KubeVirt lists, joined, and ours last.
+ */
+function liveMigrationConditions(vmi: VirtualMachineInstance, status: VirtualMachineInstanceStatus, conditions: Conditions): void {
+  const volumes = checkVolumesForMigration(vmi);
+  const iface = interfaceNotMigratable(vmi);
+  const hostDev = hostDeviceNotMigratable(vmi);
+  const security = launchSecurityNotMigratable(vmi);
+  const hyperv = hypervPassthrough(vmi) ? 'VMI uses hyperv passthrough' : undefined;
+  const [reason, message] = iface
+    ? [Reason.InterfaceNotLiveMigratable, iface]
+    : hostDev
+      ? [Reason.HostDeviceNotLiveMigratable, hostDev]
+      : security
+        ? security
+        : hyperv
+          ? [Reason.HypervPassthroughNotLiveMigratable, hyperv]
+          : volumes.error
+            ? [Reason.DisksNotLiveMigratable, volumes.error]
+            : [Reason.NotMigratable, MIGRATION_NOT_IMPLEMENTED_MESSAGE];
+  conditions.replaceUnlessEqual({ type: CondType.LiveMigratable, status: ConditionStatus.False, reason, message });
+  status.migrationMethod = volumes.block ? 'BlockMigration' : 'LiveMigration';
+
+  const reasons: Array<[string, string]> = [];
+  if (iface) reasons.push([Reason.InterfaceNotLiveMigratable, iface]);
+  if (hostDev) reasons.push([Reason.HostDeviceNotLiveMigratable, hostDev]);
+  if (security) reasons.push(security);
+  if (persistentReservation(vmi)) reasons.push([Reason.PersistentReservationNotLiveMigratable, 'VMI uses SCSI persistent reservation']);
+  if (hyperv) reasons.push([Reason.HypervPassthroughNotLiveMigratable, hyperv]);
+  reasons.push([Reason.NotMigratable, MIGRATION_NOT_IMPLEMENTED_MESSAGE]);
+  conditions.update({
+    type: CondType.StorageLiveMigratable,
+    status: ConditionStatus.False,
+    reason: Reason.NotMigratable,
+    message: reasons.map(([r, m]) => `${r}: ${m}`).join(', '),
+  });
+}
+
+/** What GetGuestInfo told about the guest agent, and the cluster's supportedGuestAgentVersions. */
+export interface GuestAgentFacts {
+  guestAgentVersion: string;
+  supportedCommands: ReadonlyArray<{ name: string; enabled?: boolean }>;
+  supportedVersions: readonly string[];
+}
+
+const requiredGuestAgentCommands = [
+  'guest-ping',
+  'guest-get-time',
+  'guest-info',
+  'guest-shutdown',
+  'guest-network-get-interfaces',
+  'guest-get-fsinfo',
+  'guest-get-host-name',
+  'guest-get-users',
+  'guest-get-timezone',
+  'guest-get-osinfo',
+];
+const sshGuestAgentCommands = ['guest-ssh-get-authorized-keys', 'guest-ssh-add-authorized-keys', 'guest-ssh-remove-authorized-keys'];
+const oldSSHGuestAgentCommands = [
+  'guest-exec-status',
+  'guest-exec',
+  'guest-file-open',
+  'guest-file-close',
+  'guest-file-read',
+  'guest-file-write',
+];
+const passwordGuestAgentCommands = ['guest-set-user-password'];
+
+/** isGuestAgentSupported: the basic commands, and those the VMI's qemuGuestAgent access credentials need. */
+export function isGuestAgentSupported(
+  vmi: VirtualMachineInstance,
+  commands: ReadonlyArray<{ name: string; enabled?: boolean }>,
+): [boolean, string] {
+  const enabled = new Set(commands.filter((c) => c.enabled === true).map((c) => c.name));
+  const all = (list: string[]) => list.every((c) => enabled.has(c));
+  if (!all(requiredGuestAgentCommands)) return [false, "This guest agent doesn't support required basic commands"];
+  type Credential = {
+    sshPublicKey?: { propagationMethod?: { qemuGuestAgent?: unknown } };
+    userPassword?: { propagationMethod?: { qemuGuestAgent?: unknown } };
+  };
+  const creds = (vmi.spec.accessCredentials ?? []) as Credential[];
+  const checkSSH = creds.some((c) => c.sshPublicKey?.propagationMethod?.qemuGuestAgent != null);
+  const checkPassword = creds.some((c) => c.userPassword?.propagationMethod?.qemuGuestAgent != null);
+  if (checkSSH && !all(sshGuestAgentCommands) && !all(oldSSHGuestAgentCommands)) {
+    return [false, "This guest agent doesn't support required public key commands"];
+  }
+  if (checkPassword && !all(passwordGuestAgentCommands)) return [false, "This guest agent doesn't support required password commands"];
+  return [true, 'This guest agent is supported'];
+}
+
+/** guestAgentConnected: the agent's virtio channel is connected. */
+export function guestAgentConnected(domain: Domain | undefined): boolean {
+  return (domain?.Spec.Devices.Channels ?? []).some((c) => c.Target?.Name === 'org.qemu.guest_agent.0' && c.Target.State === 'connected');
+}
+
+/**
+ * updateGuestAgentConditions: AgentConnected while the channel is connected; then, from what the agent
+ * supports (its version against supportedGuestAgentVersions when it lists no commands),
+ * AgentVersionNotSupported. Without `agent` (GetGuestInfo not asked) that condition is left as it is.
+ */
+function agentConditions(
+  vmi: VirtualMachineInstance,
+  domain: Domain | undefined,
+  agent: GuestAgentFacts | undefined,
+  conditions: Conditions,
+): void {
+  const connected = guestAgentConnected(domain);
+  if (connected && !conditions.has(CondType.AgentConnected)) {
+    conditions.add({ type: CondType.AgentConnected, status: ConditionStatus.True, probed: true });
+  } else if (!connected) {
+    conditions.remove(CondType.AgentConnected);
+  }
+  if (!conditions.has(CondType.AgentConnected) || !agent) return;
+  let supported: boolean;
+  let reason: string;
+  if (agent.supportedCommands.length > 0) {
+    [supported, reason] = isGuestAgentSupported(vmi, agent.supportedCommands);
+  } else {
+    supported = agent.supportedVersions.some((v) => new RegExp(v).test(agent.guestAgentVersion));
+    reason = supported ? '' : `Guest agent version '${agent.guestAgentVersion}' is not supported`;
+  }
+  if (!supported) {
+    if (!conditions.has(CondType.AgentVersionNotSupported)) {
+      conditions.add({ type: CondType.AgentVersionNotSupported, status: ConditionStatus.True, reason, probed: true });
+    }
+  } else {
+    conditions.remove(CondType.AgentVersionNotSupported);
+  }
+}
+
+/**
+ * updatePausedConditions / calculatePausedCondition: Paused=True for a domain paused by the user, by
+ * an I/O error, or by the migration monitor of a migration this node is the source of; any other pause
+ * (starting up, a finished migration, …) gets no condition. Once set, the condition stays until the
+ * domain runs again.
+ */
+function pausedCondition(vmi: VirtualMachineInstance, domain: Domain | undefined, host: string | undefined, conditions: Conditions): void {
+  if (domain?.Status.Status !== 'Paused') {
+    conditions.remove(CondType.Paused);
+    return;
+  }
+  if (conditions.has(CondType.Paused)) return;
+  const ms = vmi.status?.migrationState;
+  const pausedDuringMigration = ms?.mode === 'Paused' && !ms.completed;
+  const migrationSource = ms != null && host !== undefined && ms.sourceNode === host && Boolean(ms.targetNodeAddress) && !ms.completed;
+  let reason: string;
+  let message: string;
+  switch (domain.Status.Reason) {
+    case 'Migration':
+      if (!pausedDuringMigration || !migrationSource) return;
+      [reason, message] = [Reason.PausedByMigrationMonitor, 'VMI was paused by the migration monitor'];
+      break;
+    case 'User':
+      [reason, message] = [Reason.PausedByUser, 'VMI was paused by user'];
+      break;
+    case 'IOError':
+      [reason, message] = [Reason.PausedIOError, 'VMI was paused, low-level IO error detected'];
+      break;
+    default:
+      return;
+  }
+  conditions.add({ type: CondType.Paused, status: ConditionStatus.True, reason, message, probed: true, transitioned: true });
 }
 
 /** api.Memory (Value + Unit) as a resource.Quantity string. */
@@ -294,7 +741,10 @@ export function quantity(value: number, unit: string): string {
   return String(bytes);
 }
 
-/** KubeVirt's condition manager: a condition's lastTransitionTime changes only with its status. */
+/**
+ * KubeVirt's condition manager, with the timestamps each of virt-handler's callers gives: a condition
+ * is added with lastProbeTime and/or lastTransitionTime set to now, or with neither (Go's zero time, null).
+ */
 class Conditions {
   list: VirtualMachineInstanceCondition[];
   readonly #now: string;
@@ -302,20 +752,72 @@ class Conditions {
     this.list = list.map((c) => ({ ...c }));
     this.#now = now;
   }
-  set(type: string, status: string, reason?: string, message?: string): void {
-    const existing = this.list.find((c) => c.type === type);
-    if (existing && existing.status === status && existing.reason === reason && existing.message === message) return;
+  has(type: string): boolean {
+    return this.list.some((c) => c.type === type);
+  }
+  #make(c: NewCondition): VirtualMachineInstanceCondition {
     const next: VirtualMachineInstanceCondition = {
-      type,
-      status,
-      lastProbeTime: null,
-      lastTransitionTime: existing?.status === status ? existing.lastTransitionTime : this.#now,
+      type: c.type,
+      status: c.status,
+      lastProbeTime: c.probed ? this.#now : null,
+      lastTransitionTime: c.transitioned ? this.#now : null,
     };
-    if (reason) next.reason = reason;
-    if (message) next.message = message;
-    this.list = [...this.list.filter((c) => c.type !== type), next];
+    if (c.reason) next.reason = c.reason;
+    if (c.message) next.message = c.message;
+    return next;
+  }
+  /** Appends (the caller checked it is absent). */
+  add(c: NewCondition): void {
+    this.list = [...this.list, this.#make(c)];
   }
   remove(type: string): void {
     this.list = this.list.filter((c) => c.type !== type);
   }
+  /** updateLiveMigrationConditions: removed and appended unless exactly equal. */
+  replaceUnlessEqual(c: NewCondition): void {
+    const next = this.#make(c);
+    const existing = this.list.find((x) => x.type === c.type);
+    if (existing && statusEqual(existing, next)) return;
+    this.remove(c.type);
+    this.list = [...this.list, next];
+  }
+  /** UpdateCondition: replaced in place when status or reason differ; appended when absent. */
+  update(c: NewCondition): void {
+    const next = this.#make(c);
+    const at = this.list.findIndex((x) => x.type === c.type);
+    if (at < 0) this.list = [...this.list, next];
+    else if (this.list[at]!.status !== next.status || (this.list[at]!.reason ?? '') !== (next.reason ?? '')) {
+      this.list = this.list.map((x, i) => (i === at ? next : x));
+    }
+  }
+  /** CheckFailure: Synchronized=False (kept while its reason is the same) on an error, removed without one. */
+  checkFailure(syncError: string | undefined): void {
+    if (syncError === undefined) {
+      this.remove(CondType.Synchronized);
+      return;
+    }
+    const same = this.list.some(
+      (c) => c.type === CondType.Synchronized && c.status === ConditionStatus.False && c.reason === SynchronizationFailedReason,
+    );
+    if (same) return;
+    this.remove(CondType.Synchronized);
+    this.add({
+      type: CondType.Synchronized,
+      status: ConditionStatus.False,
+      reason: SynchronizationFailedReason,
+      message: syncError,
+      transitioned: true,
+    });
+  }
+}
+
+interface NewCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  /** lastProbeTime: now */
+  probed?: boolean;
+  /** lastTransitionTime: now */
+  transitioned?: boolean;
 }

@@ -93,6 +93,23 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
       handlerLogs,
     );
     assert.ok(withOS.status?.conditions?.some((c) => c.type === 'AgentConnected' && c.status === 'True'));
+    // qemu-ga lists every command KubeVirt requires: no AgentVersionNotSupported (GetGuestInfo was asked)
+    assert.equal(
+      withOS.status?.conditions?.find((c) => c.type === 'AgentVersionNotSupported'),
+      undefined,
+      JSON.stringify(withOS.status?.conditions),
+    );
+    // the containerDisk volume: its domain disk's target; copied on a migration (block migration)
+    assert.deepEqual(withOS.status?.volumeStatus, [{ name: 'data', target: 'vda' }]);
+    assert.equal(withOS.status?.migrationMethod, 'BlockMigration');
+    // a node without SELinux (no selinuxfs in the kernel): KubeVirt writes `none`
+    assert.equal(withOS.status?.selinuxContext, /\sselinuxfs$/m.test(readFileSync('/proc/filesystems', 'utf8')) ? undefined : 'none');
+    const migratable = (type: string) => withOS.status?.conditions?.find((c) => c.type === type);
+    assert.deepEqual([migratable('LiveMigratable')?.status, migratable('LiveMigratable')?.reason], ['False', 'NotMigratable']);
+    assert.deepEqual(
+      [migratable('StorageLiveMigratable')?.status, migratable('StorageLiveMigratable')?.reason],
+      ['False', 'NotMigratable'],
+    );
     const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=vmi-a` });
     assert.ok(
       events.items.some((e) => e.reason === 'Started' && e.source?.component === 'virt-handler'),

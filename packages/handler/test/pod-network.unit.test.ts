@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
-import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import type { VirtualMachineInstance, VirtualMachineInstanceStatus } from '@kubevirt-ts/shared';
 import { PodIfaceNetworkPreparationStarted, readPodIfaceCache, writePodIfaceCache } from '../src/network/cache.ts';
 import { isNonRoot, PodNetworkConfigurator, vmNetworkAddresses } from '../src/network/configurator.ts';
 import { masqueradeRuleset } from '../src/network/masquerade.ts';
@@ -156,7 +156,15 @@ test('status.interfaces: the pod IP from the cache before the agent reports, kep
     const configurator = new PodNetworkConfigurator({ logger: pino({ level: 'silent' }), privateDir: dir, launcherPid: () => 0 });
     const ips = (name: string) => configurator.podInterfaceIPs(uid, name);
     assert.deepEqual(interfacesStatus(vmi, dom([]), ips), [
-      { name: 'default', infoSource: 'domain', mac: '0a:58:0a:f4:00:05', ipAddress: '10.244.0.5', ipAddresses: ['10.244.0.5'] },
+      {
+        name: 'default',
+        infoSource: 'domain',
+        mac: '0a:58:0a:f4:00:05',
+        ipAddress: '10.244.0.5',
+        ipAddresses: ['10.244.0.5'],
+        queueCount: 1,
+        linkState: 'up',
+      },
     ]);
     const withAgent = interfacesStatus(
       vmi,
@@ -171,6 +179,8 @@ test('status.interfaces: the pod IP from the cache before the agent reports, kep
         interfaceName: 'eth0',
         ipAddress: '10.244.0.5',
         ipAddresses: ['10.244.0.5', 'fd10:0:2::2'],
+        queueCount: 1,
+        linkState: 'up',
       },
     ]);
     // the guest lost its address: the agent's empty list wins
@@ -267,4 +277,105 @@ test('the controller runs phase 1 before SyncVirtualMachine, sends its attachmen
   fail = true;
   await controller.execute('ns/vm');
   assert.deepEqual(calls, ['phase1', 'Warning SyncFailed']);
+});
+
+test('phase 1 failures: past the started mark critical (the VMI fails), before it not', async () => {
+  const { isCriticalNetworkError } = await import('../src/network/errors.ts');
+  const dir = mkdtempSync('/tmp/kvts-netcache-');
+  try {
+    const vmi = {
+      metadata: { name: 'v', namespace: 'n', uid: 'uid5' },
+      spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+      status: { runtimeUser: 107 },
+    } as VirtualMachineInstance;
+    const mk = (netns: NetNS) =>
+      new PodNetworkConfigurator({
+        logger: pino({ level: 'silent' }),
+        privateDir: dir,
+        launcherPid: () => 42,
+        netns: () => netns,
+        sharesHandlerNetNS: () => false,
+      });
+    const base = fakeNetNS([]);
+    // discovery: the pod link is missing → a plain error, retried
+    const noLink: NetNS = {
+      pid: 42,
+      exec: async (cmd, args, input) => (cmd === 'ip' && args[1] === 'addr' ? '[]' : base.exec(cmd, args, input)),
+    };
+    const plain = await mk(noLink)
+      .setupPodNetworkPhase1(vmi)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.match(String(plain), /pod link \(eth0\) is missing/);
+    assert.equal(isCriticalNetworkError(plain), false);
+    // configuration: nft refuses the NAT table → critical
+    const nftFails: NetNS = {
+      pid: 42,
+      exec: async (cmd, args, input) => {
+        if (cmd === 'nft' && args[0] === '-f') throw new Error('nft: Operation not permitted');
+        return base.exec(cmd, args, input);
+      },
+    };
+    const critical = await mk(nftFails)
+      .setupPodNetworkPhase1(vmi)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.match(String(critical), /Operation not permitted/);
+    assert.equal(isCriticalNetworkError(critical), true);
+    assert.equal(readPodIfaceCache(dir, 'uid5', 'default')?.networkState, PodIfaceNetworkPreparationStarted);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the controller fails the VMI on a critical network error (handleSyncError)', async () => {
+  const { parseVMI } = await import('@kubevirt-ts/shared');
+  const { VirtualMachineController } = await import('../src/vm-controller.ts');
+  const { CriticalNetworkError } = await import('../src/network/errors.ts');
+  const vmi = parseVMI({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'vm', namespace: 'ns', uid: 'uid6', labels: { 'kubevirt.io/nodeName': 'node01' } },
+    spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+    status: { phase: 'Scheduled' },
+  });
+  const events: string[] = [];
+  const written: VirtualMachineInstanceStatus[] = [];
+  const record = { name: 'vm', namespace: 'ns', uid: 'uid6', socketFile: '/x/launcher-sock' };
+  const controller = new VirtualMachineController({
+    logger: pino({ level: 'silent' }),
+    host: 'node01',
+    vmis: [{ get: () => vmi, list: () => [vmi] }],
+    domains: { get: () => undefined, list: () => [], on: () => undefined },
+    launchers: {
+      record: () => record,
+      ghostRecords: () => [record],
+      findSocket: () => ({ socket: record.socketFile, initializing: false }),
+      remember: () => undefined,
+      client: async () => ({ SyncVirtualMachine: async () => ({ success: true, message: '' }) }) as never,
+      resetClient: () => undefined,
+      isUnresponsive: () => false,
+      close: () => undefined,
+    },
+    network: {
+      setupPodNetworkPhase1: async () => {
+        throw new CriticalNetworkError(new Error('failed to mark configuration as finished for default: EROFS'));
+      },
+      podInterfaceIPs: () => undefined,
+      teardown: () => undefined,
+    },
+    statusWriter: { update: async (_v, status) => void written.push(status) },
+    recorder: { event: (_v, type, reason) => void events.push(`${type} ${reason}`) },
+    syncOptions: () => ({}),
+  });
+  await controller.execute('ns/vm');
+  assert.deepEqual(events, ['Warning SyncFailed', 'Warning Stopped']);
+  assert.equal(written.length, 1);
+  assert.equal(String(written[0]?.phase), 'Failed');
+  const sync = written[0]?.conditions?.find((c) => c.type === 'Synchronized');
+  assert.deepEqual([sync?.status, sync?.message], ['False', 'failed to mark configuration as finished for default: EROFS']);
 });

@@ -15,6 +15,7 @@ import {
 } from '@kubevirt-ts/shared';
 import type { GhostRecord } from '../src/launcher-clients.ts';
 import { CONTAINER_DISK_READY_TIMEOUT_MS, type ContainerDiskMounter } from '../src/container-disk/mounter.ts';
+import { MIGRATION_NOT_IMPLEMENTED_MESSAGE } from '../src/vmi-status.ts';
 import {
   CONTAINER_DISKS_REQUEUE_MS,
   DEFAULT_GRACE_PERIOD_SECONDS,
@@ -45,6 +46,28 @@ interface VMIOptions {
   status?: Partial<VirtualMachineInstanceStatus>;
 }
 
+const lastWritten: Partial<VirtualMachineInstanceStatus> = {
+  conditions: [
+    {
+      type: 'LiveMigratable',
+      status: 'False',
+      reason: 'NotMigratable',
+      message: MIGRATION_NOT_IMPLEMENTED_MESSAGE,
+      lastProbeTime: null,
+      lastTransitionTime: null,
+    },
+    {
+      type: 'StorageLiveMigratable',
+      status: 'False',
+      reason: 'NotMigratable',
+      message: `NotMigratable: ${MIGRATION_NOT_IMPLEMENTED_MESSAGE}`,
+      lastProbeTime: null,
+      lastTransitionTime: null,
+    },
+  ],
+  migrationMethod: 'LiveMigration',
+};
+
 function vmi(o: VMIOptions = {}): VirtualMachineInstance {
   return parseVMI({
     apiVersion: 'kubevirt.io/v1',
@@ -61,8 +84,8 @@ function vmi(o: VMIOptions = {}): VirtualMachineInstance {
       domain: { devices: {} },
       ...(o.grace === undefined ? {} : { terminationGracePeriodSeconds: o.grace }),
     },
-    // as the handler last wrote it (calculateStatus always writes a conditions list)
-    status: { phase: o.phase ?? 'Running', nodeName: o.node ?? host, conditions: [], ...o.status },
+    // as the handler last wrote it: migratability is written on every round, with or without a domain
+    status: { phase: o.phase ?? 'Running', nodeName: o.node ?? host, ...lastWritten, ...o.status },
   });
 }
 
@@ -80,6 +103,11 @@ const withUID = (u: string) => (d: Domain) => {
 };
 const withGrace = (seconds: number) => (d: Domain) => {
   d.Spec.Metadata.KubeVirt.GracePeriod = { DeletionGracePeriodSeconds: seconds, DeletionTimestamp: null, MarkedForGracefulShutdown: null };
+};
+const withAgentChannel = (d: Domain) => {
+  d.Spec.Devices.Channels = [
+    { Type: 'unix', Source: null, Target: { Name: 'org.qemu.guest_agent.0', Type: 'virtio', Address: '', Port: 0, State: 'connected' } },
+  ];
 };
 const withACPI = (d: Domain) => {
   d.Spec.Features = { ...d.Spec.Features, ACPI: {} } as Domain['Spec']['Features'];
@@ -101,6 +129,8 @@ interface LauncherSetup {
   dialFails?: boolean;
   /** The Cmd replies: success:false with this message. */
   fail?: Partial<Record<Call, string>>;
+  /** GetGuestInfo's VirtualMachineInstanceGuestAgentInfo. */
+  guestInfo?: object;
 }
 
 class FakeLaunchers implements LauncherClientFactory {
@@ -110,6 +140,7 @@ class FakeLaunchers implements LauncherClientFactory {
   readonly remembered: string[] = [];
   readonly closed: string[] = [];
   readonly resets: string[] = [];
+  guestInfoCalls = 0;
   readonly #records = new Map<string, GhostRecord>();
   /** Changed by a test to change what the launcher does next. */
   readonly setup: LauncherSetup;
@@ -160,6 +191,10 @@ class FakeLaunchers implements LauncherClientFactory {
       ShutdownVirtualMachine: reply('ShutdownVirtualMachine'),
       KillVirtualMachine: reply('KillVirtualMachine'),
       DeleteVirtualMachine: reply('DeleteVirtualMachine'),
+      GetGuestInfo: async () => {
+        this.guestInfoCalls++;
+        return { guestInfoResponse: JSON.stringify(this.setup.guestInfo ?? {}), response: { success: true, message: '' } };
+      },
     };
   }
   onCall?: (call: Call) => void;
@@ -585,6 +620,26 @@ describe('VirtualMachineController.execute: sync (processVmUpdate) and status', 
         condition: ['Synchronized', 'False'],
         requeue: SYNC_FAILED_REQUEUE_MS,
       },
+    },
+    {
+      name: 'the launcher has no firmware for Secure Boot → critical: SyncFailed, Failed written (handleSyncError)',
+      world: { vmi: vmi({ phase: 'Scheduled' }), launcher: { known: true, fail: { SyncVirtualMachine: 'EFI OVMF rom missing' } } },
+      want: {
+        calls: ['SyncVirtualMachine'],
+        events: ['Warning SyncFailed', 'Warning Stopped'],
+        written: 'Failed',
+        condition: ['Synchronized', 'False'],
+        requeue: SYNC_FAILED_REQUEUE_MS,
+      },
+    },
+    {
+      name: 'Running VMI, guest agent connected without its basic commands → AgentVersionNotSupported written',
+      world: {
+        vmi: vmi({ phase: 'Running' }),
+        domain: domain('Running', 'Booted', withAgentChannel),
+        launcher: { known: true, guestInfo: { guestAgentVersion: '5.2.0', supportedCommands: [{ name: 'guest-ping', enabled: true }] } },
+      },
+      want: { calls: ['SyncVirtualMachine'], events: [], written: 'Running', condition: ['AgentVersionNotSupported', 'True'] },
     },
     {
       name: 'the launcher cannot be dialed for a sync → SyncFailed, retried in 5 s',

@@ -120,7 +120,7 @@ describe('status fields and conditions', () => {
     assert.equal(JSON.stringify(input), before);
   });
 
-  test('Paused with KubeVirt reasons; removed when running again', () => {
+  test('Paused: the condition KubeVirt writes for a user pause; removed when running again', () => {
     const reasonFor = (r: string) =>
       calculateStatus({ vmi: vmi('Running'), domain: domain('Paused', r), launcher: 'ready', now }).conditions?.find(
         (c) => c.type === 'Paused',
@@ -128,13 +128,11 @@ describe('status fields and conditions', () => {
     assert.deepEqual(reasonFor('User'), {
       type: 'Paused',
       status: 'True',
-      lastProbeTime: null,
+      lastProbeTime: '2026-11-23T10:00:00Z',
       lastTransitionTime: '2026-11-23T10:00:00Z',
       reason: 'PausedByUser',
       message: 'VMI was paused by user',
     });
-    assert.equal(reasonFor('IOError')?.reason, 'PausedIOError');
-    assert.equal(reasonFor('Migration')?.reason, 'PausedByMigrationMonitor');
     const paused = calculateStatus({ vmi: vmi('Running'), domain: domain('Paused', 'User'), launcher: 'ready', now });
     const resumed = calculateStatus({
       vmi: { ...vmi('Running'), status: paused },
@@ -220,8 +218,7 @@ describe('status fields and conditions', () => {
         ...vmi('Running'),
         spec: { domain: { devices: { interfaces: [{ name: 'default', ...iface }] } }, networks: [{ name: 'default', pod: {} }] },
       });
-    const bridgeMsg =
-      'cannot migrate VMI which does not use masquerade, bridge with kubevirt.io/allow-pod-bridge-network-live-migration VM annotation or a migratable plugin to connect to the pod network';
+    const bridgeMsg = 'cannot migrate VMI which does not use masquerade or a migratable plugin to connect to the pod network';
     const cases: Array<[string, VirtualMachineInstance, Array<string | undefined>]> = [
       // what KubeVirt would report itself wins: the interface check comes before any other
       ['bridge on the pod network', withIface({ bridge: {} }), ['False', 'InterfaceNotLiveMigratable', bridgeMsg]],
@@ -236,32 +233,669 @@ describe('status fields and conditions', () => {
     for (const [what, v, want] of cases) assert.deepEqual(cond(v), want, what);
   });
 
-  test('interfaces: spec NICs by alias with the agent IPs for their MAC, then agent-only NICs (not lo)', () => {
-    const d = domain('Running', 'Unknown', (x) => {
-      x.Spec.Devices.Interfaces = [{ Alias: { Name: 'ua-default', UserDefined: true }, MAC: { MAC: '52:54:00:AA:BB:CC' } } as never];
-      x.Status.Interfaces = [
-        { Mac: '52:54:00:aa:bb:cc', Ip: '10.0.2.2', IPs: ['10.0.2.2', 'fe80::1'], InterfaceName: 'eth0' },
-        { Mac: '00:00:00:00:00:00', Ip: '127.0.0.1', IPs: ['127.0.0.1'], InterfaceName: 'lo' },
-        { Mac: '52:54:00:00:00:09', Ip: '', IPs: [], InterfaceName: 'eth9' },
-      ];
-    });
-    assert.deepEqual(interfacesStatus(vmi('Running'), d), [
-      {
-        name: 'default',
-        infoSource: 'domain, guest-agent',
-        mac: '52:54:00:aa:bb:cc',
-        interfaceName: 'eth0',
-        ipAddress: '10.0.2.2',
-        ipAddresses: ['10.0.2.2', 'fe80::1'],
-      },
-      { infoSource: 'guest-agent', interfaceName: 'eth9', mac: '52:54:00:00:00:09' },
-    ]);
-  });
-
   test('memory quantities as resource.Quantity', () => {
     assert.equal(quantity(131072, 'KiB'), '128Mi');
     assert.equal(quantity(2, 'GiB'), '2Gi');
     assert.equal(quantity(1000, 'b'), '1000');
+  });
+});
+
+describe('status.interfaces (netstat UpdateStatus)', () => {
+  const mac0 = '02:00:00:00:00:01';
+  const mac1 = '02:00:00:00:00:02';
+  type Nic = { alias: string; mac: string; queues?: number; link?: string };
+  type Agent = { Mac: string; Ip?: string; IPs?: string[]; InterfaceName?: string };
+  const dom = (nics: Nic[], agent: Agent[] = [], hostDevices: object[] = []) =>
+    domain('Running', 'Unknown', (d) => {
+      d.Spec.Devices.Interfaces = nics.map(
+        (n) =>
+          ({
+            Alias: { Name: n.alias, UserDefined: true },
+            MAC: { MAC: n.mac },
+            ...(n.queues ? { Driver: { Name: 'vhost', Queues: n.queues, IOMMU: '' } } : {}),
+            ...(n.link ? { LinkState: { State: n.link } } : {}),
+          }) as never,
+      );
+      d.Status.Interfaces = agent.map((a) => ({ Ip: '', IPs: [], InterfaceName: '', ...a }));
+      d.Spec.Devices.HostDevices = hostDevices as never;
+    });
+  // the pod network `default` (masquerade) and a multus network `blue` (bridge)
+  const twoNets = (status: object = {}) =>
+    parseVMI({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      metadata: { name: 'vm', namespace: 'ns', uid },
+      spec: {
+        domain: {
+          devices: {
+            interfaces: [
+              { name: 'default', masquerade: {} },
+              { name: 'blue', bridge: {} },
+            ],
+          },
+        },
+        networks: [
+          { name: 'default', pod: {} },
+          { name: 'blue', multus: { networkName: 'blue-net' } },
+        ],
+      },
+      status: { phase: 'Running', ...status },
+    });
+  const cache = (ips: Record<string, string[]>) => (name: string) => (ips[name] ? { podIP: ips[name][0], podIPs: ips[name] } : undefined);
+
+  const cases: Array<{ name: string; vmi: VirtualMachineInstance; domain: Domain; cache?: Record<string, string[]>; want: object[] }> = [
+    {
+      name: 'domain NICs: alias, MAC, one queue and link up by default; the driver queues and link state when set',
+      vmi: twoNets(),
+      domain: dom([
+        { alias: 'default', mac: mac0 },
+        { alias: 'blue', mac: mac1, queues: 4, link: 'down' },
+      ]),
+      want: [
+        { name: 'default', mac: mac0, infoSource: 'domain', queueCount: 1, linkState: 'up' },
+        { name: 'blue', mac: mac1, infoSource: 'domain', queueCount: 4, linkState: 'down' },
+      ],
+    },
+    {
+      name: 'the pod IP from the network cache before the guest agent runs',
+      vmi: twoNets(),
+      domain: dom([{ alias: 'default', mac: mac0 }]),
+      cache: { default: ['10.244.0.5', 'fd00::5'] },
+      want: [
+        {
+          name: 'default',
+          mac: mac0,
+          infoSource: 'domain',
+          queueCount: 1,
+          linkState: 'up',
+          ipAddress: '10.244.0.5',
+          ipAddresses: ['10.244.0.5', 'fd00::5'],
+        },
+      ],
+    },
+    {
+      name: "virt-controller's entries kept: multus-status added to a domain NIC, a not-yet-attached spec NIC kept, one not in the spec dropped; podInterfaceName kept",
+      vmi: twoNets({
+        interfaces: [
+          { name: 'default', podInterfaceName: 'eth0' },
+          { name: 'blue', infoSource: 'multus-status', podInterfaceName: 'pod16477688c0e' },
+          { name: 'gone', infoSource: 'multus-status' },
+        ],
+      }),
+      domain: dom([{ alias: 'default', mac: mac0 }]),
+      want: [
+        { name: 'default', mac: mac0, infoSource: 'domain', queueCount: 1, linkState: 'up', podInterfaceName: 'eth0' },
+        { name: 'blue', infoSource: 'multus-status', podInterfaceName: 'pod16477688c0e' },
+      ],
+    },
+    {
+      name: 'a multus NIC in the domain: infoSource domain, multus-status',
+      vmi: twoNets({ interfaces: [{ name: 'blue', infoSource: 'multus-status' }] }),
+      domain: dom([
+        { alias: 'default', mac: mac0 },
+        { alias: 'blue', mac: mac1 },
+      ]),
+      want: [
+        { name: 'default', mac: mac0, infoSource: 'domain', queueCount: 1, linkState: 'up' },
+        { name: 'blue', mac: mac1, infoSource: 'domain, multus-status', queueCount: 1, linkState: 'up' },
+      ],
+    },
+    {
+      name: 'the pod network NIC first, even when the domain lists it later or no longer has it',
+      vmi: twoNets({ interfaces: [{ name: 'default', mac: mac0 }] }),
+      domain: dom([{ alias: 'blue', mac: mac1 }]),
+      want: [{ name: 'default' }, { name: 'blue', mac: mac1, infoSource: 'domain', queueCount: 1, linkState: 'up' }],
+    },
+    {
+      name: "the agent's data by MAC: masquerade drops link-local IPs; the cached pod IP stays ahead of the agent's IPv4",
+      vmi: twoNets(),
+      domain: dom(
+        [{ alias: 'default', mac: mac0 }],
+        [{ Mac: mac0, Ip: '10.0.2.2', IPs: ['10.0.2.2', 'fe80::1', 'fd10:0:2::2'], InterfaceName: 'eth0' }],
+      ),
+      cache: { default: ['10.244.0.5'] },
+      want: [
+        {
+          name: 'default',
+          mac: mac0,
+          infoSource: 'domain, guest-agent',
+          queueCount: 1,
+          linkState: 'up',
+          interfaceName: 'eth0',
+          ipAddress: '10.244.0.5',
+          ipAddresses: ['10.244.0.5', 'fd10:0:2::2'],
+        },
+      ],
+    },
+    {
+      name: 'a bridge NIC keeps the link-local IPs; an old launcher (no interface name) adds no guest-agent source',
+      vmi: twoNets(),
+      domain: dom(
+        [
+          { alias: 'default', mac: mac0 },
+          { alias: 'blue', mac: mac1 },
+        ],
+        [
+          { Mac: mac0, IPs: ['10.0.2.2'] },
+          { Mac: mac1, Ip: 'fe80::2', IPs: ['fe80::2'], InterfaceName: 'eth1' },
+        ],
+      ),
+      want: [
+        {
+          name: 'default',
+          mac: mac0,
+          infoSource: 'domain',
+          queueCount: 1,
+          linkState: 'up',
+          ipAddress: '10.0.2.2',
+          ipAddresses: ['10.0.2.2'],
+        },
+        {
+          name: 'blue',
+          mac: mac1,
+          infoSource: 'domain, guest-agent',
+          queueCount: 1,
+          linkState: 'up',
+          interfaceName: 'eth1',
+          ipAddress: 'fe80::2',
+          ipAddresses: ['fe80::2'],
+        },
+      ],
+    },
+    {
+      name: 'interfaces only the agent knows: appended, at most ten',
+      vmi: twoNets(),
+      domain: dom(
+        [{ alias: 'default', mac: mac0 }],
+        Array.from({ length: 12 }, (_, i) => ({ Mac: `02:00:00:00:01:${String(i).padStart(2, '0')}`, InterfaceName: `dummy${i}` })),
+      ),
+      want: [
+        { name: 'default', mac: mac0, infoSource: 'domain', queueCount: 1, linkState: 'up' },
+        ...Array.from({ length: 10 }, (_, i) => ({
+          mac: `02:00:00:00:01:${String(i).padStart(2, '0')}`,
+          interfaceName: `dummy${i}`,
+          infoSource: 'guest-agent',
+        })),
+      ],
+    },
+    {
+      name: "an SR-IOV NIC from its host device alias, with the spec's MAC",
+      vmi: parseVMI({
+        ...twoNets(),
+        spec: {
+          domain: {
+            devices: {
+              interfaces: [
+                { name: 'default', masquerade: {} },
+                { name: 'vf', sriov: {}, macAddress: mac1 },
+              ],
+            },
+          },
+          networks: [
+            { name: 'default', pod: {} },
+            { name: 'vf', multus: { networkName: 'sriov-net' } },
+          ],
+        },
+      }),
+      domain: dom(
+        [{ alias: 'default', mac: mac0 }],
+        [],
+        [{ Alias: { Name: 'sriov-vf', UserDefined: false } }, { Alias: { Name: 'hostdev0' } }],
+      ),
+      want: [
+        { name: 'default', mac: mac0, infoSource: 'domain', queueCount: 1, linkState: 'up' },
+        { name: 'vf', mac: mac1, infoSource: 'domain' },
+      ],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      assert.deepEqual(interfacesStatus(c.vmi, c.domain, c.cache ? cache(c.cache) : undefined), c.want);
+    });
+  }
+
+  test('no domain: the interfaces virt-controller wrote are left as they are', () => {
+    const v = twoNets({ interfaces: [{ name: 'blue', infoSource: 'multus-status', podInterfaceName: 'pod1' }] });
+    const s = calculateStatus({ vmi: v, domain: undefined, launcher: 'ready', now: new Date() });
+    assert.deepEqual(s.interfaces, [{ name: 'blue', infoSource: 'multus-status', podInterfaceName: 'pod1' }]);
+  });
+});
+
+describe('status.volumeStatus (updateVolumeStatusesFromDomain, updateIsoSizeStatus)', () => {
+  const disk = (alias: string, dev: string, source: { File?: string; Dev?: string }) =>
+    ({ Alias: { Name: alias, UserDefined: true }, Target: { Bus: 'virtio', Device: dev, Tray: '' }, Source: source }) as never;
+  const d = domain('Running', 'Unknown', (x) => {
+    x.Spec.Devices.Disks = [
+      disk('rootdisk', 'vda', { File: '/var/run/kubevirt/container-disks/disk_0.img' }),
+      disk('blockdisk', 'vdb', { Dev: '/dev/data' }),
+      disk('emptycd', 'sda', {}),
+      disk('hot', 'sdb', { File: '/var/run/kubevirt/hotplug-disks/hot.img' }),
+    ];
+  });
+  const withVolumes = (volumeStatus: object[], extra: object = {}) =>
+    parseVMI({ ...vmi('Running'), status: { phase: 'Running', volumeStatus, ...extra } });
+
+  test("each status virt-controller made gets its domain disk's target; empty CD-ROMs and unknown volumes get none; sorted", () => {
+    const v = withVolumes([
+      { name: 'rootdisk', target: '' },
+      { name: 'emptycd', target: 'sda' },
+      { name: 'blockdisk', target: '' },
+      { name: 'cloudinit', target: '' },
+    ]);
+    assert.deepEqual(calculateStatus({ vmi: v, domain: d, launcher: 'ready', now: new Date() }).volumeStatus, [
+      { name: 'blockdisk', target: 'vdb' },
+      { name: 'cloudinit', target: '' },
+      { name: 'emptycd', target: '' },
+      { name: 'rootdisk', target: 'vda' },
+    ]);
+  });
+
+  test('a hotplugged volume with a target is Ready; without a domain every target is cleared', () => {
+    const v = withVolumes([
+      { name: 'hot', target: '', hotplugVolume: { attachPodName: 'hp-pod' }, phase: 'AttachedToNode' },
+      { name: 'rootdisk', target: 'vda' },
+    ]);
+    assert.deepEqual(calculateStatus({ vmi: v, domain: d, launcher: 'ready', now: new Date() }).volumeStatus, [
+      {
+        name: 'hot',
+        target: 'sdb',
+        hotplugVolume: { attachPodName: 'hp-pod' },
+        phase: 'Ready',
+        reason: 'VolumeReady',
+        message: 'Successfully attach hotplugged volume hot to VM',
+      },
+      { name: 'rootdisk', target: 'vda' },
+    ]);
+    assert.deepEqual(
+      calculateStatus({ vmi: withVolumes([{ name: 'rootdisk', target: 'vda' }]), domain: undefined, launcher: 'ready', now: new Date() })
+        .volumeStatus,
+      [{ name: 'rootdisk', target: '' }],
+    );
+  });
+
+  test("ISO-backed volumes of a Running VMI get their file's size, read at KubeVirt's paths in the pod", () => {
+    const spec = {
+      domain: {
+        devices: {
+          disks: [
+            { name: 'cloudinit', disk: {} },
+            { name: 'cfg', disk: {} },
+            { name: 'sa', disk: {} },
+            { name: 'rootdisk', disk: {} },
+          ],
+        },
+      },
+      volumes: [
+        { name: 'cloudinit', cloudInitNoCloud: { userData: '#cloud-config' } },
+        { name: 'cfg', configMap: { name: 'app-config' } },
+        { name: 'sa', serviceAccount: { serviceAccountName: 'default' } },
+        { name: 'rootdisk', containerDisk: { image: 'img' } },
+      ],
+    };
+    const v = (phase: string, activePods: Record<string, string>) =>
+      parseVMI({
+        ...vmi(phase),
+        spec,
+        status: {
+          phase,
+          nodeName: 'node01',
+          activePods,
+          volumeStatus: ['cfg', 'cloudinit', 'rootdisk', 'sa'].map((name) => ({ name, target: '' })),
+        },
+      });
+    const asked: string[] = [];
+    const sizes: Record<string, number> = {
+      '/var/run/kubevirt-ephemeral-disks/cloud-init-data/ns/vm/noCloud.iso': 374784,
+      '/var/run/kubevirt-private/config-map-disks/cfg.iso': 366592,
+      '/var/run/kubevirt-private/service-account-disk/service-account.iso': 368640,
+    };
+    const isoSizes = (p: string) => {
+      asked.push(p);
+      return sizes[p];
+    };
+    const s = calculateStatus({
+      vmi: v('Running', { 'pod-uid': 'node01' }),
+      domain: undefined,
+      launcher: 'ready',
+      now: new Date(),
+      isoSizes,
+    });
+    assert.deepEqual(s.volumeStatus, [
+      { name: 'cfg', target: '', size: 366592 },
+      { name: 'cloudinit', target: '', size: 374784 },
+      { name: 'rootdisk', target: '' },
+      { name: 'sa', target: '', size: 368640 },
+    ]);
+    assert.deepEqual(asked.sort(), Object.keys(sizes).sort(), 'only ISO-backed volumes are looked at');
+    // not Running yet, or no pod of this node among the active pods: not looked at
+    asked.length = 0;
+    calculateStatus({ vmi: v('Scheduled', { 'pod-uid': 'node01' }), domain: undefined, launcher: 'ready', now: new Date(), isoSizes });
+    calculateStatus({ vmi: v('Running', { 'pod-uid': 'node02' }), domain: undefined, launcher: 'ready', now: new Date(), isoSizes });
+    assert.deepEqual(asked, []);
+  });
+});
+
+describe('guest agent conditions (updateGuestAgentConditions)', () => {
+  const now = new Date('2026-11-23T10:00:00Z');
+  const connected = (state: string) =>
+    domain('Running', 'Unknown', (x) => {
+      x.Spec.Devices.Channels = [
+        { Type: 'unix', Source: null, Target: { Name: 'org.qemu.guest_agent.0', Type: 'virtio', Address: '', Port: 0, State: state } },
+      ];
+    });
+  const basic = [
+    'guest-ping',
+    'guest-get-time',
+    'guest-info',
+    'guest-shutdown',
+    'guest-network-get-interfaces',
+    'guest-get-fsinfo',
+    'guest-get-host-name',
+    'guest-get-users',
+    'guest-get-timezone',
+    'guest-get-osinfo',
+  ];
+  const enabled = (names: string[]) => names.map((name) => ({ name, enabled: true }));
+  const sshKeys = ['guest-ssh-get-authorized-keys', 'guest-ssh-add-authorized-keys', 'guest-ssh-remove-authorized-keys'];
+  const oldSSH = ['guest-exec-status', 'guest-exec', 'guest-file-open', 'guest-file-close', 'guest-file-read', 'guest-file-write'];
+  const withCreds = (creds: object[]) => parseVMI({ ...vmi('Running'), spec: { ...vmi('Running').spec, accessCredentials: creds } });
+  const sshCred = { sshPublicKey: { source: { secret: { secretName: 'k' } }, propagationMethod: { qemuGuestAgent: { users: ['root'] } } } };
+  const pwCred = { userPassword: { source: { secret: { secretName: 'p' } }, propagationMethod: { qemuGuestAgent: {} } } };
+
+  const cases: Array<[string, VirtualMachineInstance, Array<{ name: string; enabled?: boolean }>, string, string | undefined]> = [
+    // what, VMI, supported commands, agent version → AgentVersionNotSupported reason (undefined: none)
+    ['every basic command', vmi('Running'), enabled(basic), '', undefined],
+    ['a basic command missing', vmi('Running'), enabled(basic.slice(1)), '', "This guest agent doesn't support required basic commands"],
+    [
+      'a basic command disabled',
+      vmi('Running'),
+      [...enabled(basic.slice(1)), { name: 'guest-ping' }],
+      '',
+      "This guest agent doesn't support required basic commands",
+    ],
+    [
+      'SSH keys by the agent without the ssh commands',
+      withCreds([sshCred]),
+      enabled(basic),
+      '',
+      "This guest agent doesn't support required public key commands",
+    ],
+    ['SSH keys with the new ssh commands', withCreds([sshCred]), enabled([...basic, ...sshKeys]), '', undefined],
+    ['SSH keys with the old exec/file commands', withCreds([sshCred]), enabled([...basic, ...oldSSH]), '', undefined],
+    [
+      'a password by the agent without guest-set-user-password',
+      withCreds([pwCred]),
+      enabled(basic),
+      '',
+      "This guest agent doesn't support required password commands",
+    ],
+    ['no command list: a supported version', vmi('Running'), [], '5.2.0', undefined],
+    ['no command list: an old version', vmi('Running'), [], '1.0', "Guest agent version '1.0' is not supported"],
+    // the versions are regular expressions matched anywhere, as Go's MatchString does
+    ['no command list: 1.5 matches 5.*', vmi('Running'), [], '1.5', undefined],
+  ];
+  for (const [what, v, commands, version, want] of cases) {
+    test(`${what} → ${want ?? 'supported'}`, () => {
+      const s = calculateStatus({
+        vmi: v,
+        domain: connected('connected'),
+        launcher: 'ready',
+        now,
+        guestAgent: { guestAgentVersion: version, supportedCommands: commands, supportedVersions: ['2.*', '3.*', '4.*', '5.*'] },
+      });
+      assert.deepEqual(
+        s.conditions?.find((c) => c.type === 'AgentConnected'),
+        { type: 'AgentConnected', status: 'True', lastProbeTime: '2026-11-23T10:00:00Z', lastTransitionTime: null },
+      );
+      const unsupported = s.conditions?.find((c) => c.type === 'AgentVersionNotSupported');
+      assert.deepEqual(
+        unsupported,
+        want === undefined
+          ? undefined
+          : {
+              type: 'AgentVersionNotSupported',
+              status: 'True',
+              reason: want,
+              lastProbeTime: '2026-11-23T10:00:00Z',
+              lastTransitionTime: null,
+            },
+      );
+    });
+  }
+
+  test('the channel disconnected: AgentConnected removed, AgentVersionNotSupported left; connected again it is re-judged', () => {
+    const facts = { guestAgentVersion: '', supportedCommands: enabled(basic.slice(1)), supportedVersions: [] };
+    const first = calculateStatus({ vmi: vmi('Running'), domain: connected('connected'), launcher: 'ready', now, guestAgent: facts });
+    const gone = calculateStatus({ vmi: { ...vmi('Running'), status: first }, domain: connected('disconnected'), launcher: 'ready', now });
+    assert.deepEqual(
+      gone.conditions?.map((c) => c.type).filter((t) => t.startsWith('Agent')),
+      ['AgentVersionNotSupported'],
+    );
+    const back = calculateStatus({
+      vmi: { ...vmi('Running'), status: gone },
+      domain: connected('connected'),
+      launcher: 'ready',
+      now,
+      guestAgent: { ...facts, supportedCommands: enabled(basic) },
+    });
+    assert.deepEqual(
+      back.conditions?.map((c) => c.type).filter((t) => t.startsWith('Agent')),
+      ['AgentConnected'],
+    );
+  });
+});
+
+describe('Paused (updatePausedConditions)', () => {
+  const now = new Date('2026-11-23T10:00:00Z');
+  const migrating = (o: object) => ({
+    migrationState: { sourceNode: 'node01', targetNodeAddress: '10.0.0.2', mode: 'Paused', completed: false, ...o },
+  });
+  const cases: Array<[string, object, string | undefined]> = [
+    // domain paused reason, VMI status extra → Paused reason (undefined: no condition)
+    ['User', {}, 'PausedByUser'],
+    ['IOError', {}, 'PausedIOError'],
+    ['Migration', migrating({}), 'PausedByMigrationMonitor'],
+    ['Migration', {}, undefined],
+    ['Migration', migrating({ mode: 'PreCopy' }), undefined],
+    ['Migration', migrating({ completed: true }), undefined],
+    ['Migration', migrating({ sourceNode: 'node02' }), undefined],
+    ['StartingUp', {}, undefined],
+    ['Unknown', {}, undefined],
+    ['Snapshot', {}, undefined],
+  ];
+  for (const [reason, extra, want] of cases) {
+    test(`paused for ${reason}${Object.keys(extra).length ? ` (${JSON.stringify(extra)})` : ''} → ${want ?? 'no condition'}`, () => {
+      const v = parseVMI({ ...vmi('Running'), status: { phase: 'Running', ...extra } });
+      const c = calculateStatus({ vmi: v, domain: domain('Paused', reason), launcher: 'ready', now, host: 'node01' }).conditions?.find(
+        (x) => x.type === 'Paused',
+      );
+      assert.equal(c?.reason, want);
+      if (want === 'PausedByMigrationMonitor') assert.equal(c?.message, 'VMI was paused by the migration monitor');
+    });
+  }
+  test('a Paused condition once set stays as it is while the domain is paused', () => {
+    const first = calculateStatus({ vmi: vmi('Running'), domain: domain('Paused', 'User'), launcher: 'ready', now });
+    const later = calculateStatus({
+      vmi: { ...vmi('Running'), status: first },
+      domain: domain('Paused', 'IOError'),
+      launcher: 'ready',
+      now: new Date('2026-11-23T11:00:00Z'),
+    });
+    assert.deepEqual(later.conditions, first.conditions);
+  });
+});
+
+describe('migratability (updateLiveMigrationConditions)', () => {
+  const now = new Date();
+  const withSpec = (spec: object, status: object = {}) =>
+    parseVMI({ ...vmi('Running'), spec: { ...vmi('Running').spec, ...spec }, status: { phase: 'Running', ...status } });
+  const pvc = (name: string, claimName: string) => ({ name, persistentVolumeClaim: { claimName } });
+  const pvcStatus = (name: string, accessModes: string[]) => ({
+    name,
+    target: '',
+    persistentVolumeClaimInfo: { claimName: name, accessModes },
+  });
+  const ours = `NotMigratable: ${MIGRATION_NOT_IMPLEMENTED_MESSAGE}`;
+  const iface = 'cannot migrate VMI which does not use masquerade or a migratable plugin to connect to the pod network';
+  const cases: Array<[string, VirtualMachineInstance, [string, string], string, string]> = [
+    // what, VMI → LiveMigratable [reason, message], migrationMethod, StorageLiveMigratable message
+    ['no volumes', withSpec({}), ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE], 'LiveMigration', ours],
+    [
+      'a containerDisk: block migration',
+      withSpec({ volumes: [{ name: 'root', containerDisk: { image: 'img' } }] }),
+      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      'BlockMigration',
+      ours,
+    ],
+    [
+      'a read-only CD-ROM is not copied',
+      withSpec({
+        domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }], disks: [{ name: 'iso', cdrom: {} }] } },
+        volumes: [{ name: 'iso', containerDisk: { image: 'img' } }],
+      }),
+      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      'LiveMigration',
+      ours,
+    ],
+    [
+      'an RWX PVC is shared',
+      withSpec({ volumes: [pvc('data', 'data-claim')] }, { volumeStatus: [pvcStatus('data', ['ReadWriteMany'])] }),
+      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      'LiveMigration',
+      ours,
+    ],
+    [
+      'an RWO PVC',
+      withSpec({ volumes: [pvc('data', 'data-claim')] }, { volumeStatus: [pvcStatus('data', ['ReadWriteOnce'])] }),
+      [
+        'DisksNotLiveMigratable',
+        'cannot migrate VMI: PVC data-claim is not shared, live migration requires that all PVCs must be shared (using ReadWriteMany access mode)',
+      ],
+      'BlockMigration',
+      ours,
+    ],
+    [
+      'a PVC without claim info',
+      withSpec({ volumes: [pvc('data', 'data-claim')] }),
+      [
+        'DisksNotLiveMigratable',
+        'cannot migrate VMI: Unable to determine if PVC data-claim is shared, live migration requires that all PVCs must be shared (using ReadWriteMany access mode)',
+      ],
+      'BlockMigration',
+      ours,
+    ],
+    [
+      'a non-shared hostDisk',
+      withSpec({ volumes: [{ name: 'hd', hostDisk: { path: '/data/disk.img', type: 'Disk' } }] }),
+      ['DisksNotLiveMigratable', 'cannot migrate VMI with non-shared HostDisk'],
+      'BlockMigration',
+      ours,
+    ],
+    [
+      'a bridge on the pod network and a host device: both listed for storage migration',
+      withSpec({
+        domain: { devices: { interfaces: [{ name: 'default', bridge: {} }], hostDevices: [{ name: 'dev', deviceName: 'x/y' }] } },
+      }),
+      ['InterfaceNotLiveMigratable', iface],
+      'LiveMigration',
+      `InterfaceNotLiveMigratable: ${iface}, HostDeviceNotLiveMigratable: VMI specifies non-migratable generic PCI host device, ${ours}`,
+    ],
+    [
+      'SEV memory encryption',
+      withSpec({ domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] }, launchSecurity: { sev: {} } } }),
+      ['SEVNotLiveMigratable', 'VMI uses SEV'],
+      'LiveMigration',
+      `SEVNotLiveMigratable: VMI uses SEV, ${ours}`,
+    ],
+    [
+      'TDX',
+      withSpec({ domain: { devices: {}, launchSecurity: { tdx: {} } } }),
+      ['TDXNotLiveMigratable', 'VMI uses TDX'],
+      'LiveMigration',
+      `TDXNotLiveMigratable: VMI uses TDX, ${ours}`,
+    ],
+    [
+      'a LUN with SCSI persistent reservation on an RWX PVC: only storage migration is refused for it',
+      withSpec(
+        { domain: { devices: { disks: [{ name: 'lun0', lun: { reservation: true } }] } }, volumes: [pvc('lun0', 'lun-claim')] },
+        { volumeStatus: [pvcStatus('lun0', ['ReadWriteMany'])] },
+      ),
+      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      'LiveMigration',
+      `PersistentReservationNotLiveMigratable: VMI uses SCSI persistent reservation, ${ours}`,
+    ],
+    [
+      'a bridge allowed by the annotation',
+      parseVMI({
+        ...withSpec({ domain: { devices: { interfaces: [{ name: 'default', bridge: {} }] } } }),
+        metadata: { name: 'vm', namespace: 'ns', uid, annotations: { 'kubevirt.io/allow-pod-bridge-network-live-migration': '' } },
+      }),
+      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      'LiveMigration',
+      ours,
+    ],
+  ];
+  for (const [what, v, [reason, message], method, storage] of cases) {
+    test(`${what} → ${reason}, ${method}`, () => {
+      const s = calculateStatus({ vmi: v, domain: undefined, launcher: 'ready', now });
+      const live = s.conditions?.find((c) => c.type === 'LiveMigratable');
+      assert.deepEqual(live, { type: 'LiveMigratable', status: 'False', reason, message, lastProbeTime: null, lastTransitionTime: null });
+      assert.equal(s.migrationMethod, method);
+      const st = s.conditions?.find((c) => c.type === 'StorageLiveMigratable');
+      assert.deepEqual(st, {
+        type: 'StorageLiveMigratable',
+        status: 'False',
+        reason: 'NotMigratable',
+        message: storage,
+        lastProbeTime: null,
+        lastTransitionTime: null,
+      });
+    });
+  }
+});
+
+describe('sync errors and final phases (handleSyncError, updateVMIStatus)', () => {
+  const now = new Date('2026-11-23T10:00:00Z');
+  test('a critical sync error fails the VMI, with its phase transition and Synchronized=False', () => {
+    const s = calculateStatus({
+      vmi: vmi('Scheduled'),
+      domain: undefined,
+      launcher: 'ready',
+      now,
+      syncError: 'failed to mark configuration as finished for default: EACCES',
+      syncErrorIsCritical: true,
+    });
+    assert.equal(s.phase, 'Failed');
+    assert.deepEqual(s.phaseTransitionTimestamps, [{ phase: 'Failed', phaseTransitionTimestamp: '2026-11-23T10:00:00Z' }]);
+    assert.equal(s.conditions?.find((c) => c.type === 'Synchronized')?.status, 'False');
+    const plain = calculateStatus({
+      vmi: vmi('Scheduled'),
+      domain: undefined,
+      launcher: 'ready',
+      now,
+      syncError: 'pod link (eth0) is missing',
+    });
+    assert.equal(plain.phase, 'Scheduled');
+  });
+
+  test('Synchronized=False is kept (message and time) while the sync keeps failing', () => {
+    const first = calculateStatus({ vmi: vmi('Scheduled'), domain: undefined, launcher: 'ready', now, syncError: 'a' });
+    const again = calculateStatus({
+      vmi: { ...vmi('Scheduled'), status: first },
+      domain: undefined,
+      launcher: 'ready',
+      now: new Date('2026-11-23T10:05:00Z'),
+      syncError: 'b',
+    });
+    assert.deepEqual(again.conditions, first.conditions);
+  });
+
+  test('a VMI in a final phase: the status is left exactly as it is', () => {
+    for (const phase of ['Succeeded', 'Failed']) {
+      const v = parseVMI({ ...vmi(phase), status: { phase, conditions: [{ type: 'Ready', status: 'False' }] } });
+      const s = calculateStatus({ vmi: v, domain: domain('Paused', 'User'), launcher: 'ready', now, syncError: 'x' });
+      assert.deepEqual(s, v.status);
+    }
   });
 });
 

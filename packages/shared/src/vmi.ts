@@ -67,7 +67,9 @@ export const VirtualMachineInstanceConditionReason = {
   VirtIOFSNotLiveMigratable: 'VirtIOFSNotLiveMigratable',
   HostDeviceNotLiveMigratable: 'HostDeviceNotLiveMigratable',
   SEVNotLiveMigratable: 'SEVNotLiveMigratable',
+  TDXNotLiveMigratable: 'TDXNotLiveMigratable',
   PersistentReservationNotLiveMigratable: 'PersistentReservationNotLiveMigratable',
+  HypervPassthroughNotLiveMigratable: 'HypervPassthroughNotLiveMigratable',
   NotMigratable: 'NotMigratable',
 } as const;
 export type VirtualMachineInstanceConditionReason =

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { chownSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { parseIPAddr, type Interface as VMIInterface, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { errorMessage, parseIPAddr, type Interface as VMIInterface, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import * as z from 'zod/mini';
 import {
   PodIfaceNetworkPreparationFinished,
@@ -17,6 +17,7 @@ import {
   removePodIfaceCache,
   writePodIfaceCache,
 } from './cache.ts';
+import { CriticalNetworkError } from './errors.ts';
 import { masqueradeRuleset, NAT_TABLE } from './masquerade.ts';
 import { launcherNetNS, sharesHandlerNetNS, type NetNS } from './netns.ts';
 
@@ -218,14 +219,24 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     });
 
     const owner = isNonRoot(vmi) ? NON_ROOT_UID : 0;
-    if (first.iface.bridge) await this.#setupBridge(ns, pid, podIface, pod, owner, vmi, first.iface, log);
-    else await this.#setupMasquerade(ns, podIface, pod, owner, first.iface, first.vmCIDR, log);
+    // past SetStarted, KubeVirt calls a failure critical: the pod's network may be half made
+    try {
+      if (first.iface.bridge) await this.#setupBridge(ns, pid, podIface, pod, owner, vmi, first.iface, log);
+      else await this.#setupMasquerade(ns, podIface, pod, owner, first.iface, first.vmCIDR, log);
+    } catch (err) {
+      log.error({ reason: errorMessage(err) }, 'failed to configure pod network');
+      throw new CriticalNetworkError(err);
+    }
 
-    writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
-      iface: first.iface,
-      ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
-      networkState: PodIfaceNetworkPreparationFinished,
-    });
+    try {
+      writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
+        iface: first.iface,
+        ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
+        networkState: PodIfaceNetworkPreparationFinished,
+      });
+    } catch (err) {
+      throw new CriticalNetworkError(new Error(`failed to mark configuration as finished for ${first.iface.name}: ${errorMessage(err)}`));
+    }
     log.info(
       `pod network ready for ${first.iface.name} (${first.iface.bridge ? 'bridge' : 'masquerade'}), ${PRIMARY_TAP} owned by uid ${owner}`,
     );

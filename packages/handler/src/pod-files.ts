@@ -1,0 +1,71 @@
+// What the VMI status reads from the launcher pod's own filesystem, through /proc/<pid>/root (KubeVirt:
+// the pod isolation's MountRoot and safepath): the sizes of the ISOs the launcher made
+// (updateIsoSizeStatus) and the SELinux context (updateSELinuxContext).
+import { lstatSync, readFileSync } from 'node:fs';
+import { pathInProcRoot } from '@kubevirt-ts/shared';
+
+/** The launcher pod's files, for calculateStatus. */
+export interface PodFiles {
+  /** A regular file's size, by its path in the VMI's launcher pod; undefined when it cannot be read. */
+  fileSize(vmiUID: string, podPath: string): number | undefined;
+  /** `none` without SELinux on the node; undefined when it cannot be told. */
+  selinuxContext(vmiUID: string): string | undefined;
+}
+
+export interface LauncherPodFilesOptions {
+  /** A process of the VMI's launcher pod (LauncherClients.launcherPid); throws when none is known. */
+  launcherPid(vmiUID: string): number;
+  /** The kernel's filesystem types (default /proc/filesystems). */
+  procFilesystems?: string;
+}
+
+export class LauncherPodFiles implements PodFiles {
+  readonly #o: LauncherPodFilesOptions;
+  #selinuxDisabled: boolean | undefined;
+
+  constructor(o: LauncherPodFilesOptions) {
+    this.#o = o;
+  }
+
+  fileSize(vmiUID: string, podPath: string): number | undefined {
+    try {
+      return regularFileSize(this.#o.launcherPid(vmiUID), podPath);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * With SELinux disabled KubeVirt writes `none`. The kernel registers selinuxfs only when SELinux is
+   * enabled, so /proc/filesystems tells from any namespace. With it enabled KubeVirt writes the launcher
+   * root's security.selinux attribute, which Node cannot read (no getxattr): undefined, left alone.
+   */
+  selinuxContext(_vmiUID: string): string | undefined {
+    if (this.#selinuxDisabled === undefined) {
+      try {
+        // fixed at boot: read once
+        this.#selinuxDisabled = !/\sselinuxfs$/m.test(readFileSync(this.#o.procFilesystems ?? '/proc/filesystems', 'utf8'));
+      } catch {
+        return undefined;
+      }
+    }
+    return this.#selinuxDisabled ? 'none' : undefined;
+  }
+}
+
+/**
+ * safepath's AppendAndResolveWithRelativeRoot + StatAtNoFollow, strictly: no component may be a
+ * symlink (one in the pod would resolve against this process's root, not the pod's).
+ */
+export function regularFileSize(pid: number, podPath: string): number | undefined {
+  const full = pathInProcRoot(pid, podPath);
+  const root = `/proc/${pid}/root`;
+  let at = root;
+  for (const part of full.slice(root.length).split('/').filter(Boolean)) {
+    at = `${at}/${part}`;
+    const st = lstatSync(at, { throwIfNoEntry: false });
+    if (!st || st.isSymbolicLink()) return undefined;
+    if (at === full) return st.isFile() ? st.size : undefined;
+  }
+  return undefined;
+}
