@@ -2,8 +2,9 @@
 // from a Node diagnostic report (--report-on-signal: no new code in the launcher, no heap snapshot),
 // idle after "Marked as ready", with one VM running and the agent poller active, and after a steady
 // state. One pod (one VM) at a time, per variant: the TS source, the esbuild bundle, node/V8 flags.
-// Also what each dependency costs to import, in a bare node.
-//   node bench/launcher-memory.ts [--quick] [--duration 10m] [--variants source,bundle,...] [--list]
+// Also what each dependency costs to import, in a bare node, and the whole compute side of a pod
+// (monitor, launcher, container-disks, virt-tail) beside KubeVirt's budgets (bench/pod-processes.ts).
+//   node bench/launcher-memory.ts [--quick] [--duration 10m] [--variants source,bundle,...] [--pod=false] [--list]
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +27,7 @@ import {
   waitForAgent,
   type LauncherEntry,
 } from './lib.ts';
+import { measurePod, type PodFigures } from './pod-processes.ts';
 
 interface Variant {
   entry: LauncherEntry;
@@ -65,6 +67,10 @@ const flags = benchFlags(
       .optional()
       .describe('variants to measure, one pod after another (default source,bundle,bundle+lean; source with --quick)'),
     'sample-interval': z.prefault(goDuration(), '10s').describe('RSS sampling interval during the steady state'),
+    pod: z.coerce
+      .boolean()
+      .default(true)
+      .describe('also measure a whole pod: monitor, launcher (bundle+lean), container-disks, virt-tail beside KubeVirt\'s budgets'),
   }),
   'bench/launcher-memory.ts',
 );
@@ -270,6 +276,12 @@ async function main(): Promise<void> {
   for (const name of names) {
     variants[name] = await measureVariant(name, VARIANTS[name] as Variant, durationMs, flags['sample-interval'], 'kvts-bench-mem');
   }
+  let pod: PodFigures | undefined;
+  if (flags.pod) {
+    log('launcher-memory: the pod, launcher behind virt-launcher-monitor (bundle+lean), container-disks, virt-tail');
+    const lean = VARIANTS['bundle+lean'] as Variant;
+    pod = await measurePod({ entry: bundle, nodeArgs: lean.nodeArgs, settleMs: flags.quick ? 2_000 : 30_000 });
+  }
   const first = variants[names[0] as string] as VariantFigures;
   const figures = {
     bench: 'launcher-memory',
@@ -282,6 +294,7 @@ async function main(): Promise<void> {
     goalRssMiB: 56,
     variants,
     importRssMiB: imports,
+    ...(pod ? { pod } : {}),
     elapsedS: round((Date.now() - started) / 1000, 1),
     machine: machine(),
   };
@@ -289,6 +302,14 @@ async function main(): Promise<void> {
     ([n, f]) =>
       `  ${n.padEnd(26)} idle ${f.idle.rssMiB}  VM ${f.vmRunning.rssMiB}  steady ${f.steady.rssMiB} (max ${f.steadyMaxRssMiB}) MiB RSS; heap ${f.steadyHeap.heapUsedMiB}/${f.steadyHeap.heapTotalMiB} MiB`,
   );
+  if (pod) {
+    const disks = Object.entries(pod.containerDisks).map(([n, f]) => `${n} ${f.rssMiB}/${f.budgetMiB} (${f.ratio})`);
+    lines.push(
+      `  pod (RSS/KubeVirt budget MiB, ratio): monitor ${pod.monitor.rssMiB}/${pod.monitor.budgetMiB} (${pod.monitor.ratio}), ` +
+        `launcher ${pod.launcher.rssMiB}/${pod.launcher.budgetMiB} (${pod.launcher.ratio}), ${disks.join(', ')}, ` +
+        `virt-tail ${pod.virtTail.rssMiB}/${pod.virtTail.budgetMiB} (${pod.virtTail.ratio}); total ${pod.totalRssMiB}/${pod.totalBudgetMiB}`,
+    );
+  }
   emit(figures, `launcher-memory (goal ≤ 56 MiB RSS):\n${lines.join('\n')}`);
 }
 

@@ -135,7 +135,7 @@ export async function startLauncherPod(o: LauncherOptions = {}): Promise<Launche
 }
 
 /** Waits until the guest agent answers through the launcher (its agent poller is then active). */
-export async function waitForAgent(pod: LauncherPod, timeoutMs: number): Promise<void> {
+export async function waitForAgent(pod: Pick<LauncherPod, 'client'>, timeoutMs: number): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; ; await sleep(250)) {
     const r = await pod.client.GetGuestInfo({});
     const info = JSON.parse(r.guestInfoResponse || '{}') as { os?: { id?: string } };

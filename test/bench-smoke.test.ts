@@ -45,7 +45,7 @@ test('bench sync-overhead --quick: both medians and their ratio', { timeout: 60_
   positive(f, 'runs', 'launcherToRunningMedianMs', 'directToStartedMedianMs', 'ratio');
 });
 
-test('bench launcher-memory --quick: RSS and V8 heap of the launcher', { timeout: 90_000 }, async () => {
+test('bench launcher-memory --quick: RSS and V8 heap of the launcher, the pod beside KubeVirt\'s budgets', { timeout: 180_000 }, async () => {
   const f = await runQuick('launcher-memory');
   positive(
     f,
@@ -56,6 +56,12 @@ test('bench launcher-memory --quick: RSS and V8 heap of the launcher', { timeout
     'variants.source.steadyHeap.heapTotalMiB',
   );
   positive(f, 'importRssMiB.node', 'importRssMiB.launcherSource', 'importRssMiB.launcherBundle');
+  positive(f, 'pod.monitor.rssMiB', 'pod.monitor.ratio', 'pod.launcher.rssMiB', 'pod.launcher.ratio', 'pod.totalRssMiB');
+  positive(f, 'pod.virtTail.rssMiB', 'pod.virtTail.ratio', 'pod.virtTail.linesFollowed');
+  assert.equal((f['pod'] as { monitor: { budgetMiB: number } }).monitor.budgetMiB, 25, "KubeVirt's VirtLauncherMonitorOverhead");
+  const disks = (f['pod'] as { containerDisks: Record<string, unknown> }).containerDisks;
+  assert.deepEqual(Object.keys(disks).sort(), ['volumedata', 'volumekernel-boot-volume'], 'one container-disk per containerDisk volume and kernel boot');
+  for (const name of Object.keys(disks)) positive(disks, `${name}.rssMiB`, `${name}.ratio`, `${name}.requestRatio`);
 });
 
 test('bench handler-scale --quick: event → VMI status latency, throughput, RSS and CPU of virt-handler', { timeout: 90_000 }, async () => {
