@@ -70,7 +70,7 @@ const flags = benchFlags(
     pod: z.coerce
       .boolean()
       .default(true)
-      .describe('also measure a whole pod: monitor, launcher (bundle+lean), container-disks, virt-tail beside KubeVirt\'s budgets'),
+      .describe("also measure a whole pod: monitor, launcher (bundle+lean), container-disks, virt-tail beside KubeVirt's budgets"),
   }),
   'bench/launcher-memory.ts',
 );

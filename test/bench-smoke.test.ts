@@ -45,7 +45,9 @@ test('bench sync-overhead --quick: both medians and their ratio', { timeout: 60_
   positive(f, 'runs', 'launcherToRunningMedianMs', 'directToStartedMedianMs', 'ratio');
 });
 
-test('bench launcher-memory --quick: RSS and V8 heap of the launcher, the pod beside KubeVirt\'s budgets', { timeout: 180_000 }, async () => {
+test("bench launcher-memory --quick: RSS and V8 heap of the launcher, the pod beside KubeVirt's budgets", {
+  timeout: 180_000,
+}, async () => {
   const f = await runQuick('launcher-memory');
   positive(
     f,
@@ -60,7 +62,11 @@ test('bench launcher-memory --quick: RSS and V8 heap of the launcher, the pod be
   positive(f, 'pod.virtTail.rssMiB', 'pod.virtTail.ratio', 'pod.virtTail.linesFollowed');
   assert.equal((f['pod'] as { monitor: { budgetMiB: number } }).monitor.budgetMiB, 25, "KubeVirt's VirtLauncherMonitorOverhead");
   const disks = (f['pod'] as { containerDisks: Record<string, unknown> }).containerDisks;
-  assert.deepEqual(Object.keys(disks).sort(), ['volumedata', 'volumekernel-boot-volume'], 'one container-disk per containerDisk volume and kernel boot');
+  assert.deepEqual(
+    Object.keys(disks).sort(),
+    ['volumedata', 'volumekernel-boot-volume'],
+    'one container-disk per containerDisk volume and kernel boot',
+  );
   for (const name of Object.keys(disks)) positive(disks, `${name}.rssMiB`, `${name}.ratio`, `${name}.requestRatio`);
 });
 
