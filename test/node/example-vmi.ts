@@ -5,7 +5,8 @@
 /** scripts/build-images: the test guest as containerDisk and kernel-boot image */
 export const GUEST_IMAGE = 'docker.io/kubevirt-ts/test-guest:latest';
 
-export function exampleVMI(name: string, namespace: string) {
+/** `podNetwork`: a masquerade interface on the pod network (the guest takes its address by DHCP). */
+export function exampleVMI(name: string, namespace: string, o: { podNetwork?: boolean } = {}) {
   const guestImage = { image: GUEST_IMAGE, imagePullPolicy: 'Never' };
   return {
     apiVersion: 'kubevirt.io/v1',
@@ -24,8 +25,13 @@ export function exampleVMI(name: string, namespace: string) {
             container: { ...guestImage, kernelPath: '/boot/vmlinux', initrdPath: '/boot/initrd.img' },
           },
         },
-        devices: { disks: [{ name: 'data', disk: { bus: 'virtio' } }], autoattachPodInterface: false, autoattachMemBalloon: false },
+        devices: {
+          disks: [{ name: 'data', disk: { bus: 'virtio' } }],
+          ...(o.podNetwork ? { interfaces: [{ name: 'default', masquerade: {} }] } : { autoattachPodInterface: false }),
+          autoattachMemBalloon: false,
+        },
       },
+      ...(o.podNetwork ? { networks: [{ name: 'default', pod: {} }] } : {}),
       volumes: [{ name: 'data', containerDisk: guestImage }],
     },
   };

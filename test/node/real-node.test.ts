@@ -162,7 +162,7 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
   const created = (await api.createNamespacedCustomObject({
     ...VMI,
     namespace: NAMESPACE,
-    body: exampleVMI(name, NAMESPACE),
+    body: exampleVMI(name, NAMESPACE, { podNetwork: true }),
   })) as { metadata: { uid: string } };
   const uid = created.metadata.uid;
   const handlerLogs = () => `${handlerPodState()}\nstand-in errors: ${controller?.errors.join('\n')}`;
@@ -226,6 +226,21 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
     ['disk_0.img', 'kernel-boot/initrd.img', 'kernel-boot/vmlinux'],
     'the images bind-mounted into the launcher pod',
   );
+
+  // Pod network: the handler's phase 1 in the pod's network namespace, the launcher's DHCP; the guest's
+  // web server answers at the launcher pod's own IP, from the node (masquerade NAT).
+  const podIP = (await core.readNamespacedPod({ namespace: NAMESPACE, name: pod.metadata!.name! })).status?.podIP;
+  assert.ok(podIP, 'the launcher pod has an IP');
+  const page = await poll(
+    `the guest's web server at the pod IP ${podIP}:80`,
+    async () => {
+      const r = await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+      return r?.ok ? await r.text() : undefined;
+    },
+    120_000,
+    handlerLogs,
+  );
+  assert.equal(page.trim(), 'kvts-guest');
 
   // pause / unpause through the handler pod's REST API, as virt-api calls it
   const rest = async (method: string, sub: string, ip = handlerIP) =>
@@ -464,7 +479,9 @@ const PRESENT_DEVICES = [
 /** Every present device has its --max-devices allocatable (an absent one: 0, its plugin unhealthy). */
 function devicesAllocatable(n: V1Node): boolean {
   const allocatable = n.status?.allocatable ?? {};
-  return PRESENT_DEVICES.every((r) => Number(allocatable[r] ?? 0) === 1000);
+  // a quantity: kubelet reports 1000 as "1k"
+  const count = (q = '0') => (q.endsWith('k') ? Number(q.slice(0, -1)) * 1000 : Number(q));
+  return PRESENT_DEVICES.every((r) => count(allocatable[r]) === 1000);
 }
 
 function handlerPodState(): string {
