@@ -83,6 +83,8 @@ export interface DomainManagerOptions {
   notifier?: Pick<Notifier, 'sendK8sEvent'>;
   /** Pod network phase 2 for interfaces the handler attached as `tap`. */
   network?: Pick<PodNetworkPhase2, 'setup'>;
+  /** The hook sidecars' OnDefineDomain: the domain XML to define instead of the converter's. */
+  onDefineDomain?: (domainXML: string, vmi: VirtualMachineInstance) => Promise<string>;
 }
 
 /** How long one GetVMStats agent command may take: the handler gives the whole call 5 s. */
@@ -95,6 +97,7 @@ export class DomainManager {
   readonly #agent: AgentStore;
   #notifier: Pick<Notifier, 'sendK8sEvent'> | undefined;
   readonly #network: Pick<PodNetworkPhase2, 'setup'> | undefined;
+  readonly #onDefineDomain: (domainXML: string, vmi: VirtualMachineInstance) => Promise<string>;
   /** KubeVirt's metadata cache: what we add to the domain's kubevirt metadata at run time. */
   readonly #metadata = new Map<string, KubeVirtMetadata>();
   /** The newest XML read and its parse: most events and GetDomain calls find the XML as it was. */
@@ -110,6 +113,7 @@ export class DomainManager {
     this.#agent = opts.agent;
     this.#notifier = opts.notifier;
     this.#network = opts.network;
+    this.#onDefineDomain = opts.onDefineDomain ?? ((xml) => Promise.resolve(xml));
   }
 
   /** SendK8sEvent about the VMI through the notifier; never throws (the event is best effort). */
@@ -176,7 +180,7 @@ export class DomainManager {
         // libvirt binds the serial and VNC sockets here but does not create the directory
         mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });
         this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
-        dom = await this.#conn.domainDefineXMLFlags(domainSpecToXML(spec));
+        dom = await this.#conn.domainDefineXMLFlags(await this.#onDefineDomain(domainSpecToXML(spec), vmi));
         this.#log.info('Domain defined.');
         // Just defined, so shut off: no GetState round trip, in which the DEFINED event's domain parse
         // would run first and hold back the start.
