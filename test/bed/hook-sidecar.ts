@@ -93,14 +93,25 @@ export async function startHookSidecar(o: HookSidecarOptions): Promise<RunningHo
 
 /** The program: `node hook-sidecar.ts --socket /var/run/kubevirt-hooks/<container>/smbios.sock [--version v1alpha3]`. */
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { socket: { type: 'string' }, version: { type: 'string', default: 'v1alpha3' } } });
+  const { values } = parseArgs({
+    options: {
+      socket: { type: 'string' },
+      version: { type: 'string', default: 'v1alpha3' },
+      /** OnDefineDomain fails with this message (a sidecar whose hook breaks) */
+      fail: { type: 'string' },
+    },
+  });
+  const fail = values.fail;
   if (values.socket === undefined) throw new Error('--socket is required');
   const version = values.version as HookVersion;
   const sidecar = await startHookSidecar({
     socketPath: values.socket,
     version,
     name: 'smbios',
-    onDefineDomain: (req) => ({ domainXML: Buffer.from(smbiosOnDefineDomain(req.vmi, req.domainXML)) }),
+    onDefineDomain: (req) => {
+      if (fail !== undefined) throw new Error(fail);
+      return { domainXML: Buffer.from(smbiosOnDefineDomain(req.vmi, req.domainXML)) };
+    },
   });
   process.stderr.write(`smbios hook sidecar (${version}) is now exposing its services on socket ${values.socket}\n`);
   for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => void sidecar.stop().then(() => process.exit(0)));

@@ -45,7 +45,7 @@ async function sidecar(container: string, o: Omit<HookSidecarOptions, 'socketPat
 }
 
 before(() => {
-  root = mkdtempSync('/tmp/kvh'); // short: unix socket paths stay below 108 bytes
+  root = mkdtempSync('/tmp/kvhook'); // short: unix socket paths stay below 108 bytes
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
