@@ -99,15 +99,23 @@ if (import.meta.main) {
       version: { type: 'string', default: 'v1alpha3' },
       /** OnDefineDomain fails with this message (a sidecar whose hook breaks) */
       fail: { type: 'string' },
+      /** also subscribe PreCloudInitIso and set the cloud-init user data to this */
+      'cloud-init-user-data': { type: 'string' },
     },
   });
   const fail = values.fail;
+  const userData = values['cloud-init-user-data'];
   if (values.socket === undefined) throw new Error('--socket is required');
   const version = values.version as HookVersion;
   const sidecar = await startHookSidecar({
     socketPath: values.socket,
     version,
     name: 'smbios',
+    hookPoints: [{ name: 'OnDefineDomain', priority: 0 }, ...(userData === undefined ? [] : [{ name: 'PreCloudInitIso', priority: 0 }])],
+    preCloudInitIso: (req) => {
+      const data = JSON.parse(req.cloudInitData.toString('utf8')) as Record<string, unknown>;
+      return { cloudInitData: Buffer.from(JSON.stringify({ ...data, UserData: userData })) };
+    },
     onDefineDomain: (req) => {
       if (fail !== undefined) throw new Error(fail);
       return { domainXML: Buffer.from(smbiosOnDefineDomain(req.vmi, req.domainXML)) };

@@ -85,6 +85,8 @@ export interface DomainManagerOptions {
   network?: Pick<PodNetworkPhase2, 'setup'>;
   /** The hook sidecars' OnDefineDomain: the domain XML to define instead of the converter's. */
   onDefineDomain?: (domainXML: string, vmi: VirtualMachineInstance) => Promise<string>;
+  /** The hook sidecars' PreCloudInitIso: the VMI whose cloud-init data the ISO is built from. */
+  preCloudInitIso?: (vmi: VirtualMachineInstance) => Promise<VirtualMachineInstance>;
 }
 
 /** How long one GetVMStats agent command may take: the handler gives the whole call 5 s. */
@@ -98,6 +100,7 @@ export class DomainManager {
   #notifier: Pick<Notifier, 'sendK8sEvent'> | undefined;
   readonly #network: Pick<PodNetworkPhase2, 'setup'> | undefined;
   readonly #onDefineDomain: (domainXML: string, vmi: VirtualMachineInstance) => Promise<string>;
+  readonly #preCloudInitIso: (vmi: VirtualMachineInstance) => Promise<VirtualMachineInstance>;
   /** KubeVirt's metadata cache: what we add to the domain's kubevirt metadata at run time. */
   readonly #metadata = new Map<string, KubeVirtMetadata>();
   /** The newest XML read and its parse: most events and GetDomain calls find the XML as it was. */
@@ -114,6 +117,7 @@ export class DomainManager {
     this.#notifier = opts.notifier;
     this.#network = opts.network;
     this.#onDefineDomain = opts.onDefineDomain ?? ((xml) => Promise.resolve(xml));
+    this.#preCloudInitIso = opts.preCloudInitIso ?? ((vmi) => Promise.resolve(vmi));
   }
 
   /** SendK8sEvent about the VMI through the notifier; never throws (the event is best effort). */
@@ -174,7 +178,7 @@ export class DomainManager {
           if (!this.#network) throw new Error('pod network phase 2 is not available');
           await this.#network.setup(vmi, spec, attachments);
         }
-        await prepareDisks(vmi, this.#ctx);
+        await prepareDisks(await this.#preCloudInitIso(vmi), this.#ctx);
         await prepareVolumes(vmi, this.#ctx);
         for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
         // libvirt binds the serial and VNC sockets here but does not create the directory

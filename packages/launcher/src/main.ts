@@ -38,6 +38,7 @@ import { DomainEventMonitor } from './event-monitor.ts';
 import { PodNetworkPhase2 } from './network/phase2.ts';
 import { QEMU_NONROOT_PID_DIR, QEMU_PID_DIR, waitForQemuExit } from './process-monitor.ts';
 import { HooksManager, applySidecarHooks } from './hooks/manager.ts';
+import { preCloudInitIsoHook } from './hooks/cloud-init.ts';
 
 const EMULATOR = '/usr/bin/qemu-system-x86_64';
 
@@ -195,6 +196,7 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
     network: podNetwork,
     agent: agentPoller.store,
     onDefineDomain: applySidecarHooks(hooks),
+    preCloudInitIso: preCloudInitIsoHook(hooks),
     converter: {
       allowEmulation: f['allow-emulation'],
       hypervisorDeviceAvailable: kvm,

@@ -53,18 +53,22 @@ describe('virt-launcher with --hook-sidecars 1 and the smbios hook sidecar', { t
     const uid = randomUUID();
     const vmi = testVMI({ name: 'testvmi', uid });
     vmi.metadata.annotations = { [BASEBOARD_MANUFACTURER_ANNOTATION]: 'Radical Edward' };
+    const spec = vmi.spec as { domain: { devices: { disks: object[] } }; volumes: object[] };
+    spec.domain.devices.disks.push({ name: 'cloudinitdisk', disk: { bus: 'virtio' } });
+    spec.volumes.push({ name: 'cloudinitdisk', cloudInitNoCloud: { userData: '#cloud-config\npassword: from-the-vmi\n' } });
 
     const starting = startLauncher(sandbox, vmi, [], { args: virtControllerArgv(uid, { allowEmulation: true, hookSidecars: 1 }) });
     starting.catch(() => undefined);
     // no sidecar yet: Collect blocks, the cmd socket does not appear
     await sleep(2_000);
     assert.equal(existsSync(sandbox.hostPath(launcherSocketPath('/var/run/kubevirt'))), false, 'ready without its hook sidecar');
-    const sidecar = startSidecar(sandbox);
+    const sidecar = startSidecar(sandbox, ['--cloud-init-user-data', '#cloud-config\npassword: from-the-hook\n']);
     sidecars.push(sidecar.child);
     const launcher = await starting;
     launchers.push(launcher);
     assert.match(launcher.logs(), /Collected all requested hook sidecar sockets/);
     assert.match(launcher.logs(), /OnDefineDomain: \[\/var\/run\/kubevirt-hooks\/hook-sidecar-0\/smbios\.sock\]/);
+    assert.match(launcher.logs(), /PreCloudInitIso: \[\/var\/run\/kubevirt-hooks\/hook-sidecar-0\/smbios\.sock\]/);
 
     const client = await cmdClient(launcher.cmdSocket);
     clients.push(client);
@@ -77,6 +81,11 @@ describe('virt-launcher with --hook-sidecars 1 and the smbios hook sidecar', { t
     assert.match(board, /<entry name='manufacturer'>Radical Edward<\/entry>/, xml);
     // the rest of the domain is the converter's: the hook changed only what it meant to
     assert.match(xml, /<sysinfo type='smbios'>\s*<system>/, xml);
+
+    // PreCloudInitIso: the NoCloud ISO the domain boots with has the hook's user data, not the VMI's
+    const iso = readFileSync(sandbox.hostPath('/var/run/kubevirt-ephemeral-disks/cloud-init-data/default/testvmi/noCloud.iso'));
+    assert.ok(iso.includes('password: from-the-hook'), "the hook's user data in the ISO");
+    assert.ok(!iso.includes('password: from-the-vmi'), "the VMI's user data replaced");
 
     const pid = await poll(
       'QEMU running',

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { createLogger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { HooksManager, applySidecarHooks, type CloudInitData } from '../src/hooks/manager.ts';
+import { preCloudInitIsoHook } from '../src/hooks/cloud-init.ts';
 import {
   BASEBOARD_MANUFACTURER_ANNOTATION,
   smbiosOnDefineDomain,
@@ -231,6 +232,56 @@ describe('HooksManager', () => {
     });
     await m.collect(1, 5_000);
     await assert.rejects(m.preCloudInitIso(vmi(), data), /^Error: hook sidecar bad \(.*\) PreCloudInitIso: cloudInitData: /);
+  });
+
+  test("the ISO's VMI: its NoCloud volume's data through the hook; unchanged without subscribers; a hook error named", async () => {
+    const withNoCloud = {
+      ...vmi(),
+      spec: {
+        domain: { devices: {} },
+        volumes: [
+          { name: 'disk0', emptyDisk: { capacity: '1Mi' } },
+          { name: 'cloudinit', cloudInitNoCloud: { userDataBase64: Buffer.from('#cloud-config\n').toString('base64') } },
+        ],
+      },
+    } as VirtualMachineInstance;
+    const none = fresh();
+    await none.collect(0, 1_000);
+    assert.equal(await preCloudInitIsoHook(none)(withNoCloud), withNoCloud);
+
+    const m = fresh();
+    let got: CloudInitData | undefined;
+    await sidecar('a', {
+      name: 'userdata',
+      hookPoints: [{ name: 'PreCloudInitIso', priority: 0 }],
+      preCloudInitIso: (req) => {
+        got = JSON.parse(req.cloudInitData.toString()) as CloudInitData;
+        return { cloudInitData: Buffer.from(JSON.stringify({ ...got, UserData: 'hooked', NetworkData: 'net' })) };
+      },
+    });
+    await m.collect(1, 5_000);
+    const out = await preCloudInitIsoHook(m)(withNoCloud);
+    assert.deepEqual(got, {
+      DataSource: 'noCloud',
+      NoCloudMetaData: { 'instance-id': 'u-1', 'local-hostname': 'testvmi' },
+      UserData: '#cloud-config\n',
+      NetworkData: '',
+      VolumeName: 'cloudinit',
+    });
+    assert.deepEqual(out.spec.volumes?.[1], { name: 'cloudinit', cloudInitNoCloud: { userData: 'hooked', networkData: 'net' } });
+    assert.deepEqual(out.spec.volumes?.[0], withNoCloud.spec.volumes?.[0]);
+    assert.equal(withNoCloud.spec.volumes?.[1]?.cloudInitNoCloud?.userData, undefined, 'the VMI itself untouched');
+
+    const broken = fresh();
+    await sidecar('a', {
+      name: 'broken',
+      hookPoints: [{ name: 'PreCloudInitIso', priority: 0 }],
+      preCloudInitIso: () => Promise.reject(new Error('no')),
+    });
+    await broken.collect(1, 5_000);
+    await assert.rejects(preCloudInitIsoHook(broken)(withNoCloud), {
+      message: 'PreCloudInitIso hook failed: rpc error: code = Unknown desc = no',
+    });
   });
 
   test('Shutdown calls the v1alpha3 subscribers', async () => {
