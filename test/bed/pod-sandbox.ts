@@ -22,6 +22,10 @@ export const POD_VOLUMES = [
   { name: 'libvirt-runtime', mountPath: '/var/run/libvirt' },
 ] as const;
 
+/** The emptyDir virt-controller adds only for a VMI with hook sidecars (withSidecarVolumes). */
+export const HOOK_SIDECAR_VOLUME = { name: 'hook-sidecar-sockets', mountPath: '/var/run/kubevirt-hooks' } as const;
+type VolumeName = (typeof POD_VOLUMES)[number]['name'] | typeof HOOK_SIDECAR_VOLUME.name;
+
 const CONTAINER_DIRS = ['/etc/libvirt', '/var/lib/libvirt', '/var/log/libvirt', '/var/cache/libvirt'] as const;
 
 /**
@@ -63,7 +67,7 @@ export interface PodSandbox {
   /** Host-visible path of a path inside the pod. */
   hostPath(podPath: string): string;
   /** Host path of an emptyDir volume, as the kubelet lays it out. */
-  volumePath(volume: (typeof POD_VOLUMES)[number]['name']): string;
+  volumePath(volume: VolumeName): string;
   /** Spawns a process inside the pod's mount namespace. */
   spawn(cmd: string, args: readonly string[], opts?: SpawnOptions): ChildProcess;
   /** A process of the pod outside its mount namespace (a containerDisk container): killed by destroy(). */
@@ -98,7 +102,14 @@ function shellQuote(s: string): string {
 }
 
 export async function createPodSandbox(
-  opts: { podsBaseDir?: string; podUID?: string /** a network namespace of its own, empty but for lo */; network?: boolean } = {},
+  opts: {
+    podsBaseDir?: string;
+    podUID?: string;
+    /** a network namespace of its own, empty but for lo */
+    network?: boolean;
+    /** the hook-sidecar-sockets volume at /var/run/kubevirt-hooks, as for a VMI with hook sidecars */
+    hookSidecars?: boolean;
+  } = {},
 ): Promise<PodSandbox> {
   const base = opts.podsBaseDir ?? podsBaseDir();
   const podUID = opts.podUID ?? randomUUID();
@@ -106,7 +117,7 @@ export async function createPodSandbox(
   const containerRoot = path.join(podDir, 'container');
 
   const mounts: string[] = ['mount -t tmpfs -o mode=0755 tmpfs /run', ...CONTAINER_DEV];
-  for (const v of POD_VOLUMES) {
+  for (const v of opts.hookSidecars ? [...POD_VOLUMES, HOOK_SIDECAR_VOLUME] : POD_VOLUMES) {
     const src = emptyDirPath(base, podUID, v.name);
     mkdirSync(src, { recursive: true });
     chmodSync(src, 0o777); // the kubelet's emptyDir mode: a non-root container writes there too

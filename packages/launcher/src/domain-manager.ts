@@ -86,6 +86,10 @@ export interface DomainManagerOptions {
   network?: Pick<PodNetworkPhase2, 'setup'>;
   /** `--disk-memory-limit`: the address space qemu-img gets to inspect a containerDisk image. */
   diskMemoryLimitBytes?: number;
+  /** The hook sidecars' OnDefineDomain: the domain XML to define instead of the converter's. */
+  onDefineDomain?: (domainXML: string, vmi: VirtualMachineInstance) => Promise<string>;
+  /** The hook sidecars' PreCloudInitIso: the VMI whose cloud-init data the ISO is built from. */
+  preCloudInitIso?: (vmi: VirtualMachineInstance) => Promise<VirtualMachineInstance>;
 }
 
 /** How long one GetVMStats agent command may take: the handler gives the whole call 5 s. */
@@ -99,6 +103,8 @@ export class DomainManager {
   #notifier: Pick<Notifier, 'sendK8sEvent'> | undefined;
   readonly #network: Pick<PodNetworkPhase2, 'setup'> | undefined;
   readonly #containerDisks: ContainerDisksInfo;
+  readonly #onDefineDomain: (domainXML: string, vmi: VirtualMachineInstance) => Promise<string>;
+  readonly #preCloudInitIso: (vmi: VirtualMachineInstance) => Promise<VirtualMachineInstance>;
   /** KubeVirt's metadata cache: what we add to the domain's kubevirt metadata at run time. */
   readonly #metadata = new Map<string, KubeVirtMetadata>();
   /** The newest XML read and its parse: most events and GetDomain calls find the XML as it was. */
@@ -119,6 +125,8 @@ export class DomainManager {
     this.#agent = opts.agent;
     this.#notifier = opts.notifier;
     this.#network = opts.network;
+    this.#onDefineDomain = opts.onDefineDomain ?? ((xml) => Promise.resolve(xml));
+    this.#preCloudInitIso = opts.preCloudInitIso ?? ((vmi) => Promise.resolve(vmi));
   }
 
   /** SendK8sEvent about the VMI through the notifier; never throws (the event is best effort). */
@@ -180,13 +188,13 @@ export class DomainManager {
           if (!this.#network) throw new Error('pod network phase 2 is not available');
           await this.#network.setup(vmi, spec, attachments);
         }
-        await prepareDisks(vmi, ctx);
+        await prepareDisks(await this.#preCloudInitIso(vmi), ctx);
         await prepareVolumes(vmi, this.#ctx);
         for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
         // libvirt binds the serial and VNC sockets here but does not create the directory
         mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });
         this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
-        dom = await this.#conn.domainDefineXMLFlags(domainSpecToXML(spec));
+        dom = await this.#conn.domainDefineXMLFlags(await this.#onDefineDomain(domainSpecToXML(spec), vmi));
         this.#log.info('Domain defined.');
         // Just defined, so shut off: no GetState round trip, in which the DEFINED event's domain parse
         // would run first and hold back the start.

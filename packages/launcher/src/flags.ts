@@ -72,9 +72,6 @@ export type LauncherFlags = z.infer<typeof launcherFlags>;
  */
 export function unsupportedFeatures(f: LauncherFlags): string[] {
   const out: string[] = [];
-  if (f['hook-sidecars'] > 0) {
-    out.push(`--hook-sidecars ${f['hook-sidecars']}: hook sidecars are not supported by this virt-launcher`);
-  }
   if (f['image-volume']) out.push('--image-volume: ImageVolume disks are not supported by this virt-launcher');
   if (f.hypervisor === HYPERV_DIRECT_HYPERVISOR) {
     out.push(`--hypervisor ${HYPERV_DIRECT_HYPERVISOR}: only the ${KVM_HYPERVISOR} hypervisor is supported by this virt-launcher`);

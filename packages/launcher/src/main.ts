@@ -37,6 +37,8 @@ import { AgentPoller } from './agent-poller.ts';
 import { DomainEventMonitor } from './event-monitor.ts';
 import { PodNetworkPhase2 } from './network/phase2.ts';
 import { QEMU_NONROOT_PID_DIR, QEMU_PID_DIR, waitForQemuExit } from './process-monitor.ts';
+import { HooksManager, applySidecarHooks } from './hooks/manager.ts';
+import { preCloudInitIsoHook } from './hooks/cloud-init.ts';
 
 const EMULATOR = '/usr/bin/qemu-system-x86_64';
 
@@ -139,6 +141,9 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
 
   initializeDirs(f);
   if (f['simulate-crash']) throw new Error('Simulated virt-launcher crash');
+  // Block until all requested hook sidecars are ready (KubeVirt panics when they are not in time)
+  const hooks = new HooksManager({ logger });
+  if (f['hook-sidecars'] > 0) await hooks.collect(f['hook-sidecars'], f['qemu-timeout']);
   const unsupported = unsupportedFeatures(f);
   for (const feature of unsupported) logger.warn(`${feature}: every SyncVirtualMachine will fail`);
   // KubeVirt's non-root mode: libvirt as a session daemon of the launcher's user (uid 107). A launcher
@@ -191,6 +196,8 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
     network: podNetwork,
     agent: agentPoller.store,
     diskMemoryLimitBytes: f['disk-memory-limit'],
+    onDefineDomain: applySidecarHooks(hooks),
+    preCloudInitIso: preCloudInitIsoHook(hooks),
     converter: {
       allowEmulation: f['allow-emulation'],
       hypervisorDeviceAvailable: kvm,
@@ -233,6 +240,8 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
     logger.info(`Detected domain with UUID ${uuid}`);
     const why = await waitForQemuExit(domainName, uuid, { signal: signals.signal, startTimeoutMs: f['qemu-timeout'], pidDir });
     if (why === 'signal') await gracefulShutdown(domainManager, f, logger, pidDir);
+    // Allow hooks to gracefully shutdown
+    await hooks.shutdown().catch((err: unknown) => logger.error({ reason: String(err) }, 'Failed to run Shutdown'));
     // QEMU can be gone before libvirt's STOPPED event is handled: report the stopped state (how the
     // guest ended decides Succeeded vs Failed in the handler) before the domain is undefined.
     await monitor.waitForStopped(5_000);

@@ -24,6 +24,15 @@ export const PROTO_FILES = [
 export const DEVICE_PLUGIN_PROTO = 'deviceplugin/v1beta1/api.proto';
 export const DEVICE_PLUGIN_DESCRIPTOR = path.join(GENERATED_DIR, 'deviceplugin-descriptor.json');
 
+/** KubeVirt's hook sidecar API (pkg/hooks): Info plus the three Callbacks versions, loaded by src/hooks.ts. */
+export const HOOKS_PROTOS = [
+  'kubevirt/hooks/info/info.proto',
+  'kubevirt/hooks/v1alpha1/v1alpha1.proto',
+  'kubevirt/hooks/v1alpha2/v1alpha2.proto',
+  'kubevirt/hooks/v1alpha3/v1alpha3.proto',
+] as const;
+export const HOOKS_DESCRIPTOR = path.join(GENERATED_DIR, 'hooks-descriptor.json');
+
 const GENERATOR = createRequire(import.meta.url).resolve('@grpc/proto-loader/build/bin/proto-loader-gen-types.js');
 
 /** Generator flags that make the types match what LOADER_OPTIONS makes the codecs produce. */
@@ -90,6 +99,8 @@ export function generateTypes(outDir: string = GENERATED_DIR): void {
   fs.writeFileSync(path.join(outDir, 'descriptor.json'), `${JSON.stringify(root.toJSON(), null, 2)}\n`);
   const devicePlugin = parseProtos([DEVICE_PLUGIN_PROTO]);
   fs.writeFileSync(path.join(outDir, path.basename(DEVICE_PLUGIN_DESCRIPTOR)), `${JSON.stringify(devicePlugin.toJSON(), null, 2)}\n`);
+  const hooks = parseProtos(HOOKS_PROTOS);
+  fs.writeFileSync(path.join(outDir, path.basename(HOOKS_DESCRIPTOR)), `${JSON.stringify(hooks.toJSON(), null, 2)}\n`);
 }
 
 if (import.meta.main) generateTypes();

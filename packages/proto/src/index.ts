@@ -69,3 +69,19 @@ export {
   type RegistrationImpl,
   type v1beta1,
 } from './deviceplugin.ts';
+export {
+  HOOK_VERSIONS,
+  HookSocketsSharedDirectory,
+  HooksCallbacksClients,
+  HooksInfoClient,
+  OnDefineDomainHookPointName,
+  PreCloudInitIsoHookPointName,
+  ShutdownHookPointName,
+  createHookSidecarServer,
+  hooksCallbacksServices,
+  hooksInfoService,
+  type HookSidecarImpl,
+  type HookVersion,
+  type hooksinfo,
+  type hooksv1alpha3,
+} from './hooks.ts';
