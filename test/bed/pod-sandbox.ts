@@ -193,7 +193,17 @@ export async function createPodSandbox(
         }
       }
       // what the node still has mounted in the pod's directory (the shared volumes, disks left mounted)
-      for (const target of mountsUnder(podDir)) execFileSync('umount', ['-l', target]);
+      // again while any is left: a shared volume's mounts can show more than once; never rm a mounted tree
+      for (let round = 0; mountsUnder(podDir).length > 0; round++) {
+        if (round === 10) throw new Error(`pod sandbox ${podUID}: still mounted: ${mountsUnder(podDir).join(', ')}`);
+        for (const target of mountsUnder(podDir)) {
+          try {
+            execFileSync('umount', ['-l', target], { stdio: 'ignore' });
+          } catch {
+            // gone with a mount above it meanwhile
+          }
+        }
+      }
       rmSync(podDir, { recursive: true, force: true });
     },
   };
