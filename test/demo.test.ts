@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { poll } from './bed/poll.ts';
-import { BRIDGE, CGROUP_ROOT, KUBELET_ROOT, NODE_BASE, mountsUnder } from './node/host.ts';
+import { mountsUnder } from './bed/mounts.ts';
+import { BRIDGE, CGROUP_ROOT, KUBELET_ROOT, NODE_BASE } from './node/host.ts';
 
 /** The walk-through's stage lines, in either mode. */
 const WALK_THROUGH = [

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
+import { mountsUnder } from './mounts.ts';
 
 // KubeVirt's launcher pod volumes (pkg/virt-controller/services/rendervolumes.go), in mount order.
 export const POD_VOLUMES = [
@@ -217,15 +218,6 @@ export async function createPodSandbox(
 export function inPodRealPath(p: string): string {
   const abs = path.posix.resolve('/', p);
   return abs === '/var/run' || abs.startsWith('/var/run/') ? abs.slice('/var'.length) : abs;
-}
-
-/** This namespace's mount points at or under `dir`, deepest first. */
-function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4]?.replace(/\\040/g, ' '))
-    .filter((t): t is string => t !== undefined && (t === dir || t.startsWith(`${dir}/`)))
-    .sort((a, b) => b.length - a.length);
 }
 
 export function processesInNamespace(mntNs: string): number[] {

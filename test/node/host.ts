@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { mountsUnder } from '../bed/mounts.ts';
 
 const run = promisify(execFile);
 
@@ -144,16 +145,6 @@ async function killLeftovers(): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-/** Mounts at or under `dir`, deepest first, repeated until none is left (rshared mounts multiply). */
-export function mountsUnder(dir: string): string[] {
-  const targets = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((t): t is string => t !== undefined && (t === dir || t.startsWith(`${dir}/`)))
-    .map((t) => t.replace(/\\040/g, ' '));
-  return targets.sort((a, b) => b.length - a.length);
 }
 
 async function unmountUnder(dir: string): Promise<void> {

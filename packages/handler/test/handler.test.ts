@@ -13,6 +13,7 @@ import { notifyClient } from '@kubevirt-ts/proto';
 import { domainToJSON, ghostRecordPath, newDomain } from '@kubevirt-ts/shared';
 import type { ControlPlane } from '../../../test/control-plane/control-plane.ts';
 import { poll } from '../../../test/bed/poll.ts';
+import { mountsUnder } from '../../../test/bed/mounts.ts';
 import type { HandlerPki } from '../../../test/bed/handler-pki.ts';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
 import { startHandlerNode, VMI, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
@@ -364,10 +365,8 @@ describe('virt-handler with a real kube-apiserver, launcher and guest', { timeou
 
 /** The mounts under a pod's container-disks volume, relative to it. */
 function diskMounts(volume: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4] ?? '')
-    .filter((m) => m.startsWith(`${volume}/`))
+  return mountsUnder(volume)
+    .filter((m) => m !== volume)
     .map((m) => m.slice(volume.length + 1))
     .sort();
 }
