@@ -596,7 +596,7 @@ export interface GuestAgentFacts {
   supportedVersions: readonly string[];
 }
 
-const requiredGuestAgentCommands = [
+export const requiredGuestAgentCommands = [
   'guest-ping',
   'guest-get-time',
   'guest-info',
