@@ -14,7 +14,7 @@ import { makeHandlerPki, type HandlerPki } from '../bed/handler-pki.ts';
 import { handlerRequest } from '../bed/handler.ts';
 import { rssMiB, startRealNode, waitNodeReady, type RealNode } from './real-node.ts';
 import { mountsUnder } from '../bed/mounts.ts';
-import { BRIDGE, CGROUP_ROOT, KUBELET_ROOT, NODE_BASE, NODE_IP } from './host.ts';
+import { BRIDGE, CGROUP_ROOT, KUBELET_ROOT, NODE_BASE, NODE_IP, podProcesses } from './host.ts';
 import { deployObjects, handlerCertObjects, handlerDaemonSet } from './manifests.ts';
 import { exampleVMI } from './example-vmi.ts';
 import { createKubeVirtCR } from '../bed/kubevirt-cr.ts';
@@ -211,10 +211,10 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
   assert.equal(pod.status?.containerStatuses?.find((c) => c.name === 'compute')?.image, 'docker.io/kubevirt-ts/virt-launcher:latest');
   // containerd applied the handler's profile to the launcher (a filter, not "unconfined")
   assert.deepEqual(pod.spec?.securityContext?.seccompProfile, { type: 'Localhost', localhostProfile: SECCOMP_PROFILE });
-  const launchers = processesOfPod(pod.metadata!.uid!).filter((p) => p.cmdline.includes('/usr/bin/virt-launcher'));
+  const launchers = podProcesses(pod.metadata!.uid!).filter((p) => p.cmdline.includes('/usr/bin/virt-launcher'));
   assert.ok(
     launchers.length >= 2,
-    `virt-launcher-monitor and virt-launcher in the pod: ${JSON.stringify(processesOfPod(pod.metadata!.uid!))}`,
+    `virt-launcher-monitor and virt-launcher in the pod: ${JSON.stringify(podProcesses(pod.metadata!.uid!))}`,
   );
   for (const p of launchers)
     assert.match(readFileSync(`/proc/${p.pid}/status`, 'utf8'), /^Seccomp:\s+2$/m, `${p.cmdline} runs under a seccomp filter`);
@@ -482,20 +482,6 @@ function foreignSockets(pids: ReadonlySet<number>): string[] {
     .split('\n')
     .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => pids.has(Number(m[1]))))
     .filter((line) => !local(line.trim().split(/\s+/)[5] ?? ''));
-}
-
-/** The processes in a pod's cgroups (kubelet's cgroupfs names them pod<uid>), with their command lines. */
-function processesOfPod(podUID: string): { pid: number; cmdline: string }[] {
-  const found: { pid: number; cmdline: string }[] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`pod${podUID}`)) continue;
-      found.push({ pid: Number(pid), cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
 }
 
 /** Processes whose command line names a path under `dir` (containerd's shims name its socket). */
