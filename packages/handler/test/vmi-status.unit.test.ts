@@ -968,7 +968,13 @@ describe('AccessCredentialsSynchronized from the domain metadata (updateAccessCr
     ['the same success again: kept as it was', cond('True'), { Succeeded: true, Message: '' }, cond('True'), false],
     ['True → False: replaced', cond('True'), { Succeeded: false, Message: failure }, { status: 'False', message: failure }, true],
     ['False → True: replaced, the message gone', cond('False', failure), { Succeeded: true, Message: '' }, { status: 'True' }, true],
-    ['another failure message: replaced', cond('False', 'Guest agent is offline'), { Succeeded: false, Message: failure }, { status: 'False', message: failure }, true],
+    [
+      'another failure message: replaced',
+      cond('False', 'Guest agent is offline'),
+      { Succeeded: false, Message: failure },
+      { status: 'False', message: failure },
+      true,
+    ],
   ];
   for (const [what, before, result, after, transitioned] of cases) {
     test(what, () => {
@@ -989,22 +995,42 @@ describe('AccessCredentialsSynchronized from the domain metadata (updateAccessCr
   const events: Array<[string, object[], object[], object | undefined]> = [
     // what, conditions before, after → event
     ['no condition: no event', [], [], undefined],
-    ['new True', [], [{ type: 'AccessCredentialsSynchronized', status: 'True' }], {
-      type: 'Normal',
-      reason: 'AccessCredentialsSyncSuccess',
-      message: 'Access credentials sync successful.',
-    }],
-    ['new True with a message', [], [{ type: 'AccessCredentialsSynchronized', status: 'True', message: 'm' }], {
-      type: 'Normal',
-      reason: 'AccessCredentialsSyncSuccess',
-      message: 'Access credentials sync successful: m',
-    }],
-    ['True → False', [{ type: 'AccessCredentialsSynchronized', status: 'True' }], [{ type: 'AccessCredentialsSynchronized', status: 'False', message: failure }], {
-      type: 'Warning',
-      reason: 'AccessCredentialsSyncFailed',
-      message: `Access credentials sync failed: ${failure}`,
-    }],
-    ['unchanged: no event', [{ type: 'AccessCredentialsSynchronized', status: 'False', message: failure }], [{ type: 'AccessCredentialsSynchronized', status: 'False', message: failure }], undefined],
+    [
+      'new True',
+      [],
+      [{ type: 'AccessCredentialsSynchronized', status: 'True' }],
+      {
+        type: 'Normal',
+        reason: 'AccessCredentialsSyncSuccess',
+        message: 'Access credentials sync successful.',
+      },
+    ],
+    [
+      'new True with a message',
+      [],
+      [{ type: 'AccessCredentialsSynchronized', status: 'True', message: 'm' }],
+      {
+        type: 'Normal',
+        reason: 'AccessCredentialsSyncSuccess',
+        message: 'Access credentials sync successful: m',
+      },
+    ],
+    [
+      'True → False',
+      [{ type: 'AccessCredentialsSynchronized', status: 'True' }],
+      [{ type: 'AccessCredentialsSynchronized', status: 'False', message: failure }],
+      {
+        type: 'Warning',
+        reason: 'AccessCredentialsSyncFailed',
+        message: `Access credentials sync failed: ${failure}`,
+      },
+    ],
+    [
+      'unchanged: no event',
+      [{ type: 'AccessCredentialsSynchronized', status: 'False', message: failure }],
+      [{ type: 'AccessCredentialsSynchronized', status: 'False', message: failure }],
+      undefined,
+    ],
   ];
   for (const [what, before, after, want] of events) {
     test(`event: ${what}`, () => {

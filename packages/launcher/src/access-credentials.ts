@@ -87,9 +87,7 @@ function secretFiles(dir: string): Array<{ name: string; content: string }> {
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
-    throw new Error(
-      `error occurred while reading the list of secrets files from the base directory ${dir}: ${errorText(err)}`,
-    );
+    throw new Error(`error occurred while reading the list of secrets files from the base directory ${dir}: ${errorText(err)}`);
   }
   const files = [];
   for (const e of entries) {
@@ -328,7 +326,12 @@ export class AccessCredentialManager {
         reload = true;
         reportedErr = true;
         log.error({ reason: errorText(err) }, 'Error encountered writing access credentials using guest agent');
-        this.#reportResult(vmi, false, `Error encountered writing ssh pub key access credentials for user [${user}]: ${errorText(err)}`, false);
+        this.#reportResult(
+          vmi,
+          false,
+          `Error encountered writing ssh pub key access credentials for user [${user}]: ${errorText(err)}`,
+          false,
+        );
       }
     }
 
@@ -415,7 +418,10 @@ export class AccessCredentialManager {
 
   async #readGuestFile(dom: VirDomain, file: string): Promise<string> {
     const handle = agentReply(openReturn, await this.#agentCommand(dom, fileOpen(file, 'r'))).return;
-    const read = agentReply(readReturn, await this.#agentCommand(dom, JSON.stringify({ execute: 'guest-file-read', arguments: { handle } }))).return;
+    const read = agentReply(
+      readReturn,
+      await this.#agentCommand(dom, JSON.stringify({ execute: 'guest-file-read', arguments: { handle } })),
+    ).return;
     const contents = read.count > 0 ? Buffer.from(read['buf-b64'] ?? '', 'base64').toString() : '';
     await this.#agentCommand(dom, JSON.stringify({ execute: 'guest-file-close', arguments: { handle } }));
     return contents;
