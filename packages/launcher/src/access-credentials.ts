@@ -162,9 +162,17 @@ export function parsePasswdEntry(user: string, line: string): { home: string; ui
   return { home: fields[5]!, uid: fields[2]!, gid: fields[3]! };
 }
 
-/** An error's text as KubeVirt prints it: libvirt-go's virError form for libvirt's errors. */
+/**
+ * An error's text as KubeVirt prints it: libvirt-go's virError form for libvirt's errors, Go's
+ * *PathError form (`open PATH: no such file or directory`) for a file that cannot be read.
+ */
 export function errorText(err: unknown): string {
   if (err instanceof LibvirtError) return `virError(Code=${err.code}, Domain=${err.domain}, Message='${err.message}')`;
+  const e = err as NodeJS.ErrnoException;
+  if (e instanceof Error && typeof e.code === 'string' && typeof e.path === 'string') {
+    const text = /^[A-Z0-9]+: ([^,]+)/.exec(e.message)?.[1] ?? e.code;
+    return `open ${e.path}: ${text}`;
+  }
   return err instanceof Error ? err.message : String(err);
 }
 

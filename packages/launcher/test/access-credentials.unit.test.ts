@@ -126,7 +126,9 @@ describe('one round reads the mounted secrets (accessCredentialsInfo)', () => {
       assert.equal(errors.length, 1);
       assert.match(
         errors[0]!,
-        new RegExp(`^error occurred while reading the list of secrets files from the base directory ${base}/gone-access-cred: ENOENT`),
+        new RegExp(
+          `^error occurred while reading the list of secrets files from the base directory ${base}/gone-access-cred: open ${base}/gone-access-cred: no such file or directory$`,
+        ),
       );
       assert.deepEqual([...info.userSSHMap.keys()], ['root']);
       assert.equal(info.userPasswordMap.get('testuser'), 'pw');
