@@ -6,14 +6,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 import { NotifyRecorder, type RecordedDomainEvent } from '../../../test/bed/notify-recorder.ts';
+import { SecretVolume, accessCredentialSecretPath } from '../../../test/bed/secret-volume.ts';
 
 type AccessCredentialResult = { Succeeded: boolean; Message: string } | null | undefined;
 const resultOf = (e: RecordedDomainEvent): AccessCredentialResult =>
@@ -23,38 +23,6 @@ const resultOf = (e: RecordedDomainEvent): AccessCredentialResult =>
 const KEY_1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKvts0000000000000000000000000000000000000001 one@kvts';
 const KEY_2 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKvts0000000000000000000000000000000000000002 two@kvts';
 const KEY_3 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKvts0000000000000000000000000000000000000003 three@kvts';
-
-/**
- * A secret volume as the kubelet's atomic writer keeps it: the data in `..<timestamp>/`, `..data`
- * linking to it, one link per key through `..data`; an update is a new directory and `..data` renamed
- * over, so a reader sees the old or the new secret, never half of one.
- */
-class SecretVolume {
-  readonly dir: string;
-  #generation = 0;
-  constructor(dir: string) {
-    this.dir = dir;
-  }
-  write(data: Record<string, string>): void {
-    mkdirSync(this.dir, { recursive: true });
-    const ts = `..2026_01_01_00_00_00.${String(++this.#generation).padStart(9, '0')}`;
-    mkdirSync(path.join(this.dir, ts));
-    for (const [k, v] of Object.entries(data)) writeFileSync(path.join(this.dir, ts, k), v);
-    symlinkSync(ts, path.join(this.dir, '..data_tmp'));
-    renameSync(path.join(this.dir, '..data_tmp'), path.join(this.dir, '..data'));
-    for (const entry of readdirSync(this.dir)) {
-      if (entry.startsWith('..')) {
-        if (entry !== ts && entry !== '..data') rmSync(path.join(this.dir, entry), { recursive: true });
-      } else if (!(entry in data)) {
-        rmSync(path.join(this.dir, entry));
-      }
-    }
-    for (const k of Object.keys(data)) {
-      rmSync(path.join(this.dir, k), { force: true });
-      symlinkSync(path.join('..data', k), path.join(this.dir, k));
-    }
-  }
-}
 
 describe('accessCredentials by the guest agent on a real launcher, libvirtd and guest', { timeout: 600_000 }, () => {
   let sandbox: PodSandbox;
@@ -113,9 +81,8 @@ describe('accessCredentials by the guest agent on a real launcher, libvirtd and 
 
   before(async () => {
     sandbox = await createPodSandbox();
-    const secrets = path.join(sandbox.volumePath('private'), 'secret');
-    keys = new SecretVolume(path.join(secrets, 'my-keys-access-cred'));
-    passwords = new SecretVolume(path.join(secrets, 'my-passwords-access-cred'));
+    keys = new SecretVolume(accessCredentialSecretPath(sandbox.volumePath('private'), 'my-keys'));
+    passwords = new SecretVolume(accessCredentialSecretPath(sandbox.volumePath('private'), 'my-passwords'));
     keys.write({ key1: `${KEY_1}\n`, key2: `\n  ${KEY_2}  \n` });
     passwords.write({ testuser: 'first secret\n' });
     recorder = await NotifyRecorder.listen(sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
