@@ -90,7 +90,8 @@ function secretFiles(dir: string): Array<{ name: string; content: string }> {
     throw new Error(`error occurred while reading the list of secrets files from the base directory ${dir}: ${errorText(err)}`);
   }
   const files = [];
-  for (const e of entries) {
+  // os.ReadDir's order: by name
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (e.isDirectory() || e.name.startsWith('..')) continue;
     const file = path.join(dir, e.name);
     try {
@@ -149,6 +150,54 @@ export function readAccessCredentials(
     }
   }
   return { info, errors };
+}
+
+/**
+ * resolveSSHPublicKeys: the keys of the SSH credentials propagated by cloud-init (`noCloud` or
+ * `configDrive`), one entry per secret file ("0", "1", …, a file's whole content), for the metadata.
+ */
+export function resolveSSHPublicKeys(
+  creds: readonly AccessCredential[],
+  baseDir: string,
+  method: 'noCloud' | 'configDrive',
+): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const c of creds) {
+    if (c.sshPublicKey?.propagationMethod[method] == null) continue;
+    const name = c.sshPublicKey.source.secret?.secretName ?? '';
+    if (name === '') continue;
+    const dir = secretDir(baseDir, name);
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      throw new Error(errorText(err));
+    }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (e.isDirectory() || e.name.startsWith('..')) continue;
+      let data: string;
+      try {
+        data = readFileSync(path.join(dir, e.name), 'utf8');
+      } catch (err) {
+        throw new Error(`Unable to read public keys found at volume: ${dir}/${e.name} error: ${errorText(err)}`);
+      }
+      if (data !== '') keys.set(String(keys.size), data);
+    }
+  }
+  return keys;
+}
+
+/** ReadCloudInitVolumeDataSource's keys for the VMI's cloud-init metadata; its error form when unreadable. */
+export function cloudInitPublicKeys(
+  vmi: VirtualMachineInstance,
+  baseDir: string | undefined,
+  method: 'noCloud' | 'configDrive',
+): Map<string, string> {
+  try {
+    return resolveSSHPublicKeys(parseAccessCredentials(vmi), baseDir ?? SecretSourceDir, method);
+  } catch (err) {
+    throw new Error(`ReadCloudInitVolumeDataSource failed: ${errorText(err)}`);
+  }
 }
 
 /** A user's keys: those of each of their secrets, in the order the credentials list them. */

@@ -129,7 +129,11 @@ export class DomainManager {
       diskMemoryLimitBytes: opts.diskMemoryLimitBytes,
     });
     // the launcher's own disksInfo, filled as syncs inspect the images (the handler's is ignored, as KubeVirt's)
-    this.#ctx = { ...opts.converter, disksInfo: this.#containerDisks.byVolume };
+    this.#ctx = {
+      ...opts.converter,
+      disksInfo: this.#containerDisks.byVolume,
+      ...(opts.secretSourceDir === undefined ? {} : { secretSourceDir: opts.secretSourceDir }),
+    };
     this.#agent = opts.agent;
     this.#notifier = opts.notifier;
     this.#network = opts.network;
