@@ -213,14 +213,16 @@ export function parsePasswdEntry(user: string, line: string): { home: string; ui
 
 /**
  * An error's text as KubeVirt prints it: libvirt-go's virError form for libvirt's errors, Go's
- * *PathError form (`open PATH: no such file or directory`) for a file that cannot be read.
+ * *PathError form (`open PATH: no such file or directory`) for a file that cannot be read, the bare
+ * errno for a directory that cannot be watched.
  */
 export function errorText(err: unknown): string {
   if (err instanceof LibvirtError) return `virError(Code=${err.code}, Domain=${err.domain}, Message='${err.message}')`;
   const e = err as NodeJS.ErrnoException;
   if (e instanceof Error && typeof e.code === 'string' && typeof e.path === 'string') {
     const text = /^[A-Z0-9]+: ([^,]+)/.exec(e.message)?.[1] ?? e.code;
-    return `open ${e.path}: ${text}`;
+    // fsnotify's Add answers inotify's bare errno
+    return e.syscall === 'watch' ? text : `open ${e.path}: ${text}`;
   }
   return err instanceof Error ? err.message : String(err);
 }
@@ -304,7 +306,7 @@ export class AccessCredentialManager {
       }
     } catch (err) {
       for (const w of watchers) w.close();
-      throw err;
+      throw new Error(errorText(err));
     }
     this.#watchers = watchers;
     this.#reload = true;

@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ErrorDomain, LibvirtError } from '@kubevirt-ts/libvirt';
 import { parseVMI } from '@kubevirt-ts/shared';
+import pino from 'pino';
 import {
+  AccessCredentialManager,
   SecretSourceDir,
   authorizedKeysOf,
   errorText,
@@ -164,4 +166,40 @@ describe('error texts in the condition’s message', () => {
     );
   });
   test('any other error: its message', () => assert.equal(errorText(new Error('boom')), 'boom'));
+});
+
+describe('starting the propagation (HandleQemuAgentAccessCredentials)', () => {
+  const manager = (secretBaseDir: string) =>
+    new AccessCredentialManager({
+      conn: {} as never,
+      logger: pino({ level: 'silent' }),
+      report: () => assert.fail('no round runs in these tests'),
+      sendWarning: () => undefined,
+      secretBaseDir,
+    });
+  test('a secret directory that is not mounted fails the start with the bare errno, as fsnotify does', () => {
+    const m = manager(path.join(os.tmpdir(), 'kvts-no-such-dir'));
+    assert.throws(() => m.handleQemuAgentAccessCredentials(vmiWith([password('pw')])), { message: 'no such file or directory' });
+    assert.equal(m.started, false);
+  });
+  test('no credential by the agent: nothing is watched', () => {
+    const m = manager('/nonexistent');
+    m.handleQemuAgentAccessCredentials(vmiWith([ssh('k', [], 'noCloud')]));
+    assert.equal(m.started, false);
+  });
+  test('watching once: a second start changes nothing; stop ends it', async () => {
+    const base = mkdtempSync(path.join(os.tmpdir(), 'kvts-ac-'));
+    try {
+      secretVolume(base, 'pw', { u: 'p' });
+      const m = manager(base);
+      const vmi = vmiWith([password('pw')]);
+      m.handleQemuAgentAccessCredentials(vmi);
+      assert.equal(m.started, true);
+      m.handleQemuAgentAccessCredentials(vmi);
+      await m.stop();
+      assert.equal(m.started, false);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
 });
