@@ -1,5 +1,5 @@
 // AccessCredentialsSynchronized end to end: a real kube-apiserver, virt-handler as a process, a real
-// launcher in a pod sandbox with the secrets mounted where virt-controller mounts them, and the test
+// non-root launcher in a pod sandbox with the secrets mounted where virt-controller mounts them, and the test
 // guest. The launcher pushes the credentials through the guest agent; the handler turns its result into
 // the VMI's condition and events, as KubeVirt's updateAccessCredentialConditions does.
 import { after, before, describe, test } from 'node:test';
@@ -29,7 +29,9 @@ describe('AccessCredentialsSynchronized through virt-handler', { timeout: 600_00
   });
 
   test('the credentials reach the guest → True, with the AccessCredentialsSyncSuccess event', async () => {
+    // KubeVirt's default launcher: non-root (uid 107, libvirt's session daemon)
     await node.startVM('credvmi', {
+      nonRoot: true,
       accessCredentials: [
         { sshPublicKey: { source: { secret: { secretName: 'keys' } }, propagationMethod: { qemuGuestAgent: { users: ['testuser'] } } } },
         { userPassword: { source: { secret: { secretName: 'passwords' } }, propagationMethod: { qemuGuestAgent: {} } } },
