@@ -12,6 +12,7 @@ import { vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
+import { virsh } from '../../../test/bed/libvirtd.ts';
 import { NotifyRecorder, type RecordedDomainEvent } from '../../../test/bed/notify-recorder.ts';
 import { SecretVolume, accessCredentialSecretPath } from '../../../test/bed/secret-volume.ts';
 
@@ -147,5 +148,81 @@ describe('accessCredentials by the guest agent on a real launcher, libvirtd and 
       failed.Message,
       `error occurred while reading the list of secrets files from the base directory /var/run/kubevirt-private/secret/my-passwords-access-cred: open /var/run/kubevirt-private/secret/my-passwords-access-cred: no such file or directory`,
     );
+  });
+});
+
+describe('SSH keys through an agent without guest-ssh-add-authorized-keys (the deprecated flow)', { timeout: 600_000 }, () => {
+  let sandbox: PodSandbox;
+  let recorder: NotifyRecorder;
+  let launcher: RunningLauncher;
+  let client: CmdClient;
+  let keys: SecretVolume;
+  const uid = randomUUID();
+  const domainName = vmiNameToDomainName('default', 'oldagentvmi');
+  const logs = () => launcher.logs();
+  // qemu-ga refuses the command libvirt's AuthorizedSSHKeysSet runs, as an agent older than 5.2 lacks it
+  const vmi = testVMI({ name: 'oldagentvmi', uid, kernelArgs: 'kvts.qga-block=guest-ssh-add-authorized-keys' });
+  Object.assign(vmi.spec, {
+    accessCredentials: [
+      { sshPublicKey: { source: { secret: { secretName: 'old-keys' } }, propagationMethod: { qemuGuestAgent: { users: ['testuser'] } } } },
+    ],
+  });
+  const guest = async (script: string): Promise<string> => {
+    const r = await client.Exec({ domainName, Command: '/bin/sh', Args: ['-c', script], timeoutSeconds: 20 });
+    assert.equal(r.exitCode, 0, `${script}: ${r.stdOut}`);
+    return r.stdOut;
+  };
+  const DEPRECATED =
+    'Used deprecated method to set SSH keys. It will be removed in a future release. Update qemu guest agent to 5.2 or newer to keep SSH key injection working.';
+
+  before(async () => {
+    sandbox = await createPodSandbox();
+    keys = new SecretVolume(accessCredentialSecretPath(sandbox.volumePath('private'), 'old-keys'));
+    keys.write({ a: `${KEY_1}\n${KEY_2}\n` });
+    recorder = await NotifyRecorder.listen(sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
+    launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m']);
+    client = await cmdClient(launcher.cmdSocket);
+    assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' }, logs());
+  });
+
+  after(async () => {
+    client?.close();
+    if (launcher) {
+      await launcher.stop('SIGKILL');
+      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
+    }
+    await recorder?.close();
+    await sandbox?.destroy();
+  });
+
+  test('the file is written through guest-exec and guest-file-*: Succeeded, with the Warning event once', async () => {
+    await recorder
+      .waitFor((e) => resultOf(e)?.Succeeded === true, 120_000)
+      .catch((err: unknown) => {
+        throw new Error(`${String(err)}\n${logs().slice(-6000)}`);
+      });
+    // this agent really has guest-ssh-add-authorized-keys disabled
+    const info = JSON.parse(await virsh(sandbox, ['qemu-agent-command', domainName, '{"execute":"guest-info"}'])) as {
+      return: { supported_commands: Array<{ name: string; enabled: boolean }> };
+    };
+    assert.equal(info.return.supported_commands.find((c) => c.name === 'guest-ssh-add-authorized-keys')?.enabled, false);
+    assert.equal(await guest('cat /home/testuser/.ssh/authorized_keys'), `${KEY_1}\n${KEY_2}`, "strings.Join's file: no final newline");
+    assert.deepEqual((await guest('stat -c "%u:%g %a" /home/testuser/.ssh /home/testuser/.ssh/authorized_keys')).trim().split('\n'), [
+      '1000:1000 700',
+      '1000:1000 600',
+    ]);
+    assert.deepEqual(
+      recorder.k8sEvents.filter((e) => e.reason === 'AccessCredentialsSyncSuccess').map((e) => [e.type, e.message]),
+      [['Warning', DEPRECATED]],
+    );
+    // a change goes the same way; the event is not sent again while the flow keeps succeeding
+    keys.write({ a: KEY_3 });
+    await poll(
+      'the new key written by the deprecated flow',
+      async () => ((await guest('cat /home/testuser/.ssh/authorized_keys')) === KEY_3 ? true : undefined),
+      60_000,
+      logs,
+    );
+    assert.equal(recorder.k8sEvents.filter((e) => e.reason === 'AccessCredentialsSyncSuccess').length, 1);
   });
 });
