@@ -84,7 +84,16 @@ export interface HandlerNode {
   /** A Scheduled VMI on this node with its launcher pod in activePods, and the launcher started. */
   startVM(
     name: string,
-    extra?: { kernelArgs?: string; grace?: number; autoattachMemBalloon?: boolean; nonRoot?: boolean },
+    extra?: {
+      kernelArgs?: string;
+      grace?: number;
+      autoattachMemBalloon?: boolean;
+      nonRoot?: boolean;
+      /** spec.accessCredentials */
+      accessCredentials?: unknown[];
+      /** Plays the kubelet before the launcher starts (e.g. the pod's secret volumes). */
+      preparePod?: (sandbox: PodSandbox) => void;
+    },
   ): Promise<TestVM>;
   /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
   request(method: string, urlPath: string, opts?: { cert?: boolean; port?: number }): ReturnType<typeof handlerRequest>;
@@ -189,6 +198,7 @@ export async function startHandlerNode(o: {
         const { uid: _uid, ...metadata } = vmi.metadata;
         const body = {
           ...vmi,
+          spec: { ...vmi.spec, ...(extra.accessCredentials ? { accessCredentials: extra.accessCredentials } : {}) },
           metadata: {
             ...metadata,
             labels: { 'kubevirt.io/nodeName': nodeName },
@@ -205,6 +215,7 @@ export async function startHandlerNode(o: {
           },
         };
         const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
+        extra.preparePod?.(sandbox);
         // the handler mounts the guest's images from these before its first SyncVirtualMachine
         await startContainerDisks(sandbox, created.metadata.uid, vmi.spec.volumes);
         const launcher = await startLauncher(
