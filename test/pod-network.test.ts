@@ -248,6 +248,85 @@ describe('pod network, masquerade binding with ports listed', { timeout: 300_000
   });
 });
 
+describe('pod network, masquerade binding on a dual-stack pod', { timeout: 300_000 }, () => {
+  let node: NodeNetwork;
+  let pod: Pod | undefined;
+  let privateDir: string;
+  const podIPv6 = 'fd00:10:244:77::7';
+
+  before(async () => {
+    node = await createNodeNetwork('10.244.77.1', 'fd00:10:244:77::1');
+    privateDir = mkdtempSync('/tmp/kvts-handler-private-');
+    // the guest's IPv6 as KubeVirt's user guide configures it (cloud-init network data): static, the VM network's ::2
+    const vmi = testVMI({ name: 'masq6', uid: randomUUID(), kernelArgs: 'kvts.ip6=fd10:0:2::2/120 kvts.gw6=fd10:0:2::1' });
+    const v = vmi as unknown as VirtualMachineInstance;
+    v.spec.domain.devices!.interfaces = [{ name: 'default', masquerade: {}, ports: [{ port: 80 }] }];
+    v.spec.networks = [{ name: 'default', pod: {} }];
+    const sandbox = await createPodSandbox({ network: true });
+    await node.attach(sandbox, '10.244.77.7', 1500, podIPv6);
+    const recorder = await NotifyRecorder.listen(sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
+    const launcher = await startLauncher(sandbox, v, ['--qemu-timeout', '2m']);
+    pod = { sandbox, launcher, recorder, client: await cmdClient(launcher.cmdSocket), vmi: v, podIP: '10.244.77.7' };
+  });
+
+  after(async () => {
+    await stopPod(pod);
+    await node?.destroy();
+    if (privateDir) rmSync(privateDir, { recursive: true, force: true });
+  });
+
+  test('phase 1 gives k6t-eth0 the IPv6 gateway and an ip6 nat table; both pod IPs are cached', async () => {
+    const p = pod!;
+    const configurator = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => p.sandbox.pid });
+    const attachments = await configurator.setupPodNetworkPhase1(p.vmi);
+    const { links, ruleset } = await podNetworkState(p.sandbox.pid);
+    const bridge = links.find((l) => l.ifname === 'k6t-eth0');
+    assert.deepEqual(
+      bridge?.addr_info.filter((a) => a.family === 'inet6' && !a.local.startsWith('fe80')).map((a) => `${a.local}/${a.prefixlen}`),
+      ['fd10:0:2::1/120'],
+    );
+    const tables = (JSON.parse(ruleset) as { nftables: { table?: { family: string; name: string } }[] }).nftables
+      .filter((e) => e.table)
+      .map((e) => `${e.table!.family} ${e.table!.name}`);
+    assert.deepEqual(tables.sort(), ['ip nat', 'ip6 nat']);
+    assert.equal((await inNetNS(p.sandbox.pid, 'cat', ['/proc/sys/net/ipv6/conf/all/forwarding'])).trim(), '1');
+    assert.deepEqual(configurator.podInterfaceIPs(p.vmi.metadata.uid, 'default'), {
+      podIP: '10.244.77.7',
+      podIPs: ['10.244.77.7', podIPv6],
+    });
+
+    const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
+    assert.equal(r.message, '');
+    const serial = await SerialConsole.open(p.sandbox.hostPath(`/var/run/kubevirt-private/${p.vmi.metadata.uid}/virt-serial0`));
+    try {
+      await serial.waitForPrompt(GUEST_PROMPT, GUEST_BOOT_MS);
+      assert.match(await serial.run('ip -6 addr show dev eth0'), /inet6 fd10:0:2::2\/120/);
+      // the guest's address is usable once its duplicate address detection is over
+      await poll(
+        'the guest reaches its IPv6 gateway',
+        async () =>
+          (await serial.run('ping6 -c 1 -W 2 fd10:0:2::1 >/dev/null && echo gateway6-ok')).includes('gateway6-ok') ? true : undefined,
+        20_000,
+      );
+    } finally {
+      serial.close();
+    }
+  });
+
+  test("the pod's IPv6 forwards the listed port to the guest, and only that one; IPv4 as before", async () => {
+    const p = pod!;
+    const page = await poll(
+      'the guest web server on [<pod IPv6>]:80 from the node',
+      async () => fetchFromNode(node, `[${podIPv6}]`, 80),
+      GUEST_BOOT_MS,
+      p.launcher.logs,
+    );
+    assert.equal(page.trim(), 'kvts-guest');
+    await assert.rejects(fetchFromNode(node, `[${podIPv6}]`, 8080), /ECONNREFUSED/);
+    assert.equal((await fetchFromNode(node, p.podIP, 80)).trim(), 'kvts-guest');
+  });
+});
+
 describe('pod network, bridge binding', { timeout: 300_000 }, () => {
   let node: NodeNetwork;
   let pod: Pod | undefined;

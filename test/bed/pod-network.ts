@@ -14,10 +14,12 @@ export const NODE_BRIDGE = 'cni0';
 export interface NodeNetwork {
   readonly pid: number;
   readonly gateway: string;
+  /** The bridge's IPv6 address, when the network is dual stack. */
+  readonly gateway6: string | undefined;
   /** Runs a command in the node's network namespace. */
   exec(cmd: string, args: readonly string[]): Promise<string>;
-  /** Gives the pod (a sandbox with `network: true`) its eth0 with the pod IP. */
-  attach(sandbox: PodSandbox, podIP: string, mtu?: number): Promise<void>;
+  /** Gives the pod (a sandbox with `network: true`) its eth0 with the pod IP (and IPv6 on a dual-stack network). */
+  attach(sandbox: PodSandbox, podIP: string, mtu?: number, podIPv6?: string): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -26,7 +28,10 @@ export async function inNetNS(pid: number, cmd: string, args: readonly string[])
   return stdout;
 }
 
-export async function createNodeNetwork(gateway = '10.244.77.1'): Promise<NodeNetwork> {
+export const POD_IPV6_PREFIX = 64;
+
+/** A node network; with `gateway6` (a ULA, fd00::/8) dual stack, as host-local with an IPv6 range gives it. */
+export async function createNodeNetwork(gateway = '10.244.77.1', gateway6?: string): Promise<NodeNetwork> {
   const holder: ChildProcess = spawn('unshare', ['--net', '--', 'sleep', 'infinity'], { stdio: 'ignore', detached: true });
   const pid = holder.pid;
   if (pid === undefined) throw new Error('node network: unshare did not start');
@@ -42,13 +47,16 @@ export async function createNodeNetwork(gateway = '10.244.77.1'): Promise<NodeNe
   }
   await exec('ip', ['link', 'add', NODE_BRIDGE, 'type', 'bridge']);
   await exec('ip', ['addr', 'add', `${gateway}/${POD_SUBNET_PREFIX}`, 'dev', NODE_BRIDGE]);
+  // nodad: addresses usable at once (nothing else on these links could hold them)
+  if (gateway6) await exec('ip', ['-6', 'addr', 'add', `${gateway6}/${POD_IPV6_PREFIX}`, 'dev', NODE_BRIDGE, 'nodad']);
   await exec('ip', ['link', 'set', NODE_BRIDGE, 'up']);
   let n = 0;
   return {
     pid,
     gateway,
+    gateway6,
     exec,
-    async attach(sandbox, podIP, mtu = 1500) {
+    async attach(sandbox, podIP, mtu = 1500, podIPv6) {
       if (!sandbox.network) throw new Error('the pod sandbox has no network namespace of its own (network: true)');
       const hostSide = `veth${n++}`;
       await exec('ip', ['link', 'add', hostSide, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(sandbox.pid)]);
@@ -58,6 +66,11 @@ export async function createNodeNetwork(gateway = '10.244.77.1'): Promise<NodeNe
       await pod(['addr', 'add', `${podIP}/${POD_SUBNET_PREFIX}`, 'dev', 'eth0']);
       await pod(['link', 'set', 'eth0', 'up']);
       await pod(['route', 'add', 'default', 'via', gateway, 'dev', 'eth0']);
+      if (podIPv6) {
+        if (!gateway6) throw new Error('an IPv6 pod IP on a node network without IPv6');
+        await pod(['-6', 'addr', 'add', `${podIPv6}/${POD_IPV6_PREFIX}`, 'dev', 'eth0', 'nodad']);
+        await pod(['-6', 'route', 'add', 'default', 'via', gateway6, 'dev', 'eth0']);
+      }
     },
     async destroy() {
       if (holder.exitCode === null && holder.signalCode === null) {

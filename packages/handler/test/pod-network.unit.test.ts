@@ -7,11 +7,11 @@ import path from 'node:path';
 import { pino } from 'pino';
 import type { VirtualMachineInstance, VirtualMachineInstanceStatus } from '@kubevirt-ts/shared';
 import { PodIfaceNetworkPreparationStarted, readPodIfaceCache, writePodIfaceCache } from '../src/network/cache.ts';
-import { isNonRoot, PodNetworkConfigurator, vmNetworkAddresses } from '../src/network/configurator.ts';
+import { isNonRoot, PodNetworkConfigurator, vmIPv6NetworkAddresses, vmNetworkAddresses } from '../src/network/configurator.ts';
 import { masqueradeRuleset } from '../src/network/masquerade.ts';
 import type { NetNS } from '../src/network/netns.ts';
 
-const base = { podIface: 'eth0', bridgeIface: 'k6t-eth0', gateway: '10.0.2.1', guest: '10.0.2.2' };
+const base = { family: 'ip', podIface: 'eth0', bridgeIface: 'k6t-eth0', gateway: '10.0.2.1', guest: '10.0.2.2' } as const;
 
 test("masquerade NAT: everything to the guest when no ports are listed, KubeVirt's chains and migration-port exceptions", () => {
   const rules = masqueradeRuleset({ ...base, ports: [] });
@@ -37,9 +37,40 @@ test('masquerade NAT: with ports, only those are forwarded; a bad protocol is re
   assert.throws(() => masqueradeRuleset({ ...base, ports: [{ port: 1, protocol: 'icmp' }] }), /unsupported port protocol/);
 });
 
+test('masquerade NAT for IPv6: table ip6 nat, ::1 for the loopback rules, the IPv6 guest and gateway', () => {
+  const rules = masqueradeRuleset({ ...base, family: 'ip6', gateway: 'fd10:0:2::1', guest: 'fd10:0:2::2', ports: [{ port: 80 }] }).split(
+    '\n',
+  );
+  for (const line of [
+    'add table ip6 nat',
+    'add rule ip6 nat postrouting ip6 saddr fd10:0:2::2 counter masquerade',
+    'add rule ip6 nat output tcp dport { 49152, 49153 } ip6 saddr ::1 counter return',
+    'add rule ip6 nat KUBEVIRT_PREINBOUND tcp dport { 80 } counter dnat to fd10:0:2::2',
+    'add rule ip6 nat KUBEVIRT_POSTINBOUND tcp dport 80 ip6 saddr { ::1 } counter snat to fd10:0:2::1',
+    'add rule ip6 nat output ip6 daddr { ::1 } tcp dport 80 counter dnat to fd10:0:2::2',
+  ]) {
+    assert.ok(rules.includes(line), `missing: ${line}\n${rules.join('\n')}`);
+  }
+  assert.ok(!rules.some((l) => /\bip (saddr|daddr)|127\.0\.0\.1/.test(l)), 'nothing of IPv4 in the IPv6 table');
+});
+
+test('IPv6 VM network addresses: the first two of the CIDR, in the form Go prints', () => {
+  assert.deepEqual(vmIPv6NetworkAddresses(undefined), { gateway: 'fd10:0:2::1', guest: 'fd10:0:2::2', prefix: 120 });
+  assert.deepEqual(vmIPv6NetworkAddresses('fd00:1:2:3::100/120'), { gateway: 'fd00:1:2:3::101', guest: 'fd00:1:2:3::102', prefix: 120 });
+  assert.deepEqual(vmIPv6NetworkAddresses('fd00:0:0:1::/64'), { gateway: 'fd00:0:0:1::1', guest: 'fd00:0:0:1::2', prefix: 64 });
+  assert.deepEqual(vmIPv6NetworkAddresses('2001:db8:0:0:1:0:0:0/126'), {
+    gateway: '2001:db8::1:0:0:1',
+    guest: '2001:db8::1:0:0:2',
+    prefix: 126,
+  });
+  for (const bad of ['fd10::2::/120', 'fd10:0:2::/127', '10.0.2.0/24', 'fd10:0:2::', 'fd10:0:2:g::/120'])
+    assert.throws(() => vmIPv6NetworkAddresses(bad), /failed to parse VM IPv6 CIDR/, bad);
+});
+
 test('VM network addresses and the tap owner', () => {
   assert.deepEqual(vmNetworkAddresses(undefined), { gateway: '10.0.2.1', guest: '10.0.2.2', prefix: 24 });
-  assert.throws(() => vmNetworkAddresses('nonsense'), /failed to parse VM CIDR/);
+  for (const bad of ['nonsense', '10.0.2.0', '10.0.2.0/31', '10.0.2/24'])
+    assert.throws(() => vmNetworkAddresses(bad), /failed to parse VM CIDR/, bad);
   const vmi = (status: object, annotations?: Record<string, string>) =>
     ({
       metadata: { name: 'v', namespace: 'n', uid: 'u', ...(annotations ? { annotations } : {}) },

@@ -34,6 +34,8 @@ export const PRIMARY_POD_INTERFACE = 'eth0';
 export const PRIMARY_TAP = 'tap0';
 export const STATIC_MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
 export const DEFAULT_VM_CIDR = '10.0.2.0/24';
+/** api.DefaultVMIpv6CIDR */
+export const DEFAULT_VM_IPV6_CIDR = 'fd10:0:2::/120';
 /** util.NonRootUID; a root VMI's tap belongs to root (LibvirtUserAndGroupId "0"). */
 export const NON_ROOT_UID = 107;
 export const bridgeName = (podIface: string): string => `k6t-${podIface}`.slice(0, 15);
@@ -44,13 +46,15 @@ export interface PodLink {
   mtu: number;
   ipv4: string[];
   addrs: { address: string; prefix: number }[];
+  /** global IPv6 addresses */
+  ipv6: string[];
 }
 
 export async function readLinks(ns: NetNS): Promise<Map<string, PodLink>> {
   return new Map(
     parseIPAddr(await ns.exec('ip', ['-j', 'addr', 'show'])).map((l) => [
       l.name,
-      { name: l.name, mac: l.mac, mtu: l.mtu, ipv4: l.ipv4.map((a) => a.address), addrs: l.ipv4 },
+      { name: l.name, mac: l.mac, mtu: l.mtu, ipv4: l.ipv4.map((a) => a.address), addrs: l.ipv4, ipv6: l.ipv6.map((a) => a.address) },
     ]),
   );
 }
@@ -139,13 +143,61 @@ export function vmNetworkAddresses(cidr: string | undefined): { gateway: string;
   const [net = '', len = ''] = (cidr || DEFAULT_VM_CIDR).split('/');
   const parts = net.split('.').map(Number);
   const prefix = Number(len);
-  if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255)) || !(Number.isInteger(prefix) && prefix >= 0 && prefix <= 30)) {
+  if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255)) || !/^\d+$/.test(len) || prefix > 30) {
     throw new Error(`failed to parse VM CIDR: ${cidr}`);
   }
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
   const base = ((((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0) & mask) >>> 0;
   const ip = (n: number) => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
   return { gateway: ip(base + 1), guest: ip(base + 2), prefix };
+}
+
+/** The cache's podIP and podIPs: the pod interface's IPv4 first, then its IPv6 (KubeVirt's order). */
+function podIPs(pod: PodLink): { podIP?: string; podIPs?: string[] } {
+  const ips = [...pod.ipv4.slice(0, 1), ...pod.ipv6.slice(0, 1)];
+  return ips[0] ? { podIP: ips[0], podIPs: ips } : {};
+}
+
+/** The IPv6 VM network's gateway and guest (its first and second addresses), fd10:0:2::1 and ::2 by default. */
+export function vmIPv6NetworkAddresses(cidr: string | undefined): { gateway: string; guest: string; prefix: number } {
+  const text = cidr || DEFAULT_VM_IPV6_CIDR;
+  const [net = '', len = ''] = text.split('/');
+  const prefix = Number(len);
+  const base = ipv6ToBigInt(net);
+  if (base === undefined || !/^\d+$/.test(len) || prefix > 126) throw new Error(`failed to parse VM IPv6 CIDR: ${cidr}`);
+  const mask = ((1n << BigInt(prefix)) - 1n) << BigInt(128 - prefix);
+  const network = base & mask;
+  return { gateway: bigIntToIPv6(network + 1n), guest: bigIntToIPv6(network + 2n), prefix };
+}
+
+function ipv6ToBigInt(text: string): bigint | undefined {
+  if (!/^[0-9a-fA-F:]+$/.test(text) || text.split('::').length > 2) return undefined;
+  const [head = '', tail] = text.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  if (all.length !== 8 || all.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  return all.reduce((n, g) => (n << 16n) | BigInt(Number.parseInt(g, 16)), 0n);
+}
+
+/** RFC 5952's form, as Go's net.IP.String() prints it. */
+function bigIntToIPv6(n: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
+  let best = { at: -1, len: 0 };
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.at < 0) return hex.join(':');
+  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
 }
 
 /** vmitrait.IsNonRoot: the deprecated annotation, or a non-zero status.runtimeUser. */
@@ -177,14 +229,15 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     const uid = vmi.metadata.uid;
     const attachments: Record<string, string> = {};
     const networks = new Map((vmi.spec.networks ?? []).map((n) => [n.name, n]));
-    const pending: { iface: VMIInterface; vmCIDR: string | undefined }[] = [];
+    const pending: { iface: VMIInterface; vmCIDR: string | undefined; vmIPv6CIDR: string | undefined }[] = [];
     for (const iface of vmi.spec.domain.devices?.interfaces ?? []) {
       const net = networks.get(iface.name);
       if (!net?.pod) continue; // only the pod network is set up here
       if (iface.masquerade || iface.bridge) {
         attachments[iface.name] = 'tap';
         const state = readPodIfaceCache(this.#o.privateDir, uid, iface.name)?.networkState ?? 0;
-        if (state !== PodIfaceNetworkPreparationFinished) pending.push({ iface, vmCIDR: net.pod.vmNetworkCIDR });
+        if (state !== PodIfaceNetworkPreparationFinished)
+          pending.push({ iface, vmCIDR: net.pod.vmNetworkCIDR, vmIPv6CIDR: net.pod.vmIPv6NetworkCIDR });
       }
     }
     if (pending.length > 1) throw new Error('only one interface on the pod network is supported');
@@ -214,7 +267,7 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     }
     writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
       iface: first.iface,
-      ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
+      ...podIPs(pod),
       networkState: PodIfaceNetworkPreparationStarted,
     });
 
@@ -222,7 +275,7 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     // past SetStarted, KubeVirt calls a failure critical: the pod's network may be half made
     try {
       if (first.iface.bridge) await this.#setupBridge(ns, pid, podIface, pod, owner, vmi, first.iface, log);
-      else await this.#setupMasquerade(ns, podIface, pod, owner, first.iface, first.vmCIDR, log);
+      else await this.#setupMasquerade(ns, podIface, pod, owner, first.iface, first.vmCIDR, first.vmIPv6CIDR, log);
     } catch (err) {
       log.error({ reason: errorMessage(err) }, 'failed to configure pod network');
       throw new CriticalNetworkError(err);
@@ -231,7 +284,7 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     try {
       writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
         iface: first.iface,
-        ...(pod.ipv4[0] ? { podIP: pod.ipv4[0], podIPs: [pod.ipv4[0]] } : {}),
+        ...podIPs(pod),
         networkState: PodIfaceNetworkPreparationFinished,
       });
     } catch (err) {
@@ -250,10 +303,13 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     owner: number,
     iface: VMIInterface,
     vmCIDR: string | undefined,
+    vmIPv6CIDR: string | undefined,
     _log: Logger,
   ): Promise<void> {
     const bridge = bridgeName(podIface);
     const addrs = vmNetworkAddresses(vmCIDR);
+    // each family the pod has (hasIPGlobalUnicast) gets the gateway address and its NAT table
+    const v6 = pod.ipv6.length > 0 ? vmIPv6NetworkAddresses(vmIPv6CIDR) : undefined;
     await ns.exec(
       'ip',
       ['-batch', '-'],
@@ -261,6 +317,8 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
         `link add ${bridge} type bridge`,
         `link set ${bridge} address ${STATIC_MASQUERADE_BRIDGE_MAC} mtu ${pod.mtu}`,
         `addr add ${addrs.gateway}/${addrs.prefix} dev ${bridge}`,
+        // nodad: the gateway is usable at once (the bridge's only other member is the guest's tap)
+        ...(v6 ? [`addr add ${v6.gateway}/${v6.prefix} dev ${bridge} nodad`] : []),
         `link set ${bridge} up`,
         // as virt-chroot create-tap makes it (netlink's defaults: no packet info, vnet headers, one queue)
         `tuntap add dev ${PRIMARY_TAP} mode tap user ${owner} group ${owner} vnet_hdr`,
@@ -270,17 +328,12 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     );
     await setSysctl(ns, 'net/ipv4/ip_forward', '1');
     await setSysctl(ns, `net/ipv4/conf/${bridge}/route_localnet`, '1');
-    await ns.exec(
-      'nft',
-      ['-f', '-'],
-      masqueradeRuleset({
-        podIface,
-        bridgeIface: bridge,
-        gateway: addrs.gateway,
-        guest: addrs.guest,
-        ports: iface.ports ?? [],
-      }),
-    );
+    const ports = iface.ports ?? [];
+    await ns.exec('nft', ['-f', '-'], masqueradeRuleset({ family: 'ip', podIface, bridgeIface: bridge, ...addrs, ports }));
+    if (v6) {
+      await setSysctl(ns, 'net/ipv6/conf/all/forwarding', '1');
+      await ns.exec('nft', ['-f', '-'], masqueradeRuleset({ family: 'ip6', podIface, bridgeIface: bridge, ...v6, ports }));
+    }
   }
 
   /**
@@ -347,10 +400,11 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     if (links.has(PRIMARY_TAP)) await ns.exec('ip', ['link', 'del', PRIMARY_TAP]);
     if (links.has(bridgeName(podIface))) await ns.exec('ip', ['link', 'del', bridgeName(podIface)]);
     const tables = await ns.exec('nft', ['-j', 'list', 'tables']);
-    const hasNat = (JSON.parse(tables) as { nftables?: { table?: { family?: string; name?: string } }[] }).nftables?.some(
-      (e) => e.table?.family === 'ip' && e.table.name === NAT_TABLE,
-    );
-    if (hasNat) await ns.exec('nft', ['delete', 'table', 'ip', NAT_TABLE]);
+    const entries = (JSON.parse(tables) as { nftables?: { table?: { family?: string; name?: string } }[] }).nftables ?? [];
+    for (const family of ['ip', 'ip6']) {
+      if (entries.some((e) => e.table?.family === family && e.table.name === NAT_TABLE))
+        await ns.exec('nft', ['delete', 'table', family, NAT_TABLE]);
+    }
   }
 
   podInterfaceIPs(vmiUID: string, ifaceName: string): { podIP?: string; podIPs?: string[] } | undefined {
