@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
@@ -623,8 +623,10 @@ function inet(link: NetLink | undefined): string[] {
 
 /** The guest's serial console (the launcher's socket, through its root: kubelet's path is too long for a socket). */
 async function guestConsole(launcher: number, vmiUID: string): Promise<SerialConsole> {
-  // the image's /var/run is a link to /run, which would resolve in this process's root
-  const socket = `/proc/${launcher}/root/run/kubevirt-private/${vmiUID}/virt-serial0`;
+  // the image's /var/run may be a link to /run, which would resolve in this process's root
+  const varRun = `/proc/${launcher}/root/var/run`;
+  const runDir = lstatSync(varRun).isSymbolicLink() ? `/proc/${launcher}/root/run` : varRun;
+  const socket = `${runDir}/kubevirt-private/${vmiUID}/virt-serial0`;
   assert.ok(existsSync(socket), `the guest's serial console socket ${socket}`);
   return SerialConsole.open(socket);
 }
