@@ -1,8 +1,8 @@
 // A launcher pod's network as the node sees it, for the real node's pod network tests: the pod's
-// network namespace (found through a process of the pod), what phase 1 made in it, its veth's node end
+// network namespace (entered through a process of the pod), what phase 1 made in it, its veth's node end
 // on the pod bridge, and what still holds the namespace (processes, containerd's bind mount).
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { mountsUnder } from '../bed/mounts.ts';
 import { BRIDGE } from './host.ts';
@@ -19,20 +19,6 @@ export interface NetLink {
   link_index?: number;
   linkinfo?: { info_kind?: string };
   addr_info?: { family: string; local: string; prefixlen: number }[];
-}
-
-/** A process of the launcher pod of the VMI with this uid (virt-launcher and its monitor take `--uid`). */
-export function launcherPid(vmiUID: string): number | undefined {
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const at = argv.indexOf('--uid');
-      if (at >= 0 && argv[at + 1] === vmiUID && argv.some((a) => a.includes('virt-launcher'))) return Number(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
 }
 
 export async function inPodNetns(pid: number, cmd: string, args: readonly string[]): Promise<string> {

@@ -19,17 +19,7 @@ import { deployObjects, handlerCertObjects, handlerDaemonSet } from './manifests
 import { exampleVMI } from './example-vmi.ts';
 import { createKubeVirtCR } from '../bed/kubevirt-cr.ts';
 import { CNI_IPAM_DIR, CNI_NETWORK } from './containerd.ts';
-import {
-  bridgePorts,
-  launcherPid,
-  netnsHolders,
-  netnsOf,
-  nodeLinks,
-  podLinks,
-  podNftTables,
-  type NetLink,
-  type NetnsId,
-} from './pod-netns.ts';
+import { bridgePorts, netnsHolders, netnsOf, nodeLinks, podLinks, podNftTables, type NetLink, type NetnsId } from './pod-netns.ts';
 import { GUEST_PROMPT } from '../bed/guest.ts';
 import { SerialConsole } from '../bed/serial.ts';
 import { CREATED_BY_LABEL, startVirtControllerStandIn, VMI_FINALIZER, type VirtControllerStandIn } from './virt-controller.ts';
@@ -282,8 +272,7 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
   assert.equal(page.trim(), 'kvts-guest');
   // the guest serves 8080 too, but it is not listed: the pod itself, where nothing listens, refuses it
   assert.equal(await connectError(podIP, 8080), 'ECONNREFUSED', 'an unlisted port is not forwarded to the guest');
-  const launcher = launcherPid(uid);
-  assert.ok(launcher, "the launcher's process");
+  const launcher = launcherPid(pod.metadata!.uid!);
   const podNetns = netnsOf(launcher);
   const links = await podLinks(launcher);
   assert.deepEqual(inet(links.get('k6t-eth0')), ['10.0.2.1/24'], "k6t-eth0 holds the VM network's gateway");
@@ -413,8 +402,7 @@ test("a bridge-bound VMI takes its launcher pod's own IP by DHCP and is reached 
   const [pod] = (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `${CREATED_BY_LABEL}=${uid}` })).items;
   const podIP = pod?.status?.podIP;
   assert.ok(podIP, 'the launcher pod has an IP');
-  const launcher = launcherPid(uid);
-  assert.ok(launcher, "the launcher's process");
+  const launcher = launcherPid(pod!.metadata!.uid!);
   const podNetns = netnsOf(launcher);
 
   // Phase 1 in the pod: the veth renamed eth0-nic, without address, on k6t-eth0 with tap0; the bridge
@@ -461,9 +449,7 @@ test("a bridge-bound VMI takes its launcher pod's own IP by DHCP and is reached 
       async () => {
         const interfaces = (await getVMI()).status?.interfaces;
         seen = interfaces;
-        return interfaces?.find(
-          (i) => i.name === 'default' && i.infoSource?.includes('guest-agent') && i.ipAddress === podIP,
-        );
+        return interfaces?.find((i) => i.name === 'default' && i.infoSource?.includes('guest-agent') && i.ipAddress === podIP);
       },
       60_000,
       () => `interfaces: ${JSON.stringify(seen)}\n${handlerLogs()}`,
@@ -610,6 +596,13 @@ test('stopping the node leaves nothing behind on the host', async () => {
   assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), ipForwardBefore, 'ip_forward as it was');
   assert.equal(iptablesRules(), iptablesBefore, 'iptables as they were');
 });
+
+/** virt-launcher's (or its monitor's) PID in the pod. */
+function launcherPid(podUID: string): number {
+  const p = podProcesses(podUID).find((p) => p.cmdline.includes('/usr/bin/virt-launcher'));
+  assert.ok(p, `a virt-launcher process in pod ${podUID}: ${JSON.stringify(podProcesses(podUID))}`);
+  return p.pid;
+}
 
 /** The body of GET http://<ip>:<port>/, or undefined while it does not answer 200. */
 async function httpGet(ip: string, port: number): Promise<string | undefined> {
