@@ -31,6 +31,9 @@ export interface Containerd {
 
 export const CONTAINERD_DIR = path.join(NODE_BASE, 'containerd');
 export const CNI_CONF_DIR = path.join(NODE_BASE, 'cni', 'net.d');
+/** The pod network's name; host-local keeps a file per allocated IP under CNI_IPAM_DIR/<name>/. */
+export const CNI_NETWORK = 'kvts-pods';
+export const CNI_IPAM_DIR = path.join(NODE_BASE, 'cni', 'ipam');
 
 export function containerdConfig(dir: string): string {
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
@@ -83,7 +86,7 @@ export function cniConfig(): string {
   return JSON.stringify(
     {
       cniVersion: '0.4.0',
-      name: 'kvts-pods',
+      name: CNI_NETWORK,
       plugins: [
         {
           type: 'bridge',
@@ -96,7 +99,7 @@ export function cniConfig(): string {
             subnet: POD_SUBNET,
             gateway: NODE_IP,
             routes: [],
-            dataDir: path.join(NODE_BASE, 'cni', 'ipam'),
+            dataDir: CNI_IPAM_DIR,
           },
         },
       ],

@@ -5,8 +5,21 @@
 /** scripts/build-images: the test guest as containerDisk and kernel-boot image */
 export const GUEST_IMAGE = 'docker.io/kubevirt-ts/test-guest:latest';
 
-/** `podNetwork`: a masquerade interface on the pod network (the guest takes its address by DHCP). */
-export function exampleVMI(name: string, namespace: string, o: { podNetwork?: boolean } = {}) {
+export interface ExampleVMIOptions {
+  /** An interface on the pod network (the guest takes its address by DHCP). */
+  podNetwork?: boolean;
+  /** Its binding: masquerade (the default) or bridge (the guest takes the pod's own IP). */
+  binding?: 'masquerade' | 'bridge';
+  /** The interface's `ports`: with masquerade, only these reach the guest. */
+  ports?: number[];
+}
+
+export function exampleVMI(name: string, namespace: string, o: ExampleVMIOptions = {}) {
+  const iface = {
+    name: 'default',
+    ...(o.binding === 'bridge' ? { bridge: {} } : { masquerade: {} }),
+    ...(o.ports ? { ports: o.ports.map((port) => ({ port })) } : {}),
+  };
   const guestImage = { image: GUEST_IMAGE, imagePullPolicy: 'Never' };
   return {
     apiVersion: 'kubevirt.io/v1',
@@ -27,7 +40,7 @@ export function exampleVMI(name: string, namespace: string, o: { podNetwork?: bo
         },
         devices: {
           disks: [{ name: 'data', disk: { bus: 'virtio' } }],
-          ...(o.podNetwork ? { interfaces: [{ name: 'default', masquerade: {} }] } : { autoattachPodInterface: false }),
+          ...(o.podNetwork ? { interfaces: [iface] } : { autoattachPodInterface: false }),
           autoattachMemBalloon: false,
         },
       },

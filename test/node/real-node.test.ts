@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
@@ -18,6 +18,10 @@ import { BRIDGE, CGROUP_ROOT, KUBELET_ROOT, NODE_BASE, NODE_IP, podProcesses } f
 import { deployObjects, handlerCertObjects, handlerDaemonSet } from './manifests.ts';
 import { exampleVMI } from './example-vmi.ts';
 import { createKubeVirtCR } from '../bed/kubevirt-cr.ts';
+import { CNI_IPAM_DIR, CNI_NETWORK } from './containerd.ts';
+import { bridgePorts, netnsHolders, netnsOf, nodeLinks, podLinks, podNftTables, type NetLink, type NetnsId } from './pod-netns.ts';
+import { GUEST_PROMPT } from '../bed/guest.ts';
+import { SerialConsole } from '../bed/serial.ts';
 import { CREATED_BY_LABEL, startVirtControllerStandIn, VMI_FINALIZER, type VirtControllerStandIn } from './virt-controller.ts';
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
@@ -185,7 +189,8 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
   const created = (await api.createNamespacedCustomObject({
     ...VMI,
     namespace: NAMESPACE,
-    body: exampleVMI(name, NAMESPACE, { podNetwork: true }),
+    // masquerade with port 80 listed: only it is forwarded to the guest
+    body: exampleVMI(name, NAMESPACE, { podNetwork: true, ports: [80] }),
   })) as { metadata: { uid: string } };
   const uid = created.metadata.uid;
   const handlerLogs = () => `${handlerPodState()}\nstand-in errors: ${controller?.errors.join('\n')}`;
@@ -260,19 +265,34 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
   );
 
   // Pod network: the handler's phase 1 in the pod's network namespace, the launcher's DHCP; the guest's
-  // web server answers at the launcher pod's own IP, from the node (masquerade NAT).
+  // web server answers at the launcher pod's own IP, from the node (masquerade NAT), on the listed port only.
   const podIP = (await core.readNamespacedPod({ namespace: NAMESPACE, name: pod.metadata!.name! })).status?.podIP;
   assert.ok(podIP, 'the launcher pod has an IP');
-  const page = await poll(
-    `the guest's web server at the pod IP ${podIP}:80`,
-    async () => {
-      const r = await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
-      return r?.ok ? await r.text() : undefined;
-    },
-    120_000,
-    handlerLogs,
-  );
+  const page = await poll(`the guest's web server at the pod IP ${podIP}:80`, async () => httpGet(podIP, 80), 120_000, handlerLogs);
   assert.equal(page.trim(), 'kvts-guest');
+  // the guest serves 8080 too, but it is not listed: the pod itself, where nothing listens, refuses it
+  assert.equal(await connectError(podIP, 8080), 'ECONNREFUSED', 'an unlisted port is not forwarded to the guest');
+  const launcher = launcherPid(pod.metadata!.uid!);
+  const podNetns = netnsOf(launcher);
+  const links = await podLinks(launcher);
+  assert.deepEqual(inet(links.get('k6t-eth0')), ['10.0.2.1/24'], "k6t-eth0 holds the VM network's gateway");
+  assert.equal(links.get('tap0')?.master, 'k6t-eth0');
+  assert.deepEqual(
+    inet(links.get('eth0')).map((a) => a.split('/')[0]),
+    [podIP],
+    'the pod keeps its IP',
+  );
+  assert.deepEqual(await podNftTables(launcher), ['ip nat'], "the NAT table in the pod's namespace");
+  const guest = await guestConsole(launcher, uid);
+  try {
+    await guest.waitForPrompt(GUEST_PROMPT, 60_000);
+    assert.match(await guest.run('ip -4 addr show dev eth0'), /inet 10\.0\.2\.2\/24/, 'the guest has 10.0.2.2 by DHCP');
+    assert.match(await guest.run('ip route'), /default via 10\.0\.2\.1 dev eth0/);
+    assert.match(await guest.run('ping -c 1 -W 5 10.0.2.1 >/dev/null && echo gateway-ok'), /gateway-ok/, 'the guest reaches its gateway');
+  } finally {
+    guest.close();
+  }
+  const hostVeth = await podVethOnNode(launcher);
 
   // pause / unpause through the handler pod's REST API, as virt-api calls it
   const rest = async (method: string, sub: string, ip = handlerIP) =>
@@ -355,6 +375,115 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
   );
   figures['VMI deleted → VMI and pod gone'] = `${((Date.now() - t1) / 1000).toFixed(1)} s`;
   assert.deepEqual(mountsUnder(path.join(KUBELET_ROOT, 'pods', pod.metadata!.uid!)), [], "nothing left mounted in the pod's directory");
+  await podNetworkGone(podNetns, hostVeth, podIP);
+});
+
+test("a bridge-bound VMI takes its launcher pod's own IP by DHCP and is reached at it; its deletion leaves the node's network clean", async () => {
+  const api = node.kc.makeApiClient(CustomObjectsApi);
+  controller ??= startVirtControllerStandIn(node.kc, NAMESPACE);
+  const name = 'real-node-bridge';
+  const portsBefore = (await bridgePorts()).map((l) => l.ifname).sort();
+  const t0 = Date.now();
+  const created = (await api.createNamespacedCustomObject({
+    ...VMI,
+    namespace: NAMESPACE,
+    body: exampleVMI(name, NAMESPACE, { podNetwork: true, binding: 'bridge' }),
+  })) as { metadata: { uid: string } };
+  const uid = created.metadata.uid;
+  const handlerLogs = () => `${handlerPodState()}\nstand-in errors: ${controller?.errors.join('\n')}`;
+  const getVMI = async () =>
+    (await api.getNamespacedCustomObject({ ...VMI, namespace: NAMESPACE, name })) as {
+      status?: {
+        phase?: string;
+        interfaces?: { name?: string; mac?: string; ipAddress?: string; infoSource?: string; interfaceName?: string }[];
+      };
+    };
+  await poll('the VMI Running', async () => ((await getVMI()).status?.phase === 'Running' ? true : undefined), 300_000, handlerLogs);
+  const [pod] = (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `${CREATED_BY_LABEL}=${uid}` })).items;
+  const podIP = pod?.status?.podIP;
+  assert.ok(podIP, 'the launcher pod has an IP');
+  const launcher = launcherPid(pod!.metadata!.uid!);
+  const podNetns = netnsOf(launcher);
+
+  // Phase 1 in the pod: the veth renamed eth0-nic, without address, on k6t-eth0 with tap0; the bridge
+  // has only the DHCP server's fake address. No link of the pod keeps the pod IP but a dummy eth0
+  // (where the kernel has dummy links): it is the guest's now.
+  const links = await podLinks(launcher);
+  assert.equal(links.get('eth0-nic')?.master, 'k6t-eth0');
+  assert.deepEqual(inet(links.get('eth0-nic')), []);
+  assert.equal(links.get('tap0')?.master, 'k6t-eth0');
+  assert.deepEqual(inet(links.get('k6t-eth0')), ['169.254.75.10/32']);
+  const eth0 = links.get('eth0');
+  if (eth0) assert.equal(eth0.linkinfo?.info_kind, 'dummy', 'eth0 is the dummy keeping the pod IP');
+  assert.deepEqual(
+    [...links.values()].filter((l) => l.ifname !== 'eth0' && inet(l).some((a) => a.startsWith(`${podIP}/`))).map((l) => l.ifname),
+    [],
+  );
+  assert.deepEqual(await podNftTables(launcher), [], 'no NAT table with the bridge binding');
+  const hostVeth = await podVethOnNode(launcher);
+
+  const guest = await guestConsole(launcher, uid);
+  try {
+    await guest.waitForPrompt(GUEST_PROMPT, 240_000);
+    let last = '';
+    await poll(
+      "the guest has the pod's IP by DHCP",
+      async () => {
+        last = await guest.run('ip -4 addr show dev eth0');
+        return last.includes(`inet ${podIP}/24`) ? true : undefined;
+      },
+      60_000,
+      () => `guest: ${last}`,
+    );
+    assert.match(
+      await guest.run(`ping -c 1 -W 5 ${NODE_IP} >/dev/null && echo gateway-ok`),
+      /gateway-ok/,
+      'the guest reaches the pod network gateway (the node)',
+    );
+    // the guest agent's view in the VMI status: the pod IP on the guest's eth0, with the MAC it took
+    // (an agent report from before the guest's DHCP has no IPv4 and empties the status's, so wait)
+    const mac = (await guest.run('cat /sys/class/net/eth0/address')).trim();
+    let seen: unknown;
+    const reported = await poll(
+      "the guest agent's pod IP in the VMI status",
+      async () => {
+        const interfaces = (await getVMI()).status?.interfaces;
+        seen = interfaces;
+        return interfaces?.find((i) => i.name === 'default' && i.infoSource?.includes('guest-agent') && i.ipAddress === podIP);
+      },
+      60_000,
+      () => `interfaces: ${JSON.stringify(seen)}\n${handlerLogs()}`,
+    );
+    assert.equal(reported.mac, mac);
+    assert.equal(reported.interfaceName, 'eth0');
+  } finally {
+    guest.close();
+  }
+  figures['bridge VMI created → the guest on the pod IP'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  for (const port of [80, 8080]) {
+    const page: string = await poll(
+      `the guest's web server at ${podIP}:${port} from the node`,
+      async () => httpGet(podIP, port),
+      60_000,
+      handlerLogs,
+    );
+    assert.equal(page.trim(), 'kvts-guest');
+  }
+
+  await api.deleteNamespacedCustomObject({ ...VMI, namespace: NAMESPACE, name });
+  await poll(
+    'the VMI and its launcher pod gone',
+    async () => {
+      const left = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `${CREATED_BY_LABEL}=${uid}` });
+      if (left.items.length > 0) return undefined;
+      const vmis = (await api.listNamespacedCustomObject({ ...VMI, namespace: NAMESPACE })) as { items: unknown[] };
+      return vmis.items.length === 0 ? true : undefined;
+    },
+    180_000,
+    handlerLogs,
+  );
+  await podNetworkGone(podNetns, hostVeth, podIP);
+  assert.deepEqual((await bridgePorts()).map((l) => l.ifname).sort(), portsBefore, "the pod bridge's ports as before the VMI");
 });
 
 test('kubelet restarted → the device plugins register again', async () => {
@@ -467,6 +596,72 @@ test('stopping the node leaves nothing behind on the host', async () => {
   assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), ipForwardBefore, 'ip_forward as it was');
   assert.equal(iptablesRules(), iptablesBefore, 'iptables as they were');
 });
+
+/** virt-launcher's (or its monitor's) PID in the pod. */
+function launcherPid(podUID: string): number {
+  const p = podProcesses(podUID).find((p) => p.cmdline.includes('/usr/bin/virt-launcher'));
+  assert.ok(p, `a virt-launcher process in pod ${podUID}: ${JSON.stringify(podProcesses(podUID))}`);
+  return p.pid;
+}
+
+/** The body of GET http://<ip>:<port>/, or undefined while it does not answer 200. */
+async function httpGet(ip: string, port: number): Promise<string | undefined> {
+  const r = await fetch(`http://${ip}:${port}/`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+  return r?.ok ? await r.text() : undefined;
+}
+
+/** The error code of a connection to ip:port (`answered` when something answers). */
+async function connectError(ip: string, port: number): Promise<string> {
+  try {
+    await fetch(`http://${ip}:${port}/`, { signal: AbortSignal.timeout(3000) });
+    return 'answered';
+  } catch (err) {
+    return (err as { cause?: { code?: string } }).cause?.code ?? String(err);
+  }
+}
+
+/** A link's IPv4 addresses, as `<address>/<prefix>`. */
+function inet(link: NetLink | undefined): string[] {
+  return (link?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+/** The guest's serial console (the launcher's socket, through its root: kubelet's path is too long for a socket). */
+async function guestConsole(launcher: number, vmiUID: string): Promise<SerialConsole> {
+  // the image's /var/run may be a link to /run, which would resolve in this process's root
+  const varRun = `/proc/${launcher}/root/var/run`;
+  const runDir = lstatSync(varRun).isSymbolicLink() ? `/proc/${launcher}/root/run` : varRun;
+  const socket = `${runDir}/kubevirt-private/${vmiUID}/virt-serial0`;
+  assert.ok(existsSync(socket), `the guest's serial console socket ${socket}`);
+  return SerialConsole.open(socket);
+}
+
+/** The node end of the pod's veth (eth0, or eth0-nic once the bridge binding renamed it), on the pod bridge. */
+async function podVethOnNode(launcher: number): Promise<NetLink> {
+  const links = await podLinks(launcher);
+  const veth = [...links.values()].find((l) => l.linkinfo?.info_kind === 'veth');
+  assert.ok(veth?.link_index, `the pod's veth: ${[...links.keys()].join(', ')}`);
+  const peer = (await nodeLinks()).get(veth.link_index);
+  assert.equal(peer?.master, BRIDGE, "the pod's veth is on the node's pod bridge");
+  return peer!;
+}
+
+/** Once its pod is gone: nothing holds the pod's network namespace, its veth and its IP are released. */
+async function podNetworkGone(netns: NetnsId, hostVeth: NetLink, podIP: string): Promise<void> {
+  await poll(
+    "the pod's network namespace released (no process in it, containerd's mount gone)",
+    async () => (netnsHolders(netns, NODE_BASE).length === 0 ? true : undefined),
+    60_000,
+    () => netnsHolders(netns, NODE_BASE).join('\n'),
+  );
+  const left = [...(await nodeLinks()).values()].filter((l) => l.ifindex === hostVeth.ifindex || l.ifname === hostVeth.ifname);
+  assert.deepEqual(left, [], `the pod's veth ${hostVeth.ifname} gone from the node`);
+  assert.deepEqual(
+    [...(await nodeLinks()).values()].filter((l) => /^(tap0|k6t-)/.test(l.ifname)).map((l) => l.ifname),
+    [],
+    'no tap or bridge of a pod on the node',
+  );
+  assert.equal(existsSync(path.join(CNI_IPAM_DIR, CNI_NETWORK, podIP)), false, `host-local released ${podIP}`);
+}
 
 /** TCP and UDP sockets of the given processes whose peer is neither loopback nor the pod subnet. */
 function foreignSockets(pids: ReadonlySet<number>): string[] {
