@@ -297,6 +297,10 @@ describe('pod network, masquerade binding on a dual-stack pod', { timeout: 300_0
 
     const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
     assert.equal(r.message, '');
+    // phase 2: the launcher's DHCPv6 server for the guest's fd10:0:2::2 listens in the pod (proved
+    // against a real client in packages/launcher/test/dhcpv6.test.ts; the test guest has no DHCPv6 client)
+    assert.match(p.launcher.logs(), /Starting DHCPv6 server for eth0: guest fd10:0:2::2 on k6t-eth0/);
+    assert.match(await inNetNS(p.sandbox.pid, 'ss', ['-6', '-uln']), /(\*|\[::\]):547\s/);
     const serial = await SerialConsole.open(p.sandbox.hostPath(`/var/run/kubevirt-private/${p.vmi.metadata.uid}/virt-serial0`));
     try {
       await serial.waitForPrompt(GUEST_PROMPT, GUEST_BOOT_MS);

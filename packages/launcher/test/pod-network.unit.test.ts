@@ -15,7 +15,8 @@ import {
   parseRequest,
   type DHCPConfig,
 } from '../src/network/dhcp-server.ts';
-import { fakeBridgeIP, masqueradeAddresses } from '../src/network/phase2.ts';
+import { fakeBridgeIP, masqueradeAddresses, masqueradeIPv6Guest } from '../src/network/phase2.ts';
+import { buildDHCPv6Response, MessageTypeV6, OptionV6, parseDHCPv6 } from '../src/network/dhcpv6-server.ts';
 import { parseResolvConf } from '../src/network/resolv-conf.ts';
 
 const ctx: ConverterContext = {
@@ -74,10 +75,11 @@ test("resolv.conf: IPv4 nameservers and search domains; KubeVirt's defaults when
     ),
     {
       nameserversIPv4: ['10.96.0.10'],
+      nameserversIPv6: ['fd00::10'],
       searchDomains: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
     },
   );
-  assert.deepEqual(parseResolvConf(''), { nameserversIPv4: ['8.8.8.8'], searchDomains: ['cluster.local'] });
+  assert.deepEqual(parseResolvConf(''), { nameserversIPv4: ['8.8.8.8'], nameserversIPv6: [], searchDomains: ['cluster.local'] });
 });
 
 const MAC = '02:42:0a:f4:4d:05';
@@ -196,4 +198,45 @@ test("bridge binding: KubeVirt's vif-cache JSON read into the guest's DHCP data"
   });
   assert.equal(parseVifCache(JSON.stringify({ IPAMDisabled: true }), 1500), undefined);
   assert.throws(() => parseVifCache(JSON.stringify({ IP: { IP: 7 } }), 1500), /DHCP cache/);
+});
+
+test('DHCPv6: Solicit → Advertise, rapid commit → Reply, Request → Reply; the IAID and client ID echoed', () => {
+  const c = { clientIP: 'fd10:0:2::2', serverIface: 'k6t-eth0', serverMAC: '02:00:00:00:00:00', dnsServers: ['fd00::a'] };
+  const opt = (code: number, data: Buffer) =>
+    Buffer.concat([Buffer.from([code >> 8, code & 0xff, data.length >> 8, data.length & 0xff]), data]);
+  const clientID = Buffer.from('000100012a2b2c2d0a0b0c0d0e0f', 'hex');
+  const ia = Buffer.concat([Buffer.from('deadbeef', 'hex'), Buffer.alloc(8)]);
+  const message = (type: number, ...opts: Buffer[]) => Buffer.concat([Buffer.from([type, 0x12, 0x34, 0x56]), ...opts]);
+  const options = (packet: Buffer) => parseDHCPv6(packet).options.map((o) => [o.code, o.data.toString('hex')]);
+
+  const advertise = buildDHCPv6Response(parseDHCPv6(message(MessageTypeV6.Solicit, opt(1, clientID), opt(3, ia))), c)!;
+  assert.equal(advertise[0], MessageTypeV6.Advertise);
+  assert.equal(advertise.subarray(1, 4).toString('hex'), '123456', 'the transaction ID');
+  assert.deepEqual(options(advertise), [
+    [OptionV6.ClientID, clientID.toString('hex')],
+    [OptionV6.ServerID, '00030001020000000000'],
+    // IAID deadbeef, T1 = T2 = 0, IAADDR fd10:0:2::2 with 86313600 s (999 days) both lifetimes
+    [OptionV6.IANA, `deadbeef${'0'.repeat(16)}00050018fd100000000200000000000000000002${'05250a80'.repeat(2)}`],
+    [OptionV6.DNSServers, 'fd00000000000000000000000000000a'],
+  ]);
+  assert.equal(INFINITE_LEASE_SECONDS, 0x05250a80);
+
+  const rapid = buildDHCPv6Response(parseDHCPv6(message(MessageTypeV6.Solicit, opt(1, clientID), opt(14, Buffer.alloc(0)))), c)!;
+  assert.equal(rapid[0], MessageTypeV6.Reply);
+  assert.ok(options(rapid).some(([code]) => code === OptionV6.RapidCommit));
+  for (const type of [MessageTypeV6.Request, MessageTypeV6.Renew, MessageTypeV6.Rebind, MessageTypeV6.InformationRequest])
+    assert.equal(buildDHCPv6Response(parseDHCPv6(message(type, opt(1, clientID))), c)?.[0], MessageTypeV6.Reply, `type ${type}`);
+  for (const type of [MessageTypeV6.Advertise, MessageTypeV6.Reply, 12, 200])
+    assert.equal(buildDHCPv6Response(parseDHCPv6(message(type)), c), undefined, `type ${type} is never answered`);
+  assert.throws(() => parseDHCPv6(Buffer.from([1, 0, 0])), /too short/);
+  assert.throws(() => parseDHCPv6(Buffer.concat([message(1), Buffer.from([0, 1, 0, 9, 1])])), /option 1 cut short/);
+});
+
+test("masquerade IPv6 guest: the VM network's second address; resolv.conf's IPv6 servers kept apart", () => {
+  assert.equal(masqueradeIPv6Guest(undefined), 'fd10:0:2::2');
+  assert.equal(masqueradeIPv6Guest('fd00:1::100/120'), 'fd00:1::102');
+  assert.throws(() => masqueradeIPv6Guest('10.0.2.0/24'), /failed to parse VM IPv6 CIDR/);
+  const r = parseResolvConf('nameserver 10.96.0.10\nnameserver fd00:10:96::a\nsearch default.svc.cluster.local\n');
+  assert.deepEqual(r.nameserversIPv4, ['10.96.0.10']);
+  assert.deepEqual(r.nameserversIPv6, ['fd00:10:96::a']);
 });

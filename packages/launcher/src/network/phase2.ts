@@ -1,8 +1,10 @@
 // SetupPodNetworkPhase2 (KubeVirt's pkg/network/setup/launcher): for each interface the handler
 // attached as `tap`, points the domain's NIC at the tap device phase 1 made (tap0, else the pod
 // interface itself), with the pod interface's MAC (unless the VMI names one) and MTU, and starts the
-// single-client DHCP server that gives the guest KubeVirt's addresses.
+// single-client DHCP server that gives the guest KubeVirt's addresses (and, for masquerade on a pod with
+// IPv6, the DHCPv6 server giving it the IPv6 VM network's ::2).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import * as z from 'zod/mini';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -10,6 +12,7 @@ import type { Logger } from 'pino';
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
 import type { DomainSpec } from '../api/index.ts';
 import { startDHCPServer, type DHCPConfig, type RunningDHCPServer } from './dhcp-server.ts';
+import { ipv6Bytes, startDHCPv6Server, type RunningDHCPv6Server } from './dhcpv6-server.ts';
 import { readLink as readLinkDefault, type PodLink } from './pod-link.ts';
 import { parseResolvConf } from './resolv-conf.ts';
 
@@ -32,6 +35,25 @@ export function masqueradeAddresses(cidr: string | undefined): { gateway: string
   const ip = (n: number) => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
   const network = (base & mask) >>> 0;
   return { gateway: ip(network + 1), guest: ip(network + 2), prefix };
+}
+
+/** api.DefaultVMIpv6CIDR */
+export const DEFAULT_VM_IPV6_CIDR = 'fd10:0:2::/120';
+/** link.StaticMasqueradeBridgeMAC: the masquerade bridge's MAC, the DHCPv6 server's DUID */
+export const STATIC_MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
+
+/** The IPv6 VM network's guest address (its second), fd10:0:2::2 by default. */
+export function masqueradeIPv6Guest(cidr: string | undefined): string {
+  const text = cidr || DEFAULT_VM_IPV6_CIDR;
+  const [net = '', len = ''] = text.split('/');
+  const prefix = Number(len);
+  if (!isIPv6(net) || !/^\d+$/.test(len) || prefix > 126) throw new Error(`failed to parse VM IPv6 CIDR: ${cidr}`);
+  const bytes = ipv6Bytes(net);
+  let n = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+  n = (n & (((1n << BigInt(prefix)) - 1n) << BigInt(128 - prefix))) + 2n;
+  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
+  // the shortest form (node's URL parser prints RFC 5952)
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }
 
 /** The bridge binding's DHCP data the handler caches for the launcher (`vif-cache-<iface>.json`). */
@@ -60,6 +82,7 @@ export class PodNetworkPhase2 {
   readonly #readLink: (name: string) => Promise<PodLink | undefined>;
   readonly #readBridgeCache: (podIface: string) => BridgeDHCPCache | undefined;
   readonly #servers = new Map<string, RunningDHCPServer>();
+  readonly #serversV6 = new Map<string, RunningDHCPv6Server>();
 
   constructor(o: Phase2Options) {
     this.#log = o.logger;
@@ -99,6 +122,17 @@ export class PodNetworkPhase2 {
           ...this.#dns(),
           hostname: hostname(),
         });
+        // HasIPv6GlobalUnicastAddress: the pod has IPv6, phase 1 gave the bridge the IPv6 gateway
+        if (link.ipv6.length > 0 && !this.#serversV6.has(podIface)) {
+          const clientIP = masqueradeIPv6Guest(networks.get(iface.name)?.pod?.vmIPv6NetworkCIDR);
+          const serverIface = bridgeName(podIface);
+          this.#log.info(`Starting DHCPv6 server for ${podIface}: guest ${clientIP} on ${serverIface}`);
+          const dnsServers = parseResolvConf(readFileSync(this.#resolvConf, 'utf8')).nameserversIPv6;
+          this.#serversV6.set(
+            podIface,
+            await startDHCPv6Server({ clientIP, serverIface, serverMAC: STATIC_MASQUERADE_BRIDGE_MAC, dnsServers }, this.#log),
+          );
+        }
       } else if (iface.bridge) {
         const c = bridgeCache;
         if (!c) continue; // IPAM disabled: the guest configures itself
@@ -131,8 +165,9 @@ export class PodNetworkPhase2 {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#servers.values()].map((s) => s.close()));
+    await Promise.all([...this.#servers.values(), ...this.#serversV6.values()].map((s) => s.close()));
     this.#servers.clear();
+    this.#serversV6.clear();
   }
 }
 
