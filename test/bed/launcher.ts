@@ -261,7 +261,7 @@ export function virtControllerArgv(
     '--hook-sidecars',
     String(opts.hookSidecars ?? 0),
     '--ovmf-path',
-    '/usr/share/OVMF',
+    '/usr/share/edk2/ovmf',
     '--disk-memory-limit',
     '2097152000',
     '--hypervisor',
