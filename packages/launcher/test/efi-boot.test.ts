@@ -24,7 +24,11 @@ const KUBEVIRT_OVMF = '/usr/share/edk2/ovmf';
 const DEBIAN_OVMF = '/usr/share/OVMF';
 const NONROOT_UID = 107;
 /** rendercontainer.go's env of a non-root compute container. */
-const NONROOT_ENV = { XDG_CACHE_HOME: '/var/run/kubevirt-private', XDG_CONFIG_HOME: '/var/run/kubevirt-private', XDG_RUNTIME_DIR: '/var/run' };
+const NONROOT_ENV = {
+  XDG_CACHE_HOME: '/var/run/kubevirt-private',
+  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
+  XDG_RUNTIME_DIR: '/var/run',
+};
 /** OVMF under TCG is slow (firmware start, then the stub unpacks kernel and initramfs): generous deadlines. */
 const RUNNING_MS = 120_000;
 const BOOT_MS = 300_000;
@@ -127,7 +131,12 @@ async function dumpXML(run: EFIRun): Promise<string> {
 
 async function syncUntilRunning(run: EFIRun): Promise<string> {
   assert.deepEqual(await run.client.SyncVirtualMachine(asRequest(run.vmi)), { success: true, message: '' });
-  await poll('domain Running', async () => ((await domainStatus(run.client)) === 'Running' ? true : undefined), RUNNING_MS, run.launcher.logs);
+  await poll(
+    'domain Running',
+    async () => ((await domainStatus(run.client)) === 'Running' ? true : undefined),
+    RUNNING_MS,
+    run.launcher.logs,
+  );
   return dumpXML(run);
 }
 
