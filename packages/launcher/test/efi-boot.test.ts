@@ -4,7 +4,8 @@
 // Dockerfile.launcher link Debian's files to them), and the domain carries the loader and nvram as
 // KubeVirt's converter writes them, the nvram where util.PathForNVram puts it. Secure Boot runs with
 // SMM: with Debian's snakeoil keys (which signed the guest) the guest boots and its kernel sees Secure
-// Boot on; with the image's Microsoft keys the firmware refuses the guest.
+// Boot on; with the image's Microsoft keys the firmware refuses the guest. With --firmware-auto-selection
+// libvirt picks the secure boot firmware from its descriptors.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -76,7 +77,13 @@ interface EFIRun {
 }
 
 /** A pod sandbox whose container-disks volume holds the EFI guest's disk, and a launcher in it. */
-async function startEFI(o: { name: string; secureBoot: boolean; nonRoot: boolean; ovmfPath: string }): Promise<EFIRun> {
+async function startEFI(o: {
+  name: string;
+  secureBoot: boolean;
+  nonRoot: boolean;
+  ovmfPath: string;
+  extraArgs?: string[];
+}): Promise<EFIRun> {
   const disk = efiGuestDisk();
   const uid = randomUUID();
   const vmi = efiVMI(o.name, uid, o.secureBoot, o.nonRoot);
@@ -91,6 +98,7 @@ async function startEFI(o: { name: string; secureBoot: boolean; nonRoot: boolean
   }
   const args = virtControllerArgv(uid, { allowEmulation: true, runAsNonRoot: o.nonRoot }).map((a) => a.replace('testvmi', o.name));
   args[args.indexOf('--ovmf-path') + 1] = o.ovmfPath;
+  args.push(...(o.extraArgs ?? []));
   const launcher = await startLauncher(sandbox, vmi, [], {
     args,
     stageImages: false,
@@ -244,5 +252,46 @@ describe("EFI with Secure Boot, the image's Microsoft keys: the firmware refuses
     );
     assert.match(log, /BdsDxe: failed to load Boot\d+ "UEFI Misc Device".*Access Denied/);
     assert.doesNotMatch(log, /kvts-guest: ready/);
+  });
+});
+
+describe("--firmware-auto-selection: libvirt's descriptors pick the Microsoft-enrolled secure boot firmware", { timeout: 600_000 }, () => {
+  let run: EFIRun | undefined;
+  before(async () => {
+    // an --ovmf-path without any rom: with auto-selection the launcher does not need one
+    run = await startEFI({
+      name: 'autovmi',
+      secureBoot: true,
+      nonRoot: false,
+      ovmfPath: '/nonexistent',
+      extraArgs: ['--firmware-auto-selection'],
+    });
+  });
+  after(() => stopEFI(run));
+
+  test("libvirt resolves firmware='efi' to secure code and enrolled variables; the nvram keeps KubeVirt's name", async () => {
+    const r = run!;
+    const xml = await syncUntilRunning(r);
+    // the definition asks for EFI by features; the running domain shows what libvirt chose
+    const inactive = await virsh(r.sandbox, ['dumpxml', '--inactive', 'default_autovmi']);
+    assert.match(inactive, /<os firmware='efi'>/);
+    for (const x of [inactive, xml]) {
+      assert.match(x, /<feature enabled='yes' name='enrolled-keys'\/>/);
+      assert.match(x, /<feature enabled='yes' name='secure-boot'\/>/);
+    }
+    assert.match(xml, /<loader readonly='yes' secure='yes' type='pflash'>\/usr\/share\/OVMF\/OVMF_CODE_4M.ms.fd<\/loader>/);
+    assert.match(
+      xml,
+      /<nvram template='\/usr\/share\/OVMF\/OVMF_VARS_4M.ms.fd'>\/var\/lib\/libvirt\/qemu\/nvram\/autovmi_VARS.fd<\/nvram>/,
+    );
+    assert.match(xml, /<smm state='on'\/>/);
+    // Debian's descriptor for enrolled keys: Microsoft's, so the snakeoil-signed guest is refused
+    const logFile = r.sandbox.hostPath(`/var/run/kubevirt-private/${r.vmi.metadata.uid}/virt-serial0-log`);
+    await poll(
+      'the firmware refuses the guest',
+      async () => (/Access Denied/.test(readFileSync(logFile, 'utf8')) ? true : undefined),
+      BOOT_MS,
+      r.launcher.logs,
+    );
   });
 });
