@@ -196,6 +196,9 @@ describe('EFI without Secure Boot, non-root launcher (KubeVirt default --ovmf-pa
     // the firmware's own lines are in the serial console log, before the kernel's
     const log = readFileSync(r.sandbox.hostPath(`/var/run/kubevirt-private/${r.vmi.metadata.uid}/virt-serial0-log`), 'utf8');
     assert.match(log, /BdsDxe: starting Boot\d+ "UEFI Misc Device"/);
+    // the firmware keeps its variables (boot entries, counters) in the VMI's own nvram, not the template
+    const nvram = readFileSync(r.sandbox.hostPath('/var/run/kubevirt-private/libvirt/qemu/nvram/efivmi_VARS.fd'));
+    assert.ok(!nvram.equals(readFileSync(path.join(KUBEVIRT_OVMF, 'OVMF_VARS.fd'))), 'the firmware wrote its variables');
   });
 });
 
