@@ -14,7 +14,14 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSyn
 import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { efiGuestDisk, GUEST_PROMPT } from '../../../test/bed/guest.ts';
-import { asRequest, nonRootCommand, startLauncher, virtControllerArgv, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import {
+  asRequest,
+  nonRootCommand,
+  startLauncher,
+  testEFIVMI,
+  virtControllerArgv,
+  type RunningLauncher,
+} from '../../../test/bed/launcher.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { poll } from '../../../test/bed/poll.ts';
@@ -34,30 +41,6 @@ const NONROOT_ENV = {
 const RUNNING_MS = 120_000;
 const BOOT_MS = 300_000;
 
-/** An EFI VMI as virt-api leaves it: the EFI guest's disk as a containerDisk, booted first. */
-function efiVMI(name: string, uid: string, secureBoot: boolean, nonRoot: boolean) {
-  return {
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'VirtualMachineInstance',
-    metadata: { name, namespace: 'default', uid, labels: {}, annotations: {} },
-    spec: {
-      domain: {
-        cpu: { cores: 1 },
-        memory: { guest: '256Mi' },
-        resources: { requests: { memory: '256Mi' } },
-        machine: { type: 'q35' },
-        firmware: { bootloader: { efi: { secureBoot } } },
-        // virt-api's webhook refuses secure boot without SMM
-        features: secureBoot ? { smm: { enabled: true } } : {},
-        devices: { disks: [{ name: 'boot', bootOrder: 1, disk: { bus: 'virtio' } }], autoattachMemBalloon: false },
-      },
-      volumes: [{ name: 'boot', containerDisk: { image: 'kubevirt-ts/testguest:efi' } }],
-      terminationGracePeriodSeconds: 5,
-    },
-    status: { phase: 'Scheduled', ...(nonRoot ? { runtimeUser: NONROOT_UID } : {}) },
-  };
-}
-
 /** A directory with KubeVirt's secure boot names for Debian's snakeoil-enrolled firmware, which trusts the guest. */
 function snakeoilOVMF(): string {
   for (const f of ['OVMF_CODE_4M.secboot.fd', 'OVMF_VARS_4M.snakeoil.fd']) {
@@ -73,7 +56,7 @@ interface EFIRun {
   sandbox: PodSandbox;
   launcher: RunningLauncher;
   client: CmdClient;
-  vmi: ReturnType<typeof efiVMI>;
+  vmi: ReturnType<typeof testEFIVMI>;
 }
 
 /** A pod sandbox whose container-disks volume holds the EFI guest's disk, and a launcher in it. */
@@ -86,7 +69,7 @@ async function startEFI(o: {
 }): Promise<EFIRun> {
   const disk = efiGuestDisk();
   const uid = randomUUID();
-  const vmi = efiVMI(o.name, uid, o.secureBoot, o.nonRoot);
+  const vmi = testEFIVMI({ name: o.name, uid, secureBoot: o.secureBoot, ...(o.nonRoot ? { runtimeUser: NONROOT_UID } : {}) });
   const sandbox = await createPodSandbox();
   // what the handler's containerDisk mounter leaves for volume 0 (read-only to the pod's user)
   const staged = path.join(sandbox.volumePath('container-disks'), 'disk_0.img');
