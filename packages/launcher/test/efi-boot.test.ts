@@ -183,6 +183,17 @@ describe('EFI without Secure Boot, non-root launcher (KubeVirt default --ovmf-pa
     const nvram = readFileSync(r.sandbox.hostPath('/var/run/kubevirt-private/libvirt/qemu/nvram/efivmi_VARS.fd'));
     assert.ok(!nvram.equals(readFileSync(path.join(KUBEVIRT_OVMF, 'OVMF_VARS.fd'))), 'the firmware wrote its variables');
   });
+
+  test('Kill, then Delete: the domain is undefined and its nvram kept, as KubeVirt keeps it for persistent EFI', async () => {
+    const r = run!;
+    const nvram = r.sandbox.hostPath('/var/run/kubevirt-private/libvirt/qemu/nvram/efivmi_VARS.fd');
+    const written = readFileSync(nvram);
+    assert.deepEqual(await r.client.KillVirtualMachine(asRequest(r.vmi)), { success: true, message: '' });
+    await poll('domain Shutoff', async () => ((await domainStatus(r.client)) === 'Shutoff' ? true : undefined), 60_000, r.launcher.logs);
+    assert.deepEqual(await r.client.DeleteVirtualMachine(asRequest(r.vmi)), { success: true, message: '' });
+    assert.equal(await poll('the launcher exited', async () => r.launcher.process.exitCode ?? undefined, 60_000, r.launcher.logs), 0);
+    assert.ok(readFileSync(nvram).equals(written), 'the nvram outlives the domain, unchanged');
+  });
 });
 
 describe('EFI with Secure Boot and SMM, snakeoil keys: the signed guest boots', { timeout: 600_000 }, () => {
