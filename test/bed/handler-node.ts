@@ -91,6 +91,10 @@ export interface HandlerNode {
       nonRoot?: boolean;
       /** The EFI test guest (testEFIVMI), booted by OVMF from the launcher's default --ovmf-path. */
       efi?: { secureBoot: boolean };
+      /** spec.accessCredentials */
+      accessCredentials?: unknown[];
+      /** Plays the kubelet before the launcher starts (e.g. the pod's secret volumes). */
+      preparePod?: (sandbox: PodSandbox) => void;
     },
   ): Promise<TestVM>;
   /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
@@ -199,6 +203,7 @@ export async function startHandlerNode(o: {
         const { uid: _uid, ...metadata } = vmi.metadata;
         const body = {
           ...vmi,
+          spec: { ...vmi.spec, ...(extra.accessCredentials ? { accessCredentials: extra.accessCredentials } : {}) },
           metadata: {
             ...metadata,
             labels: { 'kubevirt.io/nodeName': nodeName },
@@ -215,6 +220,7 @@ export async function startHandlerNode(o: {
           },
         };
         const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
+        extra.preparePod?.(sandbox);
         // the handler mounts the guest's images from these before its first SyncVirtualMachine
         await startContainerDisks(sandbox, created.metadata.uid, vmi.spec.volumes, { kernelBoot: !extra.efi });
         const launcher = await startLauncher(

@@ -26,6 +26,7 @@ import { isCriticalNetworkError } from './network/errors.ts';
 import type { PodFiles } from './pod-files.ts';
 import { WorkQueue } from './workqueue.ts';
 import {
+  accessCredentialEvent,
   calculatePhase,
   calculateStatus,
   guestAgentConnected,
@@ -409,6 +410,8 @@ export class VirtualMachineController {
       ...(files && live ? { isoSizes: (path: string) => files.fileSize(uid, path), selinuxContext: files.selinuxContext(uid) } : {}),
     });
     if (statusEqual(status, vmi.status ?? {})) return;
+    const credEvent = accessCredentialEvent(vmi.status ?? {}, status);
+    if (credEvent) this.#o.recorder.event(vmi, credEvent.type, credEvent.reason, credEvent.message);
     await this.#o.statusWriter.update(vmi, status);
     const oldPhase = phaseOf(vmi);
     const newPhase = String(status.phase ?? '');

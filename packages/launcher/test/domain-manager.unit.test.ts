@@ -150,6 +150,8 @@ class FakeConnection implements LibvirtConnection {
   domainSetVcpusFlags = unused;
   connectGetAllDomainStats = unused;
   domainStartDirtyRateCalc = unused;
+  domainAuthorizedSSHKeysSet = unused;
+  domainSetUserPassword = unused;
 }
 
 async function unused(): Promise<never> {
