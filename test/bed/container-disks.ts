@@ -9,7 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
-import { guestArtifacts } from './guest.ts';
+import { efiGuestDisk, guestArtifacts } from './guest.ts';
+import { EFI_GUEST_IMAGE } from './launcher.ts';
 import { nativeProgram } from './native.ts';
 import type { PodSandbox } from './pod-sandbox.ts';
 import { poll } from './poll.ts';
@@ -35,30 +36,34 @@ function place(from: string, to: string): void {
 }
 
 /**
- * Starts the containerDisk containers of testVMI(): `volumedata` serving the guest's data disk as
- * disk_<index>.img and `volumekernel-boot-volume` serving the kernel and initrd; resolves once both
- * listen. The sandbox stops them with the pod.
+ * Starts the containerDisk containers of testVMI() or testEFIVMI(): `volume<name>` serving the guest's
+ * data disk (the EFI guest's disk for EFI_GUEST_IMAGE) as disk_<index>.img and, unless `kernelBoot` is
+ * false, `volumekernel-boot-volume` serving the kernel and initrd; resolves once all listen. The sandbox
+ * stops them with the pod.
  */
 export async function startContainerDisks(
   sandbox: PodSandbox,
   vmiUID: string,
-  volumes: readonly { name: string; containerDisk?: object }[],
+  volumes: readonly { name: string; containerDisk?: { image?: string } }[],
+  opts: { kernelBoot?: boolean } = {},
 ): Promise<DiskContainer[]> {
   const g = guestArtifacts();
   const volume = sandbox.volumePath('container-disks');
+  const image = (name: string | undefined): [string, string] =>
+    name === EFI_GUEST_IMAGE ? [efiGuestDisk(), 'disk/efi.img'] : [g.dataDisk, 'disk/data.img'];
   const specs: { name: string; copyName: string; files: [string, string][] }[] = volumes.flatMap((v, index) =>
-    v.containerDisk
-      ? [{ name: `volume${v.name}`, copyName: `disk_${index}`, files: [[g.dataDisk, 'disk/data.img']] as [string, string][] }]
-      : [],
+    v.containerDisk ? [{ name: `volume${v.name}`, copyName: `disk_${index}`, files: [image(v.containerDisk.image)] }] : [],
   );
-  specs.push({
-    name: 'volumekernel-boot-volume',
-    copyName: 'kernel-boot',
-    files: [
-      [g.kernel, 'boot/vmlinux'],
-      [g.initrd, 'boot/initrd.img'],
-    ],
-  });
+  if (opts.kernelBoot !== false) {
+    specs.push({
+      name: 'volumekernel-boot-volume',
+      copyName: 'kernel-boot',
+      files: [
+        [g.kernel, 'boot/vmlinux'],
+        [g.initrd, 'boot/initrd.img'],
+      ],
+    });
+  }
   const started: DiskContainer[] = [];
   for (const spec of specs) {
     const rootfs = path.join(sandbox.podDir, 'containers', spec.name, 'rootfs');

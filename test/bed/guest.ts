@@ -34,6 +34,19 @@ export function guestArtifacts(): GuestArtifacts {
   return a;
 }
 
+let efiDir: string | undefined;
+/**
+ * The EFI-bootable test guest scripts/build-guest-efi makes (cached by content hash): a raw GPT disk
+ * whose EFI system partition holds the guest as a unified kernel image, \EFI\BOOT\BOOTX64.EFI, signed
+ * with Debian ovmf's snakeoil key.
+ */
+export function efiGuestDisk(): string {
+  efiDir ??= execFileSync('bash', [path.resolve(import.meta.dirname, '../../scripts/build-guest-efi')], { encoding: 'utf8' }).trim();
+  const disk = path.join(efiDir, 'disk.img');
+  if (!existsSync(disk)) throw new Error(`EFI test guest missing (${disk}): run scripts/build-guest-efi`);
+  return disk;
+}
+
 // ash follows its prompt with a cursor-position query (ESC [6n), so match the prompt alone.
 export const GUEST_PROMPT = /~ # /;
 

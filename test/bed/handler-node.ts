@@ -10,7 +10,7 @@ import { startControlPlane, type ControlPlane } from '../control-plane/control-p
 import { freePort } from '../control-plane/daemon.ts';
 import { createPodSandbox, podsBaseDir, type PodSandbox } from './pod-sandbox.ts';
 import { startContainerDisks } from './container-disks.ts';
-import { startLauncher, testVMI, type RunningLauncher } from './launcher.ts';
+import { startLauncher, testEFIVMI, testVMI, type RunningLauncher } from './launcher.ts';
 import { handlerRequest, startHandler, type HandlerOptions, type RunningHandler } from './handler.ts';
 import { makeHandlerPki, type HandlerPki } from './handler-pki.ts';
 import { handlerKubeconfig } from './handler-rbac.ts';
@@ -89,6 +89,8 @@ export interface HandlerNode {
       grace?: number;
       autoattachMemBalloon?: boolean;
       nonRoot?: boolean;
+      /** The EFI test guest (testEFIVMI), booted by OVMF from the launcher's default --ovmf-path. */
+      efi?: { secureBoot: boolean };
       /** spec.accessCredentials */
       accessCredentials?: unknown[];
       /** Plays the kubelet before the launcher starts (e.g. the pod's secret volumes). */
@@ -187,14 +189,17 @@ export async function startHandlerNode(o: {
         const grace = extra.grace ?? 5;
         const sandbox = await createPodSandbox();
         sandboxes.push(sandbox);
-        const vmi = testVMI({
-          name,
-          namespace,
-          uid: 'set-by-apiserver',
-          kernelArgs: extra.kernelArgs,
-          terminationGracePeriodSeconds: grace,
-          autoattachMemBalloon: extra.autoattachMemBalloon,
-        });
+        const vmi = extra.efi
+          ? testEFIVMI({ name, namespace, uid: 'set-by-apiserver', secureBoot: extra.efi.secureBoot })
+          : testVMI({
+              name,
+              namespace,
+              uid: 'set-by-apiserver',
+              kernelArgs: extra.kernelArgs,
+              terminationGracePeriodSeconds: grace,
+              autoattachMemBalloon: extra.autoattachMemBalloon,
+            });
+        vmi.spec.terminationGracePeriodSeconds = grace;
         const { uid: _uid, ...metadata } = vmi.metadata;
         const body = {
           ...vmi,
@@ -217,7 +222,7 @@ export async function startHandlerNode(o: {
         const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
         extra.preparePod?.(sandbox);
         // the handler mounts the guest's images from these before its first SyncVirtualMachine
-        await startContainerDisks(sandbox, created.metadata.uid, vmi.spec.volumes);
+        await startContainerDisks(sandbox, created.metadata.uid, vmi.spec.volumes, { kernelBoot: !extra.efi });
         const launcher = await startLauncher(
           sandbox,
           { metadata: { name, namespace, uid: created.metadata.uid } },

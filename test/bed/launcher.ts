@@ -54,6 +54,44 @@ export function testVMI(o: TestVMIOptions) {
   };
 }
 
+/** The containerDisk image name that stands for the EFI test guest's disk (scripts/build-guest-efi). */
+export const EFI_GUEST_IMAGE = 'kubevirt-ts/testguest:efi';
+
+export interface TestEFIVMIOptions {
+  name: string;
+  namespace?: string;
+  uid: string;
+  secureBoot: boolean;
+  /** virt-api's runtimeUser of a non-root VMI (107), which moves its nvram into the private dir. */
+  runtimeUser?: number;
+}
+
+/**
+ * An EFI VMI as virt-controller hands it over: the EFI test guest's disk as a containerDisk, booted
+ * first by OVMF; SMM with secure boot (virt-api's webhook refuses secure boot without it).
+ */
+export function testEFIVMI(o: TestEFIVMIOptions) {
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: o.name, namespace: o.namespace ?? 'default', uid: o.uid, labels: {}, annotations: {} },
+    spec: {
+      domain: {
+        cpu: { cores: 1 },
+        memory: { guest: '256Mi' },
+        resources: { requests: { memory: '256Mi' } },
+        machine: { type: 'q35' },
+        firmware: { bootloader: { efi: { secureBoot: o.secureBoot } } },
+        features: o.secureBoot ? { smm: { enabled: true } } : {},
+        devices: { disks: [{ name: 'boot', bootOrder: 1, disk: { bus: 'virtio' } }], autoattachMemBalloon: false },
+      },
+      volumes: [{ name: 'boot', containerDisk: { image: EFI_GUEST_IMAGE } }],
+      terminationGracePeriodSeconds: 5,
+    },
+    status: { phase: 'Scheduled', ...(o.runtimeUser === undefined ? {} : { runtimeUser: o.runtimeUser }) },
+  };
+}
+
 /** A cmd RPC's VMIRequest carrying the VMI as JSON, as virt-handler sends it. */
 export const asRequest = (vmi: object) => ({ vmi: { vmiJson: Buffer.from(JSON.stringify(vmi)) } });
 
@@ -261,7 +299,7 @@ export function virtControllerArgv(
     '--hook-sidecars',
     String(opts.hookSidecars ?? 0),
     '--ovmf-path',
-    '/usr/share/OVMF',
+    '/usr/share/edk2/ovmf',
     '--disk-memory-limit',
     '2097152000',
     '--hypervisor',

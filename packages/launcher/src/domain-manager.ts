@@ -305,7 +305,8 @@ export class DomainManager {
       const dom = await this.#lookup(vmi);
       if (!dom) return;
       try {
-        await this.#conn.domainUndefineFlags(dom, DomainUndefineFlags.NVRAM);
+        // as KubeVirt: the nvram stays, a persistent EFI VMI's lives on its backend storage
+        await this.#conn.domainUndefineFlags(dom, DomainUndefineFlags.KEEP_NVRAM | DomainUndefineFlags.CHECKPOINTS_METADATA);
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

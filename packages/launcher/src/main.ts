@@ -207,6 +207,7 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
       ephemeralDiskDir: f['ephemeral-disk-dir'],
       emulatorPath: EMULATOR,
       efiEnvironment: detectEFIEnvironment(f['ovmf-path']),
+      firmwareAutoSelection: f['firmware-auto-selection'],
     },
   });
 

@@ -387,9 +387,9 @@ describe('DomainManager.killVMI (destroy) and deleteVMI (undefine)', () => {
   for (const c of kill) test(c.name, () => check(c, (dm, v) => dm.killVMI(v)));
   const del: Case[] = [
     {
-      name: 'delete: shut off → undefine with its NVRAM (VIR_DOMAIN_UNDEFINE_NVRAM)',
+      name: 'delete: shut off → undefine keeping the NVRAM, with checkpoint metadata (KEEP_NVRAM | CHECKPOINTS_METADATA)',
       state: 'SHUTOFF',
-      calls: ['domainUndefineFlags(4)'],
+      calls: ['domainUndefineFlags(24)'],
       after: undefined,
     },
     { name: 'delete: no domain → nothing, no error', calls: [], after: undefined },
@@ -397,14 +397,14 @@ describe('DomainManager.killVMI (destroy) and deleteVMI (undefine)', () => {
       name: 'delete: gone meanwhile → no error',
       state: 'SHUTOFF',
       fail: [['domainUndefineFlags', noDomain()]],
-      calls: ['domainUndefineFlags(4)'],
+      calls: ['domainUndefineFlags(24)'],
       after: 'SHUTOFF',
     },
     {
       name: 'delete: undefine fails otherwise → error',
       state: 'SHUTOFF',
       fail: [['domainUndefineFlags', libvirtError(ErrorNumber.OPERATION_INVALID, 'cannot undefine transient domain')]],
-      calls: ['domainUndefineFlags(4)'],
+      calls: ['domainUndefineFlags(24)'],
       after: 'SHUTOFF',
       error: /cannot undefine/,
     },

@@ -126,6 +126,23 @@ test("EFI without the roms fails as KubeVirt's launcher does", () => {
   );
 });
 
+test('--firmware-auto-selection: a secure boot VMI gets firmware="efi" with its features, no loader, a raw nvram', () => {
+  const c = byName('vmi-secureboot');
+  // libvirt chooses the firmware, so missing roms do not matter
+  const xml = xmlOf(c, { ...corpusContext(c.vmi, efi), efiEnvironment: null, firmwareAutoSelection: true });
+  assertXMLHas(
+    xml,
+    '<os firmware="efi"><firmware><feature enabled="yes" name="secure-boot"></feature><feature enabled="yes" name="enrolled-keys"></feature></firmware>',
+  );
+  assert.doesNotMatch(xml, /<loader/);
+  assertXMLHas(xml, '<nvram format="raw">/var/run/kubevirt-private/libvirt/qemu/nvram/vmi-secureboot_VARS.fd</nvram>');
+  // without secure boot the flag changes nothing: OVMF from --ovmf-path
+  const plain = byName('vmi-alpine-efi');
+  const plainXML = xmlOf(plain, { ...corpusContext(plain.vmi, efi), firmwareAutoSelection: true });
+  assertXMLHas(plainXML, '<loader readonly="yes" secure="no" type="pflash">/usr/share/OVMF/OVMF_CODE.fd</loader>');
+  assert.doesNotMatch(plainXML, /firmware="efi"/);
+});
+
 test('PVC and DataVolume disks: disk.img on a file system claim, the device node of a block claim', () => {
   assertXMLHas(
     xmlOf(byName('vmi-pvc')),

@@ -310,7 +310,7 @@ const osShape = {
   BootMenu: opaque(),
   BIOS: ptr(z.looseObject({ UseSerial: str() })),
   BootLoader: ptr(z.looseObject({ ReadOnly: str(), Secure: str(), Type: str(), Path: str() })),
-  NVRam: ptr(z.looseObject({ Template: str(), NVRam: str() })),
+  NVRam: ptr(z.looseObject({ Template: str(), Format: str(), NVRam: str() })),
   Kernel: str(),
   Initrd: str(),
   KernelArgs: str(),

@@ -72,6 +72,8 @@ export interface ConverterContext {
   isBlockDV?: Readonly<Record<string, boolean>>;
   /** The EFI roms found under --ovmf-path (detectEFIEnvironment); none when unset: EFI VMIs fail. */
   efiEnvironment?: EFIEnvironment | null;
+  /** --firmware-auto-selection (the FirmwareAutoSelection gate): libvirt picks secure boot firmware. */
+  firmwareAutoSelection?: boolean;
   /** The pod's exclusive host CPUs (its cgroup cpuset), read by the launcher for dedicatedCpuPlacement. */
   cpuSet?: readonly number[];
   /** The cluster's DisableFreePageReporting; unset in KubeVirt's default configuration (false). */
@@ -107,6 +109,7 @@ export function resolveContext(ctx: ConverterContext): ResolvedContext {
     isBlockPVC: ctx.isBlockPVC ?? {},
     cpuSet: ctx.cpuSet ?? [],
     efiEnvironment: ctx.efiEnvironment ?? null,
+    firmwareAutoSelection: ctx.firmwareAutoSelection ?? false,
     isBlockDV: ctx.isBlockDV ?? {},
     preallocatedVolumes: ctx.preallocatedVolumes ?? [],
     topology: ctx.topology ?? null,

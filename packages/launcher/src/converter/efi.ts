@@ -37,6 +37,8 @@ export interface EFIConfiguration {
   code: string;
   vars: string;
   secureLoader: boolean;
+  /** libvirt picks the firmware from its descriptors (--firmware-auto-selection): code and vars stay empty. */
+  usesFirmwareAutoSelection: boolean;
 }
 
 /** The VMI's bootloader is EFI (vmi.IsBootloaderEFI). */
@@ -45,12 +47,18 @@ export function isBootloaderEFI(vmi: VirtualMachineInstance): boolean {
 }
 
 /**
- * The manager's EFI choice for a VMI (no SEV/SNP/TDX here, no firmware auto-selection): secure boot
- * unless turned off; KubeVirt's error when the roms for it are missing.
+ * The manager's EFI choice for a VMI (no SEV/SNP/TDX here): secure boot unless turned off; with
+ * firmware auto-selection a secure boot VMI leaves the firmware to libvirt; else KubeVirt's error when
+ * the roms for it are missing.
  */
-export function efiConfiguration(vmi: VirtualMachineInstance, env: EFIEnvironment | null): EFIConfiguration | null {
+export function efiConfiguration(
+  vmi: VirtualMachineInstance,
+  env: EFIEnvironment | null,
+  firmwareAutoSelection = false,
+): EFIConfiguration | null {
   if (!isBootloaderEFI(vmi)) return null;
   const secureBoot = vmi.spec.domain.firmware?.bootloader?.efi?.secureBoot ?? true;
+  if (secureBoot && firmwareAutoSelection) return { code: '', vars: '', secureLoader: true, usesFirmwareAutoSelection: true };
   const code = secureBoot ? env?.codeSecureBoot : env?.code;
   const vars = secureBoot ? env?.varsSecureBoot : env?.vars;
   if (!code || !vars) {
@@ -59,7 +67,7 @@ export function efiConfiguration(vmi: VirtualMachineInstance, env: EFIEnvironmen
       `EFI OVMF roms missing for booting in EFI mode with SecureBoot=${secureBoot}, SEV/SEV-ES=false, SEV-SNP=false, TDX=false`,
     );
   }
-  return { code, vars, secureLoader: secureBoot };
+  return { code, vars, secureLoader: secureBoot, usesFirmwareAutoSelection: false };
 }
 
 /** util.PathForNVram: libvirt's own directory for a root launcher, the private dir's for a non-root one. */

@@ -1,15 +1,30 @@
-// compute.OSDomainConfigurator on amd64: EFI (OVMF from --ovmf-path, secure boot unless turned off),
+// compute.OSDomainConfigurator on amd64: EFI (OVMF from --ovmf-path, secure boot unless turned off, or
+// libvirt's firmware auto-selection for secure boot with --firmware-auto-selection),
 // SMBIOS from sysinfo, BIOS over serial, direct kernel boot from a kernel-boot container's artifacts,
 // the machine type, and a boot menu for a VMI that starts paused.
 import type { DomainConfigurator } from '../configurator.ts';
 import { kernelBootArtifactPath } from '../container-disk.ts';
 import { efiConfiguration, nvramPath } from '../efi.ts';
 
+export const FirmwareFeatureSecureBoot = 'secure-boot';
+export const FirmwareFeatureEnrolledKeys = 'enrolled-keys';
+
 export const configureOS: DomainConfigurator = (vmi, spec, ctx) => {
   const firmware = vmi.spec.domain.firmware;
   if (firmware) {
-    const efi = efiConfiguration(vmi, ctx.efiEnvironment);
-    if (efi) {
+    const efi = efiConfiguration(vmi, ctx.efiEnvironment, ctx.firmwareAutoSelection);
+    if (efi?.usesFirmwareAutoSelection) {
+      // libvirt's descriptors pick code and variables; the nvram keeps KubeVirt's name (raw, as pflash)
+      spec.OS.Firmware = 'efi';
+      spec.OS.FirmwareInfo = {
+        Features: [
+          { Enabled: 'yes', Name: FirmwareFeatureSecureBoot },
+          { Enabled: 'yes', Name: FirmwareFeatureEnrolledKeys },
+        ],
+      };
+      spec.OS.BootLoader = null;
+      spec.OS.NVRam = { Template: '', Format: 'raw', NVRam: nvramPath(vmi, ctx.privateDir) };
+    } else if (efi) {
       spec.OS.BootLoader = { Path: efi.code, ReadOnly: 'yes', Secure: efi.secureLoader ? 'yes' : 'no', Type: 'pflash' };
       spec.OS.NVRam = { Template: efi.vars, Format: '', NVRam: nvramPath(vmi, ctx.privateDir) };
     }
