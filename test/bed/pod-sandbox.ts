@@ -19,7 +19,8 @@ export const POD_VOLUMES = [
   { name: 'ephemeral-disks', mountPath: '/var/run/kubevirt-ephemeral-disks' },
   // HostToContainer (rslave): virt-handler bind-mounts the disk images into it from the node
   { name: 'container-disks', mountPath: '/var/run/kubevirt/container-disks', hostToContainer: true },
-  { name: 'hotplug-disks', mountPath: '/var/run/kubevirt/hotplug-disks' },
+  // HostToContainer too: virt-handler bind-mounts hotplugged volumes into it from the node
+  { name: 'hotplug-disks', mountPath: '/var/run/kubevirt/hotplug-disks', hostToContainer: true },
   { name: 'libvirt-runtime', mountPath: '/var/run/libvirt' },
 ] as const;
 

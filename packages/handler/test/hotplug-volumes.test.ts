@@ -1,0 +1,236 @@
+// Volume hotplug end to end on the test bed, as KubeVirt does it on a node: a real kube-apiserver,
+// virt-handler as a process, a launcher in a pod sandbox booting the test guest, and an attachment pod
+// (KubeVirt's container-disk program serving hp.sock, the claim mounted at /<volume>). The test plays
+// virt-controller: it puts the hotplugged volume in the VMI's spec and its volume status (with the
+// attachment pod) in the status, and on unplug deletes the attachment pod and the status entry once
+// the handler reports the volume unmounted. The handler mounts the claim's disk.img into the
+// launcher pod, the launcher attaches it to the running domain, and the guest sees it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { serialConsoleSocketPath, vmiNameToDomainName } from '@kubevirt-ts/shared';
+import { poll } from '../../../test/bed/poll.ts';
+import { mountsUnder } from '../../../test/bed/mounts.ts';
+import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
+import { SerialConsole } from '../../../test/bed/serial.ts';
+import { virsh } from '../../../test/bed/libvirtd.ts';
+import { startAttachmentPod, type AttachmentPod } from '../../../test/bed/attachment-pod.ts';
+import { startHandlerNode, VMI, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
+
+type VolumeStatus = { name: string; target: string; phase?: string; reason?: string; message?: string; hotplugVolume?: object };
+type VMIBody = {
+  metadata: { name: string; resourceVersion?: string };
+  spec: { volumes: { name: string }[]; domain: { devices: { disks: { name: string }[] } } };
+  status: { phase?: string; volumeStatus?: VolumeStatus[] };
+};
+
+const SIZE = 64 * 1024 * 1024;
+
+describe('volume hotplug: attachment pod → virt-handler mount → launcher attach → guest', { timeout: 600_000 }, () => {
+  let node: HandlerNode;
+  let api: CustomObjectsApi;
+  let core: CoreV1Api;
+  let namespace: string;
+  let vm: TestVM;
+  let serial: SerialConsole;
+  const attachments: AttachmentPod[] = [];
+  const logs = () => `${node.handler.logs().slice(-6000)}\nlauncher:\n${vm?.launcher.logs().slice(-4000) ?? ''}`;
+  const getVMI = async (name: string) => (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as VMIBody;
+  /** A change as virt-controller makes it: read, change, full Update; again on a conflict with the handler's writes. */
+  const updateVMI = async (name: string, change: (vmi: VMIBody) => void) => {
+    for (let attempt = 0; ; attempt++) {
+      const vmi = await getVMI(name);
+      change(vmi);
+      try {
+        await api.replaceNamespacedCustomObject({ ...VMI, namespace, name, body: vmi });
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409 || attempt === 20) throw err;
+      }
+    }
+  };
+  const volumeStatus = async (name: string, volume: string) => (await getVMI(name)).status.volumeStatus?.find((v) => v.name === volume);
+  // the mounts in the volume (the volume itself is one: shared, HostToContainer)
+  const hotplugMounts = () =>
+    mountsUnder(vm.sandbox.volumePath('hotplug-disks'))
+      .filter((m) => m !== vm.sandbox.volumePath('hotplug-disks'))
+      .map((m) => path.basename(m));
+  const record = () => path.join(node.privateDir, 'hotplug-volume-mount-state', vm.uid);
+  const domainName = () => vmiNameToDomainName(namespace, vm.name);
+
+  /** What virt-controller does for a hotplugged claim: the attachment pod, the volume and disk, the volume status. */
+  const plug = async (volume: string, bus: string) => {
+    const pod = await startAttachmentPod({ volumeName: volume, sizeBytes: SIZE });
+    attachments.push(pod);
+    await updateVMI(vm.name, (vmi) => {
+      vmi.spec.volumes.push({ name: volume, persistentVolumeClaim: { claimName: `claim-${volume}`, hotpluggable: true } } as never);
+      vmi.spec.domain.devices.disks.push({ name: volume, disk: { bus }, serial: `sn-${volume}` } as never);
+      vmi.status.volumeStatus = [
+        ...(vmi.status.volumeStatus ?? []),
+        {
+          name: volume,
+          target: '',
+          phase: 'AttachedToNode',
+          reason: 'SuccessfulCreate',
+          message: `Created hotplug attachment pod ${pod.name}, for volume ${volume}`,
+          hotplugVolume: { attachPodName: pod.name, attachPodUID: pod.podUID },
+          persistentVolumeClaimInfo: {
+            claimName: `claim-${volume}`,
+            accessModes: ['ReadWriteOnce'],
+            volumeMode: 'Filesystem',
+            capacity: { storage: '64Mi' },
+            filesystemOverhead: '0',
+          },
+        } as VolumeStatus,
+      ];
+    });
+    return pod;
+  };
+
+  before(async () => {
+    node = await startHandlerNode({ namespace: 'hotplug', nodePrefix: 'kvts-hp' });
+    ({ api, core, namespace } = node);
+    vm = await node.startVM('vmi-hp');
+    await poll('VMI Running', async () => ((await getVMI('vmi-hp')).status.phase === 'Running' ? true : undefined), 90_000, logs);
+    const socket = vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
+    await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
+    serial = await SerialConsole.open(socket);
+    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+  });
+
+  after(async () => {
+    serial?.close();
+    for (const pod of attachments) await pod.stop().catch(() => undefined);
+    await node?.stop();
+  });
+
+  let pod: AttachmentPod;
+
+  test('a hotplugged file system claim: mounted into the launcher pod, attached live, seen by the guest; volumeStatus Ready', async () => {
+    pod = await plug('hp', 'scsi');
+    const ready = await poll(
+      'volume hp Ready with its target',
+      async () => {
+        const s = await volumeStatus('vmi-hp', 'hp');
+        return s?.phase === 'Ready' && s.target !== '' ? s : undefined;
+      },
+      60_000,
+      logs,
+    );
+    assert.equal(ready.target, 'sda');
+    assert.equal(ready.reason, 'VolumeReady');
+    assert.equal(ready.message, 'Successfully attach hotplugged volume hp to VM');
+    // the phases the handler went through, as its Events tell them (MountedToPod before Ready)
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=vmi-hp' });
+    const reasons = events.items.filter((e) => e.source?.component === 'virt-handler').map((e) => e.reason);
+    assert.ok(reasons.includes('VolumeMountedToPod'), `VolumeMountedToPod event: ${reasons.join(', ')}`);
+    assert.ok(reasons.indexOf('VolumeMountedToPod') < reasons.lastIndexOf('VolumeReady'), `order: ${reasons.join(', ')}`);
+
+    // the claim's disk.img bind-mounted onto hp.img in the launcher pod's hotplug-disks, handed to qemu (107)
+    assert.deepEqual(hotplugMounts(), ['hp.img']);
+    const target = path.join(vm.sandbox.volumePath('hotplug-disks'), 'hp.img');
+    assert.equal(statSync(target).ino, statSync(pod.diskImage).ino, 'hp.img is the claim image');
+    assert.equal(statSync(pod.diskImage).uid, 107);
+    const rec = JSON.parse(readFileSync(record(), 'utf8')) as { mountTargetEntries: { targetFile: string }[] };
+    assert.deepEqual(
+      rec.mountTargetEntries.map((e) => e.targetFile),
+      [target],
+    );
+
+    // the domain's disk as KubeVirt's converter writes a hotplugged one
+    const xml = await virsh(vm.sandbox, ['dumpxml', domainName()]);
+    const disk = /<disk[^>]*>(?:(?!<\/disk>)[\s\S])*<source file='\/var\/run\/kubevirt\/hotplug-disks\/hp\.img'[\s\S]*?<\/disk>/.exec(xml)?.[0];
+    assert.ok(disk, `a disk with the hotplug source in:\n${xml}`);
+    assert.match(disk, /<target dev='sda' bus='scsi'\/>/);
+    assert.match(disk, /<serial>sn-hp<\/serial>/);
+    assert.match(disk, /<alias name='ua-hp'\/>/);
+    assert.match(disk, /<address type='drive' controller='0' bus='0' target='0' unit='0'\/>/);
+    assert.match(disk, /<driver name='qemu' type='raw'[^>]*error_policy='stop'/);
+
+    // the guest: a new SCSI disk of the claim's size whose first bytes are the claim's
+    const sectors = await poll(
+      'the guest sees sda',
+      async () => {
+        const out = (await serial.run('cat /sys/block/sda/size 2>/dev/null || echo none')).trim();
+        return /^\d+$/.test(out) ? Number(out) : undefined;
+      },
+      30_000,
+      () => serial.output.slice(-2000),
+    );
+    assert.equal(sectors * 512, SIZE);
+    assert.equal((await serial.run(`head -c ${pod.marker.length} /dev/sda; echo`)).trim(), pod.marker);
+    assert.equal((await serial.run('cat /sys/block/sda/device/vendor /sys/block/sda/device/model | tr -s " \\n" " "')).trim(), 'QEMU QEMU HARDDISK');
+  });
+
+  test('a restarted handler takes over the record; removing the volume detaches it, unmounts it, and the entry goes', async () => {
+    // the handler that mounted it goes; its successor reads the record it left
+    await node.handler.stop();
+    await node.startHandler();
+
+    await updateVMI('vmi-hp', (vmi) => {
+      vmi.spec.volumes = vmi.spec.volumes.filter((v) => v.name !== 'hp');
+      vmi.spec.domain.devices.disks = vmi.spec.domain.devices.disks.filter((d) => d.name !== 'hp');
+    });
+    const unmounted = await poll(
+      'volume hp UnMountedFromPod',
+      async () => {
+        const s = await volumeStatus('vmi-hp', 'hp');
+        return s?.phase === 'UnMountedFromPod' ? s : undefined;
+      },
+      60_000,
+      logs,
+    );
+    assert.equal(unmounted.target, '');
+    assert.equal(unmounted.reason, 'VolumeUnMountedFromPod');
+    assert.equal(unmounted.message, 'Volume hp has been unmounted from virt-launcher pod');
+    assert.deepEqual(hotplugMounts(), [], 'nothing mounted in the launcher pod');
+    assert.equal(existsSync(path.join(vm.sandbox.volumePath('hotplug-disks'), 'hp.img')), false, 'hp.img removed');
+    assert.equal(existsSync(record()), false, 'mount record removed');
+    assert.doesNotMatch(await virsh(vm.sandbox, ['dumpxml', domainName()]), /hotplug-disks/);
+    assert.doesNotMatch(await virsh(vm.sandbox, ['dumpxml', '--inactive', domainName()]), /hotplug-disks/);
+    await poll(
+      'sda gone from the guest',
+      async () => ((await serial.run('ls /sys/block')).split(/\s+/).includes('sda') ? undefined : true),
+      30_000,
+      () => serial.output.slice(-2000),
+    );
+
+    // virt-controller: the attachment pod goes, then the volume's status entry
+    await pod.stop();
+    await updateVMI('vmi-hp', (vmi) => {
+      vmi.status.volumeStatus = (vmi.status.volumeStatus ?? []).filter((v) => v.name !== 'hp');
+    });
+    await poll(
+      'the handler keeps the entry removed',
+      async () => {
+        const v = await getVMI('vmi-hp');
+        return v.status.volumeStatus?.some((s) => s.name === 'hp') === false && v.status.phase === 'Running' ? true : undefined;
+      },
+      10_000,
+      logs,
+    );
+    assert.deepEqual((await getVMI('vmi-hp')).status.volumeStatus?.map((s) => s.name), ['data']);
+    assert.ok(existsSync(pod.diskImage) === false, 'the attachment pod is gone');
+  });
+
+  test('a volume still plugged when the VMI is deleted is unmounted with the VMI cleanup', async () => {
+    await plug('hp2', 'scsi');
+    await poll(
+      'volume hp2 Ready',
+      async () => ((await volumeStatus('vmi-hp', 'hp2'))?.phase === 'Ready' ? true : undefined),
+      60_000,
+      logs,
+    );
+    assert.deepEqual(hotplugMounts(), ['hp2.img']);
+    await api.deleteNamespacedCustomObject({ ...VMI, namespace, name: 'vmi-hp' });
+    await poll(
+      'hotplug mounts and record gone after the VMI',
+      async () => (hotplugMounts().length === 0 && !existsSync(record()) ? true : undefined),
+      90_000,
+      logs,
+    );
+    assert.equal(existsSync(path.join(vm.sandbox.volumePath('hotplug-disks'), 'hp2.img')), false);
+  });
+});
