@@ -452,10 +452,7 @@ export function hotplugVolumesPending(status: VirtualMachineInstanceStatus): boo
 }
 
 /** generateEventsForVolumeStatusChange: a changed phase, a new status, or one that went away. */
-export function volumeStatusEvents(
-  old: readonly VolumeStatus[],
-  next: readonly VolumeStatus[],
-): { reason: string; message: string }[] {
+export function volumeStatusEvents(old: readonly VolumeStatus[], next: readonly VolumeStatus[]): { reason: string; message: string }[] {
   const byName = new Map(next.map((v) => [v.name, v]));
   const events: { reason: string; message: string }[] = [];
   for (const before of old) {

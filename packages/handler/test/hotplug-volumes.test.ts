@@ -141,7 +141,9 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
 
     // the domain's disk as KubeVirt's converter writes a hotplugged one
     const xml = await virsh(vm.sandbox, ['dumpxml', domainName()]);
-    const disk = /<disk[^>]*>(?:(?!<\/disk>)[\s\S])*<source file='\/var\/run\/kubevirt\/hotplug-disks\/hp\.img'[\s\S]*?<\/disk>/.exec(xml)?.[0];
+    const disk = /<disk[^>]*>(?:(?!<\/disk>)[\s\S])*<source file='\/var\/run\/kubevirt\/hotplug-disks\/hp\.img'[\s\S]*?<\/disk>/.exec(
+      xml,
+    )?.[0];
     assert.ok(disk, `a disk with the hotplug source in:\n${xml}`);
     assert.match(disk, /<target dev='sda' bus='scsi'\/>/);
     assert.match(disk, /<serial>sn-hp<\/serial>/);
@@ -161,7 +163,10 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
     );
     assert.equal(sectors * 512, SIZE);
     assert.equal((await serial.run(`head -c ${pod.marker.length} /dev/sda; echo`)).trim(), pod.marker);
-    assert.equal((await serial.run('cat /sys/block/sda/device/vendor /sys/block/sda/device/model | tr -s " \\n" " "')).trim(), 'QEMU QEMU HARDDISK');
+    assert.equal(
+      (await serial.run('cat /sys/block/sda/device/vendor /sys/block/sda/device/model | tr -s " \\n" " "')).trim(),
+      'QEMU QEMU HARDDISK',
+    );
   });
 
   test('a restarted handler takes over the record; removing the volume detaches it, unmounts it, and the entry goes', async () => {
@@ -211,18 +216,16 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
       10_000,
       logs,
     );
-    assert.deepEqual((await getVMI('vmi-hp')).status.volumeStatus?.map((s) => s.name), ['data']);
+    assert.deepEqual(
+      (await getVMI('vmi-hp')).status.volumeStatus?.map((s) => s.name),
+      ['data'],
+    );
     assert.ok(existsSync(pod.diskImage) === false, 'the attachment pod is gone');
   });
 
   test('a volume still plugged when the VMI is deleted is unmounted with the VMI cleanup', async () => {
     await plug('hp2', 'scsi');
-    await poll(
-      'volume hp2 Ready',
-      async () => ((await volumeStatus('vmi-hp', 'hp2'))?.phase === 'Ready' ? true : undefined),
-      60_000,
-      logs,
-    );
+    await poll('volume hp2 Ready', async () => ((await volumeStatus('vmi-hp', 'hp2'))?.phase === 'Ready' ? true : undefined), 60_000, logs);
     assert.deepEqual(hotplugMounts(), ['hp2.img']);
     await api.deleteNamespacedCustomObject({ ...VMI, namespace, name: 'vmi-hp' });
     await poll(

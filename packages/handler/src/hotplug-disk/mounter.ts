@@ -6,7 +6,19 @@
 // `disk.img` onto `<volume>.img` in the launcher pod's hotplug-disks emptyDir (a block claim gets a
 // device node of the same numbers, `<volume>`), where the launcher attaches it to the domain. What was
 // mounted is recorded under the handler's private dir, so a restarted handler can still undo it.
-import { chownSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -333,7 +345,9 @@ const run = promisify(execFile);
 
 function wrap(err: unknown, prefix: string): Error {
   const message = `${prefix}: ${errorMessage(err)}`;
-  return err instanceof WaitingForHotplugMountError ? new WaitingForHotplugMountError(message, { cause: err }) : new Error(message, { cause: err });
+  return err instanceof WaitingForHotplugMountError
+    ? new WaitingForHotplugMountError(message, { cause: err })
+    : new Error(message, { cause: err });
 }
 
 /** TouchAtNoFollow with 0666: the mount point, a file of its own (a symlink there is refused). */
