@@ -2,17 +2,22 @@
 // claim (RenderHotplugAttachmentPodTemplate): `hp-volume-<random>`, one container `hotplug-disk` that
 // runs KubeVirt's container-disk program as `container-disk --copy-path /path/hp` (uid 107), the pod's
 // hotplug-disks emptyDir at /path, and the claim, as kubelet mounts a file system claim, at /<volume>
-// with its disk.img. The container is a mount namespace of its own with a root of its own, so
-// virt-handler finds the claim on the node exactly as in a cluster: hp.sock → the process → its mount
-// of /<volume> → that directory's path on the node.
-import { spawn, type ChildProcess } from 'node:child_process';
+// with its disk.img; a block claim (a loop device over an image here) is a device node at
+// /path/<volume>/<claim uid>, in the hotplug-disks emptyDir, as the container runtime makes a
+// volumeDevice. The container is a mount namespace of its own with a root of its own, so virt-handler
+// finds the claim on the node exactly as in a cluster: hp.sock → the process → its mount of /<volume>
+// → that directory's path on the node; or the one device node in the volume's directory.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { nativeProgram } from './native.ts';
 import { emptyDirPath, podsBaseDir } from './pod-sandbox.ts';
 import { poll } from './poll.ts';
+
+const run = promisify(execFile);
 
 export interface AttachmentPod {
   /** `hp-volume-<5 random characters>`, as the pod's generateName gives it */
@@ -22,13 +27,21 @@ export interface AttachmentPod {
   readonly diskImage: string;
   /** Bytes at the start of the image, for the guest to read back. */
   readonly marker: string;
+  /** A block claim's loop device (e.g. /dev/loop3), detached by stop(). */
+  readonly loopDevice?: string;
   readonly process: ChildProcess;
   /** Deletes the pod as kubelet would: the container killed, its directories removed. */
   stop(): Promise<void>;
 }
 
-/** A file system claim of `sizeBytes` (sparse, a marker at its start) in a running attachment pod. */
-export async function startAttachmentPod(o: { volumeName: string; sizeBytes: number; podsBaseDir?: string }): Promise<AttachmentPod> {
+/** A claim of `sizeBytes` (sparse, a marker at its start) in a running attachment pod. */
+export async function startAttachmentPod(o: {
+  volumeName: string;
+  sizeBytes: number;
+  /** The claim's volumeMode; Filesystem unless asked. */
+  volumeMode?: 'Filesystem' | 'Block';
+  podsBaseDir?: string;
+}): Promise<AttachmentPod> {
   const base = o.podsBaseDir ?? podsBaseDir();
   const podUID = randomUUID();
   const podDir = path.join(base, podUID);
@@ -49,6 +62,23 @@ export async function startAttachmentPod(o: { volumeName: string; sizeBytes: num
     closeSync(fd);
   }
 
+  let loopDevice: string | undefined;
+  if (o.volumeMode === 'Block') {
+    const { stdout } = await run('losetup', ['--find', '--show', diskImage]);
+    loopDevice = stdout.trim();
+    if (!/^\/dev\/loop\d+$/.test(loopDevice)) throw new Error(`losetup gave ${JSON.stringify(loopDevice)}`);
+    const { rdev } = statSync(loopDevice);
+    const [major, minor] = [(rdev >> 8) & 0xfff, (rdev & 0xff) | ((rdev >> 12) & 0xfff00)];
+    const deviceDir = path.join(hotplugDisks, o.volumeName);
+    mkdirSync(deviceDir);
+    try {
+      await run('mknod', ['-m', '0660', path.join(deviceDir, randomUUID()), 'b', String(major), String(minor)]);
+    } catch (err) {
+      await run('losetup', ['--detach', loopDevice]);
+      throw err;
+    }
+  }
+
   const rootfs = path.join(podDir, 'containers', 'hotplug-disk', 'rootfs');
   mkdirSync(path.join(rootfs, 'usr/bin'), { recursive: true });
   mkdirSync(path.join(rootfs, 'path'), { recursive: true });
@@ -60,7 +90,7 @@ export async function startAttachmentPod(o: { volumeName: string; sizeBytes: num
     'set -e',
     'mount --bind "$1" "$1"',
     'mount --bind "$2" "$1/path"',
-    'mount --bind "$3" "$1/$4"',
+    ...(o.volumeMode === 'Block' ? [] : ['mount --bind "$3" "$1/$4"']),
     'exec chroot --userspec=107:107 "$1" /usr/bin/container-disk --copy-path /path/hp',
   ].join('; ');
   const child = spawn(
@@ -75,6 +105,7 @@ export async function startAttachmentPod(o: { volumeName: string; sizeBytes: num
       child.kill('SIGKILL');
       await once(child, 'exit');
     }
+    if (loopDevice) await run('losetup', ['--detach', loopDevice]);
     rmSync(podDir, { recursive: true, force: true });
   };
   const socket = path.join(hotplugDisks, 'hp.sock');
@@ -91,5 +122,5 @@ export async function startAttachmentPod(o: { volumeName: string; sizeBytes: num
     await stop();
     throw err;
   }
-  return { name, podUID, diskImage, marker, process: child, stop };
+  return { name, podUID, diskImage, marker, process: child, stop, ...(loopDevice ? { loopDevice } : {}) };
 }

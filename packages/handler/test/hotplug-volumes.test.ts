@@ -61,8 +61,8 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
   const domainName = () => vmiNameToDomainName(namespace, vm.name);
 
   /** What virt-controller does for a hotplugged claim: the attachment pod, the volume and disk, the volume status. */
-  const plug = async (volume: string, bus: string) => {
-    const pod = await startAttachmentPod({ volumeName: volume, sizeBytes: SIZE });
+  const plug = async (volume: string, bus: string, volumeMode: 'Filesystem' | 'Block' = 'Filesystem') => {
+    const pod = await startAttachmentPod({ volumeName: volume, sizeBytes: SIZE, volumeMode });
     attachments.push(pod);
     await updateVMI(vm.name, (vmi) => {
       vmi.spec.volumes.push({ name: volume, persistentVolumeClaim: { claimName: `claim-${volume}`, hotpluggable: true } } as never);
@@ -79,7 +79,7 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
           persistentVolumeClaimInfo: {
             claimName: `claim-${volume}`,
             accessModes: ['ReadWriteOnce'],
-            volumeMode: 'Filesystem',
+            volumeMode,
             capacity: { storage: '64Mi' },
             filesystemOverhead: '0',
           },
@@ -88,6 +88,51 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
     });
     return pod;
   };
+
+  /** What virt-controller does when a volume is removed: out of the spec; once unmounted, the pod and the entry go. */
+  const unplug = async (volume: string, pod: AttachmentPod) => {
+    await updateVMI(vm.name, (vmi) => {
+      vmi.spec.volumes = vmi.spec.volumes.filter((v) => v.name !== volume);
+      vmi.spec.domain.devices.disks = vmi.spec.domain.devices.disks.filter((d) => d.name !== volume);
+    });
+    const unmounted = await poll(
+      `volume ${volume} UnMountedFromPod`,
+      async () => {
+        const s = await volumeStatus(vm.name, volume);
+        return s?.phase === 'UnMountedFromPod' ? s : undefined;
+      },
+      60_000,
+      logs,
+    );
+    return {
+      unmounted,
+      /** virt-controller: the attachment pod goes, then the volume's status entry */
+      async removeEntry() {
+        await pod.stop();
+        await updateVMI(vm.name, (vmi) => {
+          vmi.status.volumeStatus = (vmi.status.volumeStatus ?? []).filter((v) => v.name !== volume);
+        });
+      },
+    };
+  };
+  /** The guest's view of a SCSI disk: its size in bytes (poll: the kernel scans the new LUN). */
+  const guestDiskSize = (dev: string) =>
+    poll(
+      `the guest sees ${dev}`,
+      async () => {
+        const out = (await serial.run(`cat /sys/block/${dev}/size 2>/dev/null || echo none`)).trim();
+        return /^\d+$/.test(out) ? Number(out) * 512 : undefined;
+      },
+      30_000,
+      () => serial.output.slice(-2000),
+    );
+  const guestDiskGone = (dev: string) =>
+    poll(
+      `${dev} gone from the guest`,
+      async () => ((await serial.run('ls /sys/block')).split(/\s+/).includes(dev) ? undefined : true),
+      30_000,
+      () => serial.output.slice(-2000),
+    );
 
   before(async () => {
     node = await startHandlerNode({ namespace: 'hotplug', nodePrefix: 'kvts-hp' });
@@ -221,6 +266,38 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
       ['data'],
     );
     assert.ok(existsSync(pod.diskImage) === false, 'the attachment pod is gone');
+  });
+
+  test('a hotplugged block claim: its device node made in the launcher pod, attached, seen by the guest; removed on unplug', async () => {
+    const blockPod = await plug('hpb', 'scsi', 'Block');
+    const ready = await poll(
+      'volume hpb Ready with its target',
+      async () => {
+        const s = await volumeStatus('vmi-hp', 'hpb');
+        return s?.phase === 'Ready' && s.target !== '' ? s : undefined;
+      },
+      60_000,
+      logs,
+    );
+    assert.equal(ready.target, 'sda');
+    // a device node of the claim's numbers, handed to qemu (107); nothing mounted
+    const node = path.join(vm.sandbox.volumePath('hotplug-disks'), 'hpb');
+    const st = statSync(node);
+    assert.ok(st.isBlockDevice(), 'hpb is a block device node');
+    assert.equal(st.rdev, statSync(blockPod.loopDevice!).rdev);
+    assert.equal(st.uid, 107);
+    assert.deepEqual(hotplugMounts(), []);
+    const xml = await virsh(vm.sandbox, ['dumpxml', domainName()]);
+    assert.match(xml, /<disk type='block' device='disk'>[\s\S]*?<source dev='\/var\/run\/kubevirt\/hotplug-disks\/hpb'/);
+    assert.equal(await guestDiskSize('sda'), SIZE);
+    assert.equal((await serial.run(`head -c ${blockPod.marker.length} /dev/sda; echo`)).trim(), blockPod.marker);
+
+    const { unmounted, removeEntry } = await unplug('hpb', blockPod);
+    assert.equal(unmounted.target, '');
+    assert.equal(existsSync(node), false, 'the device node is gone');
+    assert.equal(existsSync(record()), false, 'mount record removed');
+    await guestDiskGone('sda');
+    await removeEntry();
   });
 
   test('a volume still plugged when the VMI is deleted is unmounted with the VMI cleanup', async () => {
