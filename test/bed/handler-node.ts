@@ -84,7 +84,7 @@ export interface HandlerNode {
   /** A Scheduled VMI on this node with its launcher pod in activePods, and the launcher started. */
   startVM(
     name: string,
-    extra?: { kernelArgs?: string; grace?: number; autoattachMemBalloon?: boolean; nonRoot?: boolean },
+    extra?: { kernelArgs?: string; grace?: number; autoattachMemBalloon?: boolean; nonRoot?: boolean; deviceCgroup?: boolean },
   ): Promise<TestVM>;
   /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
   request(method: string, urlPath: string, opts?: { cert?: boolean; port?: number }): ReturnType<typeof handlerRequest>;
@@ -176,7 +176,7 @@ export async function startHandlerNode(o: {
       getVMI: async (name) => (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as VMIObject,
       async startVM(name, extra = {}) {
         const grace = extra.grace ?? 5;
-        const sandbox = await createPodSandbox();
+        const sandbox = await createPodSandbox({ deviceCgroup: extra.deviceCgroup ?? false });
         sandboxes.push(sandbox);
         const vmi = testVMI({
           name,

@@ -7,6 +7,7 @@
 // launcher pod, the launcher attaches it to the running domain, and the guest sees it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
@@ -134,10 +135,28 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
       () => serial.output.slice(-2000),
     );
 
+  /** Opens a block device from inside the launcher pod (a node of its numbers made there): the exit code and errors. */
+  const openInPod = async (device: string) => {
+    const { rdev } = statSync(device);
+    const [major, minor] = [(rdev >> 8) & 0xfff, (rdev & 0xff) | ((rdev >> 12) & 0xfff00)];
+    const probe = `/run/probe-${major}-${minor}`;
+    const child = vm.sandbox.spawn(
+      'sh',
+      ['-c', `mknod ${probe} b ${major} ${minor} && head -c 1 ${probe} >/dev/null; rc=$?; rm -f ${probe}; exit $rc`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, stderr };
+  };
+
   before(async () => {
     node = await startHandlerNode({ namespace: 'hotplug', nodePrefix: 'kvts-hp' });
     ({ api, core, namespace } = node);
-    vm = await node.startVM('vmi-hp');
+    // a launcher pod with a devices cgroup, as a container runtime gives it: a block claim is usable
+    // in it only once virt-handler allows its device
+    vm = await node.startVM('vmi-hp', { deviceCgroup: true });
     await poll('VMI Running', async () => ((await getVMI('vmi-hp')).status.phase === 'Running' ? true : undefined), 90_000, logs);
     const socket = vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
     await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
@@ -291,10 +310,19 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
     assert.match(xml, /<disk type='block' device='disk'>[\s\S]*?<source dev='\/var\/run\/kubevirt\/hotplug-disks\/hpb'/);
     assert.equal(await guestDiskSize('sda'), SIZE);
     assert.equal((await serial.run(`head -c ${blockPod.marker.length} /dev/sda; echo`)).trim(), blockPod.marker);
+    // the handler's rule in the launcher pod's devices cgroup is what lets the pod open the device
+    const rule = `b ${(st.rdev >> 8) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)} rwm`;
+    const devicesList = () => readFileSync(path.join(vm.sandbox.devicesCgroup!, 'devices.list'), 'utf8').split('\n');
+    assert.ok(devicesList().includes(rule), `${rule} in devices.list:\n${devicesList().join('\n')}`);
+    assert.deepEqual(await openInPod(blockPod.loopDevice!), { code: 0, stderr: '' });
 
     const { unmounted, removeEntry } = await unplug('hpb', blockPod);
     assert.equal(unmounted.target, '');
     assert.equal(existsSync(node), false, 'the device node is gone');
+    assert.ok(!devicesList().includes(rule), `${rule} denied again`);
+    const denied = await openInPod(blockPod.loopDevice!);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /Operation not permitted/);
     assert.equal(existsSync(record()), false, 'mount record removed');
     await guestDiskGone('sda');
     await removeEntry();

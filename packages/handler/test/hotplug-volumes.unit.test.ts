@@ -1,12 +1,17 @@
 // Volume hotplug's decisions in virt-handler, table by table as KubeVirt's vm.go makes them:
 // updateHotplugVolumeStatus (the phases the handler writes), hotplugVolumesReady,
-// generateEventsForVolumeStatusChange, and the needsRefresh requeue. The mounts themselves are proven
+// generateEventsForVolumeStatusChange, the needsRefresh requeue, and the device rules of a block volume. The mounts themselves are proven
 // on real parts in hotplug-volumes.test.ts.
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
 import { newDomain, parseDomain, parseVMI, type Domain, type VolumeStatus } from '@kubevirt-ts/shared';
 import { hotplugVolumesPending, hotplugVolumesReady, volumeStatusEvents, volumeStatuses } from '../src/vmi-status.ts';
 import { devNumbers, isBlockVolume, isHotplugVolume } from '../src/hotplug-disk/mounter.ts';
+import { devicesCgroupPath, LauncherDeviceCgroup } from '../src/cgroup/devices.ts';
 
 const uid = '1b5a3e3c-0000-4000-8000-0000000000h1';
 
@@ -252,5 +257,56 @@ describe('the mounter’s vocabulary', () => {
     assert.deepEqual(devNumbers(0x0803), { major: 8, minor: 3 }); // sda3
     assert.deepEqual(devNumbers(0x10301), { major: 259, minor: 1 }); // nvme0n1p1
     assert.deepEqual(devNumbers(0x100800), { major: 8, minor: 256 }); // makedev(8, 256): the minor's high bits
+  });
+});
+
+describe('the launcher pod’s devices cgroup (cgroup v1 manager)', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kvts-cg-'));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const proc = path.join(tmp, 'proc');
+  const root = path.join(tmp, 'cgroup');
+  const pidWith = (pid: number, cgroup: string) => {
+    mkdirSync(path.join(proc, String(pid)), { recursive: true });
+    writeFileSync(path.join(proc, String(pid), 'cgroup'), cgroup);
+    return pid;
+  };
+  const launcherCgroup = '/kubepods/besteffort/pod1/c1';
+  const dir = path.join(root, 'devices', launcherCgroup);
+  mkdirSync(dir, { recursive: true });
+  const pids: Record<string, number> = {
+    [uid]: pidWith(41, `12:pids:/kubepods\n5:devices:${launcherCgroup}\n1:name=systemd:/kubepods\n0::/\n`),
+    root: pidWith(42, '5:devices:/\n'),
+    v2: pidWith(43, '0::/kubepods.slice/c1\n'),
+  };
+  const manager = new LauncherDeviceCgroup({
+    logger: pino({ level: 'silent' }),
+    cgroupRoot: root,
+    procDir: proc,
+    launcherPid: (id) => {
+      const pid = pids[id];
+      if (pid === undefined) throw new Error(`no launcher known for VMI ${id}`);
+      return pid;
+    },
+  });
+  const forUID = (id: string) => parseVMI({ ...vmi([]), metadata: { name: 'vm', namespace: 'ns', uid: id } });
+
+  test('the devices controller’s path, alone or among others; none on cgroup v2', () => {
+    assert.equal(devicesCgroupPath('3:cpu,cpuacct:/a\n5:devices:/kubepods/x\n'), '/kubepods/x');
+    assert.equal(devicesCgroupPath('7:devices,freezer:/b\n'), '/b');
+    assert.equal(devicesCgroupPath('0::/kubepods.slice/x\n'), undefined);
+  });
+  test('allow writes the rule into devices.allow, deny into devices.deny', async () => {
+    await manager.allow(forUID(uid), 7, 3);
+    assert.equal(readFileSync(path.join(dir, 'devices.allow'), 'utf8'), 'b 7:3 rwm');
+    await manager.deny(uid, 7, 3);
+    assert.equal(readFileSync(path.join(dir, 'devices.deny'), 'utf8'), 'b 7:3 rwm');
+  });
+  test('a launcher in the root devices cgroup needs no rule; a launcher that is gone needs no deny', async () => {
+    await manager.allow(forUID('root'), 7, 3);
+    await manager.deny('gone', 7, 3);
+    assert.equal(existsSync(path.join(root, 'devices', 'devices.allow')), false);
+  });
+  test('cgroup v2 only: refused, naming why', async () => {
+    await assert.rejects(manager.allow(forUID('v2'), 7, 3), /no devices cgroup controller \(cgroup v2\)/);
   });
 });

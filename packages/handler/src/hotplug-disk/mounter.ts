@@ -55,7 +55,7 @@ export interface HotplugMounterOptions {
   /** `<kubevirt-private-dir>/hotplug-volume-mount-state` */
   stateDir: string;
   node: NodeMounts;
-  /** The launcher pod's device cgroup; without one, a block volume's device rule is not applied (logged). */
+  /** The launcher pod's device cgroup; without it a block volume fails, as KubeVirt's without a cgroup manager. */
   deviceRules?: DeviceRules;
   procDir?: string;
 }
@@ -168,8 +168,8 @@ export class HotplugMounter implements HotplugVolumeMounter {
     const st = statSync(device);
     if (!st.isBlockDevice()) throw new Error(`target device ${device} exists but it is not a block device`);
     const { major, minor } = devNumbers(st.rdev);
-    if (this.#o.deviceRules) await this.#o.deviceRules.allow(vmi, major, minor);
-    else forObject(this.#o.logger, vmi).warn(`no device cgroup for the launcher pod: rule b ${major}:${minor} rwm not applied`);
+    if (!this.#o.deviceRules) throw new Error(`failed to apply device rule b ${major}:${minor} rwm: cgroup manager is nil`);
+    await this.#o.deviceRules.allow(vmi, major, minor);
     chownSync(device, QEMU_UID, QEMU_UID);
   }
 
