@@ -112,14 +112,14 @@ export class HotplugMounter implements HotplugVolumeMounter {
       const sourceUID = status.hotplugVolume.attachPodUID ?? '';
       if (sourceUID === '') continue;
       if (isBlockVolume(vmi.status?.volumeStatus, status.name)) {
-        log.info(`Mounting block volume: ${status.name}`);
+        log.debug(`Mounting block volume: ${status.name}`);
         try {
           await this.#mountBlock(vmi, status.name, sourceUID, record);
         } catch (err) {
           throw wrap(err, `failed to mount block hotplug volume ${status.name}`);
         }
       } else {
-        log.info(`Mounting file system volume: ${status.name}`);
+        log.debug(`Mounting file system volume: ${status.name}`);
         try {
           await this.#mountFileSystem(vmi, status.name, sourceUID, record);
         } catch (err) {
