@@ -198,7 +198,9 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
     assert.deepEqual(hotplugMounts(), ['hp.img']);
     const target = path.join(vm.sandbox.volumePath('hotplug-disks'), 'hp.img');
     assert.equal(statSync(target).ino, statSync(pod.diskImage).ino, 'hp.img is the claim image');
-    assert.equal(statSync(pod.diskImage).uid, 107);
+    // libvirt's DAC driver makes it root's while attaching (a root launcher); each round of the handler
+    // hands it back to qemu's 107
+    await poll('hp.img owned by 107', async () => (statSync(pod.diskImage).uid === 107 ? true : undefined), 10_000, logs);
     const rec = JSON.parse(readFileSync(record(), 'utf8')) as { mountTargetEntries: { targetFile: string }[] };
     assert.deepEqual(
       rec.mountTargetEntries.map((e) => e.targetFile),
@@ -265,12 +267,12 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
       logs,
     );
     assert.equal(ready.target, 'sda');
-    // a device node of the claim's numbers, handed to qemu (107); nothing mounted
+    // a device node of the claim's numbers, handed to qemu (107) as hp.img was; nothing mounted
     const node = path.join(vm.sandbox.volumePath('hotplug-disks'), 'hpb');
     const st = statSync(node);
     assert.ok(st.isBlockDevice(), 'hpb is a block device node');
     assert.equal(st.rdev, statSync(blockPod.loopDevice!).rdev);
-    assert.equal(st.uid, 107);
+    await poll('hpb owned by 107', async () => (statSync(node).uid === 107 ? true : undefined), 10_000, logs);
     assert.deepEqual(hotplugMounts(), []);
     const xml = await virsh(vm.sandbox, ['dumpxml', domainName()]);
     assert.match(xml, /<disk type='block' device='disk'>[\s\S]*?<source dev='\/var\/run\/kubevirt\/hotplug-disks\/hpb'/);
