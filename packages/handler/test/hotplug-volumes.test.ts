@@ -309,4 +309,24 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
     );
     assert.equal(existsSync(path.join(vm.sandbox.volumePath('hotplug-disks'), 'hp2.img')), false);
   });
+
+  test("KubeVirt's default non-root launcher (uid 107): the image the handler handed to 107 is attached and unplugged", async () => {
+    serial.close();
+    vm = await node.startVM('vmi-hp-nonroot', { nonRoot: true });
+    await poll('VMI Running', async () => ((await getVMI(vm.name)).status.phase === 'Running' ? true : undefined), 90_000, logs);
+    serial = await SerialConsole.open(vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private')));
+    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+
+    const nonRootPod = await plug('hp3', 'scsi');
+    await poll('volume hp3 Ready', async () => ((await volumeStatus(vm.name, 'hp3'))?.phase === 'Ready' ? true : undefined), 60_000, logs);
+    // libvirt runs as 107 here: the image stays the handler's gift to 107
+    assert.equal(statSync(nonRootPod.diskImage).uid, 107);
+    assert.equal(await guestDiskSize('sda'), SIZE);
+    assert.equal((await serial.run(`head -c ${nonRootPod.marker.length} /dev/sda; echo`)).trim(), nonRootPod.marker);
+
+    const { removeEntry } = await unplug('hp3', nonRootPod);
+    assert.deepEqual(hotplugMounts(), []);
+    await guestDiskGone('sda');
+    await removeEntry();
+  });
 });
