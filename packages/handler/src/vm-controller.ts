@@ -307,15 +307,19 @@ export class VirtualMachineController {
     return 'initializing';
   }
 
-  /** handleStartingVMI: false while the container disks are not served yet; then mounts them. */
+  /**
+   * handleStartingVMI: false while the container disks are not served yet, or a hotplugged volume is
+   * not mounted into the pod yet; mounts what is there.
+   */
   async #handleStartingVMI(vmi: VirtualMachineInstance): Promise<boolean> {
     const mounter = this.#o.containerDisks;
-    if (!mounter) return true;
-    const uid = vmi.metadata.uid;
-    const since = this.#startingSince.get(uid) ?? this.#clock.now();
-    this.#startingSince.set(uid, since);
-    if (!mounter.containerDisksReady(vmi, since)) return false;
-    await mounter.mountAndVerify(vmi);
+    if (mounter) {
+      const uid = vmi.metadata.uid;
+      const since = this.#startingSince.get(uid) ?? this.#clock.now();
+      this.#startingSince.set(uid, since);
+      if (!mounter.containerDisksReady(vmi, since)) return false;
+      await mounter.mountAndVerify(vmi);
+    }
     if ((await this.#mountHotplugVolumes(vmi)) !== undefined) return false;
     return hotplugVolumesReady(vmi);
   }
