@@ -189,9 +189,17 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
     assert.equal(ready.reason, 'VolumeReady');
     assert.equal(ready.message, 'Successfully attach hotplugged volume hp to VM');
     // the phases the handler went through, as its Events tell them (MountedToPod before Ready)
-    const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=vmi-hp' });
-    const reasons = events.items.filter((e) => e.source?.component === 'virt-handler').map((e) => e.reason);
-    assert.ok(reasons.includes('VolumeMountedToPod'), `VolumeMountedToPod event: ${reasons.join(', ')}`);
+    // (the recorder posts them after the status write)
+    const reasons = await poll(
+      'the VolumeMountedToPod and VolumeReady Events',
+      async () => {
+        const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=vmi-hp' });
+        const r = events.items.filter((e) => e.source?.component === 'virt-handler').map((e) => e.reason ?? '');
+        return r.includes('VolumeMountedToPod') && r.includes('VolumeReady') ? r : undefined;
+      },
+      10_000,
+      logs,
+    );
     assert.ok(reasons.indexOf('VolumeMountedToPod') < reasons.lastIndexOf('VolumeReady'), `order: ${reasons.join(', ')}`);
 
     // the claim's disk.img bind-mounted onto hp.img in the launcher pod's hotplug-disks, handed to qemu (107)
@@ -245,12 +253,17 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
     assert.doesNotMatch(await virsh(vm.sandbox, ['dumpxml', domainName()]), /hotplug-disks/);
     assert.doesNotMatch(await virsh(vm.sandbox, ['dumpxml', '--inactive', domainName()]), /hotplug-disks/);
     await guestDiskGone('sda');
-    const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=vmi-hp' });
-    assert.ok(
-      events.items.some(
-        (e) => e.reason === 'VolumeUnMountedFromPod' && e.message === 'Volume hp has been unmounted from virt-launcher pod',
-      ),
-      'VolumeUnMountedFromPod event',
+    await poll(
+      'the VolumeUnMountedFromPod Event',
+      async () => {
+        const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=vmi-hp' });
+        const found = events.items.some(
+          (e) => e.reason === 'VolumeUnMountedFromPod' && e.message === 'Volume hp has been unmounted from virt-launcher pod',
+        );
+        return found ? true : undefined;
+      },
+      10_000,
+      logs,
     );
     await removeEntry();
   });
