@@ -49,6 +49,9 @@ export type VMIObject = {
   };
 };
 
+/** The parts of a VMI's spec a test may add to before the VMI is created. */
+export type VMISpecBody = { volumes: object[]; domain: { devices: { disks: object[] } } };
+
 /** A VM of a test: its VMI, pod and launcher. */
 export interface TestVM {
   name: string;
@@ -84,7 +87,15 @@ export interface HandlerNode {
   /** A Scheduled VMI on this node with its launcher pod in activePods, and the launcher started. */
   startVM(
     name: string,
-    extra?: { kernelArgs?: string; grace?: number; autoattachMemBalloon?: boolean; nonRoot?: boolean; deviceCgroup?: boolean },
+    extra?: {
+      kernelArgs?: string;
+      grace?: number;
+      autoattachMemBalloon?: boolean;
+      nonRoot?: boolean;
+      deviceCgroup?: boolean;
+      /** Changes the VMI before it is created (virt-controller's additions, e.g. a hotplugged volume). */
+      customize?: (vmi: { spec: VMISpecBody; status: { volumeStatus: object[] } }) => void;
+    },
   ): Promise<TestVM>;
   /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
   request(method: string, urlPath: string, opts?: { cert?: boolean; port?: number }): ReturnType<typeof handlerRequest>;
@@ -204,6 +215,7 @@ export async function startHandlerNode(o: {
             ...(extra.nonRoot ? { runtimeUser: 107 } : {}),
           },
         };
+        extra.customize?.(body);
         const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
         // the handler mounts the guest's images from these before its first SyncVirtualMachine
         await startContainerDisks(sandbox, created.metadata.uid, vmi.spec.volumes);

@@ -62,30 +62,35 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
   const domainName = () => vmiNameToDomainName(namespace, vm.name);
 
   /** What virt-controller does for a hotplugged claim: the attachment pod, the volume and disk, the volume status. */
+  /** The volume, disk and volume status virt-controller adds for a claim hotplugged through `pod`. */
+  const hotplugged = (volume: string, bus: string, pod: AttachmentPod, volumeMode: 'Filesystem' | 'Block') => ({
+    volume: { name: volume, persistentVolumeClaim: { claimName: `claim-${volume}`, hotpluggable: true } },
+    disk: { name: volume, disk: { bus }, serial: `sn-${volume}` },
+    status: {
+      name: volume,
+      target: '',
+      phase: 'AttachedToNode',
+      reason: 'SuccessfulCreate',
+      message: `Created hotplug attachment pod ${pod.name}, for volume ${volume}`,
+      hotplugVolume: { attachPodName: pod.name, attachPodUID: pod.podUID },
+      persistentVolumeClaimInfo: {
+        claimName: `claim-${volume}`,
+        accessModes: ['ReadWriteOnce'],
+        volumeMode,
+        capacity: { storage: '64Mi' },
+        filesystemOverhead: '0',
+      },
+    } as VolumeStatus,
+  });
+  /** What virt-controller does for a claim hotplugged into a running VMI: the attachment pod, then the VMI updated. */
   const plug = async (volume: string, bus: string, volumeMode: 'Filesystem' | 'Block' = 'Filesystem') => {
     const pod = await startAttachmentPod({ volumeName: volume, sizeBytes: SIZE, volumeMode });
     attachments.push(pod);
+    const add = hotplugged(volume, bus, pod, volumeMode);
     await updateVMI(vm.name, (vmi) => {
-      vmi.spec.volumes.push({ name: volume, persistentVolumeClaim: { claimName: `claim-${volume}`, hotpluggable: true } } as never);
-      vmi.spec.domain.devices.disks.push({ name: volume, disk: { bus }, serial: `sn-${volume}` } as never);
-      vmi.status.volumeStatus = [
-        ...(vmi.status.volumeStatus ?? []),
-        {
-          name: volume,
-          target: '',
-          phase: 'AttachedToNode',
-          reason: 'SuccessfulCreate',
-          message: `Created hotplug attachment pod ${pod.name}, for volume ${volume}`,
-          hotplugVolume: { attachPodName: pod.name, attachPodUID: pod.podUID },
-          persistentVolumeClaimInfo: {
-            claimName: `claim-${volume}`,
-            accessModes: ['ReadWriteOnce'],
-            volumeMode,
-            capacity: { storage: '64Mi' },
-            filesystemOverhead: '0',
-          },
-        } as VolumeStatus,
-      ];
+      vmi.spec.volumes.push(add.volume);
+      vmi.spec.domain.devices.disks.push(add.disk);
+      vmi.status.volumeStatus = [...(vmi.status.volumeStatus ?? []), add.status];
     });
     return pod;
   };
@@ -341,5 +346,36 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
     assert.deepEqual(hotplugMounts(), []);
     await guestDiskGone('sda');
     await removeEntry();
+  });
+
+  test('a VMI that starts with a hotplugged volume: mounted before its first sync, defined with the disk, Ready', async () => {
+    serial.close();
+    const bootPod = await startAttachmentPod({ volumeName: 'hp4', sizeBytes: SIZE });
+    attachments.push(bootPod);
+    const add = hotplugged('hp4', 'scsi', bootPod, 'Filesystem');
+    vm = await node.startVM('vmi-hp-boot', {
+      customize: (v) => {
+        v.spec.volumes.push(add.volume);
+        v.spec.domain.devices.disks.push(add.disk);
+        v.status.volumeStatus.push(add.status);
+      },
+    });
+    await poll(
+      'VMI Running with hp4 Ready',
+      async () => {
+        const v = await getVMI(vm.name);
+        return v.status.phase === 'Running' && v.status.volumeStatus?.find((s) => s.name === 'hp4')?.phase === 'Ready' ? true : undefined;
+      },
+      90_000,
+      logs,
+    );
+    assert.deepEqual(hotplugMounts(), ['hp4.img']);
+    // in the domain from its definition on: never attached live
+    assert.match(vm.launcher.logs(), /Domain defined/);
+    assert.doesNotMatch(vm.launcher.logs(), /Attaching disk/);
+    serial = await SerialConsole.open(vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private')));
+    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+    assert.equal(await guestDiskSize('sda'), SIZE);
+    assert.equal((await serial.run(`head -c ${bootPod.marker.length} /dev/sda; echo`)).trim(), bootPod.marker);
   });
 });
