@@ -24,6 +24,7 @@ import {
   type Domain,
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
+import { requiredGuestAgentCommands } from '@kubevirt-ts/handler';
 import { convertVMIToDomainSpec } from '@kubevirt-ts/launcher';
 import { startControlPlane } from '../test/control-plane/control-plane.ts';
 import { freePort } from '../test/control-plane/daemon.ts';
@@ -69,18 +70,7 @@ const ok = { success: true, message: '' };
 /** qemu-ga's answer as the launcher relays it: every command virt-handler requires. */
 const GUEST_INFO = JSON.stringify({
   guestAgentVersion: '9.2.0',
-  supportedCommands: [
-    'guest-ping',
-    'guest-get-time',
-    'guest-info',
-    'guest-shutdown',
-    'guest-network-get-interfaces',
-    'guest-get-fsinfo',
-    'guest-get-host-name',
-    'guest-get-users',
-    'guest-get-timezone',
-    'guest-get-osinfo',
-  ].map((name) => ({ name, enabled: true })),
+  supportedCommands: requiredGuestAgentCommands.map((name) => ({ name, enabled: true })),
 });
 
 /**

@@ -91,3 +91,15 @@ test('bench console-throughput --quick: websocket and direct bytes/s and their r
   const f = await runQuick('console-throughput');
   positive(f, 'websocketBytesPerS', 'directBytesPerS', 'ratio');
 });
+
+test("bench node-pods --quick: the real node's launcher and handler pods beside KubeVirt's budgets and requests", {
+  timeout: 900_000,
+}, async () => {
+  const f = await runQuick('node-pods');
+  positive(f, 'nothingToAgentS', 'kubevirtBudgets.monitor.rssMiB', 'kubevirtBudgets.launcher.rssMiB', 'kubevirtBudgets.launcher.ratio');
+  positive(f, 'launcherPod.compute.cgroupRssMiB', 'launcherPod.compute.requestMiB', 'launcherPod.compute.processes.qemu-system-x86_64');
+  positive(f, 'launcherPod.compute.processes.libvirtd', 'handlerPod.cgroupRssMiB', 'handlerPod.requestMiB');
+  const disks = Object.values((f['kubevirtBudgets'] as { containerDisks: Record<string, { rssMiB: number }> }).containerDisks);
+  assert.equal(disks.length, 2, 'the containerDisk and the kernel-boot container');
+  for (const d of disks) assert.ok(d.rssMiB > 0);
+});

@@ -2,7 +2,7 @@
 // guest boots under TCG through our libvirt client, and its console, guest agent and pause state are real.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, isAgentUnresponsive } from '@kubevirt-ts/libvirt';
@@ -80,3 +80,16 @@ test('smoke: a guest boots in a pod sandbox; console, agent and pause state are 
 function pick(s: { state: string; reason: string }): { state: string; reason: string } {
   return { state: s.state, reason: s.reason };
 }
+
+test('a libvirtd that does not come up in time: the error says so and no daemon is left running', { timeout: 60_000 }, async () => {
+  const sandbox = await createPodSandbox();
+  try {
+    const children = () => readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim();
+    const before = children();
+    // no time at all: virtlogd and libvirtd are running when startLibvirtd gives up on the socket
+    await assert.rejects(startLibvirtd(sandbox, { startTimeoutMs: 0 }), /libvirtd socket .* not ready/);
+    assert.equal(children(), before, 'virtlogd and libvirtd are gone: nothing keeps this process alive');
+  } finally {
+    await sandbox.destroy();
+  }
+});

@@ -95,6 +95,10 @@ export interface HandlerNode {
       deviceCgroup?: boolean;
       /** Changes the VMI before it is created (virt-controller's additions, e.g. a hotplugged volume). */
       customize?: (vmi: { spec: VMISpecBody; status: { volumeStatus: object[] } }) => void;
+      /** spec.accessCredentials */
+      accessCredentials?: unknown[];
+      /** Plays the kubelet before the launcher starts (e.g. the pod's secret volumes). */
+      preparePod?: (sandbox: PodSandbox) => void;
     },
   ): Promise<TestVM>;
   /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
@@ -200,6 +204,7 @@ export async function startHandlerNode(o: {
         const { uid: _uid, ...metadata } = vmi.metadata;
         const body = {
           ...vmi,
+          spec: { ...vmi.spec, ...(extra.accessCredentials ? { accessCredentials: extra.accessCredentials } : {}) },
           metadata: {
             ...metadata,
             labels: { 'kubevirt.io/nodeName': nodeName },
@@ -217,6 +222,7 @@ export async function startHandlerNode(o: {
         };
         extra.customize?.(body);
         const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
+        extra.preparePod?.(sandbox);
         // the handler mounts the guest's images from these before its first SyncVirtualMachine
         await startContainerDisks(sandbox, created.metadata.uid, vmi.spec.volumes);
         const launcher = await startLauncher(

@@ -50,12 +50,10 @@ export async function startLibvirtd(sandbox: PodSandbox, opts: { startTimeoutMs?
     const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
     while (!(await canConnect(socketPath))) {
       if (!running(libvirtd)) throw new Error(`libvirtd exited (${libvirtd.exitCode}):\n${log}`);
-      if (Date.now() > deadline) throw new Error(`libvirtd socket ${socketPath} not ready:\n${log}`);
+      if (Date.now() >= deadline) throw new Error(`libvirtd socket ${socketPath} not ready:\n${log}`);
       await sleep(50);
     }
   };
-  await start();
-
   const libvirtdPid = (): number => {
     // tini's only child is libvirtd.
     const tiniPid = libvirtd.pid;
@@ -73,6 +71,20 @@ export async function startLibvirtd(sandbox: PodSandbox, opts: { startTimeoutMs?
     process.kill(libvirtdPid(), signal);
     await exited;
   };
+
+  try {
+    await start();
+  } catch (err) {
+    // a daemon left running would keep the test's process alive, and the lane with it
+    await killLibvirtd().catch(() => undefined);
+    for (const child of [libvirtd, virtlogd]) {
+      if (!child || !running(child)) continue;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+    throw err;
+  }
 
   return {
     socketPath,

@@ -3,7 +3,7 @@
 // under, and the paths kubelet and containerd hard-code. Nothing else: no ip_forward, no iptables, no
 // route. Every name is fixed, so a run that died half-way is swept by the next one's start.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { mountsUnder } from '../bed/mounts.ts';
@@ -128,6 +128,38 @@ export function nodeProcesses(): number[] {
     }
   }
   return [...pids];
+}
+
+/** A process of a pod: its container (the id in its cgroup path, "" for none), its memory cgroup, its command line. */
+export interface PodProcess {
+  pid: number;
+  containerID: string;
+  /** the memory cgroup's directory under /sys/fs/cgroup/memory */
+  memoryCgroup: string;
+  exe: string;
+  cmdline: string;
+}
+
+/** The processes in a pod's cgroups (kubelet's cgroupfs driver names them pod<uid>/<container id>). */
+export function podProcesses(podUID: string): PodProcess[] {
+  const found: PodProcess[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const memory = /^\d+:memory:(.+)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
+      const at = memory?.split('/').indexOf(`pod${podUID}`) ?? -1;
+      if (!memory || at < 0) continue;
+      found.push({
+        pid: Number(pid),
+        containerID: memory.split('/')[at + 1] ?? '',
+        memoryCgroup: path.join(CGROUP_FS, 'memory', memory),
+        exe: path.basename(readlinkSync(`/proc/${pid}/exe`)),
+        cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim(),
+      });
+    } catch {
+      // gone meanwhile, or a kernel thread
+    }
+  }
+  return found;
 }
 
 async function killLeftovers(): Promise<void> {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import type { KubernetesObject, V1Container, V1DaemonSet, V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Container, V1DaemonSet, V1Pod, V1SeccompProfile } from '@kubernetes/client-node';
 import { KUBELET_ROOT, NODE_BASE } from './host.ts';
 import type { HandlerPki } from '../bed/handler-pki.ts';
 
@@ -102,6 +102,8 @@ export interface ContainerDiskSpec {
 
 export interface LauncherPodFor {
   vmi: { name: string; namespace: string; uid: string; terminationGracePeriodSeconds: number; spec: ContainerDiskSpec };
+  /** The pod's seccomp profile from the CR's seccompConfiguration (template.go); none when unset. */
+  seccompProfile?: V1SeccompProfile | undefined;
 }
 
 /**
@@ -113,7 +115,7 @@ export interface LauncherPodFor {
  * logSerialConsole: false (a native sidecar needs Kubernetes 1.29: this node's 1.20 would wait for it as
  * for an init container that never ends).
  */
-export function launcherPod({ vmi }: LauncherPodFor): V1Pod {
+export function launcherPod({ vmi, seccompProfile }: LauncherPodFor): V1Pod {
   const text = readFileSync(path.join(DEPLOY, 'example-vmi-pod.yaml'), 'utf8');
   const exampleUid = (parse(text) as V1Pod).metadata?.ownerReferences?.[0]?.uid;
   if (!exampleUid) throw new Error('deploy/example-vmi-pod.yaml: no owner reference');
@@ -131,6 +133,7 @@ export function launcherPod({ vmi }: LauncherPodFor): V1Pod {
   const owner = meta.ownerReferences?.[0];
   if (owner) owner.name = vmi.name;
   spec.hostname = vmi.name;
+  if (seccompProfile) spec.securityContext = { ...spec.securityContext, seccompProfile };
 
   const initTemplate = spec.initContainers?.find((c) => c.name === 'volumecontainerdisk-init');
   const template = spec.containers.find((c) => c.name === 'volumecontainerdisk');

@@ -14,13 +14,16 @@ import { makeHandlerPki, type HandlerPki } from '../bed/handler-pki.ts';
 import { handlerRequest } from '../bed/handler.ts';
 import { rssMiB, startRealNode, waitNodeReady, type RealNode } from './real-node.ts';
 import { mountsUnder } from '../bed/mounts.ts';
-import { BRIDGE, CGROUP_ROOT, KUBELET_ROOT, NODE_BASE, NODE_IP } from './host.ts';
+import { BRIDGE, CGROUP_ROOT, KUBELET_ROOT, NODE_BASE, NODE_IP, podProcesses } from './host.ts';
 import { deployObjects, handlerCertObjects, handlerDaemonSet } from './manifests.ts';
 import { exampleVMI } from './example-vmi.ts';
+import { createKubeVirtCR } from '../bed/kubevirt-cr.ts';
 import { CREATED_BY_LABEL, startVirtControllerStandIn, VMI_FINALIZER, type VirtControllerStandIn } from './virt-controller.ts';
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 const NAMESPACE = 'default';
+/** Where the handler installs KubeVirt's seccomp profile; launcher pods name it as a Localhost profile. */
+const SECCOMP_PROFILE = 'kubevirt/kubevirt.json';
 
 let node: RealNode;
 let core: CoreV1Api;
@@ -115,6 +118,11 @@ test("deploy/virt-handler.yaml's DaemonSet runs our handler image and goes Ready
     await objects.create(o);
   };
   for (const o of deployObjects('namespace.yaml')) await create(o);
+  // the CR as a cluster admin writes it for KubeVirt's seccomp profile: the handler installs it, launcher pods use it
+  await createKubeVirtCR(node.kc, 'kubevirt', {
+    developerConfiguration: { featureGates: ['KubevirtSeccompProfile'] },
+    seccompConfiguration: { virtualMachineInstanceProfile: { customProfile: { localhostProfile: SECCOMP_PROFILE } } },
+  });
   for (const o of deployObjects('virt-handler-rbac.yaml')) await create(o);
   for (const o of handlerCertObjects(pki)) await create(o);
   const t0 = Date.now();
@@ -139,6 +147,20 @@ test("deploy/virt-handler.yaml's DaemonSet runs our handler image and goes Ready
   const status = pod.status?.containerStatuses?.find((c) => c.name === 'virt-handler');
   assert.equal(status?.image, 'docker.io/kubevirt-ts/virt-handler:latest');
   assert.equal(status?.restartCount, 0, 'the handler did not crash-loop');
+  const profile = await poll(
+    "KubeVirt's seccomp profile installed by the handler in the kubelet's seccomp root",
+    async () => {
+      const file = path.join(KUBELET_ROOT, 'seccomp', SECCOMP_PROFILE);
+      return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { syscalls: { names: string[]; action: string }[] }) : undefined;
+    },
+    60_000,
+    handlerPodState,
+  );
+  assert.deepEqual(
+    profile.syscalls.filter((r) => r.names.includes('userfaultfd')).map((r) => r.action),
+    ['SCMP_ACT_ALLOW'],
+    'userfaultfd allowed',
+  );
   // The handler's heartbeat marks the node schedulable for launcher pods (their nodeSelector).
   await poll(
     'the node labelled kubevirt.io/schedulable=true by the handler',
@@ -187,6 +209,15 @@ test('a VMI boots from the containerDisk and kernel-boot images the handler moun
   const pod = pods.items[0]!;
   assert.deepEqual(Object.keys(running.status?.activePods ?? {}), [pod.metadata?.uid]);
   assert.equal(pod.status?.containerStatuses?.find((c) => c.name === 'compute')?.image, 'docker.io/kubevirt-ts/virt-launcher:latest');
+  // containerd applied the handler's profile to the launcher (a filter, not "unconfined")
+  assert.deepEqual({ ...pod.spec?.securityContext?.seccompProfile }, { type: 'Localhost', localhostProfile: SECCOMP_PROFILE });
+  const launchers = podProcesses(pod.metadata!.uid!).filter((p) => p.cmdline.includes('/usr/bin/virt-launcher'));
+  assert.ok(
+    launchers.length >= 2,
+    `virt-launcher-monitor and virt-launcher in the pod: ${JSON.stringify(podProcesses(pod.metadata!.uid!))}`,
+  );
+  for (const p of launchers)
+    assert.match(readFileSync(`/proc/${p.pid}/status`, 'utf8'), /^Seccomp:\s+2$/m, `${p.cmdline} runs under a seccomp filter`);
 
   // The guest booted the mounted kernel (its agent answers) and found the mounted disk (/mnt/data).
   await poll(

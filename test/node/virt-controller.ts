@@ -5,10 +5,23 @@
 // namespace; of the status conditions it plays only Ready (from the pod's) and the pod's unpaused readiness
 // gate; KubeVirt's watches and scheduling decisions are not played.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod, type V1SeccompProfile } from '@kubernetes/client-node';
 import { type ContainerDiskSpec, launcherPod } from './manifests.ts';
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
+const KUBEVIRT = { group: 'kubevirt.io', version: 'v1', plural: 'kubevirts', namespace: 'kubevirt' } as const;
+
+interface SeccompConfiguration {
+  virtualMachineInstanceProfile?: { customProfile?: { localhostProfile?: string; runtimeDefaultProfile?: boolean } };
+}
+
+/** template.go renderLaunchManifest: the launcher pod's seccomp profile from the CR's seccompConfiguration. */
+export function podSeccompProfile(conf: SeccompConfiguration | undefined): V1SeccompProfile | undefined {
+  const custom = conf?.virtualMachineInstanceProfile?.customProfile;
+  if (custom?.localhostProfile !== undefined) return { type: 'Localhost', localhostProfile: custom.localhostProfile };
+  if (custom?.runtimeDefaultProfile) return { type: 'RuntimeDefault' };
+  return undefined;
+}
 /** virtv1.VirtualMachineInstanceFinalizer */
 export const VMI_FINALIZER = 'kubevirt.io/foregroundDeleteVirtualMachine';
 /** virtv1.NodeNameLabel */
@@ -92,9 +105,13 @@ export function startVirtControllerStandIn(kc: KubeConfig, namespace: string, in
     }
     if (own.length === 0) {
       const grace = vmi.spec?.terminationGracePeriodSeconds ?? 30;
+      const kubevirts = (await api.listNamespacedCustomObject(KUBEVIRT)) as {
+        items: { spec?: { configuration?: { seccompConfiguration?: SeccompConfiguration } } }[];
+      };
+      const seccompProfile = podSeccompProfile(kubevirts.items[0]?.spec?.configuration?.seccompConfiguration);
       await core.createNamespacedPod({
         namespace,
-        body: launcherPod({ vmi: { name, namespace, uid, terminationGracePeriodSeconds: grace, spec: vmi.spec ?? {} } }),
+        body: launcherPod({ vmi: { name, namespace, uid, terminationGracePeriodSeconds: grace, spec: vmi.spec ?? {} }, seccompProfile }),
       });
       await patchVMI(name, [{ op: 'add', path: '/status', value: { ...vmi.status, phase: 'Scheduling' } }]);
       return;

@@ -39,6 +39,7 @@ import { NodeLabeller } from './node-labeller.ts';
 import { startVMStatsServer, VMStatsCollectorFeatureGate } from './vmstats.ts';
 import { ProfileManager } from './profiler.ts';
 import { KSMHandler } from './ksm.ts';
+import { KubevirtSeccompProfileFeatureGate, shouldInstallKubevirtSeccompProfile } from './seccomp/seccomp.ts';
 import { preallocatedVolumes, readHostCapabilities, virtualMachineOptions, type HostCapabilities } from './options.ts';
 
 function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
@@ -68,6 +69,9 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
 
   let ready = false;
   const clusterConfig = createClusterConfig({ kc, logger });
+  clusterConfig.onChange(() =>
+    shouldInstallKubevirtSeccompProfile(clusterConfig.isFeatureGateEnabled(KubevirtSeccompProfileFeatureGate), f['kubelet-root'], logger),
+  );
   // device-manager: kvm, tun and vhost-net for the kubelet; the node is schedulable only once they are registered
   const devices = new DeviceController({
     logger,

@@ -27,6 +27,7 @@ import { isCriticalNetworkError } from './network/errors.ts';
 import type { PodFiles } from './pod-files.ts';
 import { WorkQueue } from './workqueue.ts';
 import {
+  accessCredentialEvent,
   calculatePhase,
   calculateStatus,
   guestAgentConnected,
@@ -452,6 +453,8 @@ export class VirtualMachineController {
       ...(this.#o.hotplugVolumes ? { hotplugMounted: (volume: string) => this.#hotplugMounted(vmi, volume) } : {}),
     });
     if (statusEqual(status, vmi.status ?? {})) return status;
+    const credEvent = accessCredentialEvent(vmi.status ?? {}, status);
+    if (credEvent) this.#o.recorder.event(vmi, credEvent.type, credEvent.reason, credEvent.message);
     await this.#o.statusWriter.update(vmi, status);
     for (const e of volumeStatusEvents(vmi.status?.volumeStatus ?? [], status.volumeStatus ?? [])) {
       this.#o.recorder.event(vmi, 'Normal', e.reason, e.message);

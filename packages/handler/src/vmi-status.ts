@@ -166,6 +166,7 @@ export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatu
   // updateVMIConditions
   liveMigrationConditions(vmi, status, conditions);
   agentConditions(vmi, domain, input.guestAgent, conditions);
+  accessCredentialCondition(domain, conditions);
   pausedCondition(vmi, domain, input.host, conditions);
 
   // handleSyncError: a critical error fails the VMI; any error is Synchronized=False
@@ -672,7 +673,7 @@ export interface GuestAgentFacts {
   supportedVersions: readonly string[];
 }
 
-const requiredGuestAgentCommands = [
+export const requiredGuestAgentCommands = [
   'guest-ping',
   'guest-get-time',
   'guest-info',
@@ -758,6 +759,43 @@ function agentConditions(
 }
 
 /**
+ * updateAccessCredentialConditions: the launcher's last propagation result (the domain's
+ * accessCredential metadata) as AccessCredentialsSynchronized, without a reason; replaced (appended
+ * anew, transition now) when its status or message changed. No result yet: left as it is.
+ */
+function accessCredentialCondition(domain: Domain | undefined, conditions: Conditions): void {
+  const result = domain?.Spec.Metadata.KubeVirt.AccessCredential;
+  if (!result) return;
+  const status = result.Succeeded ? ConditionStatus.True : ConditionStatus.False;
+  const message = result.Message;
+  const existing = conditions.get(CondType.AccessCredentialsSynchronized);
+  if (existing && existing.status === status && (existing.message ?? '') === message) return;
+  conditions.remove(CondType.AccessCredentialsSynchronized);
+  conditions.add({ type: CondType.AccessCredentialsSynchronized, status, message, transitioned: true });
+}
+
+/**
+ * The event virt-handler records when it sets a new AccessCredentialsSynchronized condition: the
+ * condition of `next` that `prev` does not have with the same status and message.
+ */
+export function accessCredentialEvent(
+  prev: VirtualMachineInstanceStatus,
+  next: VirtualMachineInstanceStatus,
+): { type: 'Normal' | 'Warning'; reason: string; message: string } | undefined {
+  const find = (s: VirtualMachineInstanceStatus) => s.conditions?.find((c) => c.type === CondType.AccessCredentialsSynchronized);
+  const after = find(next);
+  if (!after) return undefined;
+  const before = find(prev);
+  const message = after.message ?? '';
+  if (before && before.status === after.status && (before.message ?? '') === message) return undefined;
+  if (after.status === ConditionStatus.True) {
+    const text = message === '' ? 'Access credentials sync successful.' : `Access credentials sync successful: ${message}`;
+    return { type: 'Normal', reason: 'AccessCredentialsSyncSuccess', message: text };
+  }
+  return { type: 'Warning', reason: 'AccessCredentialsSyncFailed', message: `Access credentials sync failed: ${message}` };
+}
+
+/**
  * updatePausedConditions / calculatePausedCondition: Paused=True for a domain paused by the user, by
  * an I/O error, or by the migration monitor of a migration this node is the source of; any other pause
  * (starting up, a finished migration, …) gets no condition. Once set, the condition stays until the
@@ -830,6 +868,9 @@ class Conditions {
   }
   has(type: string): boolean {
     return this.list.some((c) => c.type === type);
+  }
+  get(type: string): VirtualMachineInstanceCondition | undefined {
+    return this.list.find((c) => c.type === type);
   }
   #make(c: NewCondition): VirtualMachineInstanceCondition {
     const next: VirtualMachineInstanceCondition = {

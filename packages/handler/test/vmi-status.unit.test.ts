@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newDomain, parseDomain, parseVMI, type Domain, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import {
+  accessCredentialEvent,
   calculatePhase,
   calculateStatus,
   interfacesStatus,
@@ -940,4 +941,100 @@ describe('work queue (client-go semantics)', () => {
     await requeuedAfter(20);
     q.shutdown();
   });
+});
+
+describe('AccessCredentialsSynchronized from the domain metadata (updateAccessCredentialConditions)', () => {
+  const earlier = '2020-01-01T00:00:00Z';
+  const now = new Date('2026-01-01T00:00:00Z');
+  const withResult = (result: { Succeeded: boolean; Message: string } | null) =>
+    domain('Running', 'Unknown', (d) => {
+      d.Spec.Metadata.KubeVirt.AccessCredential = result;
+    });
+  const cond = (status: string, message?: string) => ({
+    type: 'AccessCredentialsSynchronized',
+    status,
+    lastProbeTime: null,
+    lastTransitionTime: earlier,
+    ...(message ? { message } : {}),
+  });
+  const failure = 'Error encountered setting password for user [nobody]: child process has failed';
+
+  const cases: Array<[string, object | undefined, { Succeeded: boolean; Message: string } | null, object | undefined, boolean]> = [
+    // what, condition before, launcher's result → condition after (undefined: none), transition now
+    ['no result yet: no condition', undefined, null, undefined, false],
+    ['no result yet: an old condition stays', cond('True'), null, cond('True'), false],
+    ['success → True without message or reason', undefined, { Succeeded: true, Message: '' }, { status: 'True' }, true],
+    ['failure → False with the message', undefined, { Succeeded: false, Message: failure }, { status: 'False', message: failure }, true],
+    ['the same success again: kept as it was', cond('True'), { Succeeded: true, Message: '' }, cond('True'), false],
+    ['True → False: replaced', cond('True'), { Succeeded: false, Message: failure }, { status: 'False', message: failure }, true],
+    ['False → True: replaced, the message gone', cond('False', failure), { Succeeded: true, Message: '' }, { status: 'True' }, true],
+    [
+      'another failure message: replaced',
+      cond('False', 'Guest agent is offline'),
+      { Succeeded: false, Message: failure },
+      { status: 'False', message: failure },
+      true,
+    ],
+  ];
+  for (const [what, before, result, after, transitioned] of cases) {
+    test(what, () => {
+      const v = vmi('Running');
+      v.status = { ...v.status, conditions: before ? [before as never] : [] };
+      const s = calculateStatus({ vmi: v, domain: withResult(result), launcher: 'ready', now });
+      const got = s.conditions?.find((c) => c.type === 'AccessCredentialsSynchronized');
+      if (after === undefined) return assert.equal(got, undefined);
+      assert.ok(got, 'condition set');
+      assert.equal(got.status, (after as { status: string }).status);
+      assert.equal(got.message, (after as { message?: string }).message);
+      assert.equal(got.reason, undefined, 'KubeVirt sets no reason');
+      assert.equal(got.lastProbeTime, null);
+      assert.equal(got.lastTransitionTime, transitioned ? now.toISOString().replace('.000Z', 'Z') : earlier);
+    });
+  }
+
+  const events: Array<[string, object[], object[], object | undefined]> = [
+    // what, conditions before, after → event
+    ['no condition: no event', [], [], undefined],
+    [
+      'new True',
+      [],
+      [{ type: 'AccessCredentialsSynchronized', status: 'True' }],
+      {
+        type: 'Normal',
+        reason: 'AccessCredentialsSyncSuccess',
+        message: 'Access credentials sync successful.',
+      },
+    ],
+    [
+      'new True with a message',
+      [],
+      [{ type: 'AccessCredentialsSynchronized', status: 'True', message: 'm' }],
+      {
+        type: 'Normal',
+        reason: 'AccessCredentialsSyncSuccess',
+        message: 'Access credentials sync successful: m',
+      },
+    ],
+    [
+      'True → False',
+      [{ type: 'AccessCredentialsSynchronized', status: 'True' }],
+      [{ type: 'AccessCredentialsSynchronized', status: 'False', message: failure }],
+      {
+        type: 'Warning',
+        reason: 'AccessCredentialsSyncFailed',
+        message: `Access credentials sync failed: ${failure}`,
+      },
+    ],
+    [
+      'unchanged: no event',
+      [{ type: 'AccessCredentialsSynchronized', status: 'False', message: failure }],
+      [{ type: 'AccessCredentialsSynchronized', status: 'False', message: failure }],
+      undefined,
+    ],
+  ];
+  for (const [what, before, after, want] of events) {
+    test(`event: ${what}`, () => {
+      assert.deepEqual(accessCredentialEvent({ conditions: before as never }, { conditions: after as never }), want);
+    });
+  }
 });

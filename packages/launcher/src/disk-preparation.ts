@@ -16,6 +16,7 @@ import {
   noCloudISOPath,
   type ConverterContext,
 } from './converter/index.ts';
+import { cloudInitPublicKeys } from './access-credentials.ts';
 
 const run = promisify(execFile);
 
@@ -42,7 +43,7 @@ export async function prepareDisks(vmi: VirtualMachineInstance, ctx: ConverterCo
       const dir = path.join(staging, 'data');
       rmSync(staging, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      const files = noCloudFiles(volume, vmi);
+      const files = noCloudFiles(volume, vmi, cloudInitPublicKeys(vmi, ctx.secretSourceDir, 'noCloud'));
       writeFileSync(path.join(dir, 'user-data'), files.userData);
       writeFileSync(path.join(dir, 'meta-data'), files.metaData);
       if (files.networkData !== undefined) writeFileSync(path.join(dir, 'network-config'), files.networkData);

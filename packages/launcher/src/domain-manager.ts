@@ -43,6 +43,7 @@ import { ContainerDisksInfo } from './disk-info.ts';
 import { podCPUSet } from './pod-cpuset.ts';
 import { updateGuestMemory } from './liveupdate/memory.ts';
 import { syncDisks } from './hotplug-disks.ts';
+import { AccessCredentialManager, errorText, type AccessCredentialResult } from './access-credentials.ts';
 
 export class DomainNotFoundError extends Error {
   constructor() {
@@ -56,6 +57,7 @@ export type LibvirtConnection = StatsConnection &
     Connection,
     | 'connectGetVersion'
     | 'connectListAllDomains'
+    | 'domainAuthorizedSSHKeysSet'
     | 'domainCoreDumpWithFormat'
     | 'domainCreateWithFlags'
     | 'domainAttachDeviceFlags'
@@ -70,6 +72,7 @@ export type LibvirtConnection = StatsConnection &
     | 'domainReset'
     | 'domainResume'
     | 'domainScreenshot'
+    | 'domainSetUserPassword'
     | 'domainSetVcpusFlags'
     | 'domainShutdownFlags'
     | 'domainSuspend'
@@ -92,6 +95,8 @@ export interface DomainManagerOptions {
   onDefineDomain?: (domainXML: string, vmi: VirtualMachineInstance) => Promise<string>;
   /** The hook sidecars' PreCloudInitIso: the VMI whose cloud-init data the ISO is built from. */
   preCloudInitIso?: (vmi: VirtualMachineInstance) => Promise<VirtualMachineInstance>;
+  /** Where the access credentials' secrets are mounted (config.SecretSourceDir unless a test says otherwise). */
+  secretSourceDir?: string;
 }
 
 /** How long one GetVMStats agent command may take: the handler gives the whole call 5 s. */
@@ -114,6 +119,9 @@ export class DomainManager {
   #unfreezeTimer: NodeJS.Timeout | undefined;
   /** Serialises domain-modifying commands, as KubeVirt's domainModifyLock does. */
   #lock: Promise<unknown> = Promise.resolve();
+  readonly #credManager: AccessCredentialManager;
+  /** The metadata cache's notification: run-time metadata changed, the domain must be sent again. */
+  readonly #metadataListeners = new Set<() => void>();
 
   constructor(opts: DomainManagerOptions) {
     this.#conn = opts.conn;
@@ -123,12 +131,44 @@ export class DomainManager {
       diskMemoryLimitBytes: opts.diskMemoryLimitBytes,
     });
     // the launcher's own disksInfo, filled as syncs inspect the images (the handler's is ignored, as KubeVirt's)
-    this.#ctx = { ...opts.converter, disksInfo: this.#containerDisks.byVolume };
+    this.#ctx = {
+      ...opts.converter,
+      disksInfo: this.#containerDisks.byVolume,
+      ...(opts.secretSourceDir === undefined ? {} : { secretSourceDir: opts.secretSourceDir }),
+    };
     this.#agent = opts.agent;
     this.#notifier = opts.notifier;
     this.#network = opts.network;
     this.#onDefineDomain = opts.onDefineDomain ?? ((xml) => Promise.resolve(xml));
     this.#preCloudInitIso = opts.preCloudInitIso ?? ((vmi) => Promise.resolve(vmi));
+    this.#credManager = new AccessCredentialManager({
+      conn: opts.conn,
+      logger: opts.logger,
+      secretBaseDir: opts.secretSourceDir,
+      report: (result) => this.#storeAccessCredential(result),
+      sendWarning: (vmi, reason, message) => this.sendK8sEvent(vmi, 'Warning', reason, message),
+    });
+  }
+
+  /** Listens to changes of the domain's run-time metadata (metadataCache.Listen). */
+  onMetadataChange(listener: () => void): () => void {
+    this.#metadataListeners.add(listener);
+    return () => this.#metadataListeners.delete(listener);
+  }
+
+  /** metadataCache.AccessCredential.Store: listeners hear of it when the result changed. */
+  #storeAccessCredential(result: AccessCredentialResult): void {
+    const uid = [...this.#metadata.keys()][0];
+    if (uid === undefined) return;
+    const meta = this.#metadataFor(uid);
+    if (meta.AccessCredential?.Succeeded === result.Succeeded && meta.AccessCredential.Message === result.Message) return;
+    meta.AccessCredential = { ...result };
+    for (const listener of this.#metadataListeners) listener();
+  }
+
+  /** Stops the access credentials' propagation (the launcher is exiting). */
+  stop(): Promise<void> {
+    return this.#credManager.stop();
   }
 
   /** SendK8sEvent about the VMI through the notifier; never throws (the event is best effort). */
@@ -193,6 +233,11 @@ export class DomainManager {
         }
         await prepareDisks(await this.#preCloudInitIso(vmi), ctx);
         await prepareVolumes(vmi, this.#ctx);
+        try {
+          this.#credManager.handleQemuAgentAccessCredentials(vmi);
+        } catch (err) {
+          throw new Error(`Starting qemu agent access credential propagation failed: ${errorText(err)}`);
+        }
         for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
         // libvirt binds the serial and VNC sockets here but does not create the directory
         mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });

@@ -72,6 +72,10 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
     agentPoller.onUpdate(() => {
       if (this.#domain) this.#enqueue(this.#domain);
     });
+    // metadata changed at run time (access credentials): only after a libvirt event named the domain
+    this.#o.domainManager.onMetadataChange(() => {
+      if (this.#domain) this.#enqueue(this.#domain);
+    });
   }
 
   #enqueue(domain: VirDomain, lifecycle?: LibvirtLifecycle): void {

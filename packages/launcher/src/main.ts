@@ -249,6 +249,7 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
   }
 
   logger.info('Exiting...');
+  await domainManager.stop();
   await monitor.drain();
   // a domain's final events must reach the handler; a launcher stopped before it had a domain has
   // nothing the handler must learn (KubeVirt's exits at once), so it does not wait for one that is away

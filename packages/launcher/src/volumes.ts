@@ -22,6 +22,7 @@ import {
   quantityToBytes,
   type ConverterContext,
 } from './converter/index.ts';
+import { cloudInitPublicKeys } from './access-credentials.ts';
 
 const run = promisify(execFile);
 
@@ -87,7 +88,7 @@ async function buildISO(iso: string, volumeID: string, files: readonly string[])
 /** Creates what the VMI's volumes need that the pod does not bring. */
 export async function prepareVolumes(
   vmi: VirtualMachineInstance,
-  ctx: Pick<ConverterContext, 'privateDir' | 'ephemeralDiskDir'>,
+  ctx: Pick<ConverterContext, 'privateDir' | 'ephemeralDiskDir' | 'secretSourceDir'>,
 ): Promise<void> {
   let serviceAccountDone = false;
   for (const [index, volume] of (vmi.spec.volumes ?? []).entries()) {
@@ -112,7 +113,7 @@ export async function prepareVolumes(
       const latest = path.join(dir, 'openstack', 'latest');
       rmSync(staging, { recursive: true, force: true });
       mkdirSync(latest, { recursive: true });
-      const files = configDriveFiles(volume, vmi);
+      const files = configDriveFiles(volume, vmi, cloudInitPublicKeys(vmi, ctx.secretSourceDir, 'configDrive'));
       writeFileSync(path.join(latest, 'user_data'), files.userData);
       writeFileSync(path.join(latest, 'meta_data.json'), files.metaData);
       if (files.networkData !== undefined) writeFileSync(path.join(latest, 'network_data.json'), files.networkData);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseVMI } from '@kubevirt-ts/shared';
 import { applyWebhookDefaults } from '../../../test/bed/vmi-defaults.ts';
+import { SecretVolume, accessCredentialSecretPath } from '../../../test/bed/secret-volume.ts';
 import { prepareDisks } from '../src/disk-preparation.ts';
 
 const run = promisify(execFile);
@@ -107,4 +108,30 @@ test('cloudInitNoCloud: a cidata ISO with user-data, meta-data and network-confi
   assert.equal((await run('isoinfo', ['-R', '-i', file, '-x', '/network-config'])).stdout, 'version: 2\n');
   assert.equal(readFileSync(victim, 'utf8'), 'untouched', 'the symlink was replaced, not written through');
   assert.equal(existsSync(`${file}.d`), false, 'the staging directory is gone');
+});
+
+test('cloudInitNoCloud with SSH key credentials propagated by noCloud: public-keys in meta-data, one per secret file', async (t) => {
+  const ctx = context(t);
+  const secretSourceDir = path.join(ctx.privateDir, 'secret');
+  new SecretVolume(accessCredentialSecretPath(ctx.privateDir, 'a')).write({ two: 'ssh-rsa B b\n', one: 'ssh-ed25519 A a\n', empty: '' });
+  new SecretVolume(accessCredentialSecretPath(ctx.privateDir, 'b')).write({ k: 'ssh-ed25519 C c' });
+  const v = vmi([{ name: 'ci', cloudInitNoCloud: { userData: '#cloud-config\n' } }]);
+  v.spec.accessCredentials = [
+    { sshPublicKey: { source: { secret: { secretName: 'a' } }, propagationMethod: { noCloud: {} } } },
+    { sshPublicKey: { source: { secret: { secretName: 'b' } }, propagationMethod: { noCloud: {} } } },
+  ];
+  await prepareDisks(v, { ...ctx, secretSourceDir });
+  const file = path.join(ctx.ephemeralDiskDir, 'cloud-init-data/ns1/v1/noCloud.iso');
+  const metaData = JSON.parse((await run('isoinfo', ['-R', '-i', file, '-x', '/meta-data'])).stdout) as Record<string, unknown>;
+  // files in name order (empty skipped), the secrets in the credentials' order; whole files, untrimmed
+  assert.deepEqual(metaData['public-keys'], { '0': 'ssh-ed25519 A a\n', '1': 'ssh-rsa B b\n', '2': 'ssh-ed25519 C c' });
+  assert.deepEqual(Object.keys(metaData), ['instance-id', 'local-hostname', 'public-keys']);
+});
+
+test('cloudInitNoCloud without credentials: no public-keys (omitempty)', async (t) => {
+  const ctx = context(t);
+  await prepareDisks(vmi([{ name: 'ci', cloudInitNoCloud: { userData: '#cloud-config\n' } }]), ctx);
+  const file = path.join(ctx.ephemeralDiskDir, 'cloud-init-data/ns1/v1/noCloud.iso');
+  const metaData = JSON.parse((await run('isoinfo', ['-R', '-i', file, '-x', '/meta-data'])).stdout) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(metaData), ['instance-id', 'local-hostname']);
 });

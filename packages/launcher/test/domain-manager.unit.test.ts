@@ -151,6 +151,8 @@ class FakeConnection implements LibvirtConnection {
   domainSetVcpusFlags = unused;
   connectGetAllDomainStats = unused;
   domainStartDirtyRateCalc = unused;
+  domainAuthorizedSSHKeysSet = unused;
+  domainSetUserPassword = unused;
 }
 
 async function unused(): Promise<never> {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseVMI } from '@kubevirt-ts/shared';
 import { applyWebhookDefaults } from '../../../test/bed/vmi-defaults.ts';
+import { SecretVolume, accessCredentialSecretPath } from '../../../test/bed/secret-volume.ts';
 import { blockVolumes, prepareVolumes } from '../src/volumes.ts';
 
 const run = promisify(execFile);
@@ -53,6 +54,41 @@ test('ConfigDrive: config-2 with openstack/latest/{meta_data.json,user_data,netw
     '{"instance_id":"v1.ns1","hostname":"v1","uuid":"5d307ca9-b3ef-428c-8861-06e72d69f223"}',
   );
   assert.equal(await isoFile(file, '/openstack/latest/user_data'), '#cloud-config\n');
+});
+
+test('ConfigDrive with an SSH key credential propagated by configDrive: public_keys in meta_data.json', async (t) => {
+  const ctx = { ...dirs(t) };
+  const secretSourceDir = path.join(ctx.root, 'secret');
+  // eleven files: Go's map order puts key "10" before "2"
+  const keys = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${String(i).padStart(2, '0')}`, `ssh-ed25519 K${i} <u${i}>\n`]));
+  new SecretVolume(accessCredentialSecretPath(ctx.root, 'ssh')).write(keys);
+  new SecretVolume(accessCredentialSecretPath(ctx.root, 'agent-keys')).write({ k: 'ssh-ed25519 NOT-HERE' });
+  const v = vmi({
+    domain: { resources: { requests: { memory: '64Mi' } }, firmware: { uuid: '5d307ca9-b3ef-428c-8861-06e72d69f223' } },
+    volumes: [{ name: 'ci', cloudInitConfigDrive: { userData: '#cloud-config\n' } }],
+    accessCredentials: [
+      { sshPublicKey: { source: { secret: { secretName: 'ssh' } }, propagationMethod: { configDrive: {} } } },
+      { sshPublicKey: { source: { secret: { secretName: 'agent-keys' } }, propagationMethod: { qemuGuestAgent: { users: ['u'] } } } },
+    ],
+  });
+  await prepareVolumes(v, { ...ctx, secretSourceDir });
+  const meta = await isoFile(path.join(ctx.ephemeralDiskDir, 'cloud-init-data/ns1/v1/configdrive.iso'), '/openstack/latest/meta_data.json');
+  const order = ['0', '1', '10', '2', '3', '4', '5', '6', '7', '8', '9'];
+  const expected = order.map((k) => `"${k}":"ssh-ed25519 K${k} \\u003cu${k}\\u003e\\n"`).join(',');
+  assert.equal(meta, `{"instance_id":"v1.ns1","hostname":"v1","uuid":"5d307ca9-b3ef-428c-8861-06e72d69f223","public_keys":{${expected}}}`);
+});
+
+test('ConfigDrive with a configDrive key secret that is not mounted: ReadCloudInitVolumeDataSource fails', async (t) => {
+  const ctx = dirs(t);
+  const v = vmi({
+    domain: { resources: { requests: { memory: '64Mi' } } },
+    volumes: [{ name: 'ci', cloudInitConfigDrive: { userData: '#cloud-config\n' } }],
+    accessCredentials: [{ sshPublicKey: { source: { secret: { secretName: 'gone' } }, propagationMethod: { configDrive: {} } } }],
+  });
+  const secretSourceDir = path.join(ctx.root, 'secret');
+  await assert.rejects(prepareVolumes(v, { ...ctx, secretSourceDir }), {
+    message: `ReadCloudInitVolumeDataSource failed: open ${secretSourceDir}/gone-access-cred: no such file or directory`,
+  });
 });
 
 test('configMap, secret, downwardAPI and sysprep: an ISO of the mounted files, labelled as KubeVirt labels it', async (t) => {

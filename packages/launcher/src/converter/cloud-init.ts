@@ -25,7 +25,7 @@ export interface NoCloudFiles {
  * The files of the NoCloud ISO (ReadCloudInitVolumeDataSource + GenerateLocalData). The instance id
  * is the firmware UUID, the hostname dns.SanitizeHostname's.
  */
-export function noCloudFiles(volume: Volume, vmi: VirtualMachineInstance): NoCloudFiles {
+export function noCloudFiles(volume: Volume, vmi: VirtualMachineInstance, publicKeys?: ReadonlyMap<string, string>): NoCloudFiles {
   const source = volume.cloudInitNoCloud;
   const index = (vmi.spec.volumes ?? []).findIndex((v) => v.name === volume.name);
   const path = `spec.volumes[${Math.max(index, 0)}].cloudInitNoCloud`;
@@ -35,8 +35,24 @@ export function noCloudFiles(volume: Volume, vmi: VirtualMachineInstance): NoClo
   if (userData === '' && networkData === '') {
     throw new ConversionError(path, 'userDataBase64, userData, networkDataBase64 or networkData is required for a cloud-init data source');
   }
-  const metaData = JSON.stringify({ 'instance-id': firmwareUUID(vmi), 'local-hostname': sanitizeHostname(vmi) });
+  const metaData = withPublicKeys(
+    JSON.stringify({ 'instance-id': firmwareUUID(vmi), 'local-hostname': sanitizeHostname(vmi) }),
+    'public-keys',
+    publicKeys,
+  );
   return networkData === '' ? { userData, metaData } : { userData, metaData, networkData };
+}
+
+/**
+ * The metadata's PublicSSHKeys (omitempty) appended as Go's encoding/json writes a map: keys sorted
+ * as strings ("10" before "2"), `<`, `>` and `&` escaped.
+ */
+function withPublicKeys(json: string, field: string, keys: ReadonlyMap<string, string> | undefined): string {
+  if (!keys || keys.size === 0) return json;
+  const goString = (s: string) =>
+    JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const entries = [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${goString(k)}:${goString(v)}`);
+  return `${json.slice(0, -1)},${goString(field)}:{${entries.join(',')}}}`;
 }
 
 function rawOrBase64(raw: string | undefined, base64: string | undefined, path: string): string {
@@ -76,7 +92,7 @@ export interface ConfigDriveFiles {
   networkData?: string;
 }
 
-export function configDriveFiles(volume: Volume, vmi: VirtualMachineInstance): ConfigDriveFiles {
+export function configDriveFiles(volume: Volume, vmi: VirtualMachineInstance, publicKeys?: ReadonlyMap<string, string>): ConfigDriveFiles {
   const source = volume.cloudInitConfigDrive;
   const index = (vmi.spec.volumes ?? []).findIndex((v) => v.name === volume.name);
   const path = `spec.volumes[${Math.max(index, 0)}].cloudInitConfigDrive`;
@@ -86,10 +102,14 @@ export function configDriveFiles(volume: Volume, vmi: VirtualMachineInstance): C
   if (userData === '' && networkData === '') {
     throw new ConversionError(path, 'userDataBase64, userData, networkDataBase64 or networkData is required for a cloud-init data source');
   }
-  const metaData = JSON.stringify({
-    instance_id: `${vmi.metadata.name}.${vmi.metadata.namespace}`,
-    hostname: sanitizeHostname(vmi),
-    uuid: firmwareUUID(vmi),
-  });
+  const metaData = withPublicKeys(
+    JSON.stringify({
+      instance_id: `${vmi.metadata.name}.${vmi.metadata.namespace}`,
+      hostname: sanitizeHostname(vmi),
+      uuid: firmwareUUID(vmi),
+    }),
+    'public_keys',
+    publicKeys,
+  );
   return networkData === '' ? { userData, metaData } : { userData, metaData, networkData };
 }

@@ -29,6 +29,8 @@ export interface ConverterContext {
   containerDiskDir: string;
   /** `/var/run/kubevirt-ephemeral-disks`: overlays and the cloud-init ISO */
   ephemeralDiskDir: string;
+  /** config.SecretSourceDir: where the access credentials' secrets are mounted (a test puts them elsewhere). */
+  secretSourceDir?: string;
   /** Where empty disks go; KubeVirt's is fixed at `/var/run/libvirt/empty-disks`. */
   emptyDiskDir?: string;
   /**
@@ -77,7 +79,8 @@ export interface ConverterContext {
 }
 
 /** A context with every optional field at KubeVirt's default. */
-export type ResolvedContext = Required<Omit<ConverterContext, 'emulatorPath'>> & Pick<ConverterContext, 'emulatorPath'>;
+export type ResolvedContext = Required<Omit<ConverterContext, 'emulatorPath' | 'secretSourceDir'>> &
+  Pick<ConverterContext, 'emulatorPath' | 'secretSourceDir'>;
 
 export const DefaultEmptyDiskDir = '/var/run/libvirt/empty-disks';
 /** virtconfig.DefaultMemBalloonStatsPeriod */

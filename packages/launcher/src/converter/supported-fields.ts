@@ -157,7 +157,7 @@ export const NOT_CONVERTED_FIELDS = [
   'spec.livenessProbe',
   // which pod files the downward API volume holds is the kubelet's business
   'spec.volumes[].downwardAPI.fields',
-  // keys reach the guest through the agent (the handler's AccessCredentials sync), not the domain
+  // not the domain's: the AccessCredentialManager pushes them through the agent, cloud-init's metadata carries them
   'spec.accessCredentials',
   // pod resources other than the guest's memory and CPUs
   'spec.domain.resources.requests.*',
