@@ -49,6 +49,9 @@ export type VMIObject = {
   };
 };
 
+/** The parts of a VMI's spec a test may add to before the VMI is created. */
+export type VMISpecBody = { volumes: object[]; domain: { devices: { disks: object[] } } };
+
 /** A VM of a test: its VMI, pod and launcher. */
 export interface TestVM {
   name: string;
@@ -91,6 +94,9 @@ export interface HandlerNode {
       nonRoot?: boolean;
       /** The EFI test guest (testEFIVMI), booted by OVMF from the launcher's default --ovmf-path. */
       efi?: { secureBoot: boolean };
+      deviceCgroup?: boolean;
+      /** Changes the VMI before it is created (virt-controller's additions, e.g. a hotplugged volume). */
+      customize?: (vmi: { spec: VMISpecBody; status: { volumeStatus: object[] } }) => void;
       /** spec.accessCredentials */
       accessCredentials?: unknown[];
       /** Plays the kubelet before the launcher starts (e.g. the pod's secret volumes). */
@@ -187,7 +193,7 @@ export async function startHandlerNode(o: {
       getVMI: async (name) => (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as VMIObject,
       async startVM(name, extra = {}) {
         const grace = extra.grace ?? 5;
-        const sandbox = await createPodSandbox();
+        const sandbox = await createPodSandbox({ deviceCgroup: extra.deviceCgroup ?? false });
         sandboxes.push(sandbox);
         const vmi = extra.efi
           ? testEFIVMI({ name, namespace, uid: 'set-by-apiserver', secureBoot: extra.efi.secureBoot })
@@ -219,6 +225,7 @@ export async function startHandlerNode(o: {
             ...(extra.nonRoot ? { runtimeUser: 107 } : {}),
           },
         };
+        extra.customize?.(body);
         const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
         extra.preparePod?.(sandbox);
         // the handler mounts the guest's images from these before its first SyncVirtualMachine

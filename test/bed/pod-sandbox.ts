@@ -6,8 +6,20 @@
 // never touched.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { mountsUnder } from './mounts.ts';
 
@@ -19,7 +31,8 @@ export const POD_VOLUMES = [
   { name: 'ephemeral-disks', mountPath: '/var/run/kubevirt-ephemeral-disks' },
   // HostToContainer (rslave): virt-handler bind-mounts the disk images into it from the node
   { name: 'container-disks', mountPath: '/var/run/kubevirt/container-disks', hostToContainer: true },
-  { name: 'hotplug-disks', mountPath: '/var/run/kubevirt/hotplug-disks' },
+  // HostToContainer too: virt-handler bind-mounts hotplugged volumes into it from the node
+  { name: 'hotplug-disks', mountPath: '/var/run/kubevirt/hotplug-disks', hostToContainer: true },
   { name: 'libvirt-runtime', mountPath: '/var/run/libvirt' },
 ] as const;
 
@@ -57,8 +70,23 @@ const CONTAINER_DEV = [
   'ln -s /proc/self/fd/2 /dev/stderr',
 ];
 
+/** runc's default device rules for a container (libcontainer/specconv AllowedDevices), as devices.allow lines. */
+export const CONTAINER_DEVICE_RULES = [
+  'c *:* m',
+  'b *:* m',
+  ...CONTAINER_DEVICES.map((d) => `c ${d.major}:${d.minor} rwm`),
+  'c 5:1 rwm', // /dev/console
+  'c 5:2 rwm', // /dev/ptmx
+  'c 136:* rwm', // /dev/pts/*
+] as const;
+
+/** The test bed's pod device cgroups (cgroup v1), `kvts-pod-<pod uid>` in it, one per pod that asks for one. */
+const DEVICES_CGROUP_ROOT = '/sys/fs/cgroup/devices';
+
 export interface PodSandbox {
   readonly podUID: string;
+  /** The pod's devices cgroup directory (`deviceCgroup: true`), every process of the pod in it. */
+  readonly devicesCgroup: string | undefined;
   readonly podDir: string;
   readonly podsBaseDir: string;
   /** PID of the pause process that holds the pod's mount namespace (and network namespace, if any). */
@@ -110,6 +138,11 @@ export async function createPodSandbox(
     network?: boolean;
     /** the hook-sidecar-sockets volume at /var/run/kubevirt-hooks, as for a VMI with hook sidecars */
     hookSidecars?: boolean;
+    /**
+     * A devices cgroup (v1) as a container runtime gives a container: every device denied but runc's
+     * defaults, so a block device the pod gets later is usable only once someone allows it.
+     */
+    deviceCgroup?: boolean;
   } = {},
 ): Promise<PodSandbox> {
   const base = opts.podsBaseDir ?? podsBaseDir();
@@ -148,7 +181,16 @@ export async function createPodSandbox(
     mounts.push(`mount --bind ${shellQuote(src)} /etc/${file}`);
   }
 
-  const script = `set -e; ${mounts.join('; ')}; echo ready; exec sleep infinity`;
+  let devicesCgroup: string | undefined;
+  const enterCgroup: string[] = [];
+  if (opts.deviceCgroup) {
+    devicesCgroup = path.join(DEVICES_CGROUP_ROOT, `kvts-pod-${podUID}`);
+    mkdirSync(devicesCgroup);
+    writeFileSync(path.join(devicesCgroup, 'devices.deny'), 'a');
+    for (const rule of CONTAINER_DEVICE_RULES) writeFileSync(path.join(devicesCgroup, 'devices.allow'), rule);
+    enterCgroup.push(`echo $$ > ${shellQuote(path.join(devicesCgroup, 'cgroup.procs'))}`);
+  }
+  const script = `set -e; ${[...enterCgroup, ...mounts].join('; ')}; echo ready; exec sleep infinity`;
   // detached here and in spawn(): a terminal's Ctrl-C is for the demo or test, which tears the pod down in order.
   const netArgs = opts.network ? ['--net'] : [];
   // slave, not private: the host-shared volumes (hostToContainer) must receive the node's mounts
@@ -170,17 +212,21 @@ export async function createPodSandbox(
 
   const sandbox: PodSandbox = {
     podUID,
+    devicesCgroup,
     podDir,
     podsBaseDir: base,
     pid,
     network: opts.network ?? false,
     hostPath: (p) => `/proc/${pid}/root${inPodRealPath(p)}`,
     volumePath: (v) => emptyDirPath(base, podUID, v),
-    spawn: (cmd, args, spawnOpts = {}) =>
-      spawn('nsenter', [`--target=${pid}`, '--mount', ...(opts.network ? ['--net'] : []), '--', cmd, ...args], {
+    spawn: (cmd, args, spawnOpts = {}) => {
+      // into the pod's devices cgroup first, so that everything it starts is there too
+      const argv = devicesCgroup ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', devicesCgroup, cmd, ...args] : [cmd, ...args];
+      return spawn('nsenter', [`--target=${pid}`, '--mount', ...(opts.network ? ['--net'] : []), '--', ...argv], {
         detached: true,
         ...spawnOpts,
-      }),
+      });
+    },
     adopt: (child) => adopted.push(child),
     async destroy() {
       // Everything still in the pod's namespace was started by this sandbox (libvirtd, qemu, ...).
@@ -206,6 +252,15 @@ export async function createPodSandbox(
         }
       }
       rmSync(podDir, { recursive: true, force: true });
+      // empty once every process of the pod has exited (the killed ones may take a moment)
+      for (let attempt = 0; devicesCgroup && existsSync(devicesCgroup); attempt++) {
+        try {
+          rmdirSync(devicesCgroup);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || attempt === 100) throw err;
+          await sleep(50);
+        }
+      }
     },
   };
   return sandbox;

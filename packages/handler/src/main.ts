@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // virt-handler (cmd/virt-handler): parses flags and wires the parts together, in KubeVirt's order.
 import { Mounter, nodeMountNamespace } from './container-disk/mounter.ts';
+import { HotplugMounter } from './hotplug-disk/mounter.ts';
+import { LauncherDeviceCgroup } from './cgroup/devices.ts';
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -161,6 +163,18 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       kubeletPodsDir: f['kubelet-pods-dir'],
       stateDir: path.join(f['kubevirt-private-dir'], 'container-disk-mount-state'),
       node: nodeMountNamespace(),
+    }),
+    hotplugVolumes: new HotplugMounter({
+      logger,
+      podsBaseDir: f['pods-base-dir'],
+      kubeletPodsDir: f['kubelet-pods-dir'],
+      stateDir: path.join(f['kubevirt-private-dir'], 'hotplug-volume-mount-state'),
+      node: nodeMountNamespace(),
+      deviceRules: new LauncherDeviceCgroup({
+        logger,
+        launcherPid: (uid) => launchers.launcherPid(uid),
+        cgroupRoot: path.join(hostRootMount(), 'sys/fs/cgroup'),
+      }),
     }),
     podFiles: new LauncherPodFiles({ launcherPid: (uid) => launchers.launcherPid(uid) }),
     supportedAgentVersions: () => clusterConfig.getSupportedAgentVersions(),

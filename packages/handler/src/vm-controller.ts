@@ -20,6 +20,7 @@ import {
 } from '@kubevirt-ts/shared';
 import type { GhostRecord } from './launcher-clients.ts';
 import type { ContainerDiskMounter } from './container-disk/mounter.ts';
+import { WaitingForHotplugMountError, type HotplugVolumeMounter } from './hotplug-disk/mounter.ts';
 import { SupportedGuestAgentVersions } from './cluster-config.ts';
 import type { NetworkConfigurator } from './network/configurator.ts';
 import { isCriticalNetworkError } from './network/errors.ts';
@@ -30,10 +31,13 @@ import {
   calculatePhase,
   calculateStatus,
   guestAgentConnected,
+  hotplugVolumesPending,
+  hotplugVolumesReady,
   isDomainAlive,
   isFinal,
   phaseOf,
   statusEqual,
+  volumeStatusEvents,
   type GuestAgentFacts,
   type LauncherState,
 } from './vmi-status.ts';
@@ -107,6 +111,8 @@ export interface VirtualMachineControllerOptions {
   network?: NetworkConfigurator;
   /** containerDisk and kernel-boot images mounted into the launcher pod before its first SyncVirtualMachine. */
   containerDisks?: ContainerDiskMounter;
+  /** Hotplugged volumes mounted from their attachment pods into the launcher pod, and unmounted again. */
+  hotplugVolumes?: HotplugVolumeMounter;
   /** The cluster's supportedGuestAgentVersions, for an agent that lists no commands (KubeVirt's defaults when absent). */
   supportedAgentVersions?(): string[];
   /** ISO sizes and the SELinux context for the status, from the launcher pod. */
@@ -124,6 +130,8 @@ export const SHUTDOWN_RESEND_MS = 5_000;
 export const LAUNCHER_INITIALIZING_REQUEUE_MS = 1_000;
 /** How soon a VMI whose container disks are not served yet is looked at again. */
 export const CONTAINER_DISKS_REQUEUE_MS = 1_000;
+/** How soon a VMI waiting for a hotplug volume's mount, or with one not yet attached, is looked at again. */
+export const HOTPLUG_REQUEUE_MS = 1_000;
 /** How soon a failed SyncVirtualMachine is retried. */
 export const SYNC_FAILED_REQUEUE_MS = 5_000;
 /** KubeVirt's default launcher start timeout (3 min). */
@@ -247,11 +255,15 @@ export class VirtualMachineController {
         requeue = LAUNCHER_INITIALIZING_REQUEUE_MS;
       } else if (launcher === 'ready') {
         try {
+          const running = phaseOf(vmi) === 'Running';
           if (!domain && !(await this.#handleStartingVMI(vmi))) {
             requeue = CONTAINER_DISKS_REQUEUE_MS;
           } else {
+            if (running) requeue = await this.#handleRunningVMI(vmi);
             const created = await this.#processVmUpdate(vmi, domain);
             if (created) this.#o.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
+            // the disks no longer in the spec were detached by this sync: their mounts go
+            if (running) await this.#o.hotplugVolumes?.unmount(vmi);
           }
         } catch (err) {
           syncError = errorMessage(err);
@@ -264,7 +276,8 @@ export class VirtualMachineController {
     }
     domain = this.#o.domains.get(key) ?? domain;
     if (syncErrorIsCritical) log().error('virt-launcher reached a critical error. Updating the VirtualMachineInstance status to Failed');
-    await this.#updateStatus(vmi, domain, launcher, syncError, syncErrorIsCritical);
+    const status = await this.#updateStatus(vmi, domain, launcher, syncError, syncErrorIsCritical);
+    if (status && hotplugVolumesPending(status)) requeue = Math.min(requeue ?? HOTPLUG_REQUEUE_MS, HOTPLUG_REQUEUE_MS);
     return requeue;
   }
 
@@ -295,16 +308,44 @@ export class VirtualMachineController {
     return 'initializing';
   }
 
-  /** handleStartingVMI: false while the container disks are not served yet; then mounts them. */
+  /**
+   * handleStartingVMI: false while the container disks are not served yet, or a hotplugged volume is
+   * not mounted into the pod yet; mounts what is there.
+   */
   async #handleStartingVMI(vmi: VirtualMachineInstance): Promise<boolean> {
     const mounter = this.#o.containerDisks;
-    if (!mounter) return true;
-    const uid = vmi.metadata.uid;
-    const since = this.#startingSince.get(uid) ?? this.#clock.now();
-    this.#startingSince.set(uid, since);
-    if (!mounter.containerDisksReady(vmi, since)) return false;
-    await mounter.mountAndVerify(vmi);
-    return true;
+    if (mounter) {
+      const uid = vmi.metadata.uid;
+      const since = this.#startingSince.get(uid) ?? this.#clock.now();
+      this.#startingSince.set(uid, since);
+      if (!mounter.containerDisksReady(vmi, since)) return false;
+      await mounter.mountAndVerify(vmi);
+    }
+    if ((await this.#mountHotplugVolumes(vmi)) !== undefined) return false;
+    return hotplugVolumesReady(vmi);
+  }
+
+  /** handleRunningVMI's hotplug part: new hotplugged volumes mounted before the sync attaches them. */
+  async #handleRunningVMI(vmi: VirtualMachineInstance): Promise<number | undefined> {
+    return this.#mountHotplugVolumes(vmi);
+  }
+
+  /** hotplugVolumeMounter.Mount: a requeue while an attachment pod is not found; other errors fail the sync. */
+  async #mountHotplugVolumes(vmi: VirtualMachineInstance): Promise<number | undefined> {
+    try {
+      await this.#o.hotplugVolumes?.mount(vmi);
+      return undefined;
+    } catch (err) {
+      if (err instanceof WaitingForHotplugMountError) {
+        forObject(this.#o.logger, vmi).debug(`waiting for hotplug volumes to be mounted: ${errorMessage(err)}`);
+        return HOTPLUG_REQUEUE_MS;
+      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.#o.recorder.event(vmi, 'Warning', 'HotplugFailed', errorMessage(err));
+        return undefined;
+      }
+      throw err;
+    }
   }
 
   /** SyncVirtualMachine: define and start the domain, or bring it in line with the VMI. */
@@ -362,6 +403,7 @@ export class VirtualMachineController {
 
   /** processVmCleanup: the domain is gone; unmount its disks, forget the launcher (client, pipe, ghost record). */
   async #processVmCleanup(uid: string, log: () => Logger): Promise<void> {
+    await this.#o.hotplugVolumes?.unmountAll(uid, log());
     await this.#o.containerDisks?.unmount(uid, log());
     this.#startingSince.delete(uid);
     if (!this.#o.launchers.record(uid) && !this.#graceStart.has(uid)) return;
@@ -391,7 +433,7 @@ export class VirtualMachineController {
     launcher: LauncherState,
     syncError: string | undefined,
     syncErrorIsCritical = false,
-  ): Promise<void> {
+  ): Promise<VirtualMachineInstanceStatus | undefined> {
     const uid = vmi.metadata.uid;
     const network = this.#o.network;
     const podIfaceIPs = network ? (iface: string) => network.podInterfaceIPs(uid, iface) : undefined;
@@ -408,17 +450,32 @@ export class VirtualMachineController {
       host: this.#o.host,
       guestAgent: live && guestAgentConnected(domain) ? await this.#guestAgentFacts(uid) : undefined,
       ...(files && live ? { isoSizes: (path: string) => files.fileSize(uid, path), selinuxContext: files.selinuxContext(uid) } : {}),
+      ...(this.#o.hotplugVolumes ? { hotplugMounted: (volume: string) => this.#hotplugMounted(vmi, volume) } : {}),
     });
-    if (statusEqual(status, vmi.status ?? {})) return;
+    if (statusEqual(status, vmi.status ?? {})) return status;
     const credEvent = accessCredentialEvent(vmi.status ?? {}, status);
     if (credEvent) this.#o.recorder.event(vmi, credEvent.type, credEvent.reason, credEvent.message);
     await this.#o.statusWriter.update(vmi, status);
+    for (const e of volumeStatusEvents(vmi.status?.volumeStatus ?? [], status.volumeStatus ?? [])) {
+      this.#o.recorder.event(vmi, 'Normal', e.reason, e.message);
+    }
     const oldPhase = phaseOf(vmi);
     const newPhase = String(status.phase ?? '');
     if (newPhase !== oldPhase) {
       if (newPhase === 'Running') this.#o.recorder.event(vmi, 'Normal', 'Started', 'VirtualMachineInstance started.');
       if (newPhase === 'Succeeded') this.#o.recorder.event(vmi, 'Normal', 'Stopped', 'The VirtualMachineInstance was shut down.');
       if (newPhase === 'Failed') this.#o.recorder.event(vmi, 'Warning', 'Stopped', 'The VirtualMachineInstance crashed.');
+    }
+    return status;
+  }
+
+  /** IsMounted; an error is logged and counts as not mounted, as in KubeVirt. */
+  #hotplugMounted(vmi: VirtualMachineInstance, volume: string): boolean {
+    try {
+      return this.#o.hotplugVolumes?.isMounted(vmi, volume) ?? false;
+    } catch (err) {
+      forObject(this.#o.logger, vmi).error({ reason: errorMessage(err) }, 'error occurred while checking if volume is mounted');
+      return false;
     }
   }
 

@@ -52,6 +52,8 @@ export interface StatusInput {
   isoSizes?: IsoSizeOf;
   /** The launcher's SELinux context, `none` without SELinux; undefined leaves the field alone. */
   selinuxContext?: string;
+  /** Whether a hotplugged volume is mounted in the launcher pod (the hotplug mounter's IsMounted); false when not given. */
+  hotplugMounted?: HotplugMounted;
 }
 
 export type PodIfaceIPs = (interfaceName: string) => { podIP?: string; podIPs?: string[] } | undefined;
@@ -146,7 +148,7 @@ export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatu
       };
     }
   }
-  if (status.volumeStatus?.length) status.volumeStatus = volumeStatuses(status.volumeStatus, domain);
+  if (status.volumeStatus?.length) status.volumeStatus = volumeStatuses(status.volumeStatus, domain, vmi, input.hotplugMounted);
   if (domain) {
     const frozen = domain.Status.FSFreezeStatus.Status;
     if (frozen === FSThawed) delete status.fsFreezeStatus;
@@ -376,30 +378,104 @@ export function interfacesStatus(
 
 // --- volumes (updateVolumeStatusesFromDomain, updateIsoSizeStatus) --------------------------------
 
-/** virt-handler's VolumeReadyReason and v1.VolumeReady. */
+/** v1.VolumePhase values of a hotplugged volume (virt-controller writes the first three and Detaching). */
+export const VolumePhase = {
+  Pending: 'Pending',
+  Bound: 'Bound',
+  AttachedToNode: 'AttachedToNode',
+  MountedToPod: 'MountedToPod',
+  Ready: 'Ready',
+  UnMountedFromPod: 'UnMountedFromPod',
+  Detaching: 'Detaching',
+} as const;
+
+/** virt-handler's reasons for the phases it writes (pkg/virt-handler/controller.go). */
 export const VolumeReadyReason = 'VolumeReady';
-export const VolumeReadyPhase = 'Ready';
+export const VolumeMountedToPodReason = 'VolumeMountedToPod';
+export const VolumeUnMountedFromPodReason = 'VolumeUnMountedFromPod';
+/** The Event of a volume status that went away. */
+export const VolumeUnplugged = 'VolumeUnplugged';
+
+export type HotplugMounted = (volumeName: string) => boolean;
+
+/** canUpdateToMounted */
+const canUpdateToMounted = (phase: string | undefined) =>
+  phase === VolumePhase.Bound || phase === VolumePhase.Pending || phase === VolumePhase.AttachedToNode;
+/** canUpdateToUnmounted */
+const canUpdateToUnmounted = (phase: string | undefined) =>
+  phase === VolumePhase.Ready || phase === VolumePhase.MountedToPod || phase === VolumePhase.AttachedToNode;
 
 /**
- * Each volume status virt-controller created gets the target device of the domain disk of that
- * volume ("" while there is none; empty CD-ROMs do not count); a hotplugged volume with a target is
- * Ready. Sorted by name.
+ * updateVolumeStatusesFromDomain: each volume status virt-controller created gets the target device
+ * of the domain disk of that volume ("" while there is none; empty CD-ROMs do not count). A hotplugged
+ * volume (updateHotplugVolumeStatus) with a target is Ready; without one it is MountedToPod once the
+ * handler mounted it into the launcher pod and it is still in the spec, UnMountedFromPod once it is
+ * neither mounted nor in the spec (virt-controller then deletes its attachment pod and the entry).
+ * Sorted by name.
  */
-export function volumeStatuses(list: readonly VolumeStatus[], domain: Domain | undefined): VolumeStatus[] {
+export function volumeStatuses(
+  list: readonly VolumeStatus[],
+  domain: Domain | undefined,
+  vmi?: VirtualMachineInstance,
+  mounted: HotplugMounted = () => false,
+): VolumeStatus[] {
   const targets = new Map<string, string>();
   for (const disk of domain?.Spec.Devices.Disks ?? []) {
     if (disk.Source.File !== '' || disk.Source.Dev !== '') targets.set(disk.Alias?.Name ?? '', disk.Target.Device);
   }
+  const inSpec = new Set((vmi?.spec.volumes ?? []).map((v) => v.name));
   const out = list.map((v) => {
     const next: VolumeStatus = { ...v, target: targets.get(v.name) ?? '' };
-    if (next.hotplugVolume && next.target !== '') {
-      next.phase = VolumeReadyPhase;
+    if (!next.hotplugVolume) return next;
+    if (next.target !== '') {
+      next.phase = VolumePhase.Ready;
       next.message = `Successfully attach hotplugged volume ${v.name} to VM`;
       next.reason = VolumeReadyReason;
+    } else if (mounted(v.name)) {
+      if (inSpec.has(v.name) && canUpdateToMounted(next.phase)) {
+        next.phase = VolumePhase.MountedToPod;
+        next.message = `Volume ${v.name} has been mounted in virt-launcher pod`;
+        next.reason = VolumeMountedToPodReason;
+      }
+    } else if (!inSpec.has(v.name) && canUpdateToUnmounted(next.phase)) {
+      next.phase = VolumePhase.UnMountedFromPod;
+      next.message = `Volume ${v.name} has been unmounted from virt-launcher pod`;
+      next.reason = VolumeUnMountedFromPodReason;
     }
     return next;
   });
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The needsRefresh of updateVolumeStatusesFromDomain: a hotplugged volume without a domain disk is looked at again. */
+export function hotplugVolumesPending(status: VirtualMachineInstanceStatus): boolean {
+  return (status.volumeStatus ?? []).some((v) => v.hotplugVolume && v.target === '');
+}
+
+/** generateEventsForVolumeStatusChange: a changed phase, a new status, or one that went away. */
+export function volumeStatusEvents(old: readonly VolumeStatus[], next: readonly VolumeStatus[]): { reason: string; message: string }[] {
+  const byName = new Map(next.map((v) => [v.name, v]));
+  const events: { reason: string; message: string }[] = [];
+  for (const before of old) {
+    const after = byName.get(before.name);
+    byName.delete(before.name);
+    if (!after) events.push({ reason: VolumeUnplugged, message: `Volume ${before.name} has been unplugged` });
+    else if (after.phase !== before.phase) events.push({ reason: after.reason ?? '', message: after.message ?? '' });
+  }
+  for (const added of byName.values()) events.push({ reason: added.reason ?? '', message: added.message ?? '' });
+  return events;
+}
+
+/** hotplugVolumesReady: a VMI with hotplug volumes starts only once each is mounted (or attached). */
+export function hotplugVolumesReady(vmi: VirtualMachineInstance): boolean {
+  const volumes = vmi.spec.volumes ?? [];
+  const hasHotplug = volumes.some(
+    (v) => v.persistentVolumeClaim?.hotpluggable === true || v.dataVolume?.hotpluggable === true || v.memoryDump !== undefined,
+  );
+  if (!hasHotplug) return true;
+  const statuses = vmi.status?.volumeStatus ?? [];
+  if (statuses.length === 0) return false;
+  return statuses.every((s) => !s.hotplugVolume || s.phase === VolumePhase.Ready || s.phase === VolumePhase.MountedToPod);
 }
 
 /** The size of a file in the VMI's launcher pod, by its path inside the pod; undefined when it cannot be read. */

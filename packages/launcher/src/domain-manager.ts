@@ -42,6 +42,7 @@ import { prepareDisks } from './disk-preparation.ts';
 import { ContainerDisksInfo } from './disk-info.ts';
 import { podCPUSet } from './pod-cpuset.ts';
 import { updateGuestMemory } from './liveupdate/memory.ts';
+import { syncDisks } from './hotplug-disks.ts';
 import { AccessCredentialManager, errorText, type AccessCredentialResult } from './access-credentials.ts';
 
 export class DomainNotFoundError extends Error {
@@ -62,6 +63,7 @@ export type LibvirtConnection = StatsConnection &
     | 'domainAttachDeviceFlags'
     | 'domainDefineXMLFlags'
     | 'domainDestroyFlags'
+    | 'domainDetachDeviceFlags'
     | 'domainGetState'
     | 'domainGetXMLDesc'
     | 'domainLookupByName'
@@ -222,6 +224,7 @@ export class DomainManager {
       const spec = convertVMIToDomainSpec(vmi, ctx);
       const attachments = ctx.domainAttachmentByInterfaceName;
       let dom = await this.#lookup(vmi);
+      const existed = dom !== undefined;
       let state: DomainStateName | undefined;
       if (!dom) {
         if (Object.keys(attachments).length > 0) {
@@ -252,6 +255,11 @@ export class DomainManager {
         // startStrategy Paused: the guest waits, paused, for the user's unpause
         await this.#conn.domainCreateWithFlags(dom, vmi.spec.startStrategy === 'Paused' ? DomainCreateFlags.START_PAUSED : 0);
         this.#log.info('Domain started.');
+      }
+      // hotplugged disks: the running domain brought in line with the VMI's (a new domain already is)
+      if (existed) {
+        const running = domainSpecFromXML(await this.#conn.domainGetXMLDesc(dom, 0));
+        await syncDisks(this.#conn, dom, running.Devices.Disks ?? [], spec.Devices.Disks ?? [], this.#log);
       }
     });
   }

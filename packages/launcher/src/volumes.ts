@@ -18,6 +18,7 @@ import {
   configVolumeLabel,
   filesystemVolumePath,
   hostDiskPath,
+  hotplugBlockDevicePath,
   quantityToBytes,
   type ConverterContext,
 } from './converter/index.ts';
@@ -38,16 +39,30 @@ export function isBlockDeviceVolume(volumeName: string, ctx: Pick<ConverterConte
   return false;
 }
 
-/** The ConverterContext's IsBlockPVC and IsBlockDV for the VMI's claims. */
+/** isHotplugBlockDeviceVolume: the handler made a device node `<hotplug-disks>/<volume>` (else it mounted `<volume>.img`). */
+export function isHotplugBlockDeviceVolume(volumeName: string): boolean {
+  try {
+    return statSync(hotplugBlockDevicePath(volumeName)).isBlockDevice();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The ConverterContext's IsBlockPVC and IsBlockDV for the VMI's claims: a hotplugged one (a volume
+ * status with hotplugVolume) is looked for in the hotplug-disks directory, the others in the pod.
+ */
 export function blockVolumes(
   vmi: VirtualMachineInstance,
   ctx: Pick<ConverterContext, 'privateDir'>,
 ): Pick<ConverterContext, 'isBlockPVC' | 'isBlockDV'> {
   const isBlockPVC: Record<string, boolean> = {};
   const isBlockDV: Record<string, boolean> = {};
+  const hotplugged = new Set((vmi.status?.volumeStatus ?? []).filter((s) => s.hotplugVolume).map((s) => s.name));
+  const isBlock = (name: string) => (hotplugged.has(name) ? isHotplugBlockDeviceVolume(name) : isBlockDeviceVolume(name, ctx));
   for (const volume of vmi.spec.volumes ?? []) {
-    if (volume.persistentVolumeClaim) isBlockPVC[volume.name] = isBlockDeviceVolume(volume.name, ctx);
-    else if (volume.dataVolume) isBlockDV[volume.name] = isBlockDeviceVolume(volume.name, ctx);
+    if (volume.persistentVolumeClaim) isBlockPVC[volume.name] = isBlock(volume.name);
+    else if (volume.dataVolume) isBlockDV[volume.name] = isBlock(volume.name);
   }
   return { isBlockPVC, isBlockDV };
 }

@@ -55,7 +55,7 @@ class FakeConnection implements LibvirtConnection {
         id: 1,
         state,
         reason: reason ?? DomainStateReasons[state][0],
-        xml: '',
+        xml: `<domain type="qemu"><name>${domainName}</name><devices></devices></domain>`,
       };
   }
 
@@ -146,6 +146,7 @@ class FakeConnection implements LibvirtConnection {
   domainQemuAgentCommand = unused;
   domainScreenshot = unused;
   domainAttachDeviceFlags = unused;
+  domainDetachDeviceFlags = unused;
   domainUpdateDeviceFlags = unused;
   domainSetVcpusFlags = unused;
   connectGetAllDomainStats = unused;

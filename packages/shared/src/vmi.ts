@@ -280,8 +280,9 @@ const volumeSchema = z.looseObject({
   cloudInitNoCloud: z.optional(cloudInitSchema),
   cloudInitConfigDrive: z.optional(cloudInitSchema),
   ephemeral: z.optional(opaque()),
-  persistentVolumeClaim: z.optional(opaque()),
-  dataVolume: z.optional(opaque()),
+  // hotpluggable: virt-controller mounts it through an attachment pod, and the handler into the launcher
+  persistentVolumeClaim: z.optional(z.looseObject({ hotpluggable: z.optional(z.boolean()) })),
+  dataVolume: z.optional(z.looseObject({ hotpluggable: z.optional(z.boolean()) })),
   hostDisk: z.optional(opaque()),
   configMap: z.optional(opaque()),
   secret: z.optional(opaque()),

@@ -1,6 +1,7 @@
 // KubeVirt's isolation detector, for the containers that serve a containerDisk: which process listens
-// on a socket, and where that process's root filesystem is in the node's mount namespace
-// (isolation.ParentPathForRootMount), so the image can be bind-mounted from there.
+// on a socket, and where that process's root filesystem (or another of its mounts) is in the node's
+// mount namespace (isolation.ParentPathForRootMount, ParentPathForMount), so a file in it can be
+// bind-mounted from there: a containerDisk's image, a hotplug attachment pod's volume.
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 
@@ -42,18 +43,26 @@ export function parseMountInfo(text: string): MountInfo[] {
 
 /**
  * ParentPathForRootMount: the path, in the parent's (the node's) mount namespace, of the child's root
- * filesystem. The child's topmost mount on "/" names a device and a directory in it; a parent mount
- * of the same device whose root contains that directory shows it (the deepest such root wins).
+ * filesystem.
  */
 export function parentPathForRootMount(parent: readonly MountInfo[], child: readonly MountInfo[]): string {
-  const root = child.findLast((m) => m.mountPoint === '/');
-  if (!root) throw new Error('no mount on / in the container');
+  return parentPathForMount(parent, child, '/');
+}
+
+/**
+ * ParentPathForMount: the path, in the parent's (the node's) mount namespace, of what the child has
+ * mounted at `target`. The child's topmost mount there names a device and a directory in it; a parent
+ * mount of the same device whose root contains that directory shows it (the deepest such root wins).
+ */
+export function parentPathForMount(parent: readonly MountInfo[], child: readonly MountInfo[], target: string): string {
+  const mount = child.findLast((m) => m.mountPoint === target);
+  if (!mount) throw new Error(target === '/' ? 'no mount on / in the container' : `no mount on ${target} in the container`);
   const candidates = parent
-    .filter((m) => m.major === root.major && m.minor === root.minor && isWithin(root.root, m.root))
+    .filter((m) => m.major === mount.major && m.minor === mount.minor && isWithin(mount.root, m.root))
     .sort((a, b) => b.root.length - a.root.length);
   const best = candidates[0];
-  if (!best) throw new Error(`no mount containing ${root.root} found in the mount namespace of the node`);
-  return path.posix.join(best.mountPoint, path.posix.relative(best.root, root.root));
+  if (!best) throw new Error(`no mount containing ${mount.root} found in the mount namespace of the node`);
+  return path.posix.join(best.mountPoint, path.posix.relative(best.root, mount.root));
 }
 
 function isWithin(p: string, dir: string): boolean {

@@ -27,8 +27,8 @@ export interface ContainerDiskMounter {
 /** The node's mount namespace: what is mounted there, and mounting in it. */
 export interface NodeMounts {
   mounts(): MountInfo[];
-  /** A read-only bind mount (virt-chroot mount -o ro,bind). */
-  bind(source: string, target: string): Promise<void>;
+  /** A bind mount (virt-chroot mount -o [ro,]bind), read-only unless `readOnly` is false. */
+  bind(source: string, target: string, readOnly?: boolean): Promise<void>;
   /** A lazy unmount (virt-chroot umount: MNT_DETACH). */
   unmount(target: string): Promise<void>;
   /** A path of the node's namespace, as the handler reads it. */
@@ -320,7 +320,7 @@ export function nodeMountNamespace(env: NodeJS.ProcessEnv = process.env, procDir
   };
   return {
     mounts: () => readMountInfo(pid, procDir),
-    bind: (source, target) => inNode(['mount', '-o', 'ro,bind', source, target]),
+    bind: (source, target, readOnly = true) => inNode(['mount', '-o', readOnly ? 'ro,bind' : 'bind', source, target]),
     unmount: (target) => inNode(['umount', '-l', target]),
     readable: (p) => path.join(procDir, String(pid), 'root', p),
   };

@@ -8,7 +8,15 @@ import { containerDiskFormat, containerDiskImagePath, containerDiskOverlayPath }
 import { emptyDiskPath } from './emptydisk.ts';
 import { ConversionError } from './errors.ts';
 import { virtioModel } from './virtio.ts';
-import { blockVolumePath, configDiskPath, configVolumeKind, filesystemVolumePath, hostDiskPath } from './volume-paths.ts';
+import {
+  blockVolumePath,
+  configDiskPath,
+  configVolumeKind,
+  filesystemVolumePath,
+  hostDiskPath,
+  hotplugBlockDevicePath,
+  hotplugFilesystemPath,
+} from './volume-paths.ts';
 
 const DISK_BUSES = ['virtio', 'sata', 'scsi'];
 /** KubeVirt's validation refuses a virtio CD-ROM */
@@ -64,14 +72,26 @@ class DeviceNamer {
   }
 }
 
+/** v1.HotplugVolumeMounted and v1.VolumeReady: a hotplugged volume the handler has mounted into the pod. */
+const HOTPLUG_READY_PHASES = new Set(['MountedToPod', 'Ready']);
+
 export function convertDisks(vmi: VirtualMachineInstance, ctx: ResolvedContext): Disk[] | null {
   const volumes = vmi.spec.volumes ?? [];
   const namer = new DeviceNamer(vmi);
-  const disks = (vmi.spec.domain.devices?.disks ?? []).map((vmiDisk, i) => {
+  // virt-controller's volume statuses: hotplugged volumes (with their phase), and the permanent rest
+  const hotplug = new Map<string, string>();
+  const permanent = new Set<string>();
+  for (const s of vmi.status?.volumeStatus ?? []) {
+    if (s.hotplugVolume) hotplug.set(s.name, s.phase ?? '');
+    else permanent.add(s.name);
+  }
+  const disks: Disk[] = [];
+  for (const [i, vmiDisk] of (vmi.spec.domain.devices?.disks ?? []).entries()) {
     const path = `spec.domain.devices.disks[${i}]`;
     const disk = convertDiskDevice(vmi, vmiDisk, namer, path, ctx.preallocatedVolumes);
     const index = volumes.findIndex((v) => v.name === vmiDisk.name);
     const volume = volumes[index];
+    const hotplugPhase = hotplug.get(vmiDisk.name);
     if (!volume) {
       if (!vmiDisk.cdrom) {
         throw new ConversionError(`${path}.name`, `no matching volume with name ${vmiDisk.name} found`);
@@ -79,12 +99,34 @@ export function convertDisks(vmi: VirtualMachineInstance, ctx: ResolvedContext):
       // Convert_v1_Missing_Volume_To_api_Disk: an empty CD-ROM drive
       disk.Type = 'block';
       setDiskDriver(disk, 'raw', true);
+    } else if (hotplugPhase !== undefined) {
+      convertHotplugVolume(volume, index, disk, ctx);
     } else {
       convertVolume(vmi, volume, index, disk, ctx);
     }
-    return disk;
-  });
+    // a VMI without volume statuses is not started yet: every disk; else the permanent ones, and the
+    // hotplugged ones once mounted into the pod (the sync that sees them attaches them)
+    const permanentReady = permanent.has(vmiDisk.name) || permanent.size === 0;
+    const hotplugReady = hotplugPhase !== undefined && HOTPLUG_READY_PHASES.has(hotplugPhase);
+    if (permanentReady || hotplugReady || !volume) disks.push(disk);
+  }
   return disks.length > 0 ? disks : null;
+}
+
+/** convert_v1_Hotplug_Volume_To_api_Disk: the claim's image or device node virt-handler put in hotplug-disks. */
+function convertHotplugVolume(volume: Volume, index: number, disk: Disk, ctx: ResolvedContext): void {
+  if (!volume.persistentVolumeClaim && !volume.dataVolume) {
+    throw new ConversionError(`spec.volumes[${index}]`, `hotplug disk ${volume.name} references an unsupported source`);
+  }
+  const block = volume.persistentVolumeClaim ? ctx.isBlockPVC[volume.name] : ctx.isBlockDV[volume.name];
+  setDiskDriver(disk, 'raw', !ctx.preallocatedVolumes.includes(volume.name));
+  if (block) {
+    disk.Type = 'block';
+    disk.Source = newStruct(diskSourceCodec, { Dev: hotplugBlockDevicePath(volume.name) });
+  } else {
+    disk.Type = 'file';
+    disk.Source = newStruct(diskSourceCodec, { File: hotplugFilesystemPath(volume.name) });
+  }
 }
 
 /** Convert_v1_Disk_To_api_Disk */

@@ -30,5 +30,8 @@ export {
   configVolumeLabel,
   filesystemVolumePath,
   hostDiskPath,
+  hotplugBlockDevicePath,
+  hotplugFilesystemPath,
+  isHotplugDiskSource,
   type ConfigVolumeKind,
 } from './volume-paths.ts';

@@ -2,7 +2,7 @@
 // pkg/host-disk, pkg/config): PVC and DataVolume images or device nodes, host disks, and the ISOs
 // built from configMap, secret, service account and downward API mounts.
 import { posix } from 'node:path';
-import type { Volume } from '@kubevirt-ts/shared';
+import { HotplugDiskDir, type Volume } from '@kubevirt-ts/shared';
 import type { ConverterContext } from './context.ts';
 
 type Dirs = Pick<ConverterContext, 'privateDir'>;
@@ -15,6 +15,21 @@ export function filesystemVolumePath(volumeName: string, ctx: Dirs): string {
 /** volumepath.BlockDevice: a block PVC's device node, `/dev/<volume>`. */
 export function blockVolumePath(volumeName: string): string {
   return posix.join('/dev', volumeName);
+}
+
+/** volumepath.HotplugFilesystem: the image virt-handler bind-mounted into the pod, `/var/run/kubevirt/hotplug-disks/<volume>.img`. */
+export function hotplugFilesystemPath(volumeName: string): string {
+  return posix.join(HotplugDiskDir, `${volumeName}.img`);
+}
+
+/** volumepath.HotplugBlockDevice: the device node virt-handler made in the pod, `/var/run/kubevirt/hotplug-disks/<volume>`. */
+export function hotplugBlockDevicePath(volumeName: string): string {
+  return posix.join(HotplugDiskDir, volumeName);
+}
+
+/** disksource.IsHotplugDisk: a disk whose source is in the hotplug-disks directory. */
+export function isHotplugDiskSource(sourcePath: string): boolean {
+  return sourcePath.startsWith(`${HotplugDiskDir}/`);
 }
 
 /** hostdisk.GetMountedHostDiskPath: the host's directory is mounted at `<private>/vmi-disks/<volume>/`. */
