@@ -193,7 +193,8 @@ export function defaultClusterConfig(): KubeVirtConfiguration {
     supportedGuestAgentVersions: SupportedGuestAgentVersions.split(','),
     imagePullPolicy: 'IfNotPresent',
     selinuxLauncherType: '',
-    ovmfPath: '/usr/share/OVMF',
+    // DefaultARCHOVMFPath (amd64)
+    ovmfPath: '/usr/share/edk2/ovmf',
   };
 }
 
