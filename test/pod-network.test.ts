@@ -196,6 +196,33 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
     assert.equal((await fetchFromNode(node, p.podIP, 80)).trim(), 'kvts-guest');
   });
 
+  test('a restarted launcher in the same pod finds the network as it was; its new guest is reachable again', async () => {
+    const p = pod!;
+    const before = await podNetworkState(p.sandbox.pid);
+    p.client.close();
+    assert.equal(await p.launcher.stop('SIGTERM'), 0, 'the launcher shut its guest down and exited 0');
+    p.launcher = await startLauncher(p.sandbox, p.vmi, ['--qemu-timeout', '2m']);
+    p.client = await cmdClient(p.launcher.cmdSocket);
+    // the handler's phase 1 is done already: the same attachment, nothing made again
+    const attachments = await configurator.setupPodNetworkPhase1(p.vmi);
+    assert.deepEqual(attachments, { default: 'tap' });
+    const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
+    assert.equal(r.message, '');
+    const page = await poll(
+      'the new guest at <pod IP>:80 from the node',
+      async () => fetchFromNode(node, p.podIP, 80),
+      GUEST_BOOT_MS,
+      () => p.launcher.logs(),
+    );
+    assert.equal(page.trim(), 'kvts-guest');
+    const now = await podNetworkState(p.sandbox.pid);
+    const shape = (s: Awaited<ReturnType<typeof podNetworkState>>) =>
+      s.links
+        .map((l) => `${l.ifname} ${l.address} ${l.mtu} ${l.master ?? ''} ${l.addr_info.map((a) => `${a.local}/${a.prefixlen}`).join(',')}`)
+        .sort();
+    assert.deepEqual(shape(now), shape(before), "the pod's links and addresses as they were");
+  });
+
   test("the pod's end leaves no tap, bridge or NAT table, and the handler forgets its cache", async () => {
     const p = pod!;
     const netns = `/proc/${p.sandbox.pid}/ns/net`;
