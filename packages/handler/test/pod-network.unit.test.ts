@@ -7,7 +7,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import type { VirtualMachineInstance, VirtualMachineInstanceStatus } from '@kubevirt-ts/shared';
 import { PodIfaceNetworkPreparationStarted, readPodIfaceCache, writePodIfaceCache } from '../src/network/cache.ts';
-import { isNonRoot, PodNetworkConfigurator, vmIPv6NetworkAddresses, vmNetworkAddresses } from '../src/network/configurator.ts';
+import { vmIPv6NetworkAddresses } from '@kubevirt-ts/shared';
+import { isNonRoot, PodNetworkConfigurator, vmNetworkAddresses } from '../src/network/configurator.ts';
 import { masqueradeRuleset } from '../src/network/masquerade.ts';
 import type { NetNS } from '../src/network/netns.ts';
 

@@ -6,3 +6,4 @@ export * from './meta.ts';
 export * from './vmi.ts';
 export * from './domain.ts';
 export * from './iproute2.ts';
+export * from './ipv6.ts';

@@ -8,7 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { chownSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { errorMessage, parseIPAddr, type Interface as VMIInterface, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import {
+  errorMessage,
+  parseIPAddr,
+  vmIPv6NetworkAddresses,
+  type Interface as VMIInterface,
+  type VirtualMachineInstance,
+} from '@kubevirt-ts/shared';
 import * as z from 'zod/mini';
 import {
   PodIfaceNetworkPreparationFinished,
@@ -34,8 +40,6 @@ export const PRIMARY_POD_INTERFACE = 'eth0';
 export const PRIMARY_TAP = 'tap0';
 export const STATIC_MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
 export const DEFAULT_VM_CIDR = '10.0.2.0/24';
-/** api.DefaultVMIpv6CIDR */
-export const DEFAULT_VM_IPV6_CIDR = 'fd10:0:2::/120';
 /** util.NonRootUID; a root VMI's tap belongs to root (LibvirtUserAndGroupId "0"). */
 export const NON_ROOT_UID = 107;
 export const bridgeName = (podIface: string): string => `k6t-${podIface}`.slice(0, 15);
@@ -156,48 +160,6 @@ export function vmNetworkAddresses(cidr: string | undefined): { gateway: string;
 function podIPs(pod: PodLink): { podIP?: string; podIPs?: string[] } {
   const ips = [...pod.ipv4.slice(0, 1), ...pod.ipv6.slice(0, 1)];
   return ips[0] ? { podIP: ips[0], podIPs: ips } : {};
-}
-
-/** The IPv6 VM network's gateway and guest (its first and second addresses), fd10:0:2::1 and ::2 by default. */
-export function vmIPv6NetworkAddresses(cidr: string | undefined): { gateway: string; guest: string; prefix: number } {
-  const text = cidr || DEFAULT_VM_IPV6_CIDR;
-  const [net = '', len = ''] = text.split('/');
-  const prefix = Number(len);
-  const base = ipv6ToBigInt(net);
-  if (base === undefined || !/^\d+$/.test(len) || prefix > 126) throw new Error(`failed to parse VM IPv6 CIDR: ${cidr}`);
-  const mask = ((1n << BigInt(prefix)) - 1n) << BigInt(128 - prefix);
-  const network = base & mask;
-  return { gateway: bigIntToIPv6(network + 1n), guest: bigIntToIPv6(network + 2n), prefix };
-}
-
-function ipv6ToBigInt(text: string): bigint | undefined {
-  if (!/^[0-9a-fA-F:]+$/.test(text) || text.split('::').length > 2) return undefined;
-  const [head = '', tail] = text.split('::');
-  const groups = (part: string) => (part === '' ? [] : part.split(':'));
-  const h = groups(head);
-  const t = tail === undefined ? [] : groups(tail);
-  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  if (all.length !== 8 || all.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-  return all.reduce((n, g) => (n << 16n) | BigInt(Number.parseInt(g, 16)), 0n);
-}
-
-/** RFC 5952's form, as Go's net.IP.String() prints it. */
-function bigIntToIPv6(n: bigint): string {
-  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
-  let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best.at < 0) return hex.join(':');
-  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
 }
 
 /** vmitrait.IsNonRoot: the deprecated annotation, or a non-zero status.runtimeUser. */

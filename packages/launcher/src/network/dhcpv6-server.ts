@@ -7,8 +7,8 @@
 // Node cannot bind to a device: the socket listens on [::]:547, joins the servers' multicast group on
 // the bridge only, and answers only clients whose link-local address is scoped to the bridge.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
+import { ipv6Bytes } from '@kubevirt-ts/shared';
 import { INFINITE_LEASE_SECONDS } from './dhcp-server.ts';
 
 export const DHCPV6_SERVER_PORT = 547;
@@ -67,19 +67,6 @@ const option = (code: number, data: Buffer): Buffer => {
   head.writeUInt16BE(data.length, 2);
   return Buffer.concat([head, data]);
 };
-
-/** An IPv6 address's 16 bytes. */
-export function ipv6Bytes(address: string): Buffer {
-  if (!isIPv6(address)) throw new Error(`not an IPv6 address: ${address}`);
-  const [head = '', tail] = address.split('::');
-  const groups = (s: string) => (s === '' ? [] : s.split(':'));
-  const h = groups(head);
-  const t = tail === undefined ? [] : groups(tail);
-  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  const out = Buffer.alloc(16);
-  for (const [i, g] of all.entries()) out.writeUInt16BE(Number.parseInt(g, 16), i * 2);
-  return out;
-}
 
 /** The answer to a client message, or undefined for a message a server never answers. */
 export function buildDHCPv6Response(msg: DHCPv6Message, c: DHCPv6Config): Buffer | undefined {

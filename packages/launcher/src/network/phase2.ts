@@ -4,15 +4,14 @@
 // single-client DHCP server that gives the guest KubeVirt's addresses (and, for masquerade on a pod with
 // IPv6, the DHCPv6 server giving it the IPv6 VM network's ::2).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { isIPv6 } from 'node:net';
 import * as z from 'zod/mini';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { vmIPv6NetworkAddresses, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import type { DomainSpec } from '../api/index.ts';
 import { startDHCPServer, type DHCPConfig, type RunningDHCPServer } from './dhcp-server.ts';
-import { ipv6Bytes, startDHCPv6Server, type RunningDHCPv6Server } from './dhcpv6-server.ts';
+import { startDHCPv6Server, type RunningDHCPv6Server } from './dhcpv6-server.ts';
 import { readLink as readLinkDefault, type PodLink } from './pod-link.ts';
 import { parseResolvConf } from './resolv-conf.ts';
 
@@ -37,24 +36,11 @@ export function masqueradeAddresses(cidr: string | undefined): { gateway: string
   return { gateway: ip(network + 1), guest: ip(network + 2), prefix };
 }
 
-/** api.DefaultVMIpv6CIDR */
-export const DEFAULT_VM_IPV6_CIDR = 'fd10:0:2::/120';
 /** link.StaticMasqueradeBridgeMAC: the masquerade bridge's MAC, the DHCPv6 server's DUID */
 export const STATIC_MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
 
 /** The IPv6 VM network's guest address (its second), fd10:0:2::2 by default. */
-export function masqueradeIPv6Guest(cidr: string | undefined): string {
-  const text = cidr || DEFAULT_VM_IPV6_CIDR;
-  const [net = '', len = ''] = text.split('/');
-  const prefix = Number(len);
-  if (!isIPv6(net) || !/^\d+$/.test(len) || prefix > 126) throw new Error(`failed to parse VM IPv6 CIDR: ${cidr}`);
-  const bytes = ipv6Bytes(net);
-  let n = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
-  n = (n & (((1n << BigInt(prefix)) - 1n) << BigInt(128 - prefix))) + 2n;
-  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
-  // the shortest form (node's URL parser prints RFC 5952)
-  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
-}
+export const masqueradeIPv6Guest = (cidr: string | undefined): string => vmIPv6NetworkAddresses(cidr).guest;
 
 /** The bridge binding's DHCP data the handler caches for the launcher (`vif-cache-<iface>.json`). */
 export interface BridgeDHCPCache {
