@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { quantityToBytes } from '@kubevirt-ts/launcher';
 import { goDuration } from '@kubevirt-ts/shared';
 import { Cleanups } from '../test/demo/demo.ts';
 import { startNodeDemoStack } from '../test/demo/node-stack.ts';
@@ -24,14 +25,6 @@ const flags = benchFlags(
 );
 
 const Mi = 2 ** 20;
-
-/** Kubernetes memory quantities as the manifests write them (400Mi, 35M, 1G). */
-function bytes(quantity: string | undefined): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|k|M|G)?$/.exec(quantity ?? '');
-  if (!m) return undefined;
-  const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, k: 1e3, M: 1e6, G: 1e9 }[m[2] ?? ''] ?? 1;
-  return Number(m[1]) * unit;
-}
 
 const figure = (kib: number, budget: number): ProcessFigure => ({
   rssMiB: round(kib / 1024, 1),
@@ -76,7 +69,8 @@ function containers(pod: V1Pod): Record<string, ContainerFigure> {
       processes[key] = round((processes[key] ?? 0) + rssKiB(p.pid) / 1024, 1);
     }
     const memory = cgroupMemory(procs[0]!.memoryCgroup);
-    const request = bytes(pod.spec?.containers.find((c) => c.name === name)?.resources?.requests?.['memory']);
+    const quantity = pod.spec?.containers.find((c) => c.name === name)?.resources?.requests?.['memory'];
+    const request = quantity === undefined ? undefined : quantityToBytes(quantity, `${name} memory request`);
     out[name] = {
       processes,
       cgroupRssMiB: memory.rssMiB,

@@ -18,6 +18,7 @@ export {
   type SetupLibvirtOptions,
 } from './libvirt-setup.ts';
 export { ConversionError, convertVMIToDomainSpec, type ConverterContext } from './converter/index.ts';
+export { quantityToBytes } from './converter/quantity.ts';
 export { domainSpecFromXML, domainSpecToXML } from './api/index.ts';
 export { DomainManager, type DomainManagerOptions, type LibvirtConnection } from './domain-manager.ts';
 export { createLauncherCmdServer, type LauncherServerOptions } from './cmd-server.ts';
