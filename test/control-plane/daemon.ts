@@ -13,6 +13,8 @@ export interface Daemon {
   readonly logPath: string;
   /** Set once the process has exited. */
   readonly exited: boolean;
+  /** How it exited ("code 1", "signal SIGKILL"), once it has. */
+  readonly exitStatus: string | undefined;
   /** The last lines of its log, for failure messages. */
   logTail(lines?: number): string;
   /** SIGTERM, then SIGKILL after graceMs; resolves once it has exited. */
@@ -41,9 +43,11 @@ export function startDaemon(name: string, bin: string, args: readonly string[], 
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${name}: could not start ${bin}`);
   let exited = false;
+  let exitStatus: string | undefined;
   const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
+    child.once('exit', (code, signal) => {
       exited = true;
+      exitStatus = signal ? `signal ${signal}` : `code ${code}`;
       resolve();
     }),
   );
@@ -62,6 +66,9 @@ export function startDaemon(name: string, bin: string, args: readonly string[], 
     get exited() {
       return exited;
     },
+    get exitStatus() {
+      return exitStatus;
+    },
     logTail,
     async stop(graceMs = 10_000) {
       if (exited) return;
@@ -78,7 +85,9 @@ export function startDaemon(name: string, bin: string, args: readonly string[], 
 export async function waitUntilReady(daemon: Daemon, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (daemon.exited) throw new Error(`${daemon.name} exited during start-up:\n${daemon.logTail()}`);
+    if (daemon.exited) {
+      throw new Error(`${daemon.name} exited during start-up (${daemon.exitStatus}):\n${fatalLines(daemon.logPath)}${daemon.logTail()}`);
+    }
     if (await ready().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`${daemon.name} not ready after ${timeoutMs} ms:\n${daemon.logTail()}`);
     await sleep(100);
@@ -94,4 +103,19 @@ export async function freePort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
+}
+
+/**
+ * A log's fatal lines (Go's panic and fatal error, klog's F and E lines): a Go crash buries them under a
+ * goroutine dump longer than any tail.
+ */
+export function fatalLines(logPath: string, max = 20): string {
+  let text: string;
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch {
+    return '';
+  }
+  const found = text.split('\n').filter((l) => /^(panic:|fatal error:|[FE]\d{4} )/.test(l));
+  return found.length === 0 ? '' : `fatal lines of ${logPath}:\n${found.slice(-max).join('\n')}\n--- log tail:\n`;
 }

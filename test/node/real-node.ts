@@ -76,12 +76,8 @@ export async function startRealNode(): Promise<RealNode> {
   // The Dockerfiles' base is only a build input: no pod runs it.
   const images = built.filter((i) => i.name.startsWith('docker.io/kubevirt-ts/'));
   step('binaries and images (cached builds)');
-  await prepareHost();
-  step('host: bridge, cgroups, shared mount');
   const logDir = path.join(NODE_BASE, 'logs');
   const cpDir = path.join(NODE_BASE, 'control-plane');
-  mkdirSync(logDir, { recursive: true });
-  mkdirSync(cpDir, { recursive: true });
 
   const daemons = new Map<string, Daemon>();
   let etcd: Etcd | undefined;
@@ -98,6 +94,11 @@ export async function startRealNode(): Promise<RealNode> {
     await teardownHost();
   };
   try {
+    // inside the try: a Ctrl-C reaches the mount and ip commands, and a half-prepared host is torn down too
+    await prepareHost();
+    step('host: bridge, cgroups, shared mount');
+    mkdirSync(logDir, { recursive: true });
+    mkdirSync(cpDir, { recursive: true });
     const pki = await makePki(cpDir, [NODE_IP]);
     etcd = await startEtcd('etcd', cpDir);
     daemons.set('etcd', etcd.daemon);
