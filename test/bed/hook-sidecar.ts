@@ -114,6 +114,8 @@ if (import.meta.main) {
     hookPoints: [{ name: 'OnDefineDomain', priority: 0 }, ...(userData === undefined ? [] : [{ name: 'PreCloudInitIso', priority: 0 }])],
     preCloudInitIso: (req) => {
       const data = JSON.parse(req.cloudInitData.toString('utf8')) as Record<string, unknown>;
+      // what it was given, for the test to read in the container's log
+      process.stderr.write(`PreCloudInitIso got ${JSON.stringify(data)}\n`);
       return { cloudInitData: Buffer.from(JSON.stringify({ ...data, UserData: userData })) };
     },
     onDefineDomain: (req) => {

@@ -14,14 +14,24 @@ import {
   emptyDiskSize,
   noCloudFiles,
   noCloudISOPath,
+  type NoCloudFiles,
   type ConverterContext,
 } from './converter/index.ts';
 import { cloudInitPublicKeys } from './access-credentials.ts';
 
 const run = promisify(execFile);
 
-/** Container disk overlays, empty disks and the cloud-init ISO of the VMI's volumes, in volume order. */
-export async function prepareDisks(vmi: VirtualMachineInstance, ctx: ConverterContext): Promise<void> {
+/** The cloud-init ISO's files, as the PreCloudInitIso hooks left them, for the volume they came from. */
+export interface CloudInitISO {
+  volumeName: string;
+  files: NoCloudFiles;
+}
+
+/**
+ * Container disk overlays, empty disks and the cloud-init ISO of the VMI's volumes, in volume order;
+ * the NoCloud ISO from `cloudInit` when it is that volume's.
+ */
+export async function prepareDisks(vmi: VirtualMachineInstance, ctx: ConverterContext, cloudInit?: CloudInitISO): Promise<void> {
   for (const [index, volume] of (vmi.spec.volumes ?? []).entries()) {
     if (volume.containerDisk) {
       const image = containerDiskImagePath(index, ctx);
@@ -43,7 +53,10 @@ export async function prepareDisks(vmi: VirtualMachineInstance, ctx: ConverterCo
       const dir = path.join(staging, 'data');
       rmSync(staging, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      const files = noCloudFiles(volume, vmi, cloudInitPublicKeys(vmi, ctx.secretSourceDir, 'noCloud'));
+      const files =
+        cloudInit?.volumeName === volume.name
+          ? cloudInit.files
+          : noCloudFiles(volume, vmi, cloudInitPublicKeys(vmi, ctx.secretSourceDir, 'noCloud'));
       writeFileSync(path.join(dir, 'user-data'), files.userData);
       writeFileSync(path.join(dir, 'meta-data'), files.metaData);
       if (files.networkData !== undefined) writeFileSync(path.join(dir, 'network-config'), files.networkData);

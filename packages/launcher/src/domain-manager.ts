@@ -39,6 +39,8 @@ import type { Notifier, K8sEventType } from './notifier.ts';
 import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
 import { blockVolumes, prepareVolumes } from './volumes.ts';
 import { prepareDisks } from './disk-preparation.ts';
+import { cloudInitFiles, readCloudInitData } from './cloud-init-data.ts';
+import type { CloudInitData } from './hooks/manager.ts';
 import { ContainerDisksInfo } from './disk-info.ts';
 import { podCPUSet } from './pod-cpuset.ts';
 import { updateGuestMemory } from './liveupdate/memory.ts';
@@ -93,8 +95,8 @@ export interface DomainManagerOptions {
   diskMemoryLimitBytes?: number;
   /** The hook sidecars' OnDefineDomain: the domain XML to define instead of the converter's. */
   onDefineDomain?: (domainXML: string, vmi: VirtualMachineInstance) => Promise<string>;
-  /** The hook sidecars' PreCloudInitIso: the VMI whose cloud-init data the ISO is built from. */
-  preCloudInitIso?: (vmi: VirtualMachineInstance) => Promise<VirtualMachineInstance>;
+  /** The hook sidecars' PreCloudInitIso: the cloud-init data the ISO is built from. */
+  preCloudInitIso?: (vmi: VirtualMachineInstance, data: CloudInitData) => Promise<CloudInitData>;
   /** Where the access credentials' secrets are mounted (config.SecretSourceDir unless a test says otherwise). */
   secretSourceDir?: string;
 }
@@ -111,7 +113,7 @@ export class DomainManager {
   readonly #network: Pick<PodNetworkPhase2, 'setup'> | undefined;
   readonly #containerDisks: ContainerDisksInfo;
   readonly #onDefineDomain: (domainXML: string, vmi: VirtualMachineInstance) => Promise<string>;
-  readonly #preCloudInitIso: (vmi: VirtualMachineInstance) => Promise<VirtualMachineInstance>;
+  readonly #preCloudInitIso: (vmi: VirtualMachineInstance, data: CloudInitData) => Promise<CloudInitData>;
   /** KubeVirt's metadata cache: what we add to the domain's kubevirt metadata at run time. */
   readonly #metadata = new Map<string, KubeVirtMetadata>();
   /** The newest XML read and its parse: most events and GetDomain calls find the XML as it was. */
@@ -140,7 +142,7 @@ export class DomainManager {
     this.#notifier = opts.notifier;
     this.#network = opts.network;
     this.#onDefineDomain = opts.onDefineDomain ?? ((xml) => Promise.resolve(xml));
-    this.#preCloudInitIso = opts.preCloudInitIso ?? ((vmi) => Promise.resolve(vmi));
+    this.#preCloudInitIso = opts.preCloudInitIso ?? ((_vmi, data) => Promise.resolve(data));
     this.#credManager = new AccessCredentialManager({
       conn: opts.conn,
       logger: opts.logger,
@@ -231,8 +233,13 @@ export class DomainManager {
           if (!this.#network) throw new Error('pod network phase 2 is not available');
           await this.#network.setup(vmi, spec, attachments);
         }
-        await prepareDisks(await this.#preCloudInitIso(vmi), ctx);
-        await prepareVolumes(vmi, this.#ctx);
+        const source = readCloudInitData(vmi, this.#ctx.secretSourceDir);
+        const cloudInit = source && {
+          volumeName: source.data.VolumeName,
+          files: cloudInitFiles(source, await this.#preCloudInitIso(vmi, source.data)),
+        };
+        await prepareDisks(vmi, ctx, cloudInit);
+        await prepareVolumes(vmi, this.#ctx, cloudInit);
         try {
           this.#credManager.handleQemuAgentAccessCredentials(vmi);
         } catch (err) {

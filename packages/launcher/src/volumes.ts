@@ -23,6 +23,7 @@ import {
   type ConverterContext,
 } from './converter/index.ts';
 import { cloudInitPublicKeys } from './access-credentials.ts';
+import type { CloudInitISO } from './disk-preparation.ts';
 
 const run = promisify(execFile);
 
@@ -85,10 +86,11 @@ async function buildISO(iso: string, volumeID: string, files: readonly string[])
   renameSync(staging, iso);
 }
 
-/** Creates what the VMI's volumes need that the pod does not bring. */
+/** Creates what the VMI's volumes need that the pod does not bring; the ConfigDrive ISO from `cloudInit` when it is that volume's. */
 export async function prepareVolumes(
   vmi: VirtualMachineInstance,
   ctx: Pick<ConverterContext, 'privateDir' | 'ephemeralDiskDir' | 'secretSourceDir'>,
+  cloudInit?: CloudInitISO,
 ): Promise<void> {
   let serviceAccountDone = false;
   for (const [index, volume] of (vmi.spec.volumes ?? []).entries()) {
@@ -113,7 +115,10 @@ export async function prepareVolumes(
       const latest = path.join(dir, 'openstack', 'latest');
       rmSync(staging, { recursive: true, force: true });
       mkdirSync(latest, { recursive: true });
-      const files = configDriveFiles(volume, vmi, cloudInitPublicKeys(vmi, ctx.secretSourceDir, 'configDrive'));
+      const files =
+        cloudInit?.volumeName === volume.name
+          ? cloudInit.files
+          : configDriveFiles(volume, vmi, cloudInitPublicKeys(vmi, ctx.secretSourceDir, 'configDrive'));
       writeFileSync(path.join(latest, 'user_data'), files.userData);
       writeFileSync(path.join(latest, 'meta_data.json'), files.metaData);
       if (files.networkData !== undefined) writeFileSync(path.join(latest, 'network_data.json'), files.networkData);

@@ -17,6 +17,7 @@ import { startLauncher, testVMI, virtControllerArgv, type RunningLauncher } from
 import { BASEBOARD_MANUFACTURER_ANNOTATION } from '../../../test/bed/hook-sidecar.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { poll } from '../../../test/bed/poll.ts';
+import { SecretVolume, accessCredentialSecretPath } from '../../../test/bed/secret-volume.ts';
 
 const HOOK_SIDECAR = path.resolve(import.meta.dirname, '../../../test/bed/hook-sidecar.ts');
 const SOCKET = '/var/run/kubevirt-hooks/hook-sidecar-0/smbios.sock';
@@ -56,6 +57,13 @@ describe('virt-launcher with --hook-sidecars 1 and the smbios hook sidecar', { t
     const spec = vmi.spec as { domain: { devices: { disks: object[] } }; volumes: object[] };
     spec.domain.devices.disks.push({ name: 'cloudinitdisk', disk: { bus: 'virtio' } });
     spec.volumes.push({ name: 'cloudinitdisk', cloudInitNoCloud: { userData: '#cloud-config\npassword: from-the-vmi\n' } });
+    // an SSH key propagated by noCloud: in the data the hook gets, and in the ISO's metadata after it
+    Object.assign(vmi.spec, {
+      accessCredentials: [{ sshPublicKey: { source: { secret: { secretName: 'my-keys' } }, propagationMethod: { noCloud: {} } } }],
+    });
+    new SecretVolume(sandbox.hostPath(accessCredentialSecretPath('/var/run/kubevirt-private', 'my-keys'))).write({
+      key: 'ssh-ed25519 AAAAC3Nz hooked@test',
+    });
 
     const starting = startLauncher(sandbox, vmi, [], { args: virtControllerArgv(uid, { allowEmulation: true, hookSidecars: 1 }) });
     starting.catch(() => undefined);
@@ -86,6 +94,12 @@ describe('virt-launcher with --hook-sidecars 1 and the smbios hook sidecar', { t
     const iso = readFileSync(sandbox.hostPath('/var/run/kubevirt-ephemeral-disks/cloud-init-data/default/testvmi/noCloud.iso'));
     assert.ok(iso.includes('password: from-the-hook'), "the hook's user data in the ISO");
     assert.ok(!iso.includes('password: from-the-vmi'), "the VMI's user data replaced");
+    assert.ok(iso.includes('"public-keys":{"0":"ssh-ed25519 AAAAC3Nz hooked@test"}'), "the noCloud key in the hooked ISO's metadata");
+    assert.match(
+      sidecar.logs(),
+      /PreCloudInitIso got .*"NoCloudMetaData":\{[^}]*"public-keys":\{"0":"ssh-ed25519 AAAAC3Nz hooked@test"\}/,
+      'the hook got the key',
+    );
 
     const pid = await poll(
       'QEMU running',

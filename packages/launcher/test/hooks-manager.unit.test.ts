@@ -7,6 +7,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { createLogger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { HooksManager, applySidecarHooks, type CloudInitData } from '../src/hooks/manager.ts';
 import { preCloudInitIsoHook } from '../src/hooks/cloud-init.ts';
+import { cloudInitFiles, readCloudInitData } from '../src/cloud-init-data.ts';
+import { SecretVolume } from '../../../test/bed/secret-volume.ts';
 import {
   BASEBOARD_MANUFACTURER_ANNOTATION,
   smbiosOnDefineDomain,
@@ -234,20 +236,26 @@ describe('HooksManager', () => {
     await assert.rejects(m.preCloudInitIso(vmi(), data), /^Error: hook sidecar bad \(.*\) PreCloudInitIso: cloudInitData: /);
   });
 
-  test("the ISO's VMI: its NoCloud volume's data through the hook; unchanged without subscribers; a hook error named", async () => {
+  test("the ISO's files: the cloud-init volume's data, SSH keys included, through the hook; unchanged without subscribers; a hook error named", async () => {
+    const secrets = path.join(root, `secrets-${n}`);
+    new SecretVolume(path.join(secrets, 'my-keys-access-cred')).write({ key1: 'ssh-ed25519 AAAA first', key2: 'ssh-ed25519 BBBB second' });
     const withNoCloud = {
       ...vmi(),
       spec: {
         domain: { devices: {} },
+        accessCredentials: [{ sshPublicKey: { source: { secret: { secretName: 'my-keys' } }, propagationMethod: { noCloud: {} } } }],
         volumes: [
           { name: 'disk0', emptyDisk: { capacity: '1Mi' } },
           { name: 'cloudinit', cloudInitNoCloud: { userDataBase64: Buffer.from('#cloud-config\n').toString('base64') } },
         ],
       },
     } as VirtualMachineInstance;
+    const source = readCloudInitData(withNoCloud, secrets);
+    assert.ok(source);
     const none = fresh();
     await none.collect(0, 1_000);
-    assert.equal(await preCloudInitIsoHook(none)(withNoCloud), withNoCloud);
+    const unchanged = await preCloudInitIsoHook(none)(withNoCloud, source.data);
+    assert.equal(cloudInitFiles(source, unchanged), source.files, "no subscriber: the converter's files");
 
     const m = fresh();
     let got: CloudInitData | undefined;
@@ -260,17 +268,44 @@ describe('HooksManager', () => {
       },
     });
     await m.collect(1, 5_000);
-    const out = await preCloudInitIsoHook(m)(withNoCloud);
+    const out = await preCloudInitIsoHook(m)(withNoCloud, source.data);
+    const keys = { '0': 'ssh-ed25519 AAAA first', '1': 'ssh-ed25519 BBBB second' };
     assert.deepEqual(got, {
       DataSource: 'noCloud',
-      NoCloudMetaData: { 'instance-id': 'u-1', 'local-hostname': 'testvmi' },
+      NoCloudMetaData: { 'instance-id': 'u-1', 'local-hostname': 'testvmi', 'public-keys': keys },
       UserData: '#cloud-config\n',
       NetworkData: '',
       VolumeName: 'cloudinit',
     });
-    assert.deepEqual(out.spec.volumes?.[1], { name: 'cloudinit', cloudInitNoCloud: { userData: 'hooked', networkData: 'net' } });
-    assert.deepEqual(out.spec.volumes?.[0], withNoCloud.spec.volumes?.[0]);
-    assert.equal(withNoCloud.spec.volumes?.[1]?.cloudInitNoCloud?.userData, undefined, 'the VMI itself untouched');
+    // the metadata the hook left alone keeps the converter's bytes
+    assert.deepEqual(cloudInitFiles(source, out), { userData: 'hooked', networkData: 'net', metaData: source.files.metaData });
+
+    // a hook that changes the metadata: the ISO has its metadata
+    const renamed = { ...out, NoCloudMetaData: { ...out.NoCloudMetaData, 'local-hostname': 'from-the-hook' } };
+    assert.deepEqual(JSON.parse(cloudInitFiles(source, renamed).metaData), {
+      'instance-id': 'u-1',
+      'local-hostname': 'from-the-hook',
+      'public-keys': keys,
+    });
+
+    // ConfigDrive: its metadata under ConfigDriveMetaData, the keys as public_keys
+    const withConfigDrive = {
+      ...withNoCloud,
+      spec: {
+        ...withNoCloud.spec,
+        accessCredentials: [{ sshPublicKey: { source: { secret: { secretName: 'my-keys' } }, propagationMethod: { configDrive: {} } } }],
+        volumes: [{ name: 'cd', cloudInitConfigDrive: { userData: '#cloud-config\n' } }],
+      },
+    } as VirtualMachineInstance;
+    const cd = readCloudInitData(withConfigDrive, secrets);
+    assert.deepEqual(cd?.data, {
+      DataSource: 'configDrive',
+      ConfigDriveMetaData: { instance_id: 'testvmi.default', hostname: 'testvmi', uuid: 'u-1', public_keys: keys },
+      UserData: '#cloud-config\n',
+      NetworkData: '',
+      VolumeName: 'cd',
+    });
+    assert.equal(readCloudInitData(vmi(), secrets), undefined, 'no cloud-init volume: no data');
 
     const broken = fresh();
     await sidecar('a', {
@@ -279,7 +314,7 @@ describe('HooksManager', () => {
       preCloudInitIso: () => Promise.reject(new Error('no')),
     });
     await broken.collect(1, 5_000);
-    await assert.rejects(preCloudInitIsoHook(broken)(withNoCloud), {
+    await assert.rejects(preCloudInitIsoHook(broken)(withNoCloud, source.data), {
       message: 'PreCloudInitIso hook failed: rpc error: code = Unknown desc = no',
     });
   });
