@@ -114,6 +114,29 @@ export function stageGuestImages(sandbox: PodSandbox): void {
   stage(g.dataDisk, path.join(disks, 'disk_0.img'));
 }
 
+/**
+ * Stops what a launcher test started, in order (console, gRPC client, handler, launcher, notify
+ * recorder, pod sandbox); after a failed test, the launcher's log goes to stderr.
+ */
+export async function stopLauncherTest(parts: {
+  serial?: { close(): void };
+  client?: { close(): void };
+  handler?: { stop(): Promise<unknown> };
+  launcher?: RunningLauncher;
+  recorder?: { close(): Promise<unknown> };
+  sandbox?: { destroy(): Promise<unknown> };
+}): Promise<void> {
+  parts.serial?.close();
+  parts.client?.close();
+  await parts.handler?.stop();
+  if (parts.launcher) {
+    await parts.launcher.stop('SIGKILL');
+    if (process.exitCode) console.error(parts.launcher.logs().slice(-20_000));
+  }
+  await parts.recorder?.close();
+  await parts.sandbox?.destroy();
+}
+
 export interface RunningLauncher {
   readonly process: ChildProcess;
   /** Host-visible path of the launcher's cmd socket once ready. */

@@ -20,7 +20,7 @@ import {
 import { createLogger, domainToJSON, newDomain, parseDomain, parseVMI } from '@kubevirt-ts/shared';
 import { startDomainWatcher, type RunningWatcher } from '../bed/domain-watcher.ts';
 import { createPodSandbox, processesInNamespace, type PodSandbox } from '../bed/pod-sandbox.ts';
-import { startLauncher, testVMI, type RunningLauncher } from '../bed/launcher.ts';
+import { startLauncher, testVMI, type RunningLauncher, stopLauncherTest } from '../bed/launcher.ts';
 import { NotifyRecorder } from '../bed/notify-recorder.ts';
 import { RawGrpcClient, decodeFields, embeddedResponse, pb, type RawReply } from './raw-grpc.ts';
 
@@ -447,13 +447,7 @@ describe('bad input on the handler <-> launcher gRPC surfaces', { timeout: 240_0
   });
 
   after(async () => {
-    await handler?.stop();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-10_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
+    await stopLauncherTest({ handler, launcher, recorder, sandbox });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -11,7 +11,7 @@ import { cmdClient, notifyClient, type CmdClient } from '@kubevirt-ts/proto';
 import { ghostRecordDir, ghostRecordPath, parseVMI } from '@kubevirt-ts/shared';
 import { startDomainWatcher, type RunningWatcher } from '../bed/domain-watcher.ts';
 import { createPodSandbox, type PodSandbox } from '../bed/pod-sandbox.ts';
-import { startLauncher, testVMI, type RunningLauncher } from '../bed/launcher.ts';
+import { startLauncher, testVMI, type RunningLauncher, stopLauncherTest } from '../bed/launcher.ts';
 import { NotifyRecorder } from '../bed/notify-recorder.ts';
 import { captureLogs } from '../bed/log-capture.ts';
 
@@ -89,14 +89,7 @@ describe('sockets, files and logs of the node daemons', { timeout: 180_000 }, ()
   });
 
   after(async () => {
-    client?.close();
-    await handler?.stop();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-10_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
+    await stopLauncherTest({ client, handler, launcher, recorder, sandbox });
     for (const d of [dir, outside]) if (d) rmSync(d, { recursive: true, force: true });
   });
 

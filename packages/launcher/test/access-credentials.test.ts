@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, type RunningLauncher, stopLauncherTest } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { NotifyRecorder, type RecordedDomainEvent } from '../../../test/bed/notify-recorder.ts';
@@ -93,15 +93,7 @@ describe('accessCredentials by the guest agent on a real launcher, libvirtd and 
     assert.deepEqual(r, { success: true, message: '' }, logs());
   });
 
-  after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ client, launcher, recorder, sandbox }));
 
   test("the keys become testuser's authorized_keys and the password testuser's; the result is Succeeded", async () => {
     const result = await nextResult((r) => r.Succeeded, 0, 'access credentials synchronized');
@@ -185,15 +177,7 @@ describe('SSH keys through an agent without guest-ssh-add-authorized-keys (the d
     assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' }, logs());
   });
 
-  after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ client, launcher, recorder, sandbox }));
 
   test('the file is written through guest-exec and guest-file-*: Succeeded, with the Warning event once', async () => {
     await recorder

@@ -10,7 +10,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { serialConsoleSocketPath, vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, type RunningLauncher, stopLauncherTest } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { NotifyRecorder } from '../../../test/bed/notify-recorder.ts';
@@ -98,16 +98,7 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     await agentAnswers();
   });
 
-  after(async () => {
-    serial?.close();
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ serial, client, launcher, recorder, sandbox }));
 
   test("GetQemuVersion → the version of the QEMU libvirt runs (the host's qemu-system-x86_64)", async () => {
     const r = await client.GetQemuVersion({});

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, type RunningLauncher, stopLauncherTest } from '../../../test/bed/launcher.ts';
 import { jsonLines, nativeProgram, rssKiB } from '../../../test/bed/native.ts';
 import { NotifyRecorder } from '../../../test/bed/notify-recorder.ts';
 import { poll } from '../../../test/bed/poll.ts';
@@ -45,15 +45,7 @@ describe('compute container: virt-launcher-monitor → virt-launcher → guest; 
     client = await cmdClient(launcher.cmdSocket);
   });
 
-  after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ client, launcher, recorder, sandbox }));
 
   /** Host PID of the container's PID 1, and what runs in its namespace. */
   function pid1(): { pid: number; children: string[] } {

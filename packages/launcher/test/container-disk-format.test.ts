@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { GUEST_PROMPT, guestArtifacts } from '../../../test/bed/guest.ts';
-import { asRequest, stageGuestImages, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, stageGuestImages, startLauncher, testVMI, type RunningLauncher, stopLauncherTest } from '../../../test/bed/launcher.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { poll } from '../../../test/bed/poll.ts';
@@ -46,14 +46,7 @@ describe('a qcow2 containerDisk: the launcher finds its format', { timeout: 300_
     client = await cmdClient(launcher.cmdSocket);
   });
 
-  after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ client, launcher, sandbox }));
 
   test('SyncVirtualMachine → the disk is a qcow2 overlay whose backing store says qcow2', async () => {
     assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });

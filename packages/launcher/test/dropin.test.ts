@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { startLauncher, testVMI, virtControllerArgv, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { startLauncher, testVMI, virtControllerArgv, type RunningLauncher, stopLauncherTest } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 
@@ -92,14 +92,7 @@ describe("virt-controller's exact argv with --allow-emulation, a container /dev 
     client = protoClients(launcher.cmdSocket);
   });
 
-  after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ client, launcher, sandbox }));
 
   test('the pod has a container /dev: the standard devices, devpts, shm, net/tun, and no kvm', () => {
     assert.equal(existsSync(sandbox.hostPath('/dev/kvm')), false, '/dev/kvm in the pod');

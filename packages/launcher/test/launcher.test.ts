@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, type RunningLauncher, stopLauncherTest } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { NotifyRecorder } from '../../../test/bed/notify-recorder.ts';
@@ -26,15 +26,7 @@ describe('virt-launcher with a real libvirtd and guest', { timeout: 300_000 }, (
     client = await cmdClient(launcher.cmdSocket);
   });
 
-  after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ client, launcher, recorder, sandbox }));
 
   test('Ping, and GetDomain before any sync: success with no domain', async () => {
     assert.deepEqual(await client.Ping({}), { success: true, message: '' });

@@ -12,7 +12,7 @@ import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { serialConsoleSocketPath, vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { domainSpecFromXML } from '../src/api/index.ts';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, type RunningLauncher, stopLauncherTest } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { NotifyRecorder } from '../../../test/bed/notify-recorder.ts';
@@ -106,16 +106,7 @@ describe('memory hotplug through the virtio-mem device, on a real launcher, libv
     await serial.waitForPrompt(GUEST_PROMPT, 120_000);
   });
 
-  after(async () => {
-    serial?.close();
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ serial, client, launcher, recorder, sandbox }));
 
   test('the domain boots as KubeVirt defines it: <maxMemory> room, one NUMA cell of the guest memory, no memory device yet', async () => {
     const spec = await liveSpec();

@@ -8,7 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { asRequest, startLauncher, testVMI, virtControllerArgv, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import {
+  asRequest,
+  startLauncher,
+  testVMI,
+  virtControllerArgv,
+  type RunningLauncher,
+  stopLauncherTest,
+} from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 
 const NONROOT_UID = 107;
@@ -62,14 +69,7 @@ describe('virt-launcher as uid 107 with only NET_BIND_SERVICE, --run-as-nonroot'
     client = await cmdClient(launcher.cmdSocket);
   });
 
-  after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ client, launcher, sandbox }));
 
   test('Info (negotiated cmd v1), Ping and GetDomain before any sync', async () => {
     assert.equal(client.version, 1);

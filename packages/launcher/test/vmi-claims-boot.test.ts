@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { provideBlockClaim, provideFilesystemClaim, type BlockClaim } from '../../../test/bed/claims.ts';
 import { GUEST_PROMPT, guestArtifacts } from '../../../test/bed/guest.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, type RunningLauncher, stopLauncherTest } from '../../../test/bed/launcher.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { poll } from '../../../test/bed/poll.ts';
@@ -70,12 +70,7 @@ describe('claims, memory hotplug room and a paused start, booted by the launcher
   });
 
   after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await sandbox?.destroy();
+    await stopLauncherTest({ client, launcher, sandbox });
     await block?.release();
   });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, type RunningLauncher, stopLauncherTest } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 import { NotifyRecorder } from '../../../test/bed/notify-recorder.ts';
 
@@ -24,15 +24,7 @@ describe('GetVMStats / GetDomainDirtyRateStats / k8s events with a real guest', 
     client = await cmdClient(launcher.cmdSocket);
   });
 
-  after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ client, launcher, recorder, sandbox }));
 
   test('no domain yet: GetDomainDirtyRateStats answers an in-band error', async () => {
     const r = await client.GetDomainDirtyRateStats({});
