@@ -15,7 +15,7 @@ import { createLogger, generateHashedInterfaceName, parseDomain, type Domain, ty
 import { interfacesStatus, PodNetworkConfigurator } from '@kubevirt-ts/handler';
 import { createPodSandbox, type PodSandbox } from './bed/pod-sandbox.ts';
 import { createNodeNetwork, createSecondaryNetwork, inNetNS, type NodeNetwork, type SecondaryNetwork } from './bed/pod-network.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from './bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, virtControllerArgv, type RunningLauncher } from './bed/launcher.ts';
 import { virtControllerInterfaceStatuses } from './bed/multus.ts';
 import { NotifyRecorder } from './bed/notify-recorder.ts';
 import { GUEST_PROMPT } from './bed/guest.ts';
@@ -276,6 +276,136 @@ describe('multus secondary network, bridge binding beside the masqueraded pod ne
       peerLinks.map((l) => l.ifname),
       ['lo'],
     );
+  });
+});
+
+/** A non-root compute container's env (rendercontainer.go). */
+const NONROOT_ENV = {
+  XDG_CACHE_HOME: '/var/run/kubevirt-private',
+  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
+  XDG_RUNTIME_DIR: '/var/run',
+};
+
+describe("multus secondary network with IPAM, non-root launcher: the guest gets the pod interface's address by DHCP", {
+  timeout: 300_000,
+}, () => {
+  const podIface = generateHashedInterfaceName(SECONDARY_NETWORK);
+  const suffix = podIface.slice('pod'.length);
+  const SECONDARY_POD_IP = '192.168.60.5';
+  let node: NodeNetwork;
+  let secondary: SecondaryNetwork;
+  let sandbox: PodSandbox | undefined;
+  let launcher: RunningLauncher | undefined;
+  let client: CmdClient | undefined;
+  let recorder: NotifyRecorder | undefined;
+  let privateDir: string;
+  let vmi: VirtualMachineInstance;
+
+  before(async () => {
+    node = await createNodeNetwork();
+    secondary = await createSecondaryNetwork('192.168.60.1');
+    privateDir = mkdtempSync('/tmp/kvts-handler-private-');
+    sandbox = await createPodSandbox({ network: true });
+    await node.attach(sandbox, POD_IP);
+    await secondary.attach(sandbox, podIface, SECONDARY_MAC, SECONDARY_POD_IP);
+    const uid = randomUUID();
+    // KubeVirt's default pod: uid 107, virt-api's runtimeUser on the VMI
+    vmi = testVMI({ name: 'testvmi', uid }) as unknown as VirtualMachineInstance;
+    vmi.spec.domain.devices!.interfaces = [
+      { name: 'default', masquerade: {} },
+      { name: SECONDARY_NETWORK, bridge: {} },
+    ];
+    vmi.spec.networks = [
+      { name: 'default', pod: {} },
+      { name: SECONDARY_NETWORK, multus: { networkName: 'secnet-bridge-ipam' } },
+    ];
+    vmi.status!.runtimeUser = 107;
+    vmi.status!.interfaces = virtControllerInterfaceStatuses(vmi.spec.networks, [
+      { name: 'kindnet', interface: 'eth0', ips: [POD_IP], default: true },
+      { name: 'default/secnet-bridge-ipam', interface: podIface, ips: [SECONDARY_POD_IP], mac: SECONDARY_MAC },
+    ]);
+    recorder = await NotifyRecorder.listen(sandbox.hostPath('/var/run/kubevirt/domain-notify-pipe.sock'));
+    const args = virtControllerArgv(uid, { allowEmulation: true, runAsNonRoot: true });
+    launcher = await startLauncher(sandbox, vmi, [], { args, nonRootUser: 107, env: NONROOT_ENV });
+    client = await cmdClient(launcher.cmdSocket);
+  });
+
+  after(async () => {
+    client?.close();
+    if (launcher) {
+      await launcher.stop('SIGKILL');
+      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
+    }
+    await recorder?.close();
+    await sandbox?.destroy();
+    await secondary?.destroy();
+    await node?.destroy();
+    if (privateDir) rmSync(privateDir, { recursive: true, force: true });
+  });
+
+  test('phase 1 caches the pod IP, gives the bridge the fake DHCP server address; the launcher serves the lease', async () => {
+    const configurator = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => sandbox!.pid });
+    const attachments = await configurator.setupPodNetworkPhase1(vmi);
+    const byName = new Map((await podLinks(sandbox!.pid)).map((l) => [l.ifname, l]));
+    // the second interface of the VMI: 169.254.75.1 + its index
+    assert.deepEqual(
+      byName
+        .get(`k6t-${suffix}`)
+        ?.addr_info.filter((a) => a.family === 'inet')
+        .map((a) => `${a.local}/${a.prefixlen}`),
+      ['169.254.75.11/32'],
+    );
+    assert.ok([107, '107'].includes(byName.get(`tap${suffix}`)?.linkinfo?.info_data?.user ?? -1), 'the tap belongs to uid 107');
+    assert.deepEqual(configurator.podInterfaceIPs(vmi.metadata.uid, SECONDARY_NETWORK), {
+      podIP: SECONDARY_POD_IP,
+      podIPs: [SECONDARY_POD_IP],
+    });
+    const r = await client!.SyncVirtualMachine({ ...asRequest(vmi), options: { interfaceDomainAttachment: attachments } });
+    assert.equal(r.message, '');
+    assert.match(
+      launcher!.logs(),
+      new RegExp(`Starting DHCP server for ${podIface}: guest ${SECONDARY_POD_IP.replaceAll('.', '\\.')}/24 via 169\\.254\\.75\\.11`),
+    );
+
+    const domain = parseDomain(JSON.parse((await client!.GetDomain({})).domain));
+    const status = interfacesStatus(vmi, domain, (name) => configurator.podInterfaceIPs(vmi.metadata.uid, name));
+    assert.deepEqual(
+      status.map((s) => [s.name, s.mac, s.ipAddress, s.infoSource]),
+      [
+        ['default', domain.Spec.Devices.Interfaces?.[0]?.MAC?.MAC, POD_IP, 'domain'],
+        [SECONDARY_NETWORK, SECONDARY_MAC, SECONDARY_POD_IP, 'domain, multus-status'],
+      ],
+    );
+
+    const serial = await SerialConsole.open(sandbox!.hostPath(`/var/run/kubevirt-private/${vmi.metadata.uid}/virt-serial0`));
+    try {
+      await serial.waitForPrompt(GUEST_PROMPT, GUEST_BOOT_MS);
+      let last = '';
+      await poll(
+        "the guest's eth1 has the pod interface's address by DHCP",
+        async () => {
+          await serial.run('ip link set eth1 up; udhcpc -i eth1 -n -q -t 3 >/dev/null 2>&1', 20_000);
+          last = await serial.run('ip -4 addr show dev eth1');
+          return new RegExp(`inet ${SECONDARY_POD_IP.replaceAll('.', '\\.')}/24`).test(last) ? true : undefined;
+        },
+        60_000,
+        () =>
+          `${launcher!
+            .logs()
+            .split('\n')
+            .filter((l) => /DHCP/i.test(l))
+            .join('\n')}\nguest: ${last}`,
+      );
+    } finally {
+      serial.close();
+    }
+    const page = await poll(
+      "the guest's web server from the peer at the pod interface's address",
+      async () => fetchIn(secondary.pid, `http://${SECONDARY_POD_IP}:8080/`),
+      30_000,
+      launcher!.logs,
+    );
+    assert.equal(page.trim(), 'kvts-guest');
   });
 });
 

@@ -100,8 +100,11 @@ export interface SecondaryNetwork {
   readonly prefix: number;
   /** Runs a command in the peer's network namespace. */
   exec(cmd: string, args: readonly string[]): Promise<string>;
-  /** Gives the pod its interface on this network, named and with the MAC multus would give it. */
-  attach(sandbox: PodSandbox, podIface: string, mac: string, mtu?: number): Promise<void>;
+  /**
+   * Gives the pod its interface on this network, named and with the MAC multus would give it; with
+   * `podIP` (on the peer's subnet) as a CNI with IPAM would address it.
+   */
+  attach(sandbox: PodSandbox, podIface: string, mac: string, podIP?: string): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -115,25 +118,13 @@ export async function createSecondaryNetwork(peerIP = '192.168.50.1', prefix = 2
     peerIP,
     prefix,
     exec,
-    async attach(sandbox, podIface, mac, mtu = 1500) {
+    async attach(sandbox, podIface, mac, podIP) {
       if (!sandbox.network) throw new Error('the pod sandbox has no network namespace of its own (network: true)');
-      await exec('ip', [
-        'link',
-        'add',
-        'peer0',
-        'mtu',
-        String(mtu),
-        'type',
-        'veth',
-        'peer',
-        'name',
-        podIface,
-        'netns',
-        String(sandbox.pid),
-      ]);
+      await exec('ip', ['link', 'add', 'peer0', 'type', 'veth', 'peer', 'name', podIface, 'netns', String(sandbox.pid)]);
       await exec('ip', ['addr', 'add', `${peerIP}/${prefix}`, 'dev', 'peer0']);
       await exec('ip', ['link', 'set', 'peer0', 'up']);
       await inNetNS(sandbox.pid, 'ip', ['link', 'set', podIface, 'address', mac, 'up']);
+      if (podIP) await inNetNS(sandbox.pid, 'ip', ['addr', 'add', `${podIP}/${prefix}`, 'dev', podIface]);
     },
     destroy: () => holder.release(),
   };

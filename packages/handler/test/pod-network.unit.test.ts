@@ -549,3 +549,41 @@ test('phase 1 with a multus network: a missing pod interface, masquerade on it, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('phase 1 with a multus network whose pod interface is missing: nothing marked started, so a retry can succeed', async () => {
+  const dir = mkdtempSync('/tmp/kvts-netcache-');
+  try {
+    const vmi = {
+      metadata: { name: 'v', namespace: 'n', uid: 'uid7' },
+      spec: {
+        domain: {
+          devices: {
+            interfaces: [
+              { name: 'default', masquerade: {} },
+              { name: 'secnet', bridge: {} },
+            ],
+          },
+        },
+        networks: [
+          { name: 'default', pod: {} },
+          { name: 'secnet', multus: { networkName: 'secnet-nad' } },
+        ],
+      },
+    } as VirtualMachineInstance;
+    const configurator = (secondary: string[]) =>
+      new PodNetworkConfigurator({
+        logger: pino({ level: 'silent' }),
+        privateDir: dir,
+        launcherPid: () => 43,
+        netns: () => fakeMultusPod([], secondary),
+        sharesHandlerNetNS: () => false,
+        launcherPrivateDir: () => dir,
+      });
+    await assert.rejects(configurator([]).setupPodNetworkPhase1(vmi), /pod link \(pod[0-9a-f]{11}\) is missing/);
+    assert.equal(readPodIfaceCache(dir, 'uid7', 'default'), undefined, 'the pod network not marked started either');
+    assert.deepEqual(await configurator(['net1']).setupPodNetworkPhase1(vmi), { default: 'tap', secnet: 'tap' });
+    assert.equal(readPodIfaceCache(dir, 'uid7', 'secnet')?.networkState, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

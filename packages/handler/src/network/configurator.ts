@@ -2,9 +2,10 @@
 // privileges, in the launcher pod's network namespace, once per VMI before the first
 // SyncVirtualMachine. Masquerade: bridge k6t-eth0 (02:00:00:00:00:00, the VM network's gateway
 // address, the pod MTU), tap0 owned by the launcher's user on it, forwarding on, and the NAT table.
-// The pod interface cache records the pod IP and the state (started → finished), so a restarted
-// handler neither redoes nor half-redoes it. Everything made lives in the pod's network namespace
-// and goes with it.
+// Bridge, on the pod network or a multus one: the pod interface (eth0, or the `pod<hash>` / `net<N>`
+// multus made, as the pod's own interfaces tell) and a tap on k6t-<name>. The pod interface cache
+// records the pod IPs and the state (started → finished) per network, so a restarted handler neither
+// redoes nor half-redoes it. Everything made lives in the pod's network namespace and goes with it.
 import { randomBytes } from 'node:crypto';
 import { chownSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -260,11 +261,13 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
 
     // discover: each pod interface exists; its IPs cached (a bridge's IPv6 is the pod's: never the guest's)
     for (const p of pending) {
-      const pod = links.get(p.podIface);
-      if (!pod) throw new Error(`pod link (${p.podIface}) is missing`);
-      p.pod = pod;
+      p.pod = links.get(p.podIface);
+      if (!p.pod) throw new Error(`pod link (${p.podIface}) is missing`);
+    }
+    // SetStarted, for all of them once all are found
+    for (const p of pending) {
       writePodIfaceCache(this.#o.privateDir, uid, p.net.name, {
-        ...podIfaceData(p.iface, p.iface.bridge ? { ...pod, ipv6: [] } : pod),
+        ...podIfaceData(p.iface, p.iface.bridge ? { ...p.pod!, ipv6: [] } : p.pod!),
         networkState: PodIfaceNetworkPreparationStarted,
       });
     }
