@@ -396,7 +396,9 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     }
     if (addr) await setSysctl(ns, 'net/ipv4/conf/all/arp_ignore', '1'); // procsys.ARPReplyMode1
     const gateway = routes.find((r) => r.dst === 'default')?.gateway;
-    // resolveMacAddress: the spec's, else the one the status reported, else the pod interface's
+    // resolveMacAddress: the spec's, else the one the status reported, else the pod interface's.
+    // KubeVirt writes it only with IPAM; it is always kept here, for our launcher on a kernel without
+    // dummy links (nothing else keeps the pod interface's MAC); KubeVirt's ignores it without IPAM.
     const statusMAC = statuses.find((s) => s.name === p.iface.name)?.mac;
     const mac = p.iface.macAddress || statusMAC || pod.mac;
     const dir = this.#o.launcherPrivateDir?.(pid) ?? `/proc/${pid}/root/run/kubevirt-private`;
