@@ -5,4 +5,4 @@ export { DomainWatcher, type DomainWatcherOptions, type K8sEvent } from './domai
 export { LauncherClients, type LauncherClientsOptions } from './launcher-clients.ts';
 export { PodNetworkConfigurator, type NetworkConfigurator, type PodNetworkOptions } from './network/configurator.ts';
 export { VirtualMachineController, type VirtualMachineControllerOptions } from './vm-controller.ts';
-export { requiredGuestAgentCommands } from './vmi-status.ts';
+export { interfacesStatus, requiredGuestAgentCommands } from './vmi-status.ts';

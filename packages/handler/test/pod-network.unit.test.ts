@@ -411,3 +411,179 @@ test('the controller fails the VMI on a critical network error (handleSyncError)
   const sync = written[0]?.conditions?.find((c) => c.type === 'Synchronized');
   assert.deepEqual([sync?.status, sync?.message], ['False', 'failed to mark configuration as finished for default: EROFS']);
 });
+
+/** A pod with eth0 (the CNI's, with the pod IP) and the given secondary interfaces multus made (no IPs). */
+function fakeMultusPod(calls: string[], secondary: string[]): NetNS {
+  return {
+    pid: 43,
+    async exec(cmd, args, input) {
+      calls.push(`${cmd} ${args.join(' ')}${input ? `\n${input}` : ''}`);
+      if (cmd === 'ip' && args.join(' ') === '-j addr show') {
+        return JSON.stringify([
+          { ifname: 'lo', address: '00:00:00:00:00:00', mtu: 65536, addr_info: [] },
+          { ifname: 'eth0', address: '0a:58:0a:f4:00:05', mtu: 1450, addr_info: [{ family: 'inet', local: '10.244.0.5', prefixlen: 24 }] },
+          ...secondary.map((name, i) => ({ ifname: name, address: `02:00:00:00:01:0${i + 1}`, mtu: 1400, addr_info: [] })),
+        ]);
+      }
+      if (cmd === 'nft' && args[0] === '-j') return JSON.stringify({ nftables: [] });
+      return '';
+    },
+  };
+}
+
+test('phase 1 with a multus network: its pod interface (hashed or net<N>) bridged to tap<name> on k6t-<name>, no DHCP data', async () => {
+  const { generateHashedInterfaceName } = await import('@kubevirt-ts/shared');
+  const hashed = generateHashedInterfaceName('secnet');
+  const suffix = hashed.slice(3);
+  for (const [scheme, podIface, bridge, nic, tap] of [
+    ['hashed', hashed, `k6t-${suffix}`, `${suffix}-nic`, `tap${suffix}`],
+    ['ordinal', 'net1', 'k6t-net1', 'net1-nic', 'tap1'],
+  ] as const) {
+    const dir = mkdtempSync('/tmp/kvts-netcache-');
+    const launcherPrivate = mkdtempSync('/tmp/kvts-launcher-private-');
+    try {
+      const calls: string[] = [];
+      const configurator = new PodNetworkConfigurator({
+        logger: pino({ level: 'silent' }),
+        privateDir: dir,
+        launcherPid: () => 43,
+        netns: () => fakeMultusPod(calls, [podIface]),
+        sharesHandlerNetNS: () => false,
+        launcherPrivateDir: () => launcherPrivate,
+      });
+      const vmi = {
+        metadata: { name: 'v', namespace: 'n', uid: 'uid5' },
+        spec: {
+          domain: {
+            devices: {
+              interfaces: [
+                { name: 'default', masquerade: {} },
+                { name: 'secnet', bridge: {} },
+              ],
+            },
+          },
+          networks: [
+            { name: 'default', pod: {} },
+            { name: 'secnet', multus: { networkName: 'secnet-nad' } },
+          ],
+        },
+        status: { runtimeUser: 107 },
+      } as VirtualMachineInstance;
+      assert.deepEqual(await configurator.setupPodNetworkPhase1(vmi), { default: 'tap', secnet: 'tap' }, scheme);
+      const batch = calls.filter((c) => c.startsWith('ip -batch -')).join('\n');
+      for (const line of [
+        'link add k6t-eth0 type bridge',
+        'tuntap add dev tap0 mode tap user 107 group 107 vnet_hdr',
+        `link add ${bridge} type bridge`,
+        `link set ${podIface} name ${nic}`,
+        `link set ${nic} master ${bridge}`,
+        `link set ${nic} type bridge_slave learning off`,
+        `tuntap add dev ${tap} mode tap user 107 group 107 vnet_hdr`,
+        `link set ${tap} mtu 1400 master ${bridge} up`,
+        // the dummy keeping the pod interface's name and MAC
+        `link add ${podIface} type dummy`,
+        `link set ${podIface} address 02:00:00:00:01:01 mtu 1400`,
+      ]) {
+        assert.ok(batch.split('\n').includes(line), `${scheme}: missing ${line}\n${batch}`);
+      }
+      // no IPv4 on the pod interface: no fake DHCP server address, no ARP change, no routes asked for
+      assert.doesNotMatch(batch, new RegExp(`169\\.254\\.75\\.11/32 dev ${bridge}`));
+      assert.ok(!calls.some((c) => c.includes(`route show dev ${podIface}`)), scheme);
+      assert.ok(!calls.some((c) => c.includes('arp_ignore')), scheme);
+      // the cache: the state only (KubeVirt stores no iface for a pod interface without IPs)
+      assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'network-info-cache', 'uid5', 'secnet'), 'utf8')), { networkState: 2 });
+      assert.equal(readPodIfaceCache(dir, 'uid5', 'default')?.podIP, '10.244.0.5');
+      // the launcher's cache: IPAM disabled, the pod interface's MAC for the guest
+      const vif = JSON.parse(readFileSync(path.join(launcherPrivate, `vif-cache-${podIface}.json`), 'utf8'));
+      assert.equal(vif.IPAMDisabled, true);
+      assert.equal(vif.IP, null);
+      assert.equal(Buffer.from(vif.MAC, 'base64').toString('hex'), '020000000101');
+      assert.equal(statSync(path.join(launcherPrivate, `vif-cache-${podIface}.json`)).uid, 107);
+
+      calls.length = 0;
+      assert.deepEqual(await configurator.setupPodNetworkPhase1(vmi), { default: 'tap', secnet: 'tap' });
+      assert.equal(calls.length, 0, `${scheme}: a second call finds both networks finished`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(launcherPrivate, { recursive: true, force: true });
+    }
+  }
+});
+
+test('phase 1 with a multus network: a missing pod interface, masquerade on it, an interrupted bridge', async () => {
+  const dir = mkdtempSync('/tmp/kvts-netcache-');
+  try {
+    const calls: string[] = [];
+    const configurator = (secondary: string[]) =>
+      new PodNetworkConfigurator({
+        logger: pino({ level: 'silent' }),
+        privateDir: dir,
+        launcherPid: () => 43,
+        netns: () => fakeMultusPod(calls, secondary),
+        sharesHandlerNetNS: () => false,
+        launcherPrivateDir: () => dir,
+      });
+    const vmi = (binding: 'bridge' | 'masquerade') =>
+      ({
+        metadata: { name: 'v', namespace: 'n', uid: 'uid6' },
+        spec: {
+          domain: { devices: { interfaces: [{ name: 'secnet', [binding]: {} }] } },
+          networks: [{ name: 'secnet', multus: { networkName: 'secnet-nad' } }],
+        },
+      }) as VirtualMachineInstance;
+    const { generateHashedInterfaceName } = await import('@kubevirt-ts/shared');
+    await assert.rejects(configurator([]).setupPodNetworkPhase1(vmi('bridge')), {
+      message: `pod link (${generateHashedInterfaceName('secnet')}) is missing`,
+    });
+    await assert.rejects(configurator(['net1']).setupPodNetworkPhase1(vmi('masquerade')), {
+      message: 'Masquerade interface only implemented with pod network',
+    });
+    assert.ok(!calls.some((c) => c.startsWith('ip -batch')), 'nothing made');
+    writePodIfaceCache(dir, 'uid6', 'secnet', { networkState: PodIfaceNetworkPreparationStarted });
+    await assert.rejects(configurator(['net1']).setupPodNetworkPhase1(vmi('bridge')), (err: Error) => {
+      assert.equal(err.name, 'CriticalNetworkError');
+      assert.equal(err.message, 'preparation for networks [secnet] cannot be restarted');
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('phase 1 with a multus network whose pod interface is missing: nothing marked started, so a retry can succeed', async () => {
+  const dir = mkdtempSync('/tmp/kvts-netcache-');
+  try {
+    const vmi = {
+      metadata: { name: 'v', namespace: 'n', uid: 'uid7' },
+      spec: {
+        domain: {
+          devices: {
+            interfaces: [
+              { name: 'default', masquerade: {} },
+              { name: 'secnet', bridge: {} },
+            ],
+          },
+        },
+        networks: [
+          { name: 'default', pod: {} },
+          { name: 'secnet', multus: { networkName: 'secnet-nad' } },
+        ],
+      },
+    } as VirtualMachineInstance;
+    const configurator = (secondary: string[]) =>
+      new PodNetworkConfigurator({
+        logger: pino({ level: 'silent' }),
+        privateDir: dir,
+        launcherPid: () => 43,
+        netns: () => fakeMultusPod([], secondary),
+        sharesHandlerNetNS: () => false,
+        launcherPrivateDir: () => dir,
+      });
+    await assert.rejects(configurator([]).setupPodNetworkPhase1(vmi), /pod link \(pod[0-9a-f]{11}\) is missing/);
+    assert.equal(readPodIfaceCache(dir, 'uid7', 'default'), undefined, 'the pod network not marked started either');
+    assert.deepEqual(await configurator(['net1']).setupPodNetworkPhase1(vmi), { default: 'tap', secnet: 'tap' });
+    assert.equal(readPodIfaceCache(dir, 'uid7', 'secnet')?.networkState, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -611,6 +611,36 @@ test('a VMI using every supported field converts', () => {
   assert.ok(SUPPORTED_FIELDS.length > 50);
 });
 
+test("multus networks: one ethernet NIC per interface in the VMI's order, aliased ua-<name>, the VMI's MAC kept", () => {
+  const v = vmi(
+    {
+      devices: {
+        interfaces: [
+          { name: 'default', masquerade: {} },
+          { name: 'secnet', bridge: {}, macAddress: '02:aa:bb:cc:dd:01' },
+        ],
+      },
+    } as DomainPart,
+    {
+      networks: [
+        { name: 'secnet', multus: { networkName: 'ns1/bridge-net' } },
+        { name: 'default', pod: {} },
+      ],
+    },
+  );
+  const attachments = { default: 'tap', secnet: 'tap' };
+  const xml = domainSpecToXML(convertVMIToDomainSpec(v, { ...emulation, domainAttachmentByInterfaceName: attachments }));
+  const nics = [...xml.matchAll(/<interface type="(\w+)">([\s\S]*?)<\/interface>/g)];
+  assert.deepEqual(
+    nics.map((m) => [m[1], /<alias name="([^"]+)"/.exec(m[2]!)?.[1]]),
+    [
+      ['ethernet', 'ua-default'],
+      ['ethernet', 'ua-secnet'],
+    ],
+  );
+  assert.match(nics[1]![2]!, /<mac address="02:aa:bb:cc:dd:01"><\/mac>/);
+});
+
 test('unsupported fields are rejected with their path, never dropped', () => {
   const cases: [string, VirtualMachineInstance, string | RegExp][] = [
     [
@@ -639,7 +669,16 @@ test('unsupported fields are rejected with their path, never dropped', () => {
       'spec.domain.devices.inputs[0].bus',
     ],
     ['maxGuest below the guest memory', vmi({ memory: { guest: '2Gi', maxGuest: '1Gi' } }), 'spec.domain.memory.maxGuest'],
-    ['a multus network', vmi({}, { networks: [{ name: 'n', multus: { networkName: 'br' } }] }), 'spec.networks[0].multus'],
+    [
+      "a secondary network without the handler's tap",
+      vmi({ devices: { interfaces: [{ name: 'n', bridge: {} }] } }, { networks: [{ name: 'n', multus: { networkName: 'br' } }] }),
+      'spec.networks[0].multus',
+    ],
+    [
+      'masquerade on a multus network',
+      vmi({ devices: { interfaces: [{ name: 'n', masquerade: {} }] } }, { networks: [{ name: 'n', multus: { networkName: 'br' } }] }),
+      'spec.domain.devices.interfaces[0].name',
+    ],
     ['EFI', vmi({ firmware: { bootloader: { efi: {} } } }), 'spec.domain.firmware.bootloader.efi'],
     [
       'a virtio CD-ROM',

@@ -186,17 +186,24 @@ test("bridge binding: KubeVirt's vif-cache JSON read into the guest's DHCP data"
     Subdomain: '',
   });
   assert.deepEqual(parseVifCache(json, 1500), {
-    ip: '10.244.0.7',
-    prefix: 24,
     mac: '0a:58:0a:f4:00:07',
     mtu: 1450,
-    gateway: '10.244.0.1',
-    routes: [
-      { dst: '0.0.0.0/0', gateway: '10.244.0.1' },
-      { dst: '10.96.0.0/12', gateway: '10.244.0.1' },
-    ],
+    dhcp: {
+      ip: '10.244.0.7',
+      prefix: 24,
+      gateway: '10.244.0.1',
+      routes: [
+        { dst: '0.0.0.0/0', gateway: '10.244.0.1' },
+        { dst: '10.96.0.0/12', gateway: '10.244.0.1' },
+      ],
+    },
   });
-  assert.equal(parseVifCache(JSON.stringify({ IPAMDisabled: true }), 1500), undefined);
+  // IPAM disabled (a pod interface without IPv4, as a secondary network without IPAM): no lease, the MAC kept
+  assert.deepEqual(parseVifCache(JSON.stringify({ IPAMDisabled: true }), 1500), { mac: '', mtu: 1500 });
+  assert.deepEqual(parseVifCache(JSON.stringify({ IPAMDisabled: true, MAC: 'ClgK9AAH', IP: null }), 1500), {
+    mac: '0a:58:0a:f4:00:07',
+    mtu: 1500,
+  });
   assert.throws(() => parseVifCache(JSON.stringify({ IP: { IP: 7 } }), 1500), /DHCP cache/);
 });
 
@@ -239,4 +246,66 @@ test("masquerade IPv6 guest: the VM network's second address; resolv.conf's IPv6
   const r = parseResolvConf('nameserver 10.96.0.10\nnameserver fd00:10:96::a\nsearch default.svc.cluster.local\n');
   assert.deepEqual(r.nameserversIPv4, ['10.96.0.10']);
   assert.deepEqual(r.nameserversIPv6, ['fd00:10:96::a']);
+});
+
+test('phase 2 for a multus network: its pod interface found by hashed, then ordinal name; the domain NIC on its tap', async () => {
+  const { PodNetworkPhase2 } = await import('../src/network/phase2.ts');
+  const { generateHashedInterfaceName } = await import('@kubevirt-ts/shared');
+  const { pino } = await import('pino');
+  const hashed = generateHashedInterfaceName('secnet');
+  const vmi: VirtualMachineInstance = {
+    ...masqueradeVMI(),
+    spec: {
+      domain: {
+        resources: { requests: { memory: '128Mi' } },
+        devices: { interfaces: [{ name: 'secnet', bridge: {} }] },
+      },
+      networks: [{ name: 'secnet', multus: { networkName: 'ns/secnet-nad' } }],
+    },
+  };
+  const link = (name: string, mac: string) => ({ name, mac, mtu: 1400, ipv4: [], ipv6: [] });
+  // [links in the pod, what the domain NIC gets]
+  const cases: [string, Record<string, ReturnType<typeof link>>, { target: string; mac: string }][] = [
+    [
+      'hashed, the dummy keeping the pod MAC',
+      { [hashed]: link(hashed, '02:00:00:00:01:01'), [`tap${hashed.slice(3)}`]: link(`tap${hashed.slice(3)}`, 'fe:00:00:00:00:01') },
+      { target: `tap${hashed.slice(3)}`, mac: '02:00:00:00:01:01' },
+    ],
+    [
+      'ordinal',
+      { net1: link('net1', '02:00:00:00:01:02'), tap1: link('tap1', 'fe:00:00:00:00:02') },
+      { target: 'tap1', mac: '02:00:00:00:01:02' },
+    ],
+    [
+      'no dummy links: the renamed -nic, the MAC from the handler cache',
+      {
+        [`${hashed.slice(3)}-nic`]: link(`${hashed.slice(3)}-nic`, '06:11:22:33:44:55'),
+        [`tap${hashed.slice(3)}`]: link('t', 'fe:00:00:00:00:03'),
+      },
+      { target: `tap${hashed.slice(3)}`, mac: '02:00:00:00:01:03' },
+    ],
+  ];
+  for (const [what, links, want] of cases) {
+    const cacheAsked: string[] = [];
+    const phase2 = new PodNetworkPhase2({
+      logger: pino({ level: 'silent' }),
+      privateDir: '/nonexistent',
+      readLink: async (name) => links[name],
+      readBridgeCache: (podIface) => {
+        cacheAsked.push(podIface);
+        return { mac: '02:00:00:00:01:03', mtu: 0 };
+      },
+    });
+    const spec = convertVMIToDomainSpec(vmi, { ...ctx, domainAttachmentByInterfaceName: { secnet: 'tap' } });
+    await phase2.setup(vmi, spec, { secnet: 'tap' });
+    const nic = spec.Devices.Interfaces?.[0];
+    assert.deepEqual(nic?.Target, { Device: want.target, Managed: 'no' }, what);
+    assert.equal(nic?.MAC?.MAC, want.mac, what);
+    assert.equal(nic?.MTU?.Size, '1400', what);
+    assert.equal(cacheAsked.length, 1, `${what}: the vif cache of the pod interface read once`);
+    await phase2.close();
+  }
+  const none = new PodNetworkPhase2({ logger: pino({ level: 'silent' }), privateDir: '/nonexistent', readLink: async () => undefined });
+  const spec = convertVMIToDomainSpec(vmi, { ...ctx, domainAttachmentByInterfaceName: { secnet: 'tap' } });
+  await assert.rejects(none.setup(vmi, spec, { secnet: 'tap' }), { message: `pod link (${hashed} or net1) of network secnet is missing` });
 });

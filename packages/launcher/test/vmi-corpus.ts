@@ -84,5 +84,9 @@ export function corpusContext(vmi: VirtualMachineInstance, efiEnvironment: EFIEn
     disksInfo,
     topology: HOST_TOPOLOGY,
     cpuSet: POD_CPUSET,
+    // what virt-handler sends (DomainAttachmentByInterfaceName): a tap for every masquerade and bridge NIC
+    domainAttachmentByInterfaceName: Object.fromEntries(
+      (vmi.spec.domain.devices?.interfaces ?? []).filter((i) => i.masquerade || i.bridge).map((i) => [i.name, 'tap']),
+    ),
   };
 }

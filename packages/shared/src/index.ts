@@ -7,3 +7,4 @@ export * from './vmi.ts';
 export * from './domain.ts';
 export * from './iproute2.ts';
 export * from './ipv6.ts';
+export * from './network-names.ts';

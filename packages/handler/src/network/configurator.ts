@@ -2,18 +2,25 @@
 // privileges, in the launcher pod's network namespace, once per VMI before the first
 // SyncVirtualMachine. Masquerade: bridge k6t-eth0 (02:00:00:00:00:00, the VM network's gateway
 // address, the pod MTU), tap0 owned by the launcher's user on it, forwarding on, and the NAT table.
-// The pod interface cache records the pod IP and the state (started → finished), so a restarted
-// handler neither redoes nor half-redoes it. Everything made lives in the pod's network namespace
-// and goes with it.
+// Bridge, on the pod network or a multus one: the pod interface (eth0, or the `pod<hash>` / `net<N>`
+// multus made, as the pod's own interfaces tell) and a tap on k6t-<name>. The pod interface cache
+// records the pod IPs and the state (started → finished) per network, so a restarted handler neither
+// redoes nor half-redoes it. Everything made lives in the pod's network namespace and goes with it.
 import { randomBytes } from 'node:crypto';
 import { chownSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import {
   errorMessage,
+  generateBridgeName,
+  generateNewBridgedVmiInterfaceName,
+  generateTapDeviceName,
   parseIPAddr,
+  podInterfaceNameScheme,
   vmIPv6NetworkAddresses,
   type Interface as VMIInterface,
+  type Network,
   type VirtualMachineInstance,
+  type VirtualMachineInstanceNetworkInterface,
 } from '@kubevirt-ts/shared';
 import * as z from 'zod/mini';
 import {
@@ -36,13 +43,11 @@ export interface NetworkConfigurator {
   teardown(vmiUID: string): void;
 }
 
-export const PRIMARY_POD_INTERFACE = 'eth0';
 export const PRIMARY_TAP = 'tap0';
 export const STATIC_MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
 export const DEFAULT_VM_CIDR = '10.0.2.0/24';
 /** util.NonRootUID; a root VMI's tap belongs to root (LibvirtUserAndGroupId "0"). */
 export const NON_ROOT_UID = 107;
-export const bridgeName = (podIface: string): string => `k6t-${podIface}`.slice(0, 15);
 
 export interface PodLink {
   name: string;
@@ -156,10 +161,23 @@ export function vmNetworkAddresses(cidr: string | undefined): { gateway: string;
   return { gateway: ip(base + 1), guest: ip(base + 2), prefix };
 }
 
-/** The cache's podIP and podIPs: the pod interface's IPv4 first, then its IPv6 (KubeVirt's order). */
-function podIPs(pod: PodLink): { podIP?: string; podIPs?: string[] } {
+/**
+ * storePodInterfaceData: the VMI interface and the pod interface's IPs, IPv4 first, then IPv6
+ * (KubeVirt's order); nothing of either for a pod interface without addresses.
+ */
+function podIfaceData(iface: VMIInterface, pod: PodLink): { iface?: VMIInterface; podIP?: string; podIPs?: string[] } {
   const ips = [...pod.ipv4.slice(0, 1), ...pod.ipv6.slice(0, 1)];
-  return ips[0] ? { podIP: ips[0], podIPs: ips } : {};
+  return ips[0] ? { iface, podIP: ips[0], podIPs: ips } : {};
+}
+
+interface PendingNetwork {
+  net: Network;
+  iface: VMIInterface;
+  /** the interface's position in the VMI spec (the bridge's fake DHCP server address) */
+  index: number;
+  /** the pod interface multus (or the CNI) made for the network */
+  podIface: string;
+  pod?: PodLink;
 }
 
 /** vmitrait.IsNonRoot: the deprecated annotation, or a non-zero status.runtimeUser. */
@@ -175,6 +193,8 @@ export interface PodNetworkOptions {
   launcherPid(vmiUID: string): number;
   netns?: (pid: number) => NetNS;
   sharesHandlerNetNS?: (pid: number) => boolean;
+  /** The launcher's /var/run/kubevirt-private as the handler sees it (the bridge binding's DHCP cache). */
+  launcherPrivateDir?: (pid: number) => string;
 }
 
 export class PodNetworkConfigurator implements NetworkConfigurator {
@@ -189,22 +209,24 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
 
   async setupPodNetworkPhase1(vmi: VirtualMachineInstance): Promise<Record<string, string>> {
     const uid = vmi.metadata.uid;
+    const specIfaces = vmi.spec.domain.devices?.interfaces ?? [];
+    const networks = vmi.spec.networks ?? [];
+    const statuses = vmi.status?.interfaces ?? [];
+    // DomainAttachmentByInterfaceName: every masquerade and bridge NIC is on a tap phase 1 makes
     const attachments: Record<string, string> = {};
-    const networks = new Map((vmi.spec.networks ?? []).map((n) => [n.name, n]));
-    const pending: { iface: VMIInterface; vmCIDR: string | undefined; vmIPv6CIDR: string | undefined }[] = [];
-    for (const iface of vmi.spec.domain.devices?.interfaces ?? []) {
-      const net = networks.get(iface.name);
-      if (!net?.pod) continue; // only the pod network is set up here
-      if (iface.masquerade || iface.bridge) {
-        attachments[iface.name] = 'tap';
-        const state = readPodIfaceCache(this.#o.privateDir, uid, iface.name)?.networkState ?? 0;
-        if (state !== PodIfaceNetworkPreparationFinished)
-          pending.push({ iface, vmCIDR: net.pod.vmNetworkCIDR, vmIPv6CIDR: net.pod.vmIPv6NetworkCIDR });
-      }
-    }
-    if (pending.length > 1) throw new Error('only one interface on the pod network is supported');
-    const first = pending[0];
-    if (!first) return attachments;
+    for (const iface of specIfaces) if (iface.masquerade || iface.bridge) attachments[iface.name] = 'tap';
+
+    // the networks phase 1 builds (SR-IOV has no pod side here), by the state each is cached in
+    const pending: PendingNetwork[] = [];
+    const started: string[] = [];
+    specIfaces.forEach((iface, index) => {
+      const net = networks.find((n) => n.name === iface.name);
+      if (!net || !(iface.masquerade || iface.bridge)) return;
+      const state = readPodIfaceCache(this.#o.privateDir, uid, net.name)?.networkState ?? 0;
+      if (state === PodIfaceNetworkPreparationStarted) started.push(net.name);
+      if (state !== PodIfaceNetworkPreparationFinished) pending.push({ net, iface, index, podIface: '' });
+    });
+    if (pending.length === 0) return attachments;
 
     const log = this.#o.logger.child({ kind: 'VirtualMachineInstance', name: vmi.metadata.name, namespace: vmi.metadata.namespace, uid });
     const pid = this.#o.launcherPid(uid);
@@ -215,46 +237,68 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
       return {};
     }
     const ns = this.#netns(pid);
-    const podIface = PRIMARY_POD_INTERFACE;
     const links = await readLinks(ns);
-    const pod = links.get(podIface);
-    if (!pod) throw new Error(`pod link (${podIface}) is missing`);
-    log.info({ podInterface: pod }, 'Current pod network');
-
-    const cached = readPodIfaceCache(this.#o.privateDir, uid, first.iface.name);
-    if ((cached?.networkState ?? 0) === PodIfaceNetworkPreparationStarted) {
-      // a handler stopped half way: undo what it may have made, then do it all again
-      log.info('pod network preparation was interrupted; starting over');
-      await this.#undoMasquerade(ns, links, podIface);
+    log.info({ podInterfaces: [...links.values()] }, 'Current pod network');
+    // the pod's interfaces say which name scheme multus used; the primary's name is the status's
+    const podIfaceNames = podInterfaceNameScheme(networks, statuses, links.keys());
+    for (const p of pending) {
+      p.podIface = podIfaceNames.get(p.net.name) ?? '';
+      if (p.iface.masquerade && !p.net.pod) throw new Error('Masquerade interface only implemented with pod network');
     }
-    writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
-      iface: first.iface,
-      ...podIPs(pod),
-      networkState: PodIfaceNetworkPreparationStarted,
-    });
+
+    // a handler stopped half way: the masquerade pieces can be undone and made again; a bridge
+    // binding has renamed the pod's interface and moved its address, so KubeVirt gives up on it
+    const interrupted = pending.filter((p) => started.includes(p.net.name));
+    if (interrupted.some((p) => p.iface.bridge)) {
+      throw new CriticalNetworkError(
+        new Error(`preparation for networks [${interrupted.map((p) => p.net.name).join(' ')}] cannot be restarted`),
+      );
+    }
+    for (const p of interrupted) {
+      log.info(`pod network preparation of ${p.net.name} was interrupted; starting over`);
+      await this.#undoMasquerade(ns, links, p.podIface);
+    }
+
+    // discover: each pod interface exists; its IPs cached (a bridge's IPv6 is the pod's: never the guest's)
+    for (const p of pending) {
+      p.pod = links.get(p.podIface);
+      if (!p.pod) throw new Error(`pod link (${p.podIface}) is missing`);
+    }
+    // SetStarted, for all of them once all are found
+    for (const p of pending) {
+      writePodIfaceCache(this.#o.privateDir, uid, p.net.name, {
+        ...podIfaceData(p.iface, p.iface.bridge ? { ...p.pod!, ipv6: [] } : p.pod!),
+        networkState: PodIfaceNetworkPreparationStarted,
+      });
+    }
 
     const owner = isNonRoot(vmi) ? NON_ROOT_UID : 0;
     // past SetStarted, KubeVirt calls a failure critical: the pod's network may be half made
     try {
-      if (first.iface.bridge) await this.#setupBridge(ns, pid, podIface, pod, owner, vmi, first.iface, log);
-      else await this.#setupMasquerade(ns, podIface, pod, owner, first.iface, first.vmCIDR, first.vmIPv6CIDR, log);
+      for (const p of pending) {
+        if (p.iface.bridge) await this.#setupBridge(ns, pid, p, owner, statuses, log);
+        else
+          await this.#setupMasquerade(ns, p.podIface, p.pod!, owner, p.iface, p.net.pod?.vmNetworkCIDR, p.net.pod?.vmIPv6NetworkCIDR, log);
+      }
     } catch (err) {
       log.error({ reason: errorMessage(err) }, 'failed to configure pod network');
       throw new CriticalNetworkError(err);
     }
 
-    try {
-      writePodIfaceCache(this.#o.privateDir, uid, first.iface.name, {
-        iface: first.iface,
-        ...podIPs(pod),
-        networkState: PodIfaceNetworkPreparationFinished,
-      });
-    } catch (err) {
-      throw new CriticalNetworkError(new Error(`failed to mark configuration as finished for ${first.iface.name}: ${errorMessage(err)}`));
+    for (const p of pending) {
+      try {
+        writePodIfaceCache(this.#o.privateDir, uid, p.net.name, {
+          ...podIfaceData(p.iface, p.iface.bridge ? { ...p.pod!, ipv6: [] } : p.pod!),
+          networkState: PodIfaceNetworkPreparationFinished,
+        });
+      } catch (err) {
+        throw new CriticalNetworkError(new Error(`failed to mark configuration as finished for ${p.net.name}: ${errorMessage(err)}`));
+      }
+      log.info(
+        `pod network ready for ${p.net.name} (${p.iface.bridge ? 'bridge' : 'masquerade'} on ${p.podIface}), ` +
+          `${generateTapDeviceName(p.podIface, p.net)} owned by uid ${owner}`,
+      );
     }
-    log.info(
-      `pod network ready for ${first.iface.name} (${first.iface.bridge ? 'bridge' : 'masquerade'}), ${PRIMARY_TAP} owned by uid ${owner}`,
-    );
     return attachments;
   }
 
@@ -268,7 +312,7 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     vmIPv6CIDR: string | undefined,
     _log: Logger,
   ): Promise<void> {
-    const bridge = bridgeName(podIface);
+    const bridge = generateBridgeName(podIface);
     const addrs = vmNetworkAddresses(vmCIDR);
     // each family the pod has (hasIPGlobalUnicast) gets the gateway address and its NAT table
     const v6 = pod.ipv6.length > 0 ? vmIPv6NetworkAddresses(vmIPv6CIDR) : undefined;
@@ -299,23 +343,24 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
   }
 
   /**
-   * The bridge binding: the pod's veth (renamed eth0-nic, no address, learning off) and tap0 on
-   * k6t-eth0 (fake 169.254.75.1<index>/32 for the DHCP server); a dummy eth0 keeps the pod's MAC and
-   * IP; the pod's IP, gateway and routes go to the launcher's DHCP cache for the guest.
+   * The bridge binding, for the primary or a secondary network: the pod interface (renamed
+   * `<name>-nic`, no address, learning off) and the tap on `k6t-<name>` (a fake 169.254.75.1<index>/32
+   * for the DHCP server when the pod interface had an IPv4 address); a dummy keeps the pod interface's
+   * name, MAC and IP; its IP, gateway and routes go to the launcher's DHCP cache for the guest.
    */
   async #setupBridge(
     ns: NetNS,
     pid: number,
-    podIface: string,
-    pod: PodLink,
+    p: PendingNetwork,
     owner: number,
-    vmi: VirtualMachineInstance,
-    iface: VMIInterface,
+    statuses: readonly VirtualMachineInstanceNetworkInterface[],
     log: Logger,
   ): Promise<void> {
-    const bridge = bridgeName(podIface);
-    const nic = `${podIface}-nic`;
-    const index = (vmi.spec.domain.devices?.interfaces ?? []).findIndex((i) => i.name === iface.name);
+    const podIface = p.podIface;
+    const pod = p.pod!;
+    const bridge = generateBridgeName(podIface);
+    const nic = generateNewBridgedVmiInterfaceName(podIface);
+    const tap = generateTapDeviceName(podIface, p.net);
     const addr = pod.addrs[0];
     const routes = addr ? await readRoutes(ns, podIface) : [];
     const nicMAC = randomLocalMAC();
@@ -328,10 +373,10 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
       `link set ${nic} master ${bridge}`,
       `link set ${nic} type bridge_slave learning off`,
       `link set ${nic} up`,
-      ...(addr ? [`addr add 169.254.75.1${index}/32 dev ${bridge}`] : []),
+      ...(addr ? [`addr add 169.254.75.1${p.index}/32 dev ${bridge}`] : []),
       `link set ${bridge} up`,
-      `tuntap add dev ${PRIMARY_TAP} mode tap user ${owner} group ${owner} vnet_hdr`,
-      `link set ${PRIMARY_TAP} mtu ${pod.mtu} master ${bridge} up`,
+      `tuntap add dev ${tap} mode tap user ${owner} group ${owner} vnet_hdr`,
+      `link set ${tap} mtu ${pod.mtu} master ${bridge} up`,
       '',
     ];
     await ns.exec('ip', ['-batch', '-'], lines.join('\n'));
@@ -351,16 +396,20 @@ export class PodNetworkConfigurator implements NetworkConfigurator {
     }
     if (addr) await setSysctl(ns, 'net/ipv4/conf/all/arp_ignore', '1'); // procsys.ARPReplyMode1
     const gateway = routes.find((r) => r.dst === 'default')?.gateway;
-    const file = `/proc/${pid}/root/run/kubevirt-private/vif-cache-${podIface}.json`;
-    writeFileSync(file, JSON.stringify(bridgeDHCPConfig(podIface, addr, iface.macAddress ?? pod.mac, gateway, routes), null, 2), {
-      mode: 0o604,
-    });
+    // resolveMacAddress: the spec's, else the one the status reported, else the pod interface's.
+    // KubeVirt writes it only with IPAM; it is always kept here, for our launcher on a kernel without
+    // dummy links (nothing else keeps the pod interface's MAC); KubeVirt's ignores it without IPAM.
+    const statusMAC = statuses.find((s) => s.name === p.iface.name)?.mac;
+    const mac = p.iface.macAddress || statusMAC || pod.mac;
+    const dir = this.#o.launcherPrivateDir?.(pid) ?? `/proc/${pid}/root/run/kubevirt-private`;
+    const file = `${dir}/vif-cache-${podIface}.json`;
+    writeFileSync(file, JSON.stringify(bridgeDHCPConfig(podIface, addr, mac, gateway, routes), null, 2), { mode: 0o604 });
     chownSync(file, owner, owner);
   }
 
   async #undoMasquerade(ns: NetNS, links: Map<string, PodLink>, podIface: string): Promise<void> {
     if (links.has(PRIMARY_TAP)) await ns.exec('ip', ['link', 'del', PRIMARY_TAP]);
-    if (links.has(bridgeName(podIface))) await ns.exec('ip', ['link', 'del', bridgeName(podIface)]);
+    if (links.has(generateBridgeName(podIface))) await ns.exec('ip', ['link', 'del', generateBridgeName(podIface)]);
     const tables = await ns.exec('nft', ['-j', 'list', 'tables']);
     const entries = (JSON.parse(tables) as { nftables?: { table?: { family?: string; name?: string } }[] }).nftables ?? [];
     for (const family of ['ip', 'ip6']) {

@@ -103,6 +103,8 @@ export const SUPPORTED_FIELDS = [
   'spec.startStrategy',
   'spec.networks[].name',
   'spec.networks[].pod',
+  'spec.networks[].multus.networkName',
+  'spec.networks[].multus.default',
   'spec.volumes[].name',
   'spec.volumes[].containerDisk.image',
   'spec.volumes[].containerDisk.imagePullPolicy',

@@ -1,24 +1,31 @@
 // SetupPodNetworkPhase2 (KubeVirt's pkg/network/setup/launcher): for each interface the handler
-// attached as `tap`, points the domain's NIC at the tap device phase 1 made (tap0, else the pod
-// interface itself), with the pod interface's MAC (unless the VMI names one) and MTU, and starts the
-// single-client DHCP server that gives the guest KubeVirt's addresses (and, for masquerade on a pod with
-// IPv6, the DHCPv6 server giving it the IPv6 VM network's ::2).
+// attached as `tap`, finds its pod interface (eth0, or a secondary network's `pod<hash>` / `net<N>`),
+// points the domain's NIC at the tap device phase 1 made (tap0 / `tap<hash>`, else the pod interface
+// itself), with the pod interface's MAC (unless the VMI names one) and MTU, and starts the
+// single-client DHCP server that gives the guest KubeVirt's addresses (masquerade; bridge when the pod
+// interface had an IPv4 address, as a secondary network without IPAM has not) and, for masquerade on
+// a pod with IPv6, the DHCPv6 server giving it the IPv6 VM network's ::2.
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { vmIPv6NetworkAddresses, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import {
+  generateBridgeName,
+  generateNewBridgedVmiInterfaceName,
+  generateTapDeviceName,
+  podInterfaceNameCandidates,
+  vmIPv6NetworkAddresses,
+  type Network,
+  type VirtualMachineInstance,
+  type VirtualMachineInstanceNetworkInterface,
+} from '@kubevirt-ts/shared';
 import type { DomainSpec } from '../api/index.ts';
 import { startDHCPServer, type DHCPConfig, type RunningDHCPServer } from './dhcp-server.ts';
 import { startDHCPv6Server, type RunningDHCPv6Server } from './dhcpv6-server.ts';
 import { readLink as readLinkDefault, type PodLink } from './pod-link.ts';
 import { parseResolvConf } from './resolv-conf.ts';
 
-/** The primary pod network's interface and the names KubeVirt's link package derives from it. */
-export const PRIMARY_POD_INTERFACE = 'eth0';
-export const PRIMARY_TAP = 'tap0';
-export const bridgeName = (podIface: string): string => `k6t-${podIface}`.slice(0, 15);
 /** api.DefaultVMCIDR: the masquerade bridge takes the first address, the guest the second. */
 export const DEFAULT_VM_CIDR = '10.0.2.0/24';
 
@@ -42,14 +49,19 @@ export const STATIC_MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
 /** The IPv6 VM network's guest address (its second), fd10:0:2::2 by default. */
 export const masqueradeIPv6Guest = (cidr: string | undefined): string => vmIPv6NetworkAddresses(cidr).guest;
 
-/** The bridge binding's DHCP data the handler caches for the launcher (`vif-cache-<iface>.json`). */
+/**
+ * The bridge binding's data the handler caches for the launcher (`vif-cache-<iface>.json`): the
+ * guest's MAC, and its DHCP lease when the pod interface had an IPv4 address (IPAM).
+ */
 export interface BridgeDHCPCache {
-  ip: string;
-  prefix: number;
   mac: string;
   mtu: number;
-  gateway?: string;
-  routes: { dst: string; gateway: string }[];
+  dhcp?: {
+    ip: string;
+    prefix: number;
+    gateway?: string;
+    routes: { dst: string; gateway: string }[];
+  };
 }
 
 export interface Phase2Options {
@@ -79,25 +91,27 @@ export class PodNetworkPhase2 {
   }
 
   async setup(vmi: VirtualMachineInstance, spec: DomainSpec, attachments: Readonly<Record<string, string>>): Promise<void> {
-    const networks = new Map((vmi.spec.networks ?? []).map((n) => [n.name, n]));
+    const networks = vmi.spec.networks ?? [];
     for (const iface of vmi.spec.domain.devices?.interfaces ?? []) {
       if (attachments[iface.name] !== 'tap') continue;
-      if (!networks.get(iface.name)?.pod) continue; // only the pod network has a pod interface here
-      const podIface = PRIMARY_POD_INTERFACE;
-      // bridge: the pod's address and MAC from the handler's cache; the link is the dummy eth0, or
-      // the renamed veth where the kernel has no dummy links
+      const net = networks.find((n) => n.name === iface.name);
+      if (!net) continue;
+      const found = await this.#discoverPodLink(networks, net, vmi.status?.interfaces ?? []);
+      const podIface = found.podIface;
+      // bridge: the pod's MAC (and address) from the handler's cache, for where no dummy kept them
       const bridgeCache = iface.bridge ? this.#readBridgeCache(podIface) : undefined;
-      const link = (await this.#readLink(podIface)) ?? (iface.bridge ? await this.#readLink(`${podIface}-nic`) : undefined);
-      if (!link) throw new Error(`pod link (${podIface}) is missing`);
-      const target = (await this.#readLink(PRIMARY_TAP)) ? PRIMARY_TAP : podIface;
+      const link = found.link;
+      const tap = generateTapDeviceName(podIface, net);
+      const target = (await this.#readLink(tap)) ? tap : podIface;
       const domIface = (spec.Devices.Interfaces ?? []).find((d) => d.Alias?.Name === iface.name);
       if (domIface) {
-        domIface.MAC = { MAC: iface.macAddress?.replaceAll('-', ':') ?? (bridgeCache?.mac || link.mac) };
+        const podMAC = found.renamed ? bridgeCache?.mac || link.mac : link.mac;
+        domIface.MAC = { MAC: iface.macAddress?.replaceAll('-', ':') ?? podMAC };
         domIface.MTU = { Size: String(link.mtu) };
         domIface.Target = { Device: target, Managed: 'no' };
       }
       if (iface.masquerade) {
-        const addrs = masqueradeAddresses(networks.get(iface.name)?.pod?.vmNetworkCIDR);
+        const addrs = masqueradeAddresses(net.pod?.vmNetworkCIDR);
         await this.#ensureDHCP(podIface, {
           clientMAC: domIface?.MAC?.MAC,
           clientIP: addrs.guest,
@@ -110,8 +124,8 @@ export class PodNetworkPhase2 {
         });
         // HasIPv6GlobalUnicastAddress: the pod has IPv6, phase 1 gave the bridge the IPv6 gateway
         if (link.ipv6.length > 0 && !this.#serversV6.has(podIface)) {
-          const clientIP = masqueradeIPv6Guest(networks.get(iface.name)?.pod?.vmIPv6NetworkCIDR);
-          const serverIface = bridgeName(podIface);
+          const clientIP = masqueradeIPv6Guest(net.pod?.vmIPv6NetworkCIDR);
+          const serverIface = generateBridgeName(podIface);
           this.#log.info(`Starting DHCPv6 server for ${podIface}: guest ${clientIP} on ${serverIface}`);
           const dnsServers = parseResolvConf(readFileSync(this.#resolvConf, 'utf8')).nameserversIPv6;
           this.#serversV6.set(
@@ -120,21 +134,43 @@ export class PodNetworkPhase2 {
           );
         }
       } else if (iface.bridge) {
-        const c = bridgeCache;
-        if (!c) continue; // IPAM disabled: the guest configures itself
+        const c = bridgeCache?.dhcp;
+        if (!c) continue; // IPAM disabled (no IPv4 on the pod interface): the guest configures itself
         await this.#ensureDHCP(podIface, {
-          clientMAC: c.mac,
+          clientMAC: bridgeCache.mac,
           clientIP: c.ip,
           clientPrefix: c.prefix,
           serverIP: fakeBridgeIP(vmi, iface.name),
           ...(c.gateway ? { gateway: c.gateway } : {}),
           routes: c.routes,
-          mtu: c.mtu || link.mtu,
+          mtu: bridgeCache.mtu || link.mtu,
           ...this.#dns(),
           hostname: hostname(),
         });
       }
     }
+  }
+
+  /**
+   * link.DiscoverByNetwork: the pod interface by its hashed (or reported primary) name, else its
+   * ordinal one. The bridge binding leaves a dummy of that name; where the kernel has no dummy links
+   * only the renamed `<name>-nic` is left, so that is looked for last.
+   */
+  async #discoverPodLink(
+    networks: readonly Network[],
+    net: Network,
+    statuses: readonly VirtualMachineInstanceNetworkInterface[],
+  ): Promise<{ podIface: string; link: PodLink; renamed: boolean }> {
+    const names = podInterfaceNameCandidates(networks, net, statuses);
+    for (const podIface of names) {
+      const link = await this.#readLink(podIface);
+      if (link) return { podIface, link, renamed: false };
+    }
+    for (const podIface of names) {
+      const link = await this.#readLink(generateNewBridgedVmiInterfaceName(podIface));
+      if (link) return { podIface, link, renamed: true };
+    }
+    throw new Error(`pod link (${names.join(' or ')}) of network ${net.name} is missing`);
   }
 
   #dns(): { dnsServers: string[]; searchDomains: string[] } {
@@ -180,23 +216,26 @@ export function maskPrefix(base64: string): number {
   return [...Buffer.from(base64, 'base64')].reduce((n, b) => n + b.toString(2).replaceAll('0', '').length, 0);
 }
 
-/** cache.DHCPConfig from KubeVirt's JSON (Go field names, IPNet masks and the MAC as base64). */
-export function parseVifCache(json: string, mtu: number): BridgeDHCPCache | undefined {
+/**
+ * cache.DHCPConfig from KubeVirt's JSON (Go field names, IPNet masks and the MAC as base64). KubeVirt's
+ * launcher reads nothing of it when IPAM is disabled; ours still takes the MAC our handler leaves in it.
+ */
+export function parseVifCache(json: string, mtu: number): BridgeDHCPCache {
   const parsed = vifCacheSchema.safeParse(JSON.parse(json));
   if (!parsed.success) throw new Error(`DHCP cache: ${z.prettifyError(parsed.error)}`);
   const c = parsed.data;
-  if (c.IPAMDisabled || !c.IP) return undefined;
   const mac = c.MAC ? [...Buffer.from(c.MAC, 'base64')].map((b) => b.toString(16).padStart(2, '0')).join(':') : '';
-  return {
+  const out: BridgeDHCPCache = { mac, mtu: c.Mtu || mtu };
+  if (c.IPAMDisabled || !c.IP) return out;
+  out.dhcp = {
     ip: c.IP.IP,
     prefix: maskPrefix(c.IP.Mask),
-    mac,
-    mtu: c.Mtu || mtu,
     ...(c.Gateway ? { gateway: c.Gateway } : {}),
     routes: (c.Routes ?? [])
       .filter((r) => r.Gw)
       .map((r) => ({ dst: r.Dst ? `${r.Dst.IP}/${maskPrefix(r.Dst.Mask)}` : '0.0.0.0/0', gateway: r.Gw! })),
   };
+  return out;
 }
 
 function readBridgeCacheFile(privateDir: string, podIface: string): BridgeDHCPCache | undefined {

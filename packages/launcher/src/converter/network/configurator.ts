@@ -1,10 +1,12 @@
 // network.DomainConfigurator. With the handler's interfaceDomainAttachment `tap` for an interface (what
 // KubeVirt's handler sends for masquerade and bridge once its phase 1 made the pod's tap device), the
-// NIC is `<interface type='ethernet'>` on that tap, as KubeVirt's converter writes it; phase 2
+// NIC is `<interface type='ethernet'>` on that tap, as KubeVirt's converter writes it, for the pod
+// network and multus networks alike, in the VMI's interface order with the alias `ua-<name>`; phase 2
 // (network/phase2.ts) then fills in the tap's name, MAC and MTU. Without that option (a caller that
 // did no pod network setup) the NIC falls back to qemu's user-mode stack (`<interface type='user'>`,
-// guest 10.0.2.15 by qemu's DHCP), which needs no tap, bridge or privileges.
-import type { Interface as VMIInterface, VirtualMachineInstance } from '@kubevirt-ts/shared';
+// guest 10.0.2.15 by qemu's DHCP), which needs no tap, bridge or privileges; a secondary network then
+// fails, having no pod interface to stand in for.
+import { isSecondaryMultusNetwork, type Interface as VMIInterface, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { interfaceCodec, newStruct, type Interface } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
 import { ConversionError } from '../errors.ts';
@@ -21,11 +23,23 @@ export const configureNetwork: DomainConfigurator = (vmi, spec, ctx) => {
     const path = `spec.domain.devices.interfaces[${i}]`;
     const net = networks.get(iface.name);
     if (!net) throw new ConversionError(`${path}.name`, `failed to find network ${iface.name}`);
-    if (!net.network.pod) throw new ConversionError(`spec.networks[${net.index}]`, 'only pod networks are supported');
     if (!iface.masquerade && !iface.bridge) {
       throw new ConversionError(path, 'needs a masquerade or bridge binding');
     }
-    interfaces.push(domainInterface(vmi, iface, path, ctx.domainAttachmentByInterfaceName[iface.name] === 'tap'));
+    // virt-api's admission rule, kept here for VMIs that did not pass it
+    if (iface.masquerade && !net.network.pod) {
+      throw new ConversionError(`${path}.name`, 'Masquerade interface only implemented with pod network');
+    }
+    const tap = ctx.domainAttachmentByInterfaceName[iface.name] === 'tap';
+    // a secondary network is only the pod interface multus made: without virt-handler's tap on it
+    // there is nothing a user-mode NIC could stand in for
+    if (!tap && isSecondaryMultusNetwork(net.network)) {
+      throw new ConversionError(
+        `spec.networks[${net.index}].multus`,
+        `secondary network ${iface.name} needs the tap virt-handler prepares in the pod (interfaceDomainAttachment)`,
+      );
+    }
+    interfaces.push(domainInterface(vmi, iface, path, tap));
   });
   spec.Devices.Interfaces = interfaces.length > 0 ? interfaces : null;
 };
