@@ -103,12 +103,18 @@ int main(int argc, char **argv)
 		error_log("failed to create socket on %s\n", address.sun_path);
 		return 1;
 	}
+	/* SIGTERM held while the socket appears: whenever it lands, it finds the path to remove */
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
 	if (bind(fd, (struct sockaddr *)&address, sizeof address) == -1) {
 		error_log("failed to bind socket %s\n", address.sun_path);
 		return 1;
 	}
 	/* from here on SIGTERM removes the socket */
 	memcpy(socket_path, address.sun_path, sizeof socket_path);
+	sigprocmask(SIG_UNBLOCK, &term, NULL);
 	if (listen(fd, LISTEN_BACKLOG) == -1) {
 		error_log("failed to listen socket %s\n", socket_path);
 		return 1;
