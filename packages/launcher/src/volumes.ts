@@ -93,6 +93,8 @@ export async function prepareVolumes(
   cloudInit?: CloudInitISO,
 ): Promise<void> {
   let serviceAccountDone = false;
+  // KubeVirt makes config ISOs for volumes with a disk only; a volume shared through virtiofs has none
+  const shared = new Set((vmi.spec.domain.devices?.filesystems ?? []).map((fs) => fs.name));
   for (const [index, volume] of (vmi.spec.volumes ?? []).entries()) {
     const hostDisk = volume.hostDisk as { path?: string; type?: string; capacity?: string | number } | undefined;
     if (hostDisk?.type === 'DiskOrCreate' && hostDisk.path) {
@@ -126,7 +128,7 @@ export async function prepareVolumes(
       rmSync(staging, { recursive: true, force: true });
     } else {
       const kind = configVolumeKind(volume);
-      if (!kind || (kind === 'serviceAccount' && serviceAccountDone)) continue;
+      if (!kind || shared.has(volume.name) || (kind === 'serviceAccount' && serviceAccountDone)) continue;
       if (kind === 'serviceAccount') serviceAccountDone = true;
       const source = configSourceDir(kind, volume.name, ctx);
       if (!existsSync(source)) throw new Error(`${kind} volume ${volume.name}: ${source} is not mounted`);

@@ -172,3 +172,22 @@ test('claims: a regular disk.img is a file system claim; neither it nor /dev/<vo
     /found \/dev\/null, but it's not a block device/,
   );
 });
+
+test('a config volume shared through virtiofs gets no ISO: it has no disk (createIsoDisksForConfigVolumes)', async (t) => {
+  const ctx = dirs(t);
+  mkdirSync(path.join(ctx.privateDir, 'config-map/cm'), { recursive: true });
+  writeFileSync(path.join(ctx.privateDir, 'config-map/cm/a'), 'a');
+  const v = vmi({
+    domain: { resources: { requests: { memory: '64Mi' } }, devices: { filesystems: [{ name: 'cm', virtiofs: {} }, { name: 'sec', virtiofs: {} }] } },
+    // the secret is not even mounted in the compute container's view: nothing reads it
+    volumes: [
+      { name: 'cm', configMap: { name: 'app-config' } },
+      { name: 'sec', secret: { secretName: 'app-secret' } },
+    ],
+  });
+  assert.deepEqual(v.spec.domain.devices?.disks ?? [], []);
+  await prepareVolumes(v, ctx);
+  for (const dir of ['config-map-disks', 'secret-disks']) {
+    assert.throws(() => statSync(path.join(ctx.privateDir, dir)), { code: 'ENOENT' });
+  }
+});

@@ -8,6 +8,15 @@ export const VirtPrivateDir = '/var/run/kubevirt-private';
 export const EphemeralDiskDir = '/var/run/kubevirt-ephemeral-disks';
 export const ContainerDiskDir = `${VirtShareDir}/container-disks`;
 export const HotplugDiskDir = `${VirtShareDir}/hotplug-disks`;
+/** pkg/virtiofs: the emptyDir virt-controller adds for a VMI with virtiofs filesystems */
+export const VirtioFSContainers = 'virtiofs-containers';
+/** Where the compute container and each virtiofs container mount it (always under util.VirtShareDir). */
+export const VirtioFSContainersMountBaseDir = `${VirtShareDir}/${VirtioFSContainers}`;
+
+/** virtiofs.VirtioFSSocketPath: the vhost-user socket the `virtiofs-<volume>` container serves. */
+export function virtioFSSocketPath(volumeName: string): string {
+  return posix.join(VirtioFSContainersMountBaseDir, `${volumeName}.sock`);
+}
 /** pkg/util KubeletRoot. */
 export const KubeletRoot = '/var/lib/kubelet';
 export const KubeletPodsDir = `${KubeletRoot}/pods`;

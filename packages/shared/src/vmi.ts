@@ -218,6 +218,13 @@ const interfaceSchema = z.looseObject({
   state: z.optional(z.string()),
 });
 
+const filesystemSchema = z.looseObject({
+  // names the volume shared, its virtiofs socket and the guest's mount tag
+  name: pathSafeName(),
+  // FilesystemVirtiofs is an empty struct: its presence picks virtiofs
+  virtiofs: z.optional(z.nullable(opaque())),
+});
+
 const devicesSchema = z.looseObject({
   disks: z.optional(z.array(diskSchema)),
   interfaces: z.optional(z.array(interfaceSchema)),
@@ -226,7 +233,7 @@ const devicesSchema = z.looseObject({
   rng: z.optional(opaque()),
   gpus: z.optional(z.array(opaque())),
   hostDevices: z.optional(z.array(opaque())),
-  filesystems: z.optional(z.array(opaque())),
+  filesystems: z.optional(z.array(filesystemSchema)),
   autoattachPodInterface: z.optional(z.boolean()),
   autoattachGraphicsDevice: z.optional(z.boolean()),
   autoattachSerialConsole: z.optional(z.boolean()),
@@ -474,6 +481,7 @@ export type VirtualMachineInstanceGuestOSInfo = Known<z.infer<typeof guestOSInfo
 export type VirtualMachineInstanceMigrationState = Known<z.infer<typeof migrationStateSchema>>;
 export type VolumeStatus = Known<z.infer<typeof volumeStatusSchema>>;
 export type Disk = Known<z.infer<typeof diskSchema>>;
+export type Filesystem = Known<z.infer<typeof filesystemSchema>>;
 export type Interface = Known<z.infer<typeof interfaceSchema>>;
 export type Volume = Known<z.infer<typeof volumeSchema>>;
 export type Network = Known<z.infer<typeof networkSchema>>;

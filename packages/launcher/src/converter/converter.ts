@@ -27,6 +27,7 @@ import { convertDisks } from './disks.ts';
 import { ConversionError } from './errors.ts';
 import { configureNetwork } from './network/configurator.ts';
 import { checkSupportedFields } from './supported-fields.ts';
+import { configureVirtiofs } from './virtiofs.ts';
 import { withDefaults } from './vmi-defaults.ts';
 
 const configureDisks: DomainConfigurator = (vmi, spec, ctx) => {
@@ -53,6 +54,7 @@ const configurators: readonly DomainConfigurator[] = [
   configureHypervisorFeatures,
   configureSysInfo,
   configureOS,
+  configureVirtiofs,
   configureMemory,
   configureCPU,
   configureMemoryBacking,

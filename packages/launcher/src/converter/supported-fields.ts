@@ -90,6 +90,8 @@ export const SUPPORTED_FIELDS = [
   'spec.domain.devices.disks[].bootOrder',
   'spec.domain.devices.disks[].serial',
   'spec.domain.devices.disks[].cache',
+  'spec.domain.devices.filesystems[].name',
+  'spec.domain.devices.filesystems[].virtiofs',
   'spec.domain.devices.interfaces[].name',
   'spec.domain.devices.interfaces[].masquerade',
   'spec.domain.devices.interfaces[].bridge',

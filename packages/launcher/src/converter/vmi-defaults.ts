@@ -27,7 +27,7 @@ export function withDefaults(input: VirtualMachineInstance, ctx: ResolvedContext
   const disks = (devices.disks ??= []);
 
   // SetDefaultVolumeDisk: every volume without a disk or filesystem gets a disk of its name
-  const named = new Set(disks.map((d) => d.name));
+  const named = new Set([...disks, ...(devices.filesystems ?? [])].map((d) => d.name));
   for (const volume of spec.volumes ?? []) {
     if (!named.has(volume.name)) disks.push({ name: volume.name });
   }

@@ -1,5 +1,5 @@
-// compute.MemoryConfigurator and MemoryBackingConfigurator: the guest's memory in bytes, and hugepages
-// backed by memfd.
+// compute.MemoryConfigurator and MemoryBackingConfigurator: the guest's memory in bytes, hugepages
+// backed by memfd, and shared memfd memory for virtiofs.
 import type { Quantity, VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { memoryBackingCodec, newStruct, type Memory } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
@@ -48,16 +48,28 @@ export const configureMemory: DomainConfigurator = (vmi, spec) => {
   spec.MaxMemory = { Value: bytes.Value, Unit: bytes.Unit, Slots: MemorySlots };
 };
 
-/** compute.IsMemfdRequired, for the VMIs this converter accepts (no virtiofs, no passt). */
-export function isMemfdRequired(vmi: VirtualMachineInstance): boolean {
-  return vmi.spec.domain.memory?.hugepages !== undefined && vmi.metadata.annotations?.['kubevirt.io/memfd'] !== 'false';
+/** util.IsVMIVirtiofsEnabled: a filesystem shared through virtiofs. */
+export function isVirtiofsEnabled(vmi: VirtualMachineInstance): boolean {
+  return (vmi.spec.domain.devices?.filesystems ?? []).some((fs) => fs.virtiofs != null);
 }
 
+/** compute.isMemfdRequired (no passt binding here: the converter refuses it). */
+export function isMemfdRequired(vmi: VirtualMachineInstance): boolean {
+  if (vmi.spec.domain.memory?.hugepages !== undefined && vmi.metadata.annotations?.['kubevirt.io/memfd'] !== 'false') return true;
+  return isVirtiofsEnabled(vmi);
+}
+
+/** MemoryBackingConfigurator (amd64, where memfd is supported): virtiofsd maps the guest's RAM, so it is shared. */
 export const configureMemoryBacking: DomainConfigurator = (vmi, spec) => {
   const hugepages = vmi.spec.domain.memory?.hugepages;
-  if (!hugepages) return;
-  // the page size picks the hugetlbfs mount of the launcher pod; the XML names no size
-  mustParseQuantity(hugepages.pageSize, 'spec.domain.memory.hugepages.pageSize');
-  spec.MemoryBacking = newStruct(memoryBackingCodec, { HugePages: { HugePage: null } });
+  const sharedAccess = isVirtiofsEnabled(vmi);
+  if (!hugepages && !sharedAccess) return;
+  spec.MemoryBacking = newStruct(memoryBackingCodec, {});
+  if (hugepages) {
+    // the page size picks the hugetlbfs mount of the launcher pod; the XML names no size
+    mustParseQuantity(hugepages.pageSize, 'spec.domain.memory.hugepages.pageSize');
+    spec.MemoryBacking.HugePages = { HugePage: null };
+  }
+  if (sharedAccess) spec.MemoryBacking.Access = { Mode: 'shared' };
   if (isMemfdRequired(vmi)) spec.MemoryBacking.Source = { Type: 'memfd' };
 };

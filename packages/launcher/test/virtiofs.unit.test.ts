@@ -1,0 +1,153 @@
+// virtiofs filesystems as KubeVirt's converter writes them (storage.VirtiofsConfigurator,
+// MemoryBackingConfigurator, configureSyntheticNUMA, SetDefaultVolumeDisk): table tests on the XML.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { domainSpecToXML } from '../src/api/index.ts';
+import { ConversionError, convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
+
+const UID = '11111111-2222-3333-4444-555555555555';
+const ctx: ConverterContext = {
+  allowEmulation: true,
+  hypervisorDeviceAvailable: false,
+  virtShareDir: '/var/run/kubevirt',
+  privateDir: '/var/run/kubevirt-private',
+  containerDiskDir: '/var/run/kubevirt/container-disks',
+  ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+};
+
+type Spec = VirtualMachineInstance['spec'];
+
+function vmi(spec: Partial<Spec>, domain: Partial<Spec['domain']> = {}, annotations?: Record<string, string>): VirtualMachineInstance {
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'fsvmi', namespace: 'default', uid: UID, ...(annotations ? { annotations } : {}) },
+    spec: {
+      domain: { resources: { requests: { memory: '128Mi' } }, devices: { autoattachPodInterface: false }, ...domain },
+      ...spec,
+    } as Spec,
+  };
+}
+
+/** A VMI sharing `volumes` through virtiofs, each under its own name. */
+function sharing(volumes: Spec['volumes'], domain: Partial<Spec['domain']> = {}, annotations?: Record<string, string>) {
+  const filesystems = (volumes ?? []).map((v) => ({ name: v.name, virtiofs: {} }));
+  return vmi({ volumes }, { ...domain, devices: { autoattachPodInterface: false, filesystems } }, annotations);
+}
+
+const flat = (xml: string) =>
+  xml
+    .split('\n')
+    .map((l) => l.trim())
+    .join('\n');
+function convert(v: VirtualMachineInstance): string {
+  return flat(domainSpecToXML(convertVMIToDomainSpec(v, ctx)));
+}
+
+const filesystemXML = (name: string) =>
+  flat(`<filesystem type="mount" accessMode="passthrough">
+	<source dir="" socket="/var/run/kubevirt/virtiofs-containers/${name}.sock"></source>
+	<target dir="${name}"></target>
+	<driver type="virtiofs" queue="1024"></driver>
+</filesystem>`);
+
+const SHARED_MEMFD = flat(`<memoryBacking>
+	<source type="memfd"></source>
+	<access mode="shared"></access>
+</memoryBacking>`);
+
+const VOLUME_KINDS: [string, Spec['volumes']][] = [
+  ['persistentVolumeClaim', [{ name: 'pvc', persistentVolumeClaim: { claimName: 'shared-claim' } }]],
+  ['dataVolume', [{ name: 'dv', dataVolume: { name: 'shared-dv' } }]],
+  ['configMap', [{ name: 'cm', configMap: { name: 'app-config' } }]],
+  ['secret', [{ name: 'sec', secret: { secretName: 'app-secret' } }]],
+  ['serviceAccount', [{ name: 'sa', serviceAccount: { serviceAccountName: 'default' } }]],
+  ['downwardAPI', [{ name: 'dapi', downwardAPI: { fields: [] } }]],
+];
+
+for (const [kind, volumes] of VOLUME_KINDS) {
+  test(`a ${kind} volume shared through virtiofs: KubeVirt's filesystem device, shared memfd memory, no disk`, () => {
+    const name = volumes?.[0]?.name ?? '';
+    const xml = convert(sharing(volumes));
+    assert.ok(xml.includes(filesystemXML(name)), `filesystem of ${name} in\n${xml}`);
+    assert.ok(xml.includes(SHARED_MEMFD), `shared memfd backing in\n${xml}`);
+    // memfd needs the synthetic NUMA cell (configureSyntheticNUMA): all vCPUs, the guest's memory in KiB
+    assert.ok(xml.includes('<numa>\n<cell id="0" cpus="0-0" memory="131072" unit="KiB"></cell>\n</numa>'), xml);
+    // SetDefaultVolumeDisk: a volume a filesystem names gets no disk (no ISO, no image)
+    assert.ok(!xml.includes('<disk '), `no disk in\n${xml}`);
+  });
+}
+
+test('two filesystems in the VMI order, beside a disk of another volume', () => {
+  const v = vmi(
+    {
+      volumes: [
+        { name: 'b', persistentVolumeClaim: { claimName: 'b' } },
+        { name: 'a', configMap: { name: 'a' } },
+        { name: 'data', persistentVolumeClaim: { claimName: 'data' } },
+      ],
+    },
+    {
+      devices: {
+        autoattachPodInterface: false,
+        disks: [{ name: 'data', disk: { bus: 'virtio' } }],
+        filesystems: [
+          { name: 'b', virtiofs: {} },
+          { name: 'a', virtiofs: {} },
+        ],
+      },
+    },
+  );
+  const xml = convert(v);
+  const b = xml.indexOf(filesystemXML('b'));
+  const a = xml.indexOf(filesystemXML('a'));
+  assert.ok(b >= 0 && a > b, `b then a in\n${xml}`);
+  assert.equal(xml.match(/<disk /g)?.length, 1);
+  assert.ok(xml.includes('<source file="/var/run/kubevirt-private/vmi-disks/data/disk.img"'), xml);
+});
+
+test('hugepages with virtiofs: hugepages, memfd and shared access together; memfd even when the annotation says false', () => {
+  const volumes = [{ name: 'pvc', persistentVolumeClaim: { claimName: 'c' } }];
+  const huge = { memory: { guest: '1Gi', hugepages: { pageSize: '2Mi' } } };
+  const expected = flat(`<memoryBacking>
+	<hugepages></hugepages>
+	<source type="memfd"></source>
+	<access mode="shared"></access>
+</memoryBacking>`);
+  assert.ok(convert(sharing(volumes, huge)).includes(expected));
+  // the annotation only turns memfd off for hugepages; virtiofs needs it regardless
+  assert.ok(convert(sharing(volumes, huge, { 'kubevirt.io/memfd': 'false' })).includes(expected));
+});
+
+test('without filesystems nothing is shared: no filesystem, no memoryBacking, no NUMA cell', () => {
+  const xml = convert(vmi({ volumes: [{ name: 'pvc', persistentVolumeClaim: { claimName: 'c' } }] }));
+  for (const absent of ['<filesystem', '<memoryBacking', '<numa']) assert.ok(!xml.includes(absent), `${absent} in\n${xml}`);
+});
+
+test('a filesystem without virtiofs is skipped, as VirtiofsConfigurator skips it (and its volume gets no disk)', () => {
+  const v = vmi(
+    { volumes: [{ name: 'pvc', persistentVolumeClaim: { claimName: 'c' } }] },
+    { devices: { autoattachPodInterface: false, filesystems: [{ name: 'pvc' }] } },
+  );
+  const xml = convert(v);
+  for (const absent of ['<filesystem', '<memoryBacking', '<disk ']) assert.ok(!xml.includes(absent), `${absent} in\n${xml}`);
+});
+
+test('an unknown field of a filesystem fails the conversion naming it', () => {
+  const v = vmi(
+    { volumes: [{ name: 'pvc', persistentVolumeClaim: { claimName: 'c' } }] },
+    { devices: { autoattachPodInterface: false, filesystems: [{ name: 'pvc', virtiofs: {}, cache: 'none' } as never] } },
+  );
+  assert.throws(
+    () => convertVMIToDomainSpec(v, ctx),
+    (e: unknown) =>
+      e instanceof ConversionError && e.message.includes('spec.domain.devices.filesystems[0].cache') && e.message.includes('not supported'),
+  );
+  // virtiofs is an empty struct: anything in it is unknown too
+  const inner = vmi(
+    { volumes: [{ name: 'pvc', persistentVolumeClaim: { claimName: 'c' } }] },
+    { devices: { autoattachPodInterface: false, filesystems: [{ name: 'pvc', virtiofs: { queue: 8 } }] } },
+  );
+  assert.throws(() => convertVMIToDomainSpec(inner, ctx), /spec\.domain\.devices\.filesystems\[0\]\.virtiofs\.queue/);
+});
