@@ -38,7 +38,9 @@ export const POD_VOLUMES = [
 
 /** The emptyDir virt-controller adds only for a VMI with hook sidecars (withSidecarVolumes). */
 export const HOOK_SIDECAR_VOLUME = { name: 'hook-sidecar-sockets', mountPath: '/var/run/kubevirt-hooks' } as const;
-type VolumeName = (typeof POD_VOLUMES)[number]['name'] | typeof HOOK_SIDECAR_VOLUME.name;
+/** The emptyDir virt-controller adds only for a VMI with virtiofs filesystems (withVirioFS). */
+export const VIRTIOFS_VOLUME = { name: 'virtiofs-containers', mountPath: '/var/run/kubevirt/virtiofs-containers' } as const;
+type VolumeName = (typeof POD_VOLUMES)[number]['name'] | typeof HOOK_SIDECAR_VOLUME.name | typeof VIRTIOFS_VOLUME.name;
 
 const CONTAINER_DIRS = ['/etc/libvirt', '/var/lib/libvirt', '/var/log/libvirt', '/var/cache/libvirt'] as const;
 
@@ -138,6 +140,8 @@ export async function createPodSandbox(
     network?: boolean;
     /** the hook-sidecar-sockets volume at /var/run/kubevirt-hooks, as for a VMI with hook sidecars */
     hookSidecars?: boolean;
+    /** the virtiofs-containers volume at /var/run/kubevirt/virtiofs-containers, as for a VMI with virtiofs filesystems */
+    virtiofs?: boolean;
     /**
      * A devices cgroup (v1) as a container runtime gives a container: every device denied but runc's
      * defaults, so a block device the pod gets later is usable only once someone allows it.
@@ -151,7 +155,8 @@ export async function createPodSandbox(
   const containerRoot = path.join(podDir, 'container');
 
   const mounts: string[] = ['mount -t tmpfs -o mode=0755 tmpfs /run', ...CONTAINER_DEV];
-  for (const v of opts.hookSidecars ? [...POD_VOLUMES, HOOK_SIDECAR_VOLUME] : POD_VOLUMES) {
+  const volumes = [...POD_VOLUMES, ...(opts.hookSidecars ? [HOOK_SIDECAR_VOLUME] : []), ...(opts.virtiofs ? [VIRTIOFS_VOLUME] : [])];
+  for (const v of volumes) {
     const src = emptyDirPath(base, podUID, v.name);
     mkdirSync(src, { recursive: true });
     chmodSync(src, 0o777); // the kubelet's emptyDir mode: a non-root container writes there too

@@ -61,7 +61,10 @@ export function blockVolumes(
   const isBlockDV: Record<string, boolean> = {};
   const hotplugged = new Set((vmi.status?.volumeStatus ?? []).filter((s) => s.hotplugVolume).map((s) => s.name));
   const isBlock = (name: string) => (hotplugged.has(name) ? isHotplugBlockDeviceVolume(name) : isBlockDeviceVolume(name, ctx));
+  // a claim shared through virtiofs is the virtiofs container's: no image or device in this one
+  const shared = new Set((vmi.spec.domain.devices?.filesystems ?? []).map((fs) => fs.name));
   for (const volume of vmi.spec.volumes ?? []) {
+    if (shared.has(volume.name)) continue;
     if (volume.persistentVolumeClaim) isBlockPVC[volume.name] = isBlock(volume.name);
     else if (volume.dataVolume) isBlockDV[volume.name] = isBlock(volume.name);
   }

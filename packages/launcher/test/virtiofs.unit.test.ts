@@ -16,9 +16,11 @@ const ctx: ConverterContext = {
   ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
 };
 
-type Spec = VirtualMachineInstance['spec'];
+/** VMI JSON as a cluster sends it (claim names and other fields the schema passes through untyped). */
+type Loose = Record<string, unknown>;
+type Volumes = { name: string; [kind: string]: unknown }[];
 
-function vmi(spec: Partial<Spec>, domain: Partial<Spec['domain']> = {}, annotations?: Record<string, string>): VirtualMachineInstance {
+function vmi(spec: { volumes?: Volumes }, domain: Loose = {}, annotations?: Record<string, string>): VirtualMachineInstance {
   return {
     apiVersion: 'kubevirt.io/v1',
     kind: 'VirtualMachineInstance',
@@ -26,13 +28,13 @@ function vmi(spec: Partial<Spec>, domain: Partial<Spec['domain']> = {}, annotati
     spec: {
       domain: { resources: { requests: { memory: '128Mi' } }, devices: { autoattachPodInterface: false }, ...domain },
       ...spec,
-    } as Spec,
-  };
+    },
+  } as VirtualMachineInstance;
 }
 
 /** A VMI sharing `volumes` through virtiofs, each under its own name. */
-function sharing(volumes: Spec['volumes'], domain: Partial<Spec['domain']> = {}, annotations?: Record<string, string>) {
-  const filesystems = (volumes ?? []).map((v) => ({ name: v.name, virtiofs: {} }));
+function sharing(volumes: Volumes, domain: Loose = {}, annotations?: Record<string, string>) {
+  const filesystems = volumes.map((v) => ({ name: v.name, virtiofs: {} }));
   return vmi({ volumes }, { ...domain, devices: { autoattachPodInterface: false, filesystems } }, annotations);
 }
 
@@ -57,7 +59,7 @@ const SHARED_MEMFD = flat(`<memoryBacking>
 	<access mode="shared"></access>
 </memoryBacking>`);
 
-const VOLUME_KINDS: [string, Spec['volumes']][] = [
+const VOLUME_KINDS: [string, Volumes][] = [
   ['persistentVolumeClaim', [{ name: 'pvc', persistentVolumeClaim: { claimName: 'shared-claim' } }]],
   ['dataVolume', [{ name: 'dv', dataVolume: { name: 'shared-dv' } }]],
   ['configMap', [{ name: 'cm', configMap: { name: 'app-config' } }]],
@@ -68,7 +70,7 @@ const VOLUME_KINDS: [string, Spec['volumes']][] = [
 
 for (const [kind, volumes] of VOLUME_KINDS) {
   test(`a ${kind} volume shared through virtiofs: KubeVirt's filesystem device, shared memfd memory, no disk`, () => {
-    const name = volumes?.[0]?.name ?? '';
+    const name = volumes[0]?.name ?? '';
     const xml = convert(sharing(volumes));
     assert.ok(xml.includes(filesystemXML(name)), `filesystem of ${name} in\n${xml}`);
     assert.ok(xml.includes(SHARED_MEMFD), `shared memfd backing in\n${xml}`);
@@ -137,7 +139,7 @@ test('a filesystem without virtiofs is skipped, as VirtiofsConfigurator skips it
 test('an unknown field of a filesystem fails the conversion naming it', () => {
   const v = vmi(
     { volumes: [{ name: 'pvc', persistentVolumeClaim: { claimName: 'c' } }] },
-    { devices: { autoattachPodInterface: false, filesystems: [{ name: 'pvc', virtiofs: {}, cache: 'none' } as never] } },
+    { devices: { autoattachPodInterface: false, filesystems: [{ name: 'pvc', virtiofs: {}, cache: 'none' }] } },
   );
   assert.throws(
     () => convertVMIToDomainSpec(v, ctx),

@@ -178,7 +178,15 @@ test('a config volume shared through virtiofs gets no ISO: it has no disk (creat
   mkdirSync(path.join(ctx.privateDir, 'config-map/cm'), { recursive: true });
   writeFileSync(path.join(ctx.privateDir, 'config-map/cm/a'), 'a');
   const v = vmi({
-    domain: { resources: { requests: { memory: '64Mi' } }, devices: { filesystems: [{ name: 'cm', virtiofs: {} }, { name: 'sec', virtiofs: {} }] } },
+    domain: {
+      resources: { requests: { memory: '64Mi' } },
+      devices: {
+        filesystems: [
+          { name: 'cm', virtiofs: {} },
+          { name: 'sec', virtiofs: {} },
+        ],
+      },
+    },
     // the secret is not even mounted in the compute container's view: nothing reads it
     volumes: [
       { name: 'cm', configMap: { name: 'app-config' } },
@@ -190,4 +198,19 @@ test('a config volume shared through virtiofs gets no ISO: it has no disk (creat
   for (const dir of ['config-map-disks', 'secret-disks']) {
     assert.throws(() => statSync(path.join(ctx.privateDir, dir)), { code: 'ENOENT' });
   }
+});
+
+test('a claim shared through virtiofs is not looked for in the compute container', (t) => {
+  const ctx = dirs(t);
+  const v = vmi({
+    domain: { resources: { requests: { memory: '64Mi' } }, devices: { filesystems: [{ name: 'shared', virtiofs: {} }] } },
+    volumes: [
+      { name: 'shared', persistentVolumeClaim: { claimName: 'files' } },
+      { name: 'dvshared', dataVolume: { name: 'dv' } },
+    ],
+  });
+  // dvshared has a disk (the webhook's default) and no image: still an error
+  assert.throws(() => blockVolumes(v, ctx), /^Error: neither found block device nor regular file for volume dvshared$/);
+  v.spec.volumes = v.spec.volumes?.slice(0, 1);
+  assert.deepEqual(blockVolumes(v, ctx), { isBlockPVC: {}, isBlockDV: {} });
 });
