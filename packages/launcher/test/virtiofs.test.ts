@@ -21,7 +21,7 @@ import {
 import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, virtControllerArgv, type RunningLauncher } from '../../../test/bed/launcher.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { poll } from '../../../test/bed/poll.ts';
@@ -31,6 +31,14 @@ import { startVirtiofsContainer, type SharedVolume, type VirtiofsContainer } fro
 
 // biome-ignore lint/suspicious/noExplicitAny: the webhook's unchecked JSON, sent as the handler sends it
 type DefaultedVMI = { metadata: { name: string; namespace: string; uid: string }; spec: any; status: any };
+
+/** util.NonRootUID, and rendercontainer.go's env of a non-root compute container */
+const NON_ROOT_UID = 107;
+const NONROOT_ENV = {
+  XDG_CACHE_HOME: '/var/run/kubevirt-private',
+  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
+  XDG_RUNTIME_DIR: '/var/run',
+};
 
 const CLAIM: SharedVolume = { name: 'shared', persistentVolumeClaim: { claimName: 'shared-files' } };
 const CONFIG_MAP: SharedVolume = { name: 'appconfig', configMap: { name: 'app-config' } };
@@ -69,7 +77,7 @@ describe('virtiofs filesystems: a claim and a configMap shared with the guest', 
     sandbox = await createPodSandbox({ virtiofs: true });
     // the claim's files as the kubelet mounts them: the pod's fsGroup (107) may write there
     claimDir = mkdtempSync(path.join(sandbox.podDir, 'claim-'));
-    chownSync(claimDir, 107, 107);
+    chownSync(claimDir, NON_ROOT_UID, NON_ROOT_UID);
     writeFileSync(path.join(claimDir, 'from-host.txt'), 'written on the node\n');
     // a configMap's files as the kubelet lays them out: readable by every container user
     configMapDir = mkdtempSync(path.join(sandbox.podDir, 'configmap-'));
@@ -141,7 +149,7 @@ describe('virtiofs filesystems: a claim and a configMap shared with the guest', 
     await poll('the guest file on the node', async () => (existsSync(written) ? true : undefined), 10_000);
     assert.equal(readFileSync(written, 'utf8'), 'written by the guest\n');
     // virtiofsd runs as 107, as KubeVirt's container: the guest's root creates 107's files
-    assert.equal(statSync(written).uid, 107);
+    assert.equal(statSync(written).uid, NON_ROOT_UID);
     assert.ok(!existsSync(path.join(configMapDir, 'x')));
   });
 
@@ -195,7 +203,7 @@ describe('virtiofs: a VMI whose virtiofs container never serves', { timeout: 300
 
   test('once the container serves, the next sync starts the domain', async () => {
     const dir = mkdtempSync(path.join(sandbox.podDir, 'claim-'));
-    chownSync(dir, 107, 107);
+    chownSync(dir, NON_ROOT_UID, NON_ROOT_UID);
     mkdirSync(path.join(dir, 'sub'));
     await startVirtiofsContainer(sandbox, CLAIM, dir);
     assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
@@ -206,5 +214,61 @@ describe('virtiofs: a VMI whose virtiofs container never serves', { timeout: 300
       launcher.logs,
     );
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("virtiofs in KubeVirt's default (non-root) launcher pod", { timeout: 300_000 }, () => {
+  let sandbox: PodSandbox;
+  let launcher: RunningLauncher;
+  let client: CmdClient;
+  const uid = randomUUID();
+  // virtControllerArgv renders the compute container of VMI `testvmi`
+  const vmi = virtiofsVMI('testvmi', uid, [CLAIM]);
+  let claimDir = '';
+
+  before(async () => {
+    sandbox = await createPodSandbox({ virtiofs: true });
+    claimDir = mkdtempSync(path.join(sandbox.podDir, 'claim-'));
+    chownSync(claimDir, NON_ROOT_UID, NON_ROOT_UID);
+    writeFileSync(path.join(claimDir, 'from-host.txt'), 'for a non-root guest\n');
+    await startVirtiofsContainer(sandbox, CLAIM, claimDir);
+    const args = virtControllerArgv(uid, { allowEmulation: true, runAsNonRoot: true });
+    launcher = await startLauncher(sandbox, vmi, [], { args, nonRootUser: NON_ROOT_UID, env: NONROOT_ENV });
+    client = await cmdClient(launcher.cmdSocket);
+  });
+
+  after(async () => {
+    client?.close();
+    if (launcher) {
+      await launcher.stop('SIGKILL');
+      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
+    }
+    await sandbox?.destroy();
+  });
+
+  test("QEMU as uid 107 reaches the virtiofs container's socket; the guest reads and writes the claim", async () => {
+    assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
+    await poll(
+      'the domain running',
+      async () => {
+        // the session daemon's domain, through the launcher (no virsh on qemu:///system here)
+        const r = await client.GetDomain({});
+        return r.domain !== '' && (JSON.parse(r.domain) as { Status: { Status: string } }).Status.Status === 'Running' ? true : undefined;
+      },
+      60_000,
+      launcher.logs,
+    );
+    const serial = await SerialConsole.open(sandbox.hostPath(`/var/run/kubevirt-private/${uid}/virt-serial0`));
+    try {
+      await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+      assert.match(await serial.run('cat /mnt/shared/from-host.txt'), /for a non-root guest/);
+      await serial.run('echo "from a non-root pod" > /mnt/shared/from-guest.txt && sync');
+    } finally {
+      serial.close();
+    }
+    const written = path.join(claimDir, 'from-guest.txt');
+    await poll('the guest file on the node', async () => (existsSync(written) ? true : undefined), 10_000);
+    assert.equal(readFileSync(written, 'utf8'), 'from a non-root pod\n');
+    assert.equal(statSync(written).uid, NON_ROOT_UID);
   });
 });

@@ -1,8 +1,12 @@
 // virtiofs filesystems as KubeVirt's converter writes them (storage.VirtiofsConfigurator,
-// MemoryBackingConfigurator, configureSyntheticNUMA, SetDefaultVolumeDisk): table tests on the XML.
+// MemoryBackingConfigurator, configureSyntheticNUMA, SetDefaultVolumeDisk): table tests on the XML;
+// and the test bed's virtiofs container against virt-controller's rendering of it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { VirtioFSContainers, VirtioFSContainersMountBaseDir, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { cVirtiofsdArgs, kubevirtVirtiofsdArgs, virtioFSMountPoint, type SharedVolume } from '../../../test/bed/virtiofs-container.ts';
 import { domainSpecToXML } from '../src/api/index.ts';
 import { ConversionError, convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
 
@@ -152,4 +156,43 @@ test('an unknown field of a filesystem fails the conversion naming it', () => {
     { devices: { autoattachPodInterface: false, filesystems: [{ name: 'pvc', virtiofs: { queue: 8 } }] } },
   );
   assert.throws(() => convertVMIToDomainSpec(inner, ctx), /spec\.domain\.devices\.filesystems\[0\]\.virtiofs\.queue/);
+});
+
+const facts = JSON.parse(
+  readFileSync(path.resolve(import.meta.dirname, '../../../test/fixtures/kubevirt/virtiofs-containers.json'), 'utf8'),
+) as {
+  podVolume: { name: string; computeMountPath: string };
+  domainFilesystem: { driver: { queue: string }; source: { socket: string } };
+  containers: { volume: SharedVolume; name: string; args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+};
+
+test("the socket directory and the device are KubeVirt's (test/fixtures/kubevirt/virtiofs-containers.json)", () => {
+  assert.equal(VirtioFSContainers, facts.podVolume.name);
+  assert.equal(VirtioFSContainersMountBaseDir, facts.podVolume.computeMountPath);
+  const xml = convert(sharing([{ name: 'x', persistentVolumeClaim: { claimName: 'c' } }]));
+  assert.ok(xml.includes(`socket="${facts.domainFilesystem.source.socket.replace('<filesystem name>', 'x')}"`), xml);
+  assert.ok(xml.includes(`queue="${facts.domainFilesystem.driver.queue}"`), xml);
+});
+
+for (const c of facts.containers) {
+  test(`the test bed's ${c.name} container: virt-controller's arguments and mount point, translated for the C virtiofsd`, () => {
+    assert.deepEqual(kubevirtVirtiofsdArgs(c.volume), c.args);
+    // the shared dir is where the volume is mounted (the pod's own service account mount for serviceAccount)
+    const own = c.volumeMounts.find((m) => m.name === c.volume.name);
+    if (own) assert.equal(virtioFSMountPoint(c.volume), own.mountPath);
+    assert.deepEqual(cVirtiofsdArgs(c.args), [
+      `--socket-path=/var/run/kubevirt/virtiofs-containers/${c.volume.name}.sock`,
+      '-o',
+      `source=${virtioFSMountPoint(c.volume)}`,
+      '-o',
+      'sandbox=chroot',
+      '-o',
+      'cache=auto',
+    ]);
+  });
+}
+
+test('an argument the C virtiofsd cannot take is refused by name', () => {
+  assert.throws(() => cVirtiofsdArgs(['--thread-pool-size=4']), /--thread-pool-size=4 has no C virtiofsd equivalent/);
+  assert.throws(() => cVirtiofsdArgs(['--readonly']), /--readonly: expected --flag=value/);
 });
