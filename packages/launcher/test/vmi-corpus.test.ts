@@ -96,6 +96,15 @@ test('libvirtd defines the domain of every corpus VMI', { timeout: 180_000 }, as
             [['tpm-tis', 'emulator', '2.0']],
           );
         }
+        const filesystems = c.vmi.spec.domain.devices?.filesystems ?? [];
+        if (filesystems.length > 0) {
+          // vhost-user-fs on each virtiofs container's socket, over shared memfd memory
+          assert.deepEqual(
+            got.Devices.Filesystems?.map((f) => [f.Driver?.Type, f.Source?.Socket, f.Target?.Dir]),
+            filesystems.map((f) => ['virtiofs', `/var/run/kubevirt/virtiofs-containers/${f.name}.sock`, f.name]),
+          );
+          assert.deepEqual([got.MemoryBacking?.Source?.Type, got.MemoryBacking?.Access?.Mode], ['memfd', 'shared']);
+        }
         for (const input of c.vmi.spec.domain.devices?.inputs ?? []) {
           assert.ok(got.Devices.Inputs?.some((i) => i.Type === 'tablet' && i.Alias?.Name === (input as { name: string }).name));
         }
