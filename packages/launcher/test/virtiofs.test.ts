@@ -21,7 +21,14 @@ import {
 import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
-import { asRequest, startLauncher, testVMI, virtControllerArgv, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import {
+  asRequest,
+  startLauncher,
+  stopLauncherTest,
+  testVMI,
+  virtControllerArgv,
+  type RunningLauncher,
+} from '../../../test/bed/launcher.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { poll } from '../../../test/bed/poll.ts';
@@ -90,13 +97,8 @@ describe('virtiofs filesystems: a claim and a configMap shared with the guest', 
   });
 
   after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode || process.env.KVTS_DEBUG)
-        console.error(launcher.logs().slice(-20_000), ...containers.map((c) => `${c.name}: ${c.output()}`));
-    }
-    await sandbox?.destroy();
+    if (process.exitCode) for (const c of containers) console.error(`${c.name}: ${c.output()}`);
+    await stopLauncherTest({ client, launcher, sandbox });
   });
 
   test('the webhook gave the shared volumes no disk', () => {
@@ -181,14 +183,7 @@ describe('virtiofs: a VMI whose virtiofs container never serves', { timeout: 300
     client = await cmdClient(launcher.cmdSocket);
   });
 
-  after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ client, launcher, sandbox }));
 
   test("SyncVirtualMachine fails in-band with libvirt's error naming the socket; the launcher keeps serving", async () => {
     const socket = '/var/run/kubevirt/virtiofs-containers/shared.sock';
@@ -237,14 +232,7 @@ describe("virtiofs in KubeVirt's default (non-root) launcher pod", { timeout: 30
     client = await cmdClient(launcher.cmdSocket);
   });
 
-  after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ client, launcher, sandbox }));
 
   test("QEMU as uid 107 reaches the virtiofs container's socket; the guest reads and writes the claim", async () => {
     assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
