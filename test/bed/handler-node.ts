@@ -99,8 +99,10 @@ export interface HandlerNode {
       customize?: (vmi: { spec: VMISpecBody; status: { volumeStatus: object[] } }) => void;
       /** spec.accessCredentials */
       accessCredentials?: unknown[];
-      /** Plays the kubelet before the launcher starts (e.g. the pod's secret volumes). */
-      preparePod?: (sandbox: PodSandbox) => void;
+      /** The pod's virtiofs-containers volume, as virt-controller renders it for virtiofs filesystems. */
+      virtiofs?: boolean;
+      /** Plays the kubelet before the launcher starts (e.g. the pod's secret volumes, its virtiofs containers). */
+      preparePod?: (sandbox: PodSandbox) => void | Promise<void>;
     },
   ): Promise<TestVM>;
   /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
@@ -193,7 +195,7 @@ export async function startHandlerNode(o: {
       getVMI: async (name) => (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as VMIObject,
       async startVM(name, extra = {}) {
         const grace = extra.grace ?? 5;
-        const sandbox = await createPodSandbox({ deviceCgroup: extra.deviceCgroup ?? false });
+        const sandbox = await createPodSandbox({ deviceCgroup: extra.deviceCgroup ?? false, virtiofs: extra.virtiofs ?? false });
         sandboxes.push(sandbox);
         const vmi = extra.efi
           ? testEFIVMI({ name, namespace, uid: 'set-by-apiserver', secureBoot: extra.efi.secureBoot })
@@ -227,7 +229,7 @@ export async function startHandlerNode(o: {
         };
         extra.customize?.(body);
         const created = (await api.createNamespacedCustomObject({ ...VMI, namespace, body })) as VMIObject;
-        extra.preparePod?.(sandbox);
+        await extra.preparePod?.(sandbox);
         // the handler mounts the guest's images from these before its first SyncVirtualMachine
         await startContainerDisks(sandbox, created.metadata.uid, vmi.spec.volumes, { kernelBoot: !extra.efi });
         const launcher = await startLauncher(
