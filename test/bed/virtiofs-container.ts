@@ -112,7 +112,15 @@ export interface VirtiofsContainer {
  * `source`, the host directory the kubelet would mount as that volume; resolves once it listens.
  * The sandbox's destroy() ends it too.
  */
-export async function startVirtiofsContainer(sandbox: PodSandbox, volume: SharedVolume, source: string): Promise<VirtiofsContainer> {
+export async function startVirtiofsContainer(
+  sandbox: PodSandbox,
+  volume: SharedVolume,
+  source: string,
+  opts: {
+    /** as root on the node, as KubeVirt's virtiofs containers once ran for claims: the socket is root's, 0700 */
+    runAsRoot?: boolean;
+  } = {},
+): Promise<VirtiofsContainer> {
   if (!existsSync(VIRTIOFSD)) throw new Error(`${VIRTIOFSD} is missing: install qemu-system-x86 (scripts/setup)`);
   if (!statSync(source).isDirectory()) throw new Error(`virtiofs volume ${volume.name}: ${source} is not a directory`);
   const name = `virtiofs-${volume.name}`;
@@ -149,6 +157,7 @@ export async function startVirtiofsContainer(sandbox: PodSandbox, volume: Shared
     'mkdir -p "$root$dst_in_root" && mount --bind "$src" "$root$dst_in_root"',
     '[ "$ro" = ro ] && mount -o remount,bind,ro "$root$dst_in_root"',
     'mkdir -p "$root/.oldroot" && cd "$root" && pivot_root . .oldroot && umount -l /.oldroot && rmdir /.oldroot && cd /',
+    '[ "$uid" = 0 ] && exec "$@"',
     'exec setpriv --reuid="$uid" --regid="$uid" --clear-groups --no-new-privs -- unshare --user --map-root-user -- "$@"',
   ].join('\n');
   const child = sandbox.spawn(
@@ -166,7 +175,7 @@ export async function startVirtiofsContainer(sandbox: PodSandbox, volume: Shared
       source,
       mountPoint,
       sandbox.volumePath('virtiofs-containers'),
-      String(NON_ROOT_UID),
+      String(opts.runAsRoot ? 0 : NON_ROOT_UID),
       isReadOnlyVolume(volume) ? 'ro' : 'rw',
       VIRTIOFSD,
       ...args,

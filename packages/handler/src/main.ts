@@ -30,6 +30,7 @@ import { LauncherClients } from './launcher-clients.ts';
 import { DomainWatcher } from './domain-watcher.ts';
 import { PodNetworkConfigurator } from './network/configurator.ts';
 import { LauncherPodFiles } from './pod-files.ts';
+import { VirtioFSOwnership } from './virtiofs.ts';
 import { VirtualMachineController } from './vm-controller.ts';
 import { KubeVMIStatusWriter } from './vmi-status-writer.ts';
 import { createHandlerMetrics, collectDomainStats } from './metrics.ts';
@@ -177,6 +178,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       }),
     }),
     podFiles: new LauncherPodFiles({ launcherPid: (uid) => launchers.launcherPid(uid) }),
+    virtioFS: new VirtioFSOwnership({ launcherPid: (uid) => launchers.launcherPid(uid) }),
     supportedAgentVersions: () => clusterConfig.getSupportedAgentVersions(),
     workers: 10, // cmd/virt-handler: vmController.Run(10, stop)
     syncOptions: (vmi) =>

@@ -23,6 +23,7 @@ import type { ContainerDiskMounter } from './container-disk/mounter.ts';
 import { WaitingForHotplugMountError, type HotplugVolumeMounter } from './hotplug-disk/mounter.ts';
 import { SupportedGuestAgentVersions } from './cluster-config.ts';
 import type { NetworkConfigurator } from './network/configurator.ts';
+import type { VirtioFSOwnership } from './virtiofs.ts';
 import { isCriticalNetworkError } from './network/errors.ts';
 import type { PodFiles } from './pod-files.ts';
 import { WorkQueue } from './workqueue.ts';
@@ -113,6 +114,8 @@ export interface VirtualMachineControllerOptions {
   containerDisks?: ContainerDiskMounter;
   /** Hotplugged volumes mounted from their attachment pods into the launcher pod, and unmounted again. */
   hotplugVolumes?: HotplugVolumeMounter;
+  /** configureVirtioFS: the virtiofs sockets in the launcher pod given to the qemu user before the first sync. */
+  virtioFS?: Pick<VirtioFSOwnership, 'configure'>;
   /** The cluster's supportedGuestAgentVersions, for an agent that lists no commands (KubeVirt's defaults when absent). */
   supportedAgentVersions?(): string[];
   /** ISO sizes and the SELinux context for the status, from the launcher pod. */
@@ -322,7 +325,10 @@ export class VirtualMachineController {
       await mounter.mountAndVerify(vmi);
     }
     if ((await this.#mountHotplugVolumes(vmi)) !== undefined) return false;
-    return hotplugVolumesReady(vmi);
+    if (!hotplugVolumesReady(vmi)) return false;
+    // setupDevicesOwnerships' virtiofs part: a socket not there yet fails this sync
+    this.#o.virtioFS?.configure(vmi);
+    return true;
   }
 
   /** handleRunningVMI's hotplug part: new hotplugged volumes mounted before the sync attaches them. */
