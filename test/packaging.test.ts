@@ -35,7 +35,8 @@ type Dockerfile = (typeof DOCKERFILES)[keyof typeof DOCKERFILES];
  * `native:<name>` (scripts/build-native), `context:<path>` (a file of this repository). The launcher image's
  * are the programs KubeVirt's pods run from it (cmd/virt-launcher/BUILD.bazel, virt-launcher-tar): the
  * compute container's command, virt-probe (probes), container-disk (copied into containerDisk containers),
- * virt-tail (guest-console-log) and node-labeller.sh (virt-handler's init container, on PATH).
+ * virt-tail (guest-console-log), node-labeller.sh (virt-handler's init container, on PATH) and
+ * /usr/libexec/virtiofsd (the virtiofs containers' command).
  */
 const IMAGES: Record<Dockerfile, { entrypoint: string; programs: Record<string, string> }> = {
   'Dockerfile.launcher': {
@@ -47,6 +48,7 @@ const IMAGES: Record<Dockerfile, { entrypoint: string; programs: Record<string, 
       '/usr/bin/container-disk': 'native:container-disk',
       '/usr/bin/virt-tail': 'native:virt-tail',
       '/usr/bin/node-labeller.sh': 'context:packages/launcher/native/node-labeller.sh',
+      '/usr/libexec/virtiofsd': 'context:packages/launcher/native/virtiofsd',
       '/usr/bin/virt-launcher-cli': 'bundle:virt-launcher-cli',
     },
   },
@@ -422,6 +424,18 @@ describe("Dockerfile.launcher: KubeVirt's launcher image", () => {
     assert.ok(
       runs.some((r) => /chmod 0?755 \/usr\/bin\/node-labeller\.sh/.test(r.text)),
       'chmod 0755 /usr/bin/node-labeller.sh',
+    );
+  });
+
+  test("/usr/libexec/virtiofsd is executable and its C daemon's lock directory is 107's", () => {
+    assert.ok(statSync(path.join(REPO, 'packages/launcher/native/virtiofsd')).mode & 0o111, 'virtiofsd is executable in the context');
+    assert.ok(
+      runs.some((r) => /chmod 0?755 [^&]*\/usr\/libexec\/virtiofsd/.test(r.text)),
+      'chmod 0755 /usr/libexec/virtiofsd',
+    );
+    assert.ok(
+      runs.some((r) => /install -d -o 107 -g 107 [^&]*\/run\/virtiofsd/.test(r.text)),
+      'install -d -o 107 -g 107 /run/virtiofsd',
     );
   });
 });

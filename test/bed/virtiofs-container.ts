@@ -1,14 +1,13 @@
 // The test bed's stand-in for the `virtiofs-<volume>` container virt-controller renders for each
-// virtiofs filesystem (pkg/virt-controller/services/virtiofs.go): virtiofsd serving the volume's files
-// on /var/run/kubevirt/virtiofs-containers/<volume>.sock, as uid/gid 107 with no privilege on the
-// node, in a root of its own that holds only what the container's volume mounts give it: the
-// virtiofs-containers emptyDir and the volume at KubeVirt's mount point for its kind.
+// virtiofs filesystem (pkg/virt-controller/services/virtiofs.go): the launcher image's
+// /usr/libexec/virtiofsd (packages/launcher/native/virtiofsd) with KubeVirt's arguments, serving the
+// volume's files on /var/run/kubevirt/virtiofs-containers/<volume>.sock, as uid/gid 107 with every
+// capability dropped, in a root of its own that holds only what the container's volume mounts give
+// it: the virtiofs-containers emptyDir and the volume at KubeVirt's mount point for its kind.
 //
-// KubeVirt's image runs the Rust virtiofsd (/usr/libexec/virtiofsd), which Debian 12 does not ship
-// (not in bookworm nor bookworm-backports); Debian's QEMU brings the C virtiofsd, whose options differ
-// and which wants to be root in some user namespace. So the daemon here is the C one, run as root of a
-// user namespace that maps only uid/gid 107: on the node it is uid 107 and files the guest creates
-// are 107's, as with KubeVirt's container; KubeVirt's own arguments are translated to the C daemon's.
+// KubeVirt's image has the Rust virtiofsd, which Debian 12 does not ship (neither bookworm nor
+// bookworm-backports); the image's /usr/libexec/virtiofsd runs Debian QEMU's C virtiofsd with
+// KubeVirt's options translated, as root of a user namespace that maps 107 alone.
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
@@ -17,8 +16,10 @@ import { virtioFSSocketPath } from '@kubevirt-ts/shared';
 import { VIRTIOFS_VOLUME, type PodSandbox } from './pod-sandbox.ts';
 import { poll } from './poll.ts';
 
-/** Debian's QEMU virtiofsd (qemu-system-common). */
-export const VIRTIOFSD = '/usr/lib/qemu/virtiofsd';
+/** Debian's QEMU virtiofsd (qemu-system-common), which the image's /usr/libexec/virtiofsd runs. */
+export const C_VIRTIOFSD = '/usr/lib/qemu/virtiofsd';
+/** The launcher image's /usr/libexec/virtiofsd (Dockerfile.launcher). */
+export const VIRTIOFSD_PROGRAM = path.resolve(import.meta.dirname, '../../packages/launcher/native/virtiofsd');
 /** util.NonRootUID: the virtiofs container's runAsUser and runAsGroup. */
 const NON_ROOT_UID = 107;
 
@@ -61,40 +62,6 @@ export function kubevirtVirtiofsdArgs(volume: SharedVolume): string[] {
   ];
 }
 
-/**
- * The C virtiofsd's equivalent of the Rust one's arguments. `--sandbox=none` becomes chroot (the C
- * daemon always sandboxes; chroot is its mode "for containers"); migration options have nothing to
- * act on here (no migration) and no C equivalent; uid translation is the user namespace's job.
- */
-export function cVirtiofsdArgs(rustArgs: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const arg of rustArgs) {
-    const [flag, value] = arg.split(/=(.*)/s) as [string, string | undefined];
-    if (value === undefined) throw new Error(`virtiofsd argument ${arg}: expected --flag=value`);
-    switch (flag) {
-      case '--socket-path':
-        out.push(arg);
-        break;
-      case '--shared-dir':
-        out.push('-o', `source=${value}`);
-        break;
-      case '--cache':
-        out.push('-o', `cache=${value}`);
-        break;
-      case '--sandbox':
-        out.push('-o', `sandbox=${value === 'none' ? 'chroot' : value}`);
-        break;
-      case '--migration-on-error':
-      case '--migration-mode':
-      case '--translate-uid':
-        break;
-      default:
-        throw new Error(`virtiofsd argument ${arg} has no C virtiofsd equivalent here`);
-    }
-  }
-  return out;
-}
-
 export interface VirtiofsContainer {
   /** virt-controller's container name, `virtiofs-<volume>` */
   readonly name: string;
@@ -121,7 +88,7 @@ export async function startVirtiofsContainer(
     runAsRoot?: boolean;
   } = {},
 ): Promise<VirtiofsContainer> {
-  if (!existsSync(VIRTIOFSD)) throw new Error(`${VIRTIOFSD} is missing: install qemu-system-x86 (scripts/setup)`);
+  if (!existsSync(C_VIRTIOFSD)) throw new Error(`${C_VIRTIOFSD} is missing: install qemu-system-x86 (scripts/setup)`);
   if (!statSync(source).isDirectory()) throw new Error(`virtiofs volume ${volume.name}: ${source} is not a directory`);
   const name = `virtiofs-${volume.name}`;
   const rootfs = path.join(sandbox.podDir, 'containers', name, 'rootfs');
@@ -137,15 +104,15 @@ export async function startVirtiofsContainer(
     if (!existsSync(path.join(rootfs, link))) symlinkSync(to, path.join(rootfs, link));
   }
   const mountPoint = virtioFSMountPoint(volume);
-  const args = cVirtiofsdArgs(kubevirtVirtiofsdArgs(volume));
-  // As a container runtime does it: the root a mount of its own holding the image's /usr (read-only),
-  // proc, the pod's /dev, a /run of its own and the container's volume mounts; pivot_root into it;
-  // then the user: 107, root only of a user namespace of its own.
+  // As a container runtime does it: the root a mount of its own holding the image's /usr (read-only,
+  // with the image's /usr/libexec/virtiofsd), proc, the pod's /dev, a /run of its own and the
+  // container's volume mounts; pivot_root into it; then the container's user, every capability dropped.
   const script = [
     'set -e',
-    'root=$1 src=$2 dst=$3 sockets=$4 uid=$5 ro=$6; shift 6',
+    'root=$1 src=$2 dst=$3 sockets=$4 uid=$5 ro=$6 program=$7; shift 7',
     'mount --bind "$root" "$root"',
     'mount --rbind /usr "$root/usr" && mount -o remount,bind,ro "$root/usr"',
+    'mount -t tmpfs -o mode=0755 tmpfs "$root/usr/libexec" && cp "$program" "$root/usr/libexec/virtiofsd"',
     'mount -t proc proc "$root/proc"',
     'mount --rbind /dev "$root/dev"',
     'mount -t tmpfs -o mode=0755 tmpfs "$root/run"',
@@ -158,7 +125,7 @@ export async function startVirtiofsContainer(
     '[ "$ro" = ro ] && mount -o remount,bind,ro "$root$dst_in_root"',
     'mkdir -p "$root/.oldroot" && cd "$root" && pivot_root . .oldroot && umount -l /.oldroot && rmdir /.oldroot && cd /',
     '[ "$uid" = 0 ] && exec "$@"',
-    'exec setpriv --reuid="$uid" --regid="$uid" --clear-groups --no-new-privs -- unshare --user --map-root-user -- "$@"',
+    'exec setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"',
   ].join('\n');
   const child = sandbox.spawn(
     'unshare',
@@ -177,8 +144,9 @@ export async function startVirtiofsContainer(
       sandbox.volumePath('virtiofs-containers'),
       String(opts.runAsRoot ? 0 : NON_ROOT_UID),
       isReadOnlyVolume(volume) ? 'ro' : 'rw',
-      VIRTIOFSD,
-      ...args,
+      VIRTIOFSD_PROGRAM,
+      '/usr/libexec/virtiofsd',
+      ...kubevirtVirtiofsdArgs(volume),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -3,12 +3,16 @@
 // and the test bed's virtiofs container against virt-controller's rendering of it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { VirtioFSContainers, VirtioFSContainersMountBaseDir, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { cVirtiofsdArgs, kubevirtVirtiofsdArgs, virtioFSMountPoint, type SharedVolume } from '../../../test/bed/virtiofs-container.ts';
+import { kubevirtVirtiofsdArgs, virtioFSMountPoint, VIRTIOFSD_PROGRAM, type SharedVolume } from '../../../test/bed/virtiofs-container.ts';
 import { domainSpecToXML } from '../src/api/index.ts';
 import { ConversionError, convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
+
+const execFileP = promisify(execFile);
 
 const UID = '11111111-2222-3333-4444-555555555555';
 const ctx: ConverterContext = {
@@ -174,13 +178,46 @@ test("the socket directory and the device are KubeVirt's (test/fixtures/kubevirt
   assert.ok(xml.includes(`queue="${facts.domainFilesystem.driver.queue}"`), xml);
 });
 
+/** Runs the image's /usr/libexec/virtiofsd with a C daemon that prints what it got: uid, uid_map, argv. */
+async function shim(args: readonly string[], user?: number): Promise<{ uid: string; uidMap: string; argv: string[] }> {
+  const dir = mkdtempSync('/tmp/kvts-virtiofsd-');
+  try {
+    chmodSync(dir, 0o755);
+    const fake = path.join(dir, 'c-virtiofsd');
+    writeFileSync(fake, '#!/bin/sh\nid -u\ntr -s " " < /proc/self/uid_map\nfor a; do printf "%s\\n" "$a"; done\n', { mode: 0o755 });
+    const env = { ...process.env, KUBEVIRT_TS_C_VIRTIOFSD: fake };
+    const argv = ['sh', VIRTIOFSD_PROGRAM, ...args];
+    // KubeVirt's container: 107, every capability dropped, no privilege escalation
+    const cmd =
+      user === undefined
+        ? argv
+        : [
+            'setpriv',
+            `--reuid=${user}`,
+            `--regid=${user}`,
+            '--clear-groups',
+            '--inh-caps=-all',
+            '--bounding-set=-all',
+            '--no-new-privs',
+            '--',
+            ...argv,
+          ];
+    const { stdout } = await execFileP(cmd[0] as string, cmd.slice(1), { env });
+    const [uid = '', uidMap = '', ...rest] = stdout.split('\n');
+    return { uid, uidMap: uidMap.trim(), argv: rest.slice(0, -1) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 for (const c of facts.containers) {
-  test(`the test bed's ${c.name} container: virt-controller's arguments and mount point, translated for the C virtiofsd`, () => {
+  test(`${c.name}: the test bed renders virt-controller's arguments; the image's virtiofsd gives the C daemon their equivalents`, async () => {
     assert.deepEqual(kubevirtVirtiofsdArgs(c.volume), c.args);
     // the shared dir is where the volume is mounted (the pod's own service account mount for serviceAccount)
     const own = c.volumeMounts.find((m) => m.name === c.volume.name);
     if (own) assert.equal(virtioFSMountPoint(c.volume), own.mountPath);
-    assert.deepEqual(cVirtiofsdArgs(c.args), [
+    const got = await shim(c.args, 107);
+    assert.deepEqual(got.argv, [
       `--socket-path=/var/run/kubevirt/virtiofs-containers/${c.volume.name}.sock`,
       '-o',
       `source=${virtioFSMountPoint(c.volume)}`,
@@ -189,10 +226,21 @@ for (const c of facts.containers) {
       '-o',
       'cache=auto',
     ]);
+    // root of a user namespace that maps the container's user alone
+    assert.deepEqual([got.uid, got.uidMap], ['0', '0 107 1']);
   });
 }
 
-test('an argument the C virtiofsd cannot take is refused by name', () => {
-  assert.throws(() => cVirtiofsdArgs(['--thread-pool-size=4']), /--thread-pool-size=4 has no C virtiofsd equivalent/);
-  assert.throws(() => cVirtiofsdArgs(['--readonly']), /--readonly: expected --flag=value/);
+test("the image's virtiofsd as root runs the C daemon as it is; an option it cannot take is refused by name", async () => {
+  const asRoot = await shim(['--socket-path=/s.sock', '--shared-dir=/a dir', '--sandbox=namespace']);
+  assert.deepEqual(asRoot, {
+    uid: '0',
+    uidMap: '0 0 4294967295',
+    argv: ['--socket-path=/s.sock', '-o', 'source=/a dir', '-o', 'sandbox=namespace'],
+  });
+  await assert.rejects(shim(['--thread-pool-size=4']), (e: { code?: number; stderr?: string }) => {
+    assert.equal(e.code, 2);
+    assert.match(e.stderr ?? '', /virtiofsd: --thread-pool-size=4: not supported by this image's virtiofsd/);
+    return true;
+  });
 });
