@@ -93,11 +93,67 @@ export function handlerCertObjects(pki: HandlerPki, namespace = 'kubevirt'): Kub
 
 /** What virt-controller renders per VMI here: containerDisk and kernel-boot containers, the tun device. */
 export interface ContainerDiskSpec {
-  volumes?: { name: string; containerDisk?: { image: string; imagePullPolicy?: string } }[];
+  volumes?: {
+    name: string;
+    containerDisk?: { image: string; imagePullPolicy?: string };
+    configMap?: { name: string; optional?: boolean };
+  }[];
   domain?: {
     firmware?: { kernelBoot?: { container?: { image: string; imagePullPolicy?: string } } };
-    devices?: { interfaces?: unknown[]; autoattachPodInterface?: boolean };
+    devices?: { interfaces?: unknown[]; autoattachPodInterface?: boolean; filesystems?: { name: string; virtiofs?: object | null }[] };
   };
+}
+
+/**
+ * withVirioFS and generateVirtioFSContainers (pkg/virt-controller/services/virtiofs.go), for the volume
+ * kind this node's tests share (configMap): the virtiofs-containers emptyDir in the pod and the compute
+ * container, the configMap's pod volume, and a `virtiofs-<volume>` container of the launcher image per
+ * filesystem running /usr/libexec/virtiofsd as 107 with every capability dropped.
+ */
+export function renderVirtioFS(spec: ContainerDiskSpec, pod: V1Pod, compute: V1Container): void {
+  const filesystems = new Set((spec.domain?.devices?.filesystems ?? []).map((f) => f.name));
+  if (filesystems.size === 0 || !pod.spec) return;
+  const socketDir = '/var/run/kubevirt/virtiofs-containers';
+  pod.spec.volumes = [...(pod.spec.volumes ?? []), { name: 'virtiofs-containers', emptyDir: {} }];
+  compute.volumeMounts = [...(compute.volumeMounts ?? []), { name: 'virtiofs-containers', mountPath: socketDir }];
+  for (const volume of spec.volumes ?? []) {
+    if (!filesystems.has(volume.name)) continue;
+    if (!volume.configMap) throw new Error(`virtiofs volume ${volume.name}: only configMap volumes are rendered here`);
+    const mountPath = `/var/run/kubevirt-private/config-map/${volume.name}`;
+    pod.spec.volumes.push({
+      name: volume.name,
+      configMap: {
+        name: volume.configMap.name,
+        ...(volume.configMap.optional === undefined ? {} : { optional: volume.configMap.optional }),
+      },
+    });
+    pod.spec.containers.push({
+      name: `virtiofs-${volume.name}`,
+      image: compute.image,
+      imagePullPolicy: compute.imagePullPolicy,
+      command: ['/usr/libexec/virtiofsd'],
+      args: [
+        `--socket-path=${socketDir}/${volume.name}.sock`,
+        `--shared-dir=${mountPath}`,
+        '--sandbox=none',
+        '--cache=auto',
+        '--migration-on-error=guest-error',
+        '--migration-mode=find-paths',
+      ],
+      volumeMounts: [
+        { name: 'virtiofs-containers', mountPath: socketDir },
+        { name: volume.name, mountPath },
+      ],
+      resources: { requests: { cpu: '10m', memory: '1M' }, limits: { cpu: '100m', memory: '80M' } },
+      securityContext: {
+        runAsUser: 107,
+        runAsGroup: 107,
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+      },
+    });
+  }
 }
 
 export interface LauncherPodFor {
@@ -164,6 +220,8 @@ export function launcherPod({ vmi, seccompProfile }: LauncherPodFor): V1Pod {
   const devices = vmi.spec.domain?.devices;
   if (!devices?.interfaces?.length && devices?.autoattachPodInterface === false)
     delete compute.resources?.limits?.['devices.kubevirt.io/tun'];
+  // after the containerDisk containers, as template.go appends them
+  renderVirtioFS(vmi.spec, pod, compute);
   // virt-controller: the launcher's grace period is the VMI's + 15 s, the pod's another 15 s
   spec.terminationGracePeriodSeconds = vmi.terminationGracePeriodSeconds + 30;
   const flag = (name: string, value: string) => {

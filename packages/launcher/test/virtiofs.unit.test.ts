@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { VirtioFSContainers, VirtioFSContainersMountBaseDir, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { kubevirtVirtiofsdArgs, virtioFSMountPoint, VIRTIOFSD_PROGRAM, type SharedVolume } from '../../../test/bed/virtiofs-container.ts';
+import { launcherPod } from '../../../test/node/manifests.ts';
 import { domainSpecToXML } from '../src/api/index.ts';
 import { ConversionError, convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
 
@@ -167,7 +168,15 @@ const facts = JSON.parse(
 ) as {
   podVolume: { name: string; computeMountPath: string };
   domainFilesystem: { driver: { queue: string }; source: { socket: string } };
-  containers: { volume: SharedVolume; name: string; args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+  containers: {
+    volume: SharedVolume;
+    name: string;
+    command: string[];
+    args: string[];
+    volumeMounts: { name: string; mountPath: string }[];
+  }[];
+  securityContext: object;
+  resources: object;
 };
 
 test("the socket directory and the device are KubeVirt's (test/fixtures/kubevirt/virtiofs-containers.json)", () => {
@@ -243,4 +252,37 @@ test("the image's virtiofsd as root runs the C daemon as it is; an option it can
     assert.match(e.stderr ?? '', /virtiofsd: --thread-pool-size=4: not supported by this image's virtiofsd/);
     return true;
   });
+});
+
+test("the real node's virt-controller stand-in renders a configMap's virtiofs container as virt-controller does", () => {
+  const fact = facts.containers.find((c) => c.volume.configMap);
+  assert.ok(fact, 'a configMap container in the facts');
+  const pod = launcherPod({
+    vmi: {
+      name: 'fsvmi',
+      namespace: 'default',
+      uid: UID,
+      terminationGracePeriodSeconds: 0,
+      spec: {
+        volumes: [fact.volume as { name: string; configMap: { name: string } }],
+        domain: { devices: { filesystems: [{ name: fact.volume.name, virtiofs: {} }] } },
+      },
+    },
+  });
+  const compute = pod.spec?.containers.find((c) => c.name === 'compute');
+  const container = pod.spec?.containers.find((c) => c.name === fact.name);
+  assert.ok(compute && container, `compute and ${fact.name} in the pod`);
+  assert.deepEqual(
+    [container.image, container.command, container.args, container.volumeMounts],
+    [compute.image, fact.command, fact.args, fact.volumeMounts],
+  );
+  assert.deepEqual(container.securityContext, facts.securityContext);
+  assert.deepEqual(container.resources, facts.resources);
+  assert.equal(pod.spec?.containers.at(-1)?.name, fact.name, 'after the compute and containerDisk containers');
+  assert.ok(pod.spec?.volumes?.some((v) => v.name === facts.podVolume.name && v.emptyDir));
+  assert.ok(pod.spec?.volumes?.some((v) => v.name === fact.volume.name && v.configMap?.name === 'app-config'));
+  assert.ok(compute.volumeMounts?.some((m) => m.name === facts.podVolume.name && m.mountPath === facts.podVolume.computeMountPath));
+  // the configMap is no disk: the compute container does not mount it
+  assert.ok(!compute.volumeMounts?.some((m) => m.name === fact.volume.name));
+  assert.equal(pod.spec?.securityContext?.fsGroup, 107);
 });
