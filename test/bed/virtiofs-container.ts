@@ -84,7 +84,7 @@ export async function startVirtiofsContainer(
   volume: SharedVolume,
   source: string,
   opts: {
-    /** as root on the node, as KubeVirt's virtiofs containers once ran for claims: the socket is root's, 0700 */
+    /** as root on the node (a virtiofsd not in KubeVirt's securityContext): its socket is root's, 0700 */
     runAsRoot?: boolean;
   } = {},
 ): Promise<VirtiofsContainer> {
