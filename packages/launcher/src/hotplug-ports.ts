@@ -21,9 +21,10 @@ import {
   type Interface,
 } from './api/index.ts';
 import { virtioModel } from './converter/virtio.ts';
+import { countPCIDevices, PlacePCIDevicesOnRootComplex } from './converter/pci-placement.ts';
 
-/** v1.PlacePCIDevicesOnRootComplex: devices on the root bus, no root ports to reserve. */
-export const PlacePCIDevicesOnRootComplex = 'kubevirt.io/placePCIDevicesOnRootComplex';
+export { countPCIDevices, PlacePCIDevicesOnRootComplex };
+
 /** v1.PciInterfaceSlotCountAnnotation: the frozen total of interface slots (virt-handler sets it on v2 VMs). */
 export const PciInterfaceSlotCountAnnotation = 'kubevirt.io/pci-interface-slot-count';
 
@@ -104,31 +105,6 @@ export function calculatePlaceholderCount(vmi: VMI): number {
 export function calculateExtraControllerCount(vmi: VMI, spec: Pick<DomainSpec, 'Memory' | 'Devices'>, placeholderCount: number): number {
   if (onRootComplex(vmi)) return 0;
   return Math.max(0, calculateHotplugPortCountV2(vmi, spec) - placeholderCount);
-}
-
-/**
- * The addresses of the devices converter.iteratePCIAddresses visits: those with no address or a
- * PCI one. Root buses and expander buses cannot have a PCI address.
- */
-function pciAddressable(devices: DomainSpec['Devices']): Array<Address | null> {
-  const addrs: Array<Address | null> = [];
-  for (const iface of devices.Interfaces ?? []) addrs.push(iface.Address);
-  for (const hostDev of devices.HostDevices ?? []) if (hostDev.Type === 'pci') addrs.push(hostDev.Address);
-  for (const c of devices.Controllers ?? []) {
-    if (c.Model === ControllerModelPCIRoot || c.Model === ControllerModelPCIeRoot || c.Model === ControllerModelPCIeExpanderBus) continue;
-    addrs.push(c.Address);
-  }
-  for (const disk of devices.Disks ?? []) if (disk.Target.Bus === 'virtio') addrs.push(disk.Address);
-  for (const input of devices.Inputs ?? []) if (input.Bus === 'virtio') addrs.push(input.Address);
-  for (const watchdog of devices.Watchdogs ?? []) addrs.push(watchdog.Address);
-  if (devices.Rng) addrs.push(devices.Rng.Address);
-  if (devices.Ballooning) addrs.push(devices.Ballooning.Address);
-  return addrs.filter((a) => a === null || a.Type === '' || a.Type === 'pci');
-}
-
-/** converter.CountPCIDevices */
-export function countPCIDevices(spec: Pick<DomainSpec, 'Devices'>): number {
-  return pciAddressable(spec.Devices).length;
 }
 
 /** maxPCIControllerIndex: the highest index among the PCI controllers (0 when none). */

@@ -46,6 +46,8 @@ import {
   type DomainDefiner,
 } from '../src/hotplug-ports.ts';
 import { transferQEMUCommandline } from '../src/define-domain.ts';
+import { placePCIDevicesOnRootComplex } from '../src/converter/pci-placement.ts';
+import { convertVMIToDomainSpec } from '../src/converter/index.ts';
 
 const GB = 1024 * 1024 * 1024;
 
@@ -493,5 +495,77 @@ describe('TransferQEMUCommandline (converter/translate)', () => {
     );
     assert.equal(spec.XmlNS, '');
     assert.equal(spec.QEMUCmd, null);
+  });
+});
+
+describe('PlacePCIDevicesOnRootComplex (converter/pci-placement.go; converter_test.go testdata/domain_x86_64_root.xml)', () => {
+  const slots = (spec: DomainSpec) => ({
+    interface: spec.Devices.Interfaces?.map((i) => i.Address?.Slot),
+    controllers: spec.Devices.Controllers?.map((c) => `${c.Type}:${c.Address?.Slot ?? '-'}`),
+    disks: spec.Devices.Disks?.map((d) => `${d.Target.Device}:${d.Address?.Slot ?? '-'}`),
+    inputs: spec.Devices.Inputs?.map((i) => i.Address?.Slot),
+    rng: spec.Devices.Rng?.Address?.Slot,
+    balloon: spec.Devices.Ballooning?.Address?.Slot,
+  });
+
+  test("in KubeVirt's order from slot 2: interface, controllers, virtio disks, virtio inputs, RNG, balloon", () => {
+    const spec = newDomainSpec();
+    spec.Devices.Interfaces = [newStruct(interfaceCodec, { Type: 'ethernet' })];
+    spec.Devices.Controllers = [ctl('usb', '0', 'none'), ctl('virtio-serial', '0', 'virtio-non-transitional')];
+    spec.Devices.Disks = ['vda', 'vdb', 'sda'].map((dev) =>
+      newStruct(diskCodec, { Target: newStruct(diskTargetCodec, { Bus: dev === 'sda' ? 'sata' : 'virtio', Device: dev }) }),
+    );
+    spec.Devices.Inputs = [newStruct(inputCodec, { Type: 'tablet', Bus: 'virtio' })];
+    spec.Devices.Rng = newStruct(rngCodec, { Model: 'virtio-non-transitional' });
+    spec.Devices.Ballooning = newStruct(memBalloonCodec, { Model: 'virtio-non-transitional' });
+    placePCIDevicesOnRootComplex(spec);
+    assert.deepEqual(slots(spec), {
+      interface: ['0x02'],
+      controllers: ['usb:0x03', 'virtio-serial:0x04'],
+      disks: ['vda:0x05', 'vdb:0x06', 'sda:-'],
+      inputs: ['0x07'],
+      rng: '0x08',
+      balloon: '0x09',
+    });
+    assert.deepEqual(spec.Devices.Interfaces?.[0]?.Address, { ...pciAddr('0x00'), Slot: '0x02' });
+  });
+
+  test('an address asked for is kept and takes no slot; slots 0x1b and 0x1f are skipped; past 0x1f no space is left', () => {
+    const spec = newDomainSpec();
+    const asked = newStruct(addressCodec, { Type: 'pci', Domain: '0x0000', Bus: '0x00', Slot: '0x10', Function: '0x0' });
+    spec.Devices.Interfaces = [newStruct(interfaceCodec, { Address: asked })];
+    spec.Devices.Disks = Array.from({ length: 28 }, (_, i) =>
+      newStruct(diskCodec, { Target: newStruct(diskTargetCodec, { Bus: 'virtio', Device: `vd${i}` }) }),
+    );
+    placePCIDevicesOnRootComplex(spec);
+    assert.equal(spec.Devices.Interfaces[0]?.Address, asked);
+    const used = spec.Devices.Disks.map((d) => Number.parseInt(d.Address?.Slot ?? '', 16));
+    assert.deepEqual(used, [...Array.from({ length: 25 }, (_, i) => i + 2), 0x1c, 0x1d, 0x1e]);
+    spec.Devices.Disks.push(newStruct(diskCodec, { Target: newStruct(diskTargetCodec, { Bus: 'virtio', Device: 'vdz' }) }));
+    for (const d of spec.Devices.Disks) d.Address = null;
+    assert.throws(() => placePCIDevicesOnRootComplex(spec), { message: 'No space left on the root PCI bus.' });
+  });
+
+  test('the converter places the devices of an annotated VMI on the root bus; the hotplug step then reserves nothing', () => {
+    const v = vmi({ interfaces: 1, annotations: { [PlacePCIDevicesOnRootComplex]: 'true' } });
+    v.spec.domain.resources = { requests: { memory: '128Mi' } };
+    v.spec.networks = [{ name: 'iface0', pod: {} }];
+    v.spec.domain.devices = { interfaces: [{ name: 'iface0', masquerade: {} }], disks: [{ name: 'd', disk: { bus: 'virtio' } }] };
+    v.spec.volumes = [{ name: 'd', emptyDisk: { capacity: '1Gi' } }];
+    const spec = convertVMIToDomainSpec(v, {
+      allowEmulation: true,
+      hypervisorDeviceAvailable: false,
+      virtShareDir: '/var/run/kubevirt',
+      privateDir: '/var/run/kubevirt-private',
+      containerDiskDir: '/var/run/kubevirt/container-disks',
+      ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+      domainAttachmentByInterfaceName: { iface0: 'tap' },
+    });
+    assert.equal(spec.Devices.Interfaces?.[0]?.Address?.Slot, '0x02');
+    for (const a of [...(spec.Devices.Disks ?? []).map((d) => d.Address), spec.Devices.Ballooning?.Address ?? null]) {
+      assert.equal(a?.Bus, '0x00');
+    }
+    assert.equal(calculatePlaceholderCount(v), 0);
+    assert.equal(calculateExtraControllerCount(v, spec, 0), 0);
   });
 });
