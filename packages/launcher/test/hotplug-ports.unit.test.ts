@@ -45,7 +45,7 @@ import {
   withNetworkIfacesResources,
   type DomainDefiner,
 } from '../src/hotplug-ports.ts';
-import { transferQEMUCommandline } from '../src/define-domain.ts';
+import { setDomainSpecWithHooks, transferQEMUCommandline } from '../src/define-domain.ts';
 import { placePCIDevicesOnRootComplex } from '../src/converter/pci-placement.ts';
 import { convertVMIToDomainSpec } from '../src/converter/index.ts';
 
@@ -567,5 +567,33 @@ describe('PlacePCIDevicesOnRootComplex (converter/pci-placement.go; converter_te
     }
     assert.equal(calculatePlaceholderCount(v), 0);
     assert.equal(calculateExtraControllerCount(v, spec, 0), 0);
+  });
+});
+
+describe('setDomainSpecWithHooks (util.SetDomainSpecStrWithHooks)', () => {
+  const ns = 'http://libvirt.org/schemas/domain/qemu/1.0';
+  test("the hooks' XML is what gets defined, and the spec becomes it for the next define", async () => {
+    const defined: string[] = [];
+    const conn = { domainDefineXMLFlags: async (xml: string) => (defined.push(xml), { name: 'default_testvmi', uuid: 'u', id: -1 }) };
+    const seen: string[] = [];
+    // a hook that renames the emulator and adds a qemu:commandline, as an OnDefineDomain sidecar may
+    const hook = async (xml: string) => {
+      seen.push(xml);
+      return xml
+        .replace('<domain type="kvm"', `<domain type="kvm" xmlns:qemu="${ns}"`)
+        .replace('</devices>', '</devices><qemu:commandline><qemu:arg value="-s"/></qemu:commandline>')
+        .replace('<emulator>/usr/bin/qemu-system-x86_64</emulator>', '<emulator>/opt/qemu</emulator>');
+    };
+    const spec = newDomainSpec({ Type: 'kvm', Name: 'default_testvmi' });
+    spec.Devices.Emulator = '/usr/bin/qemu-system-x86_64';
+    await setDomainSpecWithHooks(conn, hook, vmi(), spec);
+    assert.match(defined[0] ?? '', /<emulator>\/opt\/qemu<\/emulator>[\s\S]*<qemu:arg value="-s"\/>/);
+    assert.equal(spec.Devices.Emulator, '/opt/qemu');
+    assert.deepEqual(spec.QEMUCmd, { QEMUArg: [{ Value: '-s' }], QEMUEnv: null });
+    assert.equal(spec.XmlNS, ns);
+    // the next define hands the hook what it made the first time
+    await setDomainSpecWithHooks(conn, async (xml) => (seen.push(xml), xml), vmi(), spec);
+    assert.match(seen[1] ?? '', /<emulator>\/opt\/qemu<\/emulator>/);
+    assert.match(seen[1] ?? '', new RegExp(`xmlns:qemu="${ns}"[\\s\\S]*<qemu:arg value="-s"></qemu:arg>`));
   });
 });
