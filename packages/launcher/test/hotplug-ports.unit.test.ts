@@ -574,7 +574,12 @@ describe('setDomainSpecWithHooks (util.SetDomainSpecStrWithHooks)', () => {
   const ns = 'http://libvirt.org/schemas/domain/qemu/1.0';
   test("the hooks' XML is what gets defined, and the spec becomes it for the next define", async () => {
     const defined: string[] = [];
-    const conn = { domainDefineXMLFlags: async (xml: string) => (defined.push(xml), { name: 'default_testvmi', uuid: 'u', id: -1 }) };
+    const conn = {
+      domainDefineXMLFlags: async (xml: string) => {
+        defined.push(xml);
+        return { name: 'default_testvmi', uuid: 'u', id: -1 };
+      },
+    };
     const seen: string[] = [];
     // a hook that renames the emulator and adds a qemu:commandline, as an OnDefineDomain sidecar may
     const hook = async (xml: string) => {
@@ -592,7 +597,11 @@ describe('setDomainSpecWithHooks (util.SetDomainSpecStrWithHooks)', () => {
     assert.deepEqual(spec.QEMUCmd, { QEMUArg: [{ Value: '-s' }], QEMUEnv: null });
     assert.equal(spec.XmlNS, ns);
     // the next define hands the hook what it made the first time
-    await setDomainSpecWithHooks(conn, async (xml) => (seen.push(xml), xml), vmi(), spec);
+    const identity = async (xml: string) => {
+      seen.push(xml);
+      return xml;
+    };
+    await setDomainSpecWithHooks(conn, identity, vmi(), spec);
     assert.match(seen[1] ?? '', /<emulator>\/opt\/qemu<\/emulator>/);
     assert.match(seen[1] ?? '', new RegExp(`xmlns:qemu="${ns}"[\\s\\S]*<qemu:arg value="-s"></qemu:arg>`));
   });
