@@ -12,7 +12,7 @@ import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { serialConsoleSocketPath, vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { asRequest, startLauncher, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { NotifyRecorder } from '../../../test/bed/notify-recorder.ts';
@@ -78,16 +78,7 @@ describe("KubeVirt's hotplug root ports on a real libvirtd and q35 guest", { tim
     await serial.waitForPrompt(GUEST_PROMPT, 120_000);
   });
 
-  after(async () => {
-    serial?.close();
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
-  });
+  after(() => stopLauncherTest({ serial, client, launcher, recorder, sandbox }));
 
   test('the launcher logs the counts: 1 placeholder interface, 2 direct controllers', () => {
     assert.match(launcher.logs(), /Allocating 1 placeholder interfaces and 2 direct controllers for hotplug \(memory=134217728 unit=b\)/);
