@@ -11,6 +11,7 @@ import {
   DomainShutdownFlags,
   DomainUndefineFlags,
   DomainVcpuFlags,
+  DomainXMLFlags,
   isInvalidOperation,
   isNotFound,
   type Connection,
@@ -28,7 +29,7 @@ import {
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
 import { convertVMIToDomainSpec, setDriverCacheMode, supportsDirectIO, type ConverterContext } from './converter/index.ts';
-import { domainSpecFromXML, domainSpecToXML, type KubeVirtMetadata } from './api/index.ts';
+import { domainSpecFromXML, type DomainSpec, type KubeVirtMetadata } from './api/index.ts';
 import type { AgentStore } from './agent/store.ts';
 import type { AgentDataCommand } from './agent/data-fields.ts';
 import { guestExec } from './agent/exec.ts';
@@ -45,6 +46,10 @@ import { ContainerDisksInfo } from './disk-info.ts';
 import { podCPUSet } from './pod-cpuset.ts';
 import { updateGuestMemory } from './liveupdate/memory.ts';
 import { syncDisks } from './hotplug-disks.ts';
+import { allocateHotplugPorts, type DomainDefiner } from './hotplug-ports.ts';
+import { setDomainSpecWithHooks } from './define-domain.ts';
+import { resolveContext } from './converter/context.ts';
+import { withDefaults } from './converter/vmi-defaults.ts';
 import { AccessCredentialManager, errorText, type AccessCredentialResult } from './access-credentials.ts';
 
 export class DomainNotFoundError extends Error {
@@ -249,7 +254,7 @@ export class DomainManager {
         // libvirt binds the serial and VNC sockets here but does not create the directory
         mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });
         this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
-        dom = await this.#conn.domainDefineXMLFlags(await this.#onDefineDomain(domainSpecToXML(spec), vmi));
+        dom = await this.#allocateHotplugPorts(vmi, spec, ctx);
         this.#log.info('Domain defined.');
         // Just defined, so shut off: no GetState round trip, in which the DEFINED event's domain parse
         // would run first and hold back the start.
@@ -269,6 +274,23 @@ export class DomainManager {
         await syncDisks(this.#conn, dom, running.Devices.Disks ?? [], spec.Devices.Disks ?? [], this.#log);
       }
     });
+  }
+
+  /**
+   * The first define, through the hook sidecars, with KubeVirt's spare PCIe root ports, counted on the
+   * VMI as KubeVirt's launcher gets it: with virt-api's defaults (the pod interface among them).
+   */
+  async #allocateHotplugPorts(vmi: VirtualMachineInstance, spec: DomainSpec, ctx: ConverterContext): Promise<VirDomain> {
+    const definer: DomainDefiner<VirDomain> = {
+      setDomainSpecWithHooks: (s) => setDomainSpecWithHooks(this.#conn, this.#onDefineDomain, vmi, s),
+      inactiveSpec: async (d) => domainSpecFromXML(await this.#conn.domainGetXMLDesc(d, DomainXMLFlags.INACTIVE)),
+    };
+    try {
+      return await allocateHotplugPorts(withDefaults(vmi, resolveContext(ctx)), spec, definer, this.#log);
+    } catch (err) {
+      this.#log.error({ reason: errorText(err) }, 'failed to allocate hotplug ports');
+      throw err;
+    }
   }
 
   pauseVMI(vmi: VirtualMachineInstance): Promise<void> {

@@ -44,6 +44,8 @@ class FakeConnection implements LibvirtConnection {
   /** Every call with its flags, in order, e.g. `domainShutdownFlags(1)`; lookups and state reads are not listed. */
   readonly calls: string[] = [];
   dom: (VirDomain & { state: DomainStateName; reason: string; xml: string }) | undefined;
+  /** Every domain XML defined, in order. */
+  readonly defined: string[] = [];
   /** The next call of this method throws this. */
   readonly fail = new Map<Method, LibvirtError>();
 
@@ -89,6 +91,7 @@ class FakeConnection implements LibvirtConnection {
   }
   async domainDefineXMLFlags(xml: string) {
     this.#enter('domainDefineXMLFlags', 'domainDefineXMLFlags');
+    this.defined.push(xml);
     const name = /<name>([^<]+)<\/name>/.exec(xml)?.[1] ?? '';
     this.dom ??= { name, uuid: '5d307ca9-b3ef-428c-8861-06e72d69f223', id: -1, state: 'SHUTOFF', reason: 'UNKNOWN', xml };
     this.dom.xml = xml;
@@ -212,17 +215,23 @@ async function check(c: Case, command: (dm: DomainManager, v: VirtualMachineInst
   assert.equal(f.conn.dom?.state, c.after, 'domain state afterwards');
 }
 
+/**
+ * The first define of a q35 VMI with virt-api's pod interface (allocateHotplugPorts): with 3
+ * placeholder interfaces, without them, and once more with the root ports settled.
+ */
+const FIRST_DEFINE = ['domainDefineXMLFlags', 'domainDefineXMLFlags', 'domainDefineXMLFlags'];
+
 describe('DomainManager.syncVMI (SyncVMI)', () => {
   const cases: Case[] = [
     {
       name: 'no domain → define, then start',
       phase: 'Scheduled',
-      calls: ['domainDefineXMLFlags', 'domainCreateWithFlags(0)'],
+      calls: [...FIRST_DEFINE, 'domainCreateWithFlags(0)'],
       after: 'RUNNING',
     },
     {
       name: 'no domain, VMI without a phase → define and start',
-      calls: ['domainDefineXMLFlags', 'domainCreateWithFlags(0)'],
+      calls: [...FIRST_DEFINE, 'domainCreateWithFlags(0)'],
       after: 'RUNNING',
     },
     {
@@ -253,7 +262,7 @@ describe('DomainManager.syncVMI (SyncVMI)', () => {
     },
     { name: 'shut off, VMI Succeeded → not restarted', state: 'SHUTOFF', phase: 'Succeeded', calls: [], after: 'SHUTOFF' },
     { name: 'crashed, VMI Failed → not restarted', state: 'CRASHED', phase: 'Failed', calls: [], after: 'CRASHED' },
-    { name: 'no domain, VMI already Failed → defined, not started', phase: 'Failed', calls: ['domainDefineXMLFlags'], after: 'SHUTOFF' },
+    { name: 'no domain, VMI already Failed → defined, not started', phase: 'Failed', calls: FIRST_DEFINE, after: 'SHUTOFF' },
     {
       name: 'define refused → error, nothing started',
       phase: 'Scheduled',
@@ -266,7 +275,7 @@ describe('DomainManager.syncVMI (SyncVMI)', () => {
       name: 'start refused → error, the domain stays defined',
       phase: 'Scheduled',
       fail: [['domainCreateWithFlags', libvirtError(ErrorNumber.INTERNAL_ERROR, 'process exited while connecting to monitor')]],
-      calls: ['domainDefineXMLFlags', 'domainCreateWithFlags(0)'],
+      calls: [...FIRST_DEFINE, 'domainCreateWithFlags(0)'],
       after: 'SHUTOFF',
       error: /process exited/,
     },
@@ -287,7 +296,37 @@ describe('DomainManager.syncVMI (SyncVMI)', () => {
     assert.ok(existsSync(path.join(f.privateDir, UID)), 'the private dir of the VMI');
     assert.ok(f.conn.dom?.xml.includes(UID), 'the VMI UID in the defined XML');
     await f.dm.syncVMI(vmi('Scheduled'));
+    assert.deepEqual(f.conn.calls, [...FIRST_DEFINE, 'domainCreateWithFlags(0)']);
+  });
+
+  test('the first define gives a q35 VMI the root ports KubeVirt gives it; an i440fx VMI none', async () => {
+    {
+      using f = fixture();
+      await f.dm.syncVMI(vmi('Scheduled'));
+      // the pod interface: 4 - 1 = 3 placeholders, defined first, then gone
+      const placeholders = (xml: string) => [...xml.matchAll(/<target dev="(placeholder-\d)" managed="no"/g)].map((m) => m[1]);
+      assert.deepEqual(placeholders(f.conn.defined[0] ?? ''), ['placeholder-0', 'placeholder-1', 'placeholder-2']);
+      assert.deepEqual(placeholders(f.conn.defined[2] ?? ''), []);
+    }
+    {
+      using f = fixture();
+      const noInterface = vmi('Scheduled');
+      noInterface.spec.domain.devices = { autoattachPodInterface: false };
+      await f.dm.syncVMI(noInterface);
+      assert.equal(f.conn.defined.length, 2);
+      // usb, scsi and virtio-serial controllers and the balloon use 4 of the 8 ports wanted: 4 more
+      const ports = [...(f.conn.dom?.xml ?? '').matchAll(/<controller type="pci" index="(\d+)" model="pcie-root-port"/g)];
+      assert.deepEqual(
+        ports.map((m) => m[1]),
+        ['1', '2', '3', '4'],
+      );
+    }
+    using f = fixture();
+    const i440fx = vmi('Scheduled');
+    i440fx.spec.domain.machine = { type: 'pc-i440fx-2.12' };
+    await f.dm.syncVMI(i440fx);
     assert.deepEqual(f.conn.calls, ['domainDefineXMLFlags', 'domainCreateWithFlags(0)']);
+    assert.doesNotMatch(f.conn.dom?.xml ?? '', /pcie-root-port/);
   });
 });
 
@@ -445,7 +484,7 @@ describe('DomainManager commands are serialised (domainModifyLock)', () => {
   test('a kill issued during a sync runs after it', async () => {
     using f = fixture();
     await Promise.all([f.dm.syncVMI(vmi('Scheduled')), f.dm.killVMI(vmi('Scheduled'))]);
-    assert.deepEqual(f.conn.calls, ['domainDefineXMLFlags', 'domainCreateWithFlags(0)', 'domainDestroyFlags(1)']);
+    assert.deepEqual(f.conn.calls, [...FIRST_DEFINE, 'domainCreateWithFlags(0)', 'domainDestroyFlags(1)']);
     assert.equal(f.conn.dom?.state, 'SHUTOFF');
   });
 });

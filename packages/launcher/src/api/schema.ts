@@ -684,6 +684,7 @@ export type Controller = {
   Alias: Alias | null;
   Address: Address | null;
   PCIHole64: PCIHole64 | null;
+  Target: ControllerTarget | null;
 };
 export const controllerCodec = struct<Controller>('Controller', () => ({
   Type: attr('type', str),
@@ -693,6 +694,25 @@ export const controllerCodec = struct<Controller>('Controller', () => ({
   Alias: elem('alias', ptr(alias), OMITEMPTY),
   Address: elem('address', ptr(addressCodec), OMITEMPTY),
   PCIHole64: elem('pcihole64', ptr(pciHole64Codec), OMITEMPTY),
+  Target: elem('target', ptr(controllerTargetCodec), OMITEMPTY),
+}));
+
+export const ControllerTypePCI = 'pci';
+export const ControllerModelPCIRoot = 'pci-root';
+export const ControllerModelPCIeRoot = 'pcie-root';
+export const ControllerModelPCIeRootPort = 'pcie-root-port';
+export const ControllerModelPCIeExpanderBus = 'pcie-expander-bus';
+
+/** libvirt's chassis and port are not modelled: a root port read back has an empty target. */
+export type ControllerTarget = {
+  Hotplug: string;
+  BusNr: number | null;
+  NUMANode: number | null;
+};
+export const controllerTargetCodec = struct<ControllerTarget>('ControllerTarget', () => ({
+  Hotplug: attr('hotplug', str, OMITEMPTY),
+  BusNr: attr('busNr', ptr(uint), OMITEMPTY),
+  NUMANode: elem('node', ptr(uint), OMITEMPTY),
 }));
 
 export type ControllerDriver = {

@@ -26,6 +26,7 @@ import { resolveContext, type ConverterContext } from './context.ts';
 import { convertDisks } from './disks.ts';
 import { ConversionError } from './errors.ts';
 import { configureNetwork } from './network/configurator.ts';
+import { PlacePCIDevicesOnRootComplex, placePCIDevicesOnRootComplex } from './pci-placement.ts';
 import { checkSupportedFields } from './supported-fields.ts';
 import { configureVirtiofs } from './virtiofs.ts';
 import { withDefaults } from './vmi-defaults.ts';
@@ -83,6 +84,7 @@ export function convertVMIToDomainSpec(vmi: VirtualMachineInstance, ctx: Convert
   if (defaulted.spec.domain.cpu?.dedicatedCpuPlacement) {
     adjustDomainForDedicatedCPUs(defaulted, spec, resolved.topology?.numa_cells ?? [], resolved.cpuSet);
   }
+  if (defaulted.metadata.annotations?.[PlacePCIDevicesOnRootComplex] === 'true') placePCIDevicesOnRootComplex(spec);
   setObjectDefaultsDomainSpec(spec, resolved.architecture);
   return spec;
 }

@@ -6,7 +6,7 @@ import { virtioModel } from '../virtio.ts';
 import { isUSBNeeded } from './input.ts';
 
 function controller(type: string, model: string): Controller {
-  return { Type: type, Index: '0', Model: model, Driver: null, Alias: null, Address: null, PCIHole64: null };
+  return { Type: type, Index: '0', Model: model, Driver: null, Alias: null, Address: null, PCIHole64: null, Target: null };
 }
 
 export const configureControllers: DomainConfigurator = (vmi, spec) => {
