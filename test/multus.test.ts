@@ -15,7 +15,7 @@ import { createLogger, generateHashedInterfaceName, parseDomain, type Domain, ty
 import { interfacesStatus, PodNetworkConfigurator } from '@kubevirt-ts/handler';
 import { createPodSandbox, type PodSandbox } from './bed/pod-sandbox.ts';
 import { createNodeNetwork, createSecondaryNetwork, inNetNS, type NodeNetwork, type SecondaryNetwork } from './bed/pod-network.ts';
-import { asRequest, startLauncher, testVMI, virtControllerArgv, type RunningLauncher } from './bed/launcher.ts';
+import { asRequest, startLauncher, testVMI, virtControllerArgv, type RunningLauncher, stopLauncherTest } from './bed/launcher.ts';
 import { virtControllerInterfaceStatuses } from './bed/multus.ts';
 import { NotifyRecorder } from './bed/notify-recorder.ts';
 import { GUEST_PROMPT } from './bed/guest.ts';
@@ -95,13 +95,7 @@ describe('multus secondary network, bridge binding beside the masqueraded pod ne
   });
 
   after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
+    await stopLauncherTest({ client, launcher, recorder, sandbox });
     await secondary?.destroy();
     await node?.destroy();
     if (privateDir) rmSync(privateDir, { recursive: true, force: true });
@@ -331,13 +325,7 @@ describe("multus secondary network with IPAM, non-root launcher: the guest gets 
   });
 
   after(async () => {
-    client?.close();
-    if (launcher) {
-      await launcher.stop('SIGKILL');
-      if (process.exitCode) console.error(launcher.logs().slice(-20_000));
-    }
-    await recorder?.close();
-    await sandbox?.destroy();
+    await stopLauncherTest({ client, launcher, recorder, sandbox });
     await secondary?.destroy();
     await node?.destroy();
     if (privateDir) rmSync(privateDir, { recursive: true, force: true });

@@ -54,18 +54,30 @@ export class LauncherPodFiles implements PodFiles {
 }
 
 /**
- * safepath's AppendAndResolveWithRelativeRoot + StatAtNoFollow, strictly: no component may be a
- * symlink (one in the pod would resolve against this process's root, not the pod's).
+ * The pod path under /proc/<pid>/root with every component checked: a missing one fails as Go's
+ * os.Lstat does; a symlink is refused (it would resolve against this process's root, not the pod's).
  */
-export function regularFileSize(pid: number, podPath: string): number | undefined {
+export function inPodNoSymlink(pid: number, podPath: string): string {
   const full = pathInProcRoot(pid, podPath);
   const root = `/proc/${pid}/root`;
   let at = root;
   for (const part of full.slice(root.length).split('/').filter(Boolean)) {
     at = `${at}/${part}`;
     const st = lstatSync(at, { throwIfNoEntry: false });
-    if (!st || st.isSymbolicLink()) return undefined;
-    if (at === full) return st.isFile() ? st.size : undefined;
+    if (!st) throw new Error(`lstat ${at}: no such file or directory`);
+    if (st.isSymbolicLink()) throw new Error(`${at} is a symbolic link in the launcher pod: not followed`);
   }
-  return undefined;
+  return full;
+}
+
+/** A regular file's size, by its path in the pod, no component a symlink; undefined when it cannot be read. */
+export function regularFileSize(pid: number, podPath: string): number | undefined {
+  let full: string;
+  try {
+    full = inPodNoSymlink(pid, podPath);
+  } catch {
+    return undefined;
+  }
+  const st = lstatSync(full, { throwIfNoEntry: false });
+  return st?.isFile() ? st.size : undefined;
 }

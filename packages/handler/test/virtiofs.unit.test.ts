@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { VirtioFSOwnership, inPodNoSymlink } from '../src/virtiofs.ts';
+import { VirtioFSOwnership } from '../src/virtiofs.ts';
+import { inPodNoSymlink } from '../src/pod-files.ts';
 
 test('the socket through the pod root; missing: lstat error; a symlink on the way: refused', () => {
   const dir = mkdtempSync('/tmp/kvts-virtiofs-');
