@@ -264,12 +264,16 @@ describe('multus secondary network, bridge binding beside the masqueraded pod ne
     assert.equal(existsSync(netns), false, "the pod's network namespace is gone");
     configurator.teardown(vmi.metadata.uid);
     assert.equal(existsSync(path.join(privateDir, 'network-info-cache', vmi.metadata.uid)), false);
-    // the peer's end of the veth went with the pod's
-    const peerLinks = JSON.parse(await secondary.exec('ip', ['-j', 'link', 'show'])) as { ifname: string }[];
-    assert.deepEqual(
-      peerLinks.map((l) => l.ifname),
-      ['lo'],
+    // the peer's end of the veth goes with the pod's: the kernel tears a dead netns down asynchronously
+    const peerLinks = async () =>
+      (JSON.parse(await secondary.exec('ip', ['-j', 'link', 'show'])) as { ifname: string }[]).map((l) => l.ifname);
+    await poll(
+      'the peer left with lo only',
+      async () => ((await peerLinks()).join() === 'lo' ? true : undefined),
+      30_000,
+      () => 'links still there',
     );
+    assert.deepEqual(await peerLinks(), ['lo']);
   });
 });
 
