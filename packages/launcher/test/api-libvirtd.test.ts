@@ -8,14 +8,10 @@ import { createPodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { startLibvirtd } from '../../../test/bed/libvirtd.ts';
 import { domainSpecFromXML, domainSpecToXML } from '../src/api/index.ts';
 import { convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
+import { POD_CONTEXT } from './pod-context.ts';
 
 const ctx: ConverterContext = {
-  allowEmulation: true,
-  hypervisorDeviceAvailable: false,
-  virtShareDir: '/var/run/kubevirt',
-  privateDir: '/var/run/kubevirt-private',
-  containerDiskDir: '/var/run/kubevirt/container-disks',
-  ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+  ...POD_CONTEXT,
   disksInfo: { root: { format: 'raw' } },
 };
 

@@ -13,18 +13,14 @@ import {
   type DomainSpec,
 } from '../src/api/index.ts';
 import { convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
+import { POD_CONTEXT } from './pod-context.ts';
 
 // KubeVirt's facts, vendored (test/fixtures/kubevirt/README.md).
 const reference = (name: string) => new URL(`../../../test/fixtures/kubevirt/${name}`, import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
 const ctx: ConverterContext = {
-  allowEmulation: true,
-  hypervisorDeviceAvailable: false,
-  virtShareDir: '/var/run/kubevirt',
-  privateDir: '/var/run/kubevirt-private',
-  containerDiskDir: '/var/run/kubevirt/container-disks',
-  ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+  ...POD_CONTEXT,
   // what the launcher's qemu-img inspection found (disk-info.ts)
   disksInfo: { root: { format: 'raw' } },
 };

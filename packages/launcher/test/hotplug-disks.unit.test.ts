@@ -9,15 +9,11 @@ import { parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { domainSpecToXML, type Disk } from '../src/api/index.ts';
 import { convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
 import { attachedDisks, detachedDisks, diskToXML, syncDisks, type HotplugConnection } from '../src/hotplug-disks.ts';
+import { POD_CONTEXT } from './pod-context.ts';
 
 const UID = '11111111-2222-3333-4444-5555555555h1';
 const ctx: ConverterContext = {
-  allowEmulation: true,
-  hypervisorDeviceAvailable: false,
-  virtShareDir: '/var/run/kubevirt',
-  privateDir: '/var/run/kubevirt-private',
-  containerDiskDir: '/var/run/kubevirt/container-disks',
-  ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+  ...POD_CONTEXT,
   isBlockPVC: { root: false, hp: false, hpblock: true },
 };
 

@@ -48,6 +48,7 @@ import {
 import { setDomainSpecWithHooks, transferQEMUCommandline } from '../src/define-domain.ts';
 import { placePCIDevicesOnRootComplex } from '../src/converter/pci-placement.ts';
 import { convertVMIToDomainSpec } from '../src/converter/index.ts';
+import { POD_CONTEXT } from './pod-context.ts';
 
 const GB = 1024 * 1024 * 1024;
 
@@ -553,12 +554,7 @@ describe('PlacePCIDevicesOnRootComplex (converter/pci-placement.go; converter_te
     v.spec.domain.devices = { interfaces: [{ name: 'iface0', masquerade: {} }], disks: [{ name: 'd', disk: { bus: 'virtio' } }] };
     v.spec.volumes = [{ name: 'd', emptyDisk: { capacity: '1Gi' } }];
     const spec = convertVMIToDomainSpec(v, {
-      allowEmulation: true,
-      hypervisorDeviceAvailable: false,
-      virtShareDir: '/var/run/kubevirt',
-      privateDir: '/var/run/kubevirt-private',
-      containerDiskDir: '/var/run/kubevirt/container-disks',
-      ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+      ...POD_CONTEXT,
       domainAttachmentByInterfaceName: { iface0: 'tap' },
     });
     assert.equal(spec.Devices.Interfaces?.[0]?.Address?.Slot, '0x02');

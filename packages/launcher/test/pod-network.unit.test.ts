@@ -18,15 +18,9 @@ import {
 import { fakeBridgeIP, masqueradeAddresses, masqueradeIPv6Guest } from '../src/network/phase2.ts';
 import { buildDHCPv6Response, MessageTypeV6, OptionV6, parseDHCPv6 } from '../src/network/dhcpv6-server.ts';
 import { parseResolvConf } from '../src/network/resolv-conf.ts';
+import { POD_CONTEXT } from './pod-context.ts';
 
-const ctx: ConverterContext = {
-  allowEmulation: true,
-  hypervisorDeviceAvailable: false,
-  virtShareDir: '/var/run/kubevirt',
-  privateDir: '/var/run/kubevirt-private',
-  containerDiskDir: '/var/run/kubevirt/container-disks',
-  ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
-};
+const ctx: ConverterContext = POD_CONTEXT;
 
 function masqueradeVMI(): VirtualMachineInstance {
   return {

@@ -12,18 +12,12 @@ import { kubevirtVirtiofsdArgs, virtioFSMountPoint, VIRTIOFSD_PROGRAM, type Shar
 import { launcherPod } from '../../../test/node/manifests.ts';
 import { domainSpecToXML } from '../src/api/index.ts';
 import { ConversionError, convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
+import { POD_CONTEXT } from './pod-context.ts';
 
 const execFileP = promisify(execFile);
 
 const UID = '11111111-2222-3333-4444-555555555555';
-const ctx: ConverterContext = {
-  allowEmulation: true,
-  hypervisorDeviceAvailable: false,
-  virtShareDir: '/var/run/kubevirt',
-  privateDir: '/var/run/kubevirt-private',
-  containerDiskDir: '/var/run/kubevirt/container-disks',
-  ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
-};
+const ctx: ConverterContext = POD_CONTEXT;
 
 /** VMI JSON as a cluster sends it (claim names and other fields the schema passes through untyped). */
 type Loose = Record<string, unknown>;

@@ -6,14 +6,10 @@ import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
 import { KVM_NOT_PRESENT } from '../src/converter/compute/hypervisor.ts';
 import { contextFromOptions, parseVirtualMachineOptions } from '../src/vm-options.ts';
+import { POD_CONTEXT } from './pod-context.ts';
 
 const base: ConverterContext = {
-  allowEmulation: true,
-  hypervisorDeviceAvailable: false,
-  virtShareDir: '/var/run/kubevirt',
-  privateDir: '/var/run/kubevirt-private',
-  containerDiskDir: '/var/run/kubevirt/container-disks',
-  ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+  ...POD_CONTEXT,
   disksInfo: { data: { format: 'raw' } },
 };
 

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { applyWebhookDefaults } from '../../../test/bed/vmi-defaults.ts';
 import type { ConverterContext, EFIEnvironment } from '../src/converter/index.ts';
+import { POD_CONTEXT } from './pod-context.ts';
 
 const DIR = path.join(import.meta.dirname, 'fixtures', 'vmis');
 
@@ -72,12 +73,7 @@ export function corpusContext(vmi: VirtualMachineInstance, efiEnvironment: EFIEn
     if (v.containerDisk) disksInfo[v.name] = { format: 'raw' };
   }
   return {
-    allowEmulation: true,
-    hypervisorDeviceAvailable: false,
-    virtShareDir: '/var/run/kubevirt',
-    privateDir: '/var/run/kubevirt-private',
-    containerDiskDir: '/var/run/kubevirt/container-disks',
-    ephemeralDiskDir: '/var/run/kubevirt-ephemeral-disks',
+    ...POD_CONTEXT,
     efiEnvironment,
     isBlockPVC,
     isBlockDV,
