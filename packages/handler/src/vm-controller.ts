@@ -4,9 +4,11 @@
 // talks to the launcher, and writes the VMI status back with a full Update when it changed.
 // Everything it talks to comes in as a narrow interface (main.ts wires the real ones), so its
 // decisions are table-tested without a cluster, a launcher or a guest.
+import { posix } from 'node:path';
 import { vmiRequest, type cmdv1, type CmdClient } from '@kubevirt-ts/proto';
 import {
   errorMessage,
+  HotplugDiskDir,
   KubeVirtGroupVersion,
   NodeNameLabel,
   VirtualMachineInstanceKind,
@@ -17,6 +19,7 @@ import {
   type Logger,
   type VirtualMachineInstance,
   type VirtualMachineInstanceStatus,
+  type VolumeStatus,
 } from '@kubevirt-ts/shared';
 import type { GhostRecord } from './launcher-clients.ts';
 import type { ContainerDiskMounter } from './container-disk/mounter.ts';
@@ -39,6 +42,7 @@ import {
   phaseOf,
   statusEqual,
   volumeStatusEvents,
+  VolumePhase,
   type GuestAgentFacts,
   type LauncherState,
 } from './vmi-status.ts';
@@ -59,7 +63,12 @@ export interface DomainStore {
 /** The Cmd calls the controller makes on a launcher. */
 export type LauncherClient = Pick<
   CmdClient,
-  'SyncVirtualMachine' | 'ShutdownVirtualMachine' | 'KillVirtualMachine' | 'DeleteVirtualMachine' | 'GetGuestInfo'
+  | 'SyncVirtualMachine'
+  | 'ShutdownVirtualMachine'
+  | 'KillVirtualMachine'
+  | 'DeleteVirtualMachine'
+  | 'GetGuestInfo'
+  | 'VirtualMachineMemoryDump'
 >;
 
 /** Finding a VMI's launcher and its client (LauncherClients). */
@@ -331,9 +340,32 @@ export class VirtualMachineController {
     return true;
   }
 
-  /** handleRunningVMI's hotplug part: new hotplugged volumes mounted before the sync attaches them. */
+  /**
+   * handleRunningVMI's hotplug part: new hotplugged volumes mounted before the sync attaches them; the
+   * memory dumps the status has in progress asked of the launcher.
+   */
   async #handleRunningVMI(vmi: VirtualMachineInstance): Promise<number | undefined> {
-    return this.#mountHotplugVolumes(vmi);
+    const requeue = await this.#mountHotplugVolumes(vmi);
+    await this.#getMemoryDump(vmi);
+    return requeue;
+  }
+
+  /**
+   * getMemoryDump: VirtualMachineMemoryDump for each memory dump volume InProgress. The launcher dumps
+   * in the background and ignores a file it already took up, so asking again each round is harmless.
+   */
+  async #getMemoryDump(vmi: VirtualMachineInstance): Promise<void> {
+    for (const volumeStatus of vmi.status?.volumeStatus ?? []) {
+      if (!volumeStatus.memoryDumpVolume || volumeStatus.phase !== VolumePhase.MemoryDumpInProgress) continue;
+      try {
+        const client = await this.#client(vmi.metadata.uid);
+        forObject(this.#o.logger, vmi).debug('sending memory dump command');
+        const res = await client.VirtualMachineMemoryDump({ ...vmiRequest(vmi), dumpPath: memoryDumpPath(volumeStatus) });
+        if (!res.success) throw new Error(res.message || 'VirtualMachineMemoryDump failed');
+      } catch (err) {
+        throw new Error(`failed to getting memory dump: ${errorMessage(err)}`, { cause: err });
+      }
+    }
   }
 
   /** hotplugVolumeMounter.Mount: a requeue while an attachment pod is not found; other errors fail the sync. */
@@ -465,6 +497,10 @@ export class VirtualMachineController {
     for (const e of volumeStatusEvents(vmi.status?.volumeStatus ?? [], status.volumeStatus ?? [])) {
       this.#o.recorder.event(vmi, 'Normal', e.reason, e.message);
     }
+    const wasFailed = new Set((vmi.status?.volumeStatus ?? []).filter((v) => v.phase === VolumePhase.MemoryDumpFailed).map((v) => v.name));
+    for (const v of status.volumeStatus ?? []) {
+      if (v.phase === VolumePhase.MemoryDumpFailed && !wasFailed.has(v.name)) forObject(this.#o.logger, vmi).error(v.message ?? '');
+    }
     const oldPhase = phaseOf(vmi);
     const newPhase = String(status.phase ?? '');
     if (newPhase !== oldPhase) {
@@ -506,6 +542,11 @@ export class CriticalSecureBootError extends Error {
 /** handleSyncError's errors that fail the VMI: a critical network error, a Secure Boot mismatch. */
 export function isCriticalSyncError(err: unknown): boolean {
   return isCriticalNetworkError(err) || err instanceof CriticalSecureBootError;
+}
+
+/** memoryDumpPath: the dump file in the volume's directory as the launcher sees it (GetVolumeMountDir). */
+export function memoryDumpPath(volumeStatus: VolumeStatus): string {
+  return posix.join(HotplugDiskDir, volumeStatus.name, volumeStatus.memoryDumpVolume?.targetFileName ?? '');
 }
 
 const keyOf = (meta: { namespace?: string | null; name?: string | null }) => `${meta.namespace ?? ''}/${meta.name ?? ''}`;

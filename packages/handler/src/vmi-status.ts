@@ -148,7 +148,9 @@ export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatu
       };
     }
   }
-  if (status.volumeStatus?.length) status.volumeStatus = volumeStatuses(status.volumeStatus, domain, vmi, input.hotplugMounted);
+  if (status.volumeStatus?.length) {
+    status.volumeStatus = volumeStatuses(status.volumeStatus, domain, vmi, input.hotplugMounted, input.now);
+  }
   if (domain) {
     const frozen = domain.Status.FSFreezeStatus.Status;
     if (frozen === FSThawed) delete status.fsFreezeStatus;
@@ -387,6 +389,10 @@ export const VolumePhase = {
   Ready: 'Ready',
   UnMountedFromPod: 'UnMountedFromPod',
   Detaching: 'Detaching',
+  // a memory dump volume (v1.MemoryDumpVolume*): virt-handler writes these
+  MemoryDumpInProgress: 'MemoryDumpInProgress',
+  MemoryDumpCompleted: 'MemoryDumpCompleted',
+  MemoryDumpFailed: 'MemoryDumpFailed',
 } as const;
 
 /** virt-handler's reasons for the phases it writes (pkg/virt-handler/controller.go). */
@@ -411,13 +417,14 @@ const canUpdateToUnmounted = (phase: string | undefined) =>
  * volume (updateHotplugVolumeStatus) with a target is Ready; without one it is MountedToPod once the
  * handler mounted it into the launcher pod and it is still in the spec, UnMountedFromPod once it is
  * neither mounted nor in the spec (virt-controller then deletes its attachment pod and the entry).
- * Sorted by name.
+ * A memory dump volume goes on from MountedToPod (updateMemoryDumpInfo). Sorted by name.
  */
 export function volumeStatuses(
   list: readonly VolumeStatus[],
   domain: Domain | undefined,
   vmi?: VirtualMachineInstance,
   mounted: HotplugMounted = () => false,
+  now: Date = new Date(),
 ): VolumeStatus[] {
   const targets = new Map<string, string>();
   for (const disk of domain?.Spec.Devices.Disks ?? []) {
@@ -425,31 +432,87 @@ export function volumeStatuses(
   }
   const inSpec = new Set((vmi?.spec.volumes ?? []).map((v) => v.name));
   const out = list.map((v) => {
-    const next: VolumeStatus = { ...v, target: targets.get(v.name) ?? '' };
-    if (!next.hotplugVolume) return next;
-    if (next.target !== '') {
-      next.phase = VolumePhase.Ready;
-      next.message = `Successfully attach hotplugged volume ${v.name} to VM`;
-      next.reason = VolumeReadyReason;
-    } else if (mounted(v.name)) {
-      if (inSpec.has(v.name) && canUpdateToMounted(next.phase)) {
-        next.phase = VolumePhase.MountedToPod;
-        next.message = `Volume ${v.name} has been mounted in virt-launcher pod`;
-        next.reason = VolumeMountedToPodReason;
-      }
-    } else if (!inSpec.has(v.name) && canUpdateToUnmounted(next.phase)) {
-      next.phase = VolumePhase.UnMountedFromPod;
-      next.message = `Volume ${v.name} has been unmounted from virt-launcher pod`;
-      next.reason = VolumeUnMountedFromPodReason;
-    }
-    return next;
+    const hotplugged = hotplugVolumeStatus(v, targets.get(v.name) ?? '', inSpec, mounted);
+    return hotplugged.memoryDumpVolume ? updateMemoryDumpInfo(vmi?.metadata.name ?? '', hotplugged, domain, now) : hotplugged;
   });
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The needsRefresh of updateVolumeStatusesFromDomain: a hotplugged volume without a domain disk is looked at again. */
+/** updateHotplugVolumeStatus, with the volume's target from the domain already looked up. */
+function hotplugVolumeStatus(v: VolumeStatus, target: string, inSpec: ReadonlySet<string>, mounted: HotplugMounted): VolumeStatus {
+  const next: VolumeStatus = { ...v, target };
+  if (!next.hotplugVolume) return next;
+  if (next.target !== '') {
+    next.phase = VolumePhase.Ready;
+    next.message = `Successfully attach hotplugged volume ${v.name} to VM`;
+    next.reason = VolumeReadyReason;
+  } else if (mounted(v.name)) {
+    if (inSpec.has(v.name) && canUpdateToMounted(next.phase)) {
+      next.phase = VolumePhase.MountedToPod;
+      next.message = `Volume ${v.name} has been mounted in virt-launcher pod`;
+      next.reason = VolumeMountedToPodReason;
+    }
+  } else if (!inSpec.has(v.name) && canUpdateToUnmounted(next.phase)) {
+    next.phase = VolumePhase.UnMountedFromPod;
+    next.message = `Volume ${v.name} has been unmounted from virt-launcher pod`;
+    next.reason = VolumeUnMountedFromPodReason;
+  }
+  return next;
+}
+
+/** dumpTargetFile: `<vmi>-<volume>-<YYYYMMDD-HHMMSS>.memory.dump`, the handler's clock (UTC, as its pod's). */
+export function dumpTargetFile(vmiName: string, volumeName: string, now: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  return `${vmiName}-${volumeName}-${stamp}.memory.dump`;
+}
+
+/**
+ * updateMemoryDumpInfo: a mounted memory dump volume is InProgress with the file to dump to; it is
+ * Completed or Failed once the domain's metadata reports that file's dump done. The metadata of
+ * another file (an earlier dump) is not this one's.
+ */
+export function updateMemoryDumpInfo(vmiName: string, v: VolumeStatus, domain: Domain | undefined, now: Date): VolumeStatus {
+  const info = v.memoryDumpVolume;
+  if (!info) return v;
+  if (v.phase === VolumePhase.MountedToPod) {
+    return {
+      ...v,
+      phase: VolumePhase.MemoryDumpInProgress,
+      message: `Memory dump Volume ${v.name} is attached, getting memory dump`,
+      reason: VolumeMountedToPodReason,
+      memoryDumpVolume: { ...info, targetFileName: dumpTargetFile(vmiName, v.name, now) },
+    };
+  }
+  if (v.phase !== VolumePhase.MemoryDumpInProgress) return v;
+  const meta = domain?.Spec.Metadata.KubeVirt.MemoryDump;
+  // not triggered yet: the launcher has not taken this file up
+  if (!meta || meta.FileName !== info.targetFileName) return v;
+  const next: VolumeStatus = {
+    ...v,
+    memoryDumpVolume: { ...info, ...(meta.StartTimestamp ? { startTimestamp: meta.StartTimestamp } : {}) },
+  };
+  if (meta.EndTimestamp && meta.Failed) {
+    next.message = `Memory dump to pvc ${v.name} failed: ${meta.FailureReason}`;
+    next.phase = VolumePhase.MemoryDumpFailed;
+    next.memoryDumpVolume = { ...next.memoryDumpVolume, endTimestamp: meta.EndTimestamp };
+  } else if (meta.Completed) {
+    next.phase = VolumePhase.MemoryDumpCompleted;
+    next.message = `Memory dump to Volume ${v.name} has completed successfully`;
+    next.reason = VolumeReadyReason;
+    if (meta.EndTimestamp) next.memoryDumpVolume = { ...next.memoryDumpVolume, endTimestamp: meta.EndTimestamp };
+  }
+  return next;
+}
+
+/**
+ * The needsRefresh of updateVolumeStatusesFromDomain: a hotplugged volume without a domain disk is
+ * looked at again (a memory dump volume never has one), as is a memory dump in progress.
+ */
 export function hotplugVolumesPending(status: VirtualMachineInstanceStatus): boolean {
-  return (status.volumeStatus ?? []).some((v) => v.hotplugVolume && v.target === '');
+  return (status.volumeStatus ?? []).some(
+    (v) => (v.hotplugVolume && v.target === '') || (v.memoryDumpVolume && v.phase === VolumePhase.MemoryDumpInProgress),
+  );
 }
 
 /** generateEventsForVolumeStatusChange: a changed phase, a new status, or one that went away. */

@@ -36,6 +36,29 @@ function vmi(phase: string, hpPhase: string | undefined, inSpec = true): Virtual
   });
 }
 
+/** A VMI with a memory dump volume (virtctl memory-dump) in the given phase. */
+function dumpVMI(phase: string): VirtualMachineInstance {
+  return parseVMI({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'testvmi', namespace: 'default', uid, resourceVersion: '7', labels: { 'kubevirt.io/nodeName': 'node01' } },
+    spec: { domain: { devices: {} }, volumes: [{ name: 'dumpvol', memoryDump: { claimName: 'dump-claim', hotpluggable: true } }] },
+    status: {
+      phase: 'Running',
+      nodeName: 'node01',
+      volumeStatus: [
+        {
+          name: 'dumpvol',
+          target: '',
+          phase,
+          hotplugVolume: { attachPodName: 'hp-volume-x', attachPodUID: 'a1' },
+          memoryDumpVolume: { claimName: 'dump-claim', targetFileName: 'testvmi-dumpvol-20261203-230405.memory.dump' },
+        },
+      ],
+    },
+  });
+}
+
 const running = () => {
   const d = newDomain({ name: 'testvmi', namespace: 'default', uid });
   d.Status.Status = 'Running';
@@ -50,6 +73,8 @@ interface Setup {
   mountFails?: Error;
   /** IsMounted's answer. */
   mounted?: boolean;
+  /** VirtualMachineMemoryDump answers with this failure. */
+  dumpFails?: string;
 }
 
 function fixture(s: Setup) {
@@ -74,6 +99,10 @@ function fixture(s: Setup) {
     ShutdownVirtualMachine: reply('ShutdownVirtualMachine'),
     KillVirtualMachine: reply('KillVirtualMachine'),
     DeleteVirtualMachine: reply('DeleteVirtualMachine'),
+    VirtualMachineMemoryDump: async (req: { dumpPath: string }) => {
+      calls.push(`VirtualMachineMemoryDump ${req.dumpPath}`);
+      return { success: s.dumpFails === undefined, message: s.dumpFails ?? '' };
+    },
     GetGuestInfo: async () => ({ guestInfoResponse: '{}', response: { success: true, message: '' } }),
   } as unknown as LauncherClient;
   const record = { name: 'testvmi', namespace: 'default', socketFile, uid };
@@ -164,6 +193,39 @@ describe('VirtualMachineController and the hotplug mounter', () => {
     const f = fixture({ vmi: vmi('Scheduled', 'MountedToPod'), mounted: true });
     await f.controller.execute(key);
     assert.deepEqual(f.calls, ['mount', 'SyncVirtualMachine']);
+  });
+
+  test('Running VMI, a memory dump in progress → VirtualMachineMemoryDump into the volume directory in the pod, before the sync (getMemoryDump)', async () => {
+    const f = fixture({ vmi: dumpVMI('MemoryDumpInProgress'), domain: true, mounted: true });
+    const requeue = await f.controller.execute(key);
+    assert.deepEqual(f.calls, [
+      'mount',
+      'VirtualMachineMemoryDump /var/run/kubevirt/hotplug-disks/dumpvol/testvmi-dumpvol-20261203-230405.memory.dump',
+      'SyncVirtualMachine',
+      'unmount',
+    ]);
+    assert.equal(requeue, HOTPLUG_REQUEUE_MS, 'looked at again in 1 s while the dump runs');
+  });
+
+  test('Running VMI, a memory dump volume just mounted (not in progress yet) or completed → no dump asked', async () => {
+    for (const phase of ['AttachedToNode', 'MemoryDumpCompleted', 'MemoryDumpFailed']) {
+      const f = fixture({ vmi: dumpVMI(phase), domain: true, mounted: true });
+      await f.controller.execute(key);
+      assert.deepEqual(f.calls, ['mount', 'SyncVirtualMachine', 'unmount'], phase);
+    }
+  });
+
+  test("Running VMI, the launcher refuses the dump → the round fails with KubeVirt's text, no sync", async () => {
+    const f = fixture({ vmi: dumpVMI('MemoryDumpInProgress'), domain: true, mounted: true, dumpFails: 'Domain not found.' });
+    await f.controller.execute(key);
+    assert.deepEqual(f.calls.slice(-1), [
+      'VirtualMachineMemoryDump /var/run/kubevirt/hotplug-disks/dumpvol/testvmi-dumpvol-20261203-230405.memory.dump',
+    ]);
+    assert.deepEqual(f.events, ['Warning SyncFailed']);
+    assert.equal(
+      f.writes.at(-1)?.conditions?.find((c) => c.type === 'Synchronized')?.message,
+      'failed to getting memory dump: Domain not found.',
+    );
   });
 
   test('the VMI gone and its domain too → every hotplug mount undone (UnmountAll), the launcher forgotten', async () => {

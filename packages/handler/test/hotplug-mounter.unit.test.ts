@@ -114,14 +114,19 @@ class HotplugWorld {
   }
 
   /** A running VMI; `hp` hotplugged (in the spec unless `removed`), its status as virt-controller wrote it. */
-  vmi(o: { removed?: boolean; attachPodUID?: string; volumeMode?: string; activePods?: string[] } = {}): VirtualMachineInstance {
+  vmi(
+    o: { removed?: boolean; attachPodUID?: string; volumeMode?: string; activePods?: string[]; memoryDump?: boolean } = {},
+  ): VirtualMachineInstance {
+    const volume = o.memoryDump
+      ? { name: 'hp', memoryDump: { claimName: 'c', hotpluggable: true } }
+      : { name: 'hp', persistentVolumeClaim: { claimName: 'c', hotpluggable: true } };
     return parseVMI({
       apiVersion: 'kubevirt.io/v1',
       kind: 'VirtualMachineInstance',
       metadata: { name: 'testvmi', namespace: 'default', uid: this.vmiUID },
       spec: {
-        domain: { devices: { disks: o.removed ? [] : [{ name: 'hp', disk: { bus: 'scsi' } }] } },
-        volumes: o.removed ? [] : [{ name: 'hp', persistentVolumeClaim: { claimName: 'c', hotpluggable: true } }],
+        domain: { devices: { disks: o.removed || o.memoryDump ? [] : [{ name: 'hp', disk: { bus: 'scsi' } }] } },
+        volumes: o.removed ? [] : [volume],
       },
       status: {
         phase: 'Running',
@@ -176,6 +181,30 @@ describe('HotplugMounter, file system claims', () => {
       assert.equal(m.isMounted(w.vmi(), 'hp'), true);
       await m.mount(w.vmi());
       assert.equal(w.binds.length, 1, 'an existing mount is not mounted again');
+    } finally {
+      w.close();
+    }
+  });
+
+  test("a memory dump volume: the claim's directory bound onto the directory <volume>, handed to 107; undone with the volume", async () => {
+    const w = new HotplugWorld('memorydump');
+    await w.startAttachmentPod();
+    try {
+      const m = w.mounter();
+      const dir = path.join(w.pods, w.launcherUID, HOTPLUG, 'hp');
+      await m.mount(w.vmi({ memoryDump: true }));
+      assert.deepEqual(w.binds, [[w.claimDir, dir, false]]);
+      assert.ok(statSync(dir).isDirectory());
+      assert.equal(statSync(dir).mode & 0o777, 0o750);
+      assert.equal(statSync(dir).uid, 107);
+      assert.equal(existsSync(w.target), false, 'no hp.img');
+      assert.deepEqual(w.record(), { mountTargetEntries: [{ targetFile: dir }], usesSafePaths: true });
+      assert.equal(m.isMounted(w.vmi({ memoryDump: true }), 'hp'), true);
+      await m.unmount(w.vmi({ memoryDump: true }));
+      assert.equal(m.isMounted(w.vmi({ memoryDump: true }), 'hp'), true, 'still in the spec: kept');
+      await m.unmount(w.vmi({ removed: true }));
+      assert.equal(existsSync(dir), false, 'the directory goes once unmounted');
+      assert.equal(w.record(), undefined);
     } finally {
       w.close();
     }

@@ -113,7 +113,7 @@ const withACPI = (d: Domain) => {
   d.Spec.Features = { ...d.Spec.Features, ACPI: {} } as Domain['Spec']['Features'];
 };
 
-type Call = 'SyncVirtualMachine' | 'ShutdownVirtualMachine' | 'KillVirtualMachine' | 'DeleteVirtualMachine';
+type Call = 'SyncVirtualMachine' | 'ShutdownVirtualMachine' | 'KillVirtualMachine' | 'DeleteVirtualMachine' | 'VirtualMachineMemoryDump';
 
 /** Where the VMI's launcher is, as LauncherClients would find it. */
 interface LauncherSetup {
@@ -191,6 +191,7 @@ class FakeLaunchers implements LauncherClientFactory {
       ShutdownVirtualMachine: reply('ShutdownVirtualMachine'),
       KillVirtualMachine: reply('KillVirtualMachine'),
       DeleteVirtualMachine: reply('DeleteVirtualMachine'),
+      VirtualMachineMemoryDump: reply('VirtualMachineMemoryDump'),
       GetGuestInfo: async () => {
         this.guestInfoCalls++;
         return { guestInfoResponse: JSON.stringify(this.setup.guestInfo ?? {}), response: { success: true, message: '' } };

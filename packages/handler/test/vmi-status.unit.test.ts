@@ -7,6 +7,8 @@ import {
   accessCredentialEvent,
   calculatePhase,
   calculateStatus,
+  dumpTargetFile,
+  hotplugVolumesPending,
   interfacesStatus,
   MIGRATION_NOT_IMPLEMENTED_MESSAGE,
   quantity,
@@ -1037,4 +1039,148 @@ describe('AccessCredentialsSynchronized from the domain metadata (updateAccessCr
       assert.deepEqual(accessCredentialEvent({ conditions: before as never }, { conditions: after as never }), want);
     });
   }
+});
+
+describe('memory dump volume status (updateMemoryDumpInfo)', () => {
+  const now = new Date('2026-12-03T23:04:05Z');
+  const target = 'vm-dumpvol-20261203-230405.memory.dump';
+  const hotplugVolume = { attachPodName: 'hp-volume-abcde', attachPodUID: 'a1' };
+  const started = '2026-12-03T23:04:06Z';
+  const ended = '2026-12-03T23:04:09Z';
+  /** The domain with the launcher's MemoryDump metadata (none: null). */
+  const withMeta = (meta: object | null) =>
+    domain('Running', 'Unknown', (d) => {
+      d.Spec.Metadata.KubeVirt.MemoryDump =
+        meta === null
+          ? null
+          : ({
+              FileName: '',
+              StartTimestamp: null,
+              EndTimestamp: null,
+              Completed: false,
+              Failed: false,
+              FailureReason: '',
+              ...meta,
+            } as never);
+    });
+  /** The VMI with the memory dump volume in its spec and its status as virt-controller (or an earlier round) left it. */
+  const withDump = (status: object) =>
+    parseVMI({
+      ...vmi('Running'),
+      spec: {
+        domain: { devices: {} },
+        volumes: [{ name: 'dumpvol', memoryDump: { claimName: 'dump-claim', hotpluggable: true } }],
+      },
+      status: { phase: 'Running', volumeStatus: [{ name: 'dumpvol', target: '', hotplugVolume, ...status }] },
+    });
+  const inProgress = {
+    phase: 'MemoryDumpInProgress',
+    reason: 'VolumeMountedToPod',
+    message: 'Memory dump Volume dumpvol is attached, getting memory dump',
+    memoryDumpVolume: { claimName: 'dump-claim', targetFileName: target },
+  };
+
+  const cases: Array<{ name: string; status: object; mounted?: boolean; meta?: object | null; want: object }> = [
+    {
+      name: 'attached to the node, now mounted → MountedToPod and on to InProgress, with the file to dump to',
+      status: { phase: 'AttachedToNode', reason: 'SuccessfulCreate', memoryDumpVolume: { claimName: 'dump-claim' } },
+      mounted: true,
+      meta: null,
+      want: inProgress,
+    },
+    {
+      name: 'attached to the node, not mounted yet → unchanged',
+      status: { phase: 'AttachedToNode', reason: 'SuccessfulCreate', memoryDumpVolume: { claimName: 'dump-claim' } },
+      mounted: false,
+      meta: null,
+      want: { phase: 'AttachedToNode', reason: 'SuccessfulCreate', memoryDumpVolume: { claimName: 'dump-claim' } },
+    },
+    {
+      name: 'in progress, no metadata yet (the launcher has not started) → unchanged',
+      status: inProgress,
+      meta: null,
+      want: inProgress,
+    },
+    {
+      name: "in progress, the metadata of an older dump's file → unchanged, its timestamps not taken",
+      status: inProgress,
+      meta: { FileName: 'vm-dumpvol-20261201-101010.memory.dump', StartTimestamp: started, EndTimestamp: ended, Completed: true },
+      want: inProgress,
+    },
+    {
+      name: 'in progress, the launcher dumping this file → still in progress, with its start',
+      status: inProgress,
+      meta: { FileName: target, StartTimestamp: started },
+      want: { ...inProgress, memoryDumpVolume: { ...inProgress.memoryDumpVolume, startTimestamp: started } },
+    },
+    {
+      name: 'in progress, this file completed → Completed (VolumeReady) with start and end',
+      status: inProgress,
+      meta: { FileName: target, StartTimestamp: started, EndTimestamp: ended, Completed: true },
+      want: {
+        phase: 'MemoryDumpCompleted',
+        reason: 'VolumeReady',
+        message: 'Memory dump to Volume dumpvol has completed successfully',
+        memoryDumpVolume: { claimName: 'dump-claim', targetFileName: target, startTimestamp: started, endTimestamp: ended },
+      },
+    },
+    {
+      name: "in progress, this file failed → Failed with the launcher's reason, start and end",
+      status: inProgress,
+      meta: {
+        FileName: target,
+        StartTimestamp: started,
+        EndTimestamp: ended,
+        Completed: true,
+        Failed: true,
+        FailureReason: "Domain memory dump failed: virError(Code=9, Domain=10, Message='operation failed')",
+      },
+      want: {
+        phase: 'MemoryDumpFailed',
+        reason: 'VolumeMountedToPod',
+        message: "Memory dump to pvc dumpvol failed: Domain memory dump failed: virError(Code=9, Domain=10, Message='operation failed')",
+        memoryDumpVolume: { claimName: 'dump-claim', targetFileName: target, startTimestamp: started, endTimestamp: ended },
+      },
+    },
+    {
+      name: 'completed stays completed (a later dump needs a new volume status)',
+      status: {
+        phase: 'MemoryDumpCompleted',
+        reason: 'VolumeReady',
+        message: 'Memory dump to Volume dumpvol has completed successfully',
+        memoryDumpVolume: { claimName: 'dump-claim', targetFileName: target, startTimestamp: started, endTimestamp: ended },
+      },
+      meta: { FileName: target, StartTimestamp: started, EndTimestamp: ended, Completed: true, Failed: true, FailureReason: 'x' },
+      want: {
+        phase: 'MemoryDumpCompleted',
+        reason: 'VolumeReady',
+        message: 'Memory dump to Volume dumpvol has completed successfully',
+        memoryDumpVolume: { claimName: 'dump-claim', targetFileName: target, startTimestamp: started, endTimestamp: ended },
+      },
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const s = calculateStatus({
+        vmi: withDump(c.status),
+        domain: withMeta(c.meta ?? null),
+        launcher: 'ready',
+        now,
+        hotplugMounted: () => c.mounted ?? true,
+      });
+      assert.deepEqual(s.volumeStatus, [{ name: 'dumpvol', target: '', hotplugVolume, ...c.want }]);
+    });
+  }
+
+  test('looked at again while a dump is in progress (needsRefresh)', () => {
+    assert.equal(hotplugVolumesPending({ volumeStatus: [{ name: 'dumpvol', target: '', ...inProgress }] }), true);
+    assert.equal(
+      hotplugVolumesPending({ volumeStatus: [{ name: 'dumpvol', target: 'vda', phase: 'MemoryDumpCompleted', memoryDumpVolume: {} }] }),
+      false,
+    );
+  });
+
+  test("the target file: <vmi>-<volume>-<YYYYMMDD-HHMMSS>.memory.dump on the handler's clock", () => {
+    assert.equal(dumpTargetFile('my-vm', 'my-vol', new Date('2027-01-02T03:04:05.678Z')), 'my-vm-my-vol-20270102-030405.memory.dump');
+  });
 });

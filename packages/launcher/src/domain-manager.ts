@@ -1,6 +1,7 @@
 // KubeVirt's LibvirtDomainManager (pkg/virt-launcher/virtwrap/manager.go): every command the handler
 // sends, carried out on the one domain this launcher owns, through our libvirt client.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import {
   DomainCoreDumpFlags,
@@ -20,6 +21,7 @@ import {
 } from '@kubevirt-ts/libvirt';
 import {
   domainNameToVMI,
+  forObject,
   lifeCycleFromLibvirt,
   k8sTime,
   newDomain,
@@ -51,6 +53,25 @@ import { setDomainSpecWithHooks } from './define-domain.ts';
 import { resolveContext } from './converter/context.ts';
 import { withDefaults } from './converter/vmi-defaults.ts';
 import { AccessCredentialManager, errorText, type AccessCredentialResult } from './access-credentials.ts';
+
+/** removePreviousMemoryDump: the earlier dumps in the volume (`*memory.dump*`); failures are logged. */
+function removePreviousMemoryDump(dir: string, log: Logger): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    log.error({ reason: errorText(err) }, 'failed to remove older memory dumps');
+    return;
+  }
+  for (const name of names) {
+    if (!name.includes('memory.dump')) continue;
+    try {
+      rmSync(path.join(dir, name));
+    } catch (err) {
+      log.error({ reason: errorText(err) }, 'failed to remove older memory dumps');
+    }
+  }
+}
 
 export class DomainNotFoundError extends Error {
   constructor() {
@@ -106,6 +127,9 @@ export interface DomainManagerOptions {
   secretSourceDir?: string;
 }
 
+/** storage.FailedDomainMemoryDump */
+export const FailedDomainMemoryDump = 'Domain memory dump failed';
+
 /** How long one GetVMStats agent command may take: the handler gives the whole call 5 s. */
 const AGENT_DATA_TIMEOUT_SECONDS = 2;
 
@@ -129,6 +153,8 @@ export class DomainManager {
   readonly #credManager: AccessCredentialManager;
   /** The metadata cache's notification: run-time metadata changed, the domain must be sent again. */
   readonly #metadataListeners = new Set<() => void>();
+  /** A memory dump is running (KubeVirt's memoryDumpInProgress channel of one). */
+  #memoryDumpInProgress: Promise<void> | undefined;
 
   constructor(opts: DomainManagerOptions) {
     this.#conn = opts.conn;
@@ -170,6 +196,10 @@ export class DomainManager {
     const meta = this.#metadataFor(uid);
     if (meta.AccessCredential?.Succeeded === result.Succeeded && meta.AccessCredential.Message === result.Message) return;
     meta.AccessCredential = { ...result };
+    this.#metadataChanged();
+  }
+
+  #metadataChanged(): void {
     for (const listener of this.#metadataListeners) listener();
   }
 
@@ -489,9 +519,61 @@ export class DomainManager {
     return { mime: shot.mime ?? 'application/octet-stream', data: Buffer.from(shot.data) };
   }
 
-  async memoryDump(vmi: VirtualMachineInstance, dumpPath: string): Promise<void> {
+  /**
+   * MemoryDump: returns at once, the dump runs in the background, one at a time (a call while one runs
+   * does nothing). Its progress is the domain's MemoryDump metadata, which reaches the handler with
+   * the domain: the file's name and start, then Completed (Failed with the reason) and the end.
+   */
+  memoryDump(vmi: VirtualMachineInstance, dumpPath: string): Promise<void> {
+    const log = forObject(this.#log, vmi);
+    if (this.#memoryDumpInProgress) {
+      log.info('memory-dump is in progress');
+      return Promise.resolve();
+    }
+    const running = this.#dumpMemory(vmi, dumpPath)
+      .catch((err: unknown) => log.error({ reason: errorText(err) }, FailedDomainMemoryDump))
+      .finally(() => {
+        this.#memoryDumpInProgress = undefined;
+      });
+    this.#memoryDumpInProgress = running;
+    return Promise.resolve();
+  }
+
+  /** Resolves when the memory dump running now (if any) has ended. */
+  async memoryDumpDone(): Promise<void> {
+    await this.#memoryDumpInProgress;
+  }
+
+  async #dumpMemory(vmi: VirtualMachineInstance, dumpPath: string): Promise<void> {
+    const log = forObject(this.#log, vmi);
+    const meta = this.#metadataFor(vmi.metadata.uid);
+    const fileName = path.basename(dumpPath);
+    // in progress or just completed: the handler asks again each round until it sees the result
+    if (meta.MemoryDump?.FileName === fileName) return;
+    meta.MemoryDump = {
+      FileName: fileName,
+      StartTimestamp: k8sTime(),
+      EndTimestamp: null,
+      Completed: false,
+      Failed: false,
+      FailureReason: '',
+    };
+    this.#metadataChanged();
     const dom = await this.#mustLookup(vmi);
-    await this.#conn.domainCoreDumpWithFormat(dom, dumpPath, DomainCoreDumpFormat.RAW, DomainCoreDumpFlags.MEMORY_ONLY);
+    // a dump still goes ahead when an older one could not be removed
+    removePreviousMemoryDump(path.dirname(dumpPath), log);
+    log.info('Starting memory dump');
+    let failure = '';
+    try {
+      await this.#conn.domainCoreDumpWithFormat(dom, dumpPath, DomainCoreDumpFormat.RAW, DomainCoreDumpFlags.MEMORY_ONLY);
+      log.info('Completed memory dump successfully');
+    } catch (err) {
+      failure = `${FailedDomainMemoryDump}: ${errorText(err)}`;
+      throw err;
+    } finally {
+      meta.MemoryDump = { ...meta.MemoryDump, Completed: true, EndTimestamp: k8sTime(), Failed: failure !== '', FailureReason: failure };
+      this.#metadataChanged();
+    }
   }
 
   async syncVMICPUs(vmi: VirtualMachineInstance): Promise<void> {

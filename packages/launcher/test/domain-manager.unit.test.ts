@@ -3,11 +3,13 @@
 // puts the launcher's one domain in a state, runs one command, and checks the libvirt calls it made.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import {
+  DomainCoreDumpFlags,
+  DomainCoreDumpFormat,
   DomainState,
   DomainStateReasons,
   ErrorDomain,
@@ -145,7 +147,7 @@ class FakeConnection implements LibvirtConnection {
   }
   // not used by the commands these tables drive
   connectGetVersion = unused;
-  domainCoreDumpWithFormat = unused;
+  domainCoreDumpWithFormat: LibvirtConnection['domainCoreDumpWithFormat'] = unused;
   domainQemuAgentCommand = unused;
   domainScreenshot = unused;
   domainAttachDeviceFlags = unused;
@@ -488,3 +490,78 @@ describe('DomainManager commands are serialised (domainModifyLock)', () => {
     assert.equal(f.conn.dom?.state, 'SHUTOFF');
   });
 });
+
+describe('DomainManager.memoryDump (StorageManager.MemoryDump)', () => {
+  test('answers at once and dumps in the background, one at a time; the metadata tells start, file, end; the same file is not dumped again', async () => {
+    using f = fixture();
+    await f.dm.syncVMI(vmi('Scheduled'));
+    const volume = mkdtempSync(path.join(f.privateDir, 'dump-'));
+    writeFileSync(path.join(volume, 'testvmi-dump-20260101-000000.memory.dump'), 'an earlier dump');
+    writeFileSync(path.join(volume, 'notes.txt'), 'not a dump');
+    const dumps: Array<{ file: string; format: number; flags: number; finish: (err?: Error) => void }> = [];
+    f.conn.domainCoreDumpWithFormat = (_d, file, format, flags = 0) =>
+      new Promise<void>((resolve, reject) => dumps.push({ file, format, flags, finish: (err) => (err ? reject(err) : resolve()) }));
+    let changes = 0;
+    f.dm.onMetadataChange(() => changes++);
+    const metadata = async () => (await f.dm.getDomain())?.Spec.Metadata.KubeVirt.MemoryDump;
+    const first = path.join(volume, 'testvmi-dump-20260102-030405.memory.dump');
+
+    await f.dm.memoryDump(vmi('Running'), first);
+    await poll(() => dumps.length === 1);
+    assert.deepEqual(
+      dumps.map((d) => [d.file, d.format, d.flags]),
+      [[first, DomainCoreDumpFormat.RAW, DomainCoreDumpFlags.MEMORY_ONLY]],
+    );
+    const started = await metadata();
+    assert.equal(started?.FileName, path.basename(first));
+    assert.match(String(started?.StartTimestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.deepEqual([started?.Completed, started?.EndTimestamp, started?.Failed], [false, null, false]);
+    assert.deepEqual(readdirSync(volume), ['notes.txt'], 'the earlier dump removed, nothing else');
+    assert.equal(changes, 1);
+
+    // a second request while one runs does nothing
+    await f.dm.memoryDump(vmi('Running'), path.join(volume, 'other.memory.dump'));
+    assert.equal(dumps.length, 1);
+
+    dumps[0]!.finish();
+    await f.dm.memoryDumpDone();
+    const done = await metadata();
+    assert.deepEqual(
+      [done?.FileName, done?.StartTimestamp, done?.Completed, done?.Failed, done?.FailureReason],
+      [path.basename(first), started?.StartTimestamp, true, false, ''],
+    );
+    assert.match(String(done?.EndTimestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(changes, 2);
+
+    // the handler asks again each round while it has not seen the result: no second dump
+    await f.dm.memoryDump(vmi('Running'), first);
+    await f.dm.memoryDumpDone();
+    assert.equal(dumps.length, 1);
+    assert.equal(changes, 2);
+  });
+
+  test('a failed dump: Completed and Failed with the reason in the metadata', async () => {
+    using f = fixture();
+    await f.dm.syncVMI(vmi('Scheduled'));
+    f.conn.domainCoreDumpWithFormat = async () => {
+      throw libvirtError(ErrorNumber.OPERATION_FAILED, 'operation failed: domain is not running');
+    };
+    await f.dm.memoryDump(vmi('Running'), path.join(f.privateDir, 'vm-dump-20260102-030405.memory.dump'));
+    await f.dm.memoryDumpDone();
+    const meta = (await f.dm.getDomain())?.Spec.Metadata.KubeVirt.MemoryDump;
+    assert.deepEqual([meta?.Completed, meta?.Failed], [true, true]);
+    assert.match(String(meta?.EndTimestamp), /Z$/);
+    assert.equal(
+      meta?.FailureReason,
+      `Domain memory dump failed: virError(Code=${ErrorNumber.OPERATION_FAILED}, Domain=${ErrorDomain.DOM}, Message='operation failed: domain is not running')`,
+    );
+  });
+});
+
+async function poll(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

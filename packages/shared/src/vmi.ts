@@ -408,7 +408,15 @@ const volumeStatusSchema = z.looseObject({
   persistentVolumeClaimInfo: z.optional(opaque()),
   hotplugVolume: z.optional(z.looseObject({ attachPodName: z.optional(z.string()), attachPodUID: z.optional(z.string()) })),
   size: z.optional(int()),
-  memoryDumpVolume: z.optional(opaque()),
+  // DomainMemoryDumpInfo: virt-controller writes claimName, virt-handler the rest
+  memoryDumpVolume: z.optional(
+    z.looseObject({
+      claimName: z.optional(z.string()),
+      targetFileName: z.optional(z.string()),
+      startTimestamp: z.optional(z.nullable(z.string())),
+      endTimestamp: z.optional(z.nullable(z.string())),
+    }),
+  ),
   containerDiskVolume: z.optional(z.looseObject({ checksum: z.optional(uint()) })),
 });
 

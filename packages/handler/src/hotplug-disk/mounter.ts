@@ -4,11 +4,13 @@
 // block claim's device node at `/path/<volume>/<claim uid>`). Through that socket the handler finds
 // the pod's process, from its mounts the claim's directory on the node, and bind-mounts its
 // `disk.img` onto `<volume>.img` in the launcher pod's hotplug-disks emptyDir (a block claim gets a
-// device node of the same numbers, `<volume>`), where the launcher attaches it to the domain. What was
+// device node of the same numbers, `<volume>`; a memory dump claim's whole directory is bound onto the
+// directory `<volume>`, where the launcher writes the dump), where the launcher attaches it to the domain. What was
 // mounted is recorded under the handler's private dir, so a restarted handler can still undo it.
 import {
   chownSync,
   closeSync,
+  rmdirSync,
   constants,
   lstatSync,
   mkdirSync,
@@ -86,6 +88,14 @@ export function isHotplugVolume(volume: Volume): boolean {
   return volume.persistentVolumeClaim?.hotpluggable === true || volume.dataVolume?.hotpluggable === true || volume.memoryDump !== undefined;
 }
 
+/**
+ * isDirectoryMounted: a memory dump volume is the claim's directory, not its disk.img (utility volumes,
+ * KubeVirt's other directory kind, are not modelled).
+ */
+export function isDirectoryMounted(vmi: VirtualMachineInstance, volumeName: string): boolean {
+  return (vmi.spec.volumes ?? []).find((v) => v.name === volumeName)?.memoryDump !== undefined;
+}
+
 /** isBlockVolume: the claim virt-controller recorded in the volume's status is a block claim. */
 export function isBlockVolume(status: readonly VolumeStatus[] | undefined, volumeName: string): boolean {
   const info = status?.find((s) => s.name === volumeName)?.persistentVolumeClaimInfo as { volumeMode?: unknown } | undefined;
@@ -121,7 +131,7 @@ export class HotplugMounter implements HotplugVolumeMounter {
       } else {
         log.debug(`Mounting file system volume: ${status.name}`);
         try {
-          await this.#mountFileSystem(vmi, status.name, sourceUID, record);
+          await this.#mountFileSystem(vmi, status.name, sourceUID, record, isDirectoryMounted(vmi, status.name));
         } catch (err) {
           throw wrap(err, `failed to mount filesystem hotplug volume ${status.name}`);
         }
@@ -129,15 +139,23 @@ export class HotplugMounter implements HotplugVolumeMounter {
     }
   }
 
-  async #mountFileSystem(vmi: VirtualMachineInstance, volume: string, sourceUID: string, record: MountTargetRecord): Promise<void> {
+  async #mountFileSystem(
+    vmi: VirtualMachineInstance,
+    volume: string,
+    sourceUID: string,
+    record: MountTargetRecord,
+    directory: boolean,
+  ): Promise<void> {
     const launcherUID = this.#findLauncherUID(vmi);
     if (!launcherUID) return; // not this node's pod
-    const target = path.join(this.#targetDir(launcherUID), `${volume}.img`);
-    touch(target);
+    const target = path.join(this.#targetDir(launcherUID), directory ? volume : `${volume}.img`);
+    if (directory) mkdirNoFollow(target);
+    else touch(target);
     if (!isMountPoint(this.#o.node.mounts(), target)) {
       let source: string;
       try {
-        source = path.posix.join(this.#sourceDirOnNode(sourceUID, volume), 'disk.img');
+        const dir = this.#sourceDirOnNode(sourceUID, volume);
+        source = directory ? dir : path.posix.join(dir, 'disk.img');
       } catch (err) {
         throw new WaitingForHotplugMountError(
           `failed to get source path for volume ${volume} from source pod ${sourceUID}: ${errorMessage(err)}: waiting for hotplug mount`,
@@ -210,7 +228,12 @@ export class HotplugMounter implements HotplugVolumeMounter {
     const current = new Set(
       (vmi.spec.volumes ?? [])
         .filter(isHotplugVolume)
-        .map((v) => path.join(targetDir, isBlockVolume(vmi.status?.volumeStatus, v.name) ? v.name : `${v.name}.img`)),
+        .map((v) =>
+          path.join(
+            targetDir,
+            isBlockVolume(vmi.status?.volumeStatus, v.name) || isDirectoryMounted(vmi, v.name) ? v.name : `${v.name}.img`,
+          ),
+        ),
     );
     const keep: MountTargetRecord = { mountTargetEntries: [], usesSafePaths: true };
     const errors: string[] = [];
@@ -274,11 +297,11 @@ export class HotplugMounter implements HotplugVolumeMounter {
         return false;
       }
     }
-    const target = path.join(targetDir, `${volumeName}.img`);
+    const target = path.join(targetDir, isDirectoryMounted(vmi, volumeName) ? volumeName : `${volumeName}.img`);
     return exists(target) && isMountPoint(this.#o.node.mounts(), target);
   }
 
-  /** unmountFileSystemHotplugVolumes: unmounted (every layer of it), then the file goes. */
+  /** unmountFileSystemHotplugVolumes: unmounted (every layer of it), then the file (or a memory dump's directory) goes. */
   async #unmountFileSystem(target: string): Promise<void> {
     if (!isMountPoint(this.#o.node.mounts(), target)) return;
     for (let round = 0; isMountPoint(this.#o.node.mounts(), target); round++) {
@@ -289,7 +312,8 @@ export class HotplugMounter implements HotplugVolumeMounter {
         throw new Error(`failed to unmount hotplug disk ${target}: ${errorMessage(err)}`, { cause: err });
       }
     }
-    rmSync(target, { force: true });
+    if (lstatSync(target).isDirectory()) rmdirSync(target);
+    else rmSync(target, { force: true });
   }
 
   /** unmountBlockHotplugVolumes: the device node goes, and with it the pod's permission to open the device. */
@@ -354,6 +378,18 @@ function wrap(err: unknown, prefix: string): Error {
 function touch(file: string): void {
   if (exists(file)) return;
   closeSync(openSync(file, constants.O_CREAT | constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_EXCL, 0o666));
+}
+
+/** MkdirAtNoFollow with 0750: a memory dump volume's mount point (a symlink there is refused). */
+function mkdirNoFollow(dir: string): void {
+  try {
+    if (lstatSync(dir).isDirectory()) return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dir, { mode: 0o750 });
+    return;
+  }
+  throw new Error(`${dir} exists and is not a directory`);
 }
 
 function exists(p: string): boolean {
