@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { serialConsoleSocketPath, vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
@@ -26,6 +26,19 @@ function hotplugVMI(sockets: number, uid: string) {
   (vmi.spec.domain as { cpu: object }).cpu = { sockets, cores: 1, threads: 1, maxSockets: 2 };
   return vmi;
 }
+
+type MemoryDumpMetadata = {
+  FileName: string;
+  StartTimestamp?: string | null;
+  EndTimestamp?: string | null;
+  Completed?: boolean;
+  Failed?: boolean;
+  FailureReason?: string;
+};
+/** The MemoryDump part of a domain's kubevirt metadata, as the launcher sends it (GetDomain, domain events). */
+const memoryDumpOf = (domain: unknown): MemoryDumpMetadata | undefined =>
+  (domain as { Spec?: { Metadata?: { KubeVirt?: { MemoryDump?: MemoryDumpMetadata | null } } } }).Spec?.Metadata?.KubeVirt?.MemoryDump ??
+  undefined;
 
 interface DomainStats {
   Name: string;
@@ -253,17 +266,35 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     assert.equal(await memTotal(), before);
   });
 
-  test('VirtualMachineMemoryDump → libvirt wrote an ELF dump of the guest memory, with what the guest holds', async () => {
+  test('VirtualMachineMemoryDump → answered at once; dumped in the background: the metadata says when, the ELF dump holds what the guest holds', async () => {
     const tag = `kvts-memory-${randomUUID()}`;
     // a string only this guest's memory holds: the shell keeps it in its variables
     await serial.run(`MARK=${tag}; echo $MARK >/dev/null`);
-    const dumpPath = `/var/run/kubevirt-private/${uid}/memory.dump`;
+    const dir = `/var/run/kubevirt-private/${uid}`;
+    // an earlier dump in the volume goes; other files stay
+    writeFileSync(sandbox.hostPath(`${dir}/rpcvmi-dumpvol-20260101-000000.memory.dump`), 'an earlier dump');
+    writeFileSync(sandbox.hostPath(`${dir}/notes.txt`), 'not a dump');
+    const fileName = 'rpcvmi-dumpvol-20261203-230405.memory.dump';
+    const dumpPath = `${dir}/${fileName}`;
+    const from = recorder.events.length;
     const r = await client.VirtualMachineMemoryDump({ vmi: asRequest(vmi).vmi, dumpPath });
     assert.deepEqual(r, { success: true, message: '' });
+    // the dump is under way (or done) the moment the answer came: its file is in the metadata
+    const now = await client.GetDomain({});
+    assert.equal(memoryDumpOf(JSON.parse(now.domain))?.FileName, fileName);
+
+    const done = await recorder.waitFor((e) => memoryDumpOf(e.domain)?.Completed === true, 120_000, from);
+    const meta = memoryDumpOf(done.domain)!;
+    assert.deepEqual([meta.FileName, meta.Failed, meta.FailureReason ?? ''], [fileName, false, ''], logs());
+    const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+    assert.match(String(meta.StartTimestamp), RFC3339);
+    assert.match(String(meta.EndTimestamp), RFC3339);
+    assert.ok(Date.parse(meta.StartTimestamp!) <= Date.parse(meta.EndTimestamp!), `${meta.StartTimestamp} ≤ ${meta.EndTimestamp}`);
+
     const file = sandbox.hostPath(dumpPath);
-    const size = statSync(file).size;
+    const written = statSync(file);
     // the guest's RAM, plus its other RAM blocks (the VGA's 16 MiB) and the ELF headers and notes
-    assert.ok(size >= GUEST_MEMORY_BYTES && size < GUEST_MEMORY_BYTES * 1.25, `dump size ${size}`);
+    assert.ok(written.size >= GUEST_MEMORY_BYTES && written.size < GUEST_MEMORY_BYTES * 1.25, `dump size ${written.size}`);
     const fd = openSync(file, 'r');
     const magic = Buffer.alloc(4);
     readSync(fd, magic, 0, 4, 0);
@@ -271,6 +302,20 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     assert.deepEqual(magic, Buffer.from([0x7f, 0x45, 0x4c, 0x46]), 'ELF');
     assert.ok(readFileSync(file).includes(tag), 'the guest shell variable is in the dump');
     assert.equal((await virsh(sandbox, ['domstate', domainName])).trim(), 'running');
+    assert.deepEqual(
+      readdirSync(sandbox.hostPath(dir))
+        .filter((n) => n.includes('memory.dump') || n === 'notes.txt')
+        .sort(),
+      ['notes.txt', fileName],
+    );
+
+    // the handler asks again each round until it has seen the result: the same file is not dumped again
+    assert.deepEqual(await client.VirtualMachineMemoryDump({ vmi: asRequest(vmi).vmi, dumpPath }), { success: true, message: '' });
+    const again = memoryDumpOf(JSON.parse((await client.GetDomain({})).domain));
+    assert.deepEqual(again, meta, 'the metadata of the one dump');
+    const after = statSync(file);
+    assert.deepEqual([after.ino, after.mtimeMs], [written.ino, written.mtimeMs], 'the dump file untouched');
+    assert.equal(logs().split('Starting memory dump').length - 1, 1, 'one dump started');
   });
 
   test('KillVirtualMachine → libvirt destroyed the domain; DeleteVirtualMachine → undefined, the gone-domain event, the launcher exits 0', async () => {
