@@ -132,7 +132,7 @@ describe('memory dump: attachment pod → virt-handler mount → launcher dump �
         return s?.phase === 'MemoryDumpCompleted' || s?.phase === 'MemoryDumpFailed' ? s : undefined;
       },
       120_000,
-      () => `phases seen: ${seen.join(' → ')}\n${logs()}`,
+      () => `${logs()}\nphases seen: ${seen.join(' → ')}`,
     );
     t.diagnostic(`VMI updated → ${completed.phase}: ${Math.round(performance.now() - added)} ms (phases seen: ${seen.join(' → ')})`);
     assert.equal(completed.phase, 'MemoryDumpCompleted', `${completed.message}\n${logs()}`);

@@ -2,6 +2,7 @@
 // the DomainManager. Errors travel in-band as KubeVirt's do: gRPC OK with Response{success:false,
 // message}, the message never empty; only Exec and GuestPing also fail the call itself.
 // Migration, SEV, backup and checkpoint RPCs are not implemented yet and answer UNIMPLEMENTED.
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { isAgentUnresponsive, isLibvirtError } from '@kubevirt-ts/libvirt';
 import { createCmdServer, type CmdServerImpl, type cmdv1, type Server } from '@kubevirt-ts/proto';
@@ -160,8 +161,15 @@ export function cmdServerImpl(dm: DomainManager, logger: Logger, opts: LauncherS
     ShutdownVirtualMachine: vmiCommand('Signaled vmi shutdown', 'Failed to signal shutdown for vmi', (vmi) => dm.signalShutdownVMI(vmi)),
     KillVirtualMachine: vmiCommand('Signaled vmi kill', 'Failed to kill vmi', (vmi) => dm.killVMI(vmi)),
     DeleteVirtualMachine: vmiCommand('Signaled vmi deletion', 'Failed to signal deletion for vmi', (vmi) => dm.deleteVMI(vmi)),
-    VirtualMachineMemoryDump: vmiCommand('Dumped vmi memory', 'Failed to dump vmi memory', (vmi, r: cmdv1.MemoryDumpRequest__Output) =>
-      dm.memoryDump(vmi, r.dumpPath),
+    // answered once the dump has started: its progress reaches the handler as the domain's metadata
+    VirtualMachineMemoryDump: vmiCommand(
+      'Signaled vmi memory dump',
+      'Failed to Dump vmi memory',
+      async (vmi, r: cmdv1.MemoryDumpRequest__Output) => {
+        // the dump's directory is also where earlier dumps are removed: never a relative one
+        if (!path.isAbsolute(r.dumpPath)) throw new Error(`dumpPath ${JSON.stringify(r.dumpPath)} is not an absolute path`);
+        await dm.memoryDump(vmi, r.dumpPath);
+      },
     ),
     SyncVirtualMachineCPUs: vmiCommand('Synced vmi CPUs', 'Failed to sync vmi CPUs', (vmi) => dm.syncVMICPUs(vmi)),
     SyncVirtualMachineMemory: vmiCommand('guest memory has been updated', 'Failed update VMI guest memory', async (vmi) => {

@@ -274,6 +274,11 @@ describe('Cmd RPCs on a real launcher, libvirtd and guest', { timeout: 900_000 }
     // an earlier dump in the volume goes; other files stay
     writeFileSync(sandbox.hostPath(`${dir}/rpcvmi-dumpvol-20260101-000000.memory.dump`), 'an earlier dump');
     writeFileSync(sandbox.hostPath(`${dir}/notes.txt`), 'not a dump');
+    // a relative path (where earlier dumps would be removed from the launcher's working directory) is refused
+    assert.deepEqual(await client.VirtualMachineMemoryDump({ vmi: asRequest(vmi).vmi, dumpPath: 'x.memory.dump' }), {
+      success: false,
+      message: 'dumpPath "x.memory.dump" is not an absolute path',
+    });
     const fileName = 'rpcvmi-dumpvol-20261203-230405.memory.dump';
     const dumpPath = `${dir}/${fileName}`;
     const from = recorder.events.length;
