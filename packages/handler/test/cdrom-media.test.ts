@@ -134,11 +134,10 @@ describe('CD-ROM media: inject a hotplugged claim into an empty drive, eject it'
       () => serial.output.slice(-2000),
     );
 
-  before(async () => {
-    node = await startHandlerNode({ namespace: 'cdrom', nodePrefix: 'kvts-cd' });
-    ({ api, namespace } = node);
-    // a VM with an empty CD-ROM drive (libvmi.WithEmptyCDRom): a cdrom disk and no volume
-    vm = await node.startVM('vmi-cd', {
+  /** A VM with an empty CD-ROM drive (libvmi.WithEmptyCDRom): a cdrom disk and no volume; its guest at the prompt. */
+  const startVMWithEmptyDrive = async (name: string, nonRoot = false) => {
+    vm = await node.startVM(name, {
+      nonRoot,
       kernelArgs: 'kvts.sata',
       customize: (v) => v.spec.domain.devices.disks.push({ name: DRIVE, cdrom: { bus: 'sata' } }),
     });
@@ -147,6 +146,12 @@ describe('CD-ROM media: inject a hotplugged claim into an empty drive, eject it'
     await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
     serial = await SerialConsole.open(socket);
     await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+  };
+
+  before(async () => {
+    node = await startHandlerNode({ namespace: 'cdrom', nodePrefix: 'kvts-cd' });
+    ({ api, namespace } = node);
+    await startVMWithEmptyDrive('vmi-cd');
   });
 
   after(async () => {
@@ -214,5 +219,26 @@ describe('CD-ROM media: inject a hotplugged claim into an empty drive, eject it'
     await eject(pod);
     await guestSeesNoMedium();
     assert.doesNotMatch(await driveXML(), MEDIUM_SOURCE);
+  });
+
+  test("KubeVirt's default non-root launcher (uid 107): a medium injected and ejected", async () => {
+    serial.close();
+    await startVMWithEmptyDrive('vmi-cd-nonroot', true);
+    assert.match(await guestRead(1), NO_MEDIUM);
+    const pod = await inject();
+    // (the session daemon's XML is not for root's virsh: the target comes from the domain the launcher sent)
+    const ready = await poll(
+      `volume ${DRIVE} Ready`,
+      async () => {
+        const s = await driveStatus();
+        return s?.phase === 'Ready' ? s : undefined;
+      },
+      60_000,
+      logs,
+    );
+    assert.equal(ready.target, 'sda');
+    await guestSeesMedium(pod.marker);
+    assert.equal((await eject(pod)).target, '');
+    await guestSeesNoMedium();
   });
 });
