@@ -4,10 +4,16 @@
 // running guest is proven in packages/handler/test/cdrom-media.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { pino } from 'pino';
-import { parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { diskCodec, diskDriverCodec, diskSourceCodec, newStruct, type Disk, type DiskSource } from '../src/api/index.ts';
+import { DomainState, domainStateWithReason, type Domain as VirDomain } from '@kubevirt-ts/libvirt';
+import { parseVMI, vmiNameToDomainName, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { AsyncAgentStore } from '../src/agent/store.ts';
+import { diskCodec, diskDriverCodec, diskSourceCodec, domainSpecToXML, newStruct, type Disk, type DiskSource } from '../src/api/index.ts';
 import { convertVMIToDomainSpec, type ConverterContext } from '../src/converter/index.ts';
+import { DomainManager, type LibvirtConnection } from '../src/domain-manager.ts';
 import { diskToXML, syncDisks, updatedDisks, type HotplugConnection } from '../src/hotplug-disks.ts';
 import { POD_CONTEXT } from './pod-context.ts';
 
@@ -262,5 +268,54 @@ describe('syncDisks: media changes on a running domain', () => {
     const { calls, conn } = recorder();
     await syncDisks(conn, dom, empty, disks(vmi('AttachedToNode')), silent, () => true);
     assert.deepEqual(calls, []);
+  });
+});
+
+describe('DomainManager.syncVMI: a media change has the domain sent again', () => {
+  /** A running domain of `xml`; UpdateDeviceFlags recorded and applied as libvirt would (the new XML). */
+  function fakeConnection(xml: string) {
+    const dom: VirDomain = { name: vmiNameToDomainName('ns', 'vm'), uuid: UID, id: 1 };
+    const state = { xml, updates: [] as string[] };
+    const conn: Partial<LibvirtConnection> = {
+      domainLookupByName: async () => dom,
+      domainGetState: async () => domainStateWithReason(DomainState.RUNNING, 1),
+      domainGetXMLDesc: async () => state.xml,
+      domainUpdateDeviceFlags: async (_d, disk) => {
+        state.updates.push(disk);
+        state.xml = domainSpecToXML(convertVMIToDomainSpec(vmi(), ctx));
+      },
+    };
+    // any other call is one this sync must not make
+    const strict = new Proxy(conn, {
+      get: (target, key) => target[key as keyof LibvirtConnection] ?? (() => Promise.reject(new Error(`unexpected ${String(key)}`))),
+    }) as LibvirtConnection;
+    return { conn: strict, state };
+  }
+
+  test('eject: UpdateDeviceFlags, the media listeners hear of it once; a sync that changes nothing is silent', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'kvts-cdrom-'));
+    try {
+      // the permanent claim's image, where the pod has it
+      mkdirSync(path.join(root, 'private/vmi-disks/root'), { recursive: true });
+      writeFileSync(path.join(root, 'private/vmi-disks/root/disk.img'), '');
+      const { conn, state } = fakeConnection(domainSpecToXML(convertVMIToDomainSpec(vmi('Ready'), ctx)));
+      const dm = new DomainManager({
+        conn,
+        logger: pino({ level: 'silent' }),
+        agent: new AsyncAgentStore(),
+        converter: { ...POD_CONTEXT, privateDir: path.join(root, 'private'), containerDiskDir: path.join(root, 'cd') },
+      });
+      let heard = 0;
+      dm.onMediaChange(() => heard++);
+      await dm.syncVMI(vmi());
+      assert.equal(state.updates.length, 1);
+      assert.match(state.updates[0]!, /^<disk device="cdrom" type="block">\n\t<source><\/source>/);
+      assert.equal(heard, 1);
+      await dm.syncVMI(vmi());
+      assert.equal(state.updates.length, 1);
+      assert.equal(heard, 1);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
