@@ -85,6 +85,21 @@ describe('the converter: an empty CD-ROM drive (convert_v1_Missing_Volume_To_api
     );
   });
 
+  test("KubeVirt's case: a VMI whose only disk is an empty CD-ROM drive", () => {
+    const v = vmi();
+    v.spec.domain.devices!.disks = [{ name: 'mycdrom', cdrom: { bus: 'sata' } }];
+    v.spec.volumes = [];
+    delete v.status;
+    const [cd, ...rest] = disks(v);
+    assert.deepEqual(rest, []);
+    assert.equal(cd?.Device, 'cdrom');
+    assert.equal(cd?.Type, 'block');
+    assert.deepEqual(cd?.Target, { Bus: 'sata', Device: 'sda', Tray: 'closed' });
+    assert.deepEqual([cd?.Driver?.Name, cd?.Driver?.Type, cd?.Driver?.ErrorPolicy, cd?.Driver?.Discard], ['qemu', 'raw', 'stop', 'unmap']);
+    assert.deepEqual(cd?.ReadOnly, {});
+    assert.equal(cd?.Source.File || cd?.Source.Dev, '');
+  });
+
   test('a disk (not a CD-ROM) without a volume is refused', () => {
     const v = vmi();
     v.spec.domain.devices!.disks![1] = { name: 'cd', disk: { bus: 'virtio' } };
