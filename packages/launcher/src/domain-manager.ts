@@ -155,6 +155,8 @@ export class DomainManager {
   readonly #metadataListeners = new Set<() => void>();
   /** A memory dump is running (KubeVirt's memoryDumpInProgress channel of one). */
   #memoryDumpInProgress: Promise<void> | undefined;
+  /** A CD-ROM's medium changed: libvirt raises no event for it, the domain must be sent again. */
+  readonly #mediaListeners = new Set<() => void>();
 
   constructor(opts: DomainManagerOptions) {
     this.#conn = opts.conn;
@@ -187,6 +189,12 @@ export class DomainManager {
   onMetadataChange(listener: () => void): () => void {
     this.#metadataListeners.add(listener);
     return () => this.#metadataListeners.delete(listener);
+  }
+
+  /** Listens to CD-ROM media changes a sync made (the handler learns of them only from a new domain). */
+  onMediaChange(listener: () => void): () => void {
+    this.#mediaListeners.add(listener);
+    return () => this.#mediaListeners.delete(listener);
   }
 
   /** metadataCache.AccessCredential.Store: listeners hear of it when the result changed. */
@@ -301,7 +309,8 @@ export class DomainManager {
       // hotplugged disks: the running domain brought in line with the VMI's (a new domain already is)
       if (existed) {
         const running = domainSpecFromXML(await this.#conn.domainGetXMLDesc(dom, 0));
-        await syncDisks(this.#conn, dom, running.Devices.Disks ?? [], spec.Devices.Disks ?? [], this.#log);
+        const media = await syncDisks(this.#conn, dom, running.Devices.Disks ?? [], spec.Devices.Disks ?? [], this.#log);
+        if (media > 0) for (const listener of this.#mediaListeners) listener();
       }
     });
   }

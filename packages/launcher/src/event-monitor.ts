@@ -76,6 +76,10 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
     this.#o.domainManager.onMetadataChange(() => {
       if (this.#domain) this.#enqueue(this.#domain);
     });
+    // a CD-ROM's medium changed: no libvirt event tells of it
+    this.#o.domainManager.onMediaChange(() => {
+      if (this.#domain) this.#enqueue(this.#domain);
+    });
   }
 
   #enqueue(domain: VirDomain, lifecycle?: LibvirtLifecycle): void {

@@ -145,6 +145,7 @@ describe('syncDisks: what a running domain gets attached and detached', () => {
     const conn: HotplugConnection = {
       domainAttachDeviceFlags: async (_d, xml, flags) => void calls.push(`attach ${/<alias name="([^"]+)"/.exec(xml)?.[1]} ${flags}`),
       domainDetachDeviceFlags: async (_d, xml, flags) => void calls.push(`detach ${/<alias name="([^"]+)"/.exec(xml)?.[1]} ${flags}`),
+      domainUpdateDeviceFlags: async (_d, xml, flags) => void calls.push(`update ${/<alias name="([^"]+)"/.exec(xml)?.[1]} ${flags}`),
     };
     const dom = { name: 'ns_vm', uuid: UID, id: 1 };
     const before = vmi({ hp: 'Ready' });

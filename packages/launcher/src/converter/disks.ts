@@ -41,10 +41,12 @@ class DeviceNamer {
   constructor(vmi: VirtualMachineInstance) {
     const targets = new Map((vmi.status?.volumeStatus ?? []).filter((s) => s.target).map((s) => [s.name, s.target]));
     for (const disk of vmi.spec.domain.devices?.disks ?? []) {
-      if (!disk.disk) continue;
+      // a CD-ROM drive keeps its target too: its medium changes, the drive stays
+      const bus = disk.disk ? (disk.disk.bus ?? 'virtio') : disk.cdrom ? (disk.cdrom.bus ?? 'sata') : undefined;
+      if (bus === undefined) continue;
       const target = targets.get(disk.name);
       if (target === undefined) continue;
-      const namer = this.#namer(prefixFromBus(disk.disk.bus ?? 'virtio'));
+      const namer = this.#namer(prefixFromBus(bus));
       namer.names.set(disk.name, target);
       namer.used.add(target);
     }
