@@ -4,6 +4,7 @@
 // and what the controller read this round (pod IPs, GetGuestInfo, ISO sizes, SELinux).
 import { isIPv4, isIPv6 } from 'node:net';
 import { posix } from 'node:path';
+import { isHotplugVolume } from './hotplug-disk/mounter.ts';
 import {
   ConditionStatus,
   EphemeralDiskDir,
@@ -430,7 +431,7 @@ export function volumeStatuses(
   for (const disk of domain?.Spec.Devices.Disks ?? []) {
     if (disk.Source.File !== '' || disk.Source.Dev !== '') targets.set(disk.Alias?.Name ?? '', disk.Target.Device);
   }
-  const inSpec = new Set((vmi?.spec.volumes ?? []).map((v) => v.name));
+  const inSpec = new Set([...(vmi?.spec.volumes ?? []), ...(vmi?.spec.utilityVolumes ?? [])].map((v) => v.name));
   const out = list.map((v) => {
     const hotplugged = hotplugVolumeStatus(v, targets.get(v.name) ?? '', inSpec, mounted);
     return hotplugged.memoryDumpVolume ? updateMemoryDumpInfo(vmi?.metadata.name ?? '', hotplugged, domain, now) : hotplugged;
@@ -531,10 +532,7 @@ export function volumeStatusEvents(old: readonly VolumeStatus[], next: readonly 
 
 /** hotplugVolumesReady: a VMI with hotplug volumes starts only once each is mounted (or attached). */
 export function hotplugVolumesReady(vmi: VirtualMachineInstance): boolean {
-  const volumes = vmi.spec.volumes ?? [];
-  const hasHotplug = volumes.some(
-    (v) => v.persistentVolumeClaim?.hotpluggable === true || v.dataVolume?.hotpluggable === true || v.memoryDump !== undefined,
-  );
+  const hasHotplug = (vmi.spec.volumes ?? []).some(isHotplugVolume) || (vmi.spec.utilityVolumes ?? []).length > 0;
   if (!hasHotplug) return true;
   const statuses = vmi.status?.volumeStatus ?? [];
   if (statuses.length === 0) return false;

@@ -115,7 +115,15 @@ class HotplugWorld {
 
   /** A running VMI; `hp` hotplugged (in the spec unless `removed`), its status as virt-controller wrote it. */
   vmi(
-    o: { removed?: boolean; attachPodUID?: string; volumeMode?: string; activePods?: string[]; memoryDump?: boolean } = {},
+    o: {
+      removed?: boolean;
+      attachPodUID?: string;
+      volumeMode?: string;
+      activePods?: string[];
+      memoryDump?: boolean;
+      /** `hp` is a utility volume (spec.utilityVolumes), not a volume */
+      utility?: boolean;
+    } = {},
   ): VirtualMachineInstance {
     const volume = o.memoryDump
       ? { name: 'hp', memoryDump: { claimName: 'c', hotpluggable: true } }
@@ -125,8 +133,9 @@ class HotplugWorld {
       kind: 'VirtualMachineInstance',
       metadata: { name: 'testvmi', namespace: 'default', uid: this.vmiUID },
       spec: {
-        domain: { devices: { disks: o.removed || o.memoryDump ? [] : [{ name: 'hp', disk: { bus: 'scsi' } }] } },
-        volumes: o.removed ? [] : [volume],
+        domain: { devices: { disks: o.removed || o.memoryDump || o.utility ? [] : [{ name: 'hp', disk: { bus: 'scsi' } }] } },
+        volumes: o.removed || o.utility ? [] : [volume],
+        ...(o.utility && !o.removed ? { utilityVolumes: [{ name: 'hp', claimName: 'c', type: 'Backup' }] } : {}),
       },
       status: {
         phase: 'Running',
@@ -204,6 +213,41 @@ describe('HotplugMounter, file system claims', () => {
       assert.equal(m.isMounted(w.vmi({ memoryDump: true }), 'hp'), true, 'still in the spec: kept');
       await m.unmount(w.vmi({ removed: true }));
       assert.equal(existsSync(dir), false, 'the directory goes once unmounted');
+      assert.equal(w.record(), undefined);
+    } finally {
+      w.close();
+    }
+  });
+
+  test("a utility volume: the claim's directory bound onto the directory <volume>, handed to 107; undone when it leaves utilityVolumes", async () => {
+    const w = new HotplugWorld('utility');
+    await w.startAttachmentPod();
+    try {
+      const m = w.mounter();
+      const dir = path.join(w.pods, w.launcherUID, HOTPLUG, 'hp');
+      await m.mount(w.vmi({ utility: true }));
+      assert.deepEqual(w.binds, [[w.claimDir, dir, false]]);
+      assert.ok(statSync(dir).isDirectory());
+      assert.equal(statSync(dir).uid, 107);
+      assert.equal(existsSync(w.target), false, 'no hp.img');
+      assert.equal(m.isMounted(w.vmi({ utility: true }), 'hp'), true);
+      await m.unmount(w.vmi({ utility: true }));
+      assert.equal(m.isMounted(w.vmi({ utility: true }), 'hp'), true, 'still a utility volume: kept');
+      await m.unmount(w.vmi({ utility: true, removed: true }));
+      assert.equal(existsSync(dir), false, 'the directory goes once unmounted');
+      assert.equal(w.record(), undefined);
+    } finally {
+      w.close();
+    }
+  });
+
+  test('a utility volume on a block claim is not mounted (utility volumes need a file system), with a warning', async () => {
+    const w = new HotplugWorld('utility-block');
+    await w.startAttachmentPod();
+    try {
+      await w.mounter().mount(w.vmi({ utility: true, volumeMode: 'Block' }));
+      assert.deepEqual(w.binds, []);
+      assert.equal(existsSync(path.join(w.pods, w.launcherUID, HOTPLUG, 'hp')), false);
       assert.equal(w.record(), undefined);
     } finally {
       w.close();

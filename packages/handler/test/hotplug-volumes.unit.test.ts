@@ -177,6 +177,18 @@ describe('updateHotplugVolumeStatus: the phase virt-handler writes', () => {
     });
   }
 
+  test('a utility volume (spec.utilityVolumes) is in the spec: MountedToPod while there, UnMountedFromPod once gone', () => {
+    const withUtility = (present: boolean) =>
+      parseVMI({
+        ...vmi([], [hp('AttachedToNode')]),
+        spec: { domain: { devices: {} }, utilityVolumes: present ? [{ name: 'hp', claimName: 'c' }] : [] },
+      });
+    const [kept] = volumeStatuses([hp('AttachedToNode')], undefined, withUtility(true), () => true);
+    assert.deepEqual({ phase: kept?.phase, reason: kept?.reason }, { phase: 'MountedToPod', reason: 'VolumeMountedToPod' });
+    const [gone] = volumeStatuses([hp('MountedToPod')], undefined, withUtility(false), () => false);
+    assert.deepEqual({ phase: gone?.phase, reason: gone?.reason }, { phase: 'UnMountedFromPod', reason: 'VolumeUnMountedFromPod' });
+  });
+
   test('a volume that is not hotplugged gets its target only, and IsMounted is not asked', () => {
     const v = vmi(['data'], [{ name: 'data', target: '' }]);
     const out = volumeStatuses(v.status!.volumeStatus!, domain(false), v, () => assert.fail('asked'));
@@ -206,6 +218,16 @@ describe('hotplugVolumesReady: a starting VMI with hotplug volumes waits for the
     ['Ready', vmi(['hp'], [hp('Ready', 'sda')]), true],
     ['still attaching to the node', vmi(['hp'], [hp('AttachedToNode')]), false],
     ['one of two not mounted', vmi(['hp'], [hp('MountedToPod'), { ...hp('Bound'), name: 'hp2' }]), false],
+    [
+      'only a utility volume, still attaching',
+      parseVMI({ ...vmi([], [hp('AttachedToNode')]), spec: { domain: { devices: {} }, utilityVolumes: [{ name: 'hp', claimName: 'c' }] } }),
+      false,
+    ],
+    [
+      'only a utility volume, mounted',
+      parseVMI({ ...vmi([], [hp('MountedToPod')]), spec: { domain: { devices: {} }, utilityVolumes: [{ name: 'hp', claimName: 'c' }] } }),
+      true,
+    ],
   ];
   for (const [name, v, want] of cases) test(name, () => assert.equal(hotplugVolumesReady(v), want));
 });

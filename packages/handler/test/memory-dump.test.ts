@@ -6,6 +6,7 @@
 // claim's directory into the launcher pod, marks the volume MemoryDumpInProgress with a target file,
 // asks the launcher for the dump (VirtualMachineMemoryDump), and from the domain's metadata marks it
 // MemoryDumpCompleted with its start and end; the ELF core of the guest's memory is in the claim.
+// A utility volume (spec.utilityVolumes) is mounted the same way, as a directory, and never reaches the domain.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -32,7 +33,7 @@ type VolumeStatus = {
 };
 type VMIBody = {
   metadata: { name: string; resourceVersion?: string };
-  spec: { volumes: { name: string }[] };
+  spec: { volumes: { name: string }[]; utilityVolumes?: { name: string; claimName: string; type?: string }[] };
   status: { phase?: string; volumeStatus?: VolumeStatus[] };
 };
 
@@ -65,7 +66,7 @@ describe('memory dump: attachment pod → virt-handler mount → launcher dump �
       }
     }
   };
-  const volumeStatus = async () => (await getVMI(vm.name)).status.volumeStatus?.find((v) => v.name === VOLUME);
+  const volumeStatus = async (name = VOLUME) => (await getVMI(vm.name)).status.volumeStatus?.find((v) => v.name === name);
   const hotplugMounts = () =>
     mountsUnder(vm.sandbox.volumePath('hotplug-disks'))
       .filter((m) => m !== vm.sandbox.volumePath('hotplug-disks'))
@@ -196,5 +197,66 @@ describe('memory dump: attachment pod → virt-handler mount → launcher dump �
     assert.equal(existsSync(path.join(vm.sandbox.volumePath('hotplug-disks'), VOLUME)), false, 'its directory removed');
     assert.ok(existsSync(dump), 'the dump stays in the claim');
     assert.equal((await volumeStatus())?.phase, 'MemoryDumpCompleted');
+  });
+  test("a utility volume: the claim's directory in the launcher pod, handed to qemu (107), MountedToPod; unmounted once it leaves utilityVolumes", async () => {
+    const name = 'utilclaim';
+    const util = await startAttachmentPod({ volumeName: name, sizeBytes: 4096 });
+    try {
+      const claimDir = path.dirname(util.diskImage);
+      // virt-controller: the utility volume in the spec, its status with the attachment pod
+      await updateVMI(vm.name, (vmi) => {
+        vmi.spec.utilityVolumes = [{ name, claimName: name, type: 'Backup' }];
+        vmi.status.volumeStatus = [
+          ...(vmi.status.volumeStatus ?? []),
+          {
+            name,
+            target: '',
+            phase: 'AttachedToNode',
+            hotplugVolume: { attachPodName: util.name, attachPodUID: util.podUID },
+            persistentVolumeClaimInfo: { claimName: name, volumeMode: 'Filesystem' },
+          } as VolumeStatus,
+        ];
+      });
+      const mounted = await poll(
+        `utility volume ${name} MountedToPod`,
+        async () => {
+          const s = await volumeStatus(name);
+          return s?.phase === 'MountedToPod' ? s : undefined;
+        },
+        60_000,
+        logs,
+      );
+      assert.equal(mounted.reason, 'VolumeMountedToPod');
+      assert.equal(mounted.target, '', 'never attached to the domain');
+      // the whole claim directory (not a disk.img) is bound into the pod, and qemu's user writes through it
+      assert.ok(hotplugMounts().includes(name), hotplugMounts().join(', '));
+      const inPod = path.join(vm.sandbox.volumePath('hotplug-disks'), name);
+      assert.ok(statSync(inPod).isDirectory());
+      // handed to qemu (107), as the memory dump's directory; a file written in the pod lands in the claim
+      assert.equal(statSync(inPod).uid, 107);
+      assert.equal(statSync(inPod).mode & 0o700, 0o700);
+      writeFileSync(path.join(inPod, 'from-the-pod'), 'x');
+      assert.ok(existsSync(path.join(claimDir, 'from-the-pod')), 'written through the bind into the claim');
+      assert.ok(existsSync(path.join(inPod, 'disk.img')), "the claim's files are there");
+
+      await updateVMI(vm.name, (vmi) => {
+        vmi.spec.utilityVolumes = [];
+      });
+      const unmounted = await poll(
+        `utility volume ${name} UnMountedFromPod`,
+        async () => {
+          const s = await volumeStatus(name);
+          return s?.phase === 'UnMountedFromPod' ? s : undefined;
+        },
+        60_000,
+        logs,
+      );
+      assert.equal(unmounted.reason, 'VolumeUnMountedFromPod');
+      assert.ok(!hotplugMounts().includes(name), `${hotplugMounts().join(', ')}\n${logs()}`);
+      assert.equal(existsSync(inPod), false, 'its directory removed');
+      assert.ok(existsSync(path.join(claimDir, 'from-the-pod')), 'what was written stays in the claim');
+    } finally {
+      await util.stop().catch(() => undefined);
+    }
   });
 });

@@ -601,9 +601,16 @@ test('a VMI using every supported field converts', () => {
         { name: 'd', containerDisk: { image: 'i', imagePullPolicy: 'IfNotPresent', imagePullSecret: 's', path: '/disk' } },
         { name: 'c', cloudInitNoCloud: { userData: 'u', userDataBase64: '', networkData: 'n', networkDataBase64: '' } },
       ],
+      // virt-handler's, never the domain's
+      utilityVolumes: [{ name: 'u', claimName: 'backup', type: 'Backup' }],
     },
   );
   const spec = convertVMIToDomainSpec(v, ctx);
+  assert.deepEqual(
+    spec.Devices.Disks?.map((d) => d.Alias?.Name),
+    ['d', 'c'],
+    'no disk for the utility volume',
+  );
   assert.equal(spec.OS.BIOS?.UseSerial, 'yes');
   assert.equal(spec.Devices.Disks?.[0]?.Driver?.Cache, 'writethrough');
   assert.deepEqual(spec.Devices.Disks?.[0]?.ReadOnly, {});

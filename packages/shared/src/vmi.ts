@@ -329,7 +329,10 @@ const vmiSpecSchema = z.looseObject({
   accessCredentials: z.optional(z.array(opaque())),
   architecture: z.optional(z.string()),
   resourceClaims: z.optional(z.array(opaque())),
-  utilityVolumes: z.optional(z.array(opaque())),
+  // UtilityVolume: a claim hotplugged into the launcher pod as a directory, never into the domain
+  utilityVolumes: z.optional(
+    z.array(z.looseObject({ name: z.string(), claimName: z.string(), readOnly: z.optional(z.boolean()), type: z.optional(z.string()) })),
+  ),
 });
 
 // --- status -------------------------------------------------------------------------------------

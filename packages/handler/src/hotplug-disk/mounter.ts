@@ -5,7 +5,8 @@
 // the pod's process, from its mounts the claim's directory on the node, and bind-mounts its
 // `disk.img` onto `<volume>.img` in the launcher pod's hotplug-disks emptyDir (a block claim gets a
 // device node of the same numbers, `<volume>`; a memory dump claim's whole directory is bound onto the
-// directory `<volume>`, where the launcher writes the dump), where the launcher attaches it to the domain. What was
+// directory `<volume>`, where the launcher writes the dump, and so is a utility volume's), where the
+// launcher attaches it to the domain. What was
 // mounted is recorded under the handler's private dir, so a restarted handler can still undo it.
 import {
   chownSync,
@@ -88,11 +89,14 @@ export function isHotplugVolume(volume: Volume): boolean {
   return volume.persistentVolumeClaim?.hotpluggable === true || volume.dataVolume?.hotpluggable === true || volume.memoryDump !== undefined;
 }
 
-/**
- * isDirectoryMounted: a memory dump volume is the claim's directory, not its disk.img (utility volumes,
- * KubeVirt's other directory kind, are not modelled).
- */
+/** storagetypes.IsUtilityVolume: the name is one of spec.utilityVolumes. */
+export function isUtilityVolume(vmi: VirtualMachineInstance, volumeName: string): boolean {
+  return (vmi.spec.utilityVolumes ?? []).some((u) => u.name === volumeName);
+}
+
+/** isDirectoryMounted: a utility or memory dump volume is the claim's directory, not its disk.img. */
 export function isDirectoryMounted(vmi: VirtualMachineInstance, volumeName: string): boolean {
+  if (isUtilityVolume(vmi, volumeName)) return true;
   return (vmi.spec.volumes ?? []).find((v) => v.name === volumeName)?.memoryDump !== undefined;
 }
 
@@ -111,12 +115,18 @@ export class HotplugMounter implements HotplugVolumeMounter {
 
   async mount(vmi: VirtualMachineInstance): Promise<void> {
     const record = this.#readRecord(vmi.metadata.uid);
-    const inSpec = new Set((vmi.spec.volumes ?? []).map((v) => v.name));
+    const inSpec = new Set([...(vmi.spec.volumes ?? []), ...(vmi.spec.utilityVolumes ?? [])].map((v) => v.name));
     const log = forObject(this.#o.logger, vmi);
     for (const status of vmi.status?.volumeStatus ?? []) {
       if (!status.hotplugVolume) continue;
       if (!inSpec.has(status.name)) {
         log.debug(`Skipping mount for volume ${status.name}: no longer in VMI spec`);
+        continue;
+      }
+      if (isUtilityVolume(vmi, status.name) && isBlockVolume(vmi.status?.volumeStatus, status.name)) {
+        log.warn(
+          `Skipping mount for utility volume ${status.name}: configured with block mode PVC, utility volumes require filesystem mode`,
+        );
         continue;
       }
       const sourceUID = status.hotplugVolume.attachPodUID ?? '';
@@ -235,6 +245,13 @@ export class HotplugMounter implements HotplugVolumeMounter {
           ),
         ),
     );
+    for (const { name } of vmi.spec.utilityVolumes ?? []) {
+      if (isBlockVolume(vmi.status?.volumeStatus, name)) {
+        log.warn(`Skipping unmount cleanup for utility volume ${name}: configured with block mode PVC`);
+        continue;
+      }
+      current.add(path.join(targetDir, name));
+    }
     const keep: MountTargetRecord = { mountTargetEntries: [], usesSafePaths: true };
     const errors: string[] = [];
     for (const { targetFile } of record.mountTargetEntries) {

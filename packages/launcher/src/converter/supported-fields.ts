@@ -163,6 +163,8 @@ export const NOT_CONVERTED_FIELDS = [
   'spec.volumes[].downwardAPI.fields',
   // not the domain's: the AccessCredentialManager pushes them through the agent, cloud-init's metadata carries them
   'spec.accessCredentials',
+  // not the domain's: virt-handler mounts them into the pod as directories, for tools beside the VM
+  'spec.utilityVolumes',
   // pod resources other than the guest's memory and CPUs
   'spec.domain.resources.requests.*',
   'spec.domain.resources.limits.*',
