@@ -84,6 +84,11 @@ export interface HandlerNode {
   /** Starts virt-handler (again) with this node's options. */
   startHandler(): Promise<RunningHandler>;
   getVMI(name: string): Promise<VMIObject>;
+  /**
+   * A change as virt-controller makes it: read, change, full Update; again on a conflict with the
+   * handler's writes. `T` is the caller's view of the VMI.
+   */
+  updateVMI<T extends object = VMIObject>(name: string, change: (vmi: T) => void): Promise<void>;
   /** A Scheduled VMI on this node with its launcher pod in activePods, and the launcher started. */
   startVM(
     name: string,
@@ -193,6 +198,18 @@ export async function startHandlerNode(o: {
         return handler;
       },
       getVMI: async (name) => (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as VMIObject,
+      async updateVMI<T extends object>(name: string, change: (vmi: T) => void) {
+        for (let attempt = 0; ; attempt++) {
+          const vmi = (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as T;
+          change(vmi);
+          try {
+            await api.replaceNamespacedCustomObject({ ...VMI, namespace, name, body: vmi });
+            return;
+          } catch (err) {
+            if ((err as { code?: number }).code !== 409 || attempt === 20) throw err;
+          }
+        }
+      },
       async startVM(name, extra = {}) {
         const grace = extra.grace ?? 5;
         const sandbox = await createPodSandbox({ deviceCgroup: extra.deviceCgroup ?? false, virtiofs: extra.virtiofs ?? false });

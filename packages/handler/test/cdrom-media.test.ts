@@ -41,19 +41,7 @@ describe('CD-ROM media: inject a hotplugged claim into an empty drive, eject it'
   const attachments: AttachmentPod[] = [];
   const logs = () => `${node.handler.logs().slice(-6000)}\nlauncher:\n${vm?.launcher.logs().slice(-4000) ?? ''}`;
   const getVMI = async () => (await api.getNamespacedCustomObject({ ...VMI, namespace, name: vm.name })) as VMIBody;
-  /** A change as virt-controller makes it: read, change, full Update; again on a conflict with the handler's writes. */
-  const updateVMI = async (change: (vmi: VMIBody) => void) => {
-    for (let attempt = 0; ; attempt++) {
-      const vmi = await getVMI();
-      change(vmi);
-      try {
-        await api.replaceNamespacedCustomObject({ ...VMI, namespace, name: vm.name, body: vmi });
-        return;
-      } catch (err) {
-        if ((err as { code?: number }).code !== 409 || attempt === 20) throw err;
-      }
-    }
-  };
+  const updateVMI = (change: (vmi: VMIBody) => void) => node.updateVMI<VMIBody>(vm.name, change);
   const driveStatus = async () => (await getVMI()).status.volumeStatus?.find((v) => v.name === DRIVE);
   /** The drive's <disk> element (the VMI's one CD-ROM) in the domain's live or persistent XML. */
   const driveXML = async (inactive = false) => {

@@ -53,19 +53,7 @@ describe('memory dump: attachment pod → virt-handler mount → launcher dump �
   let pod: AttachmentPod | undefined;
   const logs = () => `${node.handler.logs().slice(-6000)}\nlauncher:\n${vm?.launcher.logs().slice(-4000) ?? ''}`;
   const getVMI = async (name: string) => (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as VMIBody;
-  /** A change as virt-controller makes it: read, change, full Update; again on a conflict with the handler's writes. */
-  const updateVMI = async (name: string, change: (vmi: VMIBody) => void) => {
-    for (let attempt = 0; ; attempt++) {
-      const vmi = await getVMI(name);
-      change(vmi);
-      try {
-        await api.replaceNamespacedCustomObject({ ...VMI, namespace, name, body: vmi });
-        return;
-      } catch (err) {
-        if ((err as { code?: number }).code !== 409 || attempt === 20) throw err;
-      }
-    }
-  };
+  const updateVMI = (name: string, change: (vmi: VMIBody) => void) => node.updateVMI<VMIBody>(name, change);
   const volumeStatus = async (name = VOLUME) => (await getVMI(vm.name)).status.volumeStatus?.find((v) => v.name === name);
   const hotplugMounts = () =>
     mountsUnder(vm.sandbox.volumePath('hotplug-disks'))
