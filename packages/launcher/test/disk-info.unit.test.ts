@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
@@ -72,6 +72,16 @@ test("a missing image → qemu-img's own error, naming the file", async (t) => {
     assert.match(err.message, /^failed to invoke qemu-img: exit status 1: 'qemu-img: Could not open '.*nope\.img'/);
     return true;
   });
+});
+
+test('qemu-img runs under 10 CPU seconds and --disk-memory-limit of address space (ulimit -t 10, -v limit/1024)', async (t) => {
+  // a program in qemu-img's place that answers `info` with the limits it was started under
+  const probe = path.join(tempDir(t), 'qemu-img');
+  writeFileSync(probe, '#!/bin/sh\nprintf \'{"format":"raw","virtual-size":%s,"actual-size":%s}\' "$(ulimit -t)" "$(ulimit -v)"\n', {
+    mode: 0o755,
+  });
+  const info = await getDiskInfoWithValidation('/nonexistent.img', 1500 * MiB, probe);
+  assert.deepEqual({ cpuSeconds: info.virtualSize, addressSpaceKiB: info.actualSize }, { cpuSeconds: 10, addressSpaceKiB: 1500 * 1024 });
 });
 
 test('a path with shell specials is an argument, never part of the script', async (t) => {
