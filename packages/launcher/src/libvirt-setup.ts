@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { VirtPrivateDir } from '@kubevirt-ts/shared';
+import type { LauncherEnv } from './flags.ts';
 import { ProcessSupervisor } from './process-supervisor.ts';
 
 /** The image's /etc/libvirt: qemu.conf and virtlogd.conf. */
@@ -122,6 +123,18 @@ export interface LibvirtConfig {
   virtlogdConf: string;
   /** The log filters written, if any. */
   logFilters: string | undefined;
+}
+
+/** What the compute container's environment asks of libvirt's configuration, read as KubeVirt reads it. */
+export function libvirtEnvOptions(
+  env: LauncherEnv,
+): Pick<SetupLibvirtOptions, 'logVerbosity' | 'libvirtDebugLogs' | 'virtiofsdDebugLogs' | 'sharedFilesystemPaths'> {
+  return {
+    logVerbosity: env.VIRT_LAUNCHER_LOG_VERBOSITY,
+    libvirtDebugLogs: env.LIBVIRT_DEBUG_LOGS !== undefined,
+    virtiofsdDebugLogs: env.VIRTIOFSD_DEBUG_LOGS === '1',
+    sharedFilesystemPaths: env.SHARED_FILESYSTEM_PATHS,
+  };
 }
 
 export function setupLibvirt(opts: SetupLibvirtOptions = {}): LibvirtConfig {

@@ -19,7 +19,7 @@ import {
   vmiPrivateDir,
   type Logger,
 } from '@kubevirt-ts/shared';
-import { LIBVIRT_RUNTIME_DIR, setupLibvirt, startLibvirt, startVirtlog } from './libvirt-setup.ts';
+import { LIBVIRT_RUNTIME_DIR, libvirtEnvOptions, setupLibvirt, startLibvirt, startVirtlog } from './libvirt-setup.ts';
 import {
   effectiveVerbosity,
   hypervisorDevice,
@@ -158,10 +158,7 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
   const kvm = hypervisorDeviceAvailable(hypervisorDevice(f.hypervisor));
   const libvirtConfig = setupLibvirt({
     customLogFilters: f['libvirt-log-filters'],
-    logVerbosity: env.VIRT_LAUNCHER_LOG_VERBOSITY,
-    libvirtDebugLogs: env.LIBVIRT_DEBUG_LOGS !== undefined,
-    virtiofsdDebugLogs: env.VIRTIOFSD_DEBUG_LOGS === '1',
-    sharedFilesystemPaths: env.SHARED_FILESYSTEM_PATHS,
+    ...libvirtEnvOptions(env),
     nonRoot,
     logger,
   });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FlagError, flagUsage, parseFlags, parseGoDuration } from '@kubevirt-ts/shared';
 import { effectiveVerbosity, hypervisorDevice, launcherFlags, parseLauncherEnv, unsupportedFeatures } from '../src/flags.ts';
-import { libvirtLogFilters, setupLibvirt } from '../src/libvirt-setup.ts';
+import { libvirtEnvOptions, libvirtLogFilters, setupLibvirt } from '../src/libvirt-setup.ts';
 
 interface KubeVirtFlag {
   name: string;
@@ -225,6 +225,35 @@ describe("virt-launcher's environment", () => {
       const sessionQemu = readFileSync(path.join(homeDir, 'qemu.conf'), 'utf8');
       assert.match(sessionQemu, /^stdio_handler = "logd"$/m);
       assert.doesNotMatch(sessionQemu, /^(user|group) =/m, 'a session daemon runs QEMU as its own user');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the environment virt-controller renders reaches qemu.conf and libvirtd.conf as KubeVirt reads it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kvts-libvirt-env-'));
+    try {
+      const qemuConfFor = (vars: Record<string, string>) => {
+        const etcDir = path.join(dir, String(Math.random()).slice(2));
+        const config = setupLibvirt({ etcDir, runtimeDir: etcDir, ...libvirtEnvOptions(parseLauncherEnv(vars)) });
+        return { qemu: readFileSync(path.join(etcDir, 'qemu.conf'), 'utf8'), daemon: readFileSync(config.daemonConf, 'utf8') };
+      };
+      // template.go: VIRTIOFSD_DEBUG_LOGS=1 and LIBVIRT_DEBUG_LOGS=1 with the debug label; rendercontainer.go: SHARED_FILESYSTEM_PATHS
+      const on = qemuConfFor({
+        VIRTIOFSD_DEBUG_LOGS: '1',
+        LIBVIRT_DEBUG_LOGS: '1',
+        SHARED_FILESYSTEM_PATHS: '/var/run/kubevirt-private/vmi-disks/a:/mnt/b',
+      });
+      assert.match(on.qemu, /^virtiofsd_debug = 1$/m);
+      assert.match(on.qemu, /^shared_filesystems = \[ "\/var\/run\/kubevirt-private\/vmi-disks\/a", "\/mnt\/b" \]$/m);
+      assert.match(on.daemon, /^log_filters="/m, 'LIBVIRT_DEBUG_LOGS set: libvirt logs at debug level');
+      // KubeVirt: virtiofsd debug only for exactly "1"; libvirt debug for the variable being set at all
+      const other = qemuConfFor({ VIRTIOFSD_DEBUG_LOGS: 'true', LIBVIRT_DEBUG_LOGS: '' });
+      assert.doesNotMatch(other.qemu, /virtiofsd_debug|shared_filesystems/);
+      assert.match(other.daemon, /^log_filters="/m);
+      const none = qemuConfFor({});
+      assert.doesNotMatch(none.qemu, /virtiofsd_debug|shared_filesystems/);
+      assert.doesNotMatch(none.daemon, /log_filters/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
