@@ -853,3 +853,28 @@ describe('VirtualMachineController.run: the work queue around execute()', () => 
     }
   });
 });
+
+// The cases above compare with the constants; these pin them to KubeVirt's figures (vm.go's AddAfter
+// calls, the container-disk mounter's timeout), which the README quotes.
+test("the delays are KubeVirt's: shutdown re-sent every 5 s, a failed sync in 5 s, launcher and container disks looked at in 1 s", () => {
+  assert.deepEqual(
+    {
+      SHUTDOWN_RESEND_MS,
+      SYNC_FAILED_REQUEUE_MS,
+      LAUNCHER_INITIALIZING_REQUEUE_MS,
+      CONTAINER_DISKS_REQUEUE_MS,
+      CONTAINER_DISK_READY_TIMEOUT_MS,
+      LAUNCHER_START_TIMEOUT_MS,
+      DEFAULT_GRACE_PERIOD_SECONDS,
+    },
+    {
+      SHUTDOWN_RESEND_MS: 5_000,
+      SYNC_FAILED_REQUEUE_MS: 5_000,
+      LAUNCHER_INITIALIZING_REQUEUE_MS: 1_000,
+      CONTAINER_DISKS_REQUEUE_MS: 1_000,
+      CONTAINER_DISK_READY_TIMEOUT_MS: 60_000,
+      LAUNCHER_START_TIMEOUT_MS: 180_000,
+      DEFAULT_GRACE_PERIOD_SECONDS: 30,
+    },
+  );
+});
