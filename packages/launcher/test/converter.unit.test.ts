@@ -669,6 +669,8 @@ test('unsupported fields are rejected with their path, never dropped', () => {
     ['a GPU', vmi({ devices: { gpus: [{ name: 'g', deviceName: 'nvidia.com/TU104GL' }] } }), 'spec.domain.devices.gpus'],
     ['a host device', vmi({ devices: { hostDevices: [{ name: 'h', deviceName: 'vendor.com/dev' }] } }), 'spec.domain.devices.hostDevices'],
     ['SEV', vmi({ launchSecurity: { sev: {} } }), 'spec.domain.launchSecurity'],
+    ['vsock (no /dev/vhost-vsock)', vmi({ devices: { autoattachVSOCK: true } } as DomainPart), 'spec.domain.devices.autoattachVSOCK'],
+    ['USB redirection', vmi({ devices: { clientPassthrough: {} } } as DomainPart), 'spec.domain.devices.clientPassthrough'],
     ['a keyboard input', vmi({ devices: { inputs: [{ type: 'keyboard', bus: 'usb', name: 'k' }] } }), 'spec.domain.devices.inputs[0].type'],
     [
       'an input on a PS/2 bus',
