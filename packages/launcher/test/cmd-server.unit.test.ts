@@ -78,3 +78,72 @@ describe('cmd server: a failed call answers success:false with KubeVirt’s mess
     assert.equal(lastLog()?.reason, 'unknown error');
   });
 });
+
+// GetVMStats' guest-agent part (cmd-server vmstats.go agentDataFields): each marker of the request runs
+// its command, and the raw answer lands in the response field of the same name.
+describe('cmd server: GetVMStats runs the 14 guest-agent commands KubeVirt maps, as asked', () => {
+  /** KubeVirt's agentDataFields: request/response field → guest-agent command. */
+  const KUBEVIRT_AGENT_DATA_FIELDS = {
+    guestGetLoad: 'guest-get-load',
+    guestGetCpuStats: 'guest-get-cpustats',
+    guestGetDiskStats: 'guest-get-diskstats',
+    guestGetTime: 'guest-get-time',
+    guestGetVcpus: 'guest-get-vcpus',
+    guestGetMemoryBlockInfo: 'guest-get-memory-block-info',
+    guestGetUsers: 'guest-get-users',
+    guestGetOsInfo: 'guest-get-osinfo',
+    guestGetDisks: 'guest-get-disks',
+    guestGetHostName: 'guest-get-host-name',
+    guestGetTimezone: 'guest-get-timezone',
+    guestNetworkGetRoute: 'guest-network-get-route',
+    guestNetworkGetInterfaces: 'guest-network-get-interfaces',
+    guestGetMemoryBlocks: 'guest-get-memory-blocks',
+  } as const;
+  let dir: string;
+  let server: Server;
+  let client: CmdClient;
+  const asked: string[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kvts-cmd-server-'));
+    const dm = {
+      getGuestAgentVersion: () => '7.2.22',
+      getAgentData: async (command: string) => {
+        asked.push(command);
+        return JSON.stringify({ return: command });
+      },
+    } as unknown as DomainManager;
+    server = createLauncherCmdServer(dm, createLogger({ component: 'virt-launcher', level: 'silent' }));
+    const socket = path.join(dir, 'launcher-sock');
+    await listenUnix(server, socket);
+    client = await cmdClient(socket);
+  });
+  after(async () => {
+    client.close();
+    await stopServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('every marker → its command once, its raw answer in the field of the same name, and the agent version', async () => {
+    const fields = Object.keys(KUBEVIRT_AGENT_DATA_FIELDS) as (keyof typeof KUBEVIRT_AGENT_DATA_FIELDS)[];
+    assert.equal(fields.length, 14);
+    asked.length = 0;
+    const r = await client.GetVMStats(Object.fromEntries(fields.map((f) => [f, {}])));
+    assert.deepEqual(r.response, { success: true, message: '' });
+    assert.deepEqual(r.guestAgentVersion, { success: true, message: '7.2.22' });
+    assert.deepEqual(asked.toSorted(), Object.values(KUBEVIRT_AGENT_DATA_FIELDS).toSorted());
+    for (const f of fields) {
+      assert.deepEqual(r[f], { success: true, message: JSON.stringify({ return: KUBEVIRT_AGENT_DATA_FIELDS[f] }) }, f);
+    }
+  });
+
+  test('only what is asked: two markers → two commands; none → no agent version either', async () => {
+    asked.length = 0;
+    const two = await client.GetVMStats({ guestGetHostName: {}, guestNetworkGetRoute: {} });
+    assert.deepEqual(asked.toSorted(), ['guest-get-host-name', 'guest-network-get-route']);
+    assert.equal(two.guestGetLoad, null);
+    asked.length = 0;
+    const none = await client.GetVMStats({});
+    assert.deepEqual([asked, none.guestAgentVersion], [[], null]);
+  });
+});
