@@ -2,7 +2,8 @@
 // guest boots under TCG through our libvirt client, and its console, guest agent and pause state are real.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, isAgentUnresponsive } from '@kubevirt-ts/libvirt';
@@ -92,4 +93,44 @@ test('a libvirtd that does not come up in time: the error says so and no daemon 
   } finally {
     await sandbox.destroy();
   }
+});
+
+/** Every file under `dir` (none when it does not exist), with its size and change time. */
+function snapshot(dir: string): string[] {
+  if (!existsSync(dir)) return [`${dir}: absent`];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .sort()
+    .map((name) => {
+      const st = statSync(path.join(dir, name));
+      return `${name} ${st.size} ${st.ctimeMs}`;
+    });
+}
+
+test("two pod sandboxes side by side, each with its own libvirtd; the host's /etc/libvirt and /run/libvirt untouched", {
+  timeout: 60_000,
+}, async () => {
+  const before = { etc: snapshot('/etc/libvirt'), run: snapshot('/run/libvirt') };
+  const sandboxes = [await createPodSandbox(), await createPodSandbox()];
+  const daemons: Awaited<ReturnType<typeof startLibvirtd>>[] = [];
+  try {
+    for (const sandbox of sandboxes) daemons.push(await startLibvirtd(sandbox));
+    assert.notEqual(daemons[0]!.socketPath, daemons[1]!.socketPath);
+    // both answer at once, each its own daemon: a domain defined in one is not in the other
+    const [a, b] = await Promise.all(daemons.map((d) => connect({ socketPath: d.socketPath })));
+    try {
+      const guest = guestArtifacts();
+      await a!.domainDefineXMLFlags(guestDomainXML({ name: 'default_side', uuid: randomUUID(), ...guest, serialSocket: '/run/unused' }));
+      assert.deepEqual(
+        (await a!.connectListAllDomains()).map((d) => d.name),
+        ['default_side'],
+      );
+      assert.deepEqual(await b!.connectListAllDomains(), []);
+    } finally {
+      await Promise.all([a?.close(), b?.close()]);
+    }
+  } finally {
+    for (const d of daemons) await d.stop();
+    for (const sandbox of sandboxes) await sandbox.destroy();
+  }
+  assert.deepEqual({ etc: snapshot('/etc/libvirt'), run: snapshot('/run/libvirt') }, before);
 });

@@ -11,6 +11,7 @@ import {
   CustomObjectsApi,
   PatchStrategy,
   RbacAuthorizationV1Api,
+  VersionApi,
   Watch,
   makeInformer,
   setHeaderOptions,
@@ -115,6 +116,11 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined> |
     await sleep(50);
   }
 }
+
+test("the test bed's kube-apiserver is Debian's v1.20.2 build (a KUBECONFIG cluster: whatever it reports)", async () => {
+  const info = await admin.makeApiClient(VersionApi).getCode();
+  assert.match(info.gitVersion, cp.owned ? /^v1\.20\.2(\D|$)/ : /^v\d+\.\d+\.\d+/, JSON.stringify(info));
+});
 
 test("the stored VMI CRD is KubeVirt's: open schema kept, no status subresource, v1 storage, v1alpha3 deprecated", async () => {
   const crd = await readCRD(admin, 'virtualmachineinstances.kubevirt.io');
