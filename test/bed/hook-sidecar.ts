@@ -101,6 +101,8 @@ if (import.meta.main) {
       fail: { type: 'string' },
       /** also subscribe PreCloudInitIso and set the cloud-init user data to this */
       'cloud-init-user-data': { type: 'string' },
+      /** also subscribe Shutdown (v1alpha3) and log the call */
+      shutdown: { type: 'boolean', default: false },
     },
   });
   const fail = values.fail;
@@ -111,7 +113,19 @@ if (import.meta.main) {
     socketPath: values.socket,
     version,
     name: 'smbios',
-    hookPoints: [{ name: 'OnDefineDomain', priority: 0 }, ...(userData === undefined ? [] : [{ name: 'PreCloudInitIso', priority: 0 }])],
+    hookPoints: [
+      { name: 'OnDefineDomain', priority: 0 },
+      ...(userData === undefined ? [] : [{ name: 'PreCloudInitIso', priority: 0 }]),
+      ...(values.shutdown ? [{ name: 'Shutdown', priority: 0 }] : []),
+    ],
+    ...(values.shutdown
+      ? {
+          shutdown: () => {
+            process.stderr.write('Shutdown called\n');
+            return {};
+          },
+        }
+      : {}),
     preCloudInitIso: (req) => {
       const data = JSON.parse(req.cloudInitData.toString('utf8')) as Record<string, unknown>;
       // what it was given, for the test to read in the container's log

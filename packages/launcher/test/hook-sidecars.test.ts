@@ -23,6 +23,14 @@ const HOOK_SIDECAR = path.resolve(import.meta.dirname, '../../../test/bed/hook-s
 const SOCKET = '/var/run/kubevirt-hooks/hook-sidecar-0/smbios.sock';
 const DOMAIN = 'default_testvmi';
 
+/** How long a process has run, from its start time in /proc (clock ticks of 1/100 s since boot). */
+function processAgeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const uptimeSeconds = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return uptimeSeconds * 1000 - startTicks * 10;
+}
+
 /** The sidecar container's process, in the pod. */
 function startSidecar(sandbox: PodSandbox, args: readonly string[] = []): { child: ChildProcess; logs: () => string } {
   const child = sandbox.spawn(process.execPath, [HOOK_SIDECAR, '--socket', SOCKET, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -70,7 +78,7 @@ describe('virt-launcher with --hook-sidecars 1 and the smbios hook sidecar', { t
     // no sidecar yet: Collect blocks, the cmd socket does not appear
     await sleep(2_000);
     assert.equal(existsSync(sandbox.hostPath(launcherSocketPath('/var/run/kubevirt'))), false, 'ready without its hook sidecar');
-    const sidecar = startSidecar(sandbox, ['--cloud-init-user-data', '#cloud-config\npassword: from-the-hook\n']);
+    const sidecar = startSidecar(sandbox, ['--cloud-init-user-data', '#cloud-config\npassword: from-the-hook\n', '--shutdown']);
     sidecars.push(sidecar.child);
     const launcher = await starting;
     launchers.push(launcher);
@@ -115,6 +123,19 @@ describe('virt-launcher with --hook-sidecars 1 and the smbios hook sidecar', { t
       cmdline.some((a) => /^type=2,manufacturer=Radical Edward/.test(a)),
       `QEMU's -smbios type=2 carries the manufacturer: ${cmdline.join(' ')}`,
     );
+
+    // QEMU ends (destroyed under the launcher): once it is gone the launcher calls the sidecar's Shutdown.
+    // The launcher's process monitor looks for QEMU every second: it must have lived through a look.
+    await poll('QEMU up for 2 s', async () => (processAgeMs(pid) >= 2_000 ? true : undefined), 30_000);
+    assert.doesNotMatch(sidecar.logs(), /Shutdown called/);
+    await virsh(sandbox, ['destroy', DOMAIN]);
+    await poll(
+      'the sidecar’s Shutdown called',
+      async () => (/Shutdown called/.test(sidecar.logs()) ? true : undefined),
+      30_000,
+      launcher.logs,
+    );
+    assert.equal(existsSync(`/proc/${pid}`), false, 'QEMU is gone');
   });
 
   test("a hook sidecar's error fails SyncVirtualMachine in-band with gRPC's status text; nothing is defined", async () => {
