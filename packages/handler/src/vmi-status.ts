@@ -4,7 +4,7 @@
 // and what the controller read this round (pod IPs, GetGuestInfo, ISO sizes, SELinux).
 import { isIPv4, isIPv6 } from 'node:net';
 import { posix } from 'node:path';
-import { isHotplugVolume } from './hotplug-disk/mounter.ts';
+import { isHotplugVolume, specVolumeNames } from './hotplug-disk/mounter.ts';
 import {
   ConditionStatus,
   EphemeralDiskDir,
@@ -431,7 +431,7 @@ export function volumeStatuses(
   for (const disk of domain?.Spec.Devices.Disks ?? []) {
     if (disk.Source.File !== '' || disk.Source.Dev !== '') targets.set(disk.Alias?.Name ?? '', disk.Target.Device);
   }
-  const inSpec = new Set([...(vmi?.spec.volumes ?? []), ...(vmi?.spec.utilityVolumes ?? [])].map((v) => v.name));
+  const inSpec = vmi ? specVolumeNames(vmi) : new Set<string>();
   const out = list.map((v) => {
     const hotplugged = hotplugVolumeStatus(v, targets.get(v.name) ?? '', inSpec, mounted);
     return hotplugged.memoryDumpVolume ? updateMemoryDumpInfo(vmi?.metadata.name ?? '', hotplugged, domain, now) : hotplugged;

@@ -94,6 +94,11 @@ export function isUtilityVolume(vmi: VirtualMachineInstance, volumeName: string)
   return (vmi.spec.utilityVolumes ?? []).some((u) => u.name === volumeName);
 }
 
+/** The names of the VMI's volumes and utility volumes: what the spec still has. */
+export function specVolumeNames(vmi: VirtualMachineInstance): Set<string> {
+  return new Set([...(vmi.spec.volumes ?? []), ...(vmi.spec.utilityVolumes ?? [])].map((v) => v.name));
+}
+
 /** isDirectoryMounted: a utility or memory dump volume is the claim's directory, not its disk.img. */
 export function isDirectoryMounted(vmi: VirtualMachineInstance, volumeName: string): boolean {
   if (isUtilityVolume(vmi, volumeName)) return true;
@@ -115,7 +120,7 @@ export class HotplugMounter implements HotplugVolumeMounter {
 
   async mount(vmi: VirtualMachineInstance): Promise<void> {
     const record = this.#readRecord(vmi.metadata.uid);
-    const inSpec = new Set([...(vmi.spec.volumes ?? []), ...(vmi.spec.utilityVolumes ?? [])].map((v) => v.name));
+    const inSpec = specVolumeNames(vmi);
     const log = forObject(this.#o.logger, vmi);
     for (const status of vmi.status?.volumeStatus ?? []) {
       if (!status.hotplugVolume) continue;
