@@ -49,7 +49,7 @@ export async function provideBlockClaim(sandbox: PodSandbox, volume: string, ima
     });
     let err = '';
     mount.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const [code] = (await once(mount, 'exit')) as [number | null];
+    const [code] = (await once(mount, 'close')) as [number | null];
     if (code !== 0) throw new Error(`making ${target} (${device}) in the pod failed (${code}): ${err.trim()}`);
   } catch (e) {
     await release();

@@ -59,7 +59,7 @@ export async function startAsPid1(
   let out = '';
   unshare.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   unshare.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = once(unshare, 'exit').then(
+  const exited = once(unshare, 'close').then(
     ([code, signal]) => (code as number | null) ?? 128 + constants.signals[signal as NodeJS.Signals],
   );
   const unsharePid = unshare.pid;

@@ -140,7 +140,7 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
     );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const [code] = (await once(child, 'close')) as [number | null];
     return { code, stderr };
   };
 

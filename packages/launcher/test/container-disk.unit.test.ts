@@ -38,7 +38,7 @@ function start(args: readonly string[]): { child: ChildProcess; output: () => st
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out, exited: once(child, 'exit').then(([code]) => code as number | null) };
+  return { child, output: () => out, exited: once(child, 'close').then(([code]) => code as number | null) };
 }
 
 /** The PIDs holding a listening unix socket bound at `socketPath` (what the handler learns from it). */

@@ -115,7 +115,7 @@ async function dumpXML(run: EFIRun): Promise<string> {
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const [code] = (await once(child, 'close')) as [number | null];
   assert.equal(code, 0, `virsh dumpxml ${domain} as ${NONROOT_UID}: ${err}`);
   return out;
 }

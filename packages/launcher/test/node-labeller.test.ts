@@ -61,7 +61,7 @@ async function runLabeller(name: string, opts: { kvmModule: boolean; env: Record
   });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const [code] = (await once(child, 'close')) as [number | null];
   return { sandbox, code, output, labellerDir, dev: sandbox.hostPath('/dev') };
 }
 

@@ -25,7 +25,7 @@ function tail(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const exited = once(child, 'close').then(([code]) => code as number | null);
   const shows = (what: string) =>
     poll(
       `virt-tail prints ${JSON.stringify(what)}`,
