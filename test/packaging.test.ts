@@ -36,7 +36,8 @@ type Dockerfile = (typeof DOCKERFILES)[keyof typeof DOCKERFILES];
  * are the programs KubeVirt's pods run from it (cmd/virt-launcher/BUILD.bazel, virt-launcher-tar): the
  * compute container's command, virt-probe (probes), container-disk (copied into containerDisk containers),
  * virt-tail (guest-console-log), node-labeller.sh (virt-handler's init container, on PATH) and
- * /usr/libexec/virtiofsd (the virtiofs containers' command).
+ * /usr/libexec/virtiofsd (the virtiofs containers' command). The handler image's: the daemon and
+ * cgroup-device-filter (its virt-chroot set-cgroups-resources, for cgroup v2 nodes).
  */
 const IMAGES: Record<Dockerfile, { entrypoint: string; programs: Record<string, string> }> = {
   'Dockerfile.launcher': {
@@ -54,7 +55,10 @@ const IMAGES: Record<Dockerfile, { entrypoint: string; programs: Record<string, 
   },
   'Dockerfile.handler': {
     entrypoint: '/usr/bin/virt-handler',
-    programs: { '/usr/bin/virt-handler': 'bundle:virt-handler' },
+    programs: {
+      '/usr/bin/virt-handler': 'bundle:virt-handler',
+      '/usr/bin/cgroup-device-filter': 'native:cgroup-device-filter',
+    },
   },
 };
 const BASE_IMAGE = 'node:24-bookworm-slim';

@@ -1,4 +1,4 @@
-// The launcher image's native programs (packages/launcher/native), built by scripts/build-native into
+// The images' native programs (packages/{launcher,handler}/native), built by scripts/build-native into
 // its cache (by the sources' hash, so a changed source is rebuilt here too), and a way to run one as
 // PID 1 of a fresh PID namespace, as the container runtime runs a container's first process.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -10,7 +10,7 @@ import { poll } from './poll.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
-export type NativeProgram = 'virt-launcher-monitor' | 'container-disk' | 'virt-tail';
+export type NativeProgram = 'virt-launcher-monitor' | 'container-disk' | 'virt-tail' | 'cgroup-device-filter';
 
 let builtDir: string | undefined;
 

@@ -175,6 +175,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
         logger,
         launcherPid: (uid) => launchers.launcherPid(uid),
         cgroupRoot: path.join(hostRootMount(), 'sys/fs/cgroup'),
+        allowEmulation: () => clusterConfig.allowEmulation(),
       }),
     }),
     podFiles: new LauncherPodFiles({ launcherPid: (uid) => launchers.launcherPid(uid) }),
