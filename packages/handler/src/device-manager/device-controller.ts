@@ -1,11 +1,12 @@
 // DeviceController (pkg/virt-handler/device-manager/device_controller.go): runs each device plugin in a loop
 // that starts it again after it ends (the kubelet restarted) or fails (back-off 1, 2, 5, 10 s), and says
 // whether all of them are registered; the heartbeat labels the node schedulable only then.
-import { accessSync, constants, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEVICE_PLUGINS_DIR } from '@kubevirt-ts/proto';
 import { withReason, type Logger } from '@kubevirt-ts/shared';
+import { cgroupVersion } from '../cgroup/devices.ts';
 import { GenericDevicePlugin, type Device } from './generic-device.ts';
 
 export const DefaultBackoffMs = [1000, 2000, 5000, 10_000];
@@ -24,12 +25,10 @@ export function hostRootMount(): string {
     return '/';
   }
 }
-const CGROUP2_SUPER_MAGIC = 0x63677270;
-
 /** vm.go: "rwm" on cgroup v2 (runc's eBPF device filter otherwise denies access(2) on the node), else "rw". */
 export function devicePermissions(cgroupRoot = '/sys/fs/cgroup'): string {
   try {
-    return statfsSync(cgroupRoot).type === CGROUP2_SUPER_MAGIC ? 'rwm' : 'rw';
+    return cgroupVersion(cgroupRoot) === 'v2' ? 'rwm' : 'rw';
   } catch {
     return 'rw';
   }
