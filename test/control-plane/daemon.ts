@@ -95,14 +95,23 @@ export async function waitUntilReady(daemon: Daemon, ready: () => Promise<boolea
 }
 
 /** A TCP port free on loopback right now (the daemon binds it moments later). */
+/** Ports freePort gave this process: the kernel may offer a closed one again at once. */
+const handedOut = new Set<number>();
+
+/** A loopback port nothing listens on, and one this process was not given before. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
+  for (;;) {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    server.close();
+    await once(server, 'close');
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /**

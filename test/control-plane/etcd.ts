@@ -12,8 +12,7 @@ export interface Etcd {
 
 export async function startEtcd(bin: string, dir: string): Promise<Etcd> {
   const clientPort = await freePort();
-  let peerPort = await freePort();
-  while (peerPort === clientPort) peerPort = await freePort();
+  const peerPort = await freePort();
   const url = `http://127.0.0.1:${clientPort}`;
   const peerURL = `http://127.0.0.1:${peerPort}`;
   const dataDir = path.join(dir, 'etcd');
