@@ -100,6 +100,8 @@ export interface HandlerNode {
       /** The EFI test guest (testEFIVMI), booted by OVMF from the launcher's default --ovmf-path. */
       efi?: { secureBoot: boolean };
       deviceCgroup?: boolean;
+      /** The pod in a cpuset cgroup of its own, as a container is (dedicated CPUs' housekeeping). */
+      cpusetCgroup?: boolean;
       /** Changes the VMI before it is created (virt-controller's additions, e.g. a hotplugged volume). */
       customize?: (vmi: { spec: VMISpecBody; status: { volumeStatus: object[] } }) => void;
       /** spec.accessCredentials */
@@ -212,7 +214,11 @@ export async function startHandlerNode(o: {
       },
       async startVM(name, extra = {}) {
         const grace = extra.grace ?? 5;
-        const sandbox = await createPodSandbox({ deviceCgroup: extra.deviceCgroup ?? false, virtiofs: extra.virtiofs ?? false });
+        const sandbox = await createPodSandbox({
+          deviceCgroup: extra.deviceCgroup ?? false,
+          cpusetCgroup: extra.cpusetCgroup ?? false,
+          virtiofs: extra.virtiofs ?? false,
+        });
         sandboxes.push(sandbox);
         const vmi = extra.efi
           ? testEFIVMI({ name, namespace, uid: 'set-by-apiserver', secureBoot: extra.efi.secureBoot })

@@ -84,11 +84,15 @@ export const CONTAINER_DEVICE_RULES = [
 
 /** The test bed's pod device cgroups (cgroup v1), `kvts-pod-<pod uid>` in it, one per pod that asks for one. */
 const DEVICES_CGROUP_ROOT = '/sys/fs/cgroup/devices';
+/** The same for the cpuset controller (cgroup v1). */
+const CPUSET_CGROUP_ROOT = '/sys/fs/cgroup/cpuset';
 
 export interface PodSandbox {
   readonly podUID: string;
   /** The pod's devices cgroup directory (`deviceCgroup: true`), every process of the pod in it. */
   readonly devicesCgroup: string | undefined;
+  /** The pod's cpuset cgroup directory (`cpusetCgroup: true`), every process of the pod in it. */
+  readonly cpusetCgroup: string | undefined;
   readonly podDir: string;
   readonly podsBaseDir: string;
   /** PID of the pause process that holds the pod's mount namespace (and network namespace, if any). */
@@ -147,6 +151,8 @@ export async function createPodSandbox(
      * defaults, so a block device the pod gets later is usable only once someone allows it.
      */
     deviceCgroup?: boolean;
+    /** A cpuset cgroup of the pod's own (all the node's CPUs and memory nodes), as a container has. */
+    cpusetCgroup?: boolean;
   } = {},
 ): Promise<PodSandbox> {
   const base = opts.podsBaseDir ?? podsBaseDir();
@@ -193,8 +199,19 @@ export async function createPodSandbox(
     mkdirSync(devicesCgroup);
     writeFileSync(path.join(devicesCgroup, 'devices.deny'), 'a');
     for (const rule of CONTAINER_DEVICE_RULES) writeFileSync(path.join(devicesCgroup, 'devices.allow'), rule);
-    enterCgroup.push(`echo $$ > ${shellQuote(path.join(devicesCgroup, 'cgroup.procs'))}`);
   }
+  let cpusetCgroup: string | undefined;
+  if (opts.cpusetCgroup) {
+    cpusetCgroup = path.join(CPUSET_CGROUP_ROOT, `kvts-pod-${podUID}`);
+    mkdirSync(cpusetCgroup);
+    // a new cpuset group has no CPUs and no memory until given some
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      writeFileSync(path.join(cpusetCgroup, file), readFileSync(path.join(CPUSET_CGROUP_ROOT, file), 'utf8').trim());
+    }
+  }
+  const podCgroups = [devicesCgroup, cpusetCgroup].filter((d) => d !== undefined);
+  const enterCgroups = podCgroups.map((d) => `echo $$ > ${shellQuote(path.join(d, 'cgroup.procs'))}`);
+  enterCgroup.push(...enterCgroups);
   const script = `set -e; ${[...enterCgroup, ...mounts].join('; ')}; echo ready; exec sleep infinity`;
   // detached here and in spawn(): a terminal's Ctrl-C is for the demo or test, which tears the pod down in order.
   const netArgs = opts.network ? ['--net'] : [];
@@ -218,6 +235,7 @@ export async function createPodSandbox(
   const sandbox: PodSandbox = {
     podUID,
     devicesCgroup,
+    cpusetCgroup,
     podDir,
     podsBaseDir: base,
     pid,
@@ -225,8 +243,8 @@ export async function createPodSandbox(
     hostPath: (p) => `/proc/${pid}/root${inPodRealPath(p)}`,
     volumePath: (v) => emptyDirPath(base, podUID, v),
     spawn: (cmd, args, spawnOpts = {}) => {
-      // into the pod's devices cgroup first, so that everything it starts is there too
-      const argv = devicesCgroup ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', devicesCgroup, cmd, ...args] : [cmd, ...args];
+      // into the pod's cgroups first, so that everything it starts is there too
+      const argv = podCgroups.length > 0 ? ['sh', '-c', [...enterCgroups, 'exec "$@"'].join(' && '), 'sh', cmd, ...args] : [cmd, ...args];
       return spawn('nsenter', [`--target=${pid}`, '--mount', ...(opts.network ? ['--net'] : []), '--', ...argv], {
         detached: true,
         ...spawnOpts,
@@ -257,13 +275,24 @@ export async function createPodSandbox(
         }
       }
       rmSync(podDir, { recursive: true, force: true });
-      // empty once every process of the pod has exited (the killed ones may take a moment)
-      for (let attempt = 0; devicesCgroup && existsSync(devicesCgroup); attempt++) {
-        try {
-          rmdirSync(devicesCgroup);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || attempt === 100) throw err;
-          await sleep(50);
+      // empty once every process of the pod has exited (the killed ones may take a moment); a group the
+      // handler made in the pod's (cpuset's housekeeping) goes first
+      const groups = podCgroups
+        .filter((d) => existsSync(d))
+        .flatMap((d) => [
+          ...readdirSync(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => path.join(d, e.name)),
+          d,
+        ]);
+      for (const group of groups) {
+        for (let attempt = 0; existsSync(group); attempt++) {
+          try {
+            rmdirSync(group);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || attempt === 100) throw err;
+            await sleep(50);
+          }
         }
       }
     },

@@ -3,6 +3,7 @@
 import { Mounter, nodeMountNamespace } from './container-disk/mounter.ts';
 import { HotplugMounter } from './hotplug-disk/mounter.ts';
 import { LauncherDeviceCgroup } from './cgroup/devices.ts';
+import { Housekeeping } from './cgroup/housekeeping.ts';
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -179,6 +180,11 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       }),
     }),
     podFiles: new LauncherPodFiles({ launcherPid: (uid) => launchers.launcherPid(uid) }),
+    housekeeping: new Housekeeping({
+      logger,
+      launcherPid: (uid) => launchers.launcherPid(uid),
+      cgroupRoot: path.join(hostRootMount(), 'sys/fs/cgroup'),
+    }),
     virtioFS: new VirtioFSOwnership({ launcherPid: (uid) => launchers.launcherPid(uid) }),
     supportedAgentVersions: () => clusterConfig.getSupportedAgentVersions(),
     workers: 10, // cmd/virt-handler: vmController.Run(10, stop)

@@ -29,6 +29,7 @@ import type { NetworkConfigurator } from './network/configurator.ts';
 import type { VirtioFSOwnership } from './virtiofs.ts';
 import { isCriticalNetworkError } from './network/errors.ts';
 import type { PodFiles } from './pod-files.ts';
+import type { Housekeeping } from './cgroup/housekeeping.ts';
 import { WorkQueue } from './workqueue.ts';
 import {
   accessCredentialEvent,
@@ -125,6 +126,8 @@ export interface VirtualMachineControllerOptions {
   hotplugVolumes?: HotplugVolumeMounter;
   /** configureVirtioFS: the virtiofs sockets in the launcher pod given to the qemu user before the first sync. */
   virtioFS?: Pick<VirtioFSOwnership, 'configure'>;
+  /** HandleHousekeeping after each sync: QEMU's non-vCPU threads onto the emulator thread's CPUs. */
+  housekeeping?: Pick<Housekeeping, 'handle'>;
   /** The cluster's supportedGuestAgentVersions, for an agent that lists no commands (KubeVirt's defaults when absent). */
   supportedAgentVersions?(): string[];
   /** ISO sizes and the SELinux context for the status, from the launcher pod. */
@@ -274,6 +277,7 @@ export class VirtualMachineController {
             if (running) requeue = await this.#handleRunningVMI(vmi);
             const created = await this.#processVmUpdate(vmi, domain);
             if (created) this.#o.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
+            await this.#o.housekeeping?.handle(vmi, domain);
             // the disks no longer in the spec were detached by this sync: their mounts go
             if (running) await this.#o.hotplugVolumes?.unmount(vmi);
           }

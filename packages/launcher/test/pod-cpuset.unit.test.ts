@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseCPUSetLine, podCPUSet } from '../src/pod-cpuset.ts';
+import { parseCPUSetLine } from '@kubevirt-ts/shared';
+import { podCPUSet } from '../src/pod-cpuset.ts';
 
 test('cpuset lines: ranges and single CPUs; garbage is an error', () => {
   assert.deepEqual(parseCPUSetLine('0-3,8,10-11\n'), [0, 1, 2, 3, 8, 10, 11]);

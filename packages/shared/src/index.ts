@@ -8,3 +8,4 @@ export * from './domain.ts';
 export * from './iproute2.ts';
 export * from './ipv6.ts';
 export * from './network-names.ts';
+export * from './cpuset.ts';
