@@ -4,6 +4,7 @@ import { Mounter, nodeMountNamespace } from './container-disk/mounter.ts';
 import { HotplugMounter } from './hotplug-disk/mounter.ts';
 import { LauncherDeviceCgroup } from './cgroup/devices.ts';
 import { Housekeeping } from './cgroup/housekeeping.ts';
+import { MemlockAdjuster } from './memlock.ts';
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -180,6 +181,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       }),
     }),
     podFiles: new LauncherPodFiles({ launcherPid: (uid) => launchers.launcherPid(uid) }),
+    memlock: new MemlockAdjuster({ logger, launcherPid: (uid) => launchers.launcherPid(uid) }),
     housekeeping: new Housekeeping({
       logger,
       launcherPid: (uid) => launchers.launcherPid(uid),

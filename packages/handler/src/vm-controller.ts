@@ -30,6 +30,7 @@ import type { VirtioFSOwnership } from './virtiofs.ts';
 import { isCriticalNetworkError } from './network/errors.ts';
 import type { PodFiles } from './pod-files.ts';
 import type { Housekeeping } from './cgroup/housekeeping.ts';
+import type { MemlockAdjuster } from './memlock.ts';
 import { WorkQueue } from './workqueue.ts';
 import {
   accessCredentialEvent,
@@ -126,6 +127,8 @@ export interface VirtualMachineControllerOptions {
   hotplugVolumes?: HotplugVolumeMounter;
   /** configureVirtioFS: the virtiofs sockets in the launcher pod given to the qemu user before the first sync. */
   virtioFS?: Pick<VirtioFSOwnership, 'configure'>;
+  /** AdjustResources before the first sync: the libvirt daemon's memlock limit for VMIs that lock memory. */
+  memlock?: Pick<MemlockAdjuster, 'adjust'>;
   /** HandleHousekeeping after each sync: QEMU's non-vCPU threads onto the emulator thread's CPUs. */
   housekeeping?: Pick<Housekeeping, 'handle'>;
   /** The cluster's supportedGuestAgentVersions, for an agent that lists no commands (KubeVirt's defaults when absent). */
@@ -341,6 +344,7 @@ export class VirtualMachineController {
     if (!hotplugVolumesReady(vmi)) return false;
     // setupDevicesOwnerships' virtiofs part: a socket not there yet fails this sync
     this.#o.virtioFS?.configure(vmi);
+    await this.#o.memlock?.adjust(vmi);
     return true;
   }
 

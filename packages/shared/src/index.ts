@@ -9,3 +9,4 @@ export * from './iproute2.ts';
 export * from './ipv6.ts';
 export * from './network-names.ts';
 export * from './cpuset.ts';
+export * from './quantity.ts';

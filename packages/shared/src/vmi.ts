@@ -131,6 +131,10 @@ const memorySchema = z.looseObject({
   hugepages: z.optional(z.looseObject({ pageSize: z.string() })),
   guest: z.optional(quantitySchema),
   maxGuest: z.optional(quantitySchema),
+  // virt-controller adds it to the pod's memory; virt-handler raises the memlock limit for MemLockRequired
+  reservedOverhead: z.optional(
+    z.looseObject({ addedOverhead: z.optional(quantitySchema), memLock: z.optional(z.enum(['Required', 'NotRequired'])) }),
+  ),
 });
 
 const resourcesSchema = z.looseObject({

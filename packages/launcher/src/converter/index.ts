@@ -13,7 +13,8 @@ export { emptyDiskPath, emptyDiskSize } from './emptydisk.ts';
 export { NoCloudVolumeID, noCloudFiles, noCloudISOPath, type NoCloudFiles } from './cloud-init.ts';
 export { GuestAgentChannelName } from './compute/channels.ts';
 export { DefaultGracePeriodSeconds, gracePeriodSeconds } from './compute/metadata.ts';
-export { parseQuantity, quantityToBytes } from './quantity.ts';
+export { quantityToBytes } from './quantity.ts';
+export { parseQuantity } from '@kubevirt-ts/shared';
 export { setDriverCacheMode, supportsDirectIO } from './disk-cache.ts';
 export {
   ConfigDriveVolumeID,

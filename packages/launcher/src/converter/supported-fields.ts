@@ -169,6 +169,8 @@ export const NOT_CONVERTED_FIELDS = [
   'spec.domain.resources.requests.*',
   'spec.domain.resources.limits.*',
   'spec.domain.resources.overcommitGuestOverhead',
+  // the pod's memory (virt-controller) and the libvirt daemon's memlock limit (virt-handler)
+  'spec.domain.memory.reservedOverhead',
 ] as const;
 
 interface Trie {

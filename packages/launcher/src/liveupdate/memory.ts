@@ -7,7 +7,8 @@ import { DomainDeviceModifyFlags, type Connection, type Domain as VirDomain } fr
 import { domainSpecFromXML, memoryDeviceCodec, newStruct, type MemoryDevice } from '../api/index.ts';
 import { marshalXML } from '../api/codec.ts';
 import { ConversionError } from '../converter/errors.ts';
-import { mustParseQuantity, type Rational } from '../converter/quantity.ts';
+import type { Rational } from '@kubevirt-ts/shared';
+import { mustParseQuantity } from '../converter/quantity.ts';
 
 /** The virtio-mem block: a power of 2, at least a transparent hugepage (2MiB on x86_64), QEMU's advice. */
 export const HotplugBlockAlignmentBytes = 0x200000;

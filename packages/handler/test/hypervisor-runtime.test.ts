@@ -1,11 +1,14 @@
-// Dedicated CPUs with an isolated emulator thread, through virt-handler: the launcher pins the vCPU and
-// the emulator to CPUs of its pod's cpuset, and after the sync the handler moves the pod's threads
-// other than KVM vCPU threads into a "housekeeping" cpuset group on the emulator's CPUs (KubeVirt's
-// HandleHousekeeping). A real kube-apiserver, launcher, libvirtd and QEMU (TCG) in a pod sandbox with
-// a cpuset cgroup of its own.
+// KubeVirt's hypervisor runtime on virt-handler (pkg/hypervisor/kvm/runtime.go), with a real
+// kube-apiserver, launcher, libvirtd and QEMU (TCG) in pod sandboxes:
+// - HandleHousekeeping: dedicated CPUs with an isolated emulator thread; the launcher pins the vCPU and
+//   the emulator to CPUs of its pod's cpuset, and after the sync the handler moves the pod's threads
+//   other than KVM vCPU threads into a "housekeeping" cpuset group on the emulator's CPUs (a pod with a
+//   cpuset cgroup of its own);
+// - AdjustResources: a VMI that locks its memory gets an unlimited memlock limit on the pod's libvirt
+//   daemon before its first sync, and QEMU inherits it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { cmdClient } from '@kubevirt-ts/proto';
 import { parseCPUSetLine } from '@kubevirt-ts/shared';
@@ -29,14 +32,36 @@ const tgidOf = (tid: number) => {
 };
 const allowedCPUs = (tid: number) => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${tid}/status`, 'utf8'))?.[1] ?? '';
 
-describe('dedicated CPUs with an isolated emulator thread on virt-handler', { timeout: 600_000 }, () => {
+/** RLIMIT_MEMLOCK of a process, soft and hard, as /proc/<pid>/limits shows it. */
+const memlockOf = (pid: number) =>
+  /^Max locked memory\s+(\S+)\s+(\S+)/m
+    .exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))
+    ?.slice(1, 3)
+    .join(' ') ?? '';
+/** The process of the pod named `comm` (the pod sandbox's mount namespace is the pod's). */
+const podProcess = (sandboxPid: number, comm: string) => {
+  const ns = readlinkSync(`/proc/${sandboxPid}/ns/mnt`);
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/mnt`) === ns && readFileSync(`/proc/${entry}/comm`, 'utf8').trim().startsWith(comm))
+        return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+};
+/** The test process's own limit: what a launcher pod here starts with. */
+const DEFAULT_MEMLOCK = memlockOf(process.pid);
+
+describe('the hypervisor runtime on virt-handler: housekeeping cgroup and memlock', { timeout: 900_000 }, () => {
   let node: HandlerNode;
   let vm: TestVM;
   const logs = () => `${node.handler.logs().slice(-6000)}\n--- launcher ---\n${vm?.launcher.logs().slice(-6000) ?? ''}`;
 
   before(async () => {
     // the host's NUMA topology (node-labeller.sh's capabilities) is what the launcher fits dedicated CPUs in
-    node = await startHandlerNode({ namespace: 'housekeeping', nodePrefix: 'kvts-hk', nodeLabellerFiles: true });
+    node = await startHandlerNode({ namespace: 'hypervisor', nodePrefix: 'kvts-hv', nodeLabellerFiles: true });
   });
   after(async () => {
     await node?.stop();
@@ -86,5 +111,27 @@ describe('dedicated CPUs with an isolated emulator thread on virt-handler', { ti
       tasksOf(pod).every((t) => !moved.includes(t)),
       'a thread is in one group of the hierarchy at a time',
     );
+    assert.equal(memlockOf(qemu), DEFAULT_MEMLOCK, 'a VMI that locks no memory keeps the pod’s memlock limit');
+  });
+
+  test('memory.reservedOverhead.memLock Required: the libvirt daemon’s memlock limit is unlimited before the sync; QEMU inherits it', async () => {
+    assert.notEqual(DEFAULT_MEMLOCK, 'unlimited unlimited', 'the test needs a limited default to see a change');
+    const memVM = await node.startVM('memlock-vmi', {
+      customize: (v) => {
+        Object.assign(v.spec.domain, { memory: { reservedOverhead: { memLock: 'Required' } } });
+      },
+    });
+    vm = memVM;
+    await poll(
+      'VMI Running',
+      async () => ((await node.getVMI('memlock-vmi')).status?.phase === 'Running' ? true : undefined),
+      240_000,
+      logs,
+    );
+    const qemu = podProcess(memVM.sandbox.pid, 'qemu-system');
+    const daemon = podProcess(memVM.sandbox.pid, 'libvirtd');
+    assert.ok(qemu && daemon, `QEMU (${qemu}) and libvirtd (${daemon}) in the pod`);
+    assert.equal(memlockOf(daemon), 'unlimited unlimited');
+    assert.equal(memlockOf(qemu), 'unlimited unlimited');
   });
 });
