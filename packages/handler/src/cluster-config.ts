@@ -11,6 +11,8 @@ import { createInformer, type Informer, type ListResult } from './informers.ts';
 
 export const DefaultMemBalloonStatsPeriod = 10;
 export const DefaultAllowEmulation = false;
+export const DefaultLessPVCSpaceToleration = 10;
+export const DefaultMinimumReservePVCBytes = 131072;
 export const SmbiosConfigDefaultFamily = 'KubeVirt';
 export const SmbiosConfigDefaultManufacturer = 'KubeVirt';
 export const SmbiosConfigDefaultProduct = 'None';
@@ -83,6 +85,9 @@ const developerConfigurationSchema = z.looseObject({
   clusterProfiler: z.optional(z.boolean()),
   memoryOvercommit: z.optional(z.int()),
   cpuAllocationRatio: z.optional(z.int()),
+  // LessPVCSpaceToleration: how much smaller than asked a disk image on a claim may be
+  pvcTolerateLessSpaceUpToPercent: z.optional(z.int().check(z.minimum(0), z.maximum(100))),
+  minimumReservePVCBytes: z.optional(z.int().check(z.minimum(0))),
   logVerbosity: z.optional(
     z.looseObject({
       virtAPI: z.optional(uint()),
@@ -176,6 +181,8 @@ export function defaultClusterConfig(): KubeVirtConfiguration {
       featureGates: [],
       memoryOvercommit: 100,
       cpuAllocationRatio: 10,
+      pvcTolerateLessSpaceUpToPercent: DefaultLessPVCSpaceToleration,
+      minimumReservePVCBytes: DefaultMinimumReservePVCBytes,
       logVerbosity: {
         virtAPI: 2,
         virtController: 2,
@@ -237,6 +244,10 @@ export interface ClusterConfig {
   /** The resourceVersion of the CR the configuration came from; '' for the defaults. */
   getResourceVersion(): string;
   allowEmulation(): boolean;
+  /** developerConfiguration.pvcTolerateLessSpaceUpToPercent */
+  getLessPVCSpaceToleration(): number;
+  /** developerConfiguration.minimumReservePVCBytes */
+  getMinimumReservePVCBytes(): number;
   getMemBalloonStatsPeriod(): number;
   getSMBIOS(): SMBiosConfiguration;
   getSupportedAgentVersions(): string[];
@@ -337,6 +348,8 @@ export function createClusterConfig(opts: ClusterConfigOptions): ClusterConfig {
     getConfig: () => config,
     getResourceVersion: () => validVersion,
     allowEmulation: () => dev().useEmulation ?? DefaultAllowEmulation,
+    getLessPVCSpaceToleration: () => dev().pvcTolerateLessSpaceUpToPercent ?? DefaultLessPVCSpaceToleration,
+    getMinimumReservePVCBytes: () => dev().minimumReservePVCBytes ?? DefaultMinimumReservePVCBytes,
     getMemBalloonStatsPeriod: () => config.memBalloonStatsPeriod ?? DefaultMemBalloonStatsPeriod,
     getSMBIOS: () => config.smbios ?? {},
     getSupportedAgentVersions: () => config.supportedGuestAgentVersions ?? [],

@@ -5,6 +5,7 @@ import { HotplugMounter } from './hotplug-disk/mounter.ts';
 import { LauncherDeviceCgroup } from './cgroup/devices.ts';
 import { Housekeeping } from './cgroup/housekeeping.ts';
 import { MemlockAdjuster } from './memlock.ts';
+import { HostDiskCreator } from './host-disk.ts';
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -182,6 +183,13 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     }),
     podFiles: new LauncherPodFiles({ launcherPid: (uid) => launchers.launcherPid(uid) }),
     memlock: new MemlockAdjuster({ logger, launcherPid: (uid) => launchers.launcherPid(uid) }),
+    hostDisks: new HostDiskCreator({
+      logger,
+      recorder,
+      pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
+      lessPVCSpaceToleration: () => clusterConfig.getLessPVCSpaceToleration(),
+      minimumReservePVCBytes: () => clusterConfig.getMinimumReservePVCBytes(),
+    }),
     housekeeping: new Housekeeping({
       logger,
       launcherPid: (uid) => launchers.launcherPid(uid),

@@ -3,11 +3,10 @@
 // the qemu user (107), so that QEMU may connect to it whoever made it. A socket not there yet (its
 // virtiofs container still starting) fails the sync with safepath's lstat error; the sync is retried.
 import { lchownSync } from 'node:fs';
-import { virtioFSSocketPath, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { QEMU_UID, virtioFSSocketPath, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { inPodNoSymlink } from './pod-files.ts';
 
 /** util.NonRootUID: DefaultOwnershipManager's qemu user and group. */
-const QEMU_UID = 107;
 
 export interface VirtioFSOwnershipOptions {
   /** A process of the VMI's launcher pod (LauncherClients.launcherPid). */

@@ -31,6 +31,7 @@ import { isCriticalNetworkError } from './network/errors.ts';
 import type { PodFiles } from './pod-files.ts';
 import type { Housekeeping } from './cgroup/housekeeping.ts';
 import type { MemlockAdjuster } from './memlock.ts';
+import { replacePVCByHostDisk, type HostDiskCreator } from './host-disk.ts';
 import { WorkQueue } from './workqueue.ts';
 import {
   accessCredentialEvent,
@@ -127,6 +128,8 @@ export interface VirtualMachineControllerOptions {
   hotplugVolumes?: HotplugVolumeMounter;
   /** configureVirtioFS: the virtiofs sockets in the launcher pod given to the qemu user before the first sync. */
   virtioFS?: Pick<VirtioFSOwnership, 'configure'>;
+  /** configureHostDisks before the first sync: the DiskOrCreate images the launcher pod lacks. */
+  hostDisks?: Pick<HostDiskCreator, 'create'>;
   /** AdjustResources before the first sync: the libvirt daemon's memlock limit for VMIs that lock memory. */
   memlock?: Pick<MemlockAdjuster, 'adjust'>;
   /** HandleHousekeeping after each sync: QEMU's non-vCPU threads onto the emulator thread's CPUs. */
@@ -274,11 +277,13 @@ export class VirtualMachineController {
       } else if (launcher === 'ready') {
         try {
           const running = phaseOf(vmi) === 'Running';
-          if (!domain && !(await this.#handleStartingVMI(vmi))) {
+          // the VMI as the launcher gets it: filesystem claims as hostDisks (the status keeps the VMI's own)
+          const synced = replacePVCByHostDisk(vmi, log());
+          if (!domain && !(await this.#handleStartingVMI(synced))) {
             requeue = CONTAINER_DISKS_REQUEUE_MS;
           } else {
             if (running) requeue = await this.#handleRunningVMI(vmi);
-            const created = await this.#processVmUpdate(vmi, domain);
+            const created = await this.#processVmUpdate(synced, domain);
             if (created) this.#o.recorder.event(vmi, 'Normal', 'Created', 'VirtualMachineInstance defined.');
             await this.#o.housekeeping?.handle(vmi, domain);
             // the disks no longer in the spec were detached by this sync: their mounts go
@@ -342,7 +347,8 @@ export class VirtualMachineController {
     }
     if ((await this.#mountHotplugVolumes(vmi)) !== undefined) return false;
     if (!hotplugVolumesReady(vmi)) return false;
-    // setupDevicesOwnerships' virtiofs part: a socket not there yet fails this sync
+    // setupDevicesOwnerships: the host disks' images; the virtiofs sockets (one not there yet fails this sync)
+    this.#o.hostDisks?.create(vmi);
     this.#o.virtioFS?.configure(vmi);
     await this.#o.memlock?.adjust(vmi);
     return true;

@@ -57,7 +57,14 @@ const DEFAULT_MEMLOCK = memlockOf(process.pid);
 describe('the hypervisor runtime on virt-handler: housekeeping cgroup and memlock', { timeout: 900_000 }, () => {
   let node: HandlerNode;
   let vm: TestVM;
-  const logs = () => `${node.handler.logs().slice(-6000)}\n--- launcher ---\n${vm?.launcher.logs().slice(-6000) ?? ''}`;
+  const logs = () => {
+    const errors = node.handler
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('"level":"error"'))
+      .slice(-10);
+    return `${errors.join('\n')}\n--- handler ---\n${node.handler.logs().slice(-4000)}\n--- launcher ---\n${vm?.launcher.logs().slice(-6000) ?? ''}`;
+  };
 
   before(async () => {
     // the host's NUMA topology (node-labeller.sh's capabilities) is what the launcher fits dedicated CPUs in
@@ -118,7 +125,8 @@ describe('the hypervisor runtime on virt-handler: housekeeping cgroup and memloc
     assert.notEqual(DEFAULT_MEMLOCK, 'unlimited unlimited', 'the test needs a limited default to see a change');
     const memVM = await node.startVM('memlock-vmi', {
       customize: (v) => {
-        Object.assign(v.spec.domain, { memory: { reservedOverhead: { memLock: 'Required' } } });
+        const domain = v.spec.domain as { memory?: object };
+        domain.memory = { ...domain.memory, reservedOverhead: { memLock: 'Required' } };
       },
     });
     vm = memVM;

@@ -3,6 +3,9 @@
 // KubeVirt's own, and is a parameter only because both binaries take it as a flag.
 import { posix } from 'node:path';
 
+/** util.NonRootUID: the qemu user KubeVirt gives the launcher's files and, for non-root VMIs, runs as. */
+export const QEMU_UID = 107;
+
 export const VirtShareDir = '/var/run/kubevirt';
 export const VirtPrivateDir = '/var/run/kubevirt-private';
 export const EphemeralDiskDir = '/var/run/kubevirt-ephemeral-disks';

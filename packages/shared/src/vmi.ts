@@ -406,13 +406,24 @@ const migrationStateSchema = z.looseObject({
   targetState: z.optional(opaque()),
 });
 
+/** PersistentVolumeClaimInfo: what virt-controller found of a volume's claim. */
+const persistentVolumeClaimInfoSchema = z.looseObject({
+  claimName: z.optional(z.string()),
+  accessModes: z.optional(z.array(z.string())),
+  volumeMode: z.optional(z.string()),
+  capacity: z.optional(resourceList),
+  requests: z.optional(resourceList),
+  preallocated: z.optional(z.boolean()),
+  filesystemOverhead: z.optional(z.string()),
+});
+
 const volumeStatusSchema = z.looseObject({
   name: z.string(),
   target: z.string(),
   phase: z.optional(z.string()),
   reason: z.optional(z.string()),
   message: z.optional(z.string()),
-  persistentVolumeClaimInfo: z.optional(opaque()),
+  persistentVolumeClaimInfo: z.optional(persistentVolumeClaimInfoSchema),
   hotplugVolume: z.optional(z.looseObject({ attachPodName: z.optional(z.string()), attachPodUID: z.optional(z.string()) })),
   size: z.optional(int()),
   // DomainMemoryDumpInfo: virt-controller writes claimName, virt-handler the rest

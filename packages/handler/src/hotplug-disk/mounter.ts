@@ -27,7 +27,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import * as z from 'zod/mini';
-import { errorMessage, forObject, type VirtualMachineInstance, type Volume, type VolumeStatus } from '@kubevirt-ts/shared';
+import { errorMessage, forObject, QEMU_UID, type VirtualMachineInstance, type Volume, type VolumeStatus } from '@kubevirt-ts/shared';
 import { findSocketProcess, isMountPoint, parentPathForMount, readMountInfo } from '../container-disk/isolation.ts';
 import type { NodeMounts } from '../container-disk/mounter.ts';
 
@@ -73,7 +73,6 @@ export const HotplugDisksVolume = 'volumes/kubernetes.io~empty-dir/hotplug-disks
 /** The attachment pod's `container-disk --copy-path /path/hp` serves this socket. */
 export const AttachmentPodSocket = '/path/hp.sock';
 /** The uid and gid the launcher's QEMU runs as (util.NonRootUID): hotplugged disks are handed to it. */
-const QEMU_UID = 107;
 /** How many times a target still mounted is unmounted again (a shared mount may show more than once). */
 const MAX_UNMOUNT_ROUNDS = 5;
 

@@ -1,0 +1,108 @@
+// Filesystem claims through virt-handler, as KubeVirt hands them to the launcher: a claim without an
+// image gets one from the handler before the first sync (sparse, the claim's size, owned by qemu), one
+// on a volume somewhat smaller than asked gets what there is with a ToleratedSmallPV Event, and the
+// launcher, sent both as hostDisks, boots the VM with them. A real kube-apiserver, handler, launcher,
+// libvirtd and QEMU; the claims are directories of the pod (one a 32 MiB tmpfs mounted in it).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { cmdClient } from '@kubevirt-ts/proto';
+import { startHandlerNode, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
+import { virsh } from '../../../test/bed/libvirtd.ts';
+import { poll } from '../../../test/bed/poll.ts';
+
+const MiB = 1024 * 1024;
+const SMALL_TMPFS = 32 * MiB;
+/** KubeVirt's minimumReservePVCBytes default: kept free on the claim. */
+const RESERVE = 131072;
+
+describe('filesystem claims on virt-handler: the images it makes, the hostDisks the launcher gets', { timeout: 600_000 }, () => {
+  let node: HandlerNode;
+  let vm: TestVM;
+  const logs = () => `${node.handler.logs().slice(-6000)}\n--- launcher ---\n${vm?.launcher.logs().slice(-6000) ?? ''}`;
+
+  before(async () => {
+    node = await startHandlerNode({ namespace: 'hostdisk', nodePrefix: 'kvts-hd' });
+  });
+  after(async () => {
+    await node?.stop();
+  });
+
+  test('a blank claim and a too-small one: images made, the Event sent, Running with both disks at those sizes', async () => {
+    const claim = (name: string, pvc: object) => ({
+      disk: { name, disk: { bus: 'virtio' } },
+      volume: { name, persistentVolumeClaim: { claimName: `${name}-claim` } },
+      status: {
+        name,
+        target: '',
+        persistentVolumeClaimInfo: { claimName: `${name}-claim`, accessModes: ['ReadWriteOnce'], volumeMode: 'Filesystem', ...pvc },
+      },
+    });
+    // 34 MiB asked of a 32 MiB volume: within KubeVirt's default 10 % toleration
+    const claims = [claim('blank', { capacity: { storage: '64Mi' } }), claim('small', { capacity: { storage: '34Mi' } })];
+    vm = await node.startVM('hd-vmi', {
+      customize: (v) => {
+        for (const c of claims) {
+          v.spec.domain.devices.disks.push(c.disk);
+          v.spec.volumes.push(c.volume);
+          v.status.volumeStatus.push(c.status);
+        }
+      },
+      // the kubelet's part: each claim's directory mounted at vmi-disks/<volume>, one of them small
+      preparePod: async (sandbox) => {
+        for (const c of claims) mkdirSync(path.join(sandbox.volumePath('private'), 'vmi-disks', c.volume.name), { recursive: true });
+        const mount = sandbox.spawn('mount', [
+          '-t',
+          'tmpfs',
+          '-o',
+          `size=${SMALL_TMPFS}`,
+          'tmpfs',
+          '/var/run/kubevirt-private/vmi-disks/small',
+        ]);
+        const [code] = (await once(mount, 'close')) as [number | null];
+        assert.equal(code, 0, 'the small claim mounted in the pod');
+      },
+    });
+    await poll('VMI Running', async () => ((await node.getVMI('hd-vmi')).status?.phase === 'Running' ? true : undefined), 240_000, logs);
+
+    const blank = statSync(path.join(vm.sandbox.volumePath('private'), 'vmi-disks', 'blank', 'disk.img'));
+    assert.equal(blank.size, 64 * MiB);
+    assert.ok(blank.blocks * 512 < blank.size, 'sparse');
+    assert.deepEqual([blank.uid, blank.gid], [107, 107]);
+    const small = statSync(vm.sandbox.hostPath('/var/run/kubevirt-private/vmi-disks/small/disk.img'));
+    assert.equal(small.size, SMALL_TMPFS - RESERVE, 'what the volume holds, less the reserve');
+
+    const events = (await node.core.listNamespacedEvent({ namespace: node.namespace, fieldSelector: 'involvedObject.name=hd-vmi' })).items;
+    const tolerated = events.find((e) => e.reason === 'ToleratedSmallPV');
+    assert.equal(
+      tolerated?.message,
+      `PV size too small: expected ${34 * MiB} B, found ${SMALL_TMPFS - RESERVE} B. Using it anyway, it is within 10 % toleration`,
+    );
+    assert.equal(tolerated?.type, 'Normal');
+
+    // the launcher was sent hostDisks: its domain has both images, and QEMU sees them at their sizes
+    const client = await cmdClient(vm.launcher.cmdSocket);
+    const reply = await client.GetDomain({}).finally(() => client.close());
+    const disks = (
+      JSON.parse(reply.domain) as { Spec: { Devices: { Disks: Array<{ Source: { File?: string }; Target: { Device: string } }> } } }
+    ).Spec.Devices.Disks;
+    const target = (file: string) => disks.find((d) => d.Source.File === file)?.Target.Device;
+    const domain = `${node.namespace}_hd-vmi`;
+    for (const [volume, size] of [
+      ['blank', 64 * MiB],
+      ['small', SMALL_TMPFS - RESERVE],
+    ] as const) {
+      const dev = target(`/var/run/kubevirt-private/vmi-disks/${volume}/disk.img`);
+      assert.ok(dev, `${volume}'s image in the domain: ${JSON.stringify(disks.map((d) => d.Source))}`);
+      const info = await virsh(vm.sandbox, ['domblkinfo', domain, dev]);
+      assert.match(info, new RegExp(`^Capacity:\\s+${size}$`, 'm'), `${volume}: ${info}`);
+    }
+    // the status keeps the claims as the VMI has them
+    const volumes = (await node.getVMI('hd-vmi')) as unknown as {
+      spec: { volumes: Array<{ name: string; persistentVolumeClaim?: object }> };
+    };
+    assert.ok(volumes.spec.volumes.find((v) => v.name === 'blank')?.persistentVolumeClaim, 'the VMI’s spec is not the launcher’s');
+  });
+});
