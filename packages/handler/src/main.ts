@@ -6,6 +6,7 @@ import { LauncherDeviceCgroup } from './cgroup/devices.ts';
 import { Housekeeping } from './cgroup/housekeeping.ts';
 import { MemlockAdjuster } from './memlock.ts';
 import { HostDiskCreator } from './host-disk.ts';
+import { DeviceOwnership } from './device-ownership.ts';
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -183,6 +184,10 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     }),
     podFiles: new LauncherPodFiles({ launcherPid: (uid) => launchers.launcherPid(uid) }),
     memlock: new MemlockAdjuster({ logger, launcherPid: (uid) => launchers.launcherPid(uid) }),
+    deviceOwnership: new DeviceOwnership({
+      pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
+      allowEmulation: () => clusterConfig.allowEmulation(),
+    }),
     hostDisks: new HostDiskCreator({
       logger,
       recorder,

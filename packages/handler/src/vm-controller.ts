@@ -32,6 +32,7 @@ import type { PodFiles } from './pod-files.ts';
 import type { Housekeeping } from './cgroup/housekeeping.ts';
 import type { MemlockAdjuster } from './memlock.ts';
 import { replacePVCByHostDisk, type HostDiskCreator } from './host-disk.ts';
+import type { DeviceOwnership } from './device-ownership.ts';
 import { WorkQueue } from './workqueue.ts';
 import {
   accessCredentialEvent,
@@ -128,6 +129,8 @@ export interface VirtualMachineControllerOptions {
   hotplugVolumes?: HotplugVolumeMounter;
   /** configureVirtioFS: the virtiofs sockets in the launcher pod given to the qemu user before the first sync. */
   virtioFS?: Pick<VirtioFSOwnership, 'configure'>;
+  /** setupDevicesOwnerships before the first sync: the pod's devices and disks QEMU opens, the qemu user's. */
+  deviceOwnership?: Pick<DeviceOwnership, 'setup'>;
   /** configureHostDisks before the first sync: the DiskOrCreate images the launcher pod lacks. */
   hostDisks?: Pick<HostDiskCreator, 'create'>;
   /** AdjustResources before the first sync: the libvirt daemon's memlock limit for VMIs that lock memory. */
@@ -347,8 +350,10 @@ export class VirtualMachineController {
     }
     if ((await this.#mountHotplugVolumes(vmi)) !== undefined) return false;
     if (!hotplugVolumesReady(vmi)) return false;
-    // setupDevicesOwnerships: the host disks' images; the virtiofs sockets (one not there yet fails this sync)
+    // setupDevicesOwnerships: the host disks' images, the devices and disks QEMU opens, the virtiofs sockets
+    // (one not there yet fails this sync)
     this.#o.hostDisks?.create(vmi);
+    this.#o.deviceOwnership?.setup(vmi);
     this.#o.virtioFS?.configure(vmi);
     await this.#o.memlock?.adjust(vmi);
     return true;

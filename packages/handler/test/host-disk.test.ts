@@ -1,14 +1,16 @@
-// Filesystem claims through virt-handler, as KubeVirt hands them to the launcher: a claim without an
+// Claims through virt-handler, as KubeVirt hands them to the launcher: a claim without an
 // image gets one from the handler before the first sync (sparse, the claim's size, owned by qemu), one
 // on a volume somewhat smaller than asked gets what there is with a ToleratedSmallPV Event, and the
 // launcher, sent both as hostDisks, boots the VM with them. A real kube-apiserver, handler, launcher,
-// libvirtd and QEMU; the claims are directories of the pod (one a 32 MiB tmpfs mounted in it).
+// libvirtd and QEMU; the claims are directories of the pod (one a 32 MiB tmpfs mounted in it). A block
+// claim of a non-root VMI is a device node the handler gives to the qemu user (setupDevicesOwnerships).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cmdClient } from '@kubevirt-ts/proto';
+import { provideBlockClaim, type BlockClaim } from '../../../test/bed/claims.ts';
 import { startHandlerNode, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
 import { poll } from '../../../test/bed/poll.ts';
 
@@ -17,7 +19,9 @@ const SMALL_TMPFS = 32 * MiB;
 /** KubeVirt's minimumReservePVCBytes default: kept free on the claim. */
 const RESERVE = 131072;
 
-describe('filesystem claims on virt-handler: the images it makes, the hostDisks the launcher gets', { timeout: 600_000 }, () => {
+describe('claims on virt-handler: the images it makes, the hostDisks the launcher gets, the block devices it hands over', {
+  timeout: 600_000,
+}, () => {
   let node: HandlerNode;
   let vm: TestVM;
   const logs = () => `${node.handler.logs().slice(-6000)}\n--- launcher ---\n${vm?.launcher.logs().slice(-6000) ?? ''}`;
@@ -99,5 +103,48 @@ describe('filesystem claims on virt-handler: the images it makes, the hostDisks 
       spec: { volumes: Array<{ name: string; persistentVolumeClaim?: object }> };
     };
     assert.ok(volumes.spec.volumes.find((v) => v.name === 'blank')?.persistentVolumeClaim, 'the VMI’s spec is not the launcher’s');
+  });
+
+  test('a non-root VMI with a block claim: the handler gives /dev/<volume> to qemu, and QEMU opens it', async () => {
+    const image = path.join(node.dir, 'block-claim.img');
+    writeFileSync(image, Buffer.alloc(8 * MiB, 0x5a));
+    let claim: BlockClaim | undefined;
+    let blockVM: TestVM | undefined;
+    try {
+      blockVM = await node.startVM('blk-vmi', {
+        nonRoot: true,
+        customize: (v) => {
+          v.spec.domain.devices.disks.push({ name: 'blk', disk: { bus: 'virtio' } });
+          v.spec.volumes.push({ name: 'blk', persistentVolumeClaim: { claimName: 'blk-claim' } });
+          v.status.volumeStatus.push({
+            name: 'blk',
+            target: '',
+            persistentVolumeClaimInfo: {
+              claimName: 'blk-claim',
+              accessModes: ['ReadWriteOnce'],
+              volumeMode: 'Block',
+              capacity: { storage: '8Mi' },
+            },
+          });
+        },
+        // the container runtime's volumeDevice: a node of the claim's numbers, root's and 0660
+        preparePod: async (sandbox) => {
+          claim = await provideBlockClaim(sandbox, 'blk', image);
+        },
+      });
+      vm = blockVM;
+      await poll('VMI Running', async () => ((await node.getVMI('blk-vmi')).status?.phase === 'Running' ? true : undefined), 240_000, logs);
+      const node107 = statSync(blockVM.sandbox.hostPath('/dev/blk'));
+      assert.deepEqual([node107.uid, node107.gid, node107.mode & 0o777], [107, 107, 0o660]);
+      const client = await cmdClient(blockVM.launcher.cmdSocket);
+      const reply = await client.GetDomainStats({}).finally(() => client.close());
+      const blocks = (JSON.parse(reply.domainStats) as { Block: Array<{ Path: string; Capacity: number }> }).Block;
+      assert.equal(blocks.find((b) => b.Path === '/dev/blk')?.Capacity, 8 * MiB, JSON.stringify(blocks.map((b) => [b.Path, b.Capacity])));
+    } finally {
+      // the loop device goes once QEMU is gone with the pod
+      await blockVM?.launcher.stop('SIGKILL').catch(() => undefined);
+      await blockVM?.sandbox.destroy();
+      await claim?.release();
+    }
   });
 });
