@@ -36,6 +36,7 @@ import { handlerKubeconfig } from '../test/bed/handler-rbac.ts';
 import { Cleanups } from '../test/demo/demo.ts';
 import { benchFlags, daemonBundle, emit, log, machine, median, percentile, quickFlag, round, scratchDir } from './lib.ts';
 import { cpuPercent, k8s, machineBusy, sampleProcess } from './handler-lib.ts';
+import { createKubeVirtCR } from '../test/bed/kubevirt-cr.ts';
 
 const flags = benchFlags(
   z.object({
@@ -231,6 +232,8 @@ async function main(): Promise<void> {
     const api = kc.makeApiClient(k8s.CustomObjectsApi);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const namespace = await cp.createNamespace('scale');
+    // the cluster's KubeVirt CR: useEmulation (the launchers' pods have no /dev/kvm)
+    await createKubeVirtCR(kc, namespace, {});
     const nodeName = `kvts-scale-${crypto.randomUUID().slice(0, 6)}`;
     await core.createNode({ body: { metadata: { name: nodeName } } });
     cleanups.defer(() => core.deleteNode({ name: nodeName }));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { freePort } from '../control-plane/daemon.ts';
+import { createKubeVirtCR } from './kubevirt-cr.ts';
 import { createPodSandbox, podsBaseDir, type PodSandbox } from './pod-sandbox.ts';
 import { startContainerDisks } from './container-disks.ts';
 import { startLauncher, testEFIVMI, testVMI, type RunningLauncher } from './launcher.ts';
@@ -147,6 +148,8 @@ export async function startHandlerNode(o: {
   };
   try {
     const namespace = await cp.createNamespace(o.namespace);
+    // the cluster's KubeVirt CR: useEmulation, as this machine's guests run under TCG
+    await createKubeVirtCR(kc, namespace, {});
     await core.createNode({ body: { metadata: { name: nodeName } } });
     const root = mkdtempSync('/tmp/kvh');
     dir = root;

@@ -27,6 +27,7 @@ import { GUEST_PROMPT } from '../bed/guest.ts';
 import { startVirtApi } from './virt-api.ts';
 import { startNodeDemoStack } from './node-stack.ts';
 import { kubectlGetPodsVMIs } from './kubectl-get.ts';
+import { createKubeVirtCR, KUBEVIRT } from '../bed/kubevirt-cr.ts';
 
 /** Where a running demo leaves what `pnpm console` needs. */
 export const DEMO_STATE = '/run/kubevirt-ts-demo/demo.json';
@@ -104,6 +105,9 @@ export async function startDemoStack(o: DemoStackOptions, cleanups: Cleanups): P
   const core = kc.makeApiClient(CoreV1Api);
   const api = kc.makeApiClient(CustomObjectsApi);
   const namespace = await cp.createNamespace('demo');
+  // the cluster's KubeVirt CR: useEmulation, as the demo's guest runs under TCG
+  await createKubeVirtCR(kc, namespace, {});
+  cleanups.defer(() => api.deleteNamespacedCustomObject({ ...KUBEVIRT, namespace, name: 'kubevirt' }));
   const nodeName = `kvts-demo-${randomUUID().slice(0, 6)}`;
   await core.createNode({ body: { metadata: { name: nodeName } } });
   cleanups.defer(() => core.deleteNode({ name: nodeName }));

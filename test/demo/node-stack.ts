@@ -14,6 +14,7 @@ import { deployObjects, handlerCertObjects, handlerDaemonSet } from '../node/man
 import { exampleVMI } from '../node/example-vmi.ts';
 import { CREATED_BY_LABEL, startVirtControllerStandIn } from '../node/virt-controller.ts';
 import type { Cleanups, DemoStack, DemoStackOptions, VMIObject } from './demo.ts';
+import { createKubeVirtCR } from '../bed/kubevirt-cr.ts';
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 /** Where the example VMI goes: the namespace a KubeVirt user's `kubectl create -f vmi.yaml` would use. */
@@ -65,6 +66,8 @@ export async function startNodeDemoStack(o: DemoStackOptions, cleanups: Cleanups
   for (const obj of [...deployObjects('namespace.yaml'), ...deployObjects('virt-handler-rbac.yaml'), ...handlerCertObjects(pki)]) {
     await objects.create(obj);
   }
+  // the KubeVirt CR virt-operator works from: useEmulation, as the guest runs under TCG
+  await createKubeVirtCR(kc, KUBEVIRT_NAMESPACE, {});
   await apps.createNamespacedDaemonSet({
     namespace: KUBEVIRT_NAMESPACE,
     body: handlerDaemonSet({ host: node.apiserverHost, port: node.apiserverPort }),
