@@ -1,9 +1,9 @@
 // The launcher's half of KubeVirt's volumes before the domain starts (manager.go preStartHook and
-// its ConverterContext): block or file system for each claim, sparse images for hostDisk
-// DiskOrCreate, the ConfigDrive ISO, and the ISOs of configMap, secret, service account, downward
-// API and sysprep mounts.
+// its ConverterContext): block or file system for each claim, the ConfigDrive ISO, and the ISOs of
+// configMap, secret, service account, downward API and sysprep mounts. A hostDisk's image is
+// virt-handler's to make (DiskImgCreator), before the first sync.
 import { execFile } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
@@ -17,9 +17,7 @@ import {
   configVolumeKind,
   configVolumeLabel,
   filesystemVolumePath,
-  hostDiskPath,
   hotplugBlockDevicePath,
-  quantityToBytes,
   type ConverterContext,
 } from './converter/index.ts';
 import { cloudInitPublicKeys } from './access-credentials.ts';
@@ -98,22 +96,8 @@ export async function prepareVolumes(
   let serviceAccountDone = false;
   // KubeVirt makes config ISOs for volumes with a disk only; a volume shared through virtiofs has none
   const shared = new Set((vmi.spec.domain.devices?.filesystems ?? []).map((fs) => fs.name));
-  for (const [index, volume] of (vmi.spec.volumes ?? []).entries()) {
-    const hostDisk = volume.hostDisk as { path?: string; type?: string; capacity?: string | number } | undefined;
-    if (hostDisk?.type === 'DiskOrCreate' && hostDisk.path) {
-      const file = hostDiskPath(volume.name, hostDisk.path, ctx);
-      if (!existsSync(file)) {
-        const size = quantityToBytes(hostDisk.capacity, `spec.volumes[${index}].hostDisk.capacity`);
-        mkdirSync(path.dirname(file), { recursive: true });
-        // createSparseRaw: one byte at the end
-        const fd = openSync(file, 'wx', 0o666);
-        try {
-          writeSync(fd, Buffer.alloc(1), 0, 1, size - 1);
-        } finally {
-          closeSync(fd);
-        }
-      }
-    } else if (volume.cloudInitConfigDrive) {
+  for (const [_index, volume] of (vmi.spec.volumes ?? []).entries()) {
+    if (volume.cloudInitConfigDrive) {
       const iso = configDriveISOPath(vmi, ctx);
       const staging = `${iso}.d`;
       const dir = path.join(staging, 'data');

@@ -1,5 +1,5 @@
 // What the launcher makes for a VMI's volumes before the domain starts: the ConfigDrive ISO, the ISOs
-// of config volumes (read back with isoinfo), sparse hostDisk images, and block-or-file for claims.
+// of config volumes (read back with isoinfo), no hostDisk images (virt-handler's), and block-or-file for claims.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -133,24 +133,14 @@ test('a config volume that is not mounted, or a sysprep without an answer file, 
   );
 });
 
-test('hostDisk DiskOrCreate: a sparse image of the capacity, made once; Disk: left alone', async (t) => {
+test('hostDisk: the image is virt-handler’s to make; the launcher creates none', async (t) => {
   const ctx = dirs(t);
   const v = vmi({
     domain: { resources: { requests: { memory: '64Mi' } } },
-    volumes: [
-      { name: 'hd', hostDisk: { path: '/var/data/disk.img', type: 'DiskOrCreate', capacity: '1Gi' } },
-      { name: 'existing', hostDisk: { path: '/data/disk.img', type: 'Disk' } },
-    ],
+    volumes: [{ name: 'hd', hostDisk: { path: '/var/data/disk.img', type: 'DiskOrCreate', capacity: '1Gi' } }],
   });
   await prepareVolumes(v, ctx);
-  const file = path.join(ctx.privateDir, 'vmi-disks/hd/disk.img');
-  const st = statSync(file);
-  assert.equal(st.size, 1024 ** 3);
-  assert.ok(st.blocks * 512 < 1024 * 1024, 'sparse');
-  writeFileSync(file, 'kept');
-  await prepareVolumes(v, ctx);
-  assert.equal(statSync(file).size, 4, 'an existing image is not recreated');
-  assert.throws(() => statSync(path.join(ctx.privateDir, 'vmi-disks/existing/disk.img')));
+  assert.throws(() => statSync(path.join(ctx.privateDir, 'vmi-disks/hd/disk.img')), /ENOENT/);
 });
 
 test('claims: a regular disk.img is a file system claim; neither it nor /dev/<volume> is an error', (t) => {
