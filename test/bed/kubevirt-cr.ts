@@ -6,7 +6,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 export const KUBEVIRT = { group: 'kubevirt.io', version: 'v1', plural: 'kubevirts' } as const;
 
 /** `configuration` with useEmulation on, as a KubeVirt CR for this machine says. */
-export function withEmulation(configuration: Record<string, unknown>): Record<string, unknown> {
+function withEmulation(configuration: Record<string, unknown>): Record<string, unknown> {
   const developer = (configuration['developerConfiguration'] ?? {}) as Record<string, unknown>;
   return { ...configuration, developerConfiguration: { ...developer, useEmulation: true } };
 }

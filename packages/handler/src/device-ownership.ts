@@ -6,7 +6,7 @@
 // tun. The virtiofs sockets are virtiofs.ts's; the host disks' images host-disk.ts's.
 import { chmodSync, lstatSync, lchownSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { QEMU_UID, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { errorMessage, QEMU_UID, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { CriticalNetworkError } from './network/errors.ts';
 import { PVC_BASE_DIR } from './host-disk.ts';
 
@@ -70,7 +70,7 @@ export class DeviceOwnership {
       setFileOwnership(inPod(path.posix.join('/dev', name)));
     } catch (err) {
       if (missingOK && isMissing(err)) return;
-      throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`${what}: ${errorMessage(err)}`, { cause: err });
     }
   }
 
@@ -129,7 +129,7 @@ export class DeviceOwnership {
       try {
         setFileOwnership(inPod(path.posix.join('/dev', device)));
       } catch (err) {
-        throw new CriticalNetworkError(`failed to set up ${what} device, ${err instanceof Error ? err.message : String(err)}`);
+        throw new CriticalNetworkError(`failed to set up ${what} device, ${errorMessage(err)}`);
       }
     };
     if (requiresVirtioNetDevice(vmi, this.#o.allowEmulation())) claim('vhost-net', 'vhost-net');

@@ -5,7 +5,16 @@
 import { chownSync, closeSync, existsSync, openSync, statfsSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { forObject, parseQuantity, QEMU_UID, type Quantity, type VirtualMachineInstance, type VolumeStatus } from '@kubevirt-ts/shared';
+import {
+  errorMessage,
+  forObject,
+  parseQuantity,
+  QEMU_UID,
+  roundUp,
+  type Quantity,
+  type VirtualMachineInstance,
+  type VolumeStatus,
+} from '@kubevirt-ts/shared';
 import type { EventRecorder } from './recorder.ts';
 
 /** pvcBaseDir: where virt-controller mounts a filesystem claim (and a hostDisk's directory) in the pod. */
@@ -13,12 +22,10 @@ export const PVC_BASE_DIR = '/var/run/kubevirt-private/vmi-disks';
 export const EventReasonToleratedSmallPV = 'ToleratedSmallPV';
 const MiB = 1024 * 1024;
 
-/** Quantity.Value(): rounded up to a whole number. */
+/** Quantity.Value(); undefined when the text is not a quantity. */
 function quantityValue(q: Quantity): number | undefined {
   const r = parseQuantity(q);
-  if (!r) return undefined;
-  const ceil = r.num / r.den + (r.num % r.den > 0n ? 1n : 0n);
-  return Number(ceil);
+  return r ? Number(roundUp(r)) : undefined;
 }
 
 /** util.AlignImageSizeTo1MiB: rounded down to a whole MiB (a host-disk must be 1MiB-aligned). */
@@ -134,7 +141,7 @@ export class HostDiskCreator {
       try {
         this.#createImage(vmi, volume.name, hostDisk.path, hostDisk.capacity);
       } catch (err) {
-        throw new Error(`preparing host-disks failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new Error(`preparing host-disks failed: ${errorMessage(err)}`, { cause: err });
       }
     }
   }

@@ -280,8 +280,9 @@ export class VirtualMachineController {
       } else if (launcher === 'ready') {
         try {
           const running = phaseOf(vmi) === 'Running';
-          // the VMI as the launcher gets it: filesystem claims as hostDisks (the status keeps the VMI's own)
-          const synced = replacePVCByHostDisk(vmi, log());
+          // the VMI as the launcher gets it: filesystem claims as hostDisks (the status keeps the VMI's own);
+          // the node logger, as KubeVirt's log.Log: a VMI logger would be made on every round
+          const synced = replacePVCByHostDisk(vmi, this.#o.logger);
           if (!domain && !(await this.#handleStartingVMI(synced))) {
             requeue = CONTAINER_DISKS_REQUEUE_MS;
           } else {

@@ -42,3 +42,9 @@ function numberText(n: number): string | undefined {
   // JSON numbers are quantities too; write them without exponent so the grammar above applies
   return Number.isInteger(n) ? BigInt(n).toString() : String(n).includes('e') ? n.toFixed(20) : String(n);
 }
+
+/** Quantity.Value(): the value rounded up to a whole number (a CPU request of 500m is 1). */
+export function roundUp(r: Rational): bigint {
+  const floor = r.num / r.den - (r.num % r.den < 0n ? 1n : 0n);
+  return r.num % r.den === 0n ? floor : floor + 1n;
+}

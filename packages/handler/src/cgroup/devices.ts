@@ -55,24 +55,26 @@ export function cgroupVersion(cgroupRoot: string): CgroupVersion {
   return statfsSync(cgroupRoot).type === CGROUP2_SUPER_MAGIC ? 'v2' : 'v1';
 }
 
-/**
- * The devices controller's path in a /proc/<pid>/cgroup (v1: `N:devices:/path`, possibly among other
- * controllers of the same hierarchy); undefined on a cgroup v2 only host.
- */
-export function devicesCgroupPath(procCgroup: string): string | undefined {
+/** managerPath: a housekeeping sub-cgroup's settings belong to its parent. */
+export const managerPath = (cgroupPath: string) =>
+  path.posix.basename(cgroupPath) === 'housekeeping' ? path.posix.dirname(cgroupPath) : cgroupPath;
+
+/** A v1 controller's path in a /proc/<pid>/cgroup (`N:controller[,…]:/path`); undefined when no line names it. */
+export function controllerCgroupPath(procCgroup: string, controller: string): string | undefined {
   for (const line of procCgroup.split('\n')) {
     const [, controllers, cgroupPath] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
-    if (controllers?.split(',').includes('devices')) return cgroupPath;
+    if (controllers?.split(',').includes(controller)) return cgroupPath;
   }
   return undefined;
 }
 
+/** The devices controller's path (v1); undefined on a cgroup v2 only host. */
+export const devicesCgroupPath = (procCgroup: string) => controllerCgroupPath(procCgroup, 'devices');
+
 /** The unified hierarchy's path in a /proc/<pid>/cgroup (`0::/path`), as managerPath trims it. */
 export function unifiedCgroupPath(procCgroup: string): string | undefined {
   const found = /^0::(.*)$/m.exec(procCgroup)?.[1];
-  if (found === undefined) return undefined;
-  // managerPath: a housekeeping sub-cgroup's rules belong to its parent
-  return path.posix.basename(found) === 'housekeeping' ? path.posix.dirname(found) : found;
+  return found === undefined ? undefined : managerPath(found);
 }
 
 /**

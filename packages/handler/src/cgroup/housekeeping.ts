@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod/mini';
 import { forObject, parseCPUSetLine, type Domain, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { cgroupVersion } from './devices.ts';
+import { cgroupVersion, controllerCgroupPath, managerPath } from './devices.ts';
 
 export const HOUSEKEEPING = 'housekeeping';
 
@@ -23,12 +23,8 @@ export interface HousekeepingOptions {
 
 /** The cpuset controller's path in a /proc/<pid>/cgroup (v1), a housekeeping group's as its parent's. */
 export function cpusetCgroupPath(procCgroup: string): string | undefined {
-  for (const line of procCgroup.split('\n')) {
-    const [, controllers, cgroupPath] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
-    if (!controllers?.split(',').includes('cpuset') || cgroupPath === undefined) continue;
-    return path.posix.basename(cgroupPath) === HOUSEKEEPING ? path.posix.dirname(cgroupPath) : cgroupPath;
-  }
-  return undefined;
+  const found = controllerCgroupPath(procCgroup, 'cpuset');
+  return found === undefined ? undefined : managerPath(found);
 }
 
 const emulatorPinSchema = z.object({

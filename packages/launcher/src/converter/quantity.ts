@@ -1,6 +1,6 @@
 // k8s resource.Quantity (k8s.io/apimachinery/pkg/api/resource) as far as the converter reads it, on
 // shared's exact parse: rounded as KubeVirt rounds, refused with the field's path.
-import { parseQuantity, type Quantity, type Rational } from '@kubevirt-ts/shared';
+import { parseQuantity, roundUp, type Quantity, type Rational } from '@kubevirt-ts/shared';
 import { ConversionError } from './errors.ts';
 
 function mustParse(q: Quantity | undefined, path: string): Rational {
@@ -23,10 +23,7 @@ export function quantityToBytes(q: Quantity | undefined, path: string): number {
 
 /** Quantity.Value(): the value rounded up to an integer (how a CPU request of 500m becomes 1). */
 export function quantityValue(q: Quantity | undefined, path: string): number {
-  const r = mustParse(q, path);
-  const floor = r.num / r.den - (r.num % r.den < 0n ? 1n : 0n);
-  const ceil = r.num % r.den === 0n ? floor : floor + 1n;
-  return Number(ceil);
+  return Number(roundUp(mustParse(q, path)));
 }
 
 /** Exact comparison, as Quantity.Cmp. */
