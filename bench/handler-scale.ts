@@ -2,9 +2,11 @@
 // launcher pod (a pod sandbox) whose launcher is a fake speaking the real Cmd protocol on the real
 // socket and the real Notify protocol through the pipe the handler plants. Grows N in steps; at each:
 // bring-up time, domain event → VMI status latency at a steady event rate, the status-update throughput
-// of a burst (one event for every VMI at once), and the handler's RSS and CPU.
+// of a burst (one event for every VMI at once), and the handler's RSS and CPU. With --node the same on the
+// real node (test/node): the handler is deploy/'s DaemonSet pod and each launcher pod a real pod kubelet ran.
 //   node bench/handler-scale.ts [--quick] [--entry bundle|source] [--launchers 50,200,500] [--rate 20] [--seconds 20] [--profile DIR]
-import { mkdirSync } from 'node:fs';
+//   flock /tmp/kvts-heavy.lock node bench/handler-scale.ts --node [--quick] [--launchers 50,100]
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +30,7 @@ import { requiredGuestAgentCommands } from '@kubevirt-ts/handler';
 import { convertVMIToDomainSpec } from '@kubevirt-ts/launcher';
 import { startControlPlane } from '../test/control-plane/control-plane.ts';
 import { freePort } from '../test/control-plane/daemon.ts';
-import { createPodSandbox, podsBaseDir, type PodSandbox } from '../test/bed/pod-sandbox.ts';
+import { createPodSandbox, podsBaseDir } from '../test/bed/pod-sandbox.ts';
 import { testVMI } from '../test/bed/launcher.ts';
 import { startHandler } from '../test/bed/handler.ts';
 import { makeHandlerPki } from '../test/bed/handler-pki.ts';
@@ -37,11 +39,19 @@ import { Cleanups } from '../test/demo/demo.ts';
 import { benchFlags, daemonBundle, emit, log, machine, median, percentile, quickFlag, round, scratchDir } from './lib.ts';
 import { cpuPercent, k8s, machineBusy, sampleProcess } from './handler-lib.ts';
 import { createKubeVirtCR } from '../test/bed/kubevirt-cr.ts';
+import { poll } from '../test/bed/poll.ts';
+import { deployHandler } from '../test/demo/node-stack.ts';
+import { startRealNode, waitNodeReady } from '../test/node/real-node.ts';
+import { podProcesses } from '../test/node/host.ts';
+import { PAUSE_IMAGE } from '../test/node/containerd.ts';
 
 const flags = benchFlags(
   z.object({
     quick: quickFlag,
-    launchers: z.array(z.number().int().min(1)).optional().describe('VMI counts to grow through (default 50,200,500; 10 with --quick)'),
+    launchers: z
+      .array(z.number().int().min(1))
+      .optional()
+      .describe('VMI counts to grow through (default 50,200,500; 50,100 with --node; 10 with --quick)'),
     rate: z.coerce.number().positive().optional().describe('domain events per second in the steady phase (default 20, 10 with --quick)'),
     seconds: z.coerce.number().positive().optional().describe('length of the steady phase at each count (default 20, 4 with --quick)'),
     entry: z
@@ -49,12 +59,21 @@ const flags = benchFlags(
       .default('bundle')
       .describe('run the shipped bundle (dist/virt-handler.mjs, built fresh) or the TS source'),
     profile: z.string().optional().describe("write virt-handler's CPU profile, and a heap snapshot after each hold, into this directory"),
+    node: z.coerce
+      .boolean()
+      .default(false)
+      .describe("on the machine's real node: the handler image as its DaemonSet pod, each launcher pod a real pod (kubelet allows 110)"),
   }),
   'bench/handler-scale.ts',
 );
+if (flags.node && (flags.entry === 'source' || flags.profile)) {
+  throw new Error('--node runs the handler image (the bundle) as a pod: --entry source and --profile are for the sandbox only');
+}
 
 const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 const CONCURRENCY = 8;
+/** kubelet's maxPods (110) less room for the handler's pod */
+const NODE_MAX_LAUNCHERS = 100;
 
 /** The converter's context as a launcher pod has it (KubeVirt's fixed in-pod paths). */
 const CONVERTER_CONTEXT = {
@@ -80,7 +99,7 @@ const GUEST_INFO = JSON.stringify({
  * notifier sends them (one ordered stream, dialled on first use through the pipe in the pod).
  */
 class FakeLauncher {
-  readonly sandbox: PodSandbox;
+  readonly pod: LauncherPod;
   readonly name: string;
   #server: Server;
   #domain: Domain | undefined;
@@ -89,8 +108,8 @@ class FakeLauncher {
   /** Where HandleDomainEvent round trips go, ms (launcher → pipe → handler's notify server → answer). */
   readonly #notifyMs: { samples: number[] };
 
-  private constructor(sandbox: PodSandbox, name: string, notifyMs: { samples: number[] }) {
-    this.sandbox = sandbox;
+  private constructor(pod: LauncherPod, name: string, notifyMs: { samples: number[] }) {
+    this.pod = pod;
     this.name = name;
     this.#notifyMs = notifyMs;
     this.#server = createCmdServer({
@@ -114,9 +133,9 @@ class FakeLauncher {
     });
   }
 
-  static async start(sandbox: PodSandbox, name: string, notifyMs: { samples: number[] }): Promise<FakeLauncher> {
-    const launcher = new FakeLauncher(sandbox, name, notifyMs);
-    await listenUnix(launcher.#server, sandbox.hostPath(launcherSocketPath()));
+  static async start(pod: LauncherPod, name: string, notifyMs: { samples: number[] }): Promise<FakeLauncher> {
+    const launcher = new FakeLauncher(pod, name, notifyMs);
+    await listenUnix(launcher.#server, pod.hostPath(launcherSocketPath()));
     return launcher;
   }
 
@@ -161,7 +180,7 @@ class FakeLauncher {
   #send(eventType: 'ADDED' | 'MODIFIED' | 'DELETED', domain: Domain): Promise<unknown> {
     const domainJSON = Buffer.from(JSON.stringify(domain));
     this.#sending = this.#sending.then(async () => {
-      this.#notify ??= await notifyClient(this.sandbox.hostPath(domainNotifyPipeSocketPath()));
+      this.#notify ??= await notifyClient(this.pod.hostPath(domainNotifyPipeSocketPath()));
       const t0 = performance.now();
       const res = await this.#notify.HandleDomainEvent({ eventType, domainJSON });
       this.#notifyMs.samples.push(performance.now() - t0);
@@ -215,8 +234,137 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Prom
   }
 }
 
+/** A launcher pod as the bench needs it: its uid (for the VMI's activePods) and its paths on the host. */
+interface LauncherPod {
+  readonly podUID: string;
+  hostPath(inPod: string): string;
+  destroy(): Promise<void>;
+}
+
+/** Where the handler runs and the launcher pods live. */
+interface ScaleBed {
+  kc: k8s.KubeConfig;
+  /** the VMIs' namespace */
+  namespace: string;
+  nodeName: string;
+  handlerPid: number;
+  /** a heap snapshot of the handler (with --profile) */
+  snapshot?: () => void;
+  newPod(name: string): Promise<LauncherPod>;
+}
+
+/** The test bed: kube-apiserver, a Node object, the handler process, pod sandboxes. */
+async function sandboxBed(cleanups: Cleanups): Promise<ScaleBed> {
+  const cp = await startControlPlane();
+  cleanups.defer(() => cp.stop());
+  const kc = cp.kubeConfig();
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const namespace = await cp.createNamespace('scale');
+  // the cluster's KubeVirt CR: useEmulation (the launchers' pods have no /dev/kvm)
+  await createKubeVirtCR(kc, namespace, {});
+  const nodeName = `kvts-scale-${crypto.randomUUID().slice(0, 6)}`;
+  await core.createNode({ body: { metadata: { name: nodeName } } });
+  cleanups.defer(() => core.deleteNode({ name: nodeName }));
+  const dir = scratchDir('kvts-bench-scale');
+  const pki = await makeHandlerPki(path.join(dir, 'pki'));
+  const env: Record<string, string> = {};
+  if (flags.profile) {
+    const out = path.resolve(flags.profile);
+    mkdirSync(out, { recursive: true });
+    env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${out} --diagnostic-dir=${out} --heapsnapshot-signal=SIGUSR2`;
+  }
+  const handler = await startHandler({
+    ...(flags.entry === 'bundle' ? { entry: await daemonBundle('virt-handler') } : {}),
+    nodeName,
+    kubeconfigPath: await handlerKubeconfig(cp, path.join(dir, 'handler.kubeconfig')),
+    shareDir: path.join(dir, 'share'),
+    privateDir: path.join(dir, 'private'),
+    podsBaseDir: podsBaseDir(),
+    consoleServerPort: await freePort(),
+    port: await freePort(),
+    tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile },
+    extraArgs: ['-v', '2'], // KubeVirt's default verbosity, not the test bed's 3
+    env,
+  });
+  cleanups.defer(() => handler.stop());
+  return {
+    kc,
+    namespace,
+    nodeName,
+    handlerPid: handler.process.pid as number,
+    ...(flags.profile ? { snapshot: () => handler.process.kill('SIGUSR2') } : {}),
+    newPod: () => createPodSandbox(),
+  };
+}
+
+/**
+ * The real node: kubelet + containerd, the handler image as deploy/'s DaemonSet pod (KubeVirt's verbosity),
+ * and for each launcher a pod kubelet runs (the pause image with the `sockets` volume where a launcher
+ * has it, host network: the fake launcher needs no pod IP). The fake serves on the socket through the
+ * pause process's root, so the handler finds the pod's process as it finds a launcher's.
+ */
+async function nodeBed(cleanups: Cleanups): Promise<ScaleBed> {
+  const starting = startRealNode();
+  cleanups.defer(async () => (await starting.catch(() => undefined))?.stop());
+  const node = await starting;
+  await waitNodeReady(node);
+  const { pod } = await deployHandler(node, path.join(scratchDir('kvts-bench-scale'), 'pki'), cleanups, (text) => log(`  ${text}`));
+  const handler = podProcesses(pod.metadata?.uid ?? '').find((p) => p.exe === 'node' && p.cmdline.includes('virt-handler'));
+  if (!handler) throw new Error(`no virt-handler process in pod ${pod.metadata?.name}`);
+  const core = node.kc.makeApiClient(k8s.CoreV1Api);
+  const namespace = 'scale';
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const newPod = async (name: string): Promise<LauncherPod> => {
+    const created = await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: `virt-launcher-${name}` },
+        spec: {
+          nodeName: node.nodeName,
+          hostNetwork: true,
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: 0,
+          containers: [
+            {
+              name: 'compute',
+              image: PAUSE_IMAGE,
+              imagePullPolicy: 'Never',
+              volumeMounts: [{ name: 'sockets', mountPath: path.dirname(launcherSocketPath()) }],
+            },
+          ],
+          volumes: [{ name: 'sockets', emptyDir: {} }],
+        },
+      },
+    });
+    const podName = created.metadata?.name ?? '';
+    const uid = created.metadata?.uid ?? '';
+    const destroy = async () => {
+      await core.deleteNamespacedPod({ namespace, name: podName, gracePeriodSeconds: 0 }).catch(() => undefined);
+      await poll(
+        'the pod gone',
+        async () =>
+          (await core.listNamespacedPod({ namespace, fieldSelector: `metadata.name=${podName}` })).items.length === 0 || undefined,
+        120_000,
+      );
+    };
+    // the compute container's process: the one whose root has the sockets volume
+    const pid = await poll(
+      `pod ${podName} running`,
+      async () => podProcesses(uid).find((p) => existsSync(`/proc/${p.pid}/root${path.dirname(launcherSocketPath())}`))?.pid,
+      120_000,
+    ).catch(async (err: unknown) => {
+      await destroy();
+      throw err;
+    });
+    return { podUID: uid, hostPath: (inPod) => `/proc/${pid}/root${inPod}`, destroy };
+  };
+  return { kc: node.kc, namespace, nodeName: node.nodeName, handlerPid: handler.pid, newPod };
+}
+
 async function main(): Promise<void> {
-  const counts = flags.launchers ?? (flags.quick ? [10] : [50, 200, 500]);
+  const counts = flags.launchers ?? (flags.quick ? [10] : flags.node ? [50, 100] : [50, 200, 500]);
+  // kubelet runs at most 110 pods (its maxPods default); the handler's and the node's own need room
+  if (flags.node && Math.max(...counts) > NODE_MAX_LAUNCHERS) throw new Error(`--node: at most ${NODE_MAX_LAUNCHERS} launchers`);
   const rate = flags.rate ?? (flags.quick ? 10 : 20);
   const steadySeconds = flags.seconds ?? (flags.quick ? 4 : 20);
   const idleSeconds = flags.quick ? 2 : 5;
@@ -226,17 +374,9 @@ async function main(): Promise<void> {
   const cleanups = new Cleanups();
   process.once('SIGINT', () => void cleanups.run().then(() => process.exit(130)));
   try {
-    const cp = await startControlPlane();
-    cleanups.defer(() => cp.stop());
-    const kc = cp.kubeConfig();
+    const bed = await (flags.node ? nodeBed : sandboxBed)(cleanups);
+    const { kc, namespace, nodeName, handlerPid } = bed;
     const api = kc.makeApiClient(k8s.CustomObjectsApi);
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const namespace = await cp.createNamespace('scale');
-    // the cluster's KubeVirt CR: useEmulation (the launchers' pods have no /dev/kvm)
-    await createKubeVirtCR(kc, namespace, {});
-    const nodeName = `kvts-scale-${crypto.randomUUID().slice(0, 6)}`;
-    await core.createNode({ body: { metadata: { name: nodeName } } });
-    cleanups.defer(() => core.deleteNode({ name: nodeName }));
 
     const launchers: FakeLauncher[] = [];
     const notifyMs = { samples: [] as number[] };
@@ -244,32 +384,9 @@ async function main(): Promise<void> {
     cleanups.defer(() =>
       pool(launchers, 16, async (l) => {
         l.close();
-        await l.sandbox.destroy();
+        await l.pod.destroy();
       }),
     );
-    const dir = scratchDir('kvts-bench-scale');
-    const pki = await makeHandlerPki(path.join(dir, 'pki'));
-    const env: Record<string, string> = {};
-    if (flags.profile) {
-      const out = path.resolve(flags.profile);
-      mkdirSync(out, { recursive: true });
-      env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${out} --diagnostic-dir=${out} --heapsnapshot-signal=SIGUSR2`;
-    }
-    const handler = await startHandler({
-      ...(flags.entry === 'bundle' ? { entry: await daemonBundle('virt-handler') } : {}),
-      nodeName,
-      kubeconfigPath: await handlerKubeconfig(cp, path.join(dir, 'handler.kubeconfig')),
-      shareDir: path.join(dir, 'share'),
-      privateDir: path.join(dir, 'private'),
-      podsBaseDir: podsBaseDir(),
-      consoleServerPort: await freePort(),
-      port: await freePort(),
-      tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile },
-      extraArgs: ['-v', '2'], // KubeVirt's default verbosity, not the test bed's 3
-      env,
-    });
-    cleanups.defer(() => handler.stop());
-    const handlerPid = handler.process.pid as number;
     const startedRss = sampleProcess(handlerPid).rssMiB;
     log(`  virt-handler ready (pid ${handlerPid}, ${startedRss.toFixed(0)} MiB RSS) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -326,10 +443,10 @@ async function main(): Promise<void> {
         Array.from({ length: added }, (_, i) => launchers.length + i),
         CONCURRENCY,
         async (i) => {
-          const sandbox = await createPodSandbox();
           const name = `vmi-${String(i).padStart(4, '0')}`;
-          const launcher = await FakeLauncher.start(sandbox, name, notifyMs).catch(async (err: unknown) => {
-            await sandbox.destroy();
+          const pod = await bed.newPod(name);
+          const launcher = await FakeLauncher.start(pod, name, notifyMs).catch(async (err: unknown) => {
+            await pod.destroy();
             throw err;
           });
           launchers.push(launcher);
@@ -353,7 +470,7 @@ async function main(): Promise<void> {
           ...vmi,
           spec,
           metadata: { ...metadata, labels: { 'kubevirt.io/nodeName': nodeName } },
-          status: { phase: 'Scheduled', nodeName, activePods: { [l.sandbox.podUID]: nodeName } },
+          status: { phase: 'Scheduled', nodeName, activePods: { [l.pod.podUID]: nodeName } },
         };
         await api.createNamespacedCustomObject({ ...VMI, namespace, body });
       });
@@ -369,8 +486,8 @@ async function main(): Promise<void> {
       const idle0 = sampleProcess(handlerPid);
       await sleep(idleSeconds * 1000);
       const idle1 = sampleProcess(handlerPid);
-      if (flags.profile) {
-        handler.process.kill('SIGUSR2'); // the snapshot stops the handler while it is written
+      if (bed.snapshot) {
+        bed.snapshot(); // the snapshot stops the handler while it is written
         await sleep(1000);
         await quiet(1000, 120_000);
       }
@@ -472,6 +589,7 @@ async function main(): Promise<void> {
       bench: 'handler-scale',
       quick: flags.quick,
       entry: flags.entry,
+      bed: flags.node ? 'real node' : 'sandbox',
       handlerStartRssMiB: round(startedRss, 1),
       steps,
       benchCpuPercent: round(benchCpuPercent, 1),

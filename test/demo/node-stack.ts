@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type V1Pod } from '@kubernetes/client-node';
-import { makeHandlerPki } from '../bed/handler-pki.ts';
+import { makeHandlerPki, type HandlerPki } from '../bed/handler-pki.ts';
 import { poll } from '../bed/poll.ts';
-import { startRealNode, waitNodeReady } from '../node/real-node.ts';
+import { startRealNode, waitNodeReady, type RealNode } from '../node/real-node.ts';
 import { deployObjects, handlerCertObjects, handlerDaemonSet } from '../node/manifests.ts';
 import { exampleVMI } from '../node/example-vmi.ts';
 import { CREATED_BY_LABEL, startVirtControllerStandIn } from '../node/virt-controller.ts';
@@ -52,55 +52,13 @@ export async function startNodeDemoStack(o: DemoStackOptions, cleanups: Cleanups
 
   const kc = node.kc;
   const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
   const api = kc.makeApiClient(CustomObjectsApi);
-  const objects = KubernetesObjectApi.makeApiClient(kc);
 
   rmSync(o.dir, { recursive: true, force: true });
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   cleanups.defer(async () => rmSync(o.dir, { recursive: true, force: true }));
   const pkiDir = path.join(o.dir, 'pki');
-  const pki = await makeHandlerPki(pkiDir);
-
-  // deploy/ as virt-operator would install it: namespace, RBAC, the handler's certificates, the DaemonSet
-  for (const obj of [...deployObjects('namespace.yaml'), ...deployObjects('virt-handler-rbac.yaml'), ...handlerCertObjects(pki)]) {
-    await objects.create(obj);
-  }
-  // the KubeVirt CR virt-operator works from: useEmulation, as the guest runs under TCG
-  await createKubeVirtCR(kc, KUBEVIRT_NAMESPACE, {});
-  await apps.createNamespacedDaemonSet({
-    namespace: KUBEVIRT_NAMESPACE,
-    body: handlerDaemonSet({ host: node.apiserverHost, port: node.apiserverPort }),
-  });
-  cleanups.defer(async () => {
-    await apps.deleteNamespacedDaemonSet({ namespace: KUBEVIRT_NAMESPACE, name: 'virt-handler' });
-    await poll(
-      'the virt-handler pod gone',
-      async () =>
-        (await core.listNamespacedPod({ namespace: KUBEVIRT_NAMESPACE, labelSelector: HANDLER_SELECTOR })).items.length === 0
-          ? true
-          : undefined,
-      60_000,
-    );
-    stage('virt-handler DaemonSet deleted, its pod gone');
-  });
-  const handlerPod = await poll(
-    'a Ready virt-handler pod',
-    async () => (await core.listNamespacedPod({ namespace: KUBEVIRT_NAMESPACE, labelSelector: HANDLER_SELECTOR })).items.find(isReady),
-    300_000,
-    podLogs,
-  );
-  const handlerIP = handlerPod.status?.podIP;
-  if (!handlerIP) throw new Error(`virt-handler pod ${handlerPod.metadata?.name} has no IP`);
-  stage(`virt-handler DaemonSet pod ${KUBEVIRT_NAMESPACE}/${handlerPod.metadata?.name} Ready at ${handlerIP}`);
-  await poll(
-    'the node labelled kubevirt.io/schedulable=true by the handler',
-    async () =>
-      (await core.readNode({ name: node.nodeName })).metadata?.labels?.['kubevirt.io/schedulable'] === 'true' ? true : undefined,
-    120_000,
-    podLogs,
-  );
-  stage(`node ${node.nodeName} kubevirt.io/schedulable=true (the handler's heartbeat)`);
+  const { pki, handlerIP } = await deployHandler(node, pkiDir, cleanups, stage);
 
   // virt-controller's part, played by the stand-in: the launcher pod, Scheduled, the finalizer
   const controller = startVirtControllerStandIn(kc, NAMESPACE);
@@ -155,4 +113,70 @@ export async function startNodeDemoStack(o: DemoStackOptions, cleanups: Cleanups
     pkiDir,
     getVMI,
   };
+}
+
+export interface DeployedHandler {
+  pki: HandlerPki;
+  /** the virt-handler pod, Ready */
+  pod: V1Pod;
+  handlerIP: string;
+}
+
+/**
+ * deploy/ as virt-operator would install it on the node (namespace, RBAC, the handler's certificates in
+ * `pkiDir`, the KubeVirt CR with useEmulation, the DaemonSet), up to a Ready handler pod whose heartbeat
+ * made the node schedulable; `cleanups` deletes the DaemonSet and waits for its pod to go.
+ */
+export async function deployHandler(
+  node: RealNode,
+  pkiDir: string,
+  cleanups: Cleanups,
+  stage: (text: string) => void,
+): Promise<DeployedHandler> {
+  const kc = node.kc;
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const pki = await makeHandlerPki(pkiDir);
+  // deploy/ as virt-operator would install it: namespace, RBAC, the handler's certificates, the DaemonSet
+  for (const obj of [...deployObjects('namespace.yaml'), ...deployObjects('virt-handler-rbac.yaml'), ...handlerCertObjects(pki)]) {
+    await objects.create(obj);
+  }
+  // the KubeVirt CR virt-operator works from: useEmulation, as the guest runs under TCG
+  await createKubeVirtCR(kc, KUBEVIRT_NAMESPACE, {});
+  await apps.createNamespacedDaemonSet({
+    namespace: KUBEVIRT_NAMESPACE,
+    body: handlerDaemonSet({ host: node.apiserverHost, port: node.apiserverPort }),
+  });
+  cleanups.defer(async () => {
+    await apps.deleteNamespacedDaemonSet({ namespace: KUBEVIRT_NAMESPACE, name: 'virt-handler' });
+    await poll(
+      'the virt-handler pod gone',
+      async () =>
+        (await core.listNamespacedPod({ namespace: KUBEVIRT_NAMESPACE, labelSelector: HANDLER_SELECTOR })).items.length === 0
+          ? true
+          : undefined,
+      60_000,
+    );
+    stage('virt-handler DaemonSet deleted, its pod gone');
+  });
+  const handlerPod = await poll(
+    'a Ready virt-handler pod',
+    async () => (await core.listNamespacedPod({ namespace: KUBEVIRT_NAMESPACE, labelSelector: HANDLER_SELECTOR })).items.find(isReady),
+    300_000,
+    podLogs,
+  );
+  const handlerIP = handlerPod.status?.podIP;
+  if (!handlerIP) throw new Error(`virt-handler pod ${handlerPod.metadata?.name} has no IP`);
+  stage(`virt-handler DaemonSet pod ${KUBEVIRT_NAMESPACE}/${handlerPod.metadata?.name} Ready at ${handlerIP}`);
+  await poll(
+    'the node labelled kubevirt.io/schedulable=true by the handler',
+    async () =>
+      (await core.readNode({ name: node.nodeName })).metadata?.labels?.['kubevirt.io/schedulable'] === 'true' ? true : undefined,
+    120_000,
+    podLogs,
+  );
+  stage(`node ${node.nodeName} kubevirt.io/schedulable=true (the handler's heartbeat)`);
+
+  return { pki, pod: handlerPod, handlerIP };
 }
