@@ -20,6 +20,7 @@ import {
   domainNotifyPipeSocketPath,
   errorMessage,
   launcherSocketPath,
+  pathInProcRoot,
   newDomain,
   parseDomain,
   parseVMI,
@@ -40,7 +41,7 @@ import { benchFlags, daemonBundle, emit, log, machine, median, percentile, quick
 import { cpuPercent, k8s, machineBusy, sampleProcess } from './handler-lib.ts';
 import { createKubeVirtCR } from '../test/bed/kubevirt-cr.ts';
 import { poll } from '../test/bed/poll.ts';
-import { deployHandler } from '../test/demo/node-stack.ts';
+import { deployHandler, podLogs } from '../test/demo/node-stack.ts';
 import { startRealNode, waitNodeReady } from '../test/node/real-node.ts';
 import { podProcesses } from '../test/node/host.ts';
 import { PAUSE_IMAGE } from '../test/node/containerd.ts';
@@ -250,6 +251,8 @@ interface ScaleBed {
   handlerPid: number;
   /** a heap snapshot of the handler (with --profile) */
   snapshot?: () => void;
+  /** the handler's log tail, for a failure */
+  handlerLogs(): string;
   newPod(name: string): Promise<LauncherPod>;
 }
 
@@ -293,6 +296,7 @@ async function sandboxBed(cleanups: Cleanups): Promise<ScaleBed> {
     nodeName,
     handlerPid: handler.process.pid as number,
     ...(flags.profile ? { snapshot: () => handler.process.kill('SIGUSR2') } : {}),
+    handlerLogs: () => handler.logs().slice(-5000),
     newPod: () => createPodSandbox(),
   };
 }
@@ -329,7 +333,8 @@ async function nodeBed(cleanups: Cleanups): Promise<ScaleBed> {
               name: 'compute',
               image: PAUSE_IMAGE,
               imagePullPolicy: 'Never',
-              volumeMounts: [{ name: 'sockets', mountPath: path.dirname(launcherSocketPath()) }],
+              // at /run: a launcher image's /var/run links there, and the handler looks there (pathInProcRoot)
+              volumeMounts: [{ name: 'sockets', mountPath: path.dirname(launcherSocketPath()).replace(/^\/var\/run\//, '/run/') }],
             },
           ],
           volumes: [{ name: 'sockets', emptyDir: {} }],
@@ -350,15 +355,15 @@ async function nodeBed(cleanups: Cleanups): Promise<ScaleBed> {
     // the compute container's process: the one whose root has the sockets volume
     const pid = await poll(
       `pod ${podName} running`,
-      async () => podProcesses(uid).find((p) => existsSync(`/proc/${p.pid}/root${path.dirname(launcherSocketPath())}`))?.pid,
+      async () => podProcesses(uid).find((p) => existsSync(pathInProcRoot(p.pid, path.dirname(launcherSocketPath()))))?.pid,
       120_000,
     ).catch(async (err: unknown) => {
       await destroy();
       throw err;
     });
-    return { podUID: uid, hostPath: (inPod) => `/proc/${pid}/root${inPod}`, destroy };
+    return { podUID: uid, hostPath: (inPod) => pathInProcRoot(pid, inPod), destroy };
   };
-  return { kc: node.kc, namespace, nodeName: node.nodeName, handlerPid: handler.pid, newPod };
+  return { kc: node.kc, namespace, nodeName: node.nodeName, handlerPid: handler.pid, newPod, handlerLogs: podLogs };
 }
 
 async function main(): Promise<void> {
@@ -372,10 +377,12 @@ async function main(): Promise<void> {
   log(`handler-scale: ${counts.join(' → ')} VMIs on one virt-handler, ${rate} domain events/s for ${steadySeconds} s at each`);
 
   const cleanups = new Cleanups();
+  let bed: ScaleBed | undefined;
   process.once('SIGINT', () => void cleanups.run().then(() => process.exit(130)));
   try {
-    const bed = await (flags.node ? nodeBed : sandboxBed)(cleanups);
-    const { kc, namespace, nodeName, handlerPid } = bed;
+    const started = await (flags.node ? nodeBed : sandboxBed)(cleanups);
+    bed = started;
+    const { kc, namespace, nodeName, handlerPid } = started;
     const api = kc.makeApiClient(k8s.CustomObjectsApi);
 
     const launchers: FakeLauncher[] = [];
@@ -393,29 +400,42 @@ async function main(): Promise<void> {
     // the bench's view of every VMI, from its own watch
     const seen = new Map<string, Seen>();
     let lastChange = performance.now();
-    const watch = await new k8s.Watch(kc).watch(
-      `/apis/kubevirt.io/v1/namespaces/${namespace}/virtualmachineinstances`,
-      {},
-      (
-        _type: string,
-        obj: { metadata: { name: string }; status?: { phase?: string; conditions?: Array<{ type: string; status: string }> } },
-      ) => {
-        const now = performance.now();
-        lastChange = now;
-        const s = seen.get(obj.metadata.name) ?? { phase: '', paused: false };
-        s.phase = obj.status?.phase ?? '';
-        s.paused = (obj.status?.conditions ?? []).some((c) => c.type === 'Paused' && c.status === 'True');
-        if (s.pending && s.pending.wantPaused === s.paused) {
-          s.pending.samples.push(now - s.pending.t0);
-          s.pending = undefined;
-        }
-        seen.set(obj.metadata.name, s);
-      },
-      (err: unknown) => {
-        if (err && !(err instanceof Error && err.name === 'AbortError')) log(`  VMI watch ended: ${String(err)}`);
-      },
-    );
-    cleanups.defer(async () => watch.abort());
+    const onVMI = (
+      _type: string,
+      obj: { metadata: { name: string }; status?: { phase?: string; conditions?: Array<{ type: string; status: string }> } },
+    ) => {
+      const now = performance.now();
+      lastChange = now;
+      const s = seen.get(obj.metadata.name) ?? { phase: '', paused: false };
+      s.phase = obj.status?.phase ?? '';
+      s.paused = (obj.status?.conditions ?? []).some((c) => c.type === 'Paused' && c.status === 'True');
+      if (s.pending && s.pending.wantPaused === s.paused) {
+        s.pending.samples.push(now - s.pending.t0);
+        s.pending = undefined;
+      }
+      seen.set(obj.metadata.name, s);
+    };
+    // client-node ends a watch after 30 s without an event (pods on the real node take longer to come):
+    // watch again, its initial ADDED events bring `seen` up to date
+    let watching: AbortController | undefined;
+    let stopped = false;
+    const watchVMIs = async (): Promise<void> => {
+      watching = await new k8s.Watch(kc).watch(
+        `/apis/kubevirt.io/v1/namespaces/${namespace}/virtualmachineinstances`,
+        {},
+        onVMI,
+        (err: unknown) => {
+          if (stopped) return;
+          if (err && !(err instanceof Error && err.name === 'TimeoutError')) log(`  VMI watch ended: ${String(err)}; watching again`);
+          void sleep(200).then(watchVMIs);
+        },
+      );
+    };
+    await watchVMIs();
+    cleanups.defer(async () => {
+      stopped = true;
+      watching?.abort();
+    });
 
     const self0 = process.cpuUsage();
     const selfT0 = performance.now();
@@ -444,7 +464,7 @@ async function main(): Promise<void> {
         CONCURRENCY,
         async (i) => {
           const name = `vmi-${String(i).padStart(4, '0')}`;
-          const pod = await bed.newPod(name);
+          const pod = await started.newPod(name);
           const launcher = await FakeLauncher.start(pod, name, notifyMs).catch(async (err: unknown) => {
             await pod.destroy();
             throw err;
@@ -486,8 +506,8 @@ async function main(): Promise<void> {
       const idle0 = sampleProcess(handlerPid);
       await sleep(idleSeconds * 1000);
       const idle1 = sampleProcess(handlerPid);
-      if (bed.snapshot) {
-        bed.snapshot(); // the snapshot stops the handler while it is written
+      if (started.snapshot) {
+        started.snapshot(); // the snapshot stops the handler while it is written
         await sleep(1000);
         await quiet(1000, 120_000);
       }
@@ -609,6 +629,7 @@ async function main(): Promise<void> {
         ' (goals: p99 ≤ 50 ms at 200 VMIs, RSS ≤ 150 MiB at 500)',
     );
   } catch (err) {
+    if (bed) log(`virt-handler's log:\n${bed.handlerLogs()}`);
     await cleanups.run();
     throw err;
   }

@@ -8,8 +8,8 @@ import path from 'node:path';
 
 const BENCH = path.resolve(import.meta.dirname, '..', 'bench');
 
-async function runQuick(name: string): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [path.join(BENCH, `${name}.ts`), '--quick'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runQuick(name: string, ...args: string[]): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, [path.join(BENCH, `${name}.ts`), '--quick', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -70,8 +70,8 @@ test("bench launcher-memory --quick: RSS and V8 heap of the launcher, the pod be
   for (const name of Object.keys(disks)) positive(disks, `${name}.rssMiB`, `${name}.ratio`, `${name}.requestRatio`);
 });
 
-test('bench handler-scale --quick: event → VMI status latency, throughput, RSS and CPU of virt-handler', { timeout: 90_000 }, async () => {
-  const f = await runQuick('handler-scale');
+/** handler-scale's figures of its one step, and the bed it ran on. */
+function handlerScaleStep(f: Record<string, unknown>): void {
   const [step] = f['steps'] as Array<Record<string, unknown>>;
   positive(
     step,
@@ -85,6 +85,21 @@ test('bench handler-scale --quick: event → VMI status latency, throughput, RSS
     'rssMiB',
   );
   assert.equal((step as { steady: { lost: number } }).steady.lost, 0, 'no event lost');
+  assert.equal((step as { burst: { lost: number } }).burst.lost, 0, 'no event of the burst lost');
+}
+
+test('bench handler-scale --quick: event → VMI status latency, throughput, RSS and CPU of virt-handler', { timeout: 90_000 }, async () => {
+  const f = await runQuick('handler-scale');
+  assert.equal(f['bed'], 'sandbox');
+  handlerScaleStep(f);
+});
+
+test("bench handler-scale --quick --node: the same with the handler's DaemonSet pod and launcher pods on the real node", {
+  timeout: 600_000,
+}, async () => {
+  const f = await runQuick('handler-scale', '--node');
+  assert.equal(f['bed'], 'real node');
+  handlerScaleStep(f);
 });
 
 test('bench console-throughput --quick: websocket and direct bytes/s and their ratio', { timeout: 90_000 }, async () => {

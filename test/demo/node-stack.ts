@@ -27,7 +27,7 @@ const HANDLER_PORT = 8186;
 const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** The node's pod logs' tails, for failure messages. */
-function podLogs(): string {
+export function podLogs(): string {
   try {
     return execFileSync('sh', ['-c', 'for f in /var/log/pods/*/*/*.log; do echo "== $f"; tail -n 20 "$f"; done'], { encoding: 'utf8' });
   } catch (err) {
