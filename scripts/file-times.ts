@@ -10,9 +10,9 @@ interface TestEvent {
 export default async function* fileTimes(source: AsyncIterable<TestEvent>): AsyncGenerator<string> {
   const seconds = new Map<string, number>();
   for await (const { type, data } of source) {
-    // the runner reports each file as a top-level test named after the file, completed once it ends
-    if (type !== 'test:complete' || data?.nesting !== 0 || !data.file) continue;
-    if (data.name !== path.basename(data.file)) continue;
+    // the runner reports each file as a top-level test named by the path it was given, completed once it ends
+    if (type !== 'test:complete' || data?.nesting !== 0 || !data.file || !data.name) continue;
+    if (path.resolve(data.name) !== data.file) continue;
     seconds.set(path.relative(process.cwd(), data.file), (data.details?.duration_ms ?? 0) / 1000);
   }
   if (seconds.size === 0) return;
