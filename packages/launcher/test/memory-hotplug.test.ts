@@ -128,6 +128,15 @@ describe('memory hotplug through the virtio-mem device, on a real launcher, libv
   });
 
   test('first SyncVirtualMachineMemory, 256Mi → 512Mi: the virtio-mem device is attached asking 256Mi, the guest plugs it, the handler hears of it', async () => {
+    // the guest agent stopped first: its poller sends the domain on as well, and only libvirt's
+    // size-change event may carry the plugged size to the handler here
+    await serial.run('kill $(pidof qemu-ga)');
+    await poll(
+      'the launcher saw the guest agent go',
+      async () => (logs().includes('GuestAgentLifecycle event state DISCONNECTED') ? true : undefined),
+      30_000,
+      logs,
+    );
     const from = recorder.events.length;
     const r = await client.SyncVirtualMachineMemory(asRequest(memoryVMI(uid, '512Mi')));
     assert.deepEqual(r, { success: true, message: '' }, logs());
@@ -146,20 +155,21 @@ describe('memory hotplug through the virtio-mem device, on a real launcher, libv
     );
     // attached live and persistent (KubeVirt's affectDeviceLiveAndConfigLibvirtFlags)
     assert.equal((await persistentSpec()).Devices.Memory?.Target?.Requested.Value, 256 * MiB);
-    // libvirt's size-change event reached the launcher (KubeVirt's log line), which sent the domain
-    // on: <currentMemory> grew
+    // libvirt's size-change event reached the launcher (KubeVirt's log line), which sent the domain on
     await poll(
       "the launcher received libvirt's memory device size-change event",
       async () => (logs().includes('Domain Memory Device size-change event received') ? true : undefined),
       30_000,
       logs,
     );
-    const ev = await recorder.waitFor(
-      (e) => (e.domain.Spec as { CurrentMemory?: { Value: number } }).CurrentMemory?.Value === 512 * MiB,
-      30_000,
-      from,
-    );
-    assert.equal((ev.domain.Spec as { CurrentMemory?: { Unit: string } }).CurrentMemory?.Unit, 'KiB');
+    const sent = (e: { domain: { Spec: unknown } }) =>
+      (e.domain.Spec as { Devices: { Memory?: { Target?: { Current: { Value: number; Unit: string } } } | null } }).Devices.Memory?.Target
+        ?.Current;
+    const ev = await recorder.waitFor((e) => sent(e)?.Value === 256 * MiB, 30_000, from);
+    assert.equal(sent(ev)?.Unit, 'KiB');
+    // <currentMemory> (the handler's guestCurrent) is not asserted: libvirt 9.0 keeps it from QEMU's
+    // BALLOON_CHANGE events, and under load one of an earlier plug step can land last and stay (seen:
+    // 384Mi in libvirt's own XML with the device at 256Mi); KubeVirt's handler reads the same value
   });
 
   test('SyncVirtualMachineMemory beyond maxGuest: libvirt refuses, in-band; the device and the guest keep what they had', async () => {
