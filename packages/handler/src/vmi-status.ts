@@ -23,6 +23,7 @@ import {
   type VirtualMachineInstanceCondition,
   type VirtualMachineInstanceNetworkInterface,
   type VirtualMachineInstanceStatus,
+  vmiGuestOSInfo,
 } from '@kubevirt-ts/shared';
 
 export type LauncherState =
@@ -136,18 +137,7 @@ export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatu
   if (input.selinuxContext !== undefined) status.selinuxContext = input.selinuxContext;
   if (domain) {
     const os = domain.Status.OSInfo;
-    if (os.Name && os.Name !== old.guestOSInfo?.name) {
-      status.guestOSInfo = {
-        name: os.Name,
-        kernelRelease: os.KernelRelease,
-        version: os.Version,
-        prettyName: os.PrettyName,
-        versionId: os.VersionId,
-        kernelVersion: os.KernelVersion,
-        machine: os.Machine,
-        id: os.Id,
-      };
-    }
+    if (os.Name && os.Name !== old.guestOSInfo?.name) status.guestOSInfo = vmiGuestOSInfo(os);
   }
   if (status.volumeStatus?.length) {
     status.volumeStatus = volumeStatuses(status.volumeStatus, domain, vmi, input.hotplugMounted, input.now);

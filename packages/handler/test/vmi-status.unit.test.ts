@@ -186,6 +186,10 @@ describe('status fields and conditions', () => {
     });
     assert.equal(s.fsFreezeStatus, 'frozen');
     assert.deepEqual(s.machine, { type: 'pc-q35-7.2' });
+    // omitempty: what the agent did not tell is left out, not written as ""
+    d.Status.OSInfo = { ...d.Status.OSInfo, Name: 'Alpine', KernelVersion: '', Machine: '' };
+    const sparse = calculateStatus({ vmi: vmi('Running'), domain: d, launcher: 'ready', now });
+    assert.deepEqual(Object.keys(sparse.guestOSInfo ?? {}).sort(), ['id', 'kernelRelease', 'name', 'prettyName', 'version', 'versionId']);
     assert.deepEqual(s.memory, { guestCurrent: '128Mi' });
   });
 

@@ -2,6 +2,7 @@
 // daemons read or write it, plus the guest-agent documents the handler serves. Every object is loose:
 // fields we do not model pass through untouched, so nothing a KubeVirt peer sends is lost.
 import * as z from 'zod/mini';
+import type { GuestOSInfo } from './domain.ts';
 import { objectMetaShape, timeSchema } from './meta.ts';
 import { openEnum, parseWith, type Known } from './validation.ts';
 
@@ -584,4 +585,19 @@ export function parseGuestOSUsers(json: unknown): VirtualMachineInstanceGuestOSU
 /** The launcher sends a bare array of filesystems; the handler serves it wrapped as a list. */
 export function parseFileSystems(json: unknown): VirtualMachineInstanceFileSystem[] | null {
   return parseWith(z.nullable(z.array(fileSystemSchema)), json, 'VirtualMachineInstanceFileSystem list');
+}
+
+/** A domain's OSInfo as VirtualMachineInstanceGuestOSInfo: every field omitempty, as Go writes it. */
+export function vmiGuestOSInfo(os: GuestOSInfo): VirtualMachineInstanceGuestOSInfo {
+  const fields = {
+    name: os.Name,
+    kernelRelease: os.KernelRelease,
+    version: os.Version,
+    prettyName: os.PrettyName,
+    versionId: os.VersionId,
+    kernelVersion: os.KernelVersion,
+    machine: os.Machine,
+    id: os.Id,
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''));
 }

@@ -3,14 +3,15 @@
 // AgentUpdated channel); storing an equal value stays silent. The DomainManager reads it for
 // GetGuestInfo, GetUsers and GetFilesystems, and overlays the agent's part of Domain.Status.
 import { isDeepStrictEqual } from 'node:util';
-import type {
-  Domain,
-  FSFreeze,
-  GuestOSInfo,
-  InterfaceStatus,
-  VirtualMachineInstanceFileSystem,
-  VirtualMachineInstanceGuestAgentInfo,
-  VirtualMachineInstanceGuestOSUser,
+import {
+  type Domain,
+  type FSFreeze,
+  type GuestOSInfo,
+  type InterfaceStatus,
+  type VirtualMachineInstanceFileSystem,
+  type VirtualMachineInstanceGuestAgentInfo,
+  type VirtualMachineInstanceGuestOSUser,
+  vmiGuestOSInfo,
 } from '@kubevirt-ts/shared';
 import { AgentCommand, type AgentData, type AgentInfo, type Filesystem, type Timezone, type User } from './parser.ts';
 
@@ -71,21 +72,6 @@ function fileSystem(fs: Filesystem): VirtualMachineInstanceFileSystem {
     // omitempty
     ...(disk.length > 0 ? { disk } : {}),
   };
-}
-
-function guestOSInfo(os: GuestOSInfo): NonNullable<VirtualMachineInstanceGuestAgentInfo['os']> {
-  // Every field omitempty; the object itself is always there.
-  const fields = {
-    name: os.Name,
-    kernelRelease: os.KernelRelease,
-    version: os.Version,
-    prettyName: os.PrettyName,
-    versionId: os.VersionId,
-    kernelVersion: os.KernelVersion,
-    machine: os.Machine,
-    id: os.Id,
-  };
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''));
 }
 
 export class AsyncAgentStore {
@@ -180,7 +166,7 @@ export class AsyncAgentStore {
       ...(ga.version ? { guestAgentVersion: ga.version } : {}),
       ...(ga.supportedCommands.length > 0 ? { supportedCommands: ga.supportedCommands } : {}),
       ...(sys.hostname ? { hostname: sys.hostname } : {}),
-      os: guestOSInfo(sys.osInfo),
+      os: vmiGuestOSInfo(sys.osInfo),
       timezone: `${sys.timezone.zone}, ${sys.timezone.offset}`,
       ...(users.length > 0 ? { userList: users } : {}),
       // A Go nil slice: null until there is a filesystem.
