@@ -2,7 +2,7 @@
 // container disk's qcow2 overlay over its image (containerdisk.CreateEphemeralImages), each empty
 // disk's sparse qcow2 (emptydisk.CreateTemporaryDisks) and the NoCloud ISO (cloudinit.GenerateLocalData).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
@@ -18,6 +18,7 @@ import {
   type ConverterContext,
 } from './converter/index.ts';
 import { cloudInitPublicKeys } from './access-credentials.ts';
+import { createDataISO } from './iso.ts';
 
 const run = promisify(execFile);
 
@@ -48,23 +49,15 @@ export async function prepareDisks(vmi: VirtualMachineInstance, ctx: ConverterCo
         await run('qemu-img', ['create', '-f', 'qcow2', file, String(size)]);
       }
     } else if (volume.cloudInitNoCloud) {
-      const iso = noCloudISOPath(vmi, ctx);
-      const staging = `${iso}.d`;
-      const dir = path.join(staging, 'data');
-      rmSync(staging, { recursive: true, force: true });
-      mkdirSync(dir, { recursive: true });
       const files =
         cloudInit?.volumeName === volume.name
           ? cloudInit.files
           : noCloudFiles(volume, vmi, cloudInitPublicKeys(vmi, ctx.secretSourceDir, 'noCloud'));
-      writeFileSync(path.join(dir, 'user-data'), files.userData);
-      writeFileSync(path.join(dir, 'meta-data'), files.metaData);
-      if (files.networkData !== undefined) writeFileSync(path.join(dir, 'network-config'), files.networkData);
-      const built = path.join(staging, 'noCloud.iso');
-      await run('genisoimage', ['-output', built, '-volid', 'cidata', '-joliet', '-rock', '-input-charset', 'utf-8', dir]);
-      // renamed into place: a symlink planted at the ISO's path is replaced, never written through
-      renameSync(built, iso);
-      rmSync(staging, { recursive: true, force: true });
+      await createDataISO(noCloudISOPath(vmi, ctx), 'cidata', {
+        'user-data': files.userData,
+        'meta-data': files.metaData,
+        'network-config': files.networkData,
+      });
     }
   }
 }

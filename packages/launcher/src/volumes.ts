@@ -2,10 +2,8 @@
 // its ConverterContext): block or file system for each claim, the ConfigDrive ISO, and the ISOs of
 // configMap, secret, service account, downward API and sysprep mounts. A hostDisk's image is
 // virt-handler's to make (DiskImgCreator), before the first sync.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
 import {
   ConfigDriveVolumeID,
@@ -22,8 +20,7 @@ import {
 } from './converter/index.ts';
 import { cloudInitPublicKeys } from './access-credentials.ts';
 import type { CloudInitISO } from './disk-preparation.ts';
-
-const run = promisify(execFile);
+import { createDataISO, createISOImage } from './iso.ts';
 
 /** isBlockDeviceVolume: `/dev/<volume>` a block device, else `disk.img` a regular file; anything else is an error. */
 export function isBlockDeviceVolume(volumeName: string, ctx: Pick<ConverterContext, 'privateDir'>): boolean {
@@ -69,24 +66,6 @@ export function blockVolumes(
   return { isBlockPVC, isBlockDV };
 }
 
-/** genisoimage with KubeVirt's options: Joliet and Rock Ridge, links followed, files grafted by name. */
-async function buildISO(iso: string, volumeID: string, files: readonly string[]): Promise<void> {
-  const staging = `${iso}.staging`;
-  const empty = `${iso}.empty`;
-  mkdirSync(path.dirname(iso), { recursive: true });
-  rmSync(staging, { force: true });
-  const args = ['-output', staging, '-follow-links', '-volid', volumeID, '-joliet', '-rock', '-input-charset', 'utf-8'];
-  // an empty volume still gets its (empty) ISO
-  if (files.length === 0) mkdirSync(empty, { recursive: true });
-  try {
-    await run('genisoimage', [...args, '-graft-points', ...(files.length > 0 ? files : [`/=${empty}`])]);
-  } finally {
-    rmSync(empty, { recursive: true, force: true });
-  }
-  // renamed into place: a symlink planted at the ISO's path is replaced, never written through
-  renameSync(staging, iso);
-}
-
 /** Creates what the VMI's volumes need that the pod does not bring; the ConfigDrive ISO from `cloudInit` when it is that volume's. */
 export async function prepareVolumes(
   vmi: VirtualMachineInstance,
@@ -98,21 +77,15 @@ export async function prepareVolumes(
   const shared = new Set((vmi.spec.domain.devices?.filesystems ?? []).map((fs) => fs.name));
   for (const [_index, volume] of (vmi.spec.volumes ?? []).entries()) {
     if (volume.cloudInitConfigDrive) {
-      const iso = configDriveISOPath(vmi, ctx);
-      const staging = `${iso}.d`;
-      const dir = path.join(staging, 'data');
-      const latest = path.join(dir, 'openstack', 'latest');
-      rmSync(staging, { recursive: true, force: true });
-      mkdirSync(latest, { recursive: true });
       const files =
         cloudInit?.volumeName === volume.name
           ? cloudInit.files
           : configDriveFiles(volume, vmi, cloudInitPublicKeys(vmi, ctx.secretSourceDir, 'configDrive'));
-      writeFileSync(path.join(latest, 'user_data'), files.userData);
-      writeFileSync(path.join(latest, 'meta_data.json'), files.metaData);
-      if (files.networkData !== undefined) writeFileSync(path.join(latest, 'network_data.json'), files.networkData);
-      await buildISO(iso, ConfigDriveVolumeID, [`openstack=${path.join(dir, 'openstack')}`]);
-      rmSync(staging, { recursive: true, force: true });
+      await createDataISO(configDriveISOPath(vmi, ctx), ConfigDriveVolumeID, {
+        'openstack/latest/user_data': files.userData,
+        'openstack/latest/meta_data.json': files.metaData,
+        'openstack/latest/network_data.json': files.networkData,
+      });
     } else {
       const kind = configVolumeKind(volume);
       if (!kind || shared.has(volume.name) || (kind === 'serviceAccount' && serviceAccountDone)) continue;
@@ -123,7 +96,7 @@ export async function prepareVolumes(
       if (kind === 'sysprep' && !entries.some((f) => ['autounattend.xml', 'unattend.xml'].includes(f.toLowerCase()))) {
         throw new Error('Sysprep drive should contain autounattend.xml or unattend.xml but neither were found.');
       }
-      await buildISO(
+      await createISOImage(
         configDiskPath(kind, volume.name, ctx),
         configVolumeLabel(volume),
         entries.map((f) => `${f}=${path.join(source, f)}`),

@@ -1,9 +1,9 @@
-// The disks the launcher makes before it defines the domain, made with the real qemu-img and genisoimage
-// and read back: a container disk's overlay over its image, an empty disk, the NoCloud ISO.
+// The disks the launcher makes before it defines the domain, made with the real qemu-img and xorrisofs
+// and read back with isoinfo: a container disk's overlay over its image, an empty disk, the NoCloud ISO.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseVMI } from '@kubevirt-ts/shared';
@@ -12,6 +12,7 @@ import { SecretVolume, accessCredentialSecretPath } from '../../../test/bed/secr
 import { prepareDisks } from '../src/disk-preparation.ts';
 
 const run = promisify(execFile);
+const MiB = 1024 * 1024;
 
 interface ImageInfo {
   format: string;
@@ -108,6 +109,7 @@ test('cloudInitNoCloud: a cidata ISO with user-data, meta-data and network-confi
   assert.equal((await run('isoinfo', ['-R', '-i', file, '-x', '/network-config'])).stdout, 'version: 2\n');
   assert.equal(readFileSync(victim, 'utf8'), 'untouched', 'the symlink was replaced, not written through');
   assert.equal(existsSync(`${file}.d`), false, 'the staging directory is gone');
+  assert.equal(statSync(file).size % MiB, 0, "padded to whole 1 MiB cylinders, as KubeVirt's xorrisofs options make it");
 });
 
 test('cloudInitNoCloud with SSH key credentials propagated by noCloud: public-keys in meta-data, one per secret file', async (t) => {

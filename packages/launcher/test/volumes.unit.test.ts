@@ -54,6 +54,7 @@ test('ConfigDrive: config-2 with openstack/latest/{meta_data.json,user_data,netw
     '{"instance_id":"v1.ns1","hostname":"v1","uuid":"5d307ca9-b3ef-428c-8861-06e72d69f223"}',
   );
   assert.equal(await isoFile(file, '/openstack/latest/user_data'), '#cloud-config\n');
+  assert.equal(statSync(file).size % (1024 * 1024), 0, "padded to whole 1 MiB cylinders, as KubeVirt's xorrisofs options make it");
 });
 
 test('ConfigDrive with an SSH key credential propagated by configDrive: public_keys in meta_data.json', async (t) => {
@@ -101,6 +102,7 @@ test('configMap, secret, downwardAPI and sysprep: an ISO of the mounted files, l
   mount('secret/sec', { password: 's3cret' });
   mount('downwardapi/labels', { labels: 'app="x"\n' });
   mount('sysprep/unattend', { 'Autounattend.xml': '<unattend/>' });
+  mount('config-map/none', {});
   const v = vmi({
     domain: { resources: { requests: { memory: '64Mi' } } },
     volumes: [
@@ -108,18 +110,21 @@ test('configMap, secret, downwardAPI and sysprep: an ISO of the mounted files, l
       { name: 'sec', secret: { secretName: 'app-secret', volumeLabel: 'secrets' } },
       { name: 'labels', downwardAPI: { fields: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
       { name: 'unattend', sysprep: { configMap: { name: 'sysprep' } } },
+      { name: 'none', configMap: { name: 'empty-config' } },
     ],
   });
   await prepareVolumes(v, ctx);
   const cm = path.join(ctx.privateDir, 'config-map-disks/cm.iso');
   assert.deepEqual(await iso(cm), { volumeID: 'cfgdata', files: ['/app.properties', '/b.txt'] });
   assert.equal(await isoFile(cm, '/app.properties'), 'a=1\n');
+  assert.equal(statSync(cm).size % (1024 * 1024), 0, 'padded to whole cylinders');
   assert.deepEqual(await iso(path.join(ctx.privateDir, 'secret-disks/sec.iso')), { volumeID: 'secrets', files: ['/password'] });
   assert.deepEqual(await iso(path.join(ctx.privateDir, 'downwardapi-disks/labels.iso')), { volumeID: 'cfgdata', files: ['/labels'] });
   assert.deepEqual(await iso(path.join(ctx.privateDir, 'sysprep-disks/unattend.iso')), {
     volumeID: 'unattendCD',
     files: ['/Autounattend.xml'],
   });
+  assert.deepEqual(await iso(path.join(ctx.privateDir, 'config-map-disks/none.iso')), { volumeID: 'cfgdata', files: [] }, 'an empty ISO');
 });
 
 test('a config volume that is not mounted, or a sysprep without an answer file, fails the sync', async (t) => {
