@@ -1,0 +1,93 @@
+// The ISOs the launcher makes reach the guest as a cloud-init or config reader finds them: the guest
+// mounts its NoCloud disk and its configMap disk, reads the volume labels cloud-init and KubeVirt's
+// docs look for (cidata, cfgdata) and the files the VMI and the configMap carry.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
+import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
+import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
+import { SerialConsole } from '../../../test/bed/serial.ts';
+
+const userData = '#cloud-config\nhostname: from-cloud-init\n';
+const networkData = 'version: 2\nethernets:\n  eth0:\n    dhcp4: true\n';
+
+function cloudInitVMI(uid: string) {
+  const base = testVMI({ name: 'vmi-cloud-init', uid });
+  return {
+    ...base,
+    spec: {
+      ...base.spec,
+      domain: {
+        ...base.spec.domain,
+        devices: {
+          ...base.spec.domain.devices,
+          disks: [
+            ...base.spec.domain.devices.disks,
+            { name: 'cloudinit', disk: { bus: 'virtio' } },
+            { name: 'app', disk: { bus: 'virtio' } },
+          ],
+        },
+      },
+      volumes: [
+        ...base.spec.volumes,
+        { name: 'cloudinit', cloudInitNoCloud: { userData, networkData } },
+        { name: 'app', configMap: { name: 'app-config' } },
+      ],
+    },
+  };
+}
+
+describe('cloud-init and configMap ISOs, read by the guest', { timeout: 300_000 }, () => {
+  let sandbox: PodSandbox;
+  let launcher: RunningLauncher;
+  let client: CmdClient;
+  let serial: SerialConsole | undefined;
+  const uid = randomUUID();
+  const vmi = cloudInitVMI(uid);
+
+  before(async () => {
+    sandbox = await createPodSandbox();
+    // the kubelet's configMap mount, where virt-controller's pod has it
+    const configMap = sandbox.hostPath('/var/run/kubevirt-private/config-map/app');
+    mkdirSync(configMap, { recursive: true });
+    writeFileSync(path.join(configMap, 'app.properties'), 'greeting=hello\n');
+    launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m']);
+    client = await cmdClient(launcher.cmdSocket);
+    assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
+    serial = await SerialConsole.open(sandbox.hostPath(`/var/run/kubevirt-private/${uid}/virt-serial0`));
+    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+  });
+
+  after(async () => {
+    await stopLauncherTest({ serial, client, launcher, sandbox });
+  });
+
+  /** The ISO 9660 volume label of a guest disk (the primary volume descriptor's volume id), and its files. */
+  async function readISO(dev: string): Promise<{ label: string; files: string[] }> {
+    const s = serial as SerialConsole;
+    const label = await s.run(`dd if=${dev} bs=2048 skip=16 count=1 2>/dev/null | dd bs=1 skip=40 count=32 2>/dev/null; echo`);
+    const mnt = `/tmp/${path.basename(dev)}`;
+    const listing = await s.run(`mkdir -p ${mnt} && mount -t iso9660 -o ro ${dev} ${mnt} && ls ${mnt}`, 20_000);
+    return { label: label.trim(), files: listing.split(/\s+/).filter(Boolean).sort() };
+  }
+
+  test('the NoCloud disk: label cidata, the VMI’s user-data and network-config, meta-data naming the VMI', async () => {
+    const s = serial as SerialConsole;
+    // the disks in the VMI's order: data (vda), cloudinit (vdb), app (vdc)
+    assert.deepEqual(await readISO('/dev/vdb'), { label: 'cidata', files: ['meta-data', 'network-config', 'user-data'] });
+    assert.equal((await s.run('cat /tmp/vdb/user-data')).trim(), userData.trim());
+    assert.equal((await s.run('cat /tmp/vdb/network-config')).trim(), networkData.trim());
+    const metaData = JSON.parse(await s.run('cat /tmp/vdb/meta-data')) as Record<string, string>;
+    assert.equal(metaData['local-hostname'], 'vmi-cloud-init');
+  });
+
+  test('the configMap disk: label cfgdata and the configMap’s file', async () => {
+    const s = serial as SerialConsole;
+    assert.deepEqual(await readISO('/dev/vdc'), { label: 'cfgdata', files: ['app.properties'] });
+    assert.equal((await s.run('cat /tmp/vdc/app.properties')).trim(), 'greeting=hello');
+  });
+});
