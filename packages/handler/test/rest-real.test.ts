@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { serialConsoleSocketPath, vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { poll } from '../../../test/bed/poll.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
@@ -113,7 +114,12 @@ describe('virt-handler REST routes on a real launcher and guest', { timeout: 600
   before(async () => {
     tmp = mkdtempSync('/tmp/kvts-rest-real-');
     node = await startHandlerNode({ namespace: 'rest-real', nodePrefix: 'kvts-rest' });
-    vm = await node.startVM(name);
+    // clientPassthrough: the launcher gives the guest its four usb-redir devices (the usbredir route)
+    vm = await node.startVM(name, {
+      customize: (v) => {
+        Object.assign(v.spec.domain.devices, { clientPassthrough: {} });
+      },
+    });
     await poll('VMI Running', async () => ((await node.getVMI(name)).status?.phase === 'Running' ? true : undefined), 90_000, logs);
     const socket = vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
     await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
@@ -163,6 +169,35 @@ describe('virt-handler REST routes on a real launcher and guest', { timeout: 600
     assert.deepEqual([shot.width, shot.height], [direct.width, direct.height]);
     // the guest writes to ttyS0 only: the VGA stays in the BIOS's 80x25 text mode, 9x16 pixel cells
     assert.deepEqual([shot.width, shot.height], [720, 400]);
+  });
+
+  test("GET usbredir → a websocket to QEMU's usb-redir device: the device's hello comes through", async () => {
+    const ws = new WebSocket(`wss://127.0.0.1:${node.consolePort}${node.vmiPath(name, 'usbredir')}`, 'plain.kubevirt.io', {
+      ca: node.pki.ca.cert,
+      cert: node.pki.client.cert,
+      key: node.pki.client.key,
+      // tls takes undefined as "identity fine"; ws types it as boolean
+      checkServerIdentity: () => undefined,
+    } as unknown as WebSocket.ClientOptions);
+    try {
+      // usbredir's hello, as QEMU sends it on connect: header (type 0 = hello, length, 32-bit id), then
+      // the 64-byte version string
+      const hello = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        ws.on('message', (data: Buffer) => {
+          chunks.push(data);
+          const all = Buffer.concat(chunks);
+          if (all.length >= 76) resolve(all);
+        });
+        ws.once('error', reject);
+        ws.once('close', (code) => reject(new Error(`closed (${code}) after ${Buffer.concat(chunks).length} bytes`)));
+        setTimeout(() => reject(new Error('no usbredir hello within 20 s')), 20_000).unref();
+      });
+      assert.equal(hello.readUInt32LE(0), 0, 'usb_redir_hello');
+      assert.match(hello.subarray(12, 76).toString('latin1'), /^qemu usb-redir guest /);
+    } finally {
+      ws.close();
+    }
   });
 
   test('PUT reset → 202, a Reset Event, and the guest starts over (new boot_id)', async () => {

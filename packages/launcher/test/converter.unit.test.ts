@@ -481,6 +481,23 @@ test('devices the VMI turns off: serial console, graphics, memory balloon, ACPI'
   });
 });
 
+test('clientPassthrough: four usb-redir devices on the usbredir sockets, and the USB controller they need', () => {
+  const spec = convertVMIToDomainSpec(vmi({ devices: { clientPassthrough: {} } }), ctx);
+  assert.deepEqual(spec.Devices.Controllers?.find((c) => c.Type === 'usb')?.Model, 'qemu-xhci');
+  const xml = domainSpecToXML(spec);
+  for (const slot of [0, 1, 2, 3]) {
+    assertXMLHas(
+      xml,
+      `<redirdev type="unix" bus="usb">\n<source mode="bind" path="${ctx.privateDir}/${UID}/virt-usbredir-${slot}"></source>\n</redirdev>`,
+    );
+  }
+  assert.equal(xml.match(/<redirdev /g)?.length, 4);
+  // without it: none, and the USB controller off
+  const plain = convertVMIToDomainSpec(vmi({ devices: {} }), ctx);
+  assert.equal(plain.Devices.Redirs, null);
+  assert.equal(plain.Devices.Controllers?.find((c) => c.Type === 'usb')?.Model, 'none');
+});
+
 test('logSerialConsole keeps the console output in <socket>-log; rng, clock and smbios as asked', () => {
   const xml = convert(
     vmi({
@@ -670,7 +687,6 @@ test('unsupported fields are rejected with their path, never dropped', () => {
     ['a host device', vmi({ devices: { hostDevices: [{ name: 'h', deviceName: 'vendor.com/dev' }] } }), 'spec.domain.devices.hostDevices'],
     ['SEV', vmi({ launchSecurity: { sev: {} } }), 'spec.domain.launchSecurity'],
     ['vsock (no /dev/vhost-vsock)', vmi({ devices: { autoattachVSOCK: true } } as DomainPart), 'spec.domain.devices.autoattachVSOCK'],
-    ['USB redirection', vmi({ devices: { clientPassthrough: {} } } as DomainPart), 'spec.domain.devices.clientPassthrough'],
     ['a keyboard input', vmi({ devices: { inputs: [{ type: 'keyboard', bus: 'usb', name: 'k' }] } }), 'spec.domain.devices.inputs[0].type'],
     [
       'an input on a PS/2 bus',

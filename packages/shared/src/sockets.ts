@@ -103,6 +103,10 @@ export function vncSocketPath(vmiUID: string, privateDir: string = VirtPrivateDi
   return posix.join(vmiPrivateDir(vmiUID, privateDir), 'virt-vnc');
 }
 
+/** v1.UsbClientPassthroughMaxNumberOf: the usbredir slots a VMI with clientPassthrough has (virt-usbredir-0 … -3). */
+export const UsbClientPassthroughMaxNumberOf = 4;
+
+/** The socket QEMU's usb-redir device listens on for one slot (handler's getUnixSocketPath "virt-usbredir-<slot>"). */
 export function usbRedirSocketPath(vmiUID: string, slot: number, privateDir: string = VirtPrivateDir): string {
   return posix.join(vmiPrivateDir(vmiUID, privateDir), `virt-usbredir-${slot}`);
 }

@@ -246,6 +246,8 @@ const devicesSchema = z.looseObject({
   autoattachMemBalloon: z.optional(z.boolean()),
   autoattachInputDevice: z.optional(z.boolean()),
   autoattachVSOCK: z.optional(z.boolean()),
+  /** v1.ClientPassthroughDevices: an empty struct, present to ask for USB redirection */
+  clientPassthrough: z.optional(z.looseObject({})),
   blockMultiQueue: z.optional(z.boolean()),
   networkInterfaceMultiqueue: z.optional(z.boolean()),
   useVirtioTransitional: z.optional(z.boolean()),

@@ -12,12 +12,12 @@ import * as z from 'zod/mini';
 import {
   errorMessage,
   serialConsoleSocketPath,
-  vmiPrivateDir,
+  UsbClientPassthroughMaxNumberOf,
+  usbRedirSocketPath,
   vncSocketPath,
   type Logger,
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
-import { posix } from 'node:path';
 import { logFailure, RestError, vmiContext, writeError, type ConsoleServerDeps, type VMIContext } from './common.ts';
 import { VMI_PATH } from './lifecycle.ts';
 
@@ -99,14 +99,6 @@ interface StreamRoute {
   admit?: (request: FastifyRequest, ctx: VMIContext) => void;
 }
 
-/** v1.UsbClientPassthroughMaxNumberOf: the usbredir slots a VMI has (virt-usbredir-0 … -3). */
-export const UsbClientPassthroughMaxNumberOf = 4;
-
-/** The socket QEMU serves for one usbredir slot in the launcher (getUnixSocketPath "virt-usbredir-<slot>"). */
-export function usbredirSocketPath(vmiUID: string, slot: number): string {
-  return posix.join(vmiPrivateDir(vmiUID), `virt-usbredir-${slot}`);
-}
-
 export interface ConsoleRoutes {
   /** closes every open console and VNC session */
   closeAll(): void;
@@ -183,7 +175,7 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleServerDeps): Co
         ctx.log.error('All USB devices are in use.');
         throw new RestError(503, '');
       }
-      const socketPath = await unixSocketPath(deps, ctx, usbredirSocketPath(ctx.vmi.metadata.uid, slot), 'usbredir');
+      const socketPath = await unixSocketPath(deps, ctx, usbRedirSocketPath(ctx.vmi.metadata.uid, slot), 'usbredir');
       usbTargets.set(request.raw, { ...ctx, socketPath, slot });
     },
     handler: async (_request, reply: FastifyReply) =>

@@ -12,6 +12,7 @@ import { adjustDomainForDedicatedCPUs } from './compute/dedicated-cpus.ts';
 import { configureGraphics } from './compute/graphics.ts';
 import { configureHypervisor } from './compute/hypervisor.ts';
 import { configureInputDevices } from './compute/input.ts';
+import { configureUsbRedirect } from './compute/usb-redir.ts';
 import { configureWatchdog } from './compute/watchdog.ts';
 import { configureTPM } from './compute/tpm.ts';
 import { configureHypervisorFeatures } from './compute/hypervisor-features.ts';
@@ -61,6 +62,7 @@ const configurators: readonly DomainConfigurator[] = [
   configureMemoryBacking,
   configureRebootPolicy,
   configureDisks,
+  configureUsbRedirect,
   configureControllers,
   // KubeVirt appends the hypervisor's configurator after all others: its "kvm not present" comes last
   configureHypervisor,

@@ -1,5 +1,6 @@
-// compute.ControllersDomainConfigurator on amd64: USB (qemu-xhci) only for a USB input, else off,
-// the SCSI controller hotplug relies on, and the virtio-serial controller the console sits on.
+// compute.ControllersDomainConfigurator on amd64: USB (qemu-xhci) only for a USB input or USB
+// redirection, else off, the SCSI controller hotplug relies on, and the virtio-serial controller the
+// console sits on.
 import type { Controller } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
 import { virtioModel } from '../virtio.ts';

@@ -35,7 +35,7 @@ export const configureInputDevices: DomainConfigurator = (vmi, spec) => {
   });
 };
 
-/** arch IsUSBNeeded on amd64: an input on the usb bus needs a USB controller. */
+/** arch IsUSBNeeded on amd64: an input on the usb bus, or USB redirection, needs a USB controller. */
 export function isUSBNeeded(vmi: Parameters<DomainConfigurator>[0]): boolean {
-  return vmiInputs(vmi).some((input) => !input.bus || input.bus === 'usb');
+  return vmiInputs(vmi).some((input) => !input.bus || input.bus === 'usb') || Boolean(vmi.spec.domain.devices?.clientPassthrough);
 }
