@@ -30,10 +30,10 @@ interface Pod {
   podIP: string;
 }
 
-function masqueradeVMI(name: string, ports?: { port: number }[]): VirtualMachineInstance {
+function masqueradeVMI(name: string, ports?: { port: number }[], pod: { vmNetworkCIDR?: string } = {}): VirtualMachineInstance {
   const vmi = testVMI({ name, uid: randomUUID() }) as unknown as VirtualMachineInstance;
   vmi.spec.domain.devices!.interfaces = [{ name: 'default', masquerade: {}, ...(ports ? { ports } : {}) }];
-  vmi.spec.networks = [{ name: 'default', pod: {} }];
+  vmi.spec.networks = [{ name: 'default', pod }];
   return vmi;
 }
 
@@ -240,7 +240,7 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
   });
 });
 
-describe('pod network, masquerade binding with ports listed', { timeout: 300_000 }, () => {
+describe('pod network, masquerade binding with ports listed and its own vmNetworkCIDR', { timeout: 300_000 }, () => {
   let node: NodeNetwork;
   let pod: Pod | undefined;
   let privateDir: string;
@@ -248,7 +248,7 @@ describe('pod network, masquerade binding with ports listed', { timeout: 300_000
   before(async () => {
     node = await createNodeNetwork();
     privateDir = mkdtempSync('/tmp/kvts-handler-private-');
-    pod = await startPod(node, masqueradeVMI('masqports', [{ port: 80 }]), '10.244.77.6');
+    pod = await startPod(node, masqueradeVMI('masqports', [{ port: 80 }], { vmNetworkCIDR: '10.11.12.0/24' }), '10.244.77.6');
   });
 
   after(async () => {
@@ -257,12 +257,31 @@ describe('pod network, masquerade binding with ports listed', { timeout: 300_000
     if (privateDir) rmSync(privateDir, { recursive: true, force: true });
   });
 
-  test("only the listed port reaches the guest; the others stay the pod's", async () => {
+  test("the guest gets vmNetworkCIDR's .2 by DHCP; only the listed port reaches it, the others stay the pod's", async () => {
     const p = pod!;
     const configurator = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => p.sandbox.pid });
     const attachments = await configurator.setupPodNetworkPhase1(p.vmi);
+    const bridge = (await podNetworkState(p.sandbox.pid)).links.find((l) => l.ifname === 'k6t-eth0');
+    assert.deepEqual(
+      bridge?.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+      ['10.11.12.1/24'],
+      "the gateway is the CIDR's first address",
+    );
     const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
     assert.equal(r.message, '');
+    const serial = await SerialConsole.open(p.sandbox.hostPath(`/var/run/kubevirt-private/${p.vmi.metadata.uid}/virt-serial0`));
+    try {
+      await serial.waitForPrompt(GUEST_PROMPT, GUEST_BOOT_MS);
+      await poll(
+        'the guest has 10.11.12.2/24 by DHCP',
+        async () => (/inet 10\.11\.12\.2\/24/.test(await serial.run('ip -4 addr show dev eth0')) ? true : undefined),
+        30_000,
+        p.launcher.logs,
+      );
+      assert.match(await serial.run('ip route'), /default via 10\.11\.12\.1 dev eth0/);
+    } finally {
+      serial.close();
+    }
     const page = await poll(
       'the guest web server on <pod IP>:80 from the node',
       async () => fetchFromNode(node, p.podIP, 80),

@@ -594,6 +594,7 @@ test('a VMI using every supported field converts', () => {
         autoattachPodInterface: true,
         useVirtioTransitional: false,
         disableHotplug: false,
+        clientPassthrough: {},
         rng: {},
         disks: [
           { name: 'd', disk: { bus: 'virtio', readonly: true }, bootOrder: 1, serial: 's', cache: 'writethrough' },
@@ -611,7 +612,7 @@ test('a VMI using every supported field converts', () => {
       hostname: 'h',
       nodeSelector: { 'kubernetes.io/hostname': 'node1' },
       networks: [
-        { name: 'm', pod: {} },
+        { name: 'm', pod: { vmNetworkCIDR: '10.11.12.0/24', vmIPv6NetworkCIDR: 'fd10:0:3::/120' } },
         { name: 'b', pod: {} },
       ],
       volumes: [
@@ -674,9 +675,9 @@ test('unsupported fields are rejected with their path, never dropped', () => {
     ],
     ['dedicated CPUs', vmi({ cpu: { cores: 2, dedicatedCpuPlacement: true } }), 'spec.domain.cpu.dedicatedCpuPlacement'],
     [
-      'a masquerade CIDR',
-      vmi({}, { networks: [{ name: 'default', pod: { vmNetworkCIDR: '10.1.0.0/24' } }] }),
-      'spec.networks[0].pod.vmNetworkCIDR',
+      'an unknown pod network setting',
+      vmi({}, { networks: [{ name: 'default', pod: { vmNetworkCIDR: '10.1.0.0/24', other: 1 } as object }] }),
+      'spec.networks[0].pod.other',
     ],
     [
       'interface DHCP options',
