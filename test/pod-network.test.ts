@@ -30,9 +30,18 @@ interface Pod {
   podIP: string;
 }
 
-function masqueradeVMI(name: string, ports?: { port: number }[], pod: { vmNetworkCIDR?: string } = {}): VirtualMachineInstance {
+type Interface = NonNullable<NonNullable<VirtualMachineInstance['spec']['domain']['devices']>['interfaces']>[number];
+
+function masqueradeVMI(
+  name: string,
+  ports?: { port: number }[],
+  pod: { vmNetworkCIDR?: string } = {},
+  dhcpOptions?: Interface['dhcpOptions'],
+): VirtualMachineInstance {
   const vmi = testVMI({ name, uid: randomUUID() }) as unknown as VirtualMachineInstance;
-  vmi.spec.domain.devices!.interfaces = [{ name: 'default', masquerade: {}, ...(ports ? { ports } : {}) }];
+  vmi.spec.domain.devices!.interfaces = [
+    { name: 'default', masquerade: {}, ...(ports ? { ports } : {}), ...(dhcpOptions ? { dhcpOptions } : {}) },
+  ];
   vmi.spec.networks = [{ name: 'default', pod }];
   return vmi;
 }
@@ -240,7 +249,7 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
   });
 });
 
-describe('pod network, masquerade binding with ports listed and its own vmNetworkCIDR', { timeout: 300_000 }, () => {
+describe('pod network, masquerade binding with ports listed, its own vmNetworkCIDR and dhcpOptions', { timeout: 300_000 }, () => {
   let node: NodeNetwork;
   let pod: Pod | undefined;
   let privateDir: string;
@@ -248,7 +257,13 @@ describe('pod network, masquerade binding with ports listed and its own vmNetwor
   before(async () => {
     node = await createNodeNetwork();
     privateDir = mkdtempSync('/tmp/kvts-handler-private-');
-    pod = await startPod(node, masqueradeVMI('masqports', [{ port: 80 }], { vmNetworkCIDR: '10.11.12.0/24' }), '10.244.77.6');
+    const dhcpOptions = {
+      bootFileName: 'pxelinux.0',
+      tftpServerName: 'tftp.example.com',
+      ntpServers: ['10.11.12.1'],
+      privateOptions: [{ option: 240, value: 'extra' }],
+    };
+    pod = await startPod(node, masqueradeVMI('masqports', [{ port: 80 }], { vmNetworkCIDR: '10.11.12.0/24' }, dhcpOptions), '10.244.77.6');
   });
 
   after(async () => {
@@ -257,7 +272,7 @@ describe('pod network, masquerade binding with ports listed and its own vmNetwor
     if (privateDir) rmSync(privateDir, { recursive: true, force: true });
   });
 
-  test("the guest gets vmNetworkCIDR's .2 by DHCP; only the listed port reaches it, the others stay the pod's", async () => {
+  test("the guest gets vmNetworkCIDR's .2 and the dhcpOptions by DHCP; only the listed port reaches it, the others stay the pod's", async () => {
     const p = pod!;
     const configurator = new PodNetworkConfigurator({ logger, privateDir, launcherPid: () => p.sandbox.pid });
     const attachments = await configurator.setupPodNetworkPhase1(p.vmi);
@@ -279,6 +294,12 @@ describe('pod network, masquerade binding with ports listed and its own vmNetwor
         p.launcher.logs,
       );
       assert.match(await serial.run('ip route'), /default via 10\.11\.12\.1 dev eth0/);
+      // the lease's dhcpOptions, as the guest's udhcpc exported them to its script
+      const lease = await serial.run('cat /run/udhcpc-eth0.env');
+      assert.match(lease, /^bootfile=pxelinux\.0$/m);
+      assert.match(lease, /^tftp=tftp\.example\.com$/m);
+      assert.match(lease, /^ntpsrv=10\.11\.12\.1$/m);
+      assert.match(lease, new RegExp(`^opt240=${Buffer.from('extra').toString('hex')}$`, 'm'));
     } finally {
       serial.close();
     }

@@ -601,7 +601,19 @@ test('a VMI using every supported field converts', () => {
           { name: 'c', cdrom: { bus: 'sata', readonly: true, tray: 'closed' } },
         ],
         interfaces: [
-          { name: 'm', masquerade: {}, model: 'virtio', macAddress: '02:00:00:00:00:02', bootOrder: 2 },
+          {
+            name: 'm',
+            masquerade: {},
+            model: 'virtio',
+            macAddress: '02:00:00:00:00:02',
+            bootOrder: 2,
+            dhcpOptions: {
+              bootFileName: 'f',
+              tftpServerName: 't',
+              ntpServers: ['10.0.0.1'],
+              privateOptions: [{ option: 240, value: 'v' }],
+            },
+          },
           { name: 'b', bridge: {} },
         ],
       },
@@ -680,9 +692,9 @@ test('unsupported fields are rejected with their path, never dropped', () => {
       'spec.networks[0].pod.other',
     ],
     [
-      'interface DHCP options',
-      vmi({ devices: { interfaces: [{ name: 'default', masquerade: {}, dhcpOptions: { bootFileName: 'pxe' } }] } } as DomainPart),
-      'spec.domain.devices.interfaces[0].dhcpOptions',
+      'an unknown DHCP option field',
+      vmi({ devices: { interfaces: [{ name: 'default', masquerade: {}, dhcpOptions: { domainName: 'x' } }] } } as unknown as DomainPart),
+      'spec.domain.devices.interfaces[0].dhcpOptions.domainName',
     ],
     ['a GPU', vmi({ devices: { gpus: [{ name: 'g', deviceName: 'nvidia.com/TU104GL' }] } }), 'spec.domain.devices.gpus'],
     ['a host device', vmi({ devices: { hostDevices: [{ name: 'h', deviceName: 'vendor.com/dev' }] } }), 'spec.domain.devices.hostDevices'],

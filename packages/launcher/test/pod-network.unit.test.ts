@@ -13,6 +13,7 @@ import {
   INFINITE_LEASE_SECONDS,
   MessageType,
   parseRequest,
+  replyOptions,
   type DHCPConfig,
 } from '../src/network/dhcp-server.ts';
 import { fakeBridgeIP, masqueradeAddresses, masqueradeIPv6Guest } from '../src/network/phase2.ts';
@@ -134,6 +135,29 @@ test("DHCP: DISCOVER → OFFER and REQUEST → ACK with KubeVirt's options, for 
   assert.equal(answer(parseRequest(request(MessageType.Discover, '02:00:00:00:00:99'))!, config), undefined, 'not our client');
   assert.equal(answer(parseRequest(request(MessageType.Release))!, config), undefined);
   assert.equal(parseRequest(Buffer.alloc(100)), undefined, 'too short to be DHCP');
+});
+
+test('DHCP dhcpOptions: TFTP server, boot file, NTP servers and private options 224–254, as KubeVirt adds them', () => {
+  const custom = {
+    tftpServerName: 'tftp.example.com',
+    bootFileName: 'pxelinux.0',
+    ntpServers: ['10.0.2.1', '192.0.2.5'],
+    privateOptions: [
+      { option: 240, value: 'extra' },
+      { option: 223, value: 'below the private range' },
+      { option: 255, value: 'above it' },
+    ],
+  };
+  const o = options(answer(parseRequest(request(MessageType.Discover))!, { ...config, custom })!);
+  assert.deepEqual([...o.keys()], [53, 54, 51, 1, 3, 6, 12, 15, 26, 119, 66, 67, 42, 240]);
+  assert.equal(o.get(66)!.toString(), 'tftp.example.com');
+  assert.equal(o.get(67)!.toString(), 'pxelinux.0');
+  assert.deepEqual([...o.get(42)!], [10, 0, 2, 1, 192, 0, 2, 5]);
+  assert.equal(o.get(240)!.toString(), 'extra');
+  assert.throws(
+    () => replyOptions({ ...config, custom: { ntpServers: ['fd00::1'] } }),
+    /^Error: Could not parse NTP server as IPv4 address: fd00::1$/,
+  );
 });
 
 test('DHCP encodings: RFC 1035 search names, RFC 3442 routes with the default route last', () => {

@@ -205,6 +205,14 @@ const diskSchema = z.looseObject({
   blockSize: z.optional(opaque()),
 });
 
+/** v1.DHCPOptions: what the launcher's DHCP server adds for the interface's guest. */
+const dhcpOptionsSchema = z.looseObject({
+  bootFileName: z.optional(z.string()),
+  tftpServerName: z.optional(z.string()),
+  ntpServers: z.optional(z.array(z.string())),
+  privateOptions: z.optional(z.array(z.looseObject({ option: int(), value: z.string() }))),
+});
+
 const interfaceSchema = z.looseObject({
   name: z.string(),
   model: z.optional(z.string()),
@@ -217,7 +225,7 @@ const interfaceSchema = z.looseObject({
   ports: z.optional(z.array(z.looseObject({ name: z.optional(z.string()), protocol: z.optional(z.string()), port: int() }))),
   bootOrder: z.optional(uint()),
   pciAddress: z.optional(z.string()),
-  dhcpOptions: z.optional(opaque()),
+  dhcpOptions: z.optional(dhcpOptionsSchema),
   tag: z.optional(z.string()),
   acpiIndex: z.optional(int()),
   state: z.optional(z.string()),
@@ -507,6 +515,7 @@ export type VirtualMachineInstanceDomainSpec = Known<z.infer<typeof domainSpecSc
 export type VirtualMachineInstanceCondition = Known<z.infer<typeof conditionSchema>>;
 export type VirtualMachineInstanceNetworkInterface = Known<z.infer<typeof networkInterfaceStatusSchema>>;
 export type VirtualMachineInstanceGuestOSInfo = Known<z.infer<typeof guestOSInfoSchema>>;
+export type DHCPOptions = Known<z.infer<typeof dhcpOptionsSchema>>;
 export type VirtualMachineInstanceMigrationState = Known<z.infer<typeof migrationStateSchema>>;
 export type VolumeStatus = Known<z.infer<typeof volumeStatusSchema>>;
 export type Disk = Known<z.infer<typeof diskSchema>>;

@@ -99,6 +99,11 @@ export const SUPPORTED_FIELDS = [
   'spec.domain.devices.interfaces[].model',
   'spec.domain.devices.interfaces[].macAddress',
   'spec.domain.devices.interfaces[].bootOrder',
+  'spec.domain.devices.interfaces[].dhcpOptions.bootFileName',
+  'spec.domain.devices.interfaces[].dhcpOptions.tftpServerName',
+  'spec.domain.devices.interfaces[].dhcpOptions.ntpServers[]',
+  'spec.domain.devices.interfaces[].dhcpOptions.privateOptions[].option',
+  'spec.domain.devices.interfaces[].dhcpOptions.privateOptions[].value',
   // ports only narrow what masquerade forwards; a user-mode NIC forwards nothing unasked
   'spec.domain.devices.interfaces[].ports[].name',
   'spec.domain.devices.interfaces[].ports[].protocol',

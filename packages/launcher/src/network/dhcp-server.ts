@@ -9,6 +9,7 @@
 // is on, never the pod's eth0.
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
+import type { DHCPOptions } from '@kubevirt-ts/shared';
 
 export const DHCP_SERVER_PORT = 67;
 export const DHCP_CLIENT_PORT = 68;
@@ -25,9 +26,12 @@ export const Option = {
   HostName: 12,
   DomainName: 15,
   InterfaceMTU: 26,
+  NTPServers: 42,
   LeaseTime: 51,
   MessageType: 53,
   ServerIdentifier: 54,
+  TFTPServerName: 66,
+  BootFileName: 67,
   DomainSearch: 119,
   ClasslessRoute: 121,
 } as const;
@@ -51,6 +55,8 @@ export interface DHCPConfig {
   mtu: number;
   hostname: string;
   routes?: readonly Route[];
+  /** The interface's dhcpOptions (v1.DHCPOptions). */
+  custom?: DHCPOptions;
 }
 
 export interface DHCPRequest {
@@ -151,6 +157,28 @@ export function replyOptions(c: DHCPConfig): [number, number[]][] {
   if (search.length > 0) opts.push([Option.DomainSearch, search]);
   const routes = encodeClasslessRoutes(c.routes ?? []);
   if (routes.length > 0) opts.push([Option.ClasslessRoute, routes]);
+  return [...opts, ...customOptions(c.custom)];
+}
+
+/** prepareDHCPOptions' custom part: TFTP server, boot file, NTP servers (IPv4 only), private options 224–254. */
+function customOptions(o: DHCPOptions | undefined): [number, number[]][] {
+  if (!o) return [];
+  const opts: [number, number[]][] = [];
+  const text = (s: string) => [...Buffer.from(s)];
+  if (o.tftpServerName) opts.push([Option.TFTPServerName, text(o.tftpServerName)]);
+  if (o.bootFileName) opts.push([Option.BootFileName, text(o.bootFileName)]);
+  if (o.ntpServers?.length) {
+    opts.push([
+      Option.NTPServers,
+      o.ntpServers.flatMap((server) => {
+        if (!isIPv4(server)) throw new Error(`Could not parse NTP server as IPv4 address: ${server}`);
+        return ipBytes(server);
+      }),
+    ]);
+  }
+  for (const p of o.privateOptions ?? []) {
+    if (p.option >= 224 && p.option <= 254) opts.push([p.option, text(p.value)]);
+  }
   return opts;
 }
 

@@ -121,6 +121,7 @@ export class PodNetworkPhase2 {
           mtu: link.mtu,
           ...this.#dns(),
           hostname: hostname(),
+          custom: iface.dhcpOptions,
         });
         // HasIPv6GlobalUnicastAddress: the pod has IPv6, phase 1 gave the bridge the IPv6 gateway
         if (link.ipv6.length > 0 && !this.#serversV6.has(podIface)) {
@@ -146,6 +147,7 @@ export class PodNetworkPhase2 {
           mtu: bridgeCache.mtu || link.mtu,
           ...this.#dns(),
           hostname: hostname(),
+          custom: iface.dhcpOptions,
         });
       }
     }
