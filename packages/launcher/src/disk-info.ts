@@ -84,6 +84,20 @@ export async function getDiskInfoWithValidation(
   };
 }
 
+/**
+ * IsPreAllocated: GetDiskInfo (`qemu-img info`, no limits: the image is a claim's, not a container's)
+ * says the image takes all of its virtual size. Anything failing counts as no.
+ */
+export async function isPreAllocated(imagePath: string, qemuImgPath: string = QEMUIMGPath): Promise<boolean> {
+  try {
+    const { stdout } = await run(qemuImgPath, ['info', imagePath, '--output', 'json'], { encoding: 'utf8' });
+    const info = qemuImgInfo.parse(JSON.parse(stdout));
+    return (info['virtual-size'] ?? 0) <= (info['actual-size'] ?? 0);
+  } catch {
+    return false;
+  }
+}
+
 /** VerifyImage: raw, or qcow2 without a backing file (it would reach outside the container's image). */
 export function verifyImage(info: DiskInfo): void {
   switch (info.format) {

@@ -30,7 +30,13 @@ import {
   type Domain,
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
-import { convertVMIToDomainSpec, setDriverCacheMode, supportsDirectIO, type ConverterContext } from './converter/index.ts';
+import {
+  convertVMIToDomainSpec,
+  setDriverCacheMode,
+  setOptimalIOMode,
+  supportsDirectIO,
+  type ConverterContext,
+} from './converter/index.ts';
 import { domainSpecFromXML, type DomainSpec, type KubeVirtMetadata } from './api/index.ts';
 import type { AgentStore } from './agent/store.ts';
 import type { AgentDataCommand } from './agent/data-fields.ts';
@@ -44,7 +50,7 @@ import { blockVolumes, prepareVolumes } from './volumes.ts';
 import { prepareDisks } from './disk-preparation.ts';
 import { cloudInitFiles, readCloudInitData } from './cloud-init-data.ts';
 import type { CloudInitData } from './hooks/manager.ts';
-import { ContainerDisksInfo } from './disk-info.ts';
+import { ContainerDisksInfo, isPreAllocated } from './disk-info.ts';
 import { podCPUSet } from './pod-cpuset.ts';
 import { updateGuestMemory } from './liveupdate/memory.ts';
 import { syncDisks } from './hotplug-disks.ts';
@@ -288,7 +294,10 @@ export class DomainManager {
         } catch (err) {
           throw new Error(`Starting qemu agent access credential propagation failed: ${errorText(err)}`);
         }
-        for (const disk of spec.Devices.Disks ?? []) setDriverCacheMode(disk, supportsDirectIO);
+        for (const disk of spec.Devices.Disks ?? []) {
+          setDriverCacheMode(disk, supportsDirectIO);
+          await setOptimalIOMode(disk, isPreAllocated);
+        }
         // libvirt binds the serial and VNC sockets here but does not create the directory
         mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });
         this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);

@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { DomainDeviceModifyFlags, type Connection, type Domain as VirDomain } from '@kubevirt-ts/libvirt';
 import { diskCodec, diskDriverCodec, diskSourceCodec, newStruct, type Disk, type DiskSource } from './api/index.ts';
 import { marshalXML } from './api/codec.ts';
-import { isHotplugDiskSource, setDriverCacheMode, supportsDirectIO } from './converter/index.ts';
+import { isHotplugDiskSource, setDriverCacheMode, setOptimalIOMode, supportsDirectIO } from './converter/index.ts';
+import { isPreAllocated } from './disk-info.ts';
 
 export type HotplugConnection = Pick<Connection, 'domainAttachDeviceFlags' | 'domainDetachDeviceFlags' | 'domainUpdateDeviceFlags'>;
 
@@ -133,6 +134,7 @@ export async function syncDisks(
     log.info(`Attaching disk ${disk.Alias?.Name ?? ''}, target ${disk.Target.Device}`);
     const attach = structuredClone(disk);
     setDriverCacheMode(attach, supportsDirectIO);
+    await setOptimalIOMode(attach, isPreAllocated);
     await conn.domainAttachDeviceFlags(dom, diskToXML(attach), LIVE_AND_CONFIG);
   }
   let changed = 0;

@@ -2,8 +2,12 @@
 // minimal and test-guest VMIs, the relevant elements for the rest) and on what it refuses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { domainSpecToXML, newDomainSpec } from '../src/api/index.ts';
+import { isPreAllocated } from '../src/disk-info.ts';
 import {
   ConversionError,
   containerDiskImagePath,
@@ -16,6 +20,7 @@ import {
   parseQuantity,
   quantityToBytes,
   setDriverCacheMode,
+  setOptimalIOMode,
   SUPPORTED_FIELDS,
   type ConverterContext,
 } from '../src/converter/index.ts';
@@ -813,4 +818,70 @@ test('driver cache: none where O_DIRECT works (disk and backing file), writethro
   setDriverCacheMode(scratch, () => true);
   assert.equal(root.Driver?.Cache, 'writethrough');
   assert.equal(scratch.Driver?.Cache, 'none');
+});
+
+test('disk io, errorPolicy and shareable as the VMI sets them; bad values rejected naming the field', () => {
+  const withDisks = (disks: object[]) =>
+    vmi({ devices: { disks } } as DomainPart, {
+      volumes: disks.map((d) => ({ name: (d as { name: string }).name, emptyDisk: { capacity: '1Gi' } })),
+    });
+  const spec = convertVMIToDomainSpec(
+    withDisks([
+      { name: 'a', disk: {}, io: 'threads', errorPolicy: 'report' },
+      { name: 'b', disk: {}, shareable: true },
+      { name: 'c', disk: {} },
+    ]),
+    ctx,
+  );
+  const [a, b, c] = spec.Devices.Disks ?? [];
+  assert.deepEqual([a?.Driver?.IO, a?.Driver?.ErrorPolicy, a?.Shareable], ['threads', 'report', null]);
+  // a shared disk is never cached on this host: cache none unless the VMI says otherwise
+  assert.deepEqual([b?.Driver?.Cache, b?.Shareable], ['none', {}]);
+  assert.deepEqual([c?.Driver?.IO, c?.Driver?.ErrorPolicy, c?.Driver?.Cache], ['', 'stop', '']);
+  assertXMLHas(domainSpecToXML(spec), '<shareable></shareable>');
+  for (const [disk, field, message] of [
+    [{ name: 'x', disk: {}, io: 'io_uring' }, 'spec.domain.devices.disks[0].io', /"io_uring" is not one of native, threads/],
+    [{ name: 'x', disk: {}, errorPolicy: 'panic' }, 'spec.domain.devices.disks[0].errorPolicy', /error policy panic not recognized/],
+    [
+      { name: 'x', disk: {}, shareable: true, cache: 'writeback' },
+      'spec.domain.devices.disks[0].cache',
+      /a sharable disk requires cache = none got: writeback/,
+    ],
+  ] as const) {
+    assert.throws(
+      () => convertVMIToDomainSpec(withDisks([disk]), ctx),
+      (err: unknown) => err instanceof ConversionError && err.path === field && message.test(err.message),
+      field,
+    );
+  }
+});
+
+test('io=native where O_DIRECT is on and the disk is a block device or a preallocated image (qemu-img says which)', async (t) => {
+  const dir = mkdtempSync('/tmp/kvts-io-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const thick = path.join(dir, 'thick.img');
+  const sparse = path.join(dir, 'sparse.img');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'raw', '-o', 'preallocation=full', thick, '4M']);
+  execFileSync('qemu-img', ['create', '-q', '-f', 'raw', sparse, '4M']);
+  assert.equal(await isPreAllocated(thick), true);
+  assert.equal(await isPreAllocated(sparse), false);
+  assert.equal(await isPreAllocated(path.join(dir, 'missing.img')), false, 'a failing qemu-img is a no');
+
+  const disk = (file: string, cache: string, io = '', block = false) => {
+    const d = convertVMIToDomainSpec(vmi({}, { volumes: [{ name: 'd', emptyDisk: { capacity: '1Gi' } }] }), ctx).Devices.Disks![0]!;
+    d.Type = block ? 'block' : 'file';
+    d.Source = { ...d.Source, File: block ? '' : file, Dev: block ? file : '' };
+    d.Driver!.Cache = cache;
+    d.Driver!.IO = io;
+    return d;
+  };
+  const ioOf = async (d: ReturnType<typeof disk>) => {
+    await setOptimalIOMode(d, isPreAllocated);
+    return d.Driver?.IO;
+  };
+  assert.equal(await ioOf(disk(thick, 'none')), 'native');
+  assert.equal(await ioOf(disk(sparse, 'none')), '');
+  assert.equal(await ioOf(disk('/dev/claim', 'none', '', true)), 'native', 'a block device, without asking qemu-img');
+  assert.equal(await ioOf(disk(thick, 'writethrough')), '', 'no O_DIRECT, no native io');
+  assert.equal(await ioOf(disk(thick, 'none', 'threads')), 'threads', "the VMI's io stays");
 });

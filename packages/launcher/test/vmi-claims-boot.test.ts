@@ -1,5 +1,5 @@
 // A VMI the way real clusters send it, booted by the launcher: claims (a file system one and a block
-// one), memory hotplug room (1Gi guest, maxGuest 2Gi) and startStrategy Paused. The test guest boots
+// one, with KubeVirt's disk io, errorPolicy and shareable), memory hotplug room (1Gi guest, maxGuest 2Gi) and startStrategy Paused. The test guest boots
 // its kernel directly (it cannot boot from a disk), so the claims are proven attached and readable
 // from inside the guest instead.
 import { after, before, describe, test } from 'node:test';
@@ -35,8 +35,8 @@ function claimsVMI(uid: string): DefaultedVMI {
         devices: {
           ...base.spec.domain.devices,
           disks: [
-            { name: 'fsclaim', disk: { bus: 'virtio' } },
-            { name: 'blockclaim', disk: { bus: 'virtio' } },
+            { name: 'fsclaim', disk: { bus: 'virtio' }, io: 'threads', errorPolicy: 'report' },
+            { name: 'blockclaim', disk: { bus: 'virtio' }, shareable: true },
           ],
         },
       },
@@ -100,6 +100,12 @@ describe('claims, memory hotplug room and a paused start, booted by the launcher
     assert.match(xml, new RegExp(`<memory unit='KiB'>${GiB / 1024}</memory>`));
     assert.match(xml, /<source file='\/var\/run\/kubevirt-private\/vmi-disks\/fsclaim\/disk.img'/);
     assert.match(xml, /<disk type='block' device='disk'[^>]*>[\s\S]*?<source dev='\/dev\/blockclaim'/);
+    const disk = (alias: string) =>
+      /<disk [\s\S]*?<\/disk>/g[Symbol.match](xml)?.find((d) => d.includes(`<alias name='ua-${alias}'/>`)) ?? '';
+    // the VMI's io and errorPolicy; the block device: io=native where O_DIRECT is on (SetOptimalIOMode), shareable
+    assert.match(disk('fsclaim'), /<driver name='qemu' type='raw'[^>]* error_policy='report' io='threads'/);
+    assert.match(disk('blockclaim'), /<driver name='qemu' type='raw' cache='none' error_policy='stop' io='native'/);
+    assert.match(disk('blockclaim'), /<shareable\/>/);
   });
 
   test('unpaused, the guest boots and reads both claims', async () => {

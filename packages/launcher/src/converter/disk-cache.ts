@@ -1,5 +1,5 @@
-// SetDriverCacheMode: the one disk setting that depends on the filesystem a disk sits on, so the
-// DomainManager applies it (with supportsDirectIO) just before define, as KubeVirt's preStartHook.
+// SetDriverCacheMode and SetOptimalIOMode: the disk settings that depend on where a disk sits, so the
+// DomainManager applies them just before define (and each hotplug attach), as KubeVirt's preStartHook.
 import { closeSync, constants, existsSync, openSync, rmSync } from 'node:fs';
 import type { Disk } from '../api/index.ts';
 
@@ -39,4 +39,15 @@ export function supportsDirectIO(path: string): boolean {
   } finally {
     if (created) rmSync(path, { force: true });
   }
+}
+
+/**
+ * SetOptimalIOMode: io=native (which needs O_DIRECT, cache=none) for a block device or a preallocated
+ * image; io the VMI set stays, and nothing sets io=threads.
+ */
+export async function setOptimalIOMode(disk: Disk, isPreAllocated: (path: string) => Promise<boolean>): Promise<void> {
+  if (!disk.Driver || disk.Driver.IO !== '') return;
+  const path = disk.Source.File || disk.Source.Dev;
+  if (path === '' || disk.Driver.Cache !== 'none') return;
+  if (disk.Type === 'block' || (await isPreAllocated(path))) disk.Driver.IO = 'native';
 }

@@ -22,6 +22,10 @@ const DISK_BUSES = ['virtio', 'sata', 'scsi'];
 /** KubeVirt's validation refuses a virtio CD-ROM */
 const CDROM_BUSES = ['sata', 'scsi'];
 const CACHE_MODES = new Set(['none', 'writethrough', 'writeback']);
+/** v1.DriverIO */
+const IO_MODES = new Set(['native', 'threads']);
+/** v1.DiskErrorPolicy */
+const ERROR_POLICIES = new Set(['stop', 'ignore', 'report', 'enospace']);
 
 /** FormatDeviceName, a port of the kernel's sd naming: vda … vdz, vdaa … */
 export function formatDeviceName(prefix: string, index: number): string {
@@ -106,6 +110,7 @@ export function convertDisks(vmi: VirtualMachineInstance, ctx: ResolvedContext):
     } else {
       convertVolume(vmi, volume, index, disk, ctx);
     }
+    setErrorPolicy(vmiDisk, disk, path);
     // a VMI without volume statuses is not started yet: every disk; else the permanent ones, and the
     // hotplugged ones once mounted into the pod (the sync that sees them attaches them)
     const permanentReady = permanent.has(vmiDisk.name) || permanent.size === 0;
@@ -148,26 +153,40 @@ function convertDiskDevice(
     if (bus === 'virtio') disk.Model = virtioModel(vmi);
     if (vmiDisk.disk.readonly) disk.ReadOnly = {};
     disk.Serial = vmiDisk.serial ?? '';
+    if (vmiDisk.shareable) {
+      // a disk shared with other VMs must not be cached on this host
+      if ((vmiDisk.cache ?? 'none') !== 'none') {
+        throw new ConversionError(`${path}.cache`, `a sharable disk requires cache = none got: ${vmiDisk.cache}`);
+      }
+      disk.Shareable = {};
+    }
   } else if (vmiDisk.cdrom) {
     const bus = checkBus(vmiDisk.cdrom.bus ?? 'sata', CDROM_BUSES, `${path}.cdrom.bus`);
     disk.Device = 'cdrom';
     disk.Target = { Bus: bus, Device: namer.name(vmiDisk.name, bus), Tray: vmiDisk.cdrom.tray ?? '' };
     if (vmiDisk.cdrom.readonly !== false) disk.ReadOnly = {};
   }
-  const cache = vmiDisk.cache ?? '';
+  const cache = vmiDisk.cache ?? (disk.Shareable ? 'none' : '');
   if (cache !== '' && !CACHE_MODES.has(cache)) {
     throw new ConversionError(`${path}.cache`, `${JSON.stringify(cache)} is not one of none, writethrough, writeback`);
   }
+  const io = vmiDisk.io ?? '';
+  if (io !== '' && !IO_MODES.has(io)) throw new ConversionError(`${path}.io`, `${JSON.stringify(io)} is not one of native, threads`);
   // preallocated (thick) volumes keep their blocks: no unmap for them
   const discard = Boolean(vmiDisk.disk) && !discardIgnore.includes(vmiDisk.name);
-  disk.Driver = newStruct(diskDriverCodec, { Name: 'qemu', Cache: cache, Discard: discard ? 'unmap' : '' });
+  disk.Driver = newStruct(diskDriverCodec, { Name: 'qemu', Cache: cache, IO: io, Discard: discard ? 'unmap' : '' });
   if (vmiDisk.bootOrder !== undefined) {
     if (vmiDisk.bootOrder < 1) throw new ConversionError(`${path}.bootOrder`, 'must be greater than 0');
     disk.BootOrder = { Order: vmiDisk.bootOrder };
   }
-  // setErrorPolicy: the guest pauses on an I/O error
-  disk.Driver.ErrorPolicy = 'stop';
   return disk;
+}
+
+/** setErrorPolicy: what the guest sees on an I/O error; by default it is paused. */
+function setErrorPolicy(vmiDisk: VMIDisk, disk: Disk, path: string): void {
+  const policy = vmiDisk.errorPolicy ?? 'stop';
+  if (!ERROR_POLICIES.has(policy)) throw new ConversionError(`${path}.errorPolicy`, `error policy ${policy} not recognized`);
+  (disk.Driver ??= newStruct(diskDriverCodec, { Name: 'qemu' })).ErrorPolicy = policy;
 }
 
 function checkBus(bus: string, allowed: readonly string[], path: string): string {
