@@ -17,6 +17,7 @@ import { NotifyRecorder } from './bed/notify-recorder.ts';
 import { GUEST_PROMPT } from './bed/guest.ts';
 import { SerialConsole } from './bed/serial.ts';
 import { poll } from './bed/poll.ts';
+import { virsh } from './bed/libvirtd.ts';
 
 const logger = createLogger({ component: 'virt-handler', level: 'silent' });
 const GUEST_BOOT_MS = 120_000;
@@ -146,10 +147,15 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
     const got = await p.client.GetDomain({});
     // KubeVirt's Domain JSON: Go field names
     const domain = JSON.parse(got.domain) as {
-      Spec: { Devices: { Interfaces: { Type: string; Target?: { Device: string; Managed: string }; MAC?: { MAC: string } }[] } };
+      Spec: {
+        Devices: {
+          Interfaces: { Type: string; Target?: { Device: string; Managed: string }; MAC?: { MAC: string }; Rom?: { Enabled: string } }[];
+        };
+      };
     };
     const nic = domain.Spec.Devices.Interfaces[0];
     assert.equal(nic?.Type, 'ethernet');
+    assert.deepEqual(nic?.Rom, { Enabled: 'no' }, 'no option ROM: the NIC does not boot');
     assert.deepEqual(nic?.Target, { Device: 'tap0', Managed: 'no' });
     const eth0 = (await podNetworkState(p.sandbox.pid)).links.find((l) => l.ifname === 'eth0');
     assert.equal(nic?.MAC?.MAC, eth0?.address, "the guest's MAC is the pod interface's");
@@ -188,6 +194,37 @@ describe('pod network, masquerade binding', { timeout: 400_000 }, () => {
     assert.equal(page.trim(), 'kvts-guest');
     // no ports listed: every port goes to the guest
     assert.equal((await fetchFromNode(node, p.podIP, 8080)).trim(), 'kvts-guest');
+  });
+
+  test("interface state down on the running VMI: the guest's NIC loses its link, live and in the definition; up: back", async () => {
+    const p = pod!;
+    const iface = p.vmi.spec.domain.devices!.interfaces![0]!;
+    const domain = `default_${p.vmi.metadata.name}`;
+    const serial = await SerialConsole.open(p.sandbox.hostPath(`/var/run/kubevirt-private/${p.vmi.metadata.uid}/virt-serial0`));
+    const carrier = (want: string) =>
+      poll(
+        `the guest's eth0 carrier ${want}`,
+        async () => ((await serial.run('cat /sys/class/net/eth0/carrier')).trim() === want ? true : undefined),
+        20_000,
+        p.launcher.logs,
+      );
+    try {
+      await serial.waitForPrompt(GUEST_PROMPT, 10_000);
+      await carrier('1');
+      for (const state of ['down', 'up'] as const) {
+        iface.state = state;
+        const r = await p.client.SyncVirtualMachine({ ...asRequest(p.vmi), options: { interfaceDomainAttachment: attachments } });
+        assert.equal(r.message, '');
+        await carrier(state === 'down' ? '0' : '1');
+        const link = (xml: string) => /<link state='(\w+)'\/>/.exec(xml)?.[1] ?? 'up';
+        assert.equal(link(await virsh(p.sandbox, ['dumpxml', domain])), state);
+        assert.equal(link(await virsh(p.sandbox, ['dumpxml', '--inactive', domain])), state);
+      }
+    } finally {
+      delete iface.state;
+      serial.close();
+    }
+    assert.equal((await fetchFromNode(node, p.podIP, 80)).trim(), 'kvts-guest', 'reachable again');
   });
 
   test('a restarted handler finds the network done and leaves it as it was', async () => {
@@ -263,7 +300,9 @@ describe('pod network, masquerade binding with ports listed, its own vmNetworkCI
       ntpServers: ['10.11.12.1'],
       privateOptions: [{ option: 240, value: 'extra' }],
     };
-    pod = await startPod(node, masqueradeVMI('masqports', [{ port: 80 }], { vmNetworkCIDR: '10.11.12.0/24' }, dhcpOptions), '10.244.77.6');
+    const vmi = masqueradeVMI('masqports', [{ port: 80 }], { vmNetworkCIDR: '10.11.12.0/24' }, dhcpOptions);
+    vmi.spec.domain.devices!.interfaces![0]!.acpiIndex = 150;
+    pod = await startPod(node, vmi, '10.244.77.6');
   });
 
   after(async () => {
@@ -300,6 +339,9 @@ describe('pod network, masquerade binding with ports listed, its own vmNetworkCI
       assert.match(lease, /^tftp=tftp\.example\.com$/m);
       assert.match(lease, /^ntpsrv=10\.11\.12\.1$/m);
       assert.match(lease, new RegExp(`^opt240=${Buffer.from('extra').toString('hex')}$`, 'm'));
+      // acpiIndex: QEMU's NIC carries it (QEMU 7.2's q35 tables do not yet hand it to the guest)
+      const qtree = await virsh(p.sandbox, ['qemu-monitor-command', `default_${p.vmi.metadata.name}`, '--hmp', 'info qtree']);
+      assert.match(qtree, /dev: virtio-net-pci[\w-]*, id "ua-default"[\s\S]*?acpi-index = 150 /);
     } finally {
       serial.close();
     }

@@ -54,6 +54,7 @@ import { ContainerDisksInfo, isPreAllocated } from './disk-info.ts';
 import { podCPUSet } from './pod-cpuset.ts';
 import { updateGuestMemory } from './liveupdate/memory.ts';
 import { syncDisks } from './hotplug-disks.ts';
+import { syncLinkStates } from './network/link-state.ts';
 import { allocateHotplugPorts, type DomainDefiner } from './hotplug-ports.ts';
 import { setDomainSpecWithHooks } from './define-domain.ts';
 import { resolveContext } from './converter/context.ts';
@@ -315,11 +316,13 @@ export class DomainManager {
         await this.#conn.domainCreateWithFlags(dom, vmi.spec.startStrategy === 'Paused' ? DomainCreateFlags.START_PAUSED : 0);
         this.#log.info('Domain started.');
       }
-      // hotplugged disks: the running domain brought in line with the VMI's (a new domain already is)
+      // hotplugged disks and NIC link states: the running domain brought in line with the VMI's (a new
+      // domain already is)
       if (existed) {
         const running = domainSpecFromXML(await this.#conn.domainGetXMLDesc(dom, 0));
         const media = await syncDisks(this.#conn, dom, running.Devices.Disks ?? [], spec.Devices.Disks ?? [], this.#log);
         if (media > 0) for (const listener of this.#mediaListeners) listener();
+        await syncLinkStates(this.#conn, dom, running.Devices.Interfaces ?? [], spec.Devices.Interfaces ?? [], this.#log);
       }
     });
   }

@@ -19,6 +19,7 @@ import {
 import { fakeBridgeIP, masqueradeAddresses, masqueradeIPv6Guest } from '../src/network/phase2.ts';
 import { buildDHCPv6Response, MessageTypeV6, OptionV6, parseDHCPv6 } from '../src/network/dhcpv6-server.ts';
 import { parseResolvConf } from '../src/network/resolv-conf.ts';
+import { linkStateUpdates } from '../src/network/link-state.ts';
 import { POD_CONTEXT } from './pod-context.ts';
 
 const ctx: ConverterContext = POD_CONTEXT;
@@ -43,6 +44,52 @@ test("interfaceDomainAttachment tap: an ethernet NIC (KubeVirt's tap binding); w
   assert.match(tap, /<interface type="ethernet">/);
   const user = domainSpecToXML(convertVMIToDomainSpec(masqueradeVMI(), ctx));
   assert.match(user, /<interface type="user">/);
+});
+
+test('a NIC on the tap: no option ROM unless it boots, link down when asked; PCI address and ACPI index as given', () => {
+  const withIface = (extra: object) => {
+    const v = masqueradeVMI();
+    Object.assign(v.spec.domain.devices!.interfaces![0]!, extra);
+    return v;
+  };
+  const convert = (v: VirtualMachineInstance, tap = true) =>
+    convertVMIToDomainSpec(v, tap ? { ...ctx, domainAttachmentByInterfaceName: { default: 'tap' } } : ctx).Devices.Interfaces![0]!;
+  const plain = convert(masqueradeVMI());
+  assert.deepEqual([plain.Rom, plain.LinkState, plain.ACPI, plain.Address], [{ Enabled: 'no' }, null, null, null]);
+  assert.equal(convert(withIface({ bootOrder: 1 })).Rom, null, 'a boot NIC keeps its ROM');
+  assert.equal(convert(masqueradeVMI(), false).Rom, null, 'user-mode: as before');
+  assert.deepEqual(convert(withIface({ state: 'down' })).LinkState, { State: 'down' });
+  assert.equal(convert(withIface({ state: 'up' })).LinkState, null);
+  const placed = convert(withIface({ pciAddress: '0000:81:01.0', acpiIndex: 150 }));
+  assert.deepEqual(
+    [placed.Address?.Type, placed.Address?.Domain, placed.Address?.Bus, placed.Address?.Slot, placed.Address?.Function],
+    ['pci', '0x0000', '0x81', '0x01', '0x0'],
+  );
+  assert.match(domainSpecToXML(convertVMIToDomainSpec(withIface({ acpiIndex: 150 }), ctx)), /<acpi index="150"><\/acpi>/);
+  assert.throws(
+    () => convert(withIface({ pciAddress: '81:01.0' })),
+    /interfaces\[0\]\.pciAddress: failed to configure interface default: failed to parse pci address 81:01.0/,
+  );
+  assert.throws(() => convert(withIface({ state: 'absent' })), /interfaces\[0\]\.state: interface state "absent" is not supported/);
+});
+
+test('link state updates: each running NIC whose state is not the wanted one, as libvirt has it otherwise; none when they agree', () => {
+  const nic = (alias: string, state?: string, mac = '02:00:00:00:00:01') => ({
+    ...convertVMIToDomainSpec(masqueradeVMI(), { ...ctx, domainAttachmentByInterfaceName: { default: 'tap' } }).Devices.Interfaces![0]!,
+    Alias: { Name: alias, UserDefined: true },
+    MAC: { MAC: mac },
+    LinkState: state ? { State: state } : null,
+  });
+  const running = [nic('a', undefined, '02:00:00:00:00:0a'), nic('b', 'down'), nic('c', 'up')];
+  const updates = linkStateUpdates(running, [nic('a', 'down', 'ff:ff:ff:ff:ff:ff'), nic('b'), nic('c'), nic('gone', 'down')]);
+  assert.deepEqual(
+    updates.map((u) => [u.Alias?.Name, u.LinkState?.State, u.MAC?.MAC]),
+    [
+      ['a', 'down', '02:00:00:00:00:0a'],
+      ['b', 'up', '02:00:00:00:00:01'],
+    ],
+  );
+  assert.deepEqual(linkStateUpdates(running, [nic('a'), nic('b', 'down'), nic('c')]), []);
 });
 
 test('sync options: interfaceDomainAttachment passed on, an empty map is none, an empty key is rejected', () => {

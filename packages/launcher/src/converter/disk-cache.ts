@@ -46,7 +46,7 @@ export function supportsDirectIO(path: string): boolean {
  * image; io the VMI set stays, and nothing sets io=threads.
  */
 export async function setOptimalIOMode(disk: Disk, isPreAllocated: (path: string) => Promise<boolean>): Promise<void> {
-  if (!disk.Driver || disk.Driver.IO !== '') return;
+  if (disk.Driver?.IO !== '') return;
   const path = disk.Source.File || disk.Source.Dev;
   if (path === '' || disk.Driver.Cache !== 'none') return;
   if (disk.Type === 'block' || (await isPreAllocated(path))) disk.Driver.IO = 'native';

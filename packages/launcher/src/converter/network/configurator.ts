@@ -7,7 +7,7 @@
 // guest 10.0.2.15 by qemu's DHCP), which needs no tap, bridge or privileges; a secondary network then
 // fails, having no pod interface to stand in for.
 import { isSecondaryMultusNetwork, type Interface as VMIInterface, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { interfaceCodec, newStruct, type Interface } from '../../api/index.ts';
+import { addressCodec, interfaceCodec, newStruct, type Interface } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
 import { ConversionError } from '../errors.ts';
 import { virtioModel } from '../virtio.ts';
@@ -52,12 +52,32 @@ function domainInterface(vmi: VirtualMachineInstance, iface: VMIInterface, path:
   if (iface.macAddress !== undefined && !MAC.test(iface.macAddress)) {
     throw new ConversionError(`${path}.macAddress`, `${JSON.stringify(iface.macAddress)} is not a MAC address`);
   }
+  const state = iface.state ?? '';
+  if (state !== '' && state !== 'up' && state !== 'down') {
+    // absent (NIC hot-unplug) would need the running domain's NIC detached: not done, so refused
+    throw new ConversionError(`${path}.state`, `interface state ${JSON.stringify(state)} is not supported (up or down)`);
+  }
   return newStruct(interfaceCodec, {
+    Address: iface.pciAddress ? pciAddress(iface.pciAddress, iface.name, `${path}.pciAddress`) : null,
     // ethernet: a pre-configured tap device (libvirt's formatdomain "elementsNICSEthernet")
     Type: tap ? 'ethernet' : 'user',
     Model: { Type: model === 'virtio' ? virtioModel(vmi) : model },
     MAC: iface.macAddress === undefined ? null : { MAC: iface.macAddress.replaceAll('-', ':') },
     BootOrder: iface.bootOrder === undefined ? null : { Order: iface.bootOrder },
+    // tapBindingOptions: no option ROM unless the NIC boots (IsROMTuningSupported on amd64), link down as asked
+    Rom: tap && iface.bootOrder === undefined ? { Enabled: 'no' } : null,
+    LinkState: tap && state === 'down' ? { State: 'down' } : null,
     Alias: { Name: iface.name, UserDefined: true },
+    ACPI: iface.acpiIndex ? { Index: iface.acpiIndex } : null,
   });
+}
+
+/** hwutil.PCI_ADDRESS_PATTERN, domain:bus:slot.function */
+const PCI_ADDRESS = /^([\da-fA-F]{4}):([\da-fA-F]{2}):([\da-fA-F]{2})\.([0-7])$/;
+
+/** device.NewPciAddressField */
+export function pciAddress(address: string, ifaceName: string, path: string): NonNullable<Interface['Address']> {
+  const m = PCI_ADDRESS.exec(address);
+  if (!m) throw new ConversionError(path, `failed to configure interface ${ifaceName}: failed to parse pci address ${address}`);
+  return newStruct(addressCodec, { Type: 'pci', Domain: `0x${m[1]}`, Bus: `0x${m[2]}`, Slot: `0x${m[3]}`, Function: `0x${m[4]}` });
 }
