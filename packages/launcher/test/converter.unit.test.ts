@@ -856,6 +856,26 @@ test('disk io, errorPolicy and shareable as the VMI sets them; bad values reject
   }
 });
 
+test('blockMultiQueue: a queue per vCPU on each virtio disk, none on other buses', () => {
+  const v = vmi(
+    {
+      cpu: { sockets: 2, cores: 2, threads: 1 },
+      devices: {
+        blockMultiQueue: true,
+        disks: [
+          { name: 'a', disk: {} },
+          { name: 'b', disk: { bus: 'sata' } },
+        ],
+      },
+    } as DomainPart,
+    { volumes: ['a', 'b'].map((name) => ({ name, emptyDisk: { capacity: '1Gi' } })) },
+  );
+  assert.deepEqual(
+    convertVMIToDomainSpec(v, ctx).Devices.Disks?.map((d) => d.Driver?.Queues),
+    [4, null],
+  );
+});
+
 test('io=native where O_DIRECT is on and the disk is a block device or a preallocated image (qemu-img says which)', async (t) => {
   const dir = mkdtempSync('/tmp/kvts-io-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,6 +8,7 @@ import { containerDiskFormat, containerDiskImagePath, containerDiskOverlayPath }
 import { emptyDiskPath } from './emptydisk.ts';
 import { ConversionError } from './errors.ts';
 import { virtioModel } from './virtio.ts';
+import { cpuTopology } from './compute/cpu.ts';
 import {
   blockVolumePath,
   configDiskPath,
@@ -91,10 +92,14 @@ export function convertDisks(vmi: VirtualMachineInstance, ctx: ResolvedContext):
     if (s.hotplugVolume) hotplug.set(s.name, s.phase ?? '');
     else permanent.add(s.name);
   }
+  // blockMultiQueue: a queue per vCPU on each virtio disk
+  const topology = cpuTopology(vmi);
+  const blkQueues = vmi.spec.domain.devices?.blockMultiQueue ? Math.max(1, topology.Sockets * topology.Cores * topology.Threads) : null;
   const disks: Disk[] = [];
   for (const [i, vmiDisk] of (vmi.spec.domain.devices?.disks ?? []).entries()) {
     const path = `spec.domain.devices.disks[${i}]`;
     const disk = convertDiskDevice(vmi, vmiDisk, namer, path, ctx.preallocatedVolumes);
+    if (blkQueues !== null && disk.Target.Bus === 'virtio' && disk.Driver) disk.Driver.Queues = blkQueues;
     const index = volumes.findIndex((v) => v.name === vmiDisk.name);
     const volume = volumes[index];
     const hotplugPhase = hotplug.get(vmiDisk.name);

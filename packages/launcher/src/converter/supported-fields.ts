@@ -73,6 +73,7 @@ export const SUPPORTED_FIELDS = [
   'spec.domain.devices.autoattachPodInterface',
   'spec.domain.devices.useVirtioTransitional',
   'spec.domain.devices.disableHotplug',
+  'spec.domain.devices.blockMultiQueue',
   'spec.domain.devices.clientPassthrough',
   'spec.domain.devices.rng',
   'spec.domain.devices.tpm.enabled',

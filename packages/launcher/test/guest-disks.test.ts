@@ -1,6 +1,7 @@
-// The ISOs the launcher makes reach the guest as a cloud-init or config reader finds them: the guest
-// mounts its NoCloud disk and its configMap disk, reads the volume labels cloud-init and KubeVirt's
-// docs look for (cidata, cfgdata) and the files the VMI and the configMap carry.
+// The guest's disks as the guest sees them. The ISOs the launcher makes reach the guest as a
+// cloud-init or config reader finds them: the guest mounts its NoCloud disk and its configMap disk,
+// reads the volume labels cloud-init and KubeVirt's docs look for (cidata, cfgdata) and the files the
+// VMI and the configMap carry. With blockMultiQueue each virtio disk asks for a queue per vCPU.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
 import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { virsh } from '../../../test/bed/libvirtd.ts';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { SerialConsole } from '../../../test/bed/serial.ts';
 
@@ -23,8 +25,10 @@ function cloudInitVMI(uid: string) {
       ...base.spec,
       domain: {
         ...base.spec.domain,
+        cpu: { cores: 2 },
         devices: {
           ...base.spec.domain.devices,
+          blockMultiQueue: true,
           disks: [
             ...base.spec.domain.devices.disks,
             { name: 'cloudinit', disk: { bus: 'virtio' } },
@@ -41,7 +45,7 @@ function cloudInitVMI(uid: string) {
   };
 }
 
-describe('cloud-init and configMap ISOs, read by the guest', { timeout: 300_000 }, () => {
+describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue", { timeout: 300_000 }, () => {
   let sandbox: PodSandbox;
   let launcher: RunningLauncher;
   let client: CmdClient;
@@ -89,5 +93,19 @@ describe('cloud-init and configMap ISOs, read by the guest', { timeout: 300_000 
     const s = serial as SerialConsole;
     assert.deepEqual(await readISO('/dev/vdc'), { label: 'cfgdata', files: ['app.properties'] });
     assert.equal((await s.run('cat /tmp/vdc/app.properties')).trim(), 'greeting=hello');
+  });
+
+  test('blockMultiQueue: the launcher gives each virtio disk a queue per vCPU (2)', async () => {
+    // (QEMU 7.2 gives virtio-blk a queue per vCPU by itself, so the guest cannot tell; libvirt's XML can)
+    const xml = await virsh(sandbox, ['dumpxml', 'default_vmi-cloud-init']);
+    const drivers = [...xml.matchAll(/<disk [\s\S]*?<driver ([^>]*)\/>[\s\S]*?<target dev='(vd\w)'/g)].map((m) => [
+      m[2],
+      /queues='(\d+)'/.exec(m[1]!)?.[1],
+    ]);
+    assert.deepEqual(drivers, [
+      ['vda', '2'],
+      ['vdb', '2'],
+      ['vdc', '2'],
+    ]);
   });
 });
