@@ -905,3 +905,15 @@ test('io=native where O_DIRECT is on and the disk is a block device or a preallo
   assert.equal(await ioOf(disk(thick, 'writethrough')), '', 'no O_DIRECT, no native io');
   assert.equal(await ioOf(disk(thick, 'none', 'threads')), 'threads', "the VMI's io stays");
 });
+
+test('sound: ich9 unless ac97 is asked, aliased; another model refused. Panic devices as listed', () => {
+  const devices = (d: object) => convertVMIToDomainSpec(vmi({ devices: d } as DomainPart), ctx).Devices;
+  assert.deepEqual(devices({ sound: { name: 's' } }).SoundCards, [{ Alias: { Name: 's', UserDefined: true }, Model: 'ich9' }]);
+  assert.equal(devices({ sound: { name: 's', model: 'ac97' } }).SoundCards?.[0]?.Model, 'ac97');
+  assert.throws(() => devices({ sound: { name: 's', model: 'sb16' } }), /spec\.domain\.devices\.sound\.model: invalid model: sb16/);
+  assert.equal(devices({}).SoundCards, null);
+  assert.deepEqual(devices({ panicDevices: [{ model: 'hyperv' }, {}] }).PanicDevices, [{ Model: 'hyperv' }, { Model: null }]);
+  assert.equal(devices({}).PanicDevices, null);
+  // accepted, not converted: virt-controller turns it into inputs
+  assert.doesNotThrow(() => devices({ autoattachInputDevice: true }));
+});

@@ -7,6 +7,8 @@ import type {
   V1Clock,
   V1FeatureHyperv,
   V1Input,
+  V1PanicDevice,
+  V1SoundDevice,
   V1Watchdog,
   V1TPMDevice,
   V1VirtualMachineInstance,
@@ -18,6 +20,8 @@ import type { VMIHyperv } from '../src/converter/compute/hypervisor-features.ts'
 import type { VMIInput } from '../src/converter/compute/input.ts';
 import type { VMIWatchdog } from '../src/converter/compute/watchdog.ts';
 import type { VMITPM } from '../src/converter/compute/tpm.ts';
+import type { VMISound } from '../src/converter/compute/sound.ts';
+import type { VMIPanicDevice } from '../src/converter/compute/panic-devices.ts';
 import { SUPPORTED_FIELDS } from '../src/converter/index.ts';
 
 type Item<T> = T extends readonly (infer E)[] ? E : T;
@@ -58,6 +62,8 @@ export type ClockFields = Assert<UnknownFields<VMIClock, V1Clock, 'clock'>>;
 export type HypervFields = Assert<UnknownFields<VMIHyperv, V1FeatureHyperv, 'hyperv'>>;
 export type InputFields = Assert<UnknownFields<VMIInput, V1Input, 'input'>>;
 export type TPMFields = Assert<UnknownFields<VMITPM, V1TPMDevice, 'tpm'>>;
+export type SoundFields = Assert<UnknownFields<VMISound, V1SoundDevice, 'sound'>>;
+export type PanicDeviceFields = Assert<UnknownFields<VMIPanicDevice, V1PanicDevice, 'panic'>>;
 export type WatchdogFields = Assert<UnknownFields<VMIWatchdog, V1Watchdog, 'watchdog'>>;
 
 // the check itself can fail: the old timer switch is caught, with its path

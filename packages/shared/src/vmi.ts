@@ -254,6 +254,8 @@ const devicesSchema = z.looseObject({
   autoattachMemBalloon: z.optional(z.boolean()),
   autoattachInputDevice: z.optional(z.boolean()),
   autoattachVSOCK: z.optional(z.boolean()),
+  sound: z.optional(opaque()),
+  panicDevices: z.optional(z.array(opaque())),
   /** v1.ClientPassthroughDevices: an empty struct, present to ask for USB redirection */
   clientPassthrough: z.optional(z.looseObject({})),
   blockMultiQueue: z.optional(z.boolean()),

@@ -13,6 +13,8 @@ import { configureGraphics } from './compute/graphics.ts';
 import { configureHypervisor } from './compute/hypervisor.ts';
 import { configureInputDevices } from './compute/input.ts';
 import { configureUsbRedirect } from './compute/usb-redir.ts';
+import { configureSound } from './compute/sound.ts';
+import { configurePanicDevices } from './compute/panic-devices.ts';
 import { configureWatchdog } from './compute/watchdog.ts';
 import { configureTPM } from './compute/tpm.ts';
 import { configureHypervisorFeatures } from './compute/hypervisor-features.ts';
@@ -51,8 +53,10 @@ const configurators: readonly DomainConfigurator[] = [
   configureInputDevices,
   configureBalloon,
   configureGraphics,
+  configureSound,
   configureWatchdog,
   configureConsole,
+  configurePanicDevices,
   configureHypervisorFeatures,
   configureSysInfo,
   configureOS,

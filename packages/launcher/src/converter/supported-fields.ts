@@ -75,6 +75,9 @@ export const SUPPORTED_FIELDS = [
   'spec.domain.devices.disableHotplug',
   'spec.domain.devices.blockMultiQueue',
   'spec.domain.devices.clientPassthrough',
+  'spec.domain.devices.sound.name',
+  'spec.domain.devices.sound.model',
+  'spec.domain.devices.panicDevices[].model',
   'spec.domain.devices.rng',
   'spec.domain.devices.tpm.enabled',
   'spec.domain.devices.tpm.persistent',
@@ -168,6 +171,8 @@ export const NOT_CONVERTED_FIELDS = [
   'spec.schedulerName',
   'spec.priorityClassName',
   'spec.evictionStrategy',
+  // virt-controller adds the tablet it stands for to inputs, from the VM's preference
+  'spec.domain.devices.autoattachInputDevice',
   'spec.subdomain',
   'spec.dnsPolicy',
   'spec.dnsConfig',

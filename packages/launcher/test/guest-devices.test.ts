@@ -1,0 +1,56 @@
+// Devices a VMI asks for, as the guest finds them: an ich9 sound card (Intel's HD Audio controller
+// on the PCI bus) and an isa panic device (QEMU's pvpanic, an ACPI device).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
+import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
+import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { virsh } from '../../../test/bed/libvirtd.ts';
+import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
+import { SerialConsole } from '../../../test/bed/serial.ts';
+
+describe('devices the VMI asks for, in the guest: sound card and panic device', { timeout: 300_000 }, () => {
+  let sandbox: PodSandbox;
+  let launcher: RunningLauncher;
+  let client: CmdClient;
+  let serial: SerialConsole | undefined;
+  const uid = randomUUID();
+  const base = testVMI({ name: 'vmi-devices', uid });
+  const vmi = {
+    ...base,
+    spec: {
+      ...base.spec,
+      domain: {
+        ...base.spec.domain,
+        devices: { ...base.spec.domain.devices, sound: { name: 'audio' }, panicDevices: [{ model: 'isa' }] },
+      },
+    },
+  };
+
+  before(async () => {
+    sandbox = await createPodSandbox();
+    launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m']);
+    client = await cmdClient(launcher.cmdSocket);
+    assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
+    serial = await SerialConsole.open(sandbox.hostPath(`/var/run/kubevirt-private/${uid}/virt-serial0`));
+    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+  });
+
+  after(async () => {
+    await stopLauncherTest({ serial, client, launcher, sandbox });
+  });
+
+  test("sound: ich9 by default, aliased ua-<name>; the guest's PCI bus has Intel's ICH9 HD Audio (8086:293e)", async () => {
+    assert.match(await virsh(sandbox, ['dumpxml', 'default_vmi-devices']), /<sound model='ich9'>[\s\S]*?<alias name='ua-audio'\/>/);
+    const pci = (await (serial as SerialConsole).run('for d in /sys/bus/pci/devices/*; do echo "$(cat $d/vendor):$(cat $d/device)"; done'))
+      .trim()
+      .split(/\s+/);
+    assert.ok(pci.includes('0x8086:0x293e'), `PCI devices: ${pci.join(' ')}`);
+  });
+
+  test('panic device: isa, which the guest finds as ACPI device QEMU0001 (pvpanic)', async () => {
+    assert.match(await virsh(sandbox, ['dumpxml', 'default_vmi-devices']), /<panic model='isa'(\/>|>)/);
+    assert.match(await (serial as SerialConsole).run('ls /sys/bus/acpi/devices'), /QEMU0001:00/);
+  });
+});
