@@ -32,6 +32,7 @@ import {
 } from '@kubevirt-ts/shared';
 import {
   convertVMIToDomainSpec,
+  setBlockIOMatchingVolume,
   setDriverCacheMode,
   setOptimalIOMode,
   supportsDirectIO,
@@ -298,6 +299,7 @@ export class DomainManager {
         for (const disk of spec.Devices.Disks ?? []) {
           setDriverCacheMode(disk, supportsDirectIO);
           await setOptimalIOMode(disk, isPreAllocated);
+          setBlockIOMatchingVolume(disk, vmi);
         }
         // libvirt binds the serial and VNC sockets here but does not create the directory
         mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });

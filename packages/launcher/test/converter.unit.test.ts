@@ -917,3 +917,20 @@ test('sound: ich9 unless ac97 is asked, aliased; another model refused. Panic de
   // accepted, not converted: virt-controller turns it into inputs
   assert.doesNotThrow(() => devices({ autoattachInputDevice: true }));
 });
+
+test('blockSize.custom: the disk has those sizes; matchVolume is left to the DomainManager, which reads the volume', () => {
+  const spec = (blockSize: object) =>
+    convertVMIToDomainSpec(
+      vmi({ devices: { disks: [{ name: 'd', disk: {}, blockSize }] } } as DomainPart, {
+        volumes: [{ name: 'd', emptyDisk: { capacity: '1Gi' } }],
+      }),
+      ctx,
+    );
+  const custom = spec({ custom: { logical: 4096, physical: 4096, discardGranularity: 8192 } });
+  assert.deepEqual(custom.Devices.Disks?.[0]?.BlockIO, { LogicalBlockSize: 4096, PhysicalBlockSize: 4096, DiscardGranularity: 8192 });
+  assertXMLHas(
+    domainSpecToXML(custom),
+    '<blockio logical_block_size="4096" physical_block_size="4096" discard_granularity="8192"></blockio>',
+  );
+  assert.equal(spec({ matchVolume: {} }).Devices.Disks?.[0]?.BlockIO, null);
+});

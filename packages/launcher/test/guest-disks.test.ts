@@ -1,11 +1,12 @@
 // The guest's disks as the guest sees them. The ISOs the launcher makes reach the guest as a
 // cloud-init or config reader finds them: the guest mounts its NoCloud disk and its configMap disk,
 // reads the volume labels cloud-init and KubeVirt's docs look for (cidata, cfgdata) and the files the
-// VMI and the configMap carry. With blockMultiQueue each virtio disk asks for a queue per vCPU.
+// VMI and the configMap carry. With blockMultiQueue each virtio disk asks for a queue per vCPU; a
+// disk's blockSize is what the guest's kernel reports.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
@@ -33,6 +34,8 @@ function cloudInitVMI(uid: string) {
             ...base.spec.domain.devices.disks,
             { name: 'cloudinit', disk: { bus: 'virtio' } },
             { name: 'app', disk: { bus: 'virtio' } },
+            { name: 'scratch4k', disk: { bus: 'virtio' }, blockSize: { custom: { logical: 4096, physical: 4096 } } },
+            { name: 'scratchmatch', disk: { bus: 'virtio' }, blockSize: { matchVolume: {} } },
           ],
         },
       },
@@ -40,12 +43,14 @@ function cloudInitVMI(uid: string) {
         ...base.spec.volumes,
         { name: 'cloudinit', cloudInitNoCloud: { userData, networkData } },
         { name: 'app', configMap: { name: 'app-config' } },
+        { name: 'scratch4k', emptyDisk: { capacity: '16Mi' } },
+        { name: 'scratchmatch', emptyDisk: { capacity: '16Mi' } },
       ],
     },
   };
 }
 
-describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue", { timeout: 300_000 }, () => {
+describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blockSize", { timeout: 300_000 }, () => {
   let sandbox: PodSandbox;
   let launcher: RunningLauncher;
   let client: CmdClient;
@@ -106,6 +111,21 @@ describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue", { 
       ['vda', '2'],
       ['vdb', '2'],
       ['vdc', '2'],
+      ['vdd', '2'],
+      ['vde', '2'],
     ]);
+  });
+
+  test("blockSize: custom sizes, or the volume's own (matchVolume: the image's file system block size)", async () => {
+    const s = serial as SerialConsole;
+    const sizes = async (dev: string) =>
+      (await s.run(`cat /sys/block/${dev}/queue/logical_block_size /sys/block/${dev}/queue/physical_block_size`)).trim().split(/\s+/);
+    assert.deepEqual(await sizes('vdd'), ['4096', '4096']);
+    const image = sandbox.hostPath('/var/run/libvirt/empty-disks/scratchmatch.qcow2');
+    const fsBlock = String(statfsSync(image).bsize);
+    assert.notEqual(fsBlock, '512', 'the image sits where the default would not pass for a match');
+    assert.deepEqual(await sizes('vde'), [fsBlock, fsBlock]);
+    // a disk without blockSize keeps QEMU's 512
+    assert.deepEqual(await sizes('vdb'), ['512', '512']);
   });
 });

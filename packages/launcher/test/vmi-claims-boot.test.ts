@@ -1,10 +1,12 @@
 // A VMI the way real clusters send it, booted by the launcher: claims (a file system one and a block
-// one, with KubeVirt's disk io, errorPolicy and shareable), memory hotplug room (1Gi guest, maxGuest 2Gi) and startStrategy Paused. The test guest boots
+// one, with KubeVirt's disk io, errorPolicy, shareable and blockSize), memory hotplug room (1Gi guest, maxGuest 2Gi) and startStrategy Paused. The test guest boots
 // its kernel directly (it cannot boot from a disk), so the claims are proven attached and readable
 // from inside the guest instead.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { provideBlockClaim, provideFilesystemClaim, type BlockClaim } from '../../../test/bed/claims.ts';
 import { GUEST_PROMPT, guestArtifacts } from '../../../test/bed/guest.ts';
@@ -36,7 +38,7 @@ function claimsVMI(uid: string): DefaultedVMI {
           ...base.spec.domain.devices,
           disks: [
             { name: 'fsclaim', disk: { bus: 'virtio' }, io: 'threads', errorPolicy: 'report' },
-            { name: 'blockclaim', disk: { bus: 'virtio' }, shareable: true },
+            { name: 'blockclaim', disk: { bus: 'virtio' }, shareable: true, blockSize: { matchVolume: { enabled: true } } },
           ],
         },
       },
@@ -106,6 +108,12 @@ describe('claims, memory hotplug room and a paused start, booted by the launcher
     assert.match(disk('fsclaim'), /<driver name='qemu' type='raw'[^>]* error_policy='report' io='threads'/);
     assert.match(disk('blockclaim'), /<driver name='qemu' type='raw' cache='none' error_policy='stop' io='native'/);
     assert.match(disk('blockclaim'), /<shareable\/>/);
+    // blockSize.matchVolume: the loop device's own sizes, as its queue in sysfs has them
+    const queue = `/sys/block/${path.basename(block!.device)}/queue`;
+    const [logical, physical] = ['logical_block_size', 'physical_block_size'].map((f) => readFileSync(`${queue}/${f}`, 'utf8').trim());
+    // (libvirt 9.0 keeps no discard_granularity)
+    assert.match(disk('blockclaim'), new RegExp(`<blockio logical_block_size='${logical}' physical_block_size='${physical}'/>`));
+    assert.doesNotMatch(disk('fsclaim'), /<blockio/);
   });
 
   test('unpaused, the guest boots and reads both claims', async () => {

@@ -202,7 +202,12 @@ const diskSchema = z.looseObject({
   tag: z.optional(z.string()),
   shareable: z.optional(z.boolean()),
   errorPolicy: z.optional(z.string()),
-  blockSize: z.optional(opaque()),
+  blockSize: z.optional(
+    z.looseObject({
+      custom: z.optional(z.looseObject({ logical: uint(), physical: uint(), discardGranularity: z.optional(uint()) })),
+      matchVolume: z.optional(z.looseObject({ enabled: z.optional(z.boolean()) })),
+    }),
+  ),
 });
 
 /** v1.DHCPOptions: what the launcher's DHCP server adds for the interface's guest. */

@@ -180,6 +180,16 @@ function convertDiskDevice(
   // preallocated (thick) volumes keep their blocks: no unmap for them
   const discard = Boolean(vmiDisk.disk) && !discardIgnore.includes(vmiDisk.name);
   disk.Driver = newStruct(diskDriverCodec, { Name: 'qemu', Cache: cache, IO: io, Discard: discard ? 'unmap' : '' });
+  // convert_v1_BlockSize_To_api_BlockIO: custom sizes here; matchVolume's are read from the volume
+  // before define (setBlockIOMatchingVolume), where the volume is
+  const custom = vmiDisk.blockSize?.custom;
+  if (custom) {
+    disk.BlockIO = {
+      LogicalBlockSize: custom.logical,
+      PhysicalBlockSize: custom.physical,
+      DiscardGranularity: custom.discardGranularity ?? null,
+    };
+  }
   if (vmiDisk.bootOrder !== undefined) {
     if (vmiDisk.bootOrder < 1) throw new ConversionError(`${path}.bootOrder`, 'must be greater than 0');
     disk.BootOrder = { Order: vmiDisk.bootOrder };

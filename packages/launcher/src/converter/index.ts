@@ -15,7 +15,7 @@ export { GuestAgentChannelName } from './compute/channels.ts';
 export { DefaultGracePeriodSeconds, gracePeriodSeconds } from './compute/metadata.ts';
 export { quantityToBytes } from './quantity.ts';
 export { parseQuantity } from '@kubevirt-ts/shared';
-export { setDriverCacheMode, setOptimalIOMode, supportsDirectIO } from './disk-cache.ts';
+export { setBlockIOMatchingVolume, setDriverCacheMode, setOptimalIOMode, supportsDirectIO } from './disk-cache.ts';
 export {
   ConfigDriveVolumeID,
   configDriveFiles,
