@@ -828,7 +828,7 @@ test('disk io, errorPolicy and shareable as the VMI sets them; bad values reject
   const spec = convertVMIToDomainSpec(
     withDisks([
       { name: 'a', disk: {}, io: 'threads', errorPolicy: 'report' },
-      { name: 'b', disk: {}, shareable: true },
+      { name: 'b', disk: { pciAddress: '0000:00:10.0' }, shareable: true },
       { name: 'c', disk: {} },
     ]),
     ctx,
@@ -837,11 +837,22 @@ test('disk io, errorPolicy and shareable as the VMI sets them; bad values reject
   assert.deepEqual([a?.Driver?.IO, a?.Driver?.ErrorPolicy, a?.Shareable], ['threads', 'report', null]);
   // a shared disk is never cached on this host: cache none unless the VMI says otherwise
   assert.deepEqual([b?.Driver?.Cache, b?.Shareable], ['none', {}]);
+  assert.deepEqual([b?.Address?.Type, b?.Address?.Bus, b?.Address?.Slot], ['pci', '0x00', '0x10']);
   assert.deepEqual([c?.Driver?.IO, c?.Driver?.ErrorPolicy, c?.Driver?.Cache], ['', 'stop', '']);
   assertXMLHas(domainSpecToXML(spec), '<shareable></shareable>');
   for (const [disk, field, message] of [
     [{ name: 'x', disk: {}, io: 'io_uring' }, 'spec.domain.devices.disks[0].io', /"io_uring" is not one of native, threads/],
     [{ name: 'x', disk: {}, errorPolicy: 'panic' }, 'spec.domain.devices.disks[0].errorPolicy', /error policy panic not recognized/],
+    [
+      { name: 'x', disk: { bus: 'sata', pciAddress: '0000:00:10.0' } },
+      'spec.domain.devices.disks[0].disk.pciAddress',
+      /setting a pci address is not allowed for non-virtio bus types, for disk x/,
+    ],
+    [
+      { name: 'x', disk: { pciAddress: '00:10.0' } },
+      'spec.domain.devices.disks[0].disk.pciAddress',
+      /failed to configure disk x: failed to parse pci address 00:10.0/,
+    ],
     [
       { name: 'x', disk: {}, shareable: true, cache: 'writeback' },
       'spec.domain.devices.disks[0].cache',

@@ -2,7 +2,7 @@
 // cloud-init or config reader finds them: the guest mounts its NoCloud disk and its configMap disk,
 // reads the volume labels cloud-init and KubeVirt's docs look for (cidata, cfgdata) and the files the
 // VMI and the configMap carry. With blockMultiQueue each virtio disk asks for a queue per vCPU; a
-// disk's blockSize is what the guest's kernel reports.
+// disk's blockSize is what the guest's kernel reports, and its pciAddress where the guest finds it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -32,10 +32,15 @@ function cloudInitVMI(uid: string) {
           blockMultiQueue: true,
           disks: [
             ...base.spec.domain.devices.disks,
-            { name: 'cloudinit', disk: { bus: 'virtio' } },
-            { name: 'app', disk: { bus: 'virtio' } },
-            { name: 'scratch4k', disk: { bus: 'virtio' }, blockSize: { custom: { logical: 4096, physical: 4096 } } },
-            { name: 'scratchmatch', disk: { bus: 'virtio' }, blockSize: { matchVolume: {} } },
+            { name: 'cloudinit', disk: { bus: 'virtio' }, serial: 'ci' },
+            { name: 'app', disk: { bus: 'virtio' }, serial: 'app' },
+            {
+              name: 'scratch4k',
+              serial: 's4k',
+              disk: { bus: 'virtio', pciAddress: '0000:00:10.0' },
+              blockSize: { custom: { logical: 4096, physical: 4096 } },
+            },
+            { name: 'scratchmatch', disk: { bus: 'virtio' }, serial: 'smatch', blockSize: { matchVolume: {} } },
           ],
         },
       },
@@ -50,11 +55,12 @@ function cloudInitVMI(uid: string) {
   };
 }
 
-describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blockSize", { timeout: 300_000 }, () => {
+describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blockSize, pciAddress", { timeout: 300_000 }, () => {
   let sandbox: PodSandbox;
   let launcher: RunningLauncher;
   let client: CmdClient;
   let serial: SerialConsole | undefined;
+  const serial_ = () => serial as SerialConsole;
   const uid = randomUUID();
   const vmi = cloudInitVMI(uid);
 
@@ -76,8 +82,19 @@ describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blo
   });
 
   /** The ISO 9660 volume label of a guest disk (the primary volume descriptor's volume id), and its files. */
+  /**
+   * The guest's name for the disk with this serial: the guest names virtio disks in the order it finds
+   * them on the PCI bus, and a disk placed on the root bus (pciAddress) comes first.
+   */
+  async function guestDisk(serial: string): Promise<string> {
+    const s = serial_();
+    const name = (await s.run(`for d in /sys/block/vd*; do [ "$(cat $d/serial)" = ${serial} ] && basename $d; done`)).trim();
+    assert.match(name, /^vd[a-z]$/, `the guest's disk with serial ${serial}`);
+    return name;
+  }
+
   async function readISO(dev: string): Promise<{ label: string; files: string[] }> {
-    const s = serial as SerialConsole;
+    const s = serial_();
     const label = await s.run(`dd if=${dev} bs=2048 skip=16 count=1 2>/dev/null | dd bs=1 skip=40 count=32 2>/dev/null; echo`);
     const mnt = `/tmp/${path.basename(dev)}`;
     const listing = await s.run(`mkdir -p ${mnt} && mount -t iso9660 -o ro ${dev} ${mnt} && ls ${mnt}`, 20_000);
@@ -85,19 +102,20 @@ describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blo
   }
 
   test('the NoCloud disk: label cidata, the VMI’s user-data and network-config, meta-data naming the VMI', async () => {
-    const s = serial as SerialConsole;
-    // the disks in the VMI's order: data (vda), cloudinit (vdb), app (vdc)
-    assert.deepEqual(await readISO('/dev/vdb'), { label: 'cidata', files: ['meta-data', 'network-config', 'user-data'] });
-    assert.equal((await s.run('cat /tmp/vdb/user-data')).trim(), userData.trim());
-    assert.equal((await s.run('cat /tmp/vdb/network-config')).trim(), networkData.trim());
-    const metaData = JSON.parse(await s.run('cat /tmp/vdb/meta-data')) as Record<string, string>;
+    const s = serial_();
+    const ci = await guestDisk('ci');
+    assert.deepEqual(await readISO(`/dev/${ci}`), { label: 'cidata', files: ['meta-data', 'network-config', 'user-data'] });
+    assert.equal((await s.run(`cat /tmp/${ci}/user-data`)).trim(), userData.trim());
+    assert.equal((await s.run(`cat /tmp/${ci}/network-config`)).trim(), networkData.trim());
+    const metaData = JSON.parse(await s.run(`cat /tmp/${ci}/meta-data`)) as Record<string, string>;
     assert.equal(metaData['local-hostname'], 'vmi-cloud-init');
   });
 
   test('the configMap disk: label cfgdata and the configMap’s file', async () => {
-    const s = serial as SerialConsole;
-    assert.deepEqual(await readISO('/dev/vdc'), { label: 'cfgdata', files: ['app.properties'] });
-    assert.equal((await s.run('cat /tmp/vdc/app.properties')).trim(), 'greeting=hello');
+    const s = serial_();
+    const app = await guestDisk('app');
+    assert.deepEqual(await readISO(`/dev/${app}`), { label: 'cfgdata', files: ['app.properties'] });
+    assert.equal((await s.run(`cat /tmp/${app}/app.properties`)).trim(), 'greeting=hello');
   });
 
   test('blockMultiQueue: the launcher gives each virtio disk a queue per vCPU (2)', async () => {
@@ -117,15 +135,20 @@ describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blo
   });
 
   test("blockSize: custom sizes, or the volume's own (matchVolume: the image's file system block size)", async () => {
-    const s = serial as SerialConsole;
+    const s = serial_();
     const sizes = async (dev: string) =>
       (await s.run(`cat /sys/block/${dev}/queue/logical_block_size /sys/block/${dev}/queue/physical_block_size`)).trim().split(/\s+/);
-    assert.deepEqual(await sizes('vdd'), ['4096', '4096']);
+    assert.deepEqual(await sizes(await guestDisk('s4k')), ['4096', '4096']);
     const image = sandbox.hostPath('/var/run/libvirt/empty-disks/scratchmatch.qcow2');
     const fsBlock = String(statfsSync(image).bsize);
     assert.notEqual(fsBlock, '512', 'the image sits where the default would not pass for a match');
-    assert.deepEqual(await sizes('vde'), [fsBlock, fsBlock]);
+    assert.deepEqual(await sizes(await guestDisk('smatch')), [fsBlock, fsBlock]);
     // a disk without blockSize keeps QEMU's 512
-    assert.deepEqual(await sizes('vdb'), ['512', '512']);
+    assert.deepEqual(await sizes(await guestDisk('app')), ['512', '512']);
+  });
+
+  test('disk.pciAddress: the guest finds the disk at the address the VMI gave', async () => {
+    const device = await serial_().run(`readlink -f /sys/block/${await guestDisk('s4k')}/device`);
+    assert.match(device, /\/0000:00:10\.0\/virtio\d+$/m);
   });
 });

@@ -9,6 +9,7 @@ import { emptyDiskPath } from './emptydisk.ts';
 import { ConversionError } from './errors.ts';
 import { virtioModel } from './virtio.ts';
 import { cpuTopology } from './compute/cpu.ts';
+import { userPCIAddress } from './pci-placement.ts';
 import {
   blockVolumePath,
   configDiskPath,
@@ -155,6 +156,15 @@ function convertDiskDevice(
     disk.Device = 'disk';
     disk.Target = { Bus: bus, Device: namer.name(vmiDisk.name, bus), Tray: '' };
     if (bus === 'scsi') disk.Address = scsiAddress(disk.Target.Device);
+    if (vmiDisk.disk.pciAddress) {
+      if (bus !== 'virtio') {
+        throw new ConversionError(
+          `${path}.disk.pciAddress`,
+          `setting a pci address is not allowed for non-virtio bus types, for disk ${vmiDisk.name}`,
+        );
+      }
+      disk.Address = userPCIAddress(vmiDisk.disk.pciAddress, `${path}.disk.pciAddress`, `disk ${vmiDisk.name}`);
+    }
     if (bus === 'virtio') disk.Model = virtioModel(vmi);
     if (vmiDisk.disk.readonly) disk.ReadOnly = {};
     disk.Serial = vmiDisk.serial ?? '';

@@ -2,6 +2,26 @@
 // hotplug ports are reserved by that count) and, for a VMI annotated
 // kubevirt.io/placePCIDevicesOnRootComplex, their placement on the root bus's slots, no root ports.
 import { addressCodec, newStruct, type Address, type DomainSpec } from '../api/index.ts';
+import { ConversionError } from './errors.ts';
+
+/** hwutil.PCI_ADDRESS_PATTERN, domain:bus:slot.function */
+const PCI_ADDRESS = /^([\da-fA-F]{4}):([\da-fA-F]{2}):([\da-fA-F]{2})\.([0-7])$/;
+
+/** device.NewPciAddressField: a device address the VMI gives, e.g. `0000:81:01.0`. */
+export function pciAddressField(address: string): Address {
+  const m = PCI_ADDRESS.exec(address);
+  if (!m) throw new Error(`failed to parse pci address ${address}`);
+  return newStruct(addressCodec, { Type: 'pci', Domain: `0x${m[1]}`, Bus: `0x${m[2]}`, Slot: `0x${m[3]}`, Function: `0x${m[4]}` });
+}
+
+/** pciAddressField for a VMI field: its error names the field and the device (`interface x`, `disk x`). */
+export function userPCIAddress(address: string, path: string, device: string): Address {
+  try {
+    return pciAddressField(address);
+  } catch (err) {
+    throw new ConversionError(path, `failed to configure ${device}: ${(err as Error).message}`);
+  }
+}
 
 /** v1.PlacePCIDevicesOnRootComplex */
 export const PlacePCIDevicesOnRootComplex = 'kubevirt.io/placePCIDevicesOnRootComplex';

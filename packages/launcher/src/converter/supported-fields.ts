@@ -89,6 +89,7 @@ export const SUPPORTED_FIELDS = [
   'spec.domain.devices.disks[].name',
   'spec.domain.devices.disks[].disk.bus',
   'spec.domain.devices.disks[].disk.readonly',
+  'spec.domain.devices.disks[].disk.pciAddress',
   'spec.domain.devices.disks[].cdrom.bus',
   'spec.domain.devices.disks[].cdrom.readonly',
   'spec.domain.devices.disks[].cdrom.tray',

@@ -7,7 +7,8 @@
 // guest 10.0.2.15 by qemu's DHCP), which needs no tap, bridge or privileges; a secondary network then
 // fails, having no pod interface to stand in for.
 import { isSecondaryMultusNetwork, type Interface as VMIInterface, type VirtualMachineInstance } from '@kubevirt-ts/shared';
-import { addressCodec, interfaceCodec, newStruct, type Interface } from '../../api/index.ts';
+import { interfaceCodec, newStruct, type Interface } from '../../api/index.ts';
+import { userPCIAddress } from '../pci-placement.ts';
 import type { DomainConfigurator } from '../configurator.ts';
 import { ConversionError } from '../errors.ts';
 import { virtioModel } from '../virtio.ts';
@@ -58,7 +59,7 @@ function domainInterface(vmi: VirtualMachineInstance, iface: VMIInterface, path:
     throw new ConversionError(`${path}.state`, `interface state ${JSON.stringify(state)} is not supported (up or down)`);
   }
   return newStruct(interfaceCodec, {
-    Address: iface.pciAddress ? pciAddress(iface.pciAddress, iface.name, `${path}.pciAddress`) : null,
+    Address: iface.pciAddress ? userPCIAddress(iface.pciAddress, `${path}.pciAddress`, `interface ${iface.name}`) : null,
     // ethernet: a pre-configured tap device (libvirt's formatdomain "elementsNICSEthernet")
     Type: tap ? 'ethernet' : 'user',
     Model: { Type: model === 'virtio' ? virtioModel(vmi) : model },
@@ -70,14 +71,4 @@ function domainInterface(vmi: VirtualMachineInstance, iface: VMIInterface, path:
     Alias: { Name: iface.name, UserDefined: true },
     ACPI: iface.acpiIndex ? { Index: iface.acpiIndex } : null,
   });
-}
-
-/** hwutil.PCI_ADDRESS_PATTERN, domain:bus:slot.function */
-const PCI_ADDRESS = /^([\da-fA-F]{4}):([\da-fA-F]{2}):([\da-fA-F]{2})\.([0-7])$/;
-
-/** device.NewPciAddressField */
-export function pciAddress(address: string, ifaceName: string, path: string): NonNullable<Interface['Address']> {
-  const m = PCI_ADDRESS.exec(address);
-  if (!m) throw new ConversionError(path, `failed to configure interface ${ifaceName}: failed to parse pci address ${address}`);
-  return newStruct(addressCodec, { Type: 'pci', Domain: `0x${m[1]}`, Bus: `0x${m[2]}`, Slot: `0x${m[3]}`, Function: `0x${m[4]}` });
 }
