@@ -945,3 +945,60 @@ test('blockSize.custom: the disk has those sizes; matchVolume is left to the Dom
   );
   assert.equal(spec({ matchVolume: {} }).Devices.Disks?.[0]?.BlockIO, null);
 });
+
+test('IOThreads as KubeVirt counts and hands them out: shared, auto (two per CPU), dedicated, supplementalPool, SCSI', () => {
+  const convert = (domain: object, disks: object[]) =>
+    convertVMIToDomainSpec(
+      vmi({ ...domain, devices: { disks } } as DomainPart, {
+        volumes: disks.map((d) => ({ name: (d as { name: string }).name, emptyDisk: { capacity: '1Gi' } })),
+      }),
+      ctx,
+    );
+  const threads = (spec: ReturnType<typeof convert>) => [
+    spec.IOThreads?.IOThreads ?? 0,
+    spec.Devices.Disks?.map((d) => d.Driver?.IOThread ?? (d.Driver?.IOThreads ? `pool ${d.Driver.IOThreads.IOThread?.length}` : null)),
+  ];
+  const four = ['a', 'b', 'c', 'd'].map((name) => ({ name, disk: {} }));
+  assert.deepEqual(threads(convert({}, four)), [0, [null, null, null, null]], 'no policy, no dedicated disk: none');
+  assert.deepEqual(threads(convert({ ioThreadsPolicy: 'shared' }, four)), [1, [1, 1, 1, 1]]);
+  // auto: up to two per requested CPU (1 here: 2 threads), taken in turn
+  assert.deepEqual(threads(convert({ ioThreadsPolicy: 'auto' }, four)), [2, [1, 2, 1, 2]]);
+  assert.deepEqual(threads(convert({ ioThreadsPolicy: 'auto', resources: { requests: { memory: '128Mi', cpu: '2' } } }, four)), [
+    4,
+    [1, 2, 3, 4],
+  ]);
+  // a dedicated disk: its own thread after the shared ones; a SATA disk gets none
+  assert.deepEqual(
+    threads(
+      convert({}, [
+        { name: 'a', disk: {}, dedicatedIOThread: true },
+        { name: 'b', disk: {} },
+        { name: 'c', disk: { bus: 'sata' } },
+      ]),
+    ),
+    [2, [2, 1, null]],
+  );
+  assert.deepEqual(
+    threads(convert({ ioThreadsPolicy: 'supplementalPool', ioThreads: { supplementalPoolThreadCount: 3 } }, four.slice(0, 2))),
+    [3, ['pool 3', 'pool 3']],
+  );
+  // a SCSI disk on a dedicated thread: the controller takes the next shared one and a queue per vCPU
+  const scsi = convert({ ioThreadsPolicy: 'shared' }, [
+    { name: 'a', disk: {} },
+    { name: 's', disk: { bus: 'scsi' }, dedicatedIOThread: true },
+  ]);
+  assert.deepEqual(scsi.Devices.Controllers?.find((c) => c.Type === 'scsi')?.Driver, {
+    IOThread: 1,
+    Queues: 1,
+    IOThreads: null,
+    IOMMU: '',
+  });
+  assert.throws(
+    () => convert({ ioThreadsPolicy: 'many' }, four),
+    /spec\.domain\.ioThreadsPolicy: "many" is not one of shared, auto, supplementalPool/,
+  );
+  assert.throws(
+    () => convert({ ioThreadsPolicy: 'shared', cpu: { cores: 1, dedicatedCpuPlacement: true } }, four),
+    /IOThreads with dedicated CPUs are not supported/,
+  );
+});

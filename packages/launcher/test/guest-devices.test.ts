@@ -1,5 +1,6 @@
 // Devices a VMI asks for, as the guest finds them: an ich9 sound card (Intel's HD Audio controller
-// on the PCI bus) and an isa panic device (QEMU's pvpanic, an ACPI device).
+// on the PCI bus) and an isa panic device (QEMU's pvpanic, an ACPI device); and its IOThreads, as
+// QEMU runs them.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +11,7 @@ import { virsh } from '../../../test/bed/libvirtd.ts';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { SerialConsole } from '../../../test/bed/serial.ts';
 
-describe('devices the VMI asks for, in the guest: sound card and panic device', { timeout: 300_000 }, () => {
+describe('devices the VMI asks for: sound card, panic device, IOThreads', { timeout: 300_000 }, () => {
   let sandbox: PodSandbox;
   let launcher: RunningLauncher;
   let client: CmdClient;
@@ -23,8 +24,18 @@ describe('devices the VMI asks for, in the guest: sound card and panic device', 
       ...base.spec,
       domain: {
         ...base.spec.domain,
-        devices: { ...base.spec.domain.devices, sound: { name: 'audio' }, panicDevices: [{ model: 'isa' }] },
+        ioThreadsPolicy: 'shared',
+        devices: {
+          ...base.spec.domain.devices,
+          sound: { name: 'audio' },
+          panicDevices: [{ model: 'isa' }],
+          disks: [
+            { name: 'data', disk: { bus: 'virtio' }, dedicatedIOThread: true },
+            { name: 'scratch', disk: { bus: 'virtio' } },
+          ],
+        },
       },
+      volumes: [...base.spec.volumes, { name: 'scratch', emptyDisk: { capacity: '16Mi' } }],
     },
   };
 
@@ -52,5 +63,19 @@ describe('devices the VMI asks for, in the guest: sound card and panic device', 
   test('panic device: isa, which the guest finds as ACPI device QEMU0001 (pvpanic)', async () => {
     assert.match(await virsh(sandbox, ['dumpxml', 'default_vmi-devices']), /<panic model='isa'(\/>|>)/);
     assert.match(await (serial as SerialConsole).run('ls /sys/bus/acpi/devices'), /QEMU0001:00/);
+  });
+
+  test('IOThreads, shared policy: the dedicated disk its own thread (2), the others the shared one (1); QEMU runs both', async () => {
+    const xml = await virsh(sandbox, ['dumpxml', 'default_vmi-devices']);
+    assert.match(xml, /<iothreads>2<\/iothreads>/);
+    const thread = (alias: string) =>
+      /<driver [^>]*iothread='(\d+)'/.exec(
+        /<disk [\s\S]*?<\/disk>/g[Symbol.match](xml)?.find((d) => d.includes(`'ua-${alias}'`)) ?? '',
+      )?.[1];
+    assert.deepEqual([thread('data'), thread('scratch')], ['2', '1']);
+    const info = await virsh(sandbox, ['iothreadinfo', 'default_vmi-devices']);
+    assert.deepEqual([...info.matchAll(/^\s*(\d+)\s+\S/gm)].map((m) => m[1]).sort(), ['1', '2']);
+    // the guest still reads its data disk, through its own IOThread
+    assert.match(await (serial as SerialConsole).run('cat /mnt/data/README'), /kubevirt-ts data disk/);
   });
 });

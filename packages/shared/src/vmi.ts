@@ -279,7 +279,7 @@ const domainSpecSchema = z.looseObject({
   features: z.optional(featuresSchema),
   devices: z.optional(devicesSchema),
   ioThreadsPolicy: z.optional(z.string()),
-  ioThreads: z.optional(opaque()),
+  ioThreads: z.optional(z.looseObject({ supplementalPoolThreadCount: z.optional(uint()) })),
   chassis: z.optional(opaque()),
   launchSecurity: z.optional(opaque()),
 });

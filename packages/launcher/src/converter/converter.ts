@@ -29,6 +29,7 @@ import { resolveContext, type ConverterContext } from './context.ts';
 import { convertDisks } from './disks.ts';
 import { ConversionError } from './errors.ts';
 import { configureNetwork } from './network/configurator.ts';
+import { ioThreadsPlan } from './iothreads.ts';
 import { PlacePCIDevicesOnRootComplex, placePCIDevicesOnRootComplex } from './pci-placement.ts';
 import { checkSupportedFields } from './supported-fields.ts';
 import { configureVirtiofs } from './virtiofs.ts';
@@ -40,6 +41,12 @@ const configureDisks: DomainConfigurator = (vmi, spec, ctx) => {
 
 const configureEmulator: DomainConfigurator = (_vmi, spec, ctx) => {
   if (ctx.emulatorPath) spec.Devices.Emulator = ctx.emulatorPath;
+};
+
+/** IOThreadsDomainConfigurator: the domain's IOThreads, as many as the disks were given. */
+const configureIOThreads: DomainConfigurator = (vmi, spec) => {
+  const { total } = ioThreadsPlan(vmi);
+  if (total > 0) spec.IOThreads = { IOThreads: total };
 };
 
 /** In KubeVirt's builder order, then the parts converter.go does itself. */
@@ -63,6 +70,7 @@ const configurators: readonly DomainConfigurator[] = [
   configureVirtiofs,
   configureMemory,
   configureCPU,
+  configureIOThreads,
   configureMemoryBacking,
   configureRebootPolicy,
   configureDisks,

@@ -10,6 +10,7 @@ import { ConversionError } from './errors.ts';
 import { virtioModel } from './virtio.ts';
 import { cpuTopology } from './compute/cpu.ts';
 import { userPCIAddress } from './pci-placement.ts';
+import { diskIOThreads, ioThreadsPlan } from './iothreads.ts';
 import {
   blockVolumePath,
   configDiskPath,
@@ -96,11 +97,17 @@ export function convertDisks(vmi: VirtualMachineInstance, ctx: ResolvedContext):
   // blockMultiQueue: a queue per vCPU on each virtio disk
   const topology = cpuTopology(vmi);
   const blkQueues = vmi.spec.domain.devices?.blockMultiQueue ? Math.max(1, topology.Sockets * topology.Cores * topology.Threads) : null;
+  const ioThreads = diskIOThreads(vmi, ioThreadsPlan(vmi));
   const disks: Disk[] = [];
   for (const [i, vmiDisk] of (vmi.spec.domain.devices?.disks ?? []).entries()) {
     const path = `spec.domain.devices.disks[${i}]`;
     const disk = convertDiskDevice(vmi, vmiDisk, namer, path, ctx.preallocatedVolumes);
     if (blkQueues !== null && disk.Target.Bus === 'virtio' && disk.Driver) disk.Driver.Queues = blkQueues;
+    const ioThread = ioThreads.get(vmiDisk.name);
+    if (ioThread !== undefined && disk.Driver) {
+      if (typeof ioThread === 'number') disk.Driver.IOThread = ioThread;
+      else disk.Driver.IOThreads = ioThread;
+    }
     const index = volumes.findIndex((v) => v.name === vmiDisk.name);
     const volume = volumes[index];
     const hotplugPhase = hotplug.get(vmiDisk.name);
