@@ -1002,3 +1002,19 @@ test('IOThreads as KubeVirt counts and hands them out: shared, auto (two per CPU
     /IOThreads with dedicated CPUs are not supported/,
   );
 });
+
+test('chassis: every SMBIOS chassis entry, empty ones too; video: the VMI type with the default heads and VRAM', () => {
+  const spec = convertVMIToDomainSpec(vmi({ chassis: { serial: 'CH-1' }, devices: { video: { type: 'virtio' } } } as DomainPart), ctx);
+  assert.deepEqual(spec.SysInfo?.Chassis, [
+    { Name: 'manufacturer', Value: '' },
+    { Name: 'version', Value: '' },
+    { Name: 'serial', Value: 'CH-1' },
+    { Name: 'asset', Value: '' },
+    { Name: 'sku', Value: '' },
+  ]);
+  assert.deepEqual(
+    spec.Devices.Video?.map((v) => [v.Model.Type, v.Model.Heads, v.Model.VRam]),
+    [['virtio', 1, 16384]],
+  );
+  assert.equal(convertVMIToDomainSpec(vmi({}), ctx).SysInfo?.Chassis, null);
+});

@@ -1,6 +1,6 @@
 // Devices a VMI asks for, as the guest finds them: an ich9 sound card (Intel's HD Audio controller
-// on the PCI bus) and an isa panic device (QEMU's pvpanic, an ACPI device); and its IOThreads, as
-// QEMU runs them.
+// on the PCI bus), an isa panic device (QEMU's pvpanic, an ACPI device), a virtio video card and the
+// chassis's SMBIOS entries; and its IOThreads, as QEMU runs them.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +11,7 @@ import { virsh } from '../../../test/bed/libvirtd.ts';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { SerialConsole } from '../../../test/bed/serial.ts';
 
-describe('devices the VMI asks for: sound card, panic device, IOThreads', { timeout: 300_000 }, () => {
+describe('devices the VMI asks for: sound card, panic device, video, chassis, IOThreads', { timeout: 300_000 }, () => {
   let sandbox: PodSandbox;
   let launcher: RunningLauncher;
   let client: CmdClient;
@@ -25,8 +25,10 @@ describe('devices the VMI asks for: sound card, panic device, IOThreads', { time
       domain: {
         ...base.spec.domain,
         ioThreadsPolicy: 'shared',
+        chassis: { manufacturer: 'Kvts Racks', serial: 'CH-0001', asset: 'asset-7' },
         devices: {
           ...base.spec.domain.devices,
+          video: { type: 'virtio' },
           sound: { name: 'audio' },
           panicDevices: [{ model: 'isa' }],
           disks: [
@@ -77,5 +79,18 @@ describe('devices the VMI asks for: sound card, panic device, IOThreads', { time
     assert.deepEqual([...info.matchAll(/^\s*(\d+)\s+\S/gm)].map((m) => m[1]).sort(), ['1', '2']);
     // the guest still reads its data disk, through its own IOThread
     assert.match(await (serial as SerialConsole).run('cat /mnt/data/README'), /kubevirt-ts data disk/);
+  });
+
+  test("video type virtio: the guest's display is a virtio GPU (1af4:1050), not the default VGA", async () => {
+    const pci = (await (serial as SerialConsole).run('for d in /sys/bus/pci/devices/*; do echo "$(cat $d/vendor):$(cat $d/device)"; done'))
+      .trim()
+      .split(/\s+/);
+    assert.ok(pci.includes('0x1af4:0x1050'), `PCI devices: ${pci.join(' ')}`);
+    assert.ok(!pci.includes('0x1234:0x1111'), 'no standard VGA');
+  });
+
+  test("chassis: the guest's SMBIOS chassis entries are the VMI's", async () => {
+    const dmi = await (serial as SerialConsole).run('cd /sys/class/dmi/id && cat chassis_vendor chassis_serial chassis_asset_tag');
+    assert.deepEqual(dmi.trim().split(/\r?\n/), ['Kvts Racks', 'CH-0001', 'asset-7']);
   });
 });

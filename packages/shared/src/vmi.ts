@@ -260,6 +260,7 @@ const devicesSchema = z.looseObject({
   autoattachInputDevice: z.optional(z.boolean()),
   autoattachVSOCK: z.optional(z.boolean()),
   sound: z.optional(opaque()),
+  video: z.optional(z.looseObject({ type: z.optional(z.string()) })),
   panicDevices: z.optional(z.array(opaque())),
   /** v1.ClientPassthroughDevices: an empty struct, present to ask for USB redirection */
   clientPassthrough: z.optional(z.looseObject({})),
@@ -280,7 +281,15 @@ const domainSpecSchema = z.looseObject({
   devices: z.optional(devicesSchema),
   ioThreadsPolicy: z.optional(z.string()),
   ioThreads: z.optional(z.looseObject({ supplementalPoolThreadCount: z.optional(uint()) })),
-  chassis: z.optional(opaque()),
+  chassis: z.optional(
+    z.looseObject({
+      manufacturer: z.optional(z.string()),
+      version: z.optional(z.string()),
+      serial: z.optional(z.string()),
+      asset: z.optional(z.string()),
+      sku: z.optional(z.string()),
+    }),
+  ),
   launchSecurity: z.optional(opaque()),
 });
 

@@ -1,5 +1,5 @@
-// compute.GraphicsDomainConfigurator on amd64: VNC on a unix socket the handler proxies, and a VGA
-// card (bochs for EFI guests when the cluster's BochsDisplayForEFIGuests says so).
+// compute.GraphicsDomainConfigurator on amd64: VNC on a unix socket the handler proxies, and the VMI's
+// video type, else a VGA card (bochs for EFI guests when the cluster's BochsDisplayForEFIGuests says so).
 import { vncSocketPath } from '@kubevirt-ts/shared';
 import { graphicsCodec, newStruct, videoModelCodec } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
@@ -15,6 +15,12 @@ export const configureGraphics: DomainConfigurator = (vmi, spec, ctx) => {
       Listen: { Type: 'socket', Address: '', Network: '', Socket: vncSocketPath(vmi.metadata.uid, ctx.privateDir) },
     }),
   ];
+  const video = vmi.spec.domain.devices?.video;
+  if (video) {
+    // the VMI's video type (VideoConfig), with the default heads and VRAM
+    spec.Devices.Video = [{ Model: newStruct(videoModelCodec, { Type: video.type ?? '', Heads: DefaultHeads, VRam: DefaultVRAM }) }];
+    return;
+  }
   const efi = vmi.spec.domain.firmware?.bootloader?.efi !== undefined;
   spec.Devices.Video = [
     {

@@ -1,5 +1,6 @@
-// compute.SysInfoDomainConfigurator: SMBIOS system entries, the firmware UUID first. libvirt takes
-// the domain's own UUID from this entry, which is why KubeVirt never writes `<uuid>`.
+// compute.SysInfoDomainConfigurator: SMBIOS system entries, the firmware UUID first, and the VMI's
+// chassis. libvirt takes the domain's own UUID from the system entry, which is why KubeVirt never
+// writes `<uuid>`.
 import type { Entry } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
 
@@ -21,5 +22,22 @@ export const configureSysInfo: DomainConfigurator = (vmi, spec, ctx) => {
       { Name: 'version', Value: smbios.version },
     ];
   }
-  spec.SysInfo = { Type: 'smbios', System: system, BIOS: null, BaseBoard: null, Chassis: null, OEMStrings: null };
+  const chassis = vmi.spec.domain.chassis;
+  spec.SysInfo = {
+    Type: 'smbios',
+    System: system,
+    BIOS: null,
+    BaseBoard: null,
+    // buildChassis: every entry, empty ones too
+    Chassis: chassis
+      ? [
+          { Name: 'manufacturer', Value: chassis.manufacturer ?? '' },
+          { Name: 'version', Value: chassis.version ?? '' },
+          { Name: 'serial', Value: chassis.serial ?? '' },
+          { Name: 'asset', Value: chassis.asset ?? '' },
+          { Name: 'sku', Value: chassis.sku ?? '' },
+        ]
+      : null,
+    OEMStrings: null,
+  };
 };
