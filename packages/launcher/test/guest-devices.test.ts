@@ -4,18 +4,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
-import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
-import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { bootGuest, type BootedGuest } from '../../../test/bed/booted-guest.ts';
+import { testVMI } from '../../../test/bed/launcher.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
-import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { SerialConsole } from '../../../test/bed/serial.ts';
 
 describe('devices the VMI asks for: sound card, panic device, video, chassis, IOThreads', { timeout: 300_000 }, () => {
-  let sandbox: PodSandbox;
-  let launcher: RunningLauncher;
-  let client: CmdClient;
-  let serial: SerialConsole | undefined;
+  let guest: BootedGuest | undefined;
+  const booted = () => guest as BootedGuest;
   const uid = randomUUID();
   const base = testVMI({ name: 'vmi-devices', uid });
   const vmi = {
@@ -42,47 +37,42 @@ describe('devices the VMI asks for: sound card, panic device, video, chassis, IO
   };
 
   before(async () => {
-    sandbox = await createPodSandbox();
-    launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m']);
-    client = await cmdClient(launcher.cmdSocket);
-    assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
-    serial = await SerialConsole.open(sandbox.hostPath(`/var/run/kubevirt-private/${uid}/virt-serial0`));
-    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+    guest = await bootGuest(vmi);
   });
 
   after(async () => {
-    await stopLauncherTest({ serial, client, launcher, sandbox });
+    await guest?.stop();
   });
 
   test("sound: ich9 by default, aliased ua-<name>; the guest's PCI bus has Intel's ICH9 HD Audio (8086:293e)", async () => {
-    assert.match(await virsh(sandbox, ['dumpxml', 'default_vmi-devices']), /<sound model='ich9'>[\s\S]*?<alias name='ua-audio'\/>/);
-    const pci = (await (serial as SerialConsole).run('for d in /sys/bus/pci/devices/*; do echo "$(cat $d/vendor):$(cat $d/device)"; done'))
+    assert.match(await virsh(booted().sandbox, ['dumpxml', booted().domain]), /<sound model='ich9'>[\s\S]*?<alias name='ua-audio'\/>/);
+    const pci = (await booted().serial.run('for d in /sys/bus/pci/devices/*; do echo "$(cat $d/vendor):$(cat $d/device)"; done'))
       .trim()
       .split(/\s+/);
     assert.ok(pci.includes('0x8086:0x293e'), `PCI devices: ${pci.join(' ')}`);
   });
 
   test('panic device: isa, which the guest finds as ACPI device QEMU0001 (pvpanic)', async () => {
-    assert.match(await virsh(sandbox, ['dumpxml', 'default_vmi-devices']), /<panic model='isa'(\/>|>)/);
-    assert.match(await (serial as SerialConsole).run('ls /sys/bus/acpi/devices'), /QEMU0001:00/);
+    assert.match(await virsh(booted().sandbox, ['dumpxml', booted().domain]), /<panic model='isa'(\/>|>)/);
+    assert.match(await booted().serial.run('ls /sys/bus/acpi/devices'), /QEMU0001:00/);
   });
 
   test('IOThreads, shared policy: the dedicated disk its own thread (2), the others the shared one (1); QEMU runs both', async () => {
-    const xml = await virsh(sandbox, ['dumpxml', 'default_vmi-devices']);
+    const xml = await virsh(booted().sandbox, ['dumpxml', booted().domain]);
     assert.match(xml, /<iothreads>2<\/iothreads>/);
     const thread = (alias: string) =>
       /<driver [^>]*iothread='(\d+)'/.exec(
         /<disk [\s\S]*?<\/disk>/g[Symbol.match](xml)?.find((d) => d.includes(`'ua-${alias}'`)) ?? '',
       )?.[1];
     assert.deepEqual([thread('data'), thread('scratch')], ['2', '1']);
-    const info = await virsh(sandbox, ['iothreadinfo', 'default_vmi-devices']);
+    const info = await virsh(booted().sandbox, ['iothreadinfo', booted().domain]);
     assert.deepEqual([...info.matchAll(/^\s*(\d+)\s+\S/gm)].map((m) => m[1]).sort(), ['1', '2']);
     // the guest still reads its data disk, through its own IOThread
-    assert.match(await (serial as SerialConsole).run('cat /mnt/data/README'), /kubevirt-ts data disk/);
+    assert.match(await booted().serial.run('cat /mnt/data/README'), /kubevirt-ts data disk/);
   });
 
   test("video type virtio: the guest's display is a virtio GPU (1af4:1050), not the default VGA", async () => {
-    const pci = (await (serial as SerialConsole).run('for d in /sys/bus/pci/devices/*; do echo "$(cat $d/vendor):$(cat $d/device)"; done'))
+    const pci = (await booted().serial.run('for d in /sys/bus/pci/devices/*; do echo "$(cat $d/vendor):$(cat $d/device)"; done'))
       .trim()
       .split(/\s+/);
     assert.ok(pci.includes('0x1af4:0x1050'), `PCI devices: ${pci.join(' ')}`);
@@ -90,7 +80,7 @@ describe('devices the VMI asks for: sound card, panic device, video, chassis, IO
   });
 
   test("chassis: the guest's SMBIOS chassis entries are the VMI's", async () => {
-    const dmi = await (serial as SerialConsole).run('cd /sys/class/dmi/id && cat chassis_vendor chassis_serial chassis_asset_tag');
+    const dmi = await booted().serial.run('cd /sys/class/dmi/id && cat chassis_vendor chassis_serial chassis_asset_tag');
     assert.deepEqual(dmi.trim().split(/\r?\n/), ['Kvts Racks', 'CH-0001', 'asset-7']);
   });
 });

@@ -8,12 +8,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
-import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
-import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { bootGuest, type BootedGuest } from '../../../test/bed/booted-guest.ts';
+import { testVMI } from '../../../test/bed/launcher.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
-import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { SerialConsole } from '../../../test/bed/serial.ts';
 
 const userData = '#cloud-config\nhostname: from-cloud-init\n';
 const networkData = 'version: 2\nethernets:\n  eth0:\n    dhcp4: true\n';
@@ -56,29 +53,23 @@ function cloudInitVMI(uid: string) {
 }
 
 describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blockSize, pciAddress", { timeout: 300_000 }, () => {
-  let sandbox: PodSandbox;
-  let launcher: RunningLauncher;
-  let client: CmdClient;
-  let serial: SerialConsole | undefined;
-  const serial_ = () => serial as SerialConsole;
+  let guest: BootedGuest | undefined;
+  const booted = () => guest as BootedGuest;
+  const serial_ = () => booted().serial;
   const uid = randomUUID();
   const vmi = cloudInitVMI(uid);
 
   before(async () => {
-    sandbox = await createPodSandbox();
-    // the kubelet's configMap mount, where virt-controller's pod has it
-    const configMap = sandbox.hostPath('/var/run/kubevirt-private/config-map/app');
-    mkdirSync(configMap, { recursive: true });
-    writeFileSync(path.join(configMap, 'app.properties'), 'greeting=hello\n');
-    launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m']);
-    client = await cmdClient(launcher.cmdSocket);
-    assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
-    serial = await SerialConsole.open(sandbox.hostPath(`/var/run/kubevirt-private/${uid}/virt-serial0`));
-    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+    guest = await bootGuest(vmi, (sandbox) => {
+      // the kubelet's configMap mount, where virt-controller's pod has it
+      const configMap = sandbox.hostPath('/var/run/kubevirt-private/config-map/app');
+      mkdirSync(configMap, { recursive: true });
+      writeFileSync(path.join(configMap, 'app.properties'), 'greeting=hello\n');
+    });
   });
 
   after(async () => {
-    await stopLauncherTest({ serial, client, launcher, sandbox });
+    await guest?.stop();
   });
 
   /** The ISO 9660 volume label of a guest disk (the primary volume descriptor's volume id), and its files. */
@@ -120,7 +111,7 @@ describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blo
 
   test('blockMultiQueue: the launcher gives each virtio disk a queue per vCPU (2)', async () => {
     // (QEMU 7.2 gives virtio-blk a queue per vCPU by itself, so the guest cannot tell; libvirt's XML can)
-    const xml = await virsh(sandbox, ['dumpxml', 'default_vmi-cloud-init']);
+    const xml = await virsh(booted().sandbox, ['dumpxml', booted().domain]);
     const drivers = [...xml.matchAll(/<disk [\s\S]*?<driver ([^>]*)\/>[\s\S]*?<target dev='(vd\w)'/g)].map((m) => [
       m[2],
       /queues='(\d+)'/.exec(m[1]!)?.[1],
@@ -139,7 +130,7 @@ describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blo
     const sizes = async (dev: string) =>
       (await s.run(`cat /sys/block/${dev}/queue/logical_block_size /sys/block/${dev}/queue/physical_block_size`)).trim().split(/\s+/);
     assert.deepEqual(await sizes(await guestDisk('s4k')), ['4096', '4096']);
-    const image = sandbox.hostPath('/var/run/libvirt/empty-disks/scratchmatch.qcow2');
+    const image = booted().sandbox.hostPath('/var/run/libvirt/empty-disks/scratchmatch.qcow2');
     const fsBlock = String(statfsSync(image).bsize);
     assert.notEqual(fsBlock, '512', 'the image sits where the default would not pass for a match');
     assert.deepEqual(await sizes(await guestDisk('smatch')), [fsBlock, fsBlock]);
