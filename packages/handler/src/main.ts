@@ -37,13 +37,15 @@ import { LauncherPodFiles } from './pod-files.ts';
 import { VirtioFSOwnership } from './virtiofs.ts';
 import { VirtualMachineController } from './vm-controller.ts';
 import { KubeVMIStatusWriter } from './vmi-status-writer.ts';
-import { createHandlerMetrics, collectDomainStats } from './metrics.ts';
+import { createHandlerMetrics, collectDomainStats, parseDomainStats } from './metrics.ts';
 import { startConsoleServer } from './rest/console-server.ts';
 import { startHealthServer } from './rest/health-server.ts';
 import { NodeLabeller } from './node-labeller.ts';
 import { startVMStatsServer, VMStatsCollectorFeatureGate } from './vmstats.ts';
 import { ProfileManager } from './profiler.ts';
 import { KSMHandler } from './ksm.ts';
+import { DownwardMetricsManager } from './downward-metrics/server.ts';
+import { guestMetrics, hostMetrics } from './downward-metrics/metrics.ts';
 import { KubevirtSeccompProfileFeatureGate, shouldInstallKubevirtSeccompProfile } from './seccomp/seccomp.ts';
 import { preallocatedVolumes, readHostCapabilities, virtualMachineOptions, type HostCapabilities } from './options.ts';
 
@@ -148,6 +150,18 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   await Promise.all([clusterConfig.start(), source.start(), target.start()]);
   await domains.start();
 
+  const downwardMetrics = new DownwardMetricsManager({
+    logger,
+    pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
+    // Report: QEMU's version and the domain's stats from the launcher, then the node's own figures
+    report: async (vmi) => {
+      const client = await launchers.client(vmi.metadata.uid);
+      const version = (await client.GetQemuVersion({})).version || 'qemu-unknown';
+      const stats = parseDomainStats((await client.GetDomainStats({})).domainStats);
+      if (!stats?.Name) throw new Error(`disappearing VM ${vmi.metadata.namespace}/${vmi.metadata.name}, ignored`);
+      return [...guestMetrics(host, version, stats), ...hostMetrics()];
+    },
+  });
   const controller = new VirtualMachineController({
     logger,
     host,
@@ -201,6 +215,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       cgroupRoot: path.join(hostRootMount(), 'sys/fs/cgroup'),
     }),
     virtioFS: new VirtioFSOwnership({ launcherPid: (uid) => launchers.launcherPid(uid) }),
+    downwardMetrics,
     supportedAgentVersions: () => clusterConfig.getSupportedAgentVersions(),
     workers: 10, // cmd/virt-handler: vmController.Run(10, stop)
     syncOptions: (vmi) =>
@@ -310,6 +325,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   await healthServer.close();
   await profiler.close();
   await controller.stop();
+  downwardMetrics.stop();
   await domains.stop();
   caBundle.stop();
   source.stop();

@@ -135,6 +135,8 @@ export interface VirtualMachineControllerOptions {
   hostDisks?: Pick<HostDiskCreator, 'create'>;
   /** AdjustResources before the first sync: the libvirt daemon's memlock limit for VMIs that lock memory. */
   memlock?: Pick<MemlockAdjuster, 'adjust'>;
+  /** DownwardMetricsManager: the metrics server of each running VMI with the downwardMetrics device. */
+  downwardMetrics?: { startServer(vmi: VirtualMachineInstance): void; stopServer(vmiUID: string): void };
   /** HandleHousekeeping after each sync: QEMU's non-vCPU threads onto the emulator thread's CPUs. */
   housekeeping?: Pick<Housekeeping, 'handle'>;
   /** The cluster's supportedGuestAgentVersions, for an agent that lists no commands (KubeVirt's defaults when absent). */
@@ -362,11 +364,12 @@ export class VirtualMachineController {
 
   /**
    * handleRunningVMI's hotplug part: new hotplugged volumes mounted before the sync attaches them; the
-   * memory dumps the status has in progress asked of the launcher.
+   * memory dumps the status has in progress asked of the launcher; the downward metrics server started.
    */
   async #handleRunningVMI(vmi: VirtualMachineInstance): Promise<number | undefined> {
     const requeue = await this.#mountHotplugVolumes(vmi);
     await this.#getMemoryDump(vmi);
+    this.#o.downwardMetrics?.startServer(vmi);
     return requeue;
   }
 
@@ -461,6 +464,7 @@ export class VirtualMachineController {
 
   /** processVmCleanup: the domain is gone; unmount its disks, forget the launcher (client, pipe, ghost record). */
   async #processVmCleanup(uid: string, log: () => Logger): Promise<void> {
+    this.#o.downwardMetrics?.stopServer(uid);
     await this.#o.hotplugVolumes?.unmountAll(uid, log());
     await this.#o.containerDisks?.unmount(uid, log());
     this.#startingSince.delete(uid);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // virt-launcher (cmd/virt-launcher): parses flags and wires the parts together, in KubeVirt's order.
 import './zod-jitless.ts';
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +9,8 @@ import { connect, type Connection } from '@kubevirt-ts/libvirt';
 import { cmdClient, listenUnix, stopServer } from '@kubevirt-ts/proto';
 import {
   VirtPrivateDir,
+  DownwardMetricsChannelDir,
+  QEMU_UID,
   createLogger,
   exitOnFlagError,
   launcherInitSocketPath,
@@ -56,6 +58,10 @@ function initializeDirs(f: LauncherFlags): void {
   ]) {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
   }
+  // InitializeDisksDirectories: QEMU (the qemu user) binds the downward metrics socket here
+  mkdirSync(DownwardMetricsChannelDir, { recursive: true, mode: 0o750 });
+  chmodSync(DownwardMetricsChannelDir, 0o750);
+  chownSync(DownwardMetricsChannelDir, QEMU_UID, QEMU_UID);
 }
 
 /** libvirtd takes a moment to create its socket; KubeVirt's NewConnection waits up to its timeout. */

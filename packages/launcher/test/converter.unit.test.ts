@@ -1018,3 +1018,15 @@ test('chassis: every SMBIOS chassis entry, empty ones too; video: the VMI type w
   );
   assert.equal(convertVMIToDomainSpec(vmi({}), ctx).SysInfo?.Chassis, null);
 });
+
+test('downwardMetrics: a second virtio-serial channel, org.github.vhostmd.1, bound where virt-handler dials it', () => {
+  const channels = (d: object) => convertVMIToDomainSpec(vmi({ devices: d } as DomainPart), ctx).Devices.Channels;
+  assert.deepEqual(
+    channels({ downwardMetrics: {} })?.map((c) => [c.Target?.Name, c.Source?.Mode ?? null, c.Source?.Path ?? null]),
+    [
+      ['org.qemu.guest_agent.0', null, null],
+      ['org.github.vhostmd.1', 'bind', '/var/run/kubevirt-private/downwardmetrics-channel/downwardmetrics.sock'],
+    ],
+  );
+  assert.equal(channels({})?.length, 1);
+});

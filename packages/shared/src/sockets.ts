@@ -103,6 +103,13 @@ export function vncSocketPath(vmiUID: string, privateDir: string = VirtPrivateDi
   return posix.join(vmiPrivateDir(vmiUID, privateDir), 'virt-vnc');
 }
 
+/** downwardmetrics.DownwardMetricsChannelDir: where QEMU binds the downward metrics channel's socket. */
+export const DownwardMetricsChannelDir = `${VirtPrivateDir}/downwardmetrics-channel`;
+/** downwardmetrics.DownwardMetricsChannelSocket, which virt-handler's DownwardMetrics server connects to. */
+export const DownwardMetricsChannelSocket = `${DownwardMetricsChannelDir}/downwardmetrics.sock`;
+/** downwardmetrics.DownwardMetricsSerialDeviceName: the guest's name for the port (vhostmd's). */
+export const DownwardMetricsSerialDeviceName = 'org.github.vhostmd.1';
+
 /** v1.UsbClientPassthroughMaxNumberOf: the usbredir slots a VMI with clientPassthrough has (virt-usbredir-0 … -3). */
 export const UsbClientPassthroughMaxNumberOf = 4;
 

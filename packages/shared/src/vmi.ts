@@ -260,6 +260,8 @@ const devicesSchema = z.looseObject({
   autoattachInputDevice: z.optional(z.boolean()),
   autoattachVSOCK: z.optional(z.boolean()),
   sound: z.optional(opaque()),
+  /** v1.DownwardMetrics: an empty struct, present to ask for the metrics channel */
+  downwardMetrics: z.optional(z.looseObject({})),
   video: z.optional(z.looseObject({ type: z.optional(z.string()) })),
   panicDevices: z.optional(z.array(opaque())),
   /** v1.ClientPassthroughDevices: an empty struct, present to ask for USB redirection */

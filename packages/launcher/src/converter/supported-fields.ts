@@ -79,6 +79,7 @@ export const SUPPORTED_FIELDS = [
   'spec.domain.devices.blockMultiQueue',
   'spec.domain.devices.clientPassthrough',
   'spec.domain.devices.video.type',
+  'spec.domain.devices.downwardMetrics',
   'spec.domain.devices.sound.name',
   'spec.domain.devices.sound.model',
   'spec.domain.devices.panicDevices[].model',

@@ -1,0 +1,82 @@
+// Downward metrics on real parts: a VMI with the downwardMetrics device, run by a real launcher and
+// virt-handler. The guest asks on its vhostmd port (org.github.vhostmd.1) as vm-dump-metrics does and
+// reads the handler's metrics document: the node's name and figures, QEMU's version from the launcher,
+// its own CPU time and memory from libvirt's stats. A request that is not `GET /metrics/XML` is refused.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { serialConsoleSocketPath } from '@kubevirt-ts/shared';
+import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
+import { startHandlerNode, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
+import { poll } from '../../../test/bed/poll.ts';
+import { SerialConsole } from '../../../test/bed/serial.ts';
+
+const PORT = '/dev/virtio-ports/org.github.vhostmd.1';
+
+describe('downward metrics: the guest reads the metrics virt-handler serves on its vhostmd port', { timeout: 400_000 }, () => {
+  let node: HandlerNode;
+  let vm: TestVM;
+  let serial: SerialConsole;
+  const name = 'dmvmi';
+  const logs = () => `${node.handler.logs().slice(-6000)}\nlauncher:\n${vm?.launcher.logs().slice(-4000) ?? ''}`;
+
+  /** One request on the port, as vm-dump-metrics sends it, and what came back within 3 s. */
+  const ask = async (request: string) =>
+    (await serial.run(`exec 3<>${PORT}; printf '${request}\\n\\n' >&3; timeout 3 cat <&3; exec 3>&-`, 15_000)).replace(/\r/g, '');
+
+  before(async () => {
+    node = await startHandlerNode({ namespace: 'dmetrics', nodePrefix: 'kvts-dm' });
+    vm = await node.startVM(name, {
+      customize: (v) => {
+        Object.assign(v.spec.domain.devices, { downwardMetrics: {} });
+      },
+    });
+    await poll('VMI Running', async () => ((await node.getVMI(name)).status?.phase === 'Running' ? true : undefined), 90_000, logs);
+    const socket = vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
+    await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
+    serial = await SerialConsole.open(socket);
+    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+  });
+
+  after(async () => {
+    serial?.close();
+    await node?.stop();
+  });
+
+  test('GET /metrics/XML: host and VM metrics, as vhostmd names them', async () => {
+    let xml = '';
+    await poll(
+      'a metrics document on the port (the handler connects once the VMI runs)',
+      async () => {
+        xml = await ask('GET /metrics/XML');
+        return xml.includes('</metrics>') ? true : undefined;
+      },
+      60_000,
+      () => `${xml}\n${logs()}`,
+    );
+    const metric = (context: string, metricName: string) =>
+      new RegExp(
+        `<metric type="(\\w+)" context="${context}"(?: unit="(\\w+)")?>\\n\\s*<name>${metricName}</name>\\n\\s*<value>([^<]*)</value>`,
+      ).exec(xml);
+    assert.equal(metric('host', 'HostName')?.[3], node.nodeName);
+    assert.equal(metric('host', 'VirtualizationVendor')?.[3], 'kubevirt.io');
+    const qemu = /version (\d+\.\d+\.\d+)/.exec(execFileSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }))?.[1];
+    assert.equal(metric('host', 'VirtProductInfo')?.[3], qemu, "QEMU's version, from the launcher");
+    const cpu = metric('vm', 'TotalCPUTime');
+    assert.deepEqual([cpu?.[1], cpu?.[2]], ['real64', 's']);
+    assert.ok(Number(cpu?.[3]) > 0, `the guest's CPU time: ${cpu?.[3]}`);
+    assert.equal(metric('vm', 'ResourceProcessorLimit')?.[3], '1');
+    const memory = metric('vm', 'PhysicalMemoryAllocatedToVirtualSystem');
+    assert.deepEqual([memory?.[1], memory?.[2], memory?.[3]], ['uint64', 'KiB', String(128 * 1024)]);
+    const time = Number(metric('host', 'Time')?.[3]);
+    assert.ok(Math.abs(time - Date.now() / 1000) < 120, `the node's time: ${time}`);
+    assert.ok(Number(metric('host', 'FreePhysicalMemory')?.[3]) > 0);
+  });
+
+  test('a request other than GET /metrics/XML: INVALID REQUEST, and the port keeps serving', async () => {
+    assert.match(await ask('PUT /metrics/XML'), /^INVALID REQUEST$/m);
+    assert.match(await ask('GET /metrics/JSON'), /^INVALID REQUEST$/m);
+    assert.match(await ask('GET /metrics/XML'), /<\/metrics>/);
+  });
+});
