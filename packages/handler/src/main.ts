@@ -45,6 +45,7 @@ import { startVMStatsServer, VMStatsCollectorFeatureGate } from './vmstats.ts';
 import { ProfileManager } from './profiler.ts';
 import { KSMHandler } from './ksm.ts';
 import { DownwardMetricsManager } from './downward-metrics/server.ts';
+import { DownwardMetricsCollector } from './downward-metrics/collector.ts';
 import { guestMetrics, hostMetrics } from './downward-metrics/metrics.ts';
 import { KubevirtSeccompProfileFeatureGate, shouldInstallKubevirtSeccompProfile } from './seccomp/seccomp.ts';
 import { preallocatedVolumes, readHostCapabilities, virtualMachineOptions, type HostCapabilities } from './options.ts';
@@ -150,17 +151,24 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   await Promise.all([clusterConfig.start(), source.start(), target.start()]);
   await domains.start();
 
+  // Report: QEMU's version and the domain's stats from the launcher, then the node's own figures
+  const reportDownwardMetrics = async (vmi: VirtualMachineInstance) => {
+    const client = await launchers.client(vmi.metadata.uid);
+    const version = (await client.GetQemuVersion({})).version || 'qemu-unknown';
+    const stats = parseDomainStats((await client.GetDomainStats({})).domainStats);
+    if (!stats?.Name) throw new Error(`disappearing VM ${vmi.metadata.namespace}/${vmi.metadata.name}, ignored`);
+    return [...guestMetrics(host, version, stats), ...hostMetrics()];
+  };
   const downwardMetrics = new DownwardMetricsManager({
     logger,
     pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
-    // Report: QEMU's version and the domain's stats from the launcher, then the node's own figures
-    report: async (vmi) => {
-      const client = await launchers.client(vmi.metadata.uid);
-      const version = (await client.GetQemuVersion({})).version || 'qemu-unknown';
-      const stats = parseDomainStats((await client.GetDomainStats({})).domainStats);
-      if (!stats?.Name) throw new Error(`disappearing VM ${vmi.metadata.namespace}/${vmi.metadata.name}, ignored`);
-      return [...guestMetrics(host, version, stats), ...hostMetrics()];
-    },
+    report: reportDownwardMetrics,
+  });
+  const downwardMetricsCollector = new DownwardMetricsCollector({
+    logger,
+    vmis: () => source.list(),
+    pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
+    report: reportDownwardMetrics,
   });
   const controller = new VirtualMachineController({
     logger,
@@ -234,6 +242,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   }
   devices.run();
   controller.run();
+  downwardMetricsCollector.run();
   if (f['enable-node-labeller']) labeller?.run();
   const ksm = new KSMHandler({ kc, host, logger, clusterConfig, ksmPath: path.join(hostRootMount(), 'sys/kernel/mm/ksm') });
   ksm.run();
@@ -326,6 +335,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   await profiler.close();
   await controller.stop();
   downwardMetrics.stop();
+  await downwardMetricsCollector.stop();
   await domains.stop();
   caBundle.stop();
   source.stop();

@@ -1,7 +1,8 @@
-// Downward metrics on real parts: a VMI with the downwardMetrics device, run by a real launcher and
-// virt-handler. The guest asks on its vhostmd port (org.github.vhostmd.1) as vm-dump-metrics does and
-// reads the handler's metrics document: the node's name and figures, QEMU's version from the launcher,
-// its own CPU time and memory from libvirt's stats. A request that is not `GET /metrics/XML` is refused.
+// Downward metrics on real parts: a VMI with the downwardMetrics device and volume, run by a real
+// launcher and virt-handler. The guest asks on its vhostmd port (org.github.vhostmd.1) as
+// vm-dump-metrics does and reads the handler's metrics document: the node's name and figures, QEMU's
+// version from the launcher, its own CPU time and memory from libvirt's stats. A request that is not
+// `GET /metrics/XML` is refused. The volume's vhostmd disk carries the same document, kept current.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -30,6 +31,11 @@ describe('downward metrics: the guest reads the metrics virt-handler serves on i
     vm = await node.startVM(name, {
       customize: (v) => {
         Object.assign(v.spec.domain.devices, { downwardMetrics: {} });
+        // the disk variant too: vhostmd's disk, which the handler rewrites every 5 s
+        v.spec.volumes.push({ name: 'metrics', downwardMetrics: {} });
+        v.spec.domain.devices.disks.push({ name: 'metrics', disk: { bus: 'virtio' } });
+        // virt-controller's volume status for it, as for every volume
+        v.status.volumeStatus.push({ name: 'metrics', target: '' });
       },
     });
     await poll('VMI Running', async () => ((await node.getVMI(name)).status?.phase === 'Running' ? true : undefined), 90_000, logs);
@@ -78,5 +84,29 @@ describe('downward metrics: the guest reads the metrics virt-handler serves on i
     assert.match(await ask('PUT /metrics/XML'), /^INVALID REQUEST$/m);
     assert.match(await ask('GET /metrics/JSON'), /^INVALID REQUEST$/m);
     assert.match(await ask('GET /metrics/XML'), /<\/metrics>/);
+  });
+
+  test("the downwardMetrics volume: vhostmd's disk (mvbd), which the handler keeps rewriting with the metrics", async () => {
+    // the guest's page cache is dropped before each read: the host writes the disk underneath it
+    const read = async () =>
+      (
+        await serial.run("echo 3 > /proc/sys/vm/drop_caches; head -c 8192 /dev/vdb | tr -d '\\000-\\011\\013-\\037\\177-\\377'", 15_000)
+      ).replace(/\r/g, '');
+    const times: number[] = [];
+    let last = '';
+    await poll(
+      'two metrics documents on the disk, the second newer',
+      async () => {
+        const disk = await read();
+        last = disk;
+        assert.match(disk, /^mvbd/, 'the vhostmd signature');
+        const time = /<name>Time<\/name>\s*<value>(\d+)<\/value>/.exec(disk)?.[1];
+        if (time && !times.includes(Number(time))) times.push(Number(time));
+        if (times.length === 1) assert.match(disk, new RegExp(`<name>HostName</name>\\s*<value>${node.nodeName}</value>`));
+        return times.length >= 2 ? true : undefined;
+      },
+      60_000,
+      () => `guest read: ${last.slice(0, 2000)}\n${logs()}`,
+    );
   });
 });

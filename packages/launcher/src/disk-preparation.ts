@@ -5,11 +5,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { createVhostmdDisk, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import {
   containerDiskFormat,
   containerDiskImagePath,
   containerDiskOverlayPath,
+  downwardMetricDiskPath,
   emptyDiskPath,
   emptyDiskSize,
   noCloudFiles,
@@ -48,6 +49,11 @@ export async function prepareDisks(vmi: VirtualMachineInstance, ctx: ConverterCo
         mkdirSync(path.dirname(file), { recursive: true });
         await run('qemu-img', ['create', '-f', 'qcow2', file, String(size)]);
       }
+    } else if (volume.downwardMetrics) {
+      // CreateDownwardMetricDisk: the vhostmd disk virt-handler fills in
+      const file = downwardMetricDiskPath(ctx);
+      mkdirSync(path.dirname(file), { recursive: true });
+      createVhostmdDisk(file);
     } else if (volume.cloudInitNoCloud) {
       const files =
         cloudInit?.volumeName === volume.name

@@ -1030,3 +1030,15 @@ test('downwardMetrics: a second virtio-serial channel, org.github.vhostmd.1, bou
   );
   assert.equal(channels({})?.length, 1);
 });
+
+test("a downwardMetrics volume: vhostmd's disk, read-only raw virtio, from the private dir", () => {
+  const spec = convertVMIToDomainSpec(
+    vmi({ devices: { disks: [{ name: 'm', disk: {} }] } } as DomainPart, { volumes: [{ name: 'm', downwardMetrics: {} }] }),
+    ctx,
+  );
+  const [disk] = spec.Devices.Disks ?? [];
+  assert.deepEqual(
+    [disk?.Type, disk?.ReadOnly, disk?.Driver?.Type, disk?.Driver?.ErrorPolicy, disk?.Source.File, disk?.Target.Bus],
+    ['file', {}, 'raw', 'stop', `${ctx.privateDir}/downwardapi-disks/vhostmd0`, 'virtio'],
+  );
+});

@@ -10,3 +10,4 @@ export * from './ipv6.ts';
 export * from './network-names.ts';
 export * from './cpuset.ts';
 export * from './quantity.ts';
+export * from './vhostmd.ts';

@@ -328,7 +328,7 @@ const volumeSchema = z.looseObject({
   secret: z.optional(opaque()),
   serviceAccount: z.optional(opaque()),
   downwardAPI: z.optional(opaque()),
-  downwardMetrics: z.optional(opaque()),
+  downwardMetrics: z.optional(z.looseObject({})),
   memoryDump: z.optional(opaque()),
   sysprep: z.optional(opaque()),
 });

@@ -15,6 +15,7 @@ import {
   blockVolumePath,
   configDiskPath,
   configVolumeKind,
+  downwardMetricDiskPath,
   filesystemVolumePath,
   hostDiskPath,
   hotplugBlockDevicePath,
@@ -303,6 +304,13 @@ function convertVolume(vmi: VirtualMachineInstance, volume: Volume, index: numbe
     disk.Source = newStruct(diskSourceCodec, { File: hostDiskPath(volume.name, hostDisk.path, ctx) });
     (disk.Driver ??= newStruct(diskDriverCodec, { Name: 'qemu' })).Type = 'raw';
     disk.Driver.ErrorPolicy = 'stop';
+  } else if (volume.downwardMetrics) {
+    // convert_v1_DownwardMetricSource_To_api_Disk: vhostmd's disk, read-only, always virtio
+    disk.Type = 'file';
+    disk.ReadOnly = {};
+    disk.Driver = newStruct(diskDriverCodec, { Name: 'qemu', Type: 'raw' });
+    disk.Model = virtioModel(vmi);
+    disk.Source = newStruct(diskSourceCodec, { File: downwardMetricDiskPath(ctx) });
   } else if (configKind) {
     // the ISO the DomainManager builds from the mounted files
     disk.Type = 'file';

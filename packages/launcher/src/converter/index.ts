@@ -29,6 +29,7 @@ export {
   configSourceDir,
   configVolumeKind,
   configVolumeLabel,
+  downwardMetricDiskPath,
   filesystemVolumePath,
   hostDiskPath,
   hotplugBlockDevicePath,

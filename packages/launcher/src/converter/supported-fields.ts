@@ -166,6 +166,7 @@ export const SUPPORTED_FIELDS = [
   'spec.volumes[].secret.volumeLabel',
   'spec.volumes[].serviceAccount.serviceAccountName',
   'spec.volumes[].downwardAPI.volumeLabel',
+  'spec.volumes[].downwardMetrics',
   'spec.volumes[].sysprep.configMap.name',
   'spec.volumes[].sysprep.secret.name',
 ] as const;

@@ -37,6 +37,11 @@ export function hostDiskPath(volumeName: string, hostPath: string, ctx: Dirs): s
   return posix.join(ctx.privateDir, 'vmi-disks', volumeName, posix.basename(hostPath));
 }
 
+/** config.DownwardMetricDisk: the downwardMetrics volume's vhostmd disk, `<private>/downwardapi-disks/vhostmd0`. */
+export function downwardMetricDiskPath(ctx: Dirs): string {
+  return posix.join(ctx.privateDir, 'downwardapi-disks', 'vhostmd0');
+}
+
 /** The config volume kinds KubeVirt hands the guest as an ISO of the mounted files. */
 export type ConfigVolumeKind = 'configMap' | 'secret' | 'serviceAccount' | 'downwardAPI' | 'sysprep';
 
