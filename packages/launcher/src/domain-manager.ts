@@ -47,7 +47,8 @@ import { dirtyRateStats, domainStats, type DirtyRateStats, type StatsConnection 
 import type { PodNetworkPhase2 } from './network/phase2.ts';
 import type { Notifier, K8sEventType } from './notifier.ts';
 import { contextFromOptions, type VirtualMachineOptions } from './vm-options.ts';
-import { blockVolumes, prepareVolumes } from './volumes.ts';
+import { blockVolumes, prepareVolumes, writeConfigDriveISO } from './volumes.ts';
+import { taggedDevices } from './device-metadata.ts';
 import { prepareDisks } from './disk-preparation.ts';
 import { cloudInitFiles, readCloudInitData } from './cloud-init-data.ts';
 import type { CloudInitData } from './hooks/manager.ts';
@@ -306,6 +307,12 @@ export class DomainManager {
         this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
         dom = await this.#allocateHotplugPorts(vmi, spec, ctx);
         this.#log.info('Domain defined.');
+        // generateCloudInitISO with the domain: tagged NICs' addresses into the ConfigDrive's metadata
+        const configDrive = (vmi.spec.volumes ?? []).find((v) => v.cloudInitConfigDrive);
+        if (configDrive) {
+          const devices = taggedDevices(vmi, domainSpecFromXML(await this.#conn.domainGetXMLDesc(dom, 0)));
+          if (devices.length > 0) await writeConfigDriveISO(vmi, configDrive, this.#ctx, cloudInit, devices);
+        }
         // Just defined, so shut off: no GetState round trip, in which the DEFINED event's domain parse
         // would run first and hold back the start.
         state = 'SHUTOFF';

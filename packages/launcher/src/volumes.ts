@@ -4,12 +4,14 @@
 // virt-handler's to make (DiskImgCreator), before the first sync.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { VirtualMachineInstance } from '@kubevirt-ts/shared';
+import type { VirtualMachineInstance, Volume } from '@kubevirt-ts/shared';
 import {
   ConfigDriveVolumeID,
   blockVolumePath,
   configDiskPath,
   configDriveFiles,
+  withDevices,
+  type DeviceData,
   configDriveISOPath,
   configSourceDir,
   configVolumeKind,
@@ -66,6 +68,28 @@ export function blockVolumes(
   return { isBlockPVC, isBlockDV };
 }
 
+/**
+ * The ConfigDrive ISO of `volume`, from `cloudInit` when it is that volume's; with `devices` (the tagged
+ * devices' addresses once the domain is defined), their metadata in meta_data.json.
+ */
+export async function writeConfigDriveISO(
+  vmi: VirtualMachineInstance,
+  volume: Volume,
+  ctx: Pick<ConverterContext, 'ephemeralDiskDir' | 'secretSourceDir'>,
+  cloudInit?: CloudInitISO,
+  devices?: readonly DeviceData[],
+): Promise<void> {
+  const files =
+    cloudInit?.volumeName === volume.name
+      ? cloudInit.files
+      : configDriveFiles(volume, vmi, cloudInitPublicKeys(vmi, ctx.secretSourceDir, 'configDrive'));
+  await createDataISO(configDriveISOPath(vmi, ctx), ConfigDriveVolumeID, {
+    'openstack/latest/user_data': files.userData,
+    'openstack/latest/meta_data.json': devices?.length ? withDevices(files.metaData, devices) : files.metaData,
+    'openstack/latest/network_data.json': files.networkData,
+  });
+}
+
 /** Creates what the VMI's volumes need that the pod does not bring; the ConfigDrive ISO from `cloudInit` when it is that volume's. */
 export async function prepareVolumes(
   vmi: VirtualMachineInstance,
@@ -77,15 +101,7 @@ export async function prepareVolumes(
   const shared = new Set((vmi.spec.domain.devices?.filesystems ?? []).map((fs) => fs.name));
   for (const [_index, volume] of (vmi.spec.volumes ?? []).entries()) {
     if (volume.cloudInitConfigDrive) {
-      const files =
-        cloudInit?.volumeName === volume.name
-          ? cloudInit.files
-          : configDriveFiles(volume, vmi, cloudInitPublicKeys(vmi, ctx.secretSourceDir, 'configDrive'));
-      await createDataISO(configDriveISOPath(vmi, ctx), ConfigDriveVolumeID, {
-        'openstack/latest/user_data': files.userData,
-        'openstack/latest/meta_data.json': files.metaData,
-        'openstack/latest/network_data.json': files.networkData,
-      });
+      await writeConfigDriveISO(vmi, volume, ctx, cloudInit);
     } else {
       const kind = configVolumeKind(volume);
       if (!kind || shared.has(volume.name) || (kind === 'serviceAccount' && serviceAccountDone)) continue;

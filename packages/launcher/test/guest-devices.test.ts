@@ -1,6 +1,7 @@
 // Devices a VMI asks for, as the guest finds them: an ich9 sound card (Intel's HD Audio controller
 // on the PCI bus), an isa panic device (QEMU's pvpanic, an ACPI device), a virtio video card and the
-// chassis's SMBIOS entries; and its IOThreads, as QEMU runs them.
+// chassis's SMBIOS entries; its IOThreads, as QEMU runs them; a tagged NIC's address in the ConfigDrive's
+// metadata (device role tagging).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -8,7 +9,7 @@ import { bootGuest, type BootedGuest } from '../../../test/bed/booted-guest.ts';
 import { testVMI } from '../../../test/bed/launcher.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 
-describe('devices the VMI asks for: sound card, panic device, video, chassis, IOThreads', { timeout: 300_000 }, () => {
+describe('devices the VMI asks for: sound card, panic device, video, chassis, IOThreads, tagged NIC', { timeout: 300_000 }, () => {
   let guest: BootedGuest | undefined;
   const booted = () => guest as BootedGuest;
   const uid = randomUUID();
@@ -29,10 +30,17 @@ describe('devices the VMI asks for: sound card, panic device, video, chassis, IO
           disks: [
             { name: 'data', disk: { bus: 'virtio' }, dedicatedIOThread: true },
             { name: 'scratch', disk: { bus: 'virtio' } },
+            { name: 'configdrive', disk: { bus: 'virtio' }, serial: 'cfgdrive' },
           ],
+          interfaces: [{ name: 'default', masquerade: {}, tag: 'mgmt' }],
         },
       },
-      volumes: [...base.spec.volumes, { name: 'scratch', emptyDisk: { capacity: '16Mi' } }],
+      networks: [{ name: 'default', pod: {} }],
+      volumes: [
+        ...base.spec.volumes,
+        { name: 'scratch', emptyDisk: { capacity: '16Mi' } },
+        { name: 'configdrive', cloudInitConfigDrive: { userData: '#cloud-config\n' } },
+      ],
     },
   };
 
@@ -82,5 +90,21 @@ describe('devices the VMI asks for: sound card, panic device, video, chassis, IO
   test("chassis: the guest's SMBIOS chassis entries are the VMI's", async () => {
     const dmi = await booted().serial.run('cd /sys/class/dmi/id && cat chassis_vendor chassis_serial chassis_asset_tag');
     assert.deepEqual(dmi.trim().split(/\r?\n/), ['Kvts Racks', 'CH-0001', 'asset-7']);
+  });
+
+  test("a tagged interface: the ConfigDrive's meta_data.json gives its tag, PCI address and MAC, where the guest finds the NIC", async () => {
+    const s = booted().serial;
+    const disk = (await s.run('for d in /sys/block/vd*; do [ "$(cat $d/serial)" = cfgdrive ] && basename $d; done')).trim();
+    assert.match(disk, /^vd[a-z]$/);
+    const metaData = JSON.parse(
+      await s.run(
+        `mkdir -p /tmp/cfg && mount -t iso9660 -o ro /dev/${disk} /tmp/cfg && cat /tmp/cfg/openstack/latest/meta_data.json`,
+        20_000,
+      ),
+    ) as { devices?: Array<{ type: string; bus: string; address: string; mac: string; tags: string[] }> };
+    // eth0's device is the virtio device; its parent, the PCI function
+    const nicAddress = (await s.run('basename $(dirname $(readlink -f /sys/class/net/eth0/device))')).trim();
+    const nicMAC = (await s.run('cat /sys/class/net/eth0/address')).trim();
+    assert.deepEqual(metaData.devices, [{ type: 'nic', bus: 'pci', address: nicAddress, mac: nicMAC, tags: ['mgmt'] }]);
   });
 });

@@ -10,6 +10,7 @@ import { parseVMI } from '@kubevirt-ts/shared';
 import { applyWebhookDefaults } from '../../../test/bed/vmi-defaults.ts';
 import { SecretVolume, accessCredentialSecretPath } from '../../../test/bed/secret-volume.ts';
 import { blockVolumes, prepareVolumes } from '../src/volumes.ts';
+import { withDevices } from '../src/converter/index.ts';
 
 const run = promisify(execFile);
 
@@ -208,4 +209,16 @@ test('a claim shared through virtiofs is not looked for in the compute container
   assert.throws(() => blockVolumes(v, ctx), /^Error: neither found block device nor regular file for volume dvshared$/);
   v.spec.volumes = v.spec.volumes?.slice(0, 1);
   assert.deepEqual(blockVolumes(v, ctx), { isBlockPVC: {}, isBlockDV: {} });
+});
+
+test('ConfigDrive devices: after uuid and before public_keys, as ConfigDriveMetadata orders them; mac left out when empty', () => {
+  const nic = { type: 'nic' as const, bus: 'pci', address: '0000:01:00.0', mac: '02:00:00:00:00:01', tags: ['a&b'] };
+  assert.equal(
+    withDevices('{"instance_id":"v1.ns1","uuid":"u","public_keys":{"k":"ssh"}}', [nic]),
+    '{"instance_id":"v1.ns1","uuid":"u","devices":[{"type":"nic","bus":"pci","address":"0000:01:00.0","mac":"02:00:00:00:00:01","tags":["a\\u0026b"]}],"public_keys":{"k":"ssh"}}',
+  );
+  assert.equal(
+    withDevices('{"instance_id":"v1.ns1"}', [{ ...nic, mac: '', tags: ['t'] }]),
+    '{"instance_id":"v1.ns1","devices":[{"type":"nic","bus":"pci","address":"0000:01:00.0","tags":["t"]}]}',
+  );
 });

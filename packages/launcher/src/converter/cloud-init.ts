@@ -47,6 +47,27 @@ export function noCloudFiles(volume: Volume, vmi: VirtualMachineInstance, public
  * The metadata's PublicSSHKeys (omitempty) appended as Go's encoding/json writes a map: keys sorted
  * as strings ("10" before "2"), `<`, `>` and `&` escaped.
  */
+/** cloudinit.DeviceData: a tagged device's address in the guest, for ConfigDriveMetadata.devices. */
+export interface DeviceData {
+  type: 'nic' | 'hostdev';
+  bus: string;
+  address: string;
+  mac?: string;
+  tags: string[];
+}
+
+/**
+ * ConfigDriveMetadata with its `devices` (set once the domain is defined): placed after `uuid` and before
+ * `public_keys`, in the struct's order. Go escapes <, > and & in JSON strings, and so does this.
+ */
+export function withDevices(metaData: string, devices: readonly DeviceData[]): string {
+  const json = JSON.stringify(
+    devices.map((d) => ({ type: d.type, bus: d.bus, address: d.address, ...(d.mac ? { mac: d.mac } : {}), tags: d.tags })),
+  ).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const keys = metaData.indexOf(',"public_keys":');
+  return keys >= 0 ? `${metaData.slice(0, keys)},"devices":${json}${metaData.slice(keys)}` : `${metaData.slice(0, -1)},"devices":${json}}`;
+}
+
 function withPublicKeys(json: string, field: string, keys: ReadonlyMap<string, string> | undefined): string {
   if (!keys || keys.size === 0) return json;
   const goString = (s: string) =>

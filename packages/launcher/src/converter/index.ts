@@ -20,7 +20,9 @@ export {
   ConfigDriveVolumeID,
   configDriveFiles,
   configDriveISOPath,
+  withDevices,
   type ConfigDriveFiles,
+  type DeviceData,
 } from './cloud-init.ts';
 export { detectEFIEnvironment, type EFIEnvironment } from './efi.ts';
 export {

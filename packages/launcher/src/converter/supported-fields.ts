@@ -119,6 +119,7 @@ export const SUPPORTED_FIELDS = [
   'spec.domain.devices.interfaces[].bootOrder',
   'spec.domain.devices.interfaces[].pciAddress',
   'spec.domain.devices.interfaces[].acpiIndex',
+  'spec.domain.devices.interfaces[].tag',
   'spec.domain.devices.interfaces[].state',
   'spec.domain.devices.interfaces[].dhcpOptions.bootFileName',
   'spec.domain.devices.interfaces[].dhcpOptions.tftpServerName',
