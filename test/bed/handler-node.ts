@@ -3,9 +3,10 @@
 // parts of virt-controller and kubelet a test plays for a VMI: a Scheduled VMI on this node and a
 // launcher in a pod sandbox.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { serialConsoleSocketPath } from '@kubevirt-ts/shared';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { freePort } from '../control-plane/daemon.ts';
 import { createKubeVirtCR } from './kubevirt-cr.ts';
@@ -17,6 +18,9 @@ import { makeHandlerPki, type HandlerPki } from './handler-pki.ts';
 import { handlerKubeconfig } from './handler-rbac.ts';
 import { startTestKubelet, type TestKubelet } from './test-kubelet.ts';
 import { makeNodeLabellerFiles } from './node-labeller-files.ts';
+import { GUEST_PROMPT } from './guest.ts';
+import { poll } from './poll.ts';
+import { SerialConsole } from './serial.ts';
 
 /** The XDG variables virt-controller gives a non-root compute container. */
 const NONROOT_ENV = {
@@ -85,6 +89,8 @@ export interface HandlerNode {
   /** Starts virt-handler (again) with this node's options. */
   startHandler(): Promise<RunningHandler>;
   getVMI(name: string): Promise<VMIObject>;
+  /** Once the VMI runs and its guest shows its prompt: the guest's serial console. */
+  guestConsole(vm: TestVM, o?: { logs?: () => string; runningMs?: number; promptMs?: number }): Promise<SerialConsole>;
   /**
    * A change as virt-controller makes it: read, change, full Update; again on a conflict with the
    * handler's writes. `T` is the caller's view of the VMI.
@@ -203,6 +209,22 @@ export async function startHandlerNode(o: {
         return handler;
       },
       getVMI: async (name) => (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as VMIObject,
+      async guestConsole(vm, o = {}) {
+        const logs = o.logs ?? (() => `${handler?.logs().slice(-6000) ?? ''}\nlauncher:\n${vm.launcher.logs().slice(-4000)}`);
+        const running = async () =>
+          ((await api.getNamespacedCustomObject({ ...VMI, namespace, name: vm.name })) as VMIObject).status?.phase === 'Running';
+        await poll('VMI Running', async () => ((await running()) ? true : undefined), o.runningMs ?? 90_000, logs);
+        const socket = vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
+        await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
+        const serial = await SerialConsole.open(socket);
+        try {
+          await serial.waitForPrompt(GUEST_PROMPT, o.promptMs ?? 120_000);
+        } catch (err) {
+          serial.close();
+          throw err;
+        }
+        return serial;
+      },
       async updateVMI<T extends object>(name: string, change: (vmi: T) => void) {
         for (let attempt = 0; ; attempt++) {
           const vmi = (await api.getNamespacedCustomObject({ ...VMI, namespace, name })) as T;

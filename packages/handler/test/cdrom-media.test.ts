@@ -11,10 +11,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
-import { serialConsoleSocketPath, vmiNameToDomainName } from '@kubevirt-ts/shared';
+import { vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { poll } from '../../../test/bed/poll.ts';
-import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
-import { SerialConsole } from '../../../test/bed/serial.ts';
+import type { SerialConsole } from '../../../test/bed/serial.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 import { startAttachmentPod, type AttachmentPod } from '../../../test/bed/attachment-pod.ts';
 import { startHandlerNode, VMI, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
@@ -129,11 +128,7 @@ describe('CD-ROM media: inject a hotplugged claim into an empty drive, eject it'
       kernelArgs: 'kvts.sata',
       customize: (v) => v.spec.domain.devices.disks.push({ name: DRIVE, cdrom: { bus: 'sata' } }),
     });
-    await poll('VMI Running', async () => ((await getVMI()).status.phase === 'Running' ? true : undefined), 90_000, logs);
-    const socket = vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
-    await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
-    serial = await SerialConsole.open(socket);
-    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+    serial = await node.guestConsole(vm, { logs });
   };
 
   before(async () => {

@@ -6,12 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { serialConsoleSocketPath } from '@kubevirt-ts/shared';
-import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
 import { startHandlerNode, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
 import { poll } from '../../../test/bed/poll.ts';
-import { SerialConsole } from '../../../test/bed/serial.ts';
+import type { SerialConsole } from '../../../test/bed/serial.ts';
 
 const PORT = '/dev/virtio-ports/org.github.vhostmd.1';
 
@@ -38,11 +35,7 @@ describe('downward metrics: the guest reads the metrics virt-handler serves on i
         v.status.volumeStatus.push({ name: 'metrics', target: '' });
       },
     });
-    await poll('VMI Running', async () => ((await node.getVMI(name)).status?.phase === 'Running' ? true : undefined), 90_000, logs);
-    const socket = vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
-    await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
-    serial = await SerialConsole.open(socket);
-    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+    serial = await node.guestConsole(vm, { logs });
   });
 
   after(async () => {

@@ -150,11 +150,7 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
     // a launcher pod with a devices cgroup, as a container runtime gives it: a block claim is usable
     // in it only once virt-handler allows its device
     vm = await node.startVM('vmi-hp', { deviceCgroup: true });
-    await poll('VMI Running', async () => ((await getVMI('vmi-hp')).status.phase === 'Running' ? true : undefined), 90_000, logs);
-    const socket = vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
-    await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
-    serial = await SerialConsole.open(socket);
-    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+    serial = await node.guestConsole(vm, { logs });
   });
 
   after(async () => {
@@ -319,9 +315,7 @@ describe('volume hotplug: attachment pod → virt-handler mount → launcher att
   test("KubeVirt's default non-root launcher (uid 107): the image the handler handed to 107 is attached and unplugged", async () => {
     serial.close();
     vm = await node.startVM('vmi-hp-nonroot', { nonRoot: true });
-    await poll('VMI Running', async () => ((await getVMI(vm.name)).status.phase === 'Running' ? true : undefined), 90_000, logs);
-    serial = await SerialConsole.open(vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private')));
-    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+    serial = await node.guestConsole(vm, { logs });
 
     const nonRootPod = await plug('hp3', 'scsi');
     await poll('volume hp3 Ready', async () => ((await volumeStatus(vm.name, 'hp3'))?.phase === 'Ready' ? true : undefined), 60_000, logs);

@@ -13,11 +13,9 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { serialConsoleSocketPath } from '@kubevirt-ts/shared';
 import { poll } from '../../../test/bed/poll.ts';
 import { mountsUnder } from '../../../test/bed/mounts.ts';
-import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
-import { SerialConsole } from '../../../test/bed/serial.ts';
+import type { SerialConsole } from '../../../test/bed/serial.ts';
 import { startAttachmentPod, type AttachmentPod } from '../../../test/bed/attachment-pod.ts';
 import { startHandlerNode, VMI, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
 
@@ -64,11 +62,7 @@ describe('memory dump: attachment pod → virt-handler mount → launcher dump �
     node = await startHandlerNode({ namespace: 'memdump', nodePrefix: 'kvts-md' });
     ({ api, core, namespace } = node);
     vm = await node.startVM('vmi-md', { nonRoot: true });
-    await poll('VMI Running', async () => ((await getVMI(vm.name)).status.phase === 'Running' ? true : undefined), 120_000, logs);
-    const socket = vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
-    await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
-    serial = await SerialConsole.open(socket);
-    await serial.waitForPrompt(GUEST_PROMPT, 180_000);
+    serial = await node.guestConsole(vm, { logs, runningMs: 120_000, promptMs: 180_000 });
   });
 
   after(async () => {

@@ -5,14 +5,14 @@
 // rest.unit.test.ts covers what a real launcher cannot be made to do on demand (fail, hang, be missing).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { serialConsoleSocketPath, vmiNameToDomainName } from '@kubevirt-ts/shared';
+import { vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { poll } from '../../../test/bed/poll.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
-import { SerialConsole } from '../../../test/bed/serial.ts';
+import type { SerialConsole } from '../../../test/bed/serial.ts';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
 import { startHandlerNode, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
 
@@ -120,11 +120,7 @@ describe('virt-handler REST routes on a real launcher and guest', { timeout: 600
         Object.assign(v.spec.domain.devices, { clientPassthrough: {} });
       },
     });
-    await poll('VMI Running', async () => ((await node.getVMI(name)).status?.phase === 'Running' ? true : undefined), 90_000, logs);
-    const socket = vm.sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
-    await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
-    serial = await SerialConsole.open(socket);
-    await serial.waitForPrompt(GUEST_PROMPT, 120_000);
+    serial = await node.guestConsole(vm, { logs });
     await agentConnected();
   });
 
