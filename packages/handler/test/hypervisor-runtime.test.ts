@@ -11,9 +11,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { cmdClient } from '@kubevirt-ts/proto';
-import { parseCPUSetLine } from '@kubevirt-ts/shared';
+import { parseCPUSetLine, vmiNameToDomainName } from '@kubevirt-ts/shared';
 import { startHandlerNode, type HandlerNode, type TestVM } from '../../../test/bed/handler-node.ts';
 import { poll } from '../../../test/bed/poll.ts';
+import { virsh } from '../../../test/bed/libvirtd.ts';
 
 const tasksOf = (group: string) => readFileSync(path.join(group, 'tasks'), 'utf8').split('\n').filter(Boolean).map(Number);
 const commOf = (tid: number) => {
@@ -80,17 +81,32 @@ describe('the hypervisor runtime on virt-handler: housekeeping cgroup and memloc
     vm = await node.startVM('hk-vmi', {
       cpusetCgroup: true,
       customize: (v) => {
-        Object.assign(v.spec.domain, { cpu: { cores: 1, dedicatedCpuPlacement: true, isolateEmulatorThread: true } });
+        // an IOThread too, which KubeVirt pins beside the isolated emulator thread
+        Object.assign(v.spec.domain, {
+          cpu: { cores: 1, dedicatedCpuPlacement: true, isolateEmulatorThread: true },
+          ioThreadsPolicy: 'shared',
+        });
       },
     });
     await poll('VMI Running', async () => ((await node.getVMI('hk-vmi')).status?.phase === 'Running' ? true : undefined), 240_000, logs);
     const client = await cmdClient(vm.launcher.cmdSocket);
     const reply = await client.GetDomain({}).finally(() => client.close());
     const { CPUTune } = (
-      JSON.parse(reply.domain) as { Spec: { CPUTune: { VCPUPin: Array<{ CPUSet: string }>; EmulatorPin: { CPUSet: string } } } }
+      JSON.parse(reply.domain) as {
+        Spec: {
+          CPUTune: {
+            VCPUPin: Array<{ CPUSet: string }>;
+            EmulatorPin: { CPUSet: string };
+            IOThreadPin: Array<{ IOThread: number; CPUSet: string }>;
+          };
+        };
+      }
     ).Spec;
     const emulator = CPUTune.EmulatorPin.CPUSet;
     assert.notEqual(emulator, CPUTune.VCPUPin[0]?.CPUSet, 'the emulator thread has a CPU of its own');
+    assert.deepEqual(CPUTune.IOThreadPin, [{ IOThread: 1, CPUSet: emulator }], "the IOThread on the emulator thread's CPU");
+    const iothreads = await virsh(vm.sandbox, ['iothreadinfo', vmiNameToDomainName(node.namespace, 'hk-vmi')]);
+    assert.match(iothreads, new RegExp(`^\\s*1\\s+${emulator}\\s*$`, 'm'), `QEMU's IOThread pinned: ${iothreads}`);
 
     const pod = vm.sandbox.cpusetCgroup as string;
     const housekeeping = path.join(pod, 'housekeeping');

@@ -997,10 +997,6 @@ test('IOThreads as KubeVirt counts and hands them out: shared, auto (two per CPU
     () => convert({ ioThreadsPolicy: 'many' }, four),
     /spec\.domain\.ioThreadsPolicy: "many" is not one of shared, auto, supplementalPool/,
   );
-  assert.throws(
-    () => convert({ ioThreadsPolicy: 'shared', cpu: { cores: 1, dedicatedCpuPlacement: true } }, four),
-    /IOThreads with dedicated CPUs are not supported/,
-  );
 });
 
 test('chassis: every SMBIOS chassis entry, empty ones too; video: the VMI type with the default heads and VRAM', () => {

@@ -210,6 +210,46 @@ test("dedicated CPUs: the vCPU and the emulator thread each pinned to a CPU of t
   );
 });
 
+test('dedicated CPUs with IOThreads: beside an isolated emulator thread, or over the vCPUs; a supplemental pool before it', () => {
+  const c = byName('vmi-fedora-isolated');
+  const topology = {
+    numa_cells: [{ id: 0, cpus: Array.from({ length: 8 }, (_, id) => ({ id, siblings: [] })) }],
+  };
+  const withCPU = (cpu: object, domain: object = {}, moreDisks: string[] = []) => {
+    const vmi = structuredClone(c.vmi);
+    Object.assign(vmi.spec.domain, { cpu: { ...vmi.spec.domain.cpu, ...cpu }, ...domain });
+    for (const name of moreDisks) {
+      vmi.spec.domain.devices?.disks?.push({ name, disk: {} });
+      vmi.spec.volumes?.push({ name, emptyDisk: { capacity: '1Gi' } });
+    }
+    const ctx = { ...corpusContext(vmi, efi), topology, cpuSet: [0, 1, 2, 3, 4, 5, 6, 7] };
+    return convertVMIToDomainSpec(vmi, ctx).CPUTune;
+  };
+  // isolated emulator thread: IOThread 1 on its CPU (vCPU 0 on 0, the emulator on 1)
+  assert.deepEqual(withCPU({}, { ioThreadsPolicy: 'shared' })?.IOThreadPin, [{ IOThread: 1, CPUSet: '1' }]);
+  // no isolation, 8 vCPUs, an auto thread for each of the two disks: the pod's CPUs split between them
+  const auto = { ioThreadsPolicy: 'auto', resources: { requests: { cpu: '8', memory: '1Gi' } } };
+  const eight = withCPU({ cores: 8, isolateEmulatorThread: false }, auto);
+  assert.equal(eight?.EmulatorPin, null);
+  assert.deepEqual(eight?.IOThreadPin, [
+    { IOThread: 1, CPUSet: '0,1,2,3' },
+    { IOThread: 2, CPUSet: '4,5,6,7' },
+  ]);
+  // three threads over eight CPUs, as KubeVirt's comment has it: 0,1,2 / 3,4,5 / 6,7
+  const three = withCPU({ cores: 8, isolateEmulatorThread: false }, auto, ['x']);
+  assert.deepEqual(
+    three?.IOThreadPin?.map((p) => p.CPUSet),
+    ['0,1,2', '3,4,5', '6,7'],
+  );
+  // a supplemental pool: its own CPUs after the vCPU's, then the emulator thread's
+  const pooled = withCPU({}, { ioThreadsPolicy: 'supplementalPool', ioThreads: { supplementalPoolThreadCount: 2 } });
+  assert.deepEqual(pooled?.IOThreadPin, [
+    { IOThread: 1, CPUSet: '1' },
+    { IOThread: 2, CPUSet: '2' },
+  ]);
+  assert.deepEqual(pooled?.EmulatorPin, { CPUSet: '3' });
+});
+
 test('a watchdog and CPU features as KubeVirt writes them', () => {
   const xml = xmlOf(byName('vmi-with-watchdog'));
   assertXMLHas(xml, '<watchdog model="i6300esb" action="poweroff"><alias name="ua-mywatchdog"></alias></watchdog>');

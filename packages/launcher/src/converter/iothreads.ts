@@ -30,10 +30,6 @@ export function ioThreadsPlan(vmi: VirtualMachineInstance): IOThreadsPlan {
   if (policy !== undefined && !POLICIES.has(policy)) {
     throw new ConversionError('spec.domain.ioThreadsPolicy', `${JSON.stringify(policy)} is not one of shared, auto, supplementalPool`);
   }
-  if (vmi.spec.domain.cpu?.dedicatedCpuPlacement) {
-    // KubeVirt pins IOThreads to the dedicated CPUs (FormatDomainIOThreadPin); this launcher does not
-    throw new ConversionError('spec.domain.ioThreadsPolicy', 'IOThreads with dedicated CPUs are not supported by this launcher');
-  }
   if (policy === 'supplementalPool') {
     const count = vmi.spec.domain.ioThreads?.supplementalPoolThreadCount;
     if (count === undefined || count < 1) {

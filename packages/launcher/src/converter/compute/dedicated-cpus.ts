@@ -112,6 +112,20 @@ export function adjustDomainForDedicatedCPUs(
   };
   spec.Features ??= newStruct(featuresCodec, {});
   spec.Features.KVM = { Hidden: spec.Features.KVM?.Hidden ?? null, HintDedicated: { State: 'on' } };
+  // supplemental pool IOThreads take pool CPUs of their own, before the emulator thread
+  const poolThreads =
+    vmi.spec.domain.ioThreadsPolicy === 'supplementalPool' ? (vmi.spec.domain.ioThreads?.supplementalPoolThreadCount ?? 0) : 0;
+  const ioThreadPins: { IOThread: number; CPUSet: string }[] = [];
+  for (let id = 1; id <= poolThreads; id++) {
+    const thread = pool.fitThread();
+    if (thread === undefined) {
+      throw new ConversionError(
+        'spec.domain.ioThreads.supplementalPoolThreadCount',
+        'no CPU allocated for the iothread: no remaining unassigned threads',
+      );
+    }
+    ioThreadPins.push({ IOThread: id, CPUSet: String(thread) });
+  }
   if (vmi.spec.domain.cpu?.isolateEmulatorThread) {
     const thread = pool.fitThread();
     if (thread === undefined) {
@@ -122,4 +136,38 @@ export function adjustDomainForDedicatedCPUs(
     }
     spec.CPUTune.EmulatorPin = { CPUSet: String(thread) };
   }
+  if (spec.IOThreads && poolThreads === 0)
+    ioThreadPins.push(...sharedIOThreadPins(vmi, spec.IOThreads.IOThreads, spec.CPUTune.EmulatorPin?.CPUSet, cpuSet));
+  spec.CPUTune.IOThreadPin = ioThreadPins.length > 0 ? ioThreadPins : null;
+}
+
+/**
+ * FormatDomainIOThreadPin: with an isolated emulator thread IOThread 1 shares its CPU; else each IOThread
+ * gets one of the first vCPU-count CPUs of the pod's set, or a balanced slice of them when there are
+ * fewer IOThreads than vCPUs.
+ */
+function sharedIOThreadPins(
+  vmi: VirtualMachineInstance,
+  ioThreads: number,
+  emulatorCPUSet: string | undefined,
+  cpuSet: readonly number[],
+): { IOThread: number; CPUSet: string }[] {
+  if (vmi.spec.domain.cpu?.isolateEmulatorThread && emulatorCPUSet !== undefined) return [{ IOThread: 1, CPUSet: emulatorCPUSet }];
+  const cpu = vmi.spec.domain.cpu;
+  // hardware.GetNumberOfVCPUs: cores × sockets × threads, an unset one not counted
+  const vcpus = [cpu?.sockets, cpu?.threads].reduce<number>((n, x) => (x ? (n ? n * x : x) : n), cpu?.cores ?? 0) || 1;
+  const pins: { IOThread: number; CPUSet: string }[] = [];
+  if (ioThreads >= vcpus) {
+    for (let thread = 1; thread <= ioThreads; thread++) pins.push({ IOThread: thread, CPUSet: String(cpuSet[thread % vcpus]) });
+    return pins;
+  }
+  // e.g. 3 threads over 8 CPUs: 0,1,2 / 3,4,5 / 6,7
+  const longer = vcpus % ioThreads;
+  let curr = 0;
+  for (let thread = 1; thread <= ioThreads; thread++) {
+    const size = Math.floor(vcpus / ioThreads) + (thread <= longer ? 1 : 0);
+    pins.push({ IOThread: thread, CPUSet: cpuSet.slice(curr, curr + size).join(',') });
+    curr += size;
+  }
+  return pins;
 }
