@@ -10,6 +10,7 @@ import { parseVMI } from '@kubevirt-ts/shared';
 import { applyWebhookDefaults } from '../../../test/bed/vmi-defaults.ts';
 import { SecretVolume, accessCredentialSecretPath } from '../../../test/bed/secret-volume.ts';
 import { prepareDisks } from '../src/disk-preparation.ts';
+import { withSecretData } from '../src/cloud-init-data.ts';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -136,4 +137,24 @@ test('cloudInitNoCloud without credentials: no public-keys (omitempty)', async (
   const file = path.join(ctx.ephemeralDiskDir, 'cloud-init-data/ns1/v1/noCloud.iso');
   const metaData = JSON.parse((await run('isoinfo', ['-R', '-i', file, '-x', '/meta-data'])).stdout) as Record<string, unknown>;
   assert.deepEqual(Object.keys(metaData), ['instance-id', 'local-hostname']);
+});
+
+test('cloud-init secrets: userdata or userData, networkdata or networkData from <secretSourceDir>/<volume>; none there is an error', (t) => {
+  const dir = mkdtempSync('/tmp/kvts-ci-secret-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const volume = (source: object) => ({ name: 'ci', cloudInitConfigDrive: source });
+  mkdirSync(path.join(dir, 'ci'));
+  writeFileSync(path.join(dir, 'ci', 'userData'), '#cloud-config from the secret\n');
+  writeFileSync(path.join(dir, 'ci', 'networkdata'), 'version: 2\n');
+  const both = withSecretData(volume({ secretRef: { name: 's' }, networkDataSecretRef: { name: 's' }, userData: 'inline' }), dir);
+  assert.deepEqual(
+    [both.cloudInitConfigDrive?.userData, both.cloudInitConfigDrive?.networkData],
+    ['#cloud-config from the secret\n', 'version: 2\n'],
+  );
+  const inline = volume({ userData: 'inline' });
+  assert.equal(withSecretData(inline, dir), inline, 'no secretRef: the volume as it is');
+  assert.throws(
+    () => withSecretData({ name: 'other', cloudInitNoCloud: { secretRef: { name: 's' } } }, dir),
+    /^Error: no cloud-init data-source found at volume: other$/,
+  );
 });

@@ -43,7 +43,8 @@ function cloudInitVMI(uid: string) {
       },
       volumes: [
         ...base.spec.volumes,
-        { name: 'cloudinit', cloudInitNoCloud: { userData, networkData } },
+        // the user data from a secret (secretRef), the network data inline
+        { name: 'cloudinit', cloudInitNoCloud: { secretRef: { name: 'vmi-userdata' }, networkData } },
         { name: 'app', configMap: { name: 'app-config' } },
         { name: 'scratch4k', emptyDisk: { capacity: '16Mi' } },
         { name: 'scratchmatch', emptyDisk: { capacity: '16Mi' } },
@@ -61,6 +62,10 @@ describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blo
 
   before(async () => {
     guest = await bootGuest(vmi, (sandbox) => {
+      // virt-controller mounts the secretRef's secret at <SecretSourceDir>/<volume>
+      const secret = sandbox.hostPath('/var/run/kubevirt-private/secret/cloudinit');
+      mkdirSync(secret, { recursive: true });
+      writeFileSync(path.join(secret, 'userdata'), userData);
       // the kubelet's configMap mount, where virt-controller's pod has it
       const configMap = sandbox.hostPath('/var/run/kubevirt-private/config-map/app');
       mkdirSync(configMap, { recursive: true });
@@ -92,7 +97,7 @@ describe("the guest's disks: cloud-init and configMap ISOs, blockMultiQueue, blo
     return { label: label.trim(), files: listing.split(/\s+/).filter(Boolean).sort() };
   }
 
-  test('the NoCloud disk: label cidata, the VMI’s user-data and network-config, meta-data naming the VMI', async () => {
+  test('the NoCloud disk: label cidata, the user-data of the secretRef, the VMI’s network-config, meta-data naming the VMI', async () => {
     const s = serial_();
     const ci = await guestDisk('ci');
     assert.deepEqual(await readISO(`/dev/${ci}`), { label: 'cidata', files: ['meta-data', 'network-config', 'user-data'] });
