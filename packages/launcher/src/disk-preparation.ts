@@ -2,11 +2,13 @@
 // container disk's qcow2 overlay over its image (containerdisk.CreateEphemeralImages), each empty
 // disk's sparse qcow2 (emptydisk.CreateTemporaryDisks) and the NoCloud ISO (cloudinit.GenerateLocalData).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createVhostmdDisk, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import {
+  blockVolumePath,
+  filesystemVolumePath,
   containerDiskFormat,
   containerDiskImagePath,
   containerDiskOverlayPath,
@@ -42,6 +44,15 @@ export async function prepareDisks(vmi: VirtualMachineInstance, ctx: ConverterCo
       mkdirSync(path.dirname(overlay), { recursive: true });
       rmSync(overlay, { force: true });
       await run('qemu-img', ['create', '-f', 'qcow2', '-b', image, '-F', containerDiskFormat(volume.name, ctx), overlay]);
+    } else if (volume.ephemeral) {
+      // ephemeralDiskCreator.CreateEphemeralImages: the overlay, kept when it is there already
+      const overlay = containerDiskOverlayPath(volume.name, ctx);
+      if (!existsSync(overlay)) {
+        const backing = ctx.isBlockPVC?.[volume.name] ? blockVolumePath(volume.name) : filesystemVolumePath(volume.name, ctx);
+        mkdirSync(path.dirname(overlay), { recursive: true });
+        await run('qemu-img', ['create', '-f', 'qcow2', '-b', backing, '-F', 'raw', overlay]);
+        chmodSync(overlay, 0o640);
+      }
     } else if (volume.emptyDisk) {
       const size = emptyDiskSize(volume, index);
       const file = emptyDiskPath(volume.name, ctx);

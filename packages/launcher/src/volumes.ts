@@ -62,7 +62,8 @@ export function blockVolumes(
   const shared = new Set((vmi.spec.domain.devices?.filesystems ?? []).map((fs) => fs.name));
   for (const volume of vmi.spec.volumes ?? []) {
     if (shared.has(volume.name)) continue;
-    if (volume.persistentVolumeClaim) isBlockPVC[volume.name] = isBlock(volume.name);
+    // an ephemeral volume's claim is its overlay's backing store
+    if (volume.persistentVolumeClaim || volume.ephemeral) isBlockPVC[volume.name] = isBlock(volume.name);
     else if (volume.dataVolume) isBlockDV[volume.name] = isBlock(volume.name);
   }
   return { isBlockPVC, isBlockDV };

@@ -1038,3 +1038,27 @@ test("a downwardMetrics volume: vhostmd's disk, read-only raw virtio, from the p
     ['file', {}, 'raw', 'stop', `${ctx.privateDir}/downwardapi-disks/vhostmd0`, 'virtio'],
   );
 });
+
+test("an ephemeral volume: a qcow2 overlay in disk-data over the claim's raw image, or its block device", () => {
+  const disk = (block: boolean) =>
+    convertVMIToDomainSpec(
+      vmi({ devices: { disks: [{ name: 'e', disk: {} }] } } as DomainPart, {
+        volumes: [{ name: 'e', ephemeral: { persistentVolumeClaim: { claimName: 'c' } } }],
+      }),
+      { ...ctx, isBlockPVC: { e: block } },
+    ).Devices.Disks?.[0];
+  const file = disk(false);
+  assert.deepEqual(
+    [
+      file?.Type,
+      file?.Driver?.Type,
+      file?.Source.File,
+      file?.BackingStore?.Type,
+      file?.BackingStore?.Format?.Type,
+      file?.BackingStore?.Source?.File,
+    ],
+    ['file', 'qcow2', `${ctx.ephemeralDiskDir}/disk-data/e/disk.qcow2`, 'file', 'raw', `${ctx.privateDir}/vmi-disks/e/disk.img`],
+  );
+  const block = disk(true);
+  assert.deepEqual([block?.BackingStore?.Type, block?.BackingStore?.Source?.Dev], ['block', '/dev/e']);
+});

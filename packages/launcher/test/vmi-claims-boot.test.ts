@@ -4,7 +4,7 @@
 // from inside the guest instead.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
@@ -39,12 +39,15 @@ function claimsVMI(uid: string): DefaultedVMI {
           disks: [
             { name: 'fsclaim', disk: { bus: 'virtio' }, io: 'threads', errorPolicy: 'report' },
             { name: 'blockclaim', disk: { bus: 'virtio' }, shareable: true, blockSize: { matchVolume: { enabled: true } } },
+            { name: 'ephclaim', disk: { bus: 'virtio' }, serial: 'eph' },
           ],
         },
       },
       volumes: [
         { name: 'fsclaim', persistentVolumeClaim: { claimName: 'guest-data' } },
         { name: 'blockclaim', dataVolume: { name: 'guest-data-block' } },
+        // the guest writes to an overlay; the claim stays as it was
+        { name: 'ephclaim', ephemeral: { persistentVolumeClaim: { claimName: 'guest-data-eph' } } },
       ],
     },
   };
@@ -59,6 +62,7 @@ describe('claims, memory hotplug room and a paused start, booted by the launcher
   let launcher: RunningLauncher;
   let client: CmdClient;
   let block: BlockClaim | undefined;
+  let ephClaim: string;
   const uid = randomUUID();
   const vmi = claimsVMI(uid);
 
@@ -67,6 +71,7 @@ describe('claims, memory hotplug room and a paused start, booted by the launcher
     sandbox = await createPodSandbox();
     provideFilesystemClaim(sandbox, 'fsclaim', dataDisk);
     block = await provideBlockClaim(sandbox, 'blockclaim', dataDisk);
+    ephClaim = provideFilesystemClaim(sandbox, 'ephclaim', dataDisk);
     launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m']);
     client = await cmdClient(launcher.cmdSocket);
   });
@@ -133,5 +138,30 @@ describe('claims, memory hotplug room and a paused start, booted by the launcher
     } finally {
       serial.close();
     }
+  });
+
+  test("an ephemeral volume: the guest's writes go to a qcow2 overlay over the claim, which stays as it was", async () => {
+    const before = createHash('sha256').update(readFileSync(ephClaim)).digest('hex');
+    const xml = await virsh(sandbox, ['dumpxml', 'default_vmi-claims']);
+    assert.match(
+      xml,
+      /<source file='\/var\/run\/kubevirt-ephemeral-disks\/disk-data\/ephclaim\/disk.qcow2'[^>]*\/>\s*<backingStore type='file'[^>]*>\s*<format type='raw'\/>\s*<source file='\/var\/run\/kubevirt-private\/vmi-disks\/ephclaim\/disk.img'/,
+    );
+    const serial = await SerialConsole.open(sandbox.hostPath(`/var/run/kubevirt-private/${uid}/virt-serial0`));
+    try {
+      await serial.waitForPrompt(GUEST_PROMPT, 60_000);
+      const dev = (await serial.run('for d in /sys/block/vd*; do [ "$(cat $d/serial)" = eph ] && basename $d; done')).trim();
+      assert.match(dev, /^vd[a-z]$/);
+      // the guest reads the claim's file system through the overlay, then overwrites its first blocks
+      assert.match(
+        await serial.run(`mkdir -p /tmp/e && mount -t ext4 -o ro /dev/${dev} /tmp/e && cat /tmp/e/README; umount /tmp/e`, 20_000),
+        /kubevirt-ts data disk/,
+      );
+      await serial.run(`dd if=/dev/zero of=/dev/${dev} bs=4096 count=16 conv=fsync 2>&1; echo done`, 20_000);
+      assert.match(await serial.run(`head -c 65536 /dev/${dev} | tr -d '\\000' | wc -c`), /^\s*0\s*$/m, 'the guest reads back its zeros');
+    } finally {
+      serial.close();
+    }
+    assert.equal(createHash('sha256').update(readFileSync(ephClaim)).digest('hex'), before, "the claim's image is unchanged");
   });
 });

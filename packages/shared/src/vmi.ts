@@ -319,7 +319,7 @@ const volumeSchema = z.looseObject({
   emptyDisk: z.optional(z.looseObject({ capacity: quantitySchema })),
   cloudInitNoCloud: z.optional(cloudInitSchema),
   cloudInitConfigDrive: z.optional(cloudInitSchema),
-  ephemeral: z.optional(opaque()),
+  ephemeral: z.optional(z.looseObject({ persistentVolumeClaim: z.optional(z.looseObject({ claimName: z.optional(z.string()) })) })),
   // hotpluggable: virt-controller mounts it through an attachment pod, and the handler into the launcher
   persistentVolumeClaim: z.optional(z.looseObject({ hotpluggable: z.optional(z.boolean()) })),
   dataVolume: z.optional(z.looseObject({ hotpluggable: z.optional(z.boolean()) })),

@@ -284,6 +284,20 @@ function convertVolume(vmi: VirtualMachineInstance, volume: Volume, index: numbe
     disk.Type = 'file';
     disk.Source = newStruct(diskSourceCodec, { File: configDriveISOPath(vmi, ctx) });
     setDiskDriver(disk, 'raw', false);
+  } else if (volume.ephemeral) {
+    // convert_v1_EphemeralVolumeSource_To_api_Disk: a qcow2 overlay the guest writes to, over the
+    // claim's raw image or block device, which stays as it was
+    disk.Type = 'file';
+    setDiskDriver(disk, 'qcow2', true);
+    disk.Source = newStruct(diskSourceCodec, { File: containerDiskOverlayPath(volume.name, ctx) });
+    const block = ctx.isBlockPVC[volume.name];
+    disk.BackingStore = {
+      Type: block ? 'block' : 'file',
+      Format: { Type: 'raw' },
+      Source: block
+        ? newStruct(diskSourceCodec, { Name: volume.name, Dev: blockVolumePath(volume.name) })
+        : newStruct(diskSourceCodec, { File: filesystemVolumePath(volume.name, ctx) }),
+    };
   } else if (volume.persistentVolumeClaim || volume.dataVolume) {
     // a raw image on the claim's file system, or the claim's block device
     const block = volume.persistentVolumeClaim ? ctx.isBlockPVC[volume.name] : ctx.isBlockDV[volume.name];

@@ -157,6 +157,8 @@ export const SUPPORTED_FIELDS = [
   'spec.volumes[].persistentVolumeClaim.claimName',
   'spec.volumes[].persistentVolumeClaim.readOnly',
   'spec.volumes[].persistentVolumeClaim.hotpluggable',
+  'spec.volumes[].ephemeral.persistentVolumeClaim.claimName',
+  'spec.volumes[].ephemeral.persistentVolumeClaim.readOnly',
   'spec.volumes[].dataVolume.name',
   'spec.volumes[].dataVolume.hotpluggable',
   'spec.volumes[].hostDisk.path',
