@@ -8,11 +8,10 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import * as z from 'zod/mini';
 import { DomainQemuAgentCommandTimeout, LibvirtError, type Connection, type Domain as VirDomain } from '@kubevirt-ts/libvirt';
-import { VirtPrivateDir, vmiNameToDomainName, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { SecretSourceDir, vmiNameToDomainName, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { guestExec } from './agent/exec.ts';
 
-/** config.SecretSourceDir: where virt-controller mounts secrets in the compute container. */
-export const SecretSourceDir = path.join(VirtPrivateDir, 'secret');
+export { SecretSourceDir };
 
 /** How often a detected secret change is applied (changes landing together are applied once). */
 export const RESYNC_CHECK_INTERVAL_MS = 15_000;

@@ -1062,3 +1062,26 @@ test("an ephemeral volume: a qcow2 overlay in disk-data over the claim's raw ima
   const block = disk(true);
   assert.deepEqual([block?.BackingStore?.Type, block?.BackingStore?.Source?.Dev], ['block', '/dev/e']);
 });
+
+test("firmware.acpi: each table the <type>.bin of its secret volume; a missing or non-secret volume, or none named, is KubeVirt's error", () => {
+  const withACPI = (acpi: object, volumes: object[]) =>
+    convertVMIToDomainSpec(vmi({ firmware: { acpi } } as DomainPart, { volumes } as Partial<Spec>), ctx);
+  assert.deepEqual(
+    withACPI({ slicNameRef: 's', msdmNameRef: 'm' }, [
+      { name: 's', secret: { secretName: 'slic' } },
+      { name: 'm', secret: { secretName: 'msdm' } },
+    ]).OS.ACPI,
+    {
+      Table: [
+        { Type: 'slic', Path: '/var/run/kubevirt-private/secret/s/slic.bin' },
+        { Type: 'msdm', Path: '/var/run/kubevirt-private/secret/m/msdm.bin' },
+      ],
+    },
+  );
+  assert.throws(() => withACPI({}, []), /spec\.domain\.firmware\.acpi: no ACPI tables were set, expecting at least one/);
+  assert.throws(() => withACPI({ slicNameRef: 'x' }, []), /firmware's volume for slic was not found/);
+  assert.throws(
+    () => withACPI({ slicNameRef: 'x' }, [{ name: 'x', configMap: { name: 'c' } }]),
+    /firmware's volume type is unsupported for slic/,
+  );
+});

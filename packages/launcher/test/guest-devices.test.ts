@@ -5,11 +5,34 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { bootGuest, type BootedGuest } from '../../../test/bed/booted-guest.ts';
 import { testVMI } from '../../../test/bed/launcher.ts';
 import { virsh } from '../../../test/bed/libvirtd.ts';
 
-describe('devices the VMI asks for: sound card, panic device, video, chassis, IOThreads, tagged NIC', { timeout: 300_000 }, () => {
+const SLIC_BODY = 'KVTS-SLIC-TABLE-BODY';
+
+/** A SLIC table as a vendor ships it: the ACPI header (36 bytes, the whole table summing to 0), then the body. */
+function slicTable(): Buffer {
+  const body = Buffer.from(SLIC_BODY);
+  const t = Buffer.alloc(36 + body.length);
+  t.write('SLIC', 0, 'latin1');
+  t.writeUInt32LE(t.length, 4);
+  t.writeUInt8(1, 8);
+  t.write('KVTSOE', 10, 'latin1');
+  t.write('KVTSTBL ', 16, 'latin1');
+  t.writeUInt32LE(1, 24);
+  t.write('KVTS', 28, 'latin1');
+  t.writeUInt32LE(1, 32);
+  body.copy(t, 36);
+  t.writeUInt8((256 - (t.reduce((sum, b) => sum + b, 0) % 256)) % 256, 9);
+  return t;
+}
+
+describe('devices the VMI asks for: sound card, panic device, video, chassis, IOThreads, tagged NIC, ACPI table', {
+  timeout: 300_000,
+}, () => {
   let guest: BootedGuest | undefined;
   const booted = () => guest as BootedGuest;
   const uid = randomUUID();
@@ -21,6 +44,7 @@ describe('devices the VMI asks for: sound card, panic device, video, chassis, IO
       domain: {
         ...base.spec.domain,
         ioThreadsPolicy: 'shared',
+        firmware: { ...base.spec.domain.firmware, acpi: { slicNameRef: 'acpi' } },
         chassis: { manufacturer: 'Kvts Racks', serial: 'CH-0001', asset: 'asset-7' },
         devices: {
           ...base.spec.domain.devices,
@@ -40,12 +64,18 @@ describe('devices the VMI asks for: sound card, panic device, video, chassis, IO
         ...base.spec.volumes,
         { name: 'scratch', emptyDisk: { capacity: '16Mi' } },
         { name: 'configdrive', cloudInitConfigDrive: { userData: '#cloud-config\n' } },
+        // the SLIC table's secret (slic.bin), which virt-controller mounts under the secret source dir
+        { name: 'acpi', secret: { secretName: 'acpi-tables' } },
       ],
     },
   };
 
   before(async () => {
-    guest = await bootGuest(vmi);
+    guest = await bootGuest(vmi, (sandbox) => {
+      const dir = sandbox.hostPath('/var/run/kubevirt-private/secret/acpi');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'slic.bin'), slicTable());
+    });
   });
 
   after(async () => {
@@ -106,5 +136,14 @@ describe('devices the VMI asks for: sound card, panic device, video, chassis, IO
     const nicAddress = (await s.run('basename $(dirname $(readlink -f /sys/class/net/eth0/device))')).trim();
     const nicMAC = (await s.run('cat /sys/class/net/eth0/address')).trim();
     assert.deepEqual(metaData.devices, [{ type: 'nic', bus: 'pci', address: nicAddress, mac: nicMAC, tags: ['mgmt'] }]);
+  });
+
+  test("firmware.acpi: the SLIC table from the secret's slic.bin, which the guest's kernel lists", async () => {
+    assert.match(
+      await virsh(booted().sandbox, ['dumpxml', booted().domain]),
+      /<acpi>\s*<table type='slic'>\/var\/run\/kubevirt-private\/secret\/acpi\/slic.bin<\/table>\s*<\/acpi>/,
+    );
+    const table = await booted().serial.run("tr -cd 'A-Z-' < /sys/firmware/acpi/tables/SLIC; echo");
+    assert.match(table, new RegExp(`^SLIC.*${SLIC_BODY}`, 'm'));
   });
 });

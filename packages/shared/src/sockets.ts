@@ -103,6 +103,9 @@ export function vncSocketPath(vmiUID: string, privateDir: string = VirtPrivateDi
   return posix.join(vmiPrivateDir(vmiUID, privateDir), 'virt-vnc');
 }
 
+/** config.SecretSourceDir: where virt-controller mounts secrets in the compute container. */
+export const SecretSourceDir = `${VirtPrivateDir}/secret`;
+
 /** downwardmetrics.DownwardMetricsChannelDir: where QEMU binds the downward metrics channel's socket. */
 export const DownwardMetricsChannelDir = `${VirtPrivateDir}/downwardmetrics-channel`;
 /** downwardmetrics.DownwardMetricsChannelSocket, which virt-handler's DownwardMetrics server connects to. */

@@ -149,6 +149,7 @@ const machineSchema = z.looseObject({ type: z.optional(z.string()) });
 const firmwareSchema = z.looseObject({
   uuid: z.optional(z.string()),
   serial: z.optional(z.string()),
+  acpi: z.optional(z.looseObject({ slicNameRef: z.optional(z.string()), msdmNameRef: z.optional(z.string()) })),
   bootloader: z.optional(
     z.looseObject({
       bios: z.optional(z.looseObject({ useSerial: z.optional(z.boolean()) })),
@@ -169,7 +170,6 @@ const firmwareSchema = z.looseObject({
       ),
     }),
   ),
-  acpi: z.optional(opaque()),
 });
 
 const featureState = () => z.looseObject({ enabled: z.optional(z.boolean()) });

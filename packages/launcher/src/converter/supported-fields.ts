@@ -34,6 +34,8 @@ export const SUPPORTED_FIELDS = [
   'spec.domain.firmware.uuid',
   ...['manufacturer', 'version', 'serial', 'asset', 'sku'].map((f) => `spec.domain.chassis.${f}`),
   'spec.domain.firmware.serial',
+  'spec.domain.firmware.acpi.slicNameRef',
+  'spec.domain.firmware.acpi.msdmNameRef',
   'spec.domain.firmware.bootloader.bios.useSerial',
   'spec.domain.firmware.bootloader.efi.secureBoot',
   'spec.domain.firmware.bootloader.efi.persistent',
