@@ -309,7 +309,7 @@ export class DomainManager {
         this.#log.info('Domain defined.');
         // generateCloudInitISO with the domain: tagged NICs' addresses into the ConfigDrive's metadata
         const configDrive = (vmi.spec.volumes ?? []).find((v) => v.cloudInitConfigDrive);
-        if (configDrive) {
+        if (configDrive && vmi.spec.domain.devices?.interfaces?.some((i) => i.tag)) {
           const devices = taggedDevices(vmi, domainSpecFromXML(await this.#conn.domainGetXMLDesc(dom, 0)));
           if (devices.length > 0) await writeConfigDriveISO(vmi, configDrive, this.#ctx, cloudInit, devices);
         }
