@@ -3,9 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { createLogger } from '@kubevirt-ts/shared';
 import { guestMetrics, hostMetrics, metricsXML } from '../src/downward-metrics/metrics.ts';
-import { checkRequest } from '../src/downward-metrics/server.ts';
+import { checkRequest, serveDownwardMetrics } from '../src/downward-metrics/server.ts';
 
 test('metricsXML: xml.MarshalIndent of api.Metrics, unit after context, text escaped', () => {
   assert.equal(
@@ -94,4 +96,47 @@ test('checkRequest: GET of /metrics/XML only, a query allowed; anything else ref
   assert.throws(() => checkRequest('PUT /metrics/XML'), /invalid method: "PUT"/);
   assert.throws(() => checkRequest('GET /metrics/JSON'), /invalid request: "\/metrics\/JSON"/);
   assert.throws(() => checkRequest('GET metrics'), /invalid URI for request/);
+});
+
+test("the server on QEMU's end of the channel: metrics for a request, at most one a second; a flood of bytes refused, serving on", async (t) => {
+  const dir = mkdtempSync('/tmp/kvts-dm-sock-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = path.join(dir, 'downwardmetrics.sock');
+  // the test plays QEMU: it listens, the handler's server dials in, and the test writes as the guest would
+  const guest = await new Promise<net.Socket>((resolve) => {
+    const server = net.createServer((c) => {
+      server.close();
+      resolve(c);
+    });
+    server.listen(socket);
+    const controller = new AbortController();
+    t.after(() => controller.abort());
+    void serveDownwardMetrics(
+      socket,
+      async () => [{ type: 'string', context: 'host', name: 'HostName', value: 'n1' }],
+      createLogger({ component: 'virt-handler', level: 'silent' }),
+      controller.signal,
+    );
+  });
+  t.after(() => guest.destroy());
+  let received = '';
+  guest.setEncoding('utf8');
+  guest.on('data', (d: string) => {
+    received += d;
+  });
+  const replies = async (count: number) => {
+    const deadline = Date.now() + 10_000;
+    while ((received.match(/\n\n/g) ?? []).length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return received.split('\n\n').slice(0, count);
+  };
+  const start = Date.now();
+  guest.write('GET /metrics/XML\n\nGET /metrics/XML\n\n');
+  const [first, second] = await replies(2);
+  assert.match(first ?? '', /<name>HostName<\/name>\n {4}<value>n1<\/value>/);
+  assert.equal(second, first);
+  assert.ok(Date.now() - start >= 1000, 'the second answer waited for the rate limit');
+  guest.write('x'.repeat(5000));
+  assert.equal((await replies(3))[2], 'INVALID REQUEST');
+  guest.write('GET /metrics/XML\n\n');
+  assert.match((await replies(4))[3] ?? '', /<metrics>/, 'serving on after the flood');
 });

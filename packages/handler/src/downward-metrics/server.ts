@@ -12,6 +12,8 @@ const INVALID_REQUEST = 'INVALID REQUEST\n\n';
 const MAX_CONNECT_ATTEMPTS = 6;
 /** maxRequestsPerSecond, burst 1 */
 const MIN_REQUEST_INTERVAL_MS = 1000;
+/** What the guest may send before its request ends; more is refused and dropped (the guest is not trusted). */
+const MAX_REQUEST_BYTES = 4096;
 
 /** parseRequest: `GET <uri>` whose path is /metrics/XML. */
 export function checkRequest(line: string): void {
@@ -48,6 +50,12 @@ export async function serveDownwardMetrics(
   conn.on('data', (chunk: string) => {
     buffered += chunk;
     // a request is a line followed by a blank one (textproto.ReadLine twice)
+    if (buffered.length > MAX_REQUEST_BYTES && buffered.search(/\r?\n\r?\n/) < 0) {
+      buffered = '';
+      logger.warn({ reason: `more than ${MAX_REQUEST_BYTES} bytes without a request's end` }, 'virtio-serial socket read failed');
+      conn.write(INVALID_REQUEST);
+      return;
+    }
     for (let end = buffered.search(/\r?\n\r?\n/); end >= 0; end = buffered.search(/\r?\n\r?\n/)) {
       const request = buffered.slice(0, end).replace(/\r$/, '');
       buffered = buffered.slice(end).replace(/^\r?\n\r?\n/, '');
