@@ -8,7 +8,7 @@ import { containerDiskFormat, containerDiskImagePath, containerDiskOverlayPath }
 import { emptyDiskPath } from './emptydisk.ts';
 import { ConversionError } from './errors.ts';
 import { virtioModel } from './virtio.ts';
-import { cpuTopology } from './compute/cpu.ts';
+import { requestedVCPUs } from './compute/cpu.ts';
 import { userPCIAddress } from './pci-placement.ts';
 import { diskIOThreads, ioThreadsPlan } from './iothreads.ts';
 import {
@@ -96,8 +96,7 @@ export function convertDisks(vmi: VirtualMachineInstance, ctx: ResolvedContext):
     else permanent.add(s.name);
   }
   // blockMultiQueue: a queue per vCPU on each virtio disk
-  const topology = cpuTopology(vmi);
-  const blkQueues = vmi.spec.domain.devices?.blockMultiQueue ? Math.max(1, topology.Sockets * topology.Cores * topology.Threads) : null;
+  const blkQueues = vmi.spec.domain.devices?.blockMultiQueue ? Math.max(1, requestedVCPUs(vmi)) : null;
   const ioThreads = diskIOThreads(vmi, ioThreadsPlan(vmi));
   const disks: Disk[] = [];
   for (const [i, vmiDisk] of (vmi.spec.domain.devices?.disks ?? []).entries()) {

@@ -5,7 +5,7 @@ import type { Controller } from '../../api/index.ts';
 import type { DomainConfigurator } from '../configurator.ts';
 import { virtioModel } from '../virtio.ts';
 import { isUSBNeeded } from './input.ts';
-import { cpuTopology } from './cpu.ts';
+import { requestedVCPUs } from './cpu.ts';
 import { ioThreadsPlan, scsiControllerIOThread } from '../iothreads.ts';
 
 function controller(type: string, model: string): Controller {
@@ -20,10 +20,9 @@ export const configureControllers: DomainConfigurator = (vmi, spec) => {
     const scsi = controller('scsi', virtioModel(vmi));
     const ioThread = scsiControllerIOThread(vmi, ioThreadsPlan(vmi));
     if (ioThread !== null) {
-      const topology = cpuTopology(vmi);
       scsi.Driver = {
         IOThread: ioThread,
-        Queues: Math.max(1, topology.Sockets * topology.Cores * topology.Threads),
+        Queues: Math.max(1, requestedVCPUs(vmi)),
         IOThreads: null,
         IOMMU: '',
       };

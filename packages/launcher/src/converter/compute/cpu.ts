@@ -27,9 +27,15 @@ export function cpuTopology(vmi: VirtualMachineInstance): CPUTopology {
   return topology;
 }
 
+/** vcpu.CalculateRequestedVCPUs over GetCPUTopology: sockets × cores × threads. */
+export function requestedVCPUs(vmi: VirtualMachineInstance): number {
+  const topology = cpuTopology(vmi);
+  return topology.Sockets * topology.Cores * topology.Threads;
+}
+
 export const configureCPU: DomainConfigurator = (vmi, spec, ctx) => {
   const topology = cpuTopology(vmi);
-  let count = topology.Sockets * topology.Cores * topology.Threads;
+  let count = requestedVCPUs(vmi);
   if (count < 1) throw new ConversionError('spec.domain.resources.requests.cpu', 'the guest needs at least one vCPU');
   const maxSockets = vmi.spec.domain.cpu?.maxSockets ?? 0;
   if (maxSockets !== 0) {
