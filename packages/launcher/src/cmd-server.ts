@@ -1,7 +1,7 @@
 // The launcher's command server (pkg/virt-launcher/virtwrap/cmd-server): KubeVirt's Cmd RPCs on top of
 // the DomainManager. Errors travel in-band as KubeVirt's do: gRPC OK with Response{success:false,
 // message}, the message never empty; only Exec and GuestPing also fail the call itself.
-// Migration, SEV, backup and checkpoint RPCs are not implemented yet and answer UNIMPLEMENTED.
+// SEV, backup and checkpoint RPCs are not implemented yet and answer UNIMPLEMENTED.
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { isAgentUnresponsive, isLibvirtError } from '@kubevirt-ts/libvirt';
@@ -12,6 +12,7 @@ import type { DomainManager } from './domain-manager.ts';
 import { ExecExitCode } from './agent/exec.ts';
 import { parseVirtualMachineOptions } from './vm-options.ts';
 import { FuncTestMemoryHotplugFailAnnotation } from './liveupdate/memory.ts';
+import { parseMigrationOptions } from './migration/options.ts';
 
 type Response = cmdv1.Response;
 const OK: Response = { success: true, message: '' };
@@ -49,6 +50,10 @@ export interface LauncherServerOptions {
    * its flag: every Sync fails with them in-band (the process still starts and serves the rest).
    */
   unsupportedFeatures?: readonly string[];
+  /** POD_NAME: SignalTargetPodCleanup ends the launcher only when it is the migration's target pod. */
+  podName?: string;
+  /** The early exit signal of a target pod whose migration will not come (receivedEarlyExitSignal). */
+  onEarlyExit?: () => void;
 }
 
 export function cmdServerImpl(dm: DomainManager, logger: Logger, opts: LauncherServerOptions = {}): CmdServerImpl {
@@ -171,6 +176,30 @@ export function cmdServerImpl(dm: DomainManager, logger: Logger, opts: LauncherS
         await dm.memoryDump(vmi, r.dumpPath);
       },
     ),
+    SyncMigrationTarget: vmiCommand(
+      'Prepared migration target pod',
+      'Failed to prepare migration target pod',
+      (vmi, r: cmdv1.VMIRequest__Output) => dm.prepareMigrationTarget(vmi, parseVirtualMachineOptions(r.options)),
+    ),
+    // answered once the migration has started: its end reaches the handler as the domain's metadata
+    MigrateVirtualMachine: vmiCommand('Signaled vmi migration', 'Failed to migrate vmi', async (vmi, r: cmdv1.MigrationRequest__Output) =>
+      dm.migrateVMI(vmi, parseMigrationOptions(r.options)),
+    ),
+    CancelVirtualMachineMigration: vmiCommand('Live migration has been aborted', 'Failed to abort live migration', async (vmi) =>
+      dm.cancelVMIMigration(vmi),
+    ),
+    FinalizeVirtualMachineMigration: vmiCommand(
+      'migration finalized successfully',
+      'failed to finalize migration',
+      (vmi, r: cmdv1.VMIRequest__Output) => dm.finalizeVirtualMachineMigration(vmi, parseVirtualMachineOptions(r.options)),
+    ),
+    SignalTargetPodCleanup: vmiCommand('Signaled target pod cleanup', 'Failed to signal target pod cleanup', async (vmi) => {
+      const podName = opts.podName ?? '';
+      if (podName !== '' && vmi.status?.migrationState?.targetPod === podName) {
+        logger.info(`Signaled target pod ${podName} to cleanup`);
+        opts.onEarlyExit?.();
+      }
+    }),
     SyncVirtualMachineCPUs: vmiCommand('Synced vmi CPUs', 'Failed to sync vmi CPUs', (vmi) => dm.syncVMICPUs(vmi)),
     SyncVirtualMachineMemory: vmiCommand('guest memory has been updated', 'Failed update VMI guest memory', async (vmi) => {
       // KubeVirt's functional tests make a hotplug fail with this annotation; the message is its name

@@ -62,6 +62,13 @@ import { setDomainSpecWithHooks } from './define-domain.ts';
 import { resolveContext } from './converter/context.ts';
 import { withDefaults } from './converter/vmi-defaults.ts';
 import { AccessCredentialManager, errorText, type AccessCredentialResult } from './access-credentials.ts';
+import { domainSpecToXML } from './api/index.ts';
+import { reconnectInterfaces } from './network/link-state.ts';
+import { interfacesToReconnect } from './vm-options.ts';
+import { MigrationSource, type SourceConnection } from './migration/source.ts';
+import { initializeMigrationMetadata, type MigrationMetadataStore } from './migration/metadata.ts';
+import { monitorIncomingMigration, setGuestTime } from './migration/target.ts';
+import type { MigrationOptions } from './migration/options.ts';
 
 /** removePreviousMemoryDump: the earlier dumps in the volume (`*memory.dump*`); failures are logged. */
 function removePreviousMemoryDump(dir: string, log: Logger): void {
@@ -90,6 +97,7 @@ export class DomainNotFoundError extends Error {
 
 /** The libvirt calls the DomainManager makes: a `Connection` of `@kubevirt-ts/libvirt` has them all. */
 export type LibvirtConnection = StatsConnection &
+  SourceConnection &
   Pick<
     Connection,
     | 'connectGetVersion'
@@ -109,6 +117,7 @@ export type LibvirtConnection = StatsConnection &
     | 'domainReset'
     | 'domainResume'
     | 'domainScreenshot'
+    | 'domainSetTime'
     | 'domainSetUserPassword'
     | 'domainSetVcpusFlags'
     | 'domainShutdownFlags'
@@ -166,6 +175,21 @@ export class DomainManager {
   #memoryDumpInProgress: Promise<void> | undefined;
   /** A CD-ROM's medium changed: libvirt raises no event for it, the domain must be sent again. */
   readonly #mediaListeners = new Set<() => void>();
+  /** metadataCache.Migration of the launcher's one VMI. */
+  readonly #migrationStore: MigrationMetadataStore = {
+    load: () => this.#oneMetadata()?.Migration ?? null,
+    store: (m) => {
+      const meta = this.#oneMetadata();
+      if (!meta) return;
+      meta.Migration = { ...m };
+      this.#metadataChanged();
+    },
+  };
+  readonly #migrationSource: MigrationSource;
+  /** This launcher was prepared as a migration's target. */
+  #migrationTarget = false;
+  /** setTimeOnce */
+  #guestTimeSet = false;
 
   constructor(opts: DomainManagerOptions) {
     this.#conn = opts.conn;
@@ -185,6 +209,14 @@ export class DomainManager {
     this.#network = opts.network;
     this.#onDefineDomain = opts.onDefineDomain ?? ((xml) => Promise.resolve(xml));
     this.#preCloudInitIso = opts.preCloudInitIso ?? ((_vmi, data) => Promise.resolve(data));
+    this.#migrationSource = new MigrationSource({
+      conn: opts.conn,
+      logger: opts.logger,
+      virtShareDir: opts.converter.virtShareDir,
+      ephemeralDiskDir: opts.converter.ephemeralDiskDir,
+      metadata: this.#migrationStore,
+      exclusive: (fn) => this.#exclusive(fn),
+    });
     this.#credManager = new AccessCredentialManager({
       conn: opts.conn,
       logger: opts.logger,
@@ -268,42 +300,12 @@ export class DomainManager {
    */
   syncVMI(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null = null): Promise<void> {
     return this.#exclusive(async () => {
-      await this.#containerDisks.update(vmi);
-      const ctx = {
-        ...this.#ctx,
-        ...contextFromOptions(options),
-        ...blockVolumes(vmi, this.#ctx),
-        ...(vmi.spec.domain.cpu?.dedicatedCpuPlacement ? { cpuSet: podCPUSet() } : {}),
-      };
-      const spec = convertVMIToDomainSpec(vmi, ctx);
-      const attachments = ctx.domainAttachmentByInterfaceName;
+      const { spec, ctx, cloudInit } = await this.#convert(vmi, options);
       let dom = await this.#lookup(vmi);
       const existed = dom !== undefined;
       let state: DomainStateName | undefined;
       if (!dom) {
-        if (Object.keys(attachments).length > 0) {
-          if (!this.#network) throw new Error('pod network phase 2 is not available');
-          await this.#network.setup(vmi, spec, attachments);
-        }
-        const source = readCloudInitData(vmi, this.#ctx.secretSourceDir);
-        const cloudInit = source && {
-          volumeName: source.data.VolumeName,
-          files: cloudInitFiles(source, await this.#preCloudInitIso(vmi, source.data)),
-        };
-        await prepareDisks(vmi, ctx, cloudInit);
-        await prepareVolumes(vmi, this.#ctx, cloudInit);
-        try {
-          this.#credManager.handleQemuAgentAccessCredentials(vmi);
-        } catch (err) {
-          throw new Error(`Starting qemu agent access credential propagation failed: ${errorText(err)}`);
-        }
-        for (const disk of spec.Devices.Disks ?? []) {
-          setDriverCacheMode(disk, supportsDirectIO);
-          await setOptimalIOMode(disk, isPreAllocated);
-          setBlockIOMatchingVolume(disk, vmi);
-        }
-        // libvirt binds the serial and VNC sockets here but does not create the directory
-        mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });
+        await this.#preStart(vmi, spec, ctx, cloudInit);
         this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
         dom = await this.#allocateHotplugPorts(vmi, spec, ctx);
         this.#log.info('Domain defined.');
@@ -336,6 +338,52 @@ export class DomainManager {
     });
   }
 
+  /** generateConverterContext and the conversion, with the cloud-init data the hooks had their say on. */
+  async #convert(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null) {
+    await this.#containerDisks.update(vmi);
+    const ctx = {
+      ...this.#ctx,
+      ...contextFromOptions(options),
+      ...blockVolumes(vmi, this.#ctx),
+      ...(vmi.spec.domain.cpu?.dedicatedCpuPlacement ? { cpuSet: podCPUSet() } : {}),
+    };
+    const spec = convertVMIToDomainSpec(vmi, ctx);
+    const source = readCloudInitData(vmi, this.#ctx.secretSourceDir);
+    const cloudInit = source && {
+      volumeName: source.data.VolumeName,
+      files: cloudInitFiles(source, await this.#preCloudInitIso(vmi, source.data)),
+    };
+    return { spec, ctx, cloudInit };
+  }
+
+  /** preStartHook: what the pod needs before QEMU starts here, for a new domain or an incoming one. */
+  async #preStart(
+    vmi: VirtualMachineInstance,
+    spec: DomainSpec,
+    ctx: ConverterContext & { domainAttachmentByInterfaceName: Record<string, string> },
+    cloudInit: Parameters<typeof prepareDisks>[2],
+  ): Promise<void> {
+    const attachments = ctx.domainAttachmentByInterfaceName;
+    if (Object.keys(attachments).length > 0) {
+      if (!this.#network) throw new Error('pod network phase 2 is not available');
+      await this.#network.setup(vmi, spec, attachments);
+    }
+    await prepareDisks(vmi, ctx, cloudInit);
+    await prepareVolumes(vmi, this.#ctx, cloudInit);
+    try {
+      this.#credManager.handleQemuAgentAccessCredentials(vmi);
+    } catch (err) {
+      throw new Error(`Starting qemu agent access credential propagation failed: ${errorText(err)}`);
+    }
+    for (const disk of spec.Devices.Disks ?? []) {
+      setDriverCacheMode(disk, supportsDirectIO);
+      await setOptimalIOMode(disk, isPreAllocated);
+      setBlockIOMatchingVolume(disk, vmi);
+    }
+    // libvirt binds the serial and VNC sockets here but does not create the directory
+    mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });
+  }
+
   /**
    * The first define, through the hook sidecars, with KubeVirt's spare PCIe root ports, counted on the
    * VMI as KubeVirt's launcher gets it: with virt-api's defaults (the pod interface among them).
@@ -351,6 +399,61 @@ export class DomainManager {
       this.#log.error({ reason: errorText(err) }, 'failed to allocate hotplug ports');
       throw err;
     }
+  }
+
+  /**
+   * PrepareMigrationTarget: the pod made ready for the incoming domain as for a new one (network,
+   * disks, ISOs, hooks), the migration's record started, and the directory of QEMU's sockets made.
+   */
+  prepareMigrationTarget(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null): Promise<void> {
+    return this.#exclusive(async () => {
+      const { spec, ctx, cloudInit } = await this.#convert(vmi, options);
+      await this.#preStart(vmi, spec, ctx, cloudInit);
+      this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
+      // unlike the source, a retry prepares everything again
+      initializeMigrationMetadata(this.#migrationStore, vmi, 'PreCopy');
+      // the hooks' OnDefineDomain runs for the target too: it may set up the pod
+      await this.#onDefineDomain(domainSpecToXML(spec), vmi);
+      if (vmi.metadata.annotations?.['kubevirt.io/func-test-block-migration-target-preparation'] !== undefined) {
+        throw new Error('Blocking preparation of migration target in order to satisfy a functional test condition');
+      }
+      // QEMU listens here on the paths the source's proxy sockets have in the source pod
+      mkdirSync(path.join(this.#ctx.virtShareDir, 'migrationproxy'), { recursive: true });
+      this.#migrationTarget = true;
+    });
+  }
+
+  /** MigrateVMI: starts the outgoing migration and returns; its end is in the migration metadata. */
+  migrateVMI(vmi: VirtualMachineInstance, options: MigrationOptions): void {
+    this.#migrationSource.start(vmi, options);
+  }
+
+  cancelVMIMigration(vmi: VirtualMachineInstance): void {
+    this.#migrationSource.cancel(vmi);
+  }
+
+  /**
+   * The incoming domain resumed (or stayed paused) on this target: the record ends once libvirt has
+   * no incoming job left. Nothing for a launcher that was not prepared as a target.
+   */
+  incomingMigrationSettled(dom: VirDomain): void {
+    if (!this.#migrationTarget) return;
+    void monitorIncomingMigration(this.#conn, dom, this.#migrationStore, this.#log);
+  }
+
+  /** FinalizeVirtualMachineMigration: link-refresh interfaces cycled, the guest's time set. */
+  finalizeVirtualMachineMigration(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null): Promise<void> {
+    return this.#exclusive(async () => {
+      const dom = await this.#mustLookup(vmi);
+      const names = interfacesToReconnect(options);
+      if (names.size > 0) {
+        const running = domainSpecFromXML(await this.#conn.domainGetXMLDesc(dom, 0));
+        await reconnectInterfaces(this.#conn, dom, running.Devices.Interfaces ?? [], names);
+      }
+      if (this.#guestTimeSet) return;
+      this.#guestTimeSet = true;
+      void setGuestTime(this.#conn, dom, forObject(this.#log, vmi));
+    });
   }
 
   pauseVMI(vmi: VirtualMachineInstance): Promise<void> {
@@ -515,6 +618,11 @@ export class DomainManager {
     domain.Status.Status = 'NoState';
     domain.Status.Reason = 'NonExistent';
     return domain;
+  }
+
+  #oneMetadata(): KubeVirtMetadata | undefined {
+    const uid = [...this.#metadata.keys()][0];
+    return uid === undefined ? undefined : this.#metadata.get(uid);
   }
 
   #metadataFor(uid: string): KubeVirtMetadata {

@@ -49,6 +49,10 @@ export class DomainEventMonitor extends EventEmitter<DomainEventMonitorEvents> {
     conn.on('lifecycle', (e) => {
       logger.info(`DomainLifecycle event ${e.event} with detail ${e.detail} received`);
       this.#enqueue(e.domain, { event: e.event, detail: e.detail });
+      // only a target sees these after a migration: it ended once libvirt's incoming job is over
+      if ((e.event === 'RESUMED' && e.detail === 'MIGRATED') || (e.event === 'SUSPENDED' && e.detail === 'PAUSED')) {
+        this.#o.domainManager.incomingMigrationSettled(e.domain);
+      }
     });
     conn.on('deviceAdded', (e) => this.#enqueue(e.domain));
     conn.on('deviceRemoved', (e) => this.#enqueue(e.domain));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // virt-launcher (cmd/virt-launcher): parses flags and wires the parts together, in KubeVirt's order.
 import './zod-jitless.ts';
-import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,6 +71,13 @@ function initializeDirs(f: LauncherFlags): void {
  */
 function libvirtEndpoint(nonRoot: boolean): { uri: string; socketPath?: string } {
   return nonRoot ? { uri: 'qemu:///session', socketPath: path.join(LIBVIRT_RUNTIME_DIR, 'libvirt-sock') } : { uri: 'qemu:///system' };
+}
+
+/** `virtqemud-sock`, KubeVirt's libvirt socket, as another name of libvirtd's own. */
+function linkVirtqemudSocket(): void {
+  const link = path.join(LIBVIRT_RUNTIME_DIR, 'virtqemud-sock');
+  rmSync(link, { force: true });
+  symlinkSync('libvirt-sock', link);
 }
 
 /** What virt-controller renders into a non-root compute container, for a launcher started without it. */
@@ -171,6 +178,8 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
   const virtlogd = startVirtlog(logger, libvirtConfig);
   const libvirtd = startLibvirt(logger, libvirtConfig);
   const conn = await connectLibvirt(logger, 30_000, nonRoot);
+  // virt-handler's migration proxy dials virtqemud's socket in the target pod; ours is libvirtd's
+  linkVirtqemudSocket();
   // libvirt probes QEMU's capabilities (~1 s here) at the first call that needs them, which would be
   // the first Sync's define. Asked now, libvirt probes while the handler is still finding this launcher.
   void conn
@@ -216,7 +225,13 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
 
   const initSocket = launcherInitSocketPath(f['kubevirt-share-dir']);
   const readySocket = launcherSocketPath(f['kubevirt-share-dir']);
-  const server = createLauncherCmdServer(domainManager, logger, { unsupportedFeatures: unsupported });
+  // SignalTargetPodCleanup: a target pod whose migration will not come stops waiting for its domain
+  const earlyExit = new AbortController();
+  const server = createLauncherCmdServer(domainManager, logger, {
+    unsupportedFeatures: unsupported,
+    ...(env.POD_NAME === undefined ? {} : { podName: env.POD_NAME }),
+    onEarlyExit: () => earlyExit.abort(),
+  });
   await listenUnix(server, initSocket);
   await selfPing(initSocket);
 
@@ -234,8 +249,12 @@ export async function runLauncher(f: LauncherFlags, env: LauncherEnv = parseLaun
 
   let exitCode = 0;
   const qemuTimeout = sleep(f['qemu-timeout'], 'timeout' as const, { signal: signals.signal }).catch(() => 'signal' as const);
-  const first = await Promise.race([added, qemuTimeout]);
-  if (first === 'timeout') {
+  const early = once(earlyExit.signal, 'abort').then(() => 'early-exit' as const);
+  const first = await Promise.race([added, qemuTimeout, early]);
+  if (first === 'early-exit') {
+    logger.error('received early exit signal');
+    exitCode = 1;
+  } else if (first === 'timeout') {
     logger.error(`timed out waiting for domain to be defined within ${f['qemu-timeout'] / 1000}s`);
     exitCode = 1;
   } else if (first === 'added') {

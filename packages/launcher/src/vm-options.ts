@@ -19,7 +19,7 @@ const clusterConfigSchema = z.object({
   SerialConsoleLogDisabled: z._default(z.boolean(), false),
 });
 
-/** cmdv1.VirtualMachineOptions, the fields the launcher reads (the rest belong to migration and plugins). */
+/** cmdv1.VirtualMachineOptions, the fields the launcher reads (the rest belong to plugins and SR-IOV). */
 export const virtualMachineOptionsSchema = z.object({
   VirtualMachineSMBios: z._default(z.nullable(smbiosSchema), null),
   MemBalloonStatsPeriod: z._default(z.number().check(z.int(), z.gte(0), z.lte(0xffff_ffff)), 0),
@@ -27,6 +27,8 @@ export const virtualMachineOptionsSchema = z.object({
   topology: z._default(z.nullable(z.object({ numa_cells: z._default(z.array(z.unknown()), []) })), null),
   clusterConfig: z._default(z.nullable(clusterConfigSchema), null),
   interfaceDomainAttachment: z._default(z.record(z.string().check(z.minLength(1)), z.string()), {}),
+  /** per interface, how it is migrated (`link-refresh`: the link is cycled after the migration) */
+  interfaceMigration: z._default(z.record(z.string(), z.nullable(z.object({ Method: z._default(z.string(), '') }))), {}),
 });
 export type VirtualMachineOptions = z.infer<typeof virtualMachineOptionsSchema>;
 
@@ -71,4 +73,11 @@ export function contextFromOptions(options: VirtualMachineOptions | null): Optio
     bochsForEFIGuests: cluster?.BochsDisplayForEFIGuests ?? false,
     domainAttachmentByInterfaceName: options?.interfaceDomainAttachment ?? {},
   };
+}
+
+/** interfacesToReconnect: the interfaces whose migration method is link-refresh. */
+export function interfacesToReconnect(options: VirtualMachineOptions | null): Set<string> {
+  const names = new Set<string>();
+  for (const [name, m] of Object.entries(options?.interfaceMigration ?? {})) if (m?.Method === 'link-refresh') names.add(name);
+  return names;
 }

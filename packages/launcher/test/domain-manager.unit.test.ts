@@ -158,6 +158,12 @@ class FakeConnection implements LibvirtConnection {
   domainStartDirtyRateCalc = unused;
   domainAuthorizedSSHKeysSet = unused;
   domainSetUserPassword = unused;
+  domainSetTime = unused;
+  domainGetJobStats = unused;
+  domainAbortJob = unused;
+  domainMigratePerform3Params = unused;
+  domainMigrateStartPostCopy = unused;
+  domainMigrateSetMaxDowntime = unused;
 }
 
 async function unused(): Promise<never> {

@@ -92,6 +92,7 @@ export const RemoteProc = {
   DOMAIN_DETACH_DEVICE_FLAGS: 161,
   DOMAIN_GET_JOB_INFO: 163,
   DOMAIN_ABORT_JOB: 164,
+  DOMAIN_MIGRATE_SET_MAX_DOWNTIME: 166,
   DOMAIN_UPDATE_DEVICE_FLAGS: 174,
   DOMAIN_GET_BLOCK_INFO: 194,
   DOMAIN_CREATE_WITH_FLAGS: 196,
@@ -115,6 +116,7 @@ export const RemoteProc = {
   CONNECT_LIST_ALL_DOMAINS: 273,
   DOMAIN_GET_HOSTNAME: 277,
   DOMAIN_GET_JOB_STATS: 298,
+  DOMAIN_MIGRATE_PERFORM3_PARAMS: 305,
   DOMAIN_SET_MEMORY_STATS_PERIOD: 308,
   CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY: 316,
   CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY: 317,
@@ -501,6 +503,51 @@ export const DomainJobType = {
 } as const;
 export const DOMAIN_JOB_TYPES = ['NONE', 'BOUNDED', 'UNBOUNDED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type DomainJobTypeName = (typeof DOMAIN_JOB_TYPES)[number];
+
+/** virDomainMigrateFlags */
+export const DomainMigrateFlags = {
+  LIVE: 1 << 0,
+  PEER2PEER: 1 << 1,
+  TUNNELLED: 1 << 2,
+  PERSIST_DEST: 1 << 3,
+  UNDEFINE_SOURCE: 1 << 4,
+  PAUSED: 1 << 5,
+  NON_SHARED_DISK: 1 << 6,
+  NON_SHARED_INC: 1 << 7,
+  CHANGE_PROTECTION: 1 << 8,
+  UNSAFE: 1 << 9,
+  OFFLINE: 1 << 10,
+  COMPRESSED: 1 << 11,
+  ABORT_ON_ERROR: 1 << 12,
+  AUTO_CONVERGE: 1 << 13,
+  RDMA_PIN_ALL: 1 << 14,
+  POSTCOPY: 1 << 15,
+  TLS: 1 << 16,
+  PARALLEL: 1 << 17,
+} as const;
+
+/** The VIR_MIGRATE_PARAM_* names of virDomainMigrateToURI3's typed parameters. */
+export const MigrateParam = {
+  URI: 'migrate_uri',
+  DEST_NAME: 'destination_name',
+  DEST_XML: 'destination_xml',
+  PERSIST_XML: 'persistent_xml',
+  BANDWIDTH: 'bandwidth',
+  MIGRATE_DISKS: 'migrate_disks',
+  DISKS_URI: 'disks_uri',
+  COMPRESSION: 'compression',
+  PARALLEL_CONNECTIONS: 'parallel.connections',
+} as const;
+
+/** virDomainJobOperation: what a job (GetJobStats' `operation` field) is doing. */
+export const DomainJobOperation = {
+  UNKNOWN: 0,
+  START: 1,
+  SAVE: 2,
+  RESTORE: 3,
+  MIGRATION_IN: 4,
+  MIGRATION_OUT: 5,
+} as const;
 
 export const DomainGetJobStatsFlags = {
   COMPLETED: 1 << 0,

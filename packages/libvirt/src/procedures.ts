@@ -13,7 +13,16 @@ import {
   type DomainStateWithReason,
   type MemoryStatTag,
 } from './constants.ts';
-import { readTypedParams, typedParamsToRecord, XdrError, type TypedParamValue, type XdrReader, type XdrWriter } from './xdr.ts';
+import {
+  readTypedParams,
+  typedParamsToRecord,
+  writeTypedParams,
+  XdrError,
+  type TypedParam,
+  type TypedParamValue,
+  type XdrReader,
+  type XdrWriter,
+} from './xdr.ts';
 
 // --- shared structures ---------------------------------------------------------------------------
 
@@ -516,6 +525,28 @@ export const procedures = {
   }),
   domainAbortJob: remote(RemoteProc.DOMAIN_ABORT_JOB, domOnly, noResult),
   domainMigrateStartPostCopy: remote(RemoteProc.DOMAIN_MIGRATE_START_POST_COPY, domFlags, noResult),
+  domainMigrateSetMaxDowntime: remote(
+    RemoteProc.DOMAIN_MIGRATE_SET_MAX_DOWNTIME,
+    (w, dom: Domain, downtimeMs: bigint | number, flags?: number) => {
+      writeDomain(w, dom);
+      w.uhyper(hyperIn(downtimeMs)).uint(flags ?? 0);
+    },
+    noResult,
+  ),
+  /**
+   * virDomainMigrateToURI3 with VIR_MIGRATE_PEER2PEER: this libvirt drives the whole migration to the
+   * libvirt at `dconnuri`; returns once the migration ended. Call it without a timeout.
+   */
+  domainMigratePerform3Params: remote(
+    RemoteProc.DOMAIN_MIGRATE_PERFORM3_PARAMS,
+    (w, dom: Domain, dconnuri: string | null, params: readonly TypedParam[], flags: number) => {
+      writeDomain(w, dom);
+      w.optional(dconnuri, (x, s) => x.string(s));
+      writeTypedParams(w, params);
+      w.opaque(Buffer.alloc(0)).uint(flags);
+    },
+    (r) => r.opaque(),
+  ),
   domainMigrateSetMaxSpeed: remote(
     RemoteProc.DOMAIN_MIGRATE_SET_MAX_SPEED,
     (w, dom: Domain, bandwidthMiBs: bigint | number, flags?: number) => {

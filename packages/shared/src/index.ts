@@ -11,3 +11,4 @@ export * from './network-names.ts';
 export * from './cpuset.ts';
 export * from './quantity.ts';
 export * from './vhostmd.ts';
+export * from './migration-proxy.ts';

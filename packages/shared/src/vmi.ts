@@ -408,6 +408,18 @@ export const guestOSInfoSchema = z.looseObject({
   id: z.optional(z.string()),
 });
 
+/** VirtualMachineInstanceCommonMigrationState: one end of a migration, as each end's handler writes it. */
+const migrationEndStateSchema = z.looseObject({
+  node: z.optional(z.string()),
+  pod: z.optional(z.string()),
+  migrationUID: z.optional(z.string()),
+  domainName: z.optional(z.nullable(z.string())),
+  domainNamespace: z.optional(z.nullable(z.string())),
+  syncAddress: z.optional(z.nullable(z.string())),
+  selinuxContext: z.optional(z.string()),
+  virtualMachineInstanceUID: z.optional(z.nullable(z.string())),
+});
+
 const migrationStateSchema = z.looseObject({
   startTimestamp: z.optional(z.nullable(timeSchema)),
   endTimestamp: z.optional(z.nullable(timeSchema)),
@@ -431,8 +443,8 @@ const migrationStateSchema = z.looseObject({
   migrationConfiguration: z.optional(opaque()),
   targetCPUSet: z.optional(z.array(int())),
   targetNodeTopology: z.optional(z.string()),
-  sourceState: z.optional(opaque()),
-  targetState: z.optional(opaque()),
+  sourceState: z.optional(z.nullable(migrationEndStateSchema)),
+  targetState: z.optional(z.nullable(migrationEndStateSchema)),
 });
 
 /** PersistentVolumeClaimInfo: what virt-controller found of a volume's claim. */

@@ -35,3 +35,28 @@ export async function syncLinkStates(
     await conn.domainUpdateDeviceFlags(dom, marshalXML(interfaceCodec, 'interface', iface).toLowerCase(), LIVE_AND_CONFIG);
   }
 }
+
+/**
+ * reconnectIface (FinalizeVirtualMachineMigration, link-refresh interfaces): the link down and up
+ * again, 100 ms apart, so the guest renews its DHCP lease on the target's network.
+ */
+export async function reconnectInterfaces(
+  conn: Pick<Connection, 'domainUpdateDeviceFlags'>,
+  dom: VirDomain,
+  running: readonly Interface[],
+  names: ReadonlySet<string>,
+): Promise<void> {
+  for (const iface of running) {
+    const name = iface.Alias?.Name ?? '';
+    if (!names.has(name)) continue;
+    const xml = (i: Interface) => marshalXML(interfaceCodec, 'interface', i);
+    try {
+      await conn.domainUpdateDeviceFlags(dom, xml({ ...iface, LinkState: { State: 'down' } }), LIVE_AND_CONFIG);
+      // set up at once, some guests ignore both changes
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await conn.domainUpdateDeviceFlags(dom, xml(iface), LIVE_AND_CONFIG);
+    } catch (err) {
+      throw new Error(`failed to update network ${name}, err: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+}

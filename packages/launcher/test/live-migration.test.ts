@@ -1,0 +1,267 @@
+// Live migration between two launchers, on real parts: each in its own pod sandbox with its own
+// libvirtd and QEMU. The test plays both virt-handlers (SyncMigrationTarget on the target, then
+// MigrateVirtualMachine on the source) and their migration proxy: libvirt's peer connection and
+// QEMU's stream leave the source pod through the unix sockets in its `migrationproxy` directory and
+// reach the target's libvirt socket (`virtqemud-sock`) and QEMU's listener. Proved in the guest
+// (what it wrote before is there after, on the target's console) and in what each launcher reports
+// (the migration's metadata, the domains' states).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createConnection, createServer, type Server } from 'node:net';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
+import { migrationProxyKey, migrationSourceUnixFile, LibvirtDirectMigrationPort, serialConsoleSocketPath } from '@kubevirt-ts/shared';
+import { bootGuest, type BootedGuest } from '../../../test/bed/booted-guest.ts';
+import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
+import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
+import { poll } from '../../../test/bed/poll.ts';
+import { SerialConsole } from '../../../test/bed/serial.ts';
+import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
+
+const SHARE = '/var/run/kubevirt';
+const TARGET_POD = 'virt-launcher-migvmi-target';
+
+/** The test guest without a disk: its memory is all a migration moves (kernel and initrd are in both pods). */
+function migrationVMI(uid: string) {
+  const vmi = testVMI({ name: 'migvmi', uid });
+  const spec = vmi.spec as { domain: { devices: { disks?: unknown[] } }; volumes?: unknown[] };
+  spec.domain.devices.disks = [];
+  spec.volumes = [];
+  return vmi;
+}
+
+/** The VMI as each handler sends it while virt-controller migrates it (migration `migrationUID`). */
+function migratingVMI(uid: string, migrationUID: string) {
+  const vmi = migrationVMI(uid);
+  return {
+    ...vmi,
+    status: {
+      phase: 'Running',
+      migrationTransport: 'Unix',
+      migrationMethod: 'LiveMigration',
+      migrationState: { migrationUid: migrationUID, sourceNode: 'node-a', targetNode: 'node-b', targetPod: TARGET_POD },
+    },
+  };
+}
+
+/** KubeVirt's defaults (MigrationConfiguration), as virt-handler sends them. */
+function migrationOptions(extra: Record<string, unknown> = {}) {
+  return Buffer.from(
+    JSON.stringify({
+      Bandwidth: '0',
+      ProgressTimeout: 150,
+      CompletionTimeoutPerGiB: 150,
+      MaxDowntimeMs: 300,
+      AllowPostCopy: false,
+      ...extra,
+    }),
+  );
+}
+
+/** One of the handlers' proxies: a unix socket in the source pod piped to a unix socket in the target's. */
+async function proxy(listenAt: string, dialTo: () => string): Promise<Server> {
+  mkdirSync(path.dirname(listenAt), { recursive: true });
+  rmSync(listenAt, { force: true });
+  const server = createServer((inbound) => {
+    const outbound = createConnection(dialTo());
+    inbound.pipe(outbound).pipe(inbound);
+    const close = () => {
+      inbound.destroy();
+      outbound.destroy();
+    };
+    inbound.on('error', close);
+    outbound.on('error', close);
+    inbound.on('close', close);
+    outbound.on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(listenAt, resolve));
+  return server;
+}
+
+/** The domain as the launcher sends it (Go's field names: no json tags on api.Domain's parts). */
+interface DomainJSON {
+  Status: { Status: string; Reason: string };
+  Spec: { Metadata: { KubeVirt: { Migration: Migration | null } } };
+}
+
+interface Migration {
+  UID: string;
+  StartTimestamp: string | null;
+  EndTimestamp: string | null;
+  Failed: boolean;
+  FailureReason: string;
+  AbortStatus: string;
+  Mode: string;
+}
+
+async function domainOf(client: CmdClient): Promise<DomainJSON | undefined> {
+  const res = await client.GetDomain({});
+  assert.equal(res.response?.success, true, res.response?.message);
+  return res.domain === '' ? undefined : (JSON.parse(res.domain) as DomainJSON);
+}
+
+const migrationOf = (d: DomainJSON | undefined) => d?.Spec.Metadata.KubeVirt.Migration ?? undefined;
+
+describe('live migration between two launchers, through a proxy as the handlers run it', { timeout: 900_000 }, () => {
+  const uid = randomUUID();
+  let source: BootedGuest;
+  /** A migration's target pod: a new one each migration, as virt-controller creates one each time. */
+  let target: { sandbox: PodSandbox; launcher: RunningLauncher; client: CmdClient; serial?: SerialConsole } | undefined;
+  const proxies: Server[] = [];
+  const logs = () => `source:\n${source.launcher.logs().slice(-8000)}\ntarget:\n${target?.launcher.logs().slice(-8000) ?? ''}`;
+  const stopTarget = async () => {
+    if (target) await stopLauncherTest(target);
+    target = undefined;
+  };
+
+  /** virt-controller's target pod, and the launcher in it waiting for its domain. */
+  const newTarget = async () => {
+    await stopTarget();
+    const sandbox = await createPodSandbox();
+    const launcher = await startLauncher(sandbox, migrationVMI(uid), ['--qemu-timeout', '10m'], { env: { POD_NAME: TARGET_POD } });
+    target = { sandbox, launcher, client: await cmdClient(launcher.cmdSocket) };
+    return target;
+  };
+  const targetPath = (p: string) => {
+    assert.ok(target, 'a target pod runs');
+    return target.sandbox.hostPath(p);
+  };
+
+  before(async () => {
+    source = await bootGuest(migrationVMI(uid));
+    // the handlers' proxies: libvirt's connection, and QEMU's stream to where the target's QEMU listens
+    const directKey = migrationProxyKey(uid, LibvirtDirectMigrationPort);
+    proxies.push(
+      await proxy(migrationSourceUnixFile(source.sandbox.hostPath(SHARE), uid), () => targetPath('/var/run/libvirt/virtqemud-sock')),
+      await proxy(migrationSourceUnixFile(source.sandbox.hostPath(SHARE), directKey), () =>
+        migrationSourceUnixFile(targetPath(SHARE), directKey),
+      ),
+    );
+  });
+
+  after(async () => {
+    for (const p of proxies) p.close();
+    await stopTarget();
+    await source?.stop();
+  });
+
+  test('MigrateVirtualMachine refuses options that do not parse, in-band, and keeps serving', async () => {
+    const res = await source.client.MigrateVirtualMachine({
+      ...asRequest(migratingVMI(uid, randomUUID())),
+      options: Buffer.from('{"ProgressTimeout":"soon"}'),
+    });
+    assert.equal(res.success, false);
+    assert.match(res.message, /^no valid migration options object present in command server request: ProgressTimeout: /);
+    const none = await source.client.MigrateVirtualMachine({ ...asRequest(migratingVMI(uid, randomUUID())) });
+    assert.deepEqual(none, { success: false, message: 'migration options object not present in command server request' });
+    assert.equal(migrationOf(await domainOf(source.client)), undefined, 'no migration was started');
+  });
+
+  test('a migration held to 1 MiB/s is cancelled: abortStatus Succeeded, the guest runs on at the source', async () => {
+    const migration = randomUUID();
+    const vmi = migratingVMI(uid, migration);
+    const { client: targetClient, launcher: targetLauncher } = await newTarget();
+    assert.deepEqual(await targetClient.SyncMigrationTarget(asRequest(vmi)), { success: true, message: '' }, logs());
+    assert.deepEqual(
+      await source.client.MigrateVirtualMachine({ ...asRequest(vmi), options: migrationOptions({ Bandwidth: '1Mi' }) }),
+      { success: true, message: '' },
+      logs(),
+    );
+    await poll(
+      'the migration is running',
+      async () => (source.launcher.logs().includes('Migration info:') ? true : undefined),
+      60_000,
+      logs,
+    );
+    assert.deepEqual(await source.client.CancelVirtualMachineMigration(asRequest(vmi)), { success: true, message: '' });
+    const ended = await poll(
+      'the source reports the migration ended',
+      async () => {
+        const m = migrationOf(await domainOf(source.client));
+        return m?.EndTimestamp ? m : undefined;
+      },
+      60_000,
+      logs,
+    );
+    assert.equal(ended.UID, migration);
+    assert.equal(ended.Failed, true);
+    assert.equal(ended.AbortStatus, 'Succeeded');
+    assert.equal(ended.FailureReason, 'Live migration has been aborted');
+    assert.equal((await domainOf(source.client))?.Status.Status, 'Running');
+    assert.match(await source.serial.run('echo still-$((40+2))'), /still-42/);
+    // a second cancel has nothing to abort
+    assert.deepEqual(await source.client.CancelVirtualMachineMigration(asRequest(vmi)), { success: true, message: '' });
+    assert.equal(migrationOf(await domainOf(source.client))?.AbortStatus, 'Succeeded');
+    // the incoming QEMU is gone with the aborted migration, and so is the target pod's launcher
+    const code = await Promise.race([targetLauncher.exited, sleep(60_000, 'still running')]);
+    assert.equal(code, 0, logs());
+  });
+
+  test('a migration moves the running guest to the target: its memory, console and domain', async () => {
+    const marker = `kvts-${randomUUID().slice(0, 8)}`;
+    await source.serial.run(`echo ${marker} > /migration-marker`);
+    const migration = randomUUID();
+    const vmi = migratingVMI(uid, migration);
+    const t = await newTarget();
+    const targetClient = t.client;
+    assert.deepEqual(await targetClient.SyncMigrationTarget(asRequest(vmi)), { success: true, message: '' }, logs());
+    assert.deepEqual(
+      await source.client.MigrateVirtualMachine({ ...asRequest(vmi), options: migrationOptions() }),
+      { success: true, message: '' },
+      logs(),
+    );
+    // asked again while it runs: nothing new starts
+    assert.deepEqual(await source.client.MigrateVirtualMachine({ ...asRequest(vmi), options: migrationOptions() }), {
+      success: true,
+      message: '',
+    });
+
+    const atSource = await poll(
+      'the source reports the migration ended',
+      async () => {
+        const m = migrationOf(await domainOf(source.client));
+        return m?.EndTimestamp ? m : undefined;
+      },
+      240_000,
+      logs,
+    );
+    assert.equal(atSource.UID, migration);
+    assert.equal(atSource.Failed, false, `the migration failed: ${atSource.FailureReason}`);
+    assert.equal(atSource.Mode, 'PreCopy');
+    await poll(
+      'the source domain is shut off, migrated',
+      async () => {
+        const d = await domainOf(source.client);
+        return d?.Status.Status === 'Shutoff' && d.Status.Reason === 'Migrated' ? true : undefined;
+      },
+      30_000,
+      logs,
+    );
+
+    const atTarget = await poll(
+      'the target runs the domain and ends its record',
+      async () => {
+        const d = await domainOf(targetClient);
+        const m = migrationOf(d);
+        return d?.Status.Status === 'Running' && m?.EndTimestamp ? m : undefined;
+      },
+      60_000,
+      logs,
+    );
+    assert.equal(atTarget.UID, migration);
+    assert.equal(atTarget.Failed, false);
+
+    // the same migration cannot run twice
+    const again = await source.client.MigrateVirtualMachine({ ...asRequest(vmi), options: migrationOptions() });
+    assert.equal(again.success, false);
+    assert.match(again.message, new RegExp(`^migration job ${migration} already executed, finished at .*, failed: false, abortStatus: $`));
+
+    assert.deepEqual(await targetClient.FinalizeVirtualMachineMigration(asRequest(vmi)), { success: true, message: '' }, logs());
+    t.serial = await SerialConsole.open(t.sandbox.hostPath(serialConsoleSocketPath(uid, 0, '/var/run/kubevirt-private')));
+    await t.serial.waitForPrompt(GUEST_PROMPT, 30_000);
+    assert.match(await t.serial.run('cat /migration-marker'), new RegExp(marker));
+  });
+});
