@@ -2,9 +2,10 @@
 // libvirtd and QEMU. The test plays both virt-handlers (SyncMigrationTarget on the target, then
 // MigrateVirtualMachine on the source) and their migration proxy: libvirt's peer connection and
 // QEMU's stream leave the source pod through the unix sockets in its `migrationproxy` directory and
-// reach the target's libvirt socket (`virtqemud-sock`) and QEMU's listener. Proved in the guest
-// (what it wrote before is there after, on the target's console) and in what each launcher reports
-// (the migration's metadata, the domains' states).
+// reach the target's libvirt socket (`virtqemud-sock`) and QEMU's listeners (memory, and the NBD
+// stream of the block migration). Proved in the guest (what it wrote to its memory and its disk
+// before is there after, on the target's console) and in what each launcher reports (the migration's
+// metadata, the domains' states).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -13,7 +14,13 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
-import { migrationProxyKey, migrationSourceUnixFile, LibvirtDirectMigrationPort, serialConsoleSocketPath } from '@kubevirt-ts/shared';
+import {
+  LibvirtBlockMigrationPort,
+  LibvirtDirectMigrationPort,
+  migrationProxyKey,
+  migrationSourceUnixFile,
+  serialConsoleSocketPath,
+} from '@kubevirt-ts/shared';
 import { bootGuest, type BootedGuest } from '../../../test/bed/booted-guest.ts';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
@@ -23,14 +30,15 @@ import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
 
 const SHARE = '/var/run/kubevirt';
 const TARGET_POD = 'virt-launcher-migvmi-target';
+/** 7 MiB into the test guest's 8 MiB data disk. */
+const DISK_MARKER_OFFSET = 7 * 1024 * 1024;
 
-/** The test guest without a disk: its memory is all a migration moves (kernel and initrd are in both pods). */
+/**
+ * The test guest: its containerDisk is local to each pod, so the migration is a block migration (as
+ * virt-handler decides for such a VMI) that copies the disk's overlay beside the memory.
+ */
 function migrationVMI(uid: string) {
-  const vmi = testVMI({ name: 'migvmi', uid });
-  const spec = vmi.spec as { domain: { devices: { disks?: unknown[] } }; volumes?: unknown[] };
-  spec.domain.devices.disks = [];
-  spec.volumes = [];
-  return vmi;
+  return testVMI({ name: 'migvmi', uid });
 }
 
 /** The VMI as each handler sends it while virt-controller migrates it (migration `migrationUID`). */
@@ -41,7 +49,7 @@ function migratingVMI(uid: string, migrationUID: string) {
     status: {
       phase: 'Running',
       migrationTransport: 'Unix',
-      migrationMethod: 'LiveMigration',
+      migrationMethod: 'BlockMigration',
       migrationState: { migrationUid: migrationUID, sourceNode: 'node-a', targetNode: 'node-b', targetPod: TARGET_POD },
     },
   };
@@ -133,13 +141,15 @@ describe('live migration between two launchers, through a proxy as the handlers 
   before(async () => {
     source = await bootGuest(migrationVMI(uid));
     // the handlers' proxies: libvirt's connection, and QEMU's stream to where the target's QEMU listens
-    const directKey = migrationProxyKey(uid, LibvirtDirectMigrationPort);
     proxies.push(
       await proxy(migrationSourceUnixFile(source.sandbox.hostPath(SHARE), uid), () => targetPath('/var/run/libvirt/virtqemud-sock')),
-      await proxy(migrationSourceUnixFile(source.sandbox.hostPath(SHARE), directKey), () =>
-        migrationSourceUnixFile(targetPath(SHARE), directKey),
-      ),
     );
+    for (const port of [LibvirtDirectMigrationPort, LibvirtBlockMigrationPort]) {
+      const key = migrationProxyKey(uid, port);
+      proxies.push(
+        await proxy(migrationSourceUnixFile(source.sandbox.hostPath(SHARE), key), () => migrationSourceUnixFile(targetPath(SHARE), key)),
+      );
+    }
   });
 
   after(async () => {
@@ -202,7 +212,10 @@ describe('live migration between two launchers, through a proxy as the handlers 
 
   test('a migration moves the running guest to the target: its memory, console and domain', async () => {
     const marker = `kvts-${randomUUID().slice(0, 8)}`;
+    const diskMarker = `disk-${randomUUID().slice(0, 8)}`;
     await source.serial.run(`echo ${marker} > /migration-marker`);
+    // on the disk's last MiB, past the file system the guest mounted: only the block copy carries it
+    await source.serial.run(`echo ${diskMarker} | dd of=/dev/vda bs=1 seek=${DISK_MARKER_OFFSET} conv=notrunc && sync`);
     const migration = randomUUID();
     const vmi = migratingVMI(uid, migration);
     const t = await newTarget();
@@ -263,5 +276,11 @@ describe('live migration between two launchers, through a proxy as the handlers 
     t.serial = await SerialConsole.open(t.sandbox.hostPath(serialConsoleSocketPath(uid, 0, '/var/run/kubevirt-private')));
     await t.serial.waitForPrompt(GUEST_PROMPT, 30_000);
     assert.match(await t.serial.run('cat /migration-marker'), new RegExp(marker));
+    // read from the target's disk, not from the page cache that came with the memory
+    await t.serial.run('echo 3 > /proc/sys/vm/drop_caches');
+    assert.match(
+      await t.serial.run(`dd if=/dev/vda bs=1 skip=${DISK_MARKER_OFFSET} count=${diskMarker.length} 2>/dev/null`),
+      new RegExp(diskMarker),
+    );
   });
 });
