@@ -170,6 +170,18 @@ describe('live migration between two launchers, through a proxy as the handlers 
     assert.equal(migrationOf(await domainOf(source.client)), undefined, 'no migration was started');
   });
 
+  test("SignalTargetPodCleanup ends a target pod's launcher waiting for a migration that will not come, only in its own pod", async () => {
+    const vmi = migratingVMI(uid, randomUUID());
+    const { client, launcher } = await newTarget();
+    assert.deepEqual(await client.SyncMigrationTarget(asRequest(vmi)), { success: true, message: '' }, logs());
+    const elsewhere = { ...vmi, status: { ...vmi.status, migrationState: { ...vmi.status.migrationState, targetPod: 'another-pod' } } };
+    assert.deepEqual(await client.SignalTargetPodCleanup(asRequest(elsewhere)), { success: true, message: '' });
+    assert.equal(await Promise.race([launcher.exited, sleep(3_000, 'running')]), 'running', 'another pod was signalled');
+    assert.deepEqual(await client.SignalTargetPodCleanup(asRequest(vmi)), { success: true, message: '' });
+    assert.equal(await Promise.race([launcher.exited, sleep(30_000, 'running')]), 1, logs());
+    assert.match(launcher.logs(), /received early exit signal/);
+  });
+
   test('a migration held to 1 MiB/s is cancelled: abortStatus Succeeded, the guest runs on at the source', async () => {
     const migration = randomUUID();
     const vmi = migratingVMI(uid, migration);
