@@ -31,7 +31,10 @@ export function secureContextOptions(tls: Pick<ServerTLS, 'cert' | 'key' | 'ca'>
  * verifyPeerCert's checks after the chain: why the client certificate is refused, or undefined.
  * As Go's x509 Verify, a certificate without the extension is good for any usage.
  */
-export function clientCertificateProblem(socket: TLSSocket, opts: { externallyManaged: boolean; commonName: string }): string | undefined {
+export function clientCertificateProblem(
+  socket: TLSSocket,
+  opts: { externallyManaged: boolean; commonName: string | readonly string[] },
+): string | undefined {
   if (!socket.authorized) return `could not verify peer certificate: ${String(socket.authorizationError ?? 'not authorized')}`;
   const peer = socket.getPeerCertificate();
   if (!peer || Object.keys(peer).length === 0) return 'no client certificate provided.';
@@ -41,9 +44,11 @@ export function clientCertificateProblem(socket: TLSSocket, opts: { externallyMa
   }
   const cn = peer.subject?.CN;
   const commonName = Array.isArray(cn) ? cn.join(',') : (cn ?? '');
-  if (!opts.externallyManaged && commonName !== opts.commonName) {
-    return `common name is invalid, expected ${opts.commonName}, but got ${commonName}`;
-  }
+  if (opts.externallyManaged) return undefined;
+  // one of several CommonNames (the migration proxy's --migration-cn-types): KubeVirt's message names none
+  if (typeof opts.commonName !== 'string')
+    return opts.commonName.includes(commonName) ? undefined : `common name is invalid, got ${commonName}`;
+  if (commonName !== opts.commonName) return `common name is invalid, expected ${opts.commonName}, but got ${commonName}`;
   return undefined;
 }
 
