@@ -6,3 +6,4 @@ export { LauncherClients, type LauncherClientsOptions } from './launcher-clients
 export { PodNetworkConfigurator, type NetworkConfigurator, type PodNetworkOptions } from './network/configurator.ts';
 export { VirtualMachineController, type VirtualMachineControllerOptions } from './vm-controller.ts';
 export { interfacesStatus, requiredGuestAgentCommands } from './vmi-status.ts';
+export { MigrationProxyManager, type MigrationTLS } from './migration-proxy.ts';

@@ -1,19 +1,22 @@
 // Live migration between two launchers, on real parts: each in its own pod sandbox with its own
-// libvirtd and QEMU. The test plays both virt-handlers (SyncMigrationTarget on the target, then
-// MigrateVirtualMachine on the source) and their migration proxy: libvirt's peer connection and
-// QEMU's stream leave the source pod through the unix sockets in its `migrationproxy` directory and
-// reach the target's libvirt socket (`virtqemud-sock`) and QEMU's listeners (memory, and the NBD
-// stream of the block migration). Proved in the guest (what it wrote to its memory and its disk
-// before is there after, on the target's console) and in what each launcher reports (the migration's
-// metadata, the domains' states).
+// libvirtd and QEMU, and virt-handler's migration proxy between them over TLS (KubeVirt's
+// certificate checks, certificates of a test CA). The test plays the rest of both handlers
+// (SyncMigrationTarget on the target, MigrateVirtualMachine on the source): libvirt's peer
+// connection and QEMU's streams (memory, and the NBD stream of the block migration) leave the source
+// pod through the proxy's unix sockets in its `migrationproxy` directory and reach the target pod's
+// libvirt socket (`virtqemud-sock`) and QEMU's listeners. Proved in the guest (what it wrote to its
+// memory and its disk before is there after, on the target's console) and in what each launcher
+// reports (the migration's metadata, the domains' states).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection, createServer, type Server } from 'node:net';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
+import { MigrationProxyManager, type MigrationTLS } from '@kubevirt-ts/handler';
+import { createLogger } from '@kubevirt-ts/shared';
+import { makeHandlerPki } from './bed/handler-pki.ts';
 import {
   LibvirtBlockMigrationPort,
   LibvirtDirectMigrationPort,
@@ -21,12 +24,12 @@ import {
   migrationSourceUnixFile,
   serialConsoleSocketPath,
 } from '@kubevirt-ts/shared';
-import { bootGuest, type BootedGuest } from '../../../test/bed/booted-guest.ts';
-import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
-import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from '../../../test/bed/launcher.ts';
-import { poll } from '../../../test/bed/poll.ts';
-import { SerialConsole } from '../../../test/bed/serial.ts';
-import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
+import { bootGuest, type BootedGuest } from './bed/booted-guest.ts';
+import { createPodSandbox, type PodSandbox } from './bed/pod-sandbox.ts';
+import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from './bed/launcher.ts';
+import { poll } from './bed/poll.ts';
+import { SerialConsole } from './bed/serial.ts';
+import { GUEST_PROMPT } from './bed/guest.ts';
 
 const SHARE = '/var/run/kubevirt';
 const TARGET_POD = 'virt-launcher-migvmi-target';
@@ -69,26 +72,6 @@ function migrationOptions(extra: Record<string, unknown> = {}) {
   );
 }
 
-/** One of the handlers' proxies: a unix socket in the source pod piped to a unix socket in the target's. */
-async function proxy(listenAt: string, dialTo: () => string): Promise<Server> {
-  mkdirSync(path.dirname(listenAt), { recursive: true });
-  rmSync(listenAt, { force: true });
-  const server = createServer((inbound) => {
-    const outbound = createConnection(dialTo());
-    inbound.pipe(outbound).pipe(inbound);
-    const close = () => {
-      inbound.destroy();
-      outbound.destroy();
-    };
-    inbound.on('error', close);
-    outbound.on('error', close);
-    inbound.on('close', close);
-    outbound.on('close', close);
-  });
-  await new Promise<void>((resolve) => server.listen(listenAt, resolve));
-  return server;
-}
-
 /** The domain as the launcher sends it (Go's field names: no json tags on api.Domain's parts). */
 interface DomainJSON {
   Status: { Status: string; Reason: string };
@@ -113,49 +96,57 @@ async function domainOf(client: CmdClient): Promise<DomainJSON | undefined> {
 
 const migrationOf = (d: DomainJSON | undefined) => d?.Spec.Metadata.KubeVirt.Migration ?? undefined;
 
-describe('live migration between two launchers, through a proxy as the handlers run it', { timeout: 900_000 }, () => {
+describe("live migration between two launchers, through virt-handler's migration proxy over TLS", { timeout: 900_000 }, () => {
   const uid = randomUUID();
   let source: BootedGuest;
   /** A migration's target pod: a new one each migration, as virt-controller creates one each time. */
   let target: { sandbox: PodSandbox; launcher: RunningLauncher; client: CmdClient; serial?: SerialConsole } | undefined;
-  const proxies: Server[] = [];
+  let pkiDir: string;
+  /** The two handlers' proxy managers. */
+  let sourceProxy: MigrationProxyManager;
+  let targetProxy: MigrationProxyManager;
   const logs = () => `source:\n${source.launcher.logs().slice(-8000)}\ntarget:\n${target?.launcher.logs().slice(-8000) ?? ''}`;
   const stopTarget = async () => {
     if (target) await stopLauncherTest(target);
     target = undefined;
   };
 
-  /** virt-controller's target pod, and the launcher in it waiting for its domain. */
+  /** virt-controller's target pod, the launcher in it waiting for its domain, and both handlers' proxies to it. */
   const newTarget = async () => {
     await stopTarget();
     const sandbox = await createPodSandbox();
     const launcher = await startLauncher(sandbox, migrationVMI(uid), ['--qemu-timeout', '10m'], { env: { POD_NAME: TARGET_POD } });
     target = { sandbox, launcher, client: await cmdClient(launcher.cmdSocket) };
+    // handleTargetMigrationProxy: libvirt's socket and QEMU's, as the target handler finds them in the pod
+    const inTarget = (key: string) => migrationSourceUnixFile(sandbox.hostPath(SHARE), key);
+    await targetProxy.startTargetListener(uid, [
+      sandbox.hostPath('/var/run/libvirt/virtqemud-sock'),
+      ...[LibvirtDirectMigrationPort, LibvirtBlockMigrationPort].map((port) => inTarget(migrationProxyKey(uid, port))),
+    ]);
+    // handleSourceMigrationProxy: the ports the target published, as sockets in the source pod
+    await sourceProxy.startSourceListener(uid, '127.0.0.1', targetProxy.getTargetListenerPorts(uid), source.sandbox.hostPath(SHARE));
     return target;
-  };
-  const targetPath = (p: string) => {
-    assert.ok(target, 'a target pod runs');
-    return target.sandbox.hostPath(p);
   };
 
   before(async () => {
+    pkiDir = mkdtempSync('/tmp/kvts-mig-pki-');
+    const pki = await makeHandlerPki(pkiDir);
+    const tls: MigrationTLS = {
+      server: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, cnTypes: ['virt-handler', 'migration'] },
+      client: { cert: pki.client.cert, key: pki.client.key, ca: pki.ca.cert },
+    };
+    const logger = createLogger({ component: 'virt-handler', verbosity: 2 });
+    sourceProxy = new MigrationProxyManager({ tls, logger });
+    targetProxy = new MigrationProxyManager({ tls, logger });
     source = await bootGuest(migrationVMI(uid));
-    // the handlers' proxies: libvirt's connection, and QEMU's stream to where the target's QEMU listens
-    proxies.push(
-      await proxy(migrationSourceUnixFile(source.sandbox.hostPath(SHARE), uid), () => targetPath('/var/run/libvirt/virtqemud-sock')),
-    );
-    for (const port of [LibvirtDirectMigrationPort, LibvirtBlockMigrationPort]) {
-      const key = migrationProxyKey(uid, port);
-      proxies.push(
-        await proxy(migrationSourceUnixFile(source.sandbox.hostPath(SHARE), key), () => migrationSourceUnixFile(targetPath(SHARE), key)),
-      );
-    }
   });
 
   after(async () => {
-    for (const p of proxies) p.close();
+    sourceProxy?.stopSourceListener(uid);
+    targetProxy?.stopTargetListener(uid);
     await stopTarget();
     await source?.stop();
+    if (pkiDir) rmSync(pkiDir, { recursive: true, force: true });
   });
 
   test('MigrateVirtualMachine refuses options that do not parse, in-band, and keeps serving', async () => {
