@@ -111,7 +111,7 @@ describe("live migration between two launchers, through virt-handler's migration
   };
 
   /** virt-controller's target pod, the launcher in it waiting for its domain, and both handlers' proxies to it. */
-  const newTarget = async () => {
+  const newTarget = async (sourcePod: PodSandbox = source.sandbox) => {
     await stopTarget();
     const sandbox = await createPodSandbox();
     const launcher = await startLauncher(sandbox, migrationVMI(uid), ['--qemu-timeout', '10m'], { env: { POD_NAME: TARGET_POD } });
@@ -123,7 +123,7 @@ describe("live migration between two launchers, through virt-handler's migration
       ...[LibvirtDirectMigrationPort, LibvirtBlockMigrationPort].map((port) => inTarget(migrationProxyKey(uid, port))),
     ]);
     // handleSourceMigrationProxy: the ports the target published, as sockets in the source pod
-    await sourceProxy.startSourceListener(uid, '127.0.0.1', targetProxy.getTargetListenerPorts(uid), source.sandbox.hostPath(SHARE));
+    await sourceProxy.startSourceListener(uid, '127.0.0.1', targetProxy.getTargetListenerPorts(uid), sourcePod.hostPath(SHARE));
     return target;
   };
 
@@ -284,5 +284,91 @@ describe("live migration between two launchers, through virt-handler's migration
       await t.serial.run(`dd if=/dev/vda bs=1 skip=${DISK_MARKER_OFFSET} count=${diskMarker.length} 2>/dev/null`),
       new RegExp(diskMarker),
     );
+  });
+
+  test('a paused guest migrates paused, back out of the pod it moved to; unpaused on the new target, it answers', async () => {
+    // the guest runs in the last migration's target pod: the source of this one
+    assert.ok(target, 'the last migration left the guest in its target pod');
+    const from = target;
+    target = undefined;
+    try {
+      const vmi = migratingVMI(uid, randomUUID());
+      assert.deepEqual(await from.client.PauseVirtualMachine(asRequest(vmi)), { success: true, message: '' });
+      const to = await newTarget(from.sandbox);
+      assert.deepEqual(await to.client.SyncMigrationTarget(asRequest(vmi)), { success: true, message: '' }, logs());
+      assert.deepEqual(await from.client.MigrateVirtualMachine({ ...asRequest(vmi), options: migrationOptions() }), {
+        success: true,
+        message: '',
+      });
+      const ended = await poll(
+        'the source reports the migration ended',
+        async () => {
+          const m = migrationOf(await domainOf(from.client));
+          return m?.EndTimestamp ? m : undefined;
+        },
+        240_000,
+        () => `${logs()}\nold source:\n${from.launcher.logs().slice(-6000)}`,
+      );
+      assert.equal(ended.Failed, false, ended.FailureReason);
+      // libvirt's VIR_MIGRATE_PAUSED: the domain arrives paused, and the target's record still ends
+      const arrived = await poll(
+        'the target holds the paused domain and ends its record',
+        async () => {
+          const d = await domainOf(to.client);
+          return d?.Status.Status === 'Paused' && migrationOf(d)?.EndTimestamp ? d : undefined;
+        },
+        60_000,
+        logs,
+      );
+      assert.equal(arrived.Status.Reason, 'User');
+      assert.deepEqual(await to.client.UnpauseVirtualMachine(asRequest(vmi)), { success: true, message: '' });
+      to.serial = await SerialConsole.open(to.sandbox.hostPath(serialConsoleSocketPath(uid, 0, '/var/run/kubevirt-private')));
+      await to.serial.waitForPrompt(GUEST_PROMPT, 30_000);
+      assert.match(await to.serial.run('cat /migration-marker'), /kvts-/);
+    } finally {
+      await stopLauncherTest(from);
+    }
+  });
+
+  test('past its completion time, with workload disruption allowed, the migration switches to post-copy and completes', async () => {
+    assert.ok(target, 'the last migration left the guest in its target pod');
+    const from = target;
+    target = undefined;
+    try {
+      const vmi = migratingVMI(uid, randomUUID());
+      const to = await newTarget(from.sandbox);
+      assert.deepEqual(await to.client.SyncMigrationTarget(asRequest(vmi)), { success: true, message: '' }, logs());
+      // 1 s per GB for a guest under 1 GB: the monitor acts after a second; 2 MiB/s keeps pre-copy from finishing first
+      const options = migrationOptions({
+        Bandwidth: '2Mi',
+        CompletionTimeoutPerGiB: 1,
+        AllowPostCopy: true,
+        AllowWorkloadDisruption: true,
+      });
+      assert.deepEqual(await from.client.MigrateVirtualMachine({ ...asRequest(vmi), options }), { success: true, message: '' });
+      const ended = await poll(
+        'the source reports the migration ended',
+        async () => {
+          const m = migrationOf(await domainOf(from.client));
+          return m?.EndTimestamp ? m : undefined;
+        },
+        240_000,
+        () => `${logs()}\nold source:\n${from.launcher.logs().slice(-6000)}`,
+      );
+      assert.equal(ended.Failed, false, ended.FailureReason);
+      assert.equal(ended.Mode, 'PostCopy');
+      assert.match(from.launcher.logs(), /Starting post copy mode for migration/);
+      await poll(
+        'the target runs the domain',
+        async () => ((await domainOf(to.client))?.Status.Status === 'Running' ? true : undefined),
+        60_000,
+        logs,
+      );
+      to.serial = await SerialConsole.open(to.sandbox.hostPath(serialConsoleSocketPath(uid, 0, '/var/run/kubevirt-private')));
+      await to.serial.waitForPrompt(GUEST_PROMPT, 30_000);
+      assert.match(await to.serial.run('cat /migration-marker'), /kvts-/);
+    } finally {
+      await stopLauncherTest(from);
+    }
   });
 });
