@@ -240,9 +240,8 @@ export class DomainManager {
 
   /** metadataCache.AccessCredential.Store: listeners hear of it when the result changed. */
   #storeAccessCredential(result: AccessCredentialResult): void {
-    const uid = [...this.#metadata.keys()][0];
-    if (uid === undefined) return;
-    const meta = this.#metadataFor(uid);
+    const meta = this.#oneMetadata();
+    if (!meta) return;
     if (meta.AccessCredential?.Succeeded === result.Succeeded && meta.AccessCredential.Message === result.Message) return;
     meta.AccessCredential = { ...result };
     this.#metadataChanged();
@@ -300,12 +299,12 @@ export class DomainManager {
    */
   syncVMI(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null = null): Promise<void> {
     return this.#exclusive(async () => {
-      const { spec, ctx, cloudInit } = await this.#convert(vmi, options);
+      const { spec, ctx } = await this.#convert(vmi, options);
       let dom = await this.#lookup(vmi);
       const existed = dom !== undefined;
       let state: DomainStateName | undefined;
       if (!dom) {
-        await this.#preStart(vmi, spec, ctx, cloudInit);
+        const cloudInit = await this.#preStart(vmi, spec, ctx);
         this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
         dom = await this.#allocateHotplugPorts(vmi, spec, ctx);
         this.#log.info('Domain defined.');
@@ -338,7 +337,7 @@ export class DomainManager {
     });
   }
 
-  /** generateConverterContext and the conversion, with the cloud-init data the hooks had their say on. */
+  /** generateConverterContext and the conversion. */
   async #convert(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null) {
     await this.#containerDisks.update(vmi);
     const ctx = {
@@ -347,27 +346,28 @@ export class DomainManager {
       ...blockVolumes(vmi, this.#ctx),
       ...(vmi.spec.domain.cpu?.dedicatedCpuPlacement ? { cpuSet: podCPUSet() } : {}),
     };
-    const spec = convertVMIToDomainSpec(vmi, ctx);
-    const source = readCloudInitData(vmi, this.#ctx.secretSourceDir);
-    const cloudInit = source && {
-      volumeName: source.data.VolumeName,
-      files: cloudInitFiles(source, await this.#preCloudInitIso(vmi, source.data)),
-    };
-    return { spec, ctx, cloudInit };
+    return { spec: convertVMIToDomainSpec(vmi, ctx), ctx };
   }
 
-  /** preStartHook: what the pod needs before QEMU starts here, for a new domain or an incoming one. */
+  /**
+   * preStartHook: what the pod needs before QEMU starts here, for a new domain or an incoming one;
+   * returns the cloud-init data the hooks had their say on.
+   */
   async #preStart(
     vmi: VirtualMachineInstance,
     spec: DomainSpec,
     ctx: ConverterContext & { domainAttachmentByInterfaceName: Record<string, string> },
-    cloudInit: Parameters<typeof prepareDisks>[2],
-  ): Promise<void> {
+  ) {
     const attachments = ctx.domainAttachmentByInterfaceName;
     if (Object.keys(attachments).length > 0) {
       if (!this.#network) throw new Error('pod network phase 2 is not available');
       await this.#network.setup(vmi, spec, attachments);
     }
+    const source = readCloudInitData(vmi, this.#ctx.secretSourceDir);
+    const cloudInit = source && {
+      volumeName: source.data.VolumeName,
+      files: cloudInitFiles(source, await this.#preCloudInitIso(vmi, source.data)),
+    };
     await prepareDisks(vmi, ctx, cloudInit);
     await prepareVolumes(vmi, this.#ctx, cloudInit);
     try {
@@ -382,6 +382,7 @@ export class DomainManager {
     }
     // libvirt binds the serial and VNC sockets here but does not create the directory
     mkdirSync(vmiPrivateDir(vmi.metadata.uid, this.#ctx.privateDir), { recursive: true });
+    return cloudInit;
   }
 
   /**
@@ -407,8 +408,8 @@ export class DomainManager {
    */
   prepareMigrationTarget(vmi: VirtualMachineInstance, options: VirtualMachineOptions | null): Promise<void> {
     return this.#exclusive(async () => {
-      const { spec, ctx, cloudInit } = await this.#convert(vmi, options);
-      await this.#preStart(vmi, spec, ctx, cloudInit);
+      const { spec, ctx } = await this.#convert(vmi, options);
+      await this.#preStart(vmi, spec, ctx);
       this.#metadata.set(vmi.metadata.uid, spec.Metadata.KubeVirt);
       // unlike the source, a retry prepares everything again
       initializeMigrationMetadata(this.#migrationStore, vmi, 'PreCopy');
@@ -620,9 +621,9 @@ export class DomainManager {
     return domain;
   }
 
+  /** The run-time metadata of the launcher's one VMI, once a sync or a migration target knows it. */
   #oneMetadata(): KubeVirtMetadata | undefined {
-    const uid = [...this.#metadata.keys()][0];
-    return uid === undefined ? undefined : this.#metadata.get(uid);
+    return this.#metadata.values().next().value;
   }
 
   #metadataFor(uid: string): KubeVirtMetadata {
