@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { GUEST_PROMPT } from './guest.ts';
-import { asRequest, startLauncher, stopLauncherTest, type RunningLauncher } from './launcher.ts';
+import { asRequest, startLauncher, stopLauncherTest, type LaunchOptions, type RunningLauncher } from './launcher.ts';
 import { createPodSandbox, type PodSandbox } from './pod-sandbox.ts';
 import { SerialConsole } from './serial.ts';
 
@@ -21,6 +21,7 @@ export interface BootedGuest {
 export async function bootGuest(
   vmi: { metadata: { name: string; namespace: string; uid: string } },
   preparePod?: (sandbox: PodSandbox) => void,
+  launch: { extraArgs?: readonly string[]; options?: LaunchOptions } = {},
 ): Promise<BootedGuest> {
   const sandbox = await createPodSandbox();
   let launcher: RunningLauncher | undefined;
@@ -28,7 +29,7 @@ export async function bootGuest(
   let serial: SerialConsole | undefined;
   try {
     preparePod?.(sandbox);
-    launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m']);
+    launcher = await startLauncher(sandbox, vmi, ['--qemu-timeout', '2m', ...(launch.extraArgs ?? [])], launch.options);
     client = await cmdClient(launcher.cmdSocket);
     assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
     serial = await SerialConsole.open(sandbox.hostPath(`/var/run/kubevirt-private/${vmi.metadata.uid}/virt-serial0`));
