@@ -9,101 +9,30 @@
 // reports (the migration's metadata, the domains' states).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
-import { MigrationProxyManager, type MigrationTLS } from '@kubevirt-ts/handler';
-import { createLogger } from '@kubevirt-ts/shared';
-import { makeHandlerPki } from './bed/handler-pki.ts';
-import {
-  LibvirtBlockMigrationPort,
-  LibvirtDirectMigrationPort,
-  migrationProxyKey,
-  migrationSourceUnixFile,
-  serialConsoleSocketPath,
-} from '@kubevirt-ts/shared';
+import { serialConsoleSocketPath } from '@kubevirt-ts/shared';
 import { bootGuest, type BootedGuest } from './bed/booted-guest.ts';
-import { createPodSandbox, type PodSandbox } from './bed/pod-sandbox.ts';
-import { asRequest, startLauncher, stopLauncherTest, testVMI, type RunningLauncher } from './bed/launcher.ts';
+import type { PodSandbox } from './bed/pod-sandbox.ts';
+import { asRequest, stopLauncherTest } from './bed/launcher.ts';
 import { poll } from './bed/poll.ts';
 import { SerialConsole } from './bed/serial.ts';
 import { GUEST_PROMPT } from './bed/guest.ts';
-
-const SHARE = '/var/run/kubevirt';
-const NONROOT_UID = 107;
-/** rendercontainer.go's env of a non-root compute container. */
-const NONROOT_ENV = {
-  XDG_CACHE_HOME: '/var/run/kubevirt-private',
-  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
-  XDG_RUNTIME_DIR: '/var/run',
-};
-const TARGET_POD = 'virt-launcher-migvmi-target';
-/** 7 MiB into the test guest's 8 MiB data disk. */
-const DISK_MARKER_OFFSET = 7 * 1024 * 1024;
-
-/**
- * The test guest: its containerDisk is local to each pod, so the migration is a block migration (as
- * virt-handler decides for such a VMI) that copies the disk's overlay beside the memory.
- */
-function migrationVMI(uid: string, nonRoot: boolean) {
-  const vmi = testVMI({ name: 'migvmi', uid });
-  // virt-api's mark of a non-root VMI: its libvirt is a session daemon of uid 107
-  return nonRoot ? { ...vmi, status: { ...vmi.status, runtimeUser: NONROOT_UID } } : vmi;
-}
-
-/** The VMI as each handler sends it while virt-controller migrates it (migration `migrationUID`). */
-function migratingVMI(uid: string, migrationUID: string, nonRoot: boolean) {
-  const vmi = migrationVMI(uid, nonRoot);
-  return {
-    ...vmi,
-    status: {
-      ...(nonRoot ? { runtimeUser: NONROOT_UID } : {}),
-      phase: 'Running',
-      migrationTransport: 'Unix',
-      migrationMethod: 'BlockMigration',
-      migrationState: { migrationUid: migrationUID, sourceNode: 'node-a', targetNode: 'node-b', targetPod: TARGET_POD },
-    },
-  };
-}
-
-/** KubeVirt's defaults (MigrationConfiguration), as virt-handler sends them. */
-function migrationOptions(extra: Record<string, unknown> = {}) {
-  return Buffer.from(
-    JSON.stringify({
-      Bandwidth: '0',
-      ProgressTimeout: 150,
-      CompletionTimeoutPerGiB: 150,
-      MaxDowntimeMs: 300,
-      AllowPostCopy: false,
-      ...extra,
-    }),
-  );
-}
-
-/** The domain as the launcher sends it (Go's field names: no json tags on api.Domain's parts). */
-interface DomainJSON {
-  Status: { Status: string; Reason: string };
-  Spec: { Metadata: { KubeVirt: { Migration: Migration | null } } };
-}
-
-interface Migration {
-  UID: string;
-  StartTimestamp: string | null;
-  EndTimestamp: string | null;
-  Failed: boolean;
-  FailureReason: string;
-  AbortStatus: string;
-  Mode: string;
-}
-
-async function domainOf(client: CmdClient): Promise<DomainJSON | undefined> {
-  const res = await client.GetDomain({});
-  assert.equal(res.response?.success, true, res.response?.message);
-  return res.domain === '' ? undefined : (JSON.parse(res.domain) as DomainJSON);
-}
-
-const migrationOf = (d: DomainJSON | undefined) => d?.Spec.Metadata.KubeVirt.Migration ?? undefined;
+import {
+  DISK_MARKER_OFFSET,
+  domainOf,
+  launchOptions,
+  migratingVMI,
+  migrationOf,
+  migrationOptions,
+  migrationEnded,
+  migrationProxies,
+  migrationVMI,
+  startTargetPod,
+  wireMigrationProxies,
+  type MigrationPod,
+} from './bed/migration.ts';
 
 for (const nonRoot of [false, true]) {
   describe(`live migration between two ${nonRoot ? 'non-root launchers (session libvirt, uid 107)' : 'launchers'}, through virt-handler's migration proxy over TLS`, {
@@ -111,62 +40,36 @@ for (const nonRoot of [false, true]) {
   }, () => {
     const uid = randomUUID();
     const migrating = (migration: string) => migratingVMI(uid, migration, nonRoot);
-    /** How virt-controller renders the compute container: non-root, or root. */
-    const launch = nonRoot
-      ? { extraArgs: ['--run-as-nonroot'], options: { nonRootUser: NONROOT_UID, env: NONROOT_ENV } }
-      : { extraArgs: [], options: {} };
     let source: BootedGuest;
     /** A migration's target pod: a new one each migration, as virt-controller creates one each time. */
-    let target: { sandbox: PodSandbox; launcher: RunningLauncher; client: CmdClient; serial?: SerialConsole } | undefined;
-    let pkiDir: string;
+    let target: MigrationPod | undefined;
     /** The two handlers' proxy managers. */
-    let sourceProxy: MigrationProxyManager;
-    let targetProxy: MigrationProxyManager;
+    let proxies: Awaited<ReturnType<typeof migrationProxies>>;
     const logs = () => `source:\n${source.launcher.logs().slice(-8000)}\ntarget:\n${target?.launcher.logs().slice(-8000) ?? ''}`;
     const stopTarget = async () => {
       if (target) await stopLauncherTest(target);
       target = undefined;
     };
 
-    /** virt-controller's target pod, the launcher in it waiting for its domain, and both handlers' proxies to it. */
+    /** virt-controller's target pod, and both handlers' proxies to it from `sourcePod`. */
     const newTarget = async (sourcePod: PodSandbox = source.sandbox) => {
       await stopTarget();
-      const sandbox = await createPodSandbox();
-      const launcher = await startLauncher(sandbox, migrationVMI(uid, nonRoot), ['--qemu-timeout', '10m', ...launch.extraArgs], {
-        ...launch.options,
-        env: { ...(nonRoot ? NONROOT_ENV : {}), POD_NAME: TARGET_POD },
-      });
-      target = { sandbox, launcher, client: await cmdClient(launcher.cmdSocket) };
-      // handleTargetMigrationProxy: libvirt's socket and QEMU's, as the target handler finds them in the pod
-      const inTarget = (key: string) => migrationSourceUnixFile(sandbox.hostPath(SHARE), key);
-      await targetProxy.startTargetListener(uid, [
-        sandbox.hostPath('/var/run/libvirt/virtqemud-sock'),
-        ...[LibvirtDirectMigrationPort, LibvirtBlockMigrationPort].map((port) => inTarget(migrationProxyKey(uid, port))),
-      ]);
-      // handleSourceMigrationProxy: the ports the target published, as sockets in the source pod
-      await sourceProxy.startSourceListener(uid, '127.0.0.1', targetProxy.getTargetListenerPorts(uid), sourcePod.hostPath(SHARE));
+      target = await startTargetPod(uid, nonRoot);
+      await wireMigrationProxies(uid, proxies, sourcePod, target.sandbox);
       return target;
     };
 
     before(async () => {
-      pkiDir = mkdtempSync('/tmp/kvts-mig-pki-');
-      const pki = await makeHandlerPki(pkiDir);
-      const tls: MigrationTLS = {
-        server: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, cnTypes: ['virt-handler', 'migration'] },
-        client: { cert: pki.client.cert, key: pki.client.key, ca: pki.ca.cert },
-      };
-      const logger = createLogger({ component: 'virt-handler', verbosity: 2 });
-      sourceProxy = new MigrationProxyManager({ tls, logger });
-      targetProxy = new MigrationProxyManager({ tls, logger });
-      source = await bootGuest(migrationVMI(uid, nonRoot), undefined, launch);
+      proxies = await migrationProxies({ tls: true });
+      source = await bootGuest(migrationVMI(uid, nonRoot), undefined, launchOptions(nonRoot));
     });
 
     after(async () => {
-      sourceProxy?.stopSourceListener(uid);
-      targetProxy?.stopTargetListener(uid);
+      proxies?.source.stopSourceListener(uid);
+      proxies?.target.stopTargetListener(uid);
       await stopTarget();
       await source?.stop();
-      if (pkiDir) rmSync(pkiDir, { recursive: true, force: true });
+      if (proxies) rmSync(proxies.dir, { recursive: true, force: true });
     });
 
     test('MigrateVirtualMachine refuses options that do not parse, in-band, and keeps serving', async () => {
@@ -210,15 +113,7 @@ for (const nonRoot of [false, true]) {
         logs,
       );
       assert.deepEqual(await source.client.CancelVirtualMachineMigration(asRequest(vmi)), { success: true, message: '' });
-      const ended = await poll(
-        'the source reports the migration ended',
-        async () => {
-          const m = migrationOf(await domainOf(source.client));
-          return m?.EndTimestamp ? m : undefined;
-        },
-        60_000,
-        logs,
-      );
+      const ended = await migrationEnded(source.client, 60_000, logs);
       assert.equal(ended.UID, migration);
       assert.equal(ended.Failed, true);
       assert.equal(ended.AbortStatus, 'Succeeded');
@@ -255,15 +150,7 @@ for (const nonRoot of [false, true]) {
         message: '',
       });
 
-      const atSource = await poll(
-        'the source reports the migration ended',
-        async () => {
-          const m = migrationOf(await domainOf(source.client));
-          return m?.EndTimestamp ? m : undefined;
-        },
-        240_000,
-        logs,
-      );
+      const atSource = await migrationEnded(source.client, 240_000, logs);
       assert.equal(atSource.UID, migration);
       assert.equal(atSource.Failed, false, `the migration failed: ${atSource.FailureReason}`);
       assert.equal(atSource.Mode, 'PreCopy');
@@ -324,15 +211,7 @@ for (const nonRoot of [false, true]) {
           success: true,
           message: '',
         });
-        const ended = await poll(
-          'the source reports the migration ended',
-          async () => {
-            const m = migrationOf(await domainOf(from.client));
-            return m?.EndTimestamp ? m : undefined;
-          },
-          240_000,
-          () => `${logs()}\nold source:\n${from.launcher.logs().slice(-6000)}`,
-        );
+        const ended = await migrationEnded(from.client, 240_000, () => `${logs()}\nold source:\n${from.launcher.logs().slice(-6000)}`);
         assert.equal(ended.Failed, false, ended.FailureReason);
         // libvirt's VIR_MIGRATE_PAUSED: the domain arrives paused, and the target's record still ends
         const arrived = await poll(
@@ -373,15 +252,7 @@ for (const nonRoot of [false, true]) {
           AllowWorkloadDisruption: true,
         });
         assert.deepEqual(await from.client.MigrateVirtualMachine({ ...asRequest(vmi), options }), { success: true, message: '' });
-        const ended = await poll(
-          'the source reports the migration ended',
-          async () => {
-            const m = migrationOf(await domainOf(from.client));
-            return m?.EndTimestamp ? m : undefined;
-          },
-          240_000,
-          () => `${logs()}\nold source:\n${from.launcher.logs().slice(-6000)}`,
-        );
+        const ended = await migrationEnded(from.client, 240_000, () => `${logs()}\nold source:\n${from.launcher.logs().slice(-6000)}`);
         if (!postCopyPossible) {
           // QEMU as uid 107 gets no userfaultfd (vm.unprivileged_userfaultfd 0): libvirt refuses the
           // post-copy capability, the migration fails at once and the guest runs on where it was
