@@ -107,6 +107,12 @@ test('bench console-throughput --quick: websocket and direct bytes/s and their r
   positive(f, 'websocketBytesPerS', 'directBytesPerS', 'ratio');
 });
 
+test('bench migration --quick: a migration over TLS and one without, their times and libvirt figures', { timeout: 180_000 }, async () => {
+  const f = await runQuick('migration');
+  positive(f, 'tlsElapsedMs', 'plainElapsedMs', 'ratio', 'tls.jobMs', 'tls.downtimeMs', 'tls.dataMiB', 'plain.jobMs', 'plain.dataMiB');
+  positive(f, 'proxy.tlsMiBps', 'proxy.plainMiBps');
+});
+
 test("bench node-pods --quick: the real node's launcher and handler pods beside KubeVirt's budgets and requests", {
   timeout: 900_000,
 }, async () => {
