@@ -11,6 +11,8 @@ import {
   LibvirtDirectMigrationPort,
   migrationProxyKey,
   migrationSourceUnixFile,
+  parseDomain,
+  type Domain,
 } from '@kubevirt-ts/shared';
 import { makeHandlerPki } from './handler-pki.ts';
 import { createPodSandbox, type PodSandbox } from './pod-sandbox.ts';
@@ -69,29 +71,16 @@ export function migrationOptions(extra: Record<string, unknown> = {}) {
   );
 }
 
-/** The domain as the launcher sends it (Go's field names: no json tags on api.Domain's parts). */
-export interface DomainJSON {
-  Status: { Status: string; Reason: string };
-  Spec: { Metadata: { KubeVirt: { Migration: Migration | null } } };
-}
-
-export interface Migration {
-  UID: string;
-  StartTimestamp: string | null;
-  EndTimestamp: string | null;
-  Failed: boolean;
-  FailureReason: string;
-  AbortStatus: string;
-  Mode: string;
-}
-
-export async function domainOf(client: CmdClient): Promise<DomainJSON | undefined> {
+/** The domain the launcher reports, parsed as virt-handler parses it. */
+export async function domainOf(client: CmdClient): Promise<Domain | undefined> {
   const res = await client.GetDomain({});
   if (!res.response?.success) throw new Error(`GetDomain: ${res.response?.message ?? 'no response'}`);
-  return res.domain === '' ? undefined : (JSON.parse(res.domain) as DomainJSON);
+  return res.domain === '' ? undefined : parseDomain(JSON.parse(res.domain));
 }
 
-export const migrationOf = (d: DomainJSON | undefined) => d?.Spec.Metadata.KubeVirt.Migration ?? undefined;
+/** The domain's migration record (metadataCache.Migration), when it has one. */
+export const migrationOf = (d: Domain | undefined) => d?.Spec.Metadata.KubeVirt.Migration ?? undefined;
+export type Migration = NonNullable<ReturnType<typeof migrationOf>>;
 
 /** A pod the VMI's launcher runs in. */
 export interface MigrationPod {

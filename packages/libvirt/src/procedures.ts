@@ -223,6 +223,11 @@ const noArgs = (_w: XdrWriter) => {};
 const noResult = (_r: XdrReader) => {};
 const readDomainResult = (r: XdrReader) => readDomain(r);
 const domOnly = (w: XdrWriter, dom: Domain) => writeDomain(w, dom);
+/** A domain, an unsigned 64-bit value (bytes, KiB, ms…), flags. */
+const domHyperFlags = (w: XdrWriter, dom: Domain, value: bigint | number, flags?: number) => {
+  writeDomain(w, dom);
+  w.uhyper(hyperIn(value)).uint(flags ?? 0);
+};
 const domFlags = (w: XdrWriter, dom: Domain, flags?: number) => {
   writeDomain(w, dom);
   w.uint(flags ?? 0);
@@ -525,14 +530,7 @@ export const procedures = {
   }),
   domainAbortJob: remote(RemoteProc.DOMAIN_ABORT_JOB, domOnly, noResult),
   domainMigrateStartPostCopy: remote(RemoteProc.DOMAIN_MIGRATE_START_POST_COPY, domFlags, noResult),
-  domainMigrateSetMaxDowntime: remote(
-    RemoteProc.DOMAIN_MIGRATE_SET_MAX_DOWNTIME,
-    (w, dom: Domain, downtimeMs: bigint | number, flags?: number) => {
-      writeDomain(w, dom);
-      w.uhyper(hyperIn(downtimeMs)).uint(flags ?? 0);
-    },
-    noResult,
-  ),
+  domainMigrateSetMaxDowntime: remote(RemoteProc.DOMAIN_MIGRATE_SET_MAX_DOWNTIME, domHyperFlags, noResult),
   /**
    * virDomainMigrateToURI3 with VIR_MIGRATE_PEER2PEER: this libvirt drives the whole migration to the
    * libvirt at `dconnuri`; returns once the migration ended. Call it without a timeout.
@@ -547,14 +545,7 @@ export const procedures = {
     },
     (r) => r.opaque(),
   ),
-  domainMigrateSetMaxSpeed: remote(
-    RemoteProc.DOMAIN_MIGRATE_SET_MAX_SPEED,
-    (w, dom: Domain, bandwidthMiBs: bigint | number, flags?: number) => {
-      writeDomain(w, dom);
-      w.uhyper(hyperIn(bandwidthMiBs)).uint(flags ?? 0);
-    },
-    noResult,
-  ),
+  domainMigrateSetMaxSpeed: remote(RemoteProc.DOMAIN_MIGRATE_SET_MAX_SPEED, domHyperFlags, noResult),
 
   /** virDomainStartDirtyRateCalc: QEMU measures the memory dirty rate for `seconds`; read it from the DIRTYRATE stats. */
   domainStartDirtyRateCalc: remote(
@@ -575,14 +566,7 @@ export const procedures = {
     },
     noResult,
   ),
-  domainSetMemoryFlags: remote(
-    RemoteProc.DOMAIN_SET_MEMORY_FLAGS,
-    (w, dom: Domain, memoryKiB: bigint | number, flags?: number) => {
-      writeDomain(w, dom);
-      w.uhyper(hyperIn(memoryKiB)).uint(flags ?? 0);
-    },
-    noResult,
-  ),
+  domainSetMemoryFlags: remote(RemoteProc.DOMAIN_SET_MEMORY_FLAGS, domHyperFlags, noResult),
   domainSetMemoryStatsPeriod: remote(
     RemoteProc.DOMAIN_SET_MEMORY_STATS_PERIOD,
     (w, dom: Domain, periodSeconds: number, flags?: number) => {
