@@ -57,15 +57,26 @@ export function migratingVMI(uid: string, migrationUID: string, nonRoot: boolean
   };
 }
 
-/** KubeVirt's defaults (MigrationConfiguration), as virt-handler sends them. */
+/**
+ * The options virt-handler sends with KubeVirt's default MigrationConfiguration (virt-config: no
+ * bandwidth limit, 150 s, 150 s per GiB, 900 ms downtime), every Go field as json.Marshal writes
+ * it; 8 parallel (multifd) connections, as it asks for a VMI without CPU limits or dedicated CPUs.
+ */
 export function migrationOptions(extra: Record<string, unknown> = {}) {
   return Buffer.from(
     JSON.stringify({
       Bandwidth: '0',
       ProgressTimeout: 150,
       CompletionTimeoutPerGiB: 150,
-      MaxDowntimeMs: 300,
+      MaxDowntimeMs: 900,
+      UnsafeMigration: false,
+      AllowAutoConverge: false,
       AllowPostCopy: false,
+      ParallelMigrationThreads: 8,
+      AllowWorkloadDisruption: false,
+      StallDetectorOptions: null,
+      Compression: null,
+      DowntimeTuning: null,
       ...extra,
     }),
   );

@@ -7,7 +7,14 @@ import { DomainMigrateFlags as F } from '@kubevirt-ts/libvirt';
 import { parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { newDomainSpec, type Disk } from '../src/api/index.ts';
 import { bandwidthMiB, migrationOptionsSchema, parseMigrationOptions, type MigrationOptions } from '../src/migration/options.ts';
-import { destinationDomainName, diskTargetsForMigration, migrationFlags, migrationParams } from '../src/migration/source.ts';
+import {
+  destinationDomainName,
+  diskTargetsForMigration,
+  migrationFlags,
+  migrationParams,
+  QEMU_POSTCOPY_MULTIFD,
+  withoutUnsafeParallel,
+} from '../src/migration/source.ts';
 import { downtimeTuning, legacyConvergence, nextDowntime, type ConvergenceState } from '../src/migration/monitor.ts';
 import { initializeMigrationMetadata, migrationUID, setMigrationResult, type MigrationMetadataStore } from '../src/migration/metadata.ts';
 import type { MigrationMetadata } from '../src/api/index.ts';
@@ -43,6 +50,14 @@ describe('generateMigrationFlags', () => {
   for (const [name, block, paused, o, want] of cases) {
     test(name, () => assert.equal(migrationFlags(block, paused, options(o)), want));
   }
+});
+
+test('parallel connections are dropped when post-copy may start on a QEMU older than 10.1 (7.2 crashes the incoming side)', () => {
+  const o = options({ ParallelMigrationThreads: 8, AllowPostCopy: true });
+  assert.equal(withoutUnsafeParallel(o, 7_002_022).ParallelMigrationThreads, null);
+  assert.equal(withoutUnsafeParallel(o, QEMU_POSTCOPY_MULTIFD), o);
+  const noPostCopy = options({ ParallelMigrationThreads: 8 });
+  assert.equal(withoutUnsafeParallel(noPostCopy, 7_002_022), noPostCopy);
 });
 
 describe('generateMigrationParams', () => {

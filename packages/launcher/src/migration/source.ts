@@ -59,6 +59,19 @@ export function migrationFlags(blockMigration: boolean, paused: boolean, o: Migr
   return flags;
 }
 
+/** QEMU's version (major × 10⁶ + minor × 10³) from which post-copy runs over multifd connections. */
+export const QEMU_POSTCOPY_MULTIFD = 10_001_000;
+
+/**
+ * The options without parallel connections when post-copy may start and QEMU is older than 10.1:
+ * QEMU 7.2 (Debian 12's) switches such a migration to post-copy and its incoming side crashes, the
+ * guest lost, while the source reports success. KubeVirt's newer QEMU runs both together.
+ */
+export function withoutUnsafeParallel(o: MigrationOptions, qemuVersion: number): MigrationOptions {
+  if (!o.AllowPostCopy || o.ParallelMigrationThreads === null || qemuVersion >= QEMU_POSTCOPY_MULTIFD) return o;
+  return { ...o, ParallelMigrationThreads: null };
+}
+
 /** classifyVolumesForMigration: volumes the target shares, and the generated ones it gets a copy of. */
 export function classifyVolumesForMigration(vmi: VirtualMachineInstance): { shared: Set<string>; generated: Set<string> } {
   const shared = new Set<string>();
@@ -169,7 +182,10 @@ export function migrationDataSizeGB(vmi: VirtualMachineInstance, ephemeralDiskDi
 }
 
 export type SourceConnection = MonitorConnection &
-  Pick<Connection, 'domainLookupByName' | 'domainGetState' | 'domainGetXMLDesc' | 'domainMigratePerform3Params' | 'domainAbortJob'>;
+  Pick<
+    Connection,
+    'connectGetVersion' | 'domainLookupByName' | 'domainGetState' | 'domainGetXMLDesc' | 'domainMigratePerform3Params' | 'domainAbortJob'
+  >;
 
 export interface MigrationSourceOptions {
   conn: SourceConnection;
@@ -297,8 +313,12 @@ export class MigrationSource {
   }
 
   /** migrateHelper: MigrateToURI3 to the target's libvirt, through the proxy's socket in this pod. */
-  async #perform(vmi: VirtualMachineInstance, dom: VirDomain, o: MigrationOptions): Promise<void> {
+  async #perform(vmi: VirtualMachineInstance, dom: VirDomain, requested: MigrationOptions): Promise<void> {
     const { conn, virtShareDir, logger: log } = this.#o;
+    const o = withoutUnsafeParallel(requested, Number(await conn.connectGetVersion()));
+    if (o !== requested) {
+      log.warn('post-copy is allowed and this QEMU cannot run it over parallel connections: one connection is used');
+    }
     const paused = (await conn.domainGetState(dom)).state === 'PAUSED';
     const flags = migrationFlags(isBlockMigration(vmi), paused, o);
     const params = await this.#o.exclusive(async () => {
