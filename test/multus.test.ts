@@ -15,7 +15,15 @@ import { createLogger, generateHashedInterfaceName, parseDomain, type Domain, ty
 import { interfacesStatus, PodNetworkConfigurator } from '@kubevirt-ts/handler';
 import { createPodSandbox, type PodSandbox } from './bed/pod-sandbox.ts';
 import { createNodeNetwork, createSecondaryNetwork, inNetNS, type NodeNetwork, type SecondaryNetwork } from './bed/pod-network.ts';
-import { asRequest, startLauncher, testVMI, virtControllerArgv, type RunningLauncher, stopLauncherTest } from './bed/launcher.ts';
+import {
+  asRequest,
+  NONROOT_ENV,
+  startLauncher,
+  testVMI,
+  virtControllerArgv,
+  type RunningLauncher,
+  stopLauncherTest,
+} from './bed/launcher.ts';
 import { virtControllerInterfaceStatuses } from './bed/multus.ts';
 import { NotifyRecorder } from './bed/notify-recorder.ts';
 import { GUEST_PROMPT } from './bed/guest.ts';
@@ -276,13 +284,6 @@ describe('multus secondary network, bridge binding beside the masqueraded pod ne
     assert.deepEqual(await peerLinks(), ['lo']);
   });
 });
-
-/** A non-root compute container's env (rendercontainer.go). */
-const NONROOT_ENV = {
-  XDG_CACHE_HOME: '/var/run/kubevirt-private',
-  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
-  XDG_RUNTIME_DIR: '/var/run',
-};
 
 describe("multus secondary network with IPAM, non-root launcher: the guest gets the pod interface's address by DHCP", {
   timeout: 300_000,

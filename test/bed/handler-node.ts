@@ -12,7 +12,7 @@ import { freePort } from '../control-plane/daemon.ts';
 import { createKubeVirtCR } from './kubevirt-cr.ts';
 import { createPodSandbox, podsBaseDir, type PodSandbox } from './pod-sandbox.ts';
 import { startContainerDisks } from './container-disks.ts';
-import { startLauncher, testEFIVMI, testVMI, type RunningLauncher } from './launcher.ts';
+import { NONROOT_ENV, NONROOT_UID, startLauncher, testEFIVMI, testVMI, type RunningLauncher } from './launcher.ts';
 import { handlerRequest, startHandler, type HandlerOptions, type RunningHandler } from './handler.ts';
 import { makeHandlerPki, type HandlerPki } from './handler-pki.ts';
 import { handlerKubeconfig } from './handler-rbac.ts';
@@ -21,13 +21,6 @@ import { makeNodeLabellerFiles } from './node-labeller-files.ts';
 import { GUEST_PROMPT } from './guest.ts';
 import { poll } from './poll.ts';
 import { SerialConsole } from './serial.ts';
-
-/** The XDG variables virt-controller gives a non-root compute container. */
-const NONROOT_ENV = {
-  XDG_CACHE_HOME: '/var/run/kubevirt-private',
-  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
-  XDG_RUNTIME_DIR: '/var/run',
-};
 
 export const VMI = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' } as const;
 
@@ -272,7 +265,7 @@ export async function startHandlerNode(o: {
             activePods: { [sandbox.podUID]: nodeName },
             // virt-controller makes one volume status per volume; virt-handler fills in the target
             volumeStatus: vmi.spec.volumes.map((v) => ({ name: v.name, target: '' })),
-            ...(extra.nonRoot ? { runtimeUser: 107 } : {}),
+            ...(extra.nonRoot ? { runtimeUser: NONROOT_UID } : {}),
           },
         };
         extra.customize?.(body);
@@ -284,7 +277,7 @@ export async function startHandlerNode(o: {
           sandbox,
           { metadata: { name, namespace, uid: created.metadata.uid } },
           ['--grace-period-seconds', String(grace), ...(extra.nonRoot ? ['--run-as-nonroot'] : [])],
-          { stageImages: false, ...(extra.nonRoot ? { nonRootUser: 107, env: NONROOT_ENV } : {}) },
+          { stageImages: false, ...(extra.nonRoot ? { nonRootUser: NONROOT_UID, env: NONROOT_ENV } : {}) },
         );
         launchers.push(launcher);
         return { name, uid: created.metadata.uid, sandbox, launcher };

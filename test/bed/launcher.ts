@@ -11,6 +11,15 @@ import { launcherSocketPath } from '@kubevirt-ts/shared';
 import { guestArtifacts } from './guest.ts';
 import type { PodSandbox } from './pod-sandbox.ts';
 
+/** The uid of KubeVirt's default, non-root compute container (and virt-api's runtimeUser for it). */
+export const NONROOT_UID = 107;
+/** rendercontainer.go's env of a non-root compute container: libvirt's session paths. */
+export const NONROOT_ENV = {
+  XDG_CACHE_HOME: '/var/run/kubevirt-private',
+  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
+  XDG_RUNTIME_DIR: '/var/run',
+} as const;
+
 export const LAUNCHER_MAIN = path.resolve(import.meta.dirname, '../../packages/launcher/src/main.ts');
 
 export interface TestVMIOptions {

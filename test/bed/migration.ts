@@ -12,22 +12,15 @@ import {
   migrationProxyKey,
   migrationSourceUnixFile,
   parseDomain,
+  VirtShareDir,
   type Domain,
 } from '@kubevirt-ts/shared';
 import { makeHandlerPki } from './handler-pki.ts';
 import { createPodSandbox, type PodSandbox } from './pod-sandbox.ts';
-import { startLauncher, testVMI, type RunningLauncher } from './launcher.ts';
+import { NONROOT_ENV, NONROOT_UID, startLauncher, testVMI, type RunningLauncher } from './launcher.ts';
 import { poll } from './poll.ts';
 import type { SerialConsole } from './serial.ts';
 
-export const SHARE = '/var/run/kubevirt';
-export const NONROOT_UID = 107;
-/** rendercontainer.go's env of a non-root compute container. */
-export const NONROOT_ENV = {
-  XDG_CACHE_HOME: '/var/run/kubevirt-private',
-  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
-  XDG_RUNTIME_DIR: '/var/run',
-};
 export const TARGET_POD = 'virt-launcher-migvmi-target';
 /** 7 MiB into the test guest's 8 MiB data disk. */
 export const DISK_MARKER_OFFSET = 7 * 1024 * 1024;
@@ -153,12 +146,12 @@ export async function wireMigrationProxies(
   sourcePod: PodSandbox,
   targetPod: PodSandbox,
 ): Promise<void> {
-  const inTarget = (key: string) => migrationSourceUnixFile(targetPod.hostPath(SHARE), key);
+  const inTarget = (key: string) => migrationSourceUnixFile(targetPod.hostPath(VirtShareDir), key);
   await proxies.target.startTargetListener(uid, [
     targetPod.hostPath('/var/run/libvirt/virtqemud-sock'),
     ...[LibvirtDirectMigrationPort, LibvirtBlockMigrationPort].map((port) => inTarget(migrationProxyKey(uid, port))),
   ]);
-  await proxies.source.startSourceListener(uid, '127.0.0.1', proxies.target.getTargetListenerPorts(uid), sourcePod.hostPath(SHARE));
+  await proxies.source.startSourceListener(uid, '127.0.0.1', proxies.target.getTargetListenerPorts(uid), sourcePod.hostPath(VirtShareDir));
 }
 
 /** The migration record once the launcher reports the migration ended. */

@@ -15,6 +15,8 @@ import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { efiGuestDisk, GUEST_PROMPT } from '../../../test/bed/guest.ts';
 import {
+  NONROOT_ENV,
+  NONROOT_UID,
   asRequest,
   nonRootCommand,
   startLauncher,
@@ -30,13 +32,6 @@ import { SerialConsole } from '../../../test/bed/serial.ts';
 /** KubeVirt's default --ovmf-path (virtconfig.DefaultARCHOVMFPath), as scripts/setup fills it. */
 const KUBEVIRT_OVMF = '/usr/share/edk2/ovmf';
 const DEBIAN_OVMF = '/usr/share/OVMF';
-const NONROOT_UID = 107;
-/** rendercontainer.go's env of a non-root compute container. */
-const NONROOT_ENV = {
-  XDG_CACHE_HOME: '/var/run/kubevirt-private',
-  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
-  XDG_RUNTIME_DIR: '/var/run',
-};
 /** OVMF under TCG is slow (firmware start, then the stub unpacks kernel and initramfs): generous deadlines. */
 const RUNNING_MS = 120_000;
 const BOOT_MS = 300_000;

@@ -9,6 +9,8 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { createPodSandbox, type PodSandbox } from '../../../test/bed/pod-sandbox.ts';
 import {
+  NONROOT_ENV,
+  NONROOT_UID,
   asRequest,
   startLauncher,
   testVMI,
@@ -18,13 +20,6 @@ import {
 } from '../../../test/bed/launcher.ts';
 import { poll } from '../../../test/bed/poll.ts';
 
-const NONROOT_UID = 107;
-/** rendercontainer.go's env of a non-root compute container. */
-const NONROOT_ENV = {
-  XDG_CACHE_HOME: '/var/run/kubevirt-private',
-  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
-  XDG_RUNTIME_DIR: '/var/run',
-};
 const CAP_NET_BIND_SERVICE = 1n << 10n;
 
 /** uid and effective capabilities of every process in the pod but its pause process. */

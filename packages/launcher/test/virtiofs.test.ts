@@ -22,6 +22,8 @@ import path from 'node:path';
 import { cmdClient, type CmdClient } from '@kubevirt-ts/proto';
 import { GUEST_PROMPT } from '../../../test/bed/guest.ts';
 import {
+  NONROOT_ENV,
+  NONROOT_UID,
   asRequest,
   startLauncher,
   stopLauncherTest,
@@ -38,14 +40,6 @@ import { startVirtiofsContainer, type SharedVolume, type VirtiofsContainer } fro
 
 // biome-ignore lint/suspicious/noExplicitAny: the webhook's unchecked JSON, sent as the handler sends it
 type DefaultedVMI = { metadata: { name: string; namespace: string; uid: string }; spec: any; status: any };
-
-/** util.NonRootUID, and rendercontainer.go's env of a non-root compute container */
-const NON_ROOT_UID = 107;
-const NONROOT_ENV = {
-  XDG_CACHE_HOME: '/var/run/kubevirt-private',
-  XDG_CONFIG_HOME: '/var/run/kubevirt-private',
-  XDG_RUNTIME_DIR: '/var/run',
-};
 
 const CLAIM: SharedVolume = { name: 'shared', persistentVolumeClaim: { claimName: 'shared-files' } };
 const CONFIG_MAP: SharedVolume = { name: 'appconfig', configMap: { name: 'app-config' } };
@@ -84,7 +78,7 @@ describe('virtiofs filesystems: a claim and a configMap shared with the guest', 
     sandbox = await createPodSandbox({ virtiofs: true });
     // the claim's files as the kubelet mounts them: the pod's fsGroup (107) may write there
     claimDir = mkdtempSync(path.join(sandbox.podDir, 'claim-'));
-    chownSync(claimDir, NON_ROOT_UID, NON_ROOT_UID);
+    chownSync(claimDir, NONROOT_UID, NONROOT_UID);
     writeFileSync(path.join(claimDir, 'from-host.txt'), 'written on the node\n');
     // a configMap's files as the kubelet lays them out: readable by every container user
     configMapDir = mkdtempSync(path.join(sandbox.podDir, 'configmap-'));
@@ -151,7 +145,7 @@ describe('virtiofs filesystems: a claim and a configMap shared with the guest', 
     await poll('the guest file on the node', async () => (existsSync(written) ? true : undefined), 10_000);
     assert.equal(readFileSync(written, 'utf8'), 'written by the guest\n');
     // virtiofsd runs as 107, as KubeVirt's container: the guest's root creates 107's files
-    assert.equal(statSync(written).uid, NON_ROOT_UID);
+    assert.equal(statSync(written).uid, NONROOT_UID);
     assert.ok(!existsSync(path.join(configMapDir, 'x')));
   });
 
@@ -198,7 +192,7 @@ describe('virtiofs: a VMI whose virtiofs container never serves', { timeout: 300
 
   test('once the container serves, the next sync starts the domain', async () => {
     const dir = mkdtempSync(path.join(sandbox.podDir, 'claim-'));
-    chownSync(dir, NON_ROOT_UID, NON_ROOT_UID);
+    chownSync(dir, NONROOT_UID, NONROOT_UID);
     mkdirSync(path.join(dir, 'sub'));
     await startVirtiofsContainer(sandbox, CLAIM, dir);
     assert.deepEqual(await client.SyncVirtualMachine(asRequest(vmi)), { success: true, message: '' });
@@ -224,11 +218,11 @@ describe("virtiofs in KubeVirt's default (non-root) launcher pod", { timeout: 30
   before(async () => {
     sandbox = await createPodSandbox({ virtiofs: true });
     claimDir = mkdtempSync(path.join(sandbox.podDir, 'claim-'));
-    chownSync(claimDir, NON_ROOT_UID, NON_ROOT_UID);
+    chownSync(claimDir, NONROOT_UID, NONROOT_UID);
     writeFileSync(path.join(claimDir, 'from-host.txt'), 'for a non-root guest\n');
     await startVirtiofsContainer(sandbox, CLAIM, claimDir);
     const args = virtControllerArgv(uid, { allowEmulation: true, runAsNonRoot: true });
-    launcher = await startLauncher(sandbox, vmi, [], { args, nonRootUser: NON_ROOT_UID, env: NONROOT_ENV });
+    launcher = await startLauncher(sandbox, vmi, [], { args, nonRootUser: NONROOT_UID, env: NONROOT_ENV });
     client = await cmdClient(launcher.cmdSocket);
   });
 
@@ -257,6 +251,6 @@ describe("virtiofs in KubeVirt's default (non-root) launcher pod", { timeout: 30
     const written = path.join(claimDir, 'from-guest.txt');
     await poll('the guest file on the node', async () => (existsSync(written) ? true : undefined), 10_000);
     assert.equal(readFileSync(written, 'utf8'), 'from a non-root pod\n');
-    assert.equal(statSync(written).uid, NON_ROOT_UID);
+    assert.equal(statSync(written).uid, NONROOT_UID);
   });
 });
