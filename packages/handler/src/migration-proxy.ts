@@ -7,9 +7,9 @@
 import { chownSync, mkdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
-import { connect as tlsConnect, createServer as createTLSServer, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createServer as createTLSServer, type TLSSocket } from 'node:tls';
 import { migrationPorts, migrationProxyKey, migrationSourceUnixFile, QEMU_UID, type Logger } from '@kubevirt-ts/shared';
-import { clientCertificateProblem, secureContextOptions, type ServerTLS } from './rest/tls.ts';
+import { clientCertificateProblem, peerCertificateProblem, secureContextOptions, type ServerTLS } from './rest/tls.ts';
 
 /** The CommonName of a handler's server certificate, which the source checks (SetupTLSForVirtHandlerClients). */
 export const HANDLER_NODE_CN = 'kubevirt.io:system:node:virt-handler';
@@ -21,17 +21,8 @@ export interface MigrationTLS {
   client: { cert: string; key: string; ca: string; externallyManaged?: boolean };
 }
 
-/** A serverAuth certificate of the CA with the handler's node CN (verifyPeerCert for the client side). */
-export function serverCertificateProblem(cert: PeerCertificate, externallyManaged: boolean): string | undefined {
-  const usages = cert.ext_key_usage;
-  if (usages !== undefined && !usages.includes('1.3.6.1.5.5.7.3.1') && !usages.includes('2.5.29.37.0')) {
-    return 'could not verify peer certificate: x509: certificate specifies an incompatible key usage';
-  }
-  const cn = cert.subject?.CN;
-  const commonName = Array.isArray(cn) ? cn.join(',') : (cn ?? '');
-  if (!externallyManaged && commonName !== HANDLER_NODE_CN) return `common name is invalid, got ${commonName}`;
-  return undefined;
-}
+/** net.JoinHostPort: an IPv6 host in brackets. */
+const joinHostPort = (host: string, port: number | string) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /** Pipes one accepted connection to its outbound leg until either side ends. */
 function pipe(inbound: Socket, outbound: Socket, log: Logger): void {
@@ -111,8 +102,7 @@ export class MigrationProxyManager {
    */
   async startSourceListener(key: string, targetAddress: string, destSrcPortMap: Record<string, number>, baseDir: string): Promise<void> {
     if (this.#shuttingDown) throw new Error('unable to process new migration connections during virt-handler shutdown');
-    const host = targetAddress.includes(':') ? `[${targetAddress}]` : targetAddress;
-    const wanted = Object.keys(destSrcPortMap).map((dest) => `${host}:${dest}`);
+    const wanted = Object.keys(destSrcPortMap).map((dest) => joinHostPort(targetAddress, dest));
     const current = this.#source.get(key);
     if (current) {
       if (current.length === wanted.length && current.every((p) => wanted.includes(p.targetAddress))) return;
@@ -201,7 +191,11 @@ export class MigrationProxyManager {
         minVersion: 'TLSv1.2',
         // no IP or DNS names on KubeVirt's certificates: the CA, the usage and the CommonName are checked
         checkServerIdentity: (_host, cert) => {
-          const problem = serverCertificateProblem(cert, tls.externallyManaged ?? false);
+          const problem = peerCertificateProblem(cert, {
+            usage: 'serverAuth',
+            externallyManaged: tls.externallyManaged ?? false,
+            commonName: [HANDLER_NODE_CN],
+          });
           return problem === undefined ? undefined : new Error(problem);
         },
       });
@@ -223,6 +217,6 @@ export class MigrationProxyManager {
       throw err;
     }
     log.info('Manager created proxy on source node');
-    return { server, port, unixSocketPath: file, targetAddress: `${host.includes(':') ? `[${host}]` : host}:${port}` };
+    return { server, port, unixSocketPath: file, targetAddress: joinHostPort(host, port) };
   }
 }
