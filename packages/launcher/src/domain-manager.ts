@@ -38,7 +38,7 @@ import {
   supportsDirectIO,
   type ConverterContext,
 } from './converter/index.ts';
-import { domainSpecFromXML, type DomainSpec, type KubeVirtMetadata } from './api/index.ts';
+import { domainSpecFromXML, domainSpecToXML, type DomainSpec, type KubeVirtMetadata } from './api/index.ts';
 import type { AgentStore } from './agent/store.ts';
 import type { AgentDataCommand } from './agent/data-fields.ts';
 import { guestExec } from './agent/exec.ts';
@@ -61,8 +61,8 @@ import { allocateHotplugPorts, type DomainDefiner } from './hotplug-ports.ts';
 import { setDomainSpecWithHooks } from './define-domain.ts';
 import { resolveContext } from './converter/context.ts';
 import { withDefaults } from './converter/vmi-defaults.ts';
+import { requestedVCPUs } from './converter/compute/cpu.ts';
 import { AccessCredentialManager, errorText, type AccessCredentialResult } from './access-credentials.ts';
-import { domainSpecToXML } from './api/index.ts';
 import { reconnectInterfaces } from './network/link-state.ts';
 import { interfacesToReconnect } from './vm-options.ts';
 import { MigrationSource, type SourceConnection } from './migration/source.ts';
@@ -717,9 +717,7 @@ export class DomainManager {
 
   async syncVMICPUs(vmi: VirtualMachineInstance): Promise<void> {
     const dom = await this.#mustLookup(vmi);
-    const cpu = vmi.spec.domain.cpu;
-    const vcpus = (cpu?.sockets ?? 1) * (cpu?.cores ?? 1) * (cpu?.threads ?? 1);
-    await this.#conn.domainSetVcpusFlags(dom, vcpus, DomainVcpuFlags.LIVE | DomainVcpuFlags.CONFIG);
+    await this.#conn.domainSetVcpusFlags(dom, requestedVCPUs(vmi), DomainVcpuFlags.LIVE | DomainVcpuFlags.CONFIG);
   }
 
   /** UpdateGuestMemory: the virtio-mem device asked for the VMI's guest memory, under the modify lock. */
