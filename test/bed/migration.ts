@@ -133,7 +133,11 @@ export async function migrationProxies(o: {
   // the proxies' warnings (refused certificates, failed legs) only: the rest would flood the test's output
   const logger = createLogger({ component: 'virt-handler', verbosity: 2 });
   logger.level = 'warn';
-  return { source: new MigrationProxyManager({ tls, logger }), target: new MigrationProxyManager({ tls, logger }), dir };
+  return {
+    source: new MigrationProxyManager({ tls: () => tls, logger }),
+    target: new MigrationProxyManager({ tls: () => tls, logger }),
+    dir,
+  };
 }
 
 /**

@@ -100,8 +100,38 @@ const developerConfigurationSchema = z.looseObject({
   ),
 });
 
+/**
+ * MigrationConfiguration (the CR's `migrations`), which is also the VMI's
+ * `status.migrationState.migrationConfiguration` (VMIMConfigurationOptions): the fields a handler reads.
+ */
+export const migrationConfigurationSchema = z.looseObject({
+  bandwidthPerMigration: z.optional(z.union([z.string(), z.number()])),
+  completionTimeoutPerGiB: z.optional(z.int()),
+  progressTimeout: z.optional(z.int()),
+  maxDowntimeMs: z.optional(uint()),
+  unsafeMigrationOverride: z.optional(z.boolean()),
+  allowAutoConverge: z.optional(z.boolean()),
+  allowPostCopy: z.optional(z.boolean()),
+  allowWorkloadDisruption: z.optional(z.boolean()),
+  disableTLS: z.optional(z.boolean()),
+  network: z.optional(z.string()),
+});
+export type MigrationConfiguration = Known<z.infer<typeof migrationConfigurationSchema>>;
+
+/** virt-config's migration defaults (configuration.go). */
+export const DefaultMigrationConfiguration = Object.freeze({
+  bandwidthPerMigration: '0Mi',
+  progressTimeout: 150,
+  completionTimeoutPerGiB: 150,
+  maxDowntimeMs: 900,
+  unsafeMigrationOverride: false,
+  allowAutoConverge: false,
+  allowPostCopy: false,
+} satisfies MigrationConfiguration);
+
 const kubeVirtConfigurationSchema = z
   .looseObject({
+    migrations: z.optional(migrationConfigurationSchema),
     developerConfiguration: z.optional(developerConfigurationSchema),
     memBalloonStatsPeriod: z.optional(uint()),
     smbios: z.optional(smbiosSchema),
@@ -192,6 +222,7 @@ export function defaultClusterConfig(): KubeVirtConfiguration {
       },
     },
     memBalloonStatsPeriod: DefaultMemBalloonStatsPeriod,
+    migrations: { ...DefaultMigrationConfiguration },
     smbios: {
       family: SmbiosConfigDefaultFamily,
       manufacturer: SmbiosConfigDefaultManufacturer,
@@ -271,6 +302,8 @@ export interface ClusterConfig {
   getObsoleteCPUModels(): Record<string, boolean> | undefined;
   /** ksmConfiguration; undefined: KSM not handled. */
   getKSMConfiguration(): { nodeLabelSelector?: LabelSelector } | undefined;
+  /** GetMigrationConfiguration: allowWorkloadDisruption follows allowPostCopy when unset. */
+  getMigrationConfiguration(): MigrationConfiguration;
   /** SetConfigModifiedCallback: called (asynchronously) whenever the effective configuration changes. */
   onChange(fn: (config: KubeVirtConfiguration) => void): void;
 }
@@ -376,6 +409,10 @@ export function createClusterConfig(opts: ClusterConfigOptions): ClusterConfig {
     clusterProfilerEnabled: () => dev().clusterProfiler === true,
     getObsoleteCPUModels: () => config.obsoleteCPUModels,
     getKSMConfiguration: () => config.ksmConfiguration,
+    getMigrationConfiguration: () => {
+      const m = config.migrations ?? {};
+      return { ...m, allowWorkloadDisruption: m.allowWorkloadDisruption ?? m.allowPostCopy ?? false };
+    },
     onChange: (fn) => void callbacks.push(fn),
   };
 }

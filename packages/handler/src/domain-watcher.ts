@@ -75,6 +75,12 @@ export class DomainWatcher extends EventEmitter<DomainWatcherEvents> {
     return [...this.#domains.values()];
   }
 
+  /** domainStore.Delete: a domain that is not this node's (a failed migration's target) is forgotten. */
+  delete(key: string): void {
+    const domain = this.#domains.get(key);
+    if (domain) this.#gone(domain);
+  }
+
   /** Serves the notify socket, lists the known launchers' domains, then starts the watchdog and resync. */
   async start(): Promise<void> {
     this.#server = createNotifyServer({

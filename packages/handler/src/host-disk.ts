@@ -8,9 +8,8 @@ import type { Logger } from 'pino';
 import {
   errorMessage,
   forObject,
-  parseQuantity,
   QEMU_UID,
-  roundUp,
+  quantityValue,
   type Quantity,
   type VirtualMachineInstance,
   type VolumeStatus,
@@ -21,12 +20,6 @@ import type { EventRecorder } from './recorder.ts';
 export const PVC_BASE_DIR = '/var/run/kubevirt-private/vmi-disks';
 export const EventReasonToleratedSmallPV = 'ToleratedSmallPV';
 const MiB = 1024 * 1024;
-
-/** Quantity.Value(); undefined when the text is not a quantity. */
-function quantityValue(q: Quantity): number | undefined {
-  const r = parseQuantity(q);
-  return r ? Number(roundUp(r)) : undefined;
-}
 
 /** util.AlignImageSizeTo1MiB: rounded down to a whole MiB (a host-disk must be 1MiB-aligned). */
 export function alignImageSizeTo1MiB(size: number, logger?: Logger): number {

@@ -8,6 +8,7 @@ import { MemlockAdjuster } from './memlock.ts';
 import { HostDiskCreator } from './host-disk.ts';
 import { DeviceOwnership } from './device-ownership.ts';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -24,7 +25,7 @@ import {
 } from '@kubevirt-ts/shared';
 import { handlerFlags, type HandlerFlags } from './flags.ts';
 import { PooledKubeConfig } from './kubeconfig.ts';
-import { createVMIInformers } from './informers.ts';
+import { createVMIInformers, type VMIInformer } from './informers.ts';
 import { createClusterConfig } from './cluster-config.ts';
 import { cpuManagerPaths, Heartbeat } from './heartbeat.ts';
 import { DeviceController, devicePermissions, hostRootMount, permanentHostDevicePlugins } from './device-manager/device-controller.ts';
@@ -49,6 +50,10 @@ import { DownwardMetricsCollector } from './downward-metrics/collector.ts';
 import { guestMetrics, hostMetrics } from './downward-metrics/metrics.ts';
 import { KubevirtSeccompProfileFeatureGate, shouldInstallKubevirtSeccompProfile } from './seccomp/seccomp.ts';
 import { preallocatedVolumes, readHostCapabilities, virtualMachineOptions, type HostCapabilities } from './options.ts';
+import { MigrationProxyManager, type MigrationTLS } from './migration-proxy.ts';
+import { MigrationSourceController } from './migration/source.ts';
+import { MigrationTargetController } from './migration/target.ts';
+import { migrationOptionsFor } from './migration/options.ts';
 
 function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
   const kc = new PooledKubeConfig();
@@ -67,6 +72,8 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   const host = f['hostname-override'] || os.hostname();
   const logger: Logger = createLogger({ component: 'virt-handler', verbosity: f.v });
   logger.info({ hostname: host }, 'virt-handler starting');
+  // KubeVirt refuses to start without it; here only migrations to this node need it
+  if (!f['pod-ip-address']) logger.error('no --pod-ip-address: VMIs cannot migrate to this node');
   const kc = loadKubeConfig(f);
   const namespace = handlerNamespace();
 
@@ -170,29 +177,83 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
     report: reportDownwardMetrics,
   });
+  const network = new PodNetworkConfigurator({
+    logger,
+    privateDir: f['kubevirt-private-dir'],
+    launcherPid: (uid) => launchers.launcherPid(uid),
+  });
+  const containerDisks = new Mounter({
+    logger,
+    host,
+    podsBaseDir: f['pods-base-dir'],
+    kubeletPodsDir: f['kubelet-pods-dir'],
+    stateDir: path.join(f['kubevirt-private-dir'], 'container-disk-mount-state'),
+    node: nodeMountNamespace(),
+  });
+  const memlock = new MemlockAdjuster({ logger, launcherPid: (uid) => launchers.launcherPid(uid) });
+  const deviceOwnership = new DeviceOwnership({
+    pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
+    allowEmulation: () => clusterConfig.allowEmulation(),
+  });
+  const hostDisks = new HostDiskCreator({
+    logger,
+    recorder,
+    pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
+    lessPVCSpaceToleration: () => clusterConfig.getLessPVCSpaceToleration(),
+    minimumReservePVCBytes: () => clusterConfig.getMinimumReservePVCBytes(),
+  });
+  const virtioFS = new VirtioFSOwnership({ launcherPid: (uid) => launchers.launcherPid(uid) });
+  const syncOptions = (vmi: VirtualMachineInstance) =>
+    virtualMachineOptions(vmi, {
+      smbios: clusterConfig.getSMBIOS(),
+      period: clusterConfig.getMemBalloonStatsPeriod(),
+      preallocatedVolumes: preallocatedVolumes(vmi),
+      capabilities,
+      clusterConfig,
+    });
+  const statusWriter = new KubeVMIStatusWriter(kc);
+  // the node's certificate (REST for virt-api, health/metrics, the migration proxy) and the client CA bundle
+  const readTLS = () => ({
+    cert: readFileSync(f['tls-cert-file'], 'utf8'),
+    key: readFileSync(f['tls-key-file'], 'utf8'),
+  });
+  const caBundle = watchCABundle({ kc, namespace, configMapName: f['ca-configmap-name'], file: f['ca-bundle-file'] || undefined, logger });
+  // KubeVirt serves without a CA until the kubevirt-ca configmap shows up (every client is refused till then)
+  await caBundle.start();
+  const ca = caBundle.current() ?? '';
+  if (!ca) logger.warn(`no client CA bundle yet (configmap ${f['ca-configmap-name']}): client certificates are refused until it appears`);
+
+  // live migration's proxy between the two handlers (the VirtualMachineController closes its listeners too)
+  const caOf = () => caBundle.current() ?? '';
+  const migrationTLS = (): MigrationTLS | undefined => {
+    if (clusterConfig.getMigrationConfiguration().disableTLS === true) return undefined;
+    const externallyManaged = f['externally-managed'];
+    return {
+      server: { ...readTLS(), ca: caOf(), cnTypes: f['migration-cn-types'], externallyManaged },
+      client: {
+        cert: readFileSync(f['migration-client-cert-file'], 'utf8'),
+        key: readFileSync(f['migration-client-key-file'], 'utf8'),
+        ca: caOf(),
+        externallyManaged,
+      },
+    };
+  };
+  const migrationProxy = new MigrationProxyManager({ tls: migrationTLS, logger });
+
   const controller = new VirtualMachineController({
     logger,
     host,
     vmis: [source, target],
     domains,
     launchers,
-    statusWriter: new KubeVMIStatusWriter(kc),
+    statusWriter,
     recorder,
     metrics,
-    network: new PodNetworkConfigurator({
-      logger,
-      privateDir: f['kubevirt-private-dir'],
-      launcherPid: (uid) => launchers.launcherPid(uid),
-    }),
-    containerDisks: new Mounter({
-      logger,
-      podsBaseDir: f['pods-base-dir'],
-      kubeletPodsDir: f['kubelet-pods-dir'],
-      stateDir: path.join(f['kubevirt-private-dir'], 'container-disk-mount-state'),
-      node: nodeMountNamespace(),
-    }),
+    network,
+    containerDisks,
     hotplugVolumes: new HotplugMounter({
       logger,
+      host,
       podsBaseDir: f['pods-base-dir'],
       kubeletPodsDir: f['kubelet-pods-dir'],
       stateDir: path.join(f['kubevirt-private-dir'], 'hotplug-volume-mount-state'),
@@ -205,58 +266,92 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       }),
     }),
     podFiles: new LauncherPodFiles({ launcherPid: (uid) => launchers.launcherPid(uid) }),
-    memlock: new MemlockAdjuster({ logger, launcherPid: (uid) => launchers.launcherPid(uid) }),
-    deviceOwnership: new DeviceOwnership({
-      pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
-      allowEmulation: () => clusterConfig.allowEmulation(),
-    }),
-    hostDisks: new HostDiskCreator({
-      logger,
-      recorder,
-      pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
-      lessPVCSpaceToleration: () => clusterConfig.getLessPVCSpaceToleration(),
-      minimumReservePVCBytes: () => clusterConfig.getMinimumReservePVCBytes(),
-    }),
+    memlock,
+    deviceOwnership,
+    hostDisks,
     housekeeping: new Housekeeping({
       logger,
       launcherPid: (uid) => launchers.launcherPid(uid),
       cgroupRoot: path.join(hostRootMount(), 'sys/fs/cgroup'),
     }),
-    virtioFS: new VirtioFSOwnership({ launcherPid: (uid) => launchers.launcherPid(uid) }),
+    virtioFS,
     downwardMetrics,
     supportedAgentVersions: () => clusterConfig.getSupportedAgentVersions(),
     workers: 10, // cmd/virt-handler: vmController.Run(10, stop)
-    syncOptions: (vmi) =>
-      virtualMachineOptions(vmi, {
-        smbios: clusterConfig.getSMBIOS(),
-        period: clusterConfig.getMemBalloonStatsPeriod(),
-        preallocatedVolumes: preallocatedVolumes(vmi),
-        capabilities,
-        clusterConfig,
-      }),
+    syncOptions,
+    migrationProxy,
   });
-  for (const informer of [source, target]) {
-    informer.on('add', (vmi) => controller.enqueueVMI(vmi));
-    informer.on('update', (vmi) => controller.enqueueVMI(vmi));
-    informer.on('delete', (vmi) => controller.enqueueVMI(vmi));
-  }
+
+  // live migration: the source's and the target's controllers
+  const migrationSource = new MigrationSourceController({
+    logger,
+    host,
+    vmis: source,
+    domains,
+    launcherClient: (uid) => launchers.client(uid),
+    pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
+    proxy: migrationProxy,
+    migrationOptions: (vmi) =>
+      migrationOptionsFor(vmi, {
+        clusterMigrations: clusterConfig.getMigrationConfiguration(),
+        isFeatureGateEnabled: (gate) => clusterConfig.isFeatureGateEnabled(gate),
+      }),
+    statusWriter,
+    recorder,
+  });
+  const migrationTarget = new MigrationTargetController({
+    logger,
+    host,
+    migrationIPAddress: f['pod-ip-address'],
+    vmis: target,
+    domains,
+    launchers: {
+      // the target pod's launcher, found (and remembered) as the VirtualMachineController finds a VMI's
+      client: async (vmi) => {
+        if (!launchers.record(vmi.metadata.uid)) {
+          const socket = launchers.findSocket(vmi).socket;
+          if (!socket) return undefined;
+          launchers.remember(vmi, socket);
+        }
+        return launchers.client(vmi.metadata.uid);
+      },
+      resetClient: (uid) => launchers.resetClient(uid),
+      close: (uid) => launchers.close(uid),
+    },
+    pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
+    proxy: migrationProxy,
+    statusWriter,
+    recorder,
+    syncOptions,
+    containerDisks,
+    network,
+    deviceOwnership,
+    virtioFS,
+    hostDisks,
+    memlock,
+  });
+  const onEveryChange = (informer: VMIInformer, fn: (vmi: VirtualMachineInstance) => void) => {
+    informer.on('add', fn);
+    informer.on('update', fn);
+    informer.on('delete', fn);
+  };
+  onEveryChange(source, (vmi) => {
+    controller.enqueueVMI(vmi);
+    migrationSource.enqueueVMI(vmi);
+  });
+  onEveryChange(target, (vmi) => {
+    controller.enqueueVMI(vmi);
+    migrationTarget.enqueueVMI(vmi);
+  });
   devices.run();
   controller.run();
+  migrationSource.run();
+  migrationTarget.run();
   downwardMetricsCollector.run();
   if (f['enable-node-labeller']) labeller?.run();
   const ksm = new KSMHandler({ kc, host, logger, clusterConfig, ksmPath: path.join(hostRootMount(), 'sys/kernel/mm/ksm') });
   ksm.run();
 
-  // REST for virt-api, and health/metrics, both over TLS
-  const readTLS = () => ({
-    cert: readFileSync(f['tls-cert-file'], 'utf8'),
-    key: readFileSync(f['tls-key-file'], 'utf8'),
-  });
-  const caBundle = watchCABundle({ kc, namespace, configMapName: f['ca-configmap-name'], file: f['ca-bundle-file'] || undefined, logger });
-  // KubeVirt serves without a CA until the kubevirt-ca configmap shows up (every client is refused till then)
-  await caBundle.start();
-  const ca = caBundle.current() ?? '';
-  if (!ca) logger.warn(`no client CA bundle yet (configmap ${f['ca-configmap-name']}): client certificates are refused until it appears`);
   const consoleServer = await startConsoleServer(
     {
       logger,
@@ -325,6 +420,16 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   logger.info('virt-handler shutting down');
   ready = false;
+  // the migrations under way finish (within --graceful-shutdown-seconds); no new one starts
+  migrationProxy.initiateGracefulShutdown();
+  const deadline = Date.now() + f['graceful-shutdown-seconds'] * 1000;
+  while (migrationProxy.openListenerCount() > 0 && Date.now() < deadline) {
+    logger.info(`waiting for ${migrationProxy.openListenerCount()} migration listeners to terminate`);
+    await sleep(Math.min(10_000, Math.max(0, deadline - Date.now())));
+  }
+  if (migrationProxy.openListenerCount() > 0) logger.error('Timed out waiting for migration listeners to terminate');
+  await migrationSource.stop();
+  await migrationTarget.stop();
   await heartbeat.stop();
   await devices.stop();
   await labeller?.stop();

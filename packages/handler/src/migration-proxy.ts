@@ -51,14 +51,17 @@ interface Proxy {
 }
 
 export class MigrationProxyManager {
-  readonly #tls: MigrationTLS | undefined;
+  readonly #tls: () => MigrationTLS | undefined;
   readonly #log: Logger;
   readonly #source = new Map<string, Proxy[]>();
   readonly #target = new Map<string, Proxy[]>();
   #shuttingDown = false;
 
-  /** `tls` undefined: the cluster's migration configuration disables TLS. */
-  constructor(opts: { tls: MigrationTLS | undefined; logger: Logger }) {
+  /**
+   * `tls` is read for each new listener (certificates and CA bundle rotate); undefined: the cluster's
+   * migration configuration disables TLS.
+   */
+  constructor(opts: { tls: () => MigrationTLS | undefined; logger: Logger }) {
     this.#tls = opts.tls;
     this.#log = opts.logger;
   }
@@ -144,7 +147,7 @@ export class MigrationProxyManager {
 
   async #listenTCP(key: string, unixFile: string): Promise<Proxy> {
     const log = this.#log.child({ uid: key, outbound: path.basename(unixFile) });
-    const tls = this.#tls?.server;
+    const tls = this.#tls()?.server;
     const onConnection = (inbound: Socket) => pipe(inbound, createConnection(unixFile), log);
     let server: Server;
     if (tls) {
@@ -179,7 +182,7 @@ export class MigrationProxyManager {
 
   async #listenUnix(key: string, file: string, host: string, port: number): Promise<Proxy> {
     const log = this.#log.child({ uid: key, listening: path.basename(file), outbound: `${host}:${port}` });
-    const tls = this.#tls?.client;
+    const tls = this.#tls()?.client;
     const dial = (): Socket => {
       if (!tls) return createConnection({ host, port });
       const socket = tlsConnect({

@@ -33,7 +33,8 @@ import type { Housekeeping } from './cgroup/housekeeping.ts';
 import type { MemlockAdjuster } from './memlock.ts';
 import { replacePVCByHostDisk, type HostDiskCreator } from './host-disk.ts';
 import type { DeviceOwnership } from './device-ownership.ts';
-import { WorkQueue } from './workqueue.ts';
+import { runWorker, WorkQueue } from './workqueue.ts';
+import { domainMigrated, isMigrating, isMigrationInProgress } from './migration/state.ts';
 import {
   accessCredentialEvent,
   calculatePhase,
@@ -139,6 +140,8 @@ export interface VirtualMachineControllerOptions {
   downwardMetrics?: { startServer(vmi: VirtualMachineInstance): void; stopServer(vmiUID: string): void };
   /** HandleHousekeeping after each sync: QEMU's non-vCPU threads onto the emulator thread's CPUs. */
   housekeeping?: Pick<Housekeeping, 'handle'>;
+  /** The VMI's migration listeners, closed with the rest at cleanup. */
+  migrationProxy?: { stopSourceListener(uid: string): void; stopTargetListener(uid: string): void };
   /** The cluster's supportedGuestAgentVersions, for an agent that lists no commands (KubeVirt's defaults when absent). */
   supportedAgentVersions?(): string[];
   /** ISO sizes and the SELinux context for the status, from the launcher pod. */
@@ -196,7 +199,18 @@ export class VirtualMachineController {
     this.#o.domains.on('delete', (key) => enqueue(key));
     for (const d of this.#o.domains.list()) enqueue(keyOf(d.ObjectMeta));
     for (const store of this.#o.vmis) for (const vmi of store.list()) enqueue(keyOf(vmi.metadata));
-    for (let i = 0; i < (this.#o.workers ?? DEFAULT_WORKERS); i++) this.#running.push(this.#worker());
+    for (let i = 0; i < (this.#o.workers ?? DEFAULT_WORKERS); i++) {
+      this.#running.push(
+        runWorker(this.queue, {
+          execute: (key) => this.execute(key),
+          onError: (key, err) => withReason(this.#o.logger, err).error(`reenqueuing VirtualMachineInstance ${key}`),
+          onDone: (seconds) => {
+            this.#o.metrics?.observeReconcile(seconds);
+            this.#o.metrics?.setQueueDepth(this.queue.length);
+          },
+        }),
+      );
+    }
   }
 
   /** For the informers' add/update/delete handlers. */
@@ -207,26 +221,6 @@ export class VirtualMachineController {
   async stop(): Promise<void> {
     this.queue.shutdown();
     await Promise.all(this.#running);
-  }
-
-  async #worker(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      const started = performance.now();
-      try {
-        const requeueMs = await this.execute(key);
-        this.queue.forget(key);
-        if (requeueMs !== undefined) this.queue.addAfter(key, requeueMs);
-      } catch (err) {
-        withReason(this.#o.logger, err).error(`reenqueuing VirtualMachineInstance ${key}`);
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-        this.#o.metrics?.observeReconcile((performance.now() - started) / 1000);
-        this.#o.metrics?.setQueueDepth(this.queue.length);
-      }
-    }
   }
 
   /** One reconcile of a key; resolves to a delay when the key must be looked at again. */
@@ -246,6 +240,22 @@ export class VirtualMachineController {
     // a domain reported by a launcher this handler never found: there is no one to talk to
     if (!vmi && uid && !this.#o.launchers.record(uid) && !this.#uidFromGhostRecord(namespace, name)) {
       log().info('domain without a VMI or a known launcher: nothing to do');
+      return undefined;
+    }
+    // the source's domain after a successful migration: the guest runs on the target now
+    if (domainMigrated(domain) && uid) {
+      log().debug('detected orphan vmi');
+      await this.#processVmDelete(vmi, uid, log);
+      await this.#processVmCleanup(uid, log);
+      return undefined;
+    }
+    if (vmi && phaseOf(vmi) === 'Failed' && isMigrating(vmi, this.#clock.now()) && uid) {
+      log().info(`cleaning up VMI key ${key} as migration is in progress and the vmi is failed`);
+      await this.#processVmCleanup(uid, log);
+    }
+    // the migration controllers have the VMI meanwhile
+    if (!vmi?.metadata.deletionTimestamp && isMigrationInProgress(vmi, domain)) {
+      log().debug(`ignoring key ${key} as migration is in progress`);
       return undefined;
     }
     // a VMI of another node (a migration target here) is not this controller's (isVMIOwnedByNode)
@@ -465,6 +475,8 @@ export class VirtualMachineController {
   /** processVmCleanup: the domain is gone; unmount its disks, forget the launcher (client, pipe, ghost record). */
   async #processVmCleanup(uid: string, log: () => Logger): Promise<void> {
     this.#o.downwardMetrics?.stopServer(uid);
+    this.#o.migrationProxy?.stopTargetListener(uid);
+    this.#o.migrationProxy?.stopSourceListener(uid);
     await this.#o.hotplugVolumes?.unmountAll(uid, log());
     await this.#o.containerDisks?.unmount(uid, log());
     this.#startingSince.delete(uid);

@@ -566,13 +566,6 @@ function isoSizes(vmi: VirtualMachineInstance, status: VirtualMachineInstanceSta
 
 // --- conditions (updateVMIConditions) -------------------------------------------------------------
 
-/**
- * What LiveMigratable says while no migration RPC is implemented (the launcher answers
- * MigrateVirtualMachine and SyncMigrationTarget with UNIMPLEMENTED): KubeVirt's generic reason, its
- * "details in the message" one, since none of its specific reasons (disks, interface, CPU mode, …) fits.
- */
-export const MIGRATION_NOT_IMPLEMENTED_MESSAGE = 'live migration is not implemented by this virt-handler and virt-launcher';
-
 /** v1.AllowPodBridgeNetworkLiveMigrationAnnotation */
 export const AllowPodBridgeNetworkLiveMigrationAnnotation = 'kubevirt.io/allow-pod-bridge-network-live-migration';
 
@@ -678,9 +671,8 @@ export function checkVolumesForMigration(vmi: VirtualMachineInstance): { block: 
 /**
  * updateLiveMigrationConditions. LiveMigratable: KubeVirt's checks in its order (interface, host
  * devices, SEV/TDX, hyperv passthrough, disks; not the host-model CPU or TSC ones, which need the node's
- * labels), its reason first; a VMI KubeVirt would call migratable is still
- * False here, with NotMigratable, because nothing on this node can migrate it. migrationMethod from
- * the volumes. StorageLiveMigratable: every reason KubeVirt lists, joined, and ours last.
+ * labels), the first reason found, else True. migrationMethod from the volumes. StorageLiveMigratable:
+ * every reason KubeVirt lists, joined, else True.
  */
 function liveMigrationConditions(vmi: VirtualMachineInstance, status: VirtualMachineInstanceStatus, conditions: Conditions): void {
   const volumes = checkVolumesForMigration(vmi);
@@ -688,7 +680,7 @@ function liveMigrationConditions(vmi: VirtualMachineInstance, status: VirtualMac
   const hostDev = hostDeviceNotMigratable(vmi);
   const security = launchSecurityNotMigratable(vmi);
   const hyperv = hypervPassthrough(vmi) ? 'VMI uses hyperv passthrough' : undefined;
-  const [reason, message] = iface
+  const notMigratable: [string, string] | undefined = iface
     ? [Reason.InterfaceNotLiveMigratable, iface]
     : hostDev
       ? [Reason.HostDeviceNotLiveMigratable, hostDev]
@@ -698,8 +690,12 @@ function liveMigrationConditions(vmi: VirtualMachineInstance, status: VirtualMac
           ? [Reason.HypervPassthroughNotLiveMigratable, hyperv]
           : volumes.error
             ? [Reason.DisksNotLiveMigratable, volumes.error]
-            : [Reason.NotMigratable, MIGRATION_NOT_IMPLEMENTED_MESSAGE];
-  conditions.replaceUnlessEqual({ type: CondType.LiveMigratable, status: ConditionStatus.False, reason, message });
+            : undefined;
+  conditions.replaceUnlessEqual(
+    notMigratable
+      ? { type: CondType.LiveMigratable, status: ConditionStatus.False, reason: notMigratable[0], message: notMigratable[1] }
+      : { type: CondType.LiveMigratable, status: ConditionStatus.True },
+  );
   status.migrationMethod = volumes.block ? 'BlockMigration' : 'LiveMigration';
 
   const reasons: Array<[string, string]> = [];
@@ -708,13 +704,16 @@ function liveMigrationConditions(vmi: VirtualMachineInstance, status: VirtualMac
   if (security) reasons.push(security);
   if (persistentReservation(vmi)) reasons.push([Reason.PersistentReservationNotLiveMigratable, 'VMI uses SCSI persistent reservation']);
   if (hyperv) reasons.push([Reason.HypervPassthroughNotLiveMigratable, hyperv]);
-  reasons.push([Reason.NotMigratable, MIGRATION_NOT_IMPLEMENTED_MESSAGE]);
-  conditions.update({
-    type: CondType.StorageLiveMigratable,
-    status: ConditionStatus.False,
-    reason: Reason.NotMigratable,
-    message: reasons.map(([r, m]) => `${r}: ${m}`).join(', '),
-  });
+  conditions.update(
+    reasons.length > 0
+      ? {
+          type: CondType.StorageLiveMigratable,
+          status: ConditionStatus.False,
+          reason: Reason.NotMigratable,
+          message: reasons.map(([r, m]) => `${r}: ${m}`).join(', '),
+        }
+      : { type: CondType.StorageLiveMigratable, status: ConditionStatus.True },
+  );
 }
 
 /** What GetGuestInfo told about the guest agent, and the cluster's supportedGuestAgentVersions. */

@@ -85,3 +85,32 @@ export class WorkQueue {
     for (const w of this.#waiters.splice(0)) w();
   }
 }
+
+export interface WorkerOptions {
+  /** One reconcile of a key; resolves to a delay when the key must be looked at again. */
+  execute(key: string): Promise<number | undefined>;
+  /** A failed reconcile: the key is retried with backoff. */
+  onError(key: string, err: unknown): void;
+  /** After every reconcile, failed or not. */
+  onDone?(seconds: number): void;
+}
+
+/** A controller's worker (processNextWorkItem): until the queue shuts down. */
+export async function runWorker(queue: WorkQueue, o: WorkerOptions): Promise<void> {
+  for (;;) {
+    const key = await queue.get();
+    if (key === undefined) return;
+    const started = performance.now();
+    try {
+      const requeueMs = await o.execute(key);
+      queue.forget(key);
+      if (requeueMs !== undefined) queue.addAfter(key, requeueMs);
+    } catch (err) {
+      o.onError(key, err);
+      queue.addRateLimited(key);
+    } finally {
+      queue.done(key);
+      o.onDone?.((performance.now() - started) / 1000);
+    }
+  }
+}

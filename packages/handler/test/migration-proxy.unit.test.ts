@@ -75,8 +75,8 @@ describe('MigrationProxyManager', () => {
   }
 
   test('over TLS: each source socket reaches the target socket its port stands for; stopped, the sockets are gone', async () => {
-    const target = new MigrationProxyManager({ tls: tls(pki.server, pki.client), logger });
-    const source = new MigrationProxyManager({ tls: tls(pki.server, pki.client), logger });
+    const target = new MigrationProxyManager({ tls: () => tls(pki.server, pki.client), logger });
+    const source = new MigrationProxyManager({ tls: () => tls(pki.server, pki.client), logger });
     const sourcePod = path.join(dir, 's1');
     const ports = await wire(target, source, sourcePod);
     assert.deepEqual(Object.values(ports).sort(), [0, LibvirtDirectMigrationPort]);
@@ -101,7 +101,7 @@ describe('MigrationProxyManager', () => {
   });
 
   test('the target refuses a client whose CommonName is not a migration CN type', async () => {
-    const target = new MigrationProxyManager({ tls: tls(pki.server, pki.client), logger });
+    const target = new MigrationProxyManager({ tls: () => tls(pki.server, pki.client), logger });
     await target.startTargetListener(UID, [libvirtSock]);
     const [port] = Object.keys(target.getTargetListenerPorts(UID));
     const answer = await new Promise<string>((resolve) => {
@@ -122,8 +122,8 @@ describe('MigrationProxyManager', () => {
   });
 
   test('the source refuses a target whose certificate is not the handler node CN', async () => {
-    const target = new MigrationProxyManager({ tls: tls(pki.serverAuthOnly, pki.client), logger });
-    const source = new MigrationProxyManager({ tls: tls(pki.server, pki.client), logger });
+    const target = new MigrationProxyManager({ tls: () => tls(pki.serverAuthOnly, pki.client), logger });
+    const source = new MigrationProxyManager({ tls: () => tls(pki.server, pki.client), logger });
     const sourcePod = path.join(dir, 's2');
     await wire(target, source, sourcePod);
     assert.equal(await roundTrip(migrationSourceUnixFile(sourcePod, UID), 'hello'), '');
@@ -132,8 +132,8 @@ describe('MigrationProxyManager', () => {
   });
 
   test('TLS disabled by the migration configuration: plain TCP between the handlers', async () => {
-    const target = new MigrationProxyManager({ tls: undefined, logger });
-    const source = new MigrationProxyManager({ tls: undefined, logger });
+    const target = new MigrationProxyManager({ tls: () => undefined, logger });
+    const source = new MigrationProxyManager({ tls: () => undefined, logger });
     const sourcePod = path.join(dir, 's3');
     await wire(target, source, sourcePod);
     assert.equal(await roundTrip(migrationSourceUnixFile(sourcePod, UID), 'plain'), 'libvirt:plain');
@@ -142,7 +142,7 @@ describe('MigrationProxyManager', () => {
   });
 
   test('no new listeners once the handler shuts down', async () => {
-    const target = new MigrationProxyManager({ tls: undefined, logger });
+    const target = new MigrationProxyManager({ tls: () => undefined, logger });
     target.initiateGracefulShutdown();
     await assert.rejects(target.startTargetListener(UID, [libvirtSock]), {
       message: 'unable to process new migration connections during virt-handler shutdown',

@@ -15,7 +15,6 @@ import {
 } from '@kubevirt-ts/shared';
 import type { GhostRecord } from '../src/launcher-clients.ts';
 import { CONTAINER_DISK_READY_TIMEOUT_MS, type ContainerDiskMounter } from '../src/container-disk/mounter.ts';
-import { MIGRATION_NOT_IMPLEMENTED_MESSAGE } from '../src/vmi-status.ts';
 import {
   CONTAINER_DISKS_REQUEUE_MS,
   DEFAULT_GRACE_PERIOD_SECONDS,
@@ -48,22 +47,8 @@ interface VMIOptions {
 
 const lastWritten: Partial<VirtualMachineInstanceStatus> = {
   conditions: [
-    {
-      type: 'LiveMigratable',
-      status: 'False',
-      reason: 'NotMigratable',
-      message: MIGRATION_NOT_IMPLEMENTED_MESSAGE,
-      lastProbeTime: null,
-      lastTransitionTime: null,
-    },
-    {
-      type: 'StorageLiveMigratable',
-      status: 'False',
-      reason: 'NotMigratable',
-      message: `NotMigratable: ${MIGRATION_NOT_IMPLEMENTED_MESSAGE}`,
-      lastProbeTime: null,
-      lastTransitionTime: null,
-    },
+    { type: 'LiveMigratable', status: 'True', lastProbeTime: null, lastTransitionTime: null },
+    { type: 'StorageLiveMigratable', status: 'True', lastProbeTime: null, lastTransitionTime: null },
   ],
   migrationMethod: 'LiveMigration',
 };

@@ -10,7 +10,6 @@ import {
   dumpTargetFile,
   hotplugVolumesPending,
   interfacesStatus,
-  MIGRATION_NOT_IMPLEMENTED_MESSAGE,
   quantity,
   statusEqual,
 } from '../src/vmi-status.ts';
@@ -213,7 +212,7 @@ describe('status fields and conditions', () => {
     );
   });
 
-  test("LiveMigratable: always False until migration exists; KubeVirt's specific reason first, else NotMigratable", () => {
+  test("LiveMigratable: KubeVirt's specific reason first, else True", () => {
     const cond = (v: VirtualMachineInstance) => {
       const c = calculateStatus({ vmi: v, domain: domain('Running', 'Unknown'), launcher: 'ready', now }).conditions?.find(
         (x) => x.type === 'LiveMigratable',
@@ -229,13 +228,8 @@ describe('status fields and conditions', () => {
     const cases: Array<[string, VirtualMachineInstance, Array<string | undefined>]> = [
       // what KubeVirt would report itself wins: the interface check comes before any other
       ['bridge on the pod network', withIface({ bridge: {} }), ['False', 'InterfaceNotLiveMigratable', bridgeMsg]],
-      // KubeVirt would say True; the launcher answers every migration RPC with UNIMPLEMENTED
-      ['masquerade on the pod network', withIface({ masquerade: {} }), ['False', 'NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE]],
-      [
-        'no interfaces',
-        parseVMI({ ...vmi('Running'), spec: { domain: { devices: {} } } }),
-        ['False', 'NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
-      ],
+      ['masquerade on the pod network', withIface({ masquerade: {} }), ['True', undefined, undefined]],
+      ['no interfaces', parseVMI({ ...vmi('Running'), spec: { domain: { devices: {} } } }), ['True', undefined, undefined]],
     ];
     for (const [what, v, want] of cases) assert.deepEqual(cond(v), want, what);
   });
@@ -742,17 +736,16 @@ describe('migratability (updateLiveMigrationConditions)', () => {
     target: '',
     persistentVolumeClaimInfo: { claimName: name, accessModes },
   });
-  const ours = `NotMigratable: ${MIGRATION_NOT_IMPLEMENTED_MESSAGE}`;
   const iface = 'cannot migrate VMI which does not use masquerade or a migratable plugin to connect to the pod network';
-  const cases: Array<[string, VirtualMachineInstance, [string, string], string, string]> = [
-    // what, VMI → LiveMigratable [reason, message], migrationMethod, StorageLiveMigratable message
-    ['no volumes', withSpec({}), ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE], 'LiveMigration', ours],
+  const cases: Array<[string, VirtualMachineInstance, [string, string] | undefined, string, string]> = [
+    // what, VMI → LiveMigratable [reason, message] (none: True), migrationMethod, StorageLiveMigratable message ('': True)
+    ['no volumes', withSpec({}), undefined, 'LiveMigration', ''],
     [
       'a containerDisk: block migration',
       withSpec({ volumes: [{ name: 'root', containerDisk: { image: 'img' } }] }),
-      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      undefined,
       'BlockMigration',
-      ours,
+      '',
     ],
     [
       'a read-only CD-ROM is not copied',
@@ -760,16 +753,16 @@ describe('migratability (updateLiveMigrationConditions)', () => {
         domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }], disks: [{ name: 'iso', cdrom: {} }] } },
         volumes: [{ name: 'iso', containerDisk: { image: 'img' } }],
       }),
-      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      undefined,
       'LiveMigration',
-      ours,
+      '',
     ],
     [
       'an RWX PVC is shared',
       withSpec({ volumes: [pvc('data', 'data-claim')] }, { volumeStatus: [pvcStatus('data', ['ReadWriteMany'])] }),
-      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      undefined,
       'LiveMigration',
-      ours,
+      '',
     ],
     [
       'an RWO PVC',
@@ -779,7 +772,7 @@ describe('migratability (updateLiveMigrationConditions)', () => {
         'cannot migrate VMI: PVC data-claim is not shared, live migration requires that all PVCs must be shared (using ReadWriteMany access mode)',
       ],
       'BlockMigration',
-      ours,
+      '',
     ],
     [
       'a PVC without claim info',
@@ -789,14 +782,14 @@ describe('migratability (updateLiveMigrationConditions)', () => {
         'cannot migrate VMI: Unable to determine if PVC data-claim is shared, live migration requires that all PVCs must be shared (using ReadWriteMany access mode)',
       ],
       'BlockMigration',
-      ours,
+      '',
     ],
     [
       'a non-shared hostDisk',
       withSpec({ volumes: [{ name: 'hd', hostDisk: { path: '/data/disk.img', type: 'Disk' } }] }),
       ['DisksNotLiveMigratable', 'cannot migrate VMI with non-shared HostDisk'],
       'BlockMigration',
-      ours,
+      '',
     ],
     [
       'a bridge on the pod network and a host device: both listed for storage migration',
@@ -805,21 +798,21 @@ describe('migratability (updateLiveMigrationConditions)', () => {
       }),
       ['InterfaceNotLiveMigratable', iface],
       'LiveMigration',
-      `InterfaceNotLiveMigratable: ${iface}, HostDeviceNotLiveMigratable: VMI specifies non-migratable generic PCI host device, ${ours}`,
+      `InterfaceNotLiveMigratable: ${iface}, HostDeviceNotLiveMigratable: VMI specifies non-migratable generic PCI host device`,
     ],
     [
       'SEV memory encryption',
       withSpec({ domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] }, launchSecurity: { sev: {} } } }),
       ['SEVNotLiveMigratable', 'VMI uses SEV'],
       'LiveMigration',
-      `SEVNotLiveMigratable: VMI uses SEV, ${ours}`,
+      `SEVNotLiveMigratable: VMI uses SEV`,
     ],
     [
       'TDX',
       withSpec({ domain: { devices: {}, launchSecurity: { tdx: {} } } }),
       ['TDXNotLiveMigratable', 'VMI uses TDX'],
       'LiveMigration',
-      `TDXNotLiveMigratable: VMI uses TDX, ${ours}`,
+      `TDXNotLiveMigratable: VMI uses TDX`,
     ],
     [
       'a LUN with SCSI persistent reservation on an RWX PVC: only storage migration is refused for it',
@@ -827,9 +820,9 @@ describe('migratability (updateLiveMigrationConditions)', () => {
         { domain: { devices: { disks: [{ name: 'lun0', lun: { reservation: true } }] } }, volumes: [pvc('lun0', 'lun-claim')] },
         { volumeStatus: [pvcStatus('lun0', ['ReadWriteMany'])] },
       ),
-      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      undefined,
       'LiveMigration',
-      `PersistentReservationNotLiveMigratable: VMI uses SCSI persistent reservation, ${ours}`,
+      `PersistentReservationNotLiveMigratable: VMI uses SCSI persistent reservation`,
     ],
     [
       'a bridge allowed by the annotation',
@@ -837,26 +830,30 @@ describe('migratability (updateLiveMigrationConditions)', () => {
         ...withSpec({ domain: { devices: { interfaces: [{ name: 'default', bridge: {} }] } } }),
         metadata: { name: 'vm', namespace: 'ns', uid, annotations: { 'kubevirt.io/allow-pod-bridge-network-live-migration': '' } },
       }),
-      ['NotMigratable', MIGRATION_NOT_IMPLEMENTED_MESSAGE],
+      undefined,
       'LiveMigration',
-      ours,
+      '',
     ],
   ];
-  for (const [what, v, [reason, message], method, storage] of cases) {
-    test(`${what} → ${reason}, ${method}`, () => {
+  const times = { lastProbeTime: null, lastTransitionTime: null };
+  for (const [what, v, notMigratable, method, storage] of cases) {
+    test(`${what} → ${notMigratable?.[0] ?? 'migratable'}, ${method}`, () => {
       const s = calculateStatus({ vmi: v, domain: undefined, launcher: 'ready', now });
       const live = s.conditions?.find((c) => c.type === 'LiveMigratable');
-      assert.deepEqual(live, { type: 'LiveMigratable', status: 'False', reason, message, lastProbeTime: null, lastTransitionTime: null });
+      assert.deepEqual(
+        live,
+        notMigratable
+          ? { type: 'LiveMigratable', status: 'False', reason: notMigratable[0], message: notMigratable[1], ...times }
+          : { type: 'LiveMigratable', status: 'True', ...times },
+      );
       assert.equal(s.migrationMethod, method);
       const st = s.conditions?.find((c) => c.type === 'StorageLiveMigratable');
-      assert.deepEqual(st, {
-        type: 'StorageLiveMigratable',
-        status: 'False',
-        reason: 'NotMigratable',
-        message: storage,
-        lastProbeTime: null,
-        lastTransitionTime: null,
-      });
+      assert.deepEqual(
+        st,
+        storage
+          ? { type: 'StorageLiveMigratable', status: 'False', reason: 'NotMigratable', message: storage, ...times }
+          : { type: 'StorageLiveMigratable', status: 'True', ...times },
+      );
     });
   }
 });

@@ -68,7 +68,7 @@ import { interfacesToReconnect } from './vm-options.ts';
 import { MigrationSource, type SourceConnection } from './migration/source.ts';
 import { initializeMigrationMetadata, type MigrationMetadataStore } from './migration/metadata.ts';
 import { monitorIncomingMigration, setGuestTime } from './migration/target.ts';
-import type { MigrationOptions } from './migration/options.ts';
+import type { MigrationOptions } from '@kubevirt-ts/shared';
 
 /** removePreviousMemoryDump: the earlier dumps in the volume (`*memory.dump*`); failures are logged. */
 function removePreviousMemoryDump(dir: string, log: Logger): void {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { DomainMigrateFlags as F } from '@kubevirt-ts/libvirt';
 import { parseVMI, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { newDomainSpec, type Disk } from '../src/api/index.ts';
-import { bandwidthMiB, migrationOptionsSchema, parseMigrationOptions, type MigrationOptions } from '../src/migration/options.ts';
+import { migrationOptionsSchema, type MigrationOptions } from '@kubevirt-ts/shared';
+import { bandwidthMiB, parseMigrationOptions } from '../src/migration/options.ts';
 import {
   destinationDomainName,
   diskTargetsForMigration,

@@ -11,4 +11,5 @@ export * from './network-names.ts';
 export * from './cpuset.ts';
 export * from './quantity.ts';
 export * from './vhostmd.ts';
+export * from './migration-options.ts';
 export * from './migration-proxy.ts';

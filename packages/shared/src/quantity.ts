@@ -48,3 +48,9 @@ export function roundUp(r: Rational): bigint {
   const floor = r.num / r.den - (r.num % r.den < 0n ? 1n : 0n);
   return r.num % r.den === 0n ? floor : floor + 1n;
 }
+
+/** Quantity.Value(): rounded up to a whole number; undefined when the text is not a quantity. */
+export function quantityValue(q: Quantity): number | undefined {
+  const r = parseQuantity(q);
+  return r ? Number(roundUp(r)) : undefined;
+}

@@ -420,6 +420,15 @@ const migrationEndStateSchema = z.looseObject({
   virtualMachineInstanceUID: z.optional(z.nullable(z.string())),
 });
 
+/** VirtualMachineInstanceMigrationTargetState: what the target's handler publishes for the source. */
+const migrationTargetStateSchema = z.extend(migrationEndStateSchema, {
+  domainDetected: z.optional(z.boolean()),
+  domainReadyTimestamp: z.optional(z.nullable(timeSchema)),
+  nodeAddress: z.optional(z.nullable(z.string())),
+  directMigrationNodePorts: z.optional(z.record(z.string(), int())),
+  attachmentPodUID: z.optional(z.string()),
+});
+
 const migrationStateSchema = z.looseObject({
   startTimestamp: z.optional(z.nullable(timeSchema)),
   endTimestamp: z.optional(z.nullable(timeSchema)),
@@ -444,7 +453,7 @@ const migrationStateSchema = z.looseObject({
   targetCPUSet: z.optional(z.array(int())),
   targetNodeTopology: z.optional(z.string()),
   sourceState: z.optional(z.nullable(migrationEndStateSchema)),
-  targetState: z.optional(z.nullable(migrationEndStateSchema)),
+  targetState: z.optional(z.nullable(migrationTargetStateSchema)),
 });
 
 /** PersistentVolumeClaimInfo: what virt-controller found of a volume's claim. */

@@ -37,6 +37,11 @@ export interface NodeMounts {
 
 export interface MounterOptions {
   logger: Logger;
+  /**
+   * This node: only its pods of a VMI's activePods count (during a migration the other node's pod
+   * is there too; a node's kubelet has only its own pod directories, a test bed's two nodes share one).
+   */
+  host?: string;
   /** Where the handler sees the kubelet's pods directory with short paths, for sockets (/pods). */
   podsBaseDir: string;
   /** The kubelet's pods directory (--kubelet-pods-dir), where the targets are. */
@@ -213,7 +218,7 @@ export class Mounter implements ContainerDiskMounter {
   }
 
   #activePods(vmi: VirtualMachineInstance): string[] {
-    return Object.keys(vmi.status?.activePods ?? {});
+    return activePodsOn(vmi, this.#o.host);
   }
 
   /** NewSocketPathGetter: the socket in whichever active pod has it. */
@@ -333,4 +338,11 @@ export function virtInContainer(env: NodeJS.ProcessEnv): boolean {
   const parsed = virtInContainerSchema.safeParse(env.VIRT_IN_CONTAINER);
   if (!parsed.success) throw new Error(`VIRT_IN_CONTAINER: want "true" or "false", got ${JSON.stringify(env.VIRT_IN_CONTAINER)}`);
   return parsed.data === 'true';
+}
+
+/** The VMI's active pods, or those on `host` when given. */
+export function activePodsOn(vmi: VirtualMachineInstance, host: string | undefined): string[] {
+  return Object.entries(vmi.status?.activePods ?? {})
+    .filter(([, node]) => host === undefined || node === host)
+    .map(([uid]) => uid);
 }

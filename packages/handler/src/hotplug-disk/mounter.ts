@@ -29,7 +29,7 @@ import type { Logger } from 'pino';
 import * as z from 'zod/mini';
 import { errorMessage, forObject, QEMU_UID, type VirtualMachineInstance, type Volume, type VolumeStatus } from '@kubevirt-ts/shared';
 import { findSocketProcess, isMountPoint, parentPathForMount, readMountInfo } from '../container-disk/isolation.ts';
-import type { NodeMounts } from '../container-disk/mounter.ts';
+import { activePodsOn, type NodeMounts } from '../container-disk/mounter.ts';
 
 /** What the VirtualMachineController needs (KubeVirt's VolumeMounter). */
 export interface HotplugVolumeMounter {
@@ -51,6 +51,8 @@ export interface DeviceRules {
 
 export interface HotplugMounterOptions {
   logger: Logger;
+  /** This node: only its pods of a VMI's activePods count (the container-disk Mounter's `host`). */
+  host?: string;
   /** Where the handler sees the kubelet's pods directory with short paths, for sockets (/pods). */
   podsBaseDir: string;
   /** The kubelet's pods directory (--kubelet-pods-dir), where the targets are; the same path on the node. */
@@ -346,7 +348,7 @@ export class HotplugMounter implements HotplugVolumeMounter {
 
   /** findVirtlauncherUID: the one active pod of the VMI whose hotplug-disks volume is on this node. */
   #findLauncherUID(vmi: VirtualMachineInstance): string | undefined {
-    const found = Object.keys(vmi.status?.activePods ?? {}).filter((uid) => exists(this.#targetDir(uid)));
+    const found = activePodsOn(vmi, this.#o.host).filter((uid) => exists(this.#targetDir(uid)));
     return found.length === 1 ? found[0] : undefined;
   }
 

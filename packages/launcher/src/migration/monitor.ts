@@ -3,7 +3,7 @@
 // finish (post-copy or pausing the guest), to abort it (stuck, or over its time), or to wait.
 import type { Logger } from 'pino';
 import { DomainJobType, type Connection, type Domain as VirDomain } from '@kubevirt-ts/libvirt';
-import type { MigrationOptions } from './options.ts';
+import type { MigrationOptions } from '@kubevirt-ts/shared';
 
 /** monitorSleepPeriodMS, and the log of the job's figures every monitorLogInterval rounds. */
 export const MONITOR_PERIOD_MS = 400;

@@ -1,47 +1,8 @@
-// cmdclient.MigrationOptions: what virt-handler sends with MigrateVirtualMachine, as JSON with Go's
-// field names (the struct has no json tags). Absent fields are Go's zero values, as json.Unmarshal
-// leaves them.
+// The launcher's end of cmdclient.MigrationOptions (the schema is shared's): parsed off the request
+// with KubeVirt's errors.
 import * as z from 'zod/mini';
+import { migrationOptionsSchema, type MigrationOptions } from '@kubevirt-ts/shared';
 import { quantityToBytes } from '../converter/index.ts';
-
-const int = () => z.number().check(z.int());
-const uint = () => z.number().check(z.int(), z.gte(0));
-const quantity = () => z.union([z.string(), z.number()]);
-
-const stallDetectorOptionsSchema = z.object({
-  StallMargin: z._default(int(), 0),
-  StallProgressTimeout: z._default(int(), 0),
-  SwitchoverTimeout: z._default(int(), 0),
-  EwmaAlpha: z._default(quantity(), '0'),
-  PrecopyPossibleFactor: z._default(quantity(), '0'),
-  PatienceWindowDecayFactor: z._default(quantity(), '0'),
-  SearchLocalMinima: z._default(z.boolean(), false),
-  CompletionTimeoutFactor: z._default(quantity(), '0'),
-});
-
-/** v1.DowntimeTuningOptions (this one has json tags). */
-const downtimeTuningSchema = z.object({
-  initialMs: z.optional(int()),
-  steps: z.optional(int()),
-  startAfterIteration: z.optional(int()),
-  cooldownSeconds: z.optional(int()),
-});
-
-export const migrationOptionsSchema = z.object({
-  Bandwidth: z._default(quantity(), '0'),
-  ProgressTimeout: z._default(int(), 0),
-  CompletionTimeoutPerGiB: z._default(int(), 0),
-  MaxDowntimeMs: z._default(uint(), 0),
-  UnsafeMigration: z._default(z.boolean(), false),
-  AllowAutoConverge: z._default(z.boolean(), false),
-  AllowPostCopy: z._default(z.boolean(), false),
-  ParallelMigrationThreads: z._default(z.nullable(uint()), null),
-  AllowWorkloadDisruption: z._default(z.boolean(), false),
-  StallDetectorOptions: z._default(z.nullable(stallDetectorOptionsSchema), null),
-  Compression: z._default(z.nullable(z.string()), null),
-  DowntimeTuning: z._default(z.nullable(downtimeTuningSchema), null),
-});
-export type MigrationOptions = z.infer<typeof migrationOptionsSchema>;
 
 /** getMigrationOptionsFromRequest: the request's options bytes, with KubeVirt's errors. */
 export function parseMigrationOptions(raw: Buffer | null | undefined): MigrationOptions {

@@ -24,7 +24,8 @@ import {
   type VirtualMachineInstance,
 } from '@kubevirt-ts/shared';
 import { domainSpecFromXML, type DomainSpec } from '../api/index.ts';
-import { bandwidthMiB, type MigrationOptions } from './options.ts';
+import type { MigrationOptions } from '@kubevirt-ts/shared';
+import { bandwidthMiB } from './options.ts';
 import { MigrationMonitor, type MonitorConnection } from './monitor.ts';
 import {
   initializeMigrationMetadata,
