@@ -112,6 +112,11 @@ export interface HandlerNode {
       preparePod?: (sandbox: PodSandbox) => void | Promise<void>;
     },
   ): Promise<TestVM>;
+  /**
+   * virt-controller's migration target pod for `vm` on this node: its containerDisks and a launcher
+   * waiting for the migrated domain (POD_NAME set, as the pod's downward API sets it).
+   */
+  startTargetPod(vm: TestVM, podName: string): Promise<{ sandbox: PodSandbox; launcher: RunningLauncher }>;
   /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
   request(method: string, urlPath: string, opts?: { cert?: boolean; port?: number }): ReturnType<typeof handlerRequest>;
   vmiPath(name: string, sub: string): string;
@@ -125,8 +130,13 @@ export async function startHandlerNode(o: {
   watchdogTimeout?: string;
   /** node-labeller.sh's files (host capabilities, CPU models) made by a real libvirtd for the handler to read. */
   nodeLabellerFiles?: boolean;
+  /**
+   * A second node of `join`'s cluster: its control plane, namespace and CA (the handlers' certificates
+   * are of one cluster's, as migrations between them need); `join` stops the control plane.
+   */
+  join?: HandlerNode;
 }): Promise<HandlerNode> {
-  const cp = await startControlPlane();
+  const cp = o.join?.cp ?? (await startControlPlane());
   const kc = cp.kubeConfig();
   const api = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
@@ -142,17 +152,17 @@ export async function startHandlerNode(o: {
     for (const l of launchers) await l.stop('SIGKILL').catch(() => undefined);
     for (const s of sandboxes) await s.destroy().catch(() => undefined);
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
-    await cp.stop();
+    if (!o.join) await cp.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const namespace = await cp.createNamespace(o.namespace);
+    const namespace = o.join?.namespace ?? (await cp.createNamespace(o.namespace));
     // the cluster's KubeVirt CR: useEmulation, as this machine's guests run under TCG
-    await createKubeVirtCR(kc, namespace, {});
+    if (!o.join) await createKubeVirtCR(kc, namespace, {});
     await core.createNode({ body: { metadata: { name: nodeName } } });
     const root = mkdtempSync('/tmp/kvh');
     dir = root;
-    const pki = await makeHandlerPki(path.join(root, 'pki'));
+    const pki = o.join?.pki ?? (await makeHandlerPki(path.join(root, 'pki')));
     // the handler runs with exactly the permissions deploy/ grants its service account
     const kubeconfigPath = await handlerKubeconfig(cp, path.join(root, 'kubeconfig'));
     const consolePort = await freePort();
@@ -169,6 +179,8 @@ export async function startHandlerNode(o: {
       consoleServerPort: consolePort,
       port: healthPort,
       tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile },
+      // KubeVirt's handler dials migrations with its client certificate (CN type virt-handler)
+      migrationClient: { certFile: pki.client.certFile, keyFile: pki.client.keyFile },
       watchdogTimeout: o.watchdogTimeout ?? '5s',
       kubeletRoot: testKubelet.root,
       vmStatsServerPort: vmStatsPort,
@@ -281,6 +293,23 @@ export async function startHandlerNode(o: {
         );
         launchers.push(launcher);
         return { name, uid: created.metadata.uid, sandbox, launcher };
+      },
+      async startTargetPod(vm, podName) {
+        const sandbox = await createPodSandbox();
+        sandboxes.push(sandbox);
+        const vmi = testVMI({ name: vm.name, namespace, uid: vm.uid });
+        await startContainerDisks(sandbox, vm.uid, vmi.spec.volumes, { kernelBoot: true });
+        const launcher = await startLauncher(
+          sandbox,
+          { metadata: { name: vm.name, namespace, uid: vm.uid } },
+          ['--grace-period-seconds', '5'],
+          {
+            stageImages: false,
+            env: { POD_NAME: podName },
+          },
+        );
+        launchers.push(launcher);
+        return { sandbox, launcher };
       },
       request: (method, urlPath, opts = {}) =>
         handlerRequest(

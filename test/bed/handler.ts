@@ -17,6 +17,10 @@ export interface HandlerOptions {
   consoleServerPort: number;
   port: number;
   tls: { certFile: string; keyFile: string; caFile: string };
+  /** --migration-client-cert-file/--migration-client-key-file: the certificate the migration proxy dials with. */
+  migrationClient?: { certFile: string; keyFile: string };
+  /** --pod-ip-address: where another node's handler reaches this one's migration listeners (default loopback). */
+  podIPAddress?: string;
   watchdogTimeout?: string;
   /** --kubelet-root (device-plugins/ in it); default `kubelet/` beside the private dir, never the host's. */
   kubeletRoot?: string;
@@ -72,6 +76,14 @@ export async function startHandler(o: HandlerOptions, opts: { readyTimeoutMs?: n
     o.nodeLabellerDir ?? path.join(path.dirname(o.privateDir), 'node-labeller'),
     '--vmstats-server-port',
     String(o.vmStatsServerPort ?? 0),
+    '--pod-ip-address',
+    o.podIPAddress ?? '127.0.0.1',
+    ...(o.migrationClient
+      ? ['--migration-client-cert-file', o.migrationClient.certFile, '--migration-client-key-file', o.migrationClient.keyFile]
+      : []),
+    // a stopped test's handler waits this long (not KubeVirt's 5 min) for migration listeners to close
+    '--graceful-shutdown-seconds',
+    '10',
     '-v',
     '3',
     ...(o.extraArgs ?? []),

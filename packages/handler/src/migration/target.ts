@@ -41,7 +41,6 @@ import {
   domainIsActiveOnTarget,
   domainPausedFailedPostCopy,
   isMigrating,
-  isMigrationDone,
   migrationNeedsFinalization,
 } from './state.ts';
 
