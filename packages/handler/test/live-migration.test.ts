@@ -58,8 +58,11 @@ describe('live migration between two virt-handler nodes, driven by the handlers'
   const events = async () =>
     (await a.core.listNamespacedEvent({ namespace: a.namespace, fieldSelector: `involvedObject.name=${vm.name}` })).items;
 
-  /** virt-controller's part: the target pod on B and the migration in the VMI. */
-  const startMigration = async (configuration?: object) => {
+  /**
+   * virt-controller's part: the target pod on B and the migration in the VMI (with `change` to the VMI
+   * in the same Update, as its VM controller's hotplug does before it asks for the migration).
+   */
+  const startMigration = async (configuration?: object, change?: (vmi: MigratingVMI) => void) => {
     const migrationUid = randomUUID();
     const podName = `virt-launcher-${vm.name}-${randomUUID().slice(0, 5)}`;
     target = await b.startTargetPod(vm, podName);
@@ -75,6 +78,7 @@ describe('live migration between two virt-handler nodes, driven by the handlers'
         targetPod: podName,
         ...(configuration ? { migrationConfiguration: configuration } : {}),
       };
+      change?.(vmi);
     });
     return migrationUid;
   };
@@ -91,7 +95,10 @@ describe('live migration between two virt-handler nodes, driven by the handlers'
   before(async () => {
     a = await startHandlerNode({ namespace: 'migration', nodePrefix: 'kvts-mig-a' });
     b = await startHandlerNode({ namespace: 'migration', nodePrefix: 'kvts-mig-b', join: a });
-    vm = await a.startVM('migvm');
+    // room for a second socket (maxSockets): virt-controller hotplugs vCPUs through a migration
+    vm = await a.startVM('migvm', {
+      customize: (vmi) => Object.assign(vmi.spec.domain, { cpu: { sockets: 1, cores: 1, threads: 1, maxSockets: 2 } }),
+    });
   });
 
   after(async () => {
@@ -165,7 +172,7 @@ describe('live migration between two virt-handler nodes, driven by the handlers'
     });
   });
 
-  test('a migration: A migrates through both proxies, B acknowledges it and takes the VMI over', async () => {
+  test('a migration for a vCPU hotplug: A migrates through both proxies, B acknowledges it, hotplugs the vCPU and takes the VMI over', async () => {
     const marker = `kvts-${randomUUID().slice(0, 8)}`;
     const source = await guestConsole(vm.sandbox);
     try {
@@ -173,7 +180,11 @@ describe('live migration between two virt-handler nodes, driven by the handlers'
     } finally {
       source.close();
     }
-    const migrationUid = await startMigration();
+    // the hotplug as virt-controller asks for it: a second socket and the HotVCPUChange condition
+    const migrationUid = await startMigration(undefined, (vmi) => {
+      (vmi as unknown as { spec: { domain: { cpu: { sockets: number } } } }).spec.domain.cpu.sockets = 2;
+      vmi.status!.conditions = [...(vmi.status!.conditions ?? []), { type: 'HotVCPUChange', status: 'True' }];
+    });
     const done = await poll(
       'the VMI migrated to node B and the migration completed',
       async () => {
@@ -196,10 +207,18 @@ describe('live migration between two virt-handler nodes, driven by the handlers'
     for (const reason of ['PreparingTarget', 'Migrating', 'Migrated'])
       assert.ok(reasons.includes(reason), `${reason} in ${reasons.join(' ')}`);
 
-    // the guest, with what it had in memory, on B's pod
+    // finalized: the vCPU hotplugged (SyncVirtualMachineCPUs), the condition gone, the topology reported
+    assert.equal(
+      done.status?.conditions?.find((c) => c.type === 'HotVCPUChange'),
+      undefined,
+    );
+    assert.deepEqual((done.status as { currentCPUTopology?: object }).currentCPUTopology, { sockets: 2, cores: 1, threads: 1 });
+
+    // the guest, with what it had in memory, on B's pod, and its second vCPU
     const moved = await guestConsole(target!.sandbox);
     try {
       assert.match(await moved.run('cat /migration-marker'), new RegExp(marker));
+      assert.equal((await moved.run('cat /sys/devices/system/cpu/present')).trim(), '0-1');
     } finally {
       moved.close();
     }
