@@ -116,7 +116,7 @@ export interface HandlerNode {
    * virt-controller's migration target pod for `vm` on this node: its containerDisks and a launcher
    * waiting for the migrated domain (POD_NAME set, as the pod's downward API sets it).
    */
-  startTargetPod(vm: TestVM, podName: string): Promise<{ sandbox: PodSandbox; launcher: RunningLauncher }>;
+  startTargetPod(vm: TestVM, podName: string, o?: { nonRoot?: boolean }): Promise<{ sandbox: PodSandbox; launcher: RunningLauncher }>;
   /** A request to the handler's console server (default) or `port`, with the client certificate unless `cert: false`. */
   request(method: string, urlPath: string, opts?: { cert?: boolean; port?: number }): ReturnType<typeof handlerRequest>;
   vmiPath(name: string, sub: string): string;
@@ -294,7 +294,7 @@ export async function startHandlerNode(o: {
         launchers.push(launcher);
         return { name, uid: created.metadata.uid, sandbox, launcher };
       },
-      async startTargetPod(vm, podName) {
+      async startTargetPod(vm, podName, o = {}) {
         const sandbox = await createPodSandbox();
         sandboxes.push(sandbox);
         const vmi = testVMI({ name: vm.name, namespace, uid: vm.uid });
@@ -302,10 +302,11 @@ export async function startHandlerNode(o: {
         const launcher = await startLauncher(
           sandbox,
           { metadata: { name: vm.name, namespace, uid: vm.uid } },
-          ['--grace-period-seconds', '5'],
+          ['--grace-period-seconds', '5', ...(o.nonRoot ? ['--run-as-nonroot'] : [])],
           {
             stageImages: false,
-            env: { POD_NAME: podName },
+            ...(o.nonRoot ? { nonRootUser: NONROOT_UID } : {}),
+            env: { ...(o.nonRoot ? NONROOT_ENV : {}), POD_NAME: podName },
           },
         );
         launchers.push(launcher);

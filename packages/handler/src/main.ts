@@ -53,7 +53,7 @@ import { preallocatedVolumes, readHostCapabilities, virtualMachineOptions, type 
 import { MigrationProxyManager, type MigrationTLS } from './migration-proxy.ts';
 import { MigrationSourceController } from './migration/source.ts';
 import { MigrationTargetController } from './migration/target.ts';
-import { migrationOptionsFor } from './migration/options.ts';
+import { findMigrationIP, migrationOptionsFor } from './migration/options.ts';
 
 function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
   const kc = new PooledKubeConfig();
@@ -74,6 +74,8 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   logger.info({ hostname: host }, 'virt-handler starting');
   // KubeVirt refuses to start without it; here only migrations to this node need it
   if (!f['pod-ip-address']) logger.error('no --pod-ip-address: VMIs cannot migrate to this node');
+  // a migration0 interface without an address stops the handler, as KubeVirt's panics
+  const migrationIPAddress = findMigrationIP(f['pod-ip-address']);
   const kc = loadKubeConfig(f);
   const namespace = handlerNamespace();
 
@@ -302,7 +304,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   const migrationTarget = new MigrationTargetController({
     logger,
     host,
-    migrationIPAddress: f['pod-ip-address'],
+    migrationIPAddress,
     vmis: target,
     domains,
     launchers: {

@@ -47,195 +47,199 @@ type MigratingVMI = VMIObject & {
 
 const MigrationTargetNodeNameLabel = 'kubevirt.io/migrationTargetNodeName';
 
-describe('live migration between two virt-handler nodes, driven by the handlers', { timeout: 900_000 }, () => {
-  let a: HandlerNode;
-  let b: HandlerNode;
-  let vm: TestVM;
-  let target: { sandbox: PodSandbox; launcher: RunningLauncher } | undefined;
-  const logs = () =>
-    `node A:\n${a?.handler.logs().slice(-8000)}\nnode B:\n${b?.handler.logs().slice(-8000)}\nsource launcher:\n${vm?.launcher.logs().slice(-3000)}\ntarget launcher:\n${target?.launcher.logs().slice(-5000) ?? ''}`;
-  const getVMI = async () => (await a.getVMI(vm.name)) as MigratingVMI;
-  const events = async () =>
-    (await a.core.listNamespacedEvent({ namespace: a.namespace, fieldSelector: `involvedObject.name=${vm.name}` })).items;
+for (const nonRoot of [false, true])
+  describe(`live migration between two virt-handler nodes, driven by the handlers${nonRoot ? ' (non-root launchers, uid 107)' : ''}`, {
+    timeout: 900_000,
+  }, () => {
+    let a: HandlerNode;
+    let b: HandlerNode;
+    let vm: TestVM;
+    let target: { sandbox: PodSandbox; launcher: RunningLauncher } | undefined;
+    const logs = () =>
+      `node A:\n${a?.handler.logs().slice(-8000)}\nnode B:\n${b?.handler.logs().slice(-8000)}\nsource launcher:\n${vm?.launcher.logs().slice(-3000)}\ntarget launcher:\n${target?.launcher.logs().slice(-5000) ?? ''}`;
+    const getVMI = async () => (await a.getVMI(vm.name)) as MigratingVMI;
+    const events = async () =>
+      (await a.core.listNamespacedEvent({ namespace: a.namespace, fieldSelector: `involvedObject.name=${vm.name}` })).items;
 
-  /**
-   * virt-controller's part: the target pod on B and the migration in the VMI (with `change` to the VMI
-   * in the same Update, as its VM controller's hotplug does before it asks for the migration).
-   */
-  const startMigration = async (configuration?: object, change?: (vmi: MigratingVMI) => void) => {
-    const migrationUid = randomUUID();
-    const podName = `virt-launcher-${vm.name}-${randomUUID().slice(0, 5)}`;
-    target = await b.startTargetPod(vm, podName);
-    await a.updateVMI<MigratingVMI>(vm.name, (vmi) => {
-      vmi.metadata.labels = { ...vmi.metadata.labels, [MigrationTargetNodeNameLabel]: b.nodeName };
-      const status = vmi.status!;
-      status.activePods = { ...status.activePods, [target!.sandbox.podUID]: b.nodeName };
-      status.migrationTransport = 'Unix';
-      status.migrationState = {
-        migrationUid,
-        sourceNode: a.nodeName,
-        targetNode: b.nodeName,
-        targetPod: podName,
-        ...(configuration ? { migrationConfiguration: configuration } : {}),
-      };
-      change?.(vmi);
+    /**
+     * virt-controller's part: the target pod on B and the migration in the VMI (with `change` to the VMI
+     * in the same Update, as its VM controller's hotplug does before it asks for the migration).
+     */
+    const startMigration = async (configuration?: object, change?: (vmi: MigratingVMI) => void) => {
+      const migrationUid = randomUUID();
+      const podName = `virt-launcher-${vm.name}-${randomUUID().slice(0, 5)}`;
+      target = await b.startTargetPod(vm, podName, { nonRoot });
+      await a.updateVMI<MigratingVMI>(vm.name, (vmi) => {
+        vmi.metadata.labels = { ...vmi.metadata.labels, [MigrationTargetNodeNameLabel]: b.nodeName };
+        const status = vmi.status!;
+        status.activePods = { ...status.activePods, [target!.sandbox.podUID]: b.nodeName };
+        status.migrationTransport = 'Unix';
+        status.migrationState = {
+          migrationUid,
+          sourceNode: a.nodeName,
+          targetNode: b.nodeName,
+          targetPod: podName,
+          ...(configuration ? { migrationConfiguration: configuration } : {}),
+        };
+        change?.(vmi);
+      });
+      return migrationUid;
+    };
+
+    /** The guest's console in `sandbox` (the pod its QEMU runs in). */
+    const guestConsole = async (sandbox: PodSandbox) => {
+      const socket = sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
+      await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
+      const serial = await SerialConsole.open(socket);
+      await serial.waitForPrompt(GUEST_PROMPT, 60_000);
+      return serial;
+    };
+
+    before(async () => {
+      a = await startHandlerNode({ namespace: 'migration', nodePrefix: 'kvts-mig-a' });
+      b = await startHandlerNode({ namespace: 'migration', nodePrefix: 'kvts-mig-b', join: a });
+      // room for a second socket (maxSockets): virt-controller hotplugs vCPUs through a migration
+      vm = await a.startVM('migvm', {
+        nonRoot,
+        customize: (vmi) => Object.assign(vmi.spec.domain, { cpu: { sockets: 1, cores: 1, threads: 1, maxSockets: 2 } }),
+      });
     });
-    return migrationUid;
-  };
 
-  /** The guest's console in `sandbox` (the pod its QEMU runs in). */
-  const guestConsole = async (sandbox: PodSandbox) => {
-    const socket = sandbox.hostPath(serialConsoleSocketPath(vm.uid, 0, '/var/run/kubevirt-private'));
-    await poll('serial console socket', async () => (existsSync(socket) ? true : undefined), 30_000, logs);
-    const serial = await SerialConsole.open(socket);
-    await serial.waitForPrompt(GUEST_PROMPT, 60_000);
-    return serial;
-  };
-
-  before(async () => {
-    a = await startHandlerNode({ namespace: 'migration', nodePrefix: 'kvts-mig-a' });
-    b = await startHandlerNode({ namespace: 'migration', nodePrefix: 'kvts-mig-b', join: a });
-    // room for a second socket (maxSockets): virt-controller hotplugs vCPUs through a migration
-    vm = await a.startVM('migvm', {
-      customize: (vmi) => Object.assign(vmi.spec.domain, { cpu: { sockets: 1, cores: 1, threads: 1, maxSockets: 2 } }),
+    after(async () => {
+      await b?.stop();
+      await a?.stop();
     });
-  });
 
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-  });
-
-  test('the VMI is LiveMigratable on node A (a containerDisk: a block migration)', async () => {
-    const serial = await a.guestConsole(vm, { logs });
-    serial.close();
-    const vmi = await poll(
-      'LiveMigratable True',
-      async () => {
-        const v = await getVMI();
-        return v.status?.conditions?.find((c) => c.type === 'LiveMigratable')?.status === 'True' ? v : undefined;
-      },
-      30_000,
-      logs,
-    );
-    assert.equal(vmi.status?.migrationMethod, 'BlockMigration');
-  });
-
-  test('an aborted migration: A cancels it, B lets its target pod go, the VMI stays on A', async () => {
-    // 1 MiB/s: the block migration of the guest's disk and memory takes minutes, time to abort
-    const migrationUid = await startMigration({ bandwidthPerMigration: '1Mi', progressTimeout: 150, completionTimeoutPerGiB: 800 });
-    const started = await poll(
-      'the migration started (startTimestamp from the source launcher)',
-      async () => {
-        const v = await getVMI();
-        return v.status?.migrationState?.startTimestamp ? v : undefined;
-      },
-      120_000,
-      logs,
-    );
-    // B published where its proxy listens, for A to dial
-    assert.equal(started.status?.migrationState?.targetNodeAddress, '127.0.0.1');
-    assert.equal(Object.keys(started.status?.migrationState?.targetDirectMigrationNodePorts ?? {}).length, 3);
-    await a.updateVMI<MigratingVMI>(vm.name, (vmi) => {
-      vmi.status!.migrationState!.abortRequested = true;
-    });
-    const ended = await poll(
-      'the migration failed (aborted) and B let the VMI go',
-      async () => {
-        const v = await getVMI();
-        const s = v.status?.migrationState;
-        return s?.failed && s.completed && s.endTimestamp && !v.metadata.labels?.[MigrationTargetNodeNameLabel] ? v : undefined;
-      },
-      120_000,
-      logs,
-    );
-    assert.equal(ended.status?.migrationState?.migrationUid, migrationUid);
-    assert.equal(ended.status?.migrationState?.abortStatus, 'Succeeded');
-    assert.equal(ended.status?.nodeName, a.nodeName);
-    assert.equal(ended.metadata.labels?.['kubevirt.io/nodeName'], a.nodeName);
-    assert.equal(ended.status?.phase, 'Running');
-    // SignalTargetPodCleanup: the target pod's launcher ends
-    const code = await Promise.race([target!.launcher.exited, poll('target launcher exit', async () => undefined, 60_000, logs)]);
-    assert.notEqual(code, undefined);
-    const reasons = (await events()).map((e) => `${e.source?.component}/${e.reason}`);
-    assert.ok(reasons.includes('virt-handler/Migrating'), reasons.join(' '));
-    // the guest kept running on A
-    const serial = await guestConsole(vm.sandbox);
-    try {
-      assert.match(await serial.run('echo alive-$((40+2))'), /alive-42/);
-    } finally {
+    test('the VMI is LiveMigratable on node A (a containerDisk: a block migration)', async () => {
+      const serial = await a.guestConsole(vm, { logs });
       serial.close();
-    }
-    // virt-controller's part: the failed target pod is gone from activePods
-    await a.updateVMI<MigratingVMI>(vm.name, (vmi) => {
-      delete vmi.status!.activePods![target!.sandbox.podUID];
+      const vmi = await poll(
+        'LiveMigratable True',
+        async () => {
+          const v = await getVMI();
+          return v.status?.conditions?.find((c) => c.type === 'LiveMigratable')?.status === 'True' ? v : undefined;
+        },
+        30_000,
+        logs,
+      );
+      assert.equal(vmi.status?.migrationMethod, 'BlockMigration');
+    });
+
+    test('an aborted migration: A cancels it, B lets its target pod go, the VMI stays on A', async () => {
+      // 1 MiB/s: the block migration of the guest's disk and memory takes minutes, time to abort
+      const migrationUid = await startMigration({ bandwidthPerMigration: '1Mi', progressTimeout: 150, completionTimeoutPerGiB: 800 });
+      const started = await poll(
+        'the migration started (startTimestamp from the source launcher)',
+        async () => {
+          const v = await getVMI();
+          return v.status?.migrationState?.startTimestamp ? v : undefined;
+        },
+        120_000,
+        logs,
+      );
+      // B published where its proxy listens, for A to dial
+      assert.equal(started.status?.migrationState?.targetNodeAddress, '127.0.0.1');
+      assert.equal(Object.keys(started.status?.migrationState?.targetDirectMigrationNodePorts ?? {}).length, 3);
+      await a.updateVMI<MigratingVMI>(vm.name, (vmi) => {
+        vmi.status!.migrationState!.abortRequested = true;
+      });
+      const ended = await poll(
+        'the migration failed (aborted) and B let the VMI go',
+        async () => {
+          const v = await getVMI();
+          const s = v.status?.migrationState;
+          return s?.failed && s.completed && s.endTimestamp && !v.metadata.labels?.[MigrationTargetNodeNameLabel] ? v : undefined;
+        },
+        120_000,
+        logs,
+      );
+      assert.equal(ended.status?.migrationState?.migrationUid, migrationUid);
+      assert.equal(ended.status?.migrationState?.abortStatus, 'Succeeded');
+      assert.equal(ended.status?.nodeName, a.nodeName);
+      assert.equal(ended.metadata.labels?.['kubevirt.io/nodeName'], a.nodeName);
+      assert.equal(ended.status?.phase, 'Running');
+      // SignalTargetPodCleanup: the target pod's launcher ends
+      const code = await Promise.race([target!.launcher.exited, poll('target launcher exit', async () => undefined, 60_000, logs)]);
+      assert.notEqual(code, undefined);
+      const reasons = (await events()).map((e) => `${e.source?.component}/${e.reason}`);
+      assert.ok(reasons.includes('virt-handler/Migrating'), reasons.join(' '));
+      // the guest kept running on A
+      const serial = await guestConsole(vm.sandbox);
+      try {
+        assert.match(await serial.run('echo alive-$((40+2))'), /alive-42/);
+      } finally {
+        serial.close();
+      }
+      // virt-controller's part: the failed target pod is gone from activePods
+      await a.updateVMI<MigratingVMI>(vm.name, (vmi) => {
+        delete vmi.status!.activePods![target!.sandbox.podUID];
+      });
+    });
+
+    test('a migration for a vCPU hotplug: A migrates through both proxies, B acknowledges it, hotplugs the vCPU and takes the VMI over', async () => {
+      const marker = `kvts-${randomUUID().slice(0, 8)}`;
+      const source = await guestConsole(vm.sandbox);
+      try {
+        await source.run(`echo ${marker} > /migration-marker`);
+      } finally {
+        source.close();
+      }
+      // the hotplug as virt-controller asks for it: a second socket and the HotVCPUChange condition
+      const migrationUid = await startMigration(undefined, (vmi) => {
+        (vmi as unknown as { spec: { domain: { cpu: { sockets: number } } } }).spec.domain.cpu.sockets = 2;
+        vmi.status!.conditions = [...(vmi.status!.conditions ?? []), { type: 'HotVCPUChange', status: 'True' }];
+      });
+      const done = await poll(
+        'the VMI migrated to node B and the migration completed',
+        async () => {
+          const v = await getVMI();
+          const s = v.status?.migrationState;
+          return s?.migrationUid === migrationUid && s.completed && !v.metadata.labels?.[MigrationTargetNodeNameLabel] ? v : undefined;
+        },
+        300_000,
+        logs,
+      );
+      const state = done.status!.migrationState!;
+      assert.equal(state.failed ?? false, false);
+      assert.ok(state.startTimestamp && state.endTimestamp, 'start and end');
+      assert.equal(state.targetNodeDomainDetected, true);
+      assert.ok(state.targetNodeDomainReadyTimestamp, 'targetNodeDomainReadyTimestamp');
+      assert.equal(done.status?.nodeName, b.nodeName);
+      assert.equal(done.metadata.labels?.['kubevirt.io/nodeName'], b.nodeName);
+      assert.equal(done.status?.migrationTransport, 'Unix');
+      const reasons = (await events()).map((e) => e.reason);
+      for (const reason of ['PreparingTarget', 'Migrating', 'Migrated'])
+        assert.ok(reasons.includes(reason), `${reason} in ${reasons.join(' ')}`);
+
+      // finalized: the vCPU hotplugged (SyncVirtualMachineCPUs), the condition gone, the topology reported
+      assert.equal(
+        done.status?.conditions?.find((c) => c.type === 'HotVCPUChange'),
+        undefined,
+      );
+      assert.deepEqual((done.status as { currentCPUTopology?: object }).currentCPUTopology, { sockets: 2, cores: 1, threads: 1 });
+
+      // the guest, with what it had in memory, on B's pod, and its second vCPU
+      const moved = await guestConsole(target!.sandbox);
+      try {
+        assert.match(await moved.run('cat /migration-marker'), new RegExp(marker));
+        assert.equal((await moved.run('cat /sys/devices/system/cpu/present')).trim(), '0-1');
+      } finally {
+        moved.close();
+      }
+      // A's launcher was told to delete its (migrated) domain, and ends
+      const code = await Promise.race([vm.launcher.exited, poll('source launcher exit', async () => undefined, 60_000, logs)]);
+      assert.notEqual(code, undefined);
+
+      // B serves the VMI now: pause through B's API, and B reports it
+      const paused = await b.request('PUT', b.vmiPath(vm.name, 'pause'));
+      assert.equal(paused.status, 202, paused.body);
+      await poll(
+        'Paused condition written by node B',
+        async () => ((await getVMI()).status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True') ? true : undefined),
+        60_000,
+        logs,
+      );
+      const unpaused = await b.request('PUT', b.vmiPath(vm.name, 'unpause'));
+      assert.equal(unpaused.status, 202, unpaused.body);
     });
   });
-
-  test('a migration for a vCPU hotplug: A migrates through both proxies, B acknowledges it, hotplugs the vCPU and takes the VMI over', async () => {
-    const marker = `kvts-${randomUUID().slice(0, 8)}`;
-    const source = await guestConsole(vm.sandbox);
-    try {
-      await source.run(`echo ${marker} > /migration-marker`);
-    } finally {
-      source.close();
-    }
-    // the hotplug as virt-controller asks for it: a second socket and the HotVCPUChange condition
-    const migrationUid = await startMigration(undefined, (vmi) => {
-      (vmi as unknown as { spec: { domain: { cpu: { sockets: number } } } }).spec.domain.cpu.sockets = 2;
-      vmi.status!.conditions = [...(vmi.status!.conditions ?? []), { type: 'HotVCPUChange', status: 'True' }];
-    });
-    const done = await poll(
-      'the VMI migrated to node B and the migration completed',
-      async () => {
-        const v = await getVMI();
-        const s = v.status?.migrationState;
-        return s?.migrationUid === migrationUid && s.completed && !v.metadata.labels?.[MigrationTargetNodeNameLabel] ? v : undefined;
-      },
-      300_000,
-      logs,
-    );
-    const state = done.status!.migrationState!;
-    assert.equal(state.failed ?? false, false);
-    assert.ok(state.startTimestamp && state.endTimestamp, 'start and end');
-    assert.equal(state.targetNodeDomainDetected, true);
-    assert.ok(state.targetNodeDomainReadyTimestamp, 'targetNodeDomainReadyTimestamp');
-    assert.equal(done.status?.nodeName, b.nodeName);
-    assert.equal(done.metadata.labels?.['kubevirt.io/nodeName'], b.nodeName);
-    assert.equal(done.status?.migrationTransport, 'Unix');
-    const reasons = (await events()).map((e) => e.reason);
-    for (const reason of ['PreparingTarget', 'Migrating', 'Migrated'])
-      assert.ok(reasons.includes(reason), `${reason} in ${reasons.join(' ')}`);
-
-    // finalized: the vCPU hotplugged (SyncVirtualMachineCPUs), the condition gone, the topology reported
-    assert.equal(
-      done.status?.conditions?.find((c) => c.type === 'HotVCPUChange'),
-      undefined,
-    );
-    assert.deepEqual((done.status as { currentCPUTopology?: object }).currentCPUTopology, { sockets: 2, cores: 1, threads: 1 });
-
-    // the guest, with what it had in memory, on B's pod, and its second vCPU
-    const moved = await guestConsole(target!.sandbox);
-    try {
-      assert.match(await moved.run('cat /migration-marker'), new RegExp(marker));
-      assert.equal((await moved.run('cat /sys/devices/system/cpu/present')).trim(), '0-1');
-    } finally {
-      moved.close();
-    }
-    // A's launcher was told to delete its (migrated) domain, and ends
-    const code = await Promise.race([vm.launcher.exited, poll('source launcher exit', async () => undefined, 60_000, logs)]);
-    assert.notEqual(code, undefined);
-
-    // B serves the VMI now: pause through B's API, and B reports it
-    const paused = await b.request('PUT', b.vmiPath(vm.name, 'pause'));
-    assert.equal(paused.status, 202, paused.body);
-    await poll(
-      'Paused condition written by node B',
-      async () => ((await getVMI()).status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True') ? true : undefined),
-      60_000,
-      logs,
-    );
-    const unpaused = await b.request('PUT', b.vmiPath(vm.name, 'unpause'));
-    assert.equal(unpaused.status, 202, unpaused.body);
-  });
-});

@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { migrationOptionsSchema, parseVMI, type MigrationOptions, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { DefaultMigrationConfiguration, type MigrationConfiguration } from '../src/cluster-config.ts';
 import {
+  findMigrationIP,
   MigrationDowntimeTuningFeatureGate,
   MigrationStallDetectionFeatureGate,
   migrationOptionsFor,
@@ -323,6 +324,31 @@ describe('vmiMigrationConfiguration', () => {
     test(`${c.name} → a clear error naming the field, from migrationOptionsFor too`, () => {
       assert.throws(() => vmiMigrationConfiguration(vmi({ frozen: c.frozen })), { message: c.field });
       assert.throws(() => optionsOf({ vmi: { frozen: c.frozen } }), { message: c.field });
+    });
+  }
+});
+
+describe('the address the target publishes (FindMigrationIP)', () => {
+  const iface = (address: string, internal = false) =>
+    ({ address, internal, family: address.includes(':') ? 'IPv6' : 'IPv4', netmask: '', mac: '', cidr: null }) as never;
+  const cases: Array<[string, NodeJS.Dict<never[]>, string | RegExp]> = [
+    ['no migration network: the pod IP', { eth0: [iface('10.244.0.5')] }, '10.244.0.5'],
+    [
+      'migration0: its global address',
+      { eth0: [iface('10.244.0.5')], migration0: [iface('fe80::1'), iface('192.168.50.3')] },
+      '192.168.50.3',
+    ],
+    ['migration0 with an IPv6 global address', { migration0: [iface('fe80::1'), iface('fd00:50::3')] }, 'fd00:50::3'],
+    [
+      'migration0 with only link-local addresses: an error',
+      { migration0: [iface('fe80::1'), iface('169.254.0.2')] },
+      /no IP found on migration0/,
+    ],
+  ];
+  for (const [what, interfaces, want] of cases) {
+    test(what, () => {
+      if (typeof want === 'string') assert.equal(findMigrationIP('10.244.0.5', interfaces), want);
+      else assert.throws(() => findMigrationIP('10.244.0.5', interfaces), { message: want });
     });
   }
 });

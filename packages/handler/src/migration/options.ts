@@ -1,8 +1,9 @@
 // The MigrationOptions the source handler sends with MigrateVirtualMachine (migration-source.go's
 // migrateVMI): the migration's configuration as virt-controller froze it in the VMI's migration state
 // (its policy applied), or the cluster's when it has none, with KubeVirt's defaults for what is unset.
+import os from 'node:os';
 import * as z from 'zod/mini';
-import { parseQuantity, parseWith, type MigrationOptions, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+import { errorMessage, parseQuantity, parseWith, type MigrationOptions, type VirtualMachineInstance } from '@kubevirt-ts/shared';
 import { DefaultMigrationConfiguration, migrationConfigurationSchema, type MigrationConfiguration } from '../cluster-config.ts';
 
 /** parallelMultifdMigrationThreads */
@@ -63,7 +64,12 @@ export interface MigrationOptionsContext {
 export function vmiMigrationConfiguration(vmi: VirtualMachineInstance): z.infer<typeof vmimConfigurationSchema> | undefined {
   const raw = vmi.status?.migrationState?.migrationConfiguration;
   if (raw === undefined || raw === null) return undefined;
-  return parseWith(vmimConfigurationSchema, raw, 'status.migrationState.migrationConfiguration');
+  const what = 'status.migrationState.migrationConfiguration';
+  try {
+    return parseWith(vmimConfigurationSchema, raw, what);
+  } catch (err) {
+    throw new Error(`invalid ${what}: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 /** migrateVMI's options, configureParallelMigrationThreads included. */
@@ -114,3 +120,21 @@ export function parallelMigrationThreads(vmi: VirtualMachineInstance): number | 
 }
 
 const isZeroQuantity = (q: string | number) => parseQuantity(q)?.num === 0n;
+
+/** v1.MigrationInterfaceName: the handler pod's interface on a dedicated migration network. */
+export const MigrationInterfaceName = 'migration0';
+
+/**
+ * FindMigrationIP: the migration network's address when the handler pod has one (its first global
+ * unicast address), else the pod IP.
+ */
+export function findMigrationIP(podIP: string, interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces()): string {
+  const addrs = interfaces[MigrationInterfaceName];
+  if (!addrs) return podIP;
+  const global = addrs.find((a) => !a.internal && !isLinkLocal(a.address) && a.address !== '0.0.0.0' && a.address !== '::');
+  if (!global) throw new Error(`no IP found on ${MigrationInterfaceName}`);
+  return global.address;
+}
+
+const isLinkLocal = (address: string) =>
+  /^169\.254\./.test(address) || /^fe80:/i.test(address) || /^(22[4-9]|23\d)\./.test(address) || /^ff/i.test(address);

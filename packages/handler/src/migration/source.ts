@@ -8,6 +8,7 @@ import { vmiRequest, type CmdClient } from '@kubevirt-ts/proto';
 import {
   errorMessage,
   forObject,
+  k8sTime,
   VirtShareDir,
   withReason,
   type Domain,
@@ -146,6 +147,8 @@ export class MigrationSourceController {
       forObject(this.#o.logger, vmi).debug('waiting for target node to publish migration ports');
       return TARGET_PORTS_REQUEUE_MS;
     }
+    // worked out first: a configuration that does not parse opens no listener
+    const options = this.#o.migrationOptions(vmi);
     try {
       // the proxy's sockets go into the launcher pod (not shared through a host mount)
       await this.#o.proxy.startSourceListener(
@@ -157,7 +160,6 @@ export class MigrationSourceController {
     } catch (err) {
       throw new Error(`failed to handle migration proxy: ${errorMessage(err)}`, { cause: err });
     }
-    const options = this.#o.migrationOptions(vmi);
     forObject(this.#o.logger, vmi).info(`migration options matched for vmi ${vmi.metadata.name}: ${JSON.stringify(options)}`);
     const res = await client.MigrateVirtualMachine({
       ...vmiRequest(replacePVCByHostDisk(vmi, this.#o.logger)),
@@ -191,7 +193,7 @@ export class MigrationSourceController {
     const meta = domain?.Spec.Metadata.KubeVirt.Migration;
     if (meta && meta.UID === state.migrationUid) {
       if (meta.StartTimestamp) state.startTimestamp = meta.StartTimestamp;
-      state.failed = meta.Failed;
+      if (meta.Failed || state.failed !== undefined) state.failed = meta.Failed;
       if (meta.Failed) {
         state.completed = true;
         state.endTimestamp = meta.EndTimestamp ?? null;
@@ -205,12 +207,13 @@ export class MigrationSourceController {
         );
       }
       if (meta.Mode) state.mode = meta.Mode as NonNullable<typeof state.mode>;
+      else delete state.mode;
     }
     const fail = (message: string, event: string) => {
       status.phase = 'Failed';
       state.completed = true;
       state.failed = true;
-      state.endTimestamp ??= new Date(this.#clock.now()).toISOString();
+      state.endTimestamp ??= k8sTime(new Date(this.#clock.now()));
       forObject(this.#o.logger, vmi).warn(message);
       this.#o.recorder.event(vmi, 'Warning', 'Migrated', event);
     };

@@ -9,6 +9,7 @@ import { vmiRequest, type cmdv1, type CmdClient } from '@kubevirt-ts/proto';
 import {
   errorMessage,
   forObject,
+  k8sTime,
   migrationPorts,
   migrationProxyKey,
   migrationSourceUnixFile,
@@ -177,8 +178,10 @@ export class MigrationTargetController {
   }
 
   async #sync(vmi: VirtualMachineInstance, domain: Domain | undefined, key: string): Promise<number | undefined> {
-    const work: Work = { vmi: structuredClone(vmi), status: structuredClone(vmi.status ?? {}) as VirtualMachineInstanceStatus };
-    work.vmi.metadata.labels ??= {};
+    // one copy, changed in place as KubeVirt changes its VMI: later checks see what earlier steps decided
+    const copy = structuredClone(vmi);
+    copy.metadata.labels ??= {};
+    const work: Work = { vmi: copy, status: (copy.status ??= {}) as VirtualMachineInstanceStatus };
     const state = work.status.migrationState!;
     if (state.endTimestamp && (state.completed || state.failed)) return this.#finalCleanup(vmi, work, domain, key);
 
@@ -292,10 +295,10 @@ export class MigrationTargetController {
     }
     if (domainIsActiveOnTarget(domain) && !state.targetNodeDomainReadyTimestamp) {
       // the moment CNI drivers may move the pod's IP to the target pod
-      state.targetNodeDomainReadyTimestamp = new Date(this.#clock.now()).toISOString();
+      state.targetNodeDomainReadyTimestamp = k8sTime(new Date(this.#clock.now()));
       if (state.targetState) state.targetState.domainReadyTimestamp = state.targetNodeDomainReadyTimestamp;
       log.info('The target node received the running migrated domain');
-      status.conditions = (status.conditions ?? []).filter((c) => c.type !== MigrationRequired);
+      removeCondition(status, MigrationRequired);
     }
     const meta = domain?.Spec.Metadata.KubeVirt.Migration;
     if (domain && meta?.EndTimestamp) {
@@ -373,7 +376,7 @@ export class MigrationTargetController {
       }
     }
     // removeMigratedVolumes
-    status.conditions = (status.conditions ?? []).filter((c) => c.type !== 'VolumesChange');
+    removeCondition(status, 'VolumesChange');
     delete status.migratedVolumes;
     const res = await client.FinalizeVirtualMachineMigration({ ...vmiRequest(vmi), options: {} });
     if (!res.success) throw new Error(`failed to finalize migration: ${res.message}`);
@@ -383,10 +386,8 @@ export class MigrationTargetController {
   /** hotplugCPU: the sockets asked for while the pod was resized (HotVCPUChange), then the status's topology. */
   async #hotplugCPU(work: Work, client: TargetLauncherClient): Promise<void> {
     const { vmi, status } = work;
-    const had = hasCondition(status, HotVCPUChange);
     delete vmi.metadata.labels![VirtualMachinePodCPULimitsLabel];
-    status.conditions = (status.conditions ?? []).filter((c) => c.type !== HotVCPUChange);
-    if (!had) return;
+    if (!removeCondition(status, HotVCPUChange)) return;
     const res = await client.SyncVirtualMachineCPUs({ ...vmiRequest(vmi), options: this.#o.syncOptions(vmi) });
     if (!res.success) throw new Error(res.message || 'SyncVirtualMachineCPUs failed');
     const cpu = vmi.spec.domain.cpu;
@@ -404,23 +405,22 @@ export class MigrationTargetController {
     delete labels[VirtualMachinePodMemoryRequestsLabel];
     delete labels[MemoryHotplugOverheadRatioLabel];
     if (!hasCondition(status, HotMemoryChange)) return;
-    const removeCondition = () => (status.conditions = (status.conditions ?? []).filter((c) => c.type !== HotMemoryChange));
     const guest = vmi.spec.domain.memory?.guest;
     const requested = quantityOf(vmi.spec.domain.resources?.requests?.memory);
     const overhead = quantityOf((status.migrationState as { targetMemoryOverhead?: string | number } | undefined)?.targetMemoryOverhead);
     const pod = quantityOf(podRequest);
     if (pod === undefined) {
-      removeCondition();
+      removeCondition(status, HotMemoryChange);
       throw new Error(`cannot parse Memory requests from VMI label: ${JSON.stringify(podRequest ?? '')}`);
     }
     if (pod < (requested ?? 0) + (overhead ?? 0)) {
-      removeCondition();
+      removeCondition(status, HotMemoryChange);
       throw new Error(`amount of requested guest memory (${String(guest ?? '')}) exceeds the launcher memory request (${podRequest})`);
     }
     const res = await client.SyncVirtualMachineMemory({ ...vmiRequest(vmi), options: this.#o.syncOptions(vmi) });
     if (!res.success) {
-      removeCondition();
-      status.conditions!.push({
+      removeCondition(status, HotMemoryChange);
+      (status.conditions ??= []).push({
         type: HotMemoryChange,
         status: 'False',
         reason: 'Memory Hotplug Failed',
@@ -428,7 +428,7 @@ export class MigrationTargetController {
       } as VirtualMachineInstanceCondition);
       throw new Error(res.message || 'SyncVirtualMachineMemory failed');
     }
-    removeCondition();
+    removeCondition(status, HotMemoryChange);
     status.memory = { ...(status.memory ?? {}), guestRequested: guest } as typeof status.memory;
   }
 
@@ -498,6 +498,13 @@ export class MigrationTargetController {
 }
 
 const hasCondition = (status: VirtualMachineInstanceStatus, type: string) => (status.conditions ?? []).some((c) => c.type === type);
+
+/** RemoveCondition: true when there was one; the list is left alone otherwise (no needless Update). */
+function removeCondition(status: VirtualMachineInstanceStatus, type: string): boolean {
+  if (!hasCondition(status, type)) return false;
+  status.conditions = status.conditions!.filter((c) => c.type !== type);
+  return true;
+}
 const minDefined = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
 
 /** A quantity's value; undefined when absent or not a quantity. */
