@@ -46,6 +46,7 @@ type MigratingVMI = VMIObject & {
 };
 
 const MigrationTargetNodeNameLabel = 'kubevirt.io/migrationTargetNodeName';
+const GUEST_AT_BOOT = '256Mi';
 
 for (const nonRoot of [false, true])
   describe(`live migration between two virt-handler nodes, driven by the handlers${nonRoot ? ' (non-root launchers, uid 107)' : ''}`, {
@@ -62,29 +63,49 @@ for (const nonRoot of [false, true])
       (await a.core.listNamespacedEvent({ namespace: a.namespace, fieldSelector: `involvedObject.name=${vm.name}` })).items;
 
     /**
-     * virt-controller's part: the target pod on B and the migration in the VMI (with `change` to the VMI
-     * in the same Update, as its VM controller's hotplug does before it asks for the migration).
+     * virt-controller's part: the target pod on `to` and the migration from `from` in the VMI (with
+     * `change` to the VMI in the same Update, as its VM controller's hotplug does before it asks for
+     * the migration). activePods: the pod the guest runs in and the new one (the older ones are gone).
      */
-    const startMigration = async (configuration?: object, change?: (vmi: MigratingVMI) => void) => {
+    const startMigration = async (o: {
+      from: HandlerNode;
+      to: HandlerNode;
+      runningIn: PodSandbox;
+      configuration?: object;
+      change?: (vmi: MigratingVMI) => void;
+    }) => {
       const migrationUid = randomUUID();
       const podName = `virt-launcher-${vm.name}-${randomUUID().slice(0, 5)}`;
-      target = await b.startTargetPod(vm, podName, { nonRoot });
+      target = await o.to.startTargetPod(vm, podName, { nonRoot });
       await a.updateVMI<MigratingVMI>(vm.name, (vmi) => {
-        vmi.metadata.labels = { ...vmi.metadata.labels, [MigrationTargetNodeNameLabel]: b.nodeName };
+        vmi.metadata.labels = { ...vmi.metadata.labels, [MigrationTargetNodeNameLabel]: o.to.nodeName };
         const status = vmi.status!;
-        status.activePods = { ...status.activePods, [target!.sandbox.podUID]: b.nodeName };
+        status.activePods = { [o.runningIn.podUID]: o.from.nodeName, [target!.sandbox.podUID]: o.to.nodeName };
         status.migrationTransport = 'Unix';
         status.migrationState = {
           migrationUid,
-          sourceNode: a.nodeName,
-          targetNode: b.nodeName,
+          sourceNode: o.from.nodeName,
+          targetNode: o.to.nodeName,
           targetPod: podName,
-          ...(configuration ? { migrationConfiguration: configuration } : {}),
+          ...(o.configuration ? { migrationConfiguration: o.configuration } : {}),
         };
-        change?.(vmi);
+        o.change?.(vmi);
       });
       return migrationUid;
     };
+
+    /** Until the migration completed and the target let the VMI go (its label removed). */
+    const migrationDone = (migrationUid: string) =>
+      poll(
+        'the migration completed and the target let the VMI go',
+        async () => {
+          const v = await getVMI();
+          const s = v.status?.migrationState;
+          return s?.migrationUid === migrationUid && s.completed && !v.metadata.labels?.[MigrationTargetNodeNameLabel] ? v : undefined;
+        },
+        300_000,
+        logs,
+      );
 
     /** The guest's console in `sandbox` (the pod its QEMU runs in). */
     const guestConsole = async (sandbox: PodSandbox) => {
@@ -98,10 +119,21 @@ for (const nonRoot of [false, true])
     before(async () => {
       a = await startHandlerNode({ namespace: 'migration', nodePrefix: 'kvts-mig-a' });
       b = await startHandlerNode({ namespace: 'migration', nodePrefix: 'kvts-mig-b', join: a });
-      // room for a second socket (maxSockets): virt-controller hotplugs vCPUs through a migration
+      // room for a second socket (maxSockets) and for memory (maxGuest, virtio-mem): virt-controller
+      // hotplugs vCPUs and memory through a migration. 256Mi: hotplug room makes the guest kernel
+      // reserve its swiotlb, and 128Mi is then too little (memory-hotplug.test.ts).
       vm = await a.startVM('migvm', {
         nonRoot,
-        customize: (vmi) => Object.assign(vmi.spec.domain, { cpu: { sockets: 1, cores: 1, threads: 1, maxSockets: 2 } }),
+        autoattachMemBalloon: true,
+        customize: (vmi) => {
+          Object.assign(vmi.spec.domain, {
+            cpu: { sockets: 1, cores: 1, threads: 1, maxSockets: 2 },
+            memory: { guest: GUEST_AT_BOOT, maxGuest: '1Gi' },
+            resources: { requests: { memory: GUEST_AT_BOOT } },
+          });
+          // virt-api's webhook: the memory the guest boots with
+          Object.assign(vmi.status, { memory: { guestAtBoot: GUEST_AT_BOOT, guestCurrent: GUEST_AT_BOOT, guestRequested: GUEST_AT_BOOT } });
+        },
       });
     });
 
@@ -127,7 +159,12 @@ for (const nonRoot of [false, true])
 
     test('an aborted migration: A cancels it, B lets its target pod go, the VMI stays on A', async () => {
       // 1 MiB/s: the block migration of the guest's disk and memory takes minutes, time to abort
-      const migrationUid = await startMigration({ bandwidthPerMigration: '1Mi', progressTimeout: 150, completionTimeoutPerGiB: 800 });
+      const migrationUid = await startMigration({
+        from: a,
+        to: b,
+        runningIn: vm.sandbox,
+        configuration: { bandwidthPerMigration: '1Mi', progressTimeout: 150, completionTimeoutPerGiB: 800 },
+      });
       const started = await poll(
         'the migration started (startTimestamp from the source launcher)',
         async () => {
@@ -172,7 +209,7 @@ for (const nonRoot of [false, true])
       }
       // virt-controller's part: the failed target pod is gone from activePods
       await a.updateVMI<MigratingVMI>(vm.name, (vmi) => {
-        delete vmi.status!.activePods![target!.sandbox.podUID];
+        vmi.status!.activePods = { [vm.sandbox.podUID]: a.nodeName };
       });
     });
 
@@ -185,20 +222,16 @@ for (const nonRoot of [false, true])
         source.close();
       }
       // the hotplug as virt-controller asks for it: a second socket and the HotVCPUChange condition
-      const migrationUid = await startMigration(undefined, (vmi) => {
-        (vmi as unknown as { spec: { domain: { cpu: { sockets: number } } } }).spec.domain.cpu.sockets = 2;
-        vmi.status!.conditions = [...(vmi.status!.conditions ?? []), { type: 'HotVCPUChange', status: 'True' }];
-      });
-      const done = await poll(
-        'the VMI migrated to node B and the migration completed',
-        async () => {
-          const v = await getVMI();
-          const s = v.status?.migrationState;
-          return s?.migrationUid === migrationUid && s.completed && !v.metadata.labels?.[MigrationTargetNodeNameLabel] ? v : undefined;
+      const migrationUid = await startMigration({
+        from: a,
+        to: b,
+        runningIn: vm.sandbox,
+        change: (vmi) => {
+          (vmi as unknown as { spec: { domain: { cpu: { sockets: number } } } }).spec.domain.cpu.sockets = 2;
+          vmi.status!.conditions = [...(vmi.status!.conditions ?? []), { type: 'HotVCPUChange', status: 'True' }];
         },
-        300_000,
-        logs,
-      );
+      });
+      const done = await migrationDone(migrationUid);
       const state = done.status!.migrationState!;
       assert.equal(state.failed ?? false, false);
       assert.ok(state.startTimestamp && state.endTimestamp, 'start and end');
@@ -241,5 +274,56 @@ for (const nonRoot of [false, true])
       );
       const unpaused = await b.request('PUT', b.vmiPath(vm.name, 'unpause'));
       assert.equal(unpaused.status, 202, unpaused.body);
+    });
+
+    test('a migration back to A for a memory hotplug: B migrates, A hotplugs the memory (virtio-mem) and takes the VMI over', async () => {
+      const from = target!;
+      const memTotalKiB = async (serial: SerialConsole) =>
+        Number(/MemTotal:\s+(\d+) kB/.exec(await serial.run('grep MemTotal /proc/meminfo'))?.[1]);
+      const onB = await guestConsole(from.sandbox);
+      let before: number;
+      try {
+        before = await memTotalKiB(onB);
+      } finally {
+        onB.close();
+      }
+      // the hotplug as virt-controller asks for it: more guest memory, the pod sized for it (label), HotMemoryChange
+      const migrationUid = await startMigration({
+        from: b,
+        to: a,
+        runningIn: from.sandbox,
+        change: (vmi) => {
+          const spec = (vmi as unknown as { spec: { domain: { memory: { guest: string } } } }).spec;
+          spec.domain.memory.guest = '512Mi';
+          vmi.metadata.labels = { ...vmi.metadata.labels, 'kubevirt.io/vmPodMemoryRequests': '1Gi' };
+          vmi.status!.conditions = [...(vmi.status!.conditions ?? []), { type: 'HotMemoryChange', status: 'True' }];
+        },
+      });
+      const done = await migrationDone(migrationUid);
+      assert.equal(done.status?.migrationState?.failed ?? false, false);
+      assert.equal(done.status?.nodeName, a.nodeName);
+      assert.equal(done.metadata.labels?.['kubevirt.io/nodeName'], a.nodeName);
+      // finalized: the memory asked for (SyncVirtualMachineMemory), the condition and the labels gone
+      assert.equal(
+        done.status?.conditions?.find((c) => c.type === 'HotMemoryChange'),
+        undefined,
+      );
+      assert.equal(done.metadata.labels?.['kubevirt.io/vmPodMemoryRequests'], undefined);
+      assert.equal((done.status as { memory?: { guestRequested?: string } }).memory?.guestRequested, '512Mi');
+      // the guest on A plugs the 256Mi asked for
+      const onA = await guestConsole(target!.sandbox);
+      try {
+        await poll(
+          'the guest on A has 256Mi more memory',
+          async () => ((await memTotalKiB(onA)) - before >= 256 * 1024 ? true : undefined),
+          60_000,
+          () => `${onA.output.slice(-2000)}\n${logs()}`,
+        );
+        assert.equal((await onA.run('cat /sys/devices/system/cpu/present')).trim(), '0-1');
+      } finally {
+        onA.close();
+      }
+      const code = await Promise.race([from.launcher.exited, poll('B launcher exit', async () => undefined, 60_000, logs)]);
+      assert.notEqual(code, undefined);
     });
   });
