@@ -282,6 +282,8 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     workers: 10, // cmd/virt-handler: vmController.Run(10, stop)
     syncOptions,
     migrationProxy,
+    // KubeVirt reads it from the node labeller; without node-labeller files there is none
+    hostCPUModel: () => labeller?.data.hostCPUModel.name ?? '',
   });
 
   // live migration: the source's and the target's controllers

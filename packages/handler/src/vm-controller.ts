@@ -140,6 +140,8 @@ export interface VirtualMachineControllerOptions {
   downwardMetrics?: { startServer(vmi: VirtualMachineInstance): void; stopServer(vmiUID: string): void };
   /** HandleHousekeeping after each sync: QEMU's non-vCPU threads onto the emulator thread's CPUs. */
   housekeeping?: Pick<Housekeeping, 'handle'>;
+  /** The node labeller's host-model CPU ('' when the node has none): LiveMigratable of a host-model VMI. */
+  hostCPUModel?(): string;
   /** The VMI's migration listeners, closed with the rest at cleanup. */
   migrationProxy?: { stopSourceListener(uid: string): void; stopTargetListener(uid: string): void };
   /** The cluster's supportedGuestAgentVersions, for an agent that lists no commands (KubeVirt's defaults when absent). */
@@ -522,6 +524,7 @@ export class VirtualMachineController {
       now: new Date(this.#clock.now()),
       podIfaceIPs,
       host: this.#o.host,
+      ...(this.#o.hostCPUModel ? { hostCPUModel: this.#o.hostCPUModel() } : {}),
       guestAgent: live && guestAgentConnected(domain) ? await this.#guestAgentFacts(uid) : undefined,
       ...(files && live ? { isoSizes: (path: string) => files.fileSize(uid, path), selinuxContext: files.selinuxContext(uid) } : {}),
       ...(this.#o.hotplugVolumes ? { hotplugMounted: (volume: string) => this.#hotplugMounted(vmi, volume) } : {}),

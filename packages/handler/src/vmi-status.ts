@@ -56,6 +56,11 @@ export interface StatusInput {
   selinuxContext?: string;
   /** Whether a hotplugged volume is mounted in the launcher pod (the hotplug mounter's IsMounted); false when not given. */
   hotplugMounted?: HotplugMounted;
+  /**
+   * The node labeller's host-model CPU ('' without node-labeller files): a host-model VMI does not
+   * migrate from a node that has none. Undefined: not checked.
+   */
+  hostCPUModel?: string;
 }
 
 export type PodIfaceIPs = (interfaceName: string) => { podIP?: string; podIPs?: string[] } | undefined;
@@ -157,7 +162,7 @@ export function calculateStatus(input: StatusInput): VirtualMachineInstanceStatu
   if (phase !== phaseOf(vmi)) status.phase = phase;
 
   // updateVMIConditions
-  liveMigrationConditions(vmi, status, conditions);
+  liveMigrationConditions(vmi, status, conditions, input.hostCPUModel);
   agentConditions(vmi, domain, input.guestAgent, conditions);
   accessCredentialCondition(domain, conditions);
   pausedCondition(vmi, domain, input.host, conditions);
@@ -669,20 +674,34 @@ export function checkVolumesForMigration(vmi: VirtualMachineInstance): { block: 
 }
 
 /**
- * updateLiveMigrationConditions. LiveMigratable: KubeVirt's checks in its order (interface, host
- * devices, SEV/TDX, hyperv passthrough, disks; not the host-model CPU or TSC ones, which need the node's
+ * updateLiveMigrationConditions. LiveMigratable: KubeVirt's checks in its order (interface, host-model
+ * CPU, host devices, SEV/TDX, hyperv passthrough, disks; not the TSC one, which needs the node's
  * labels), the first reason found, else True. migrationMethod from the volumes. StorageLiveMigratable:
  * every reason KubeVirt lists, joined, else True.
  */
-function liveMigrationConditions(vmi: VirtualMachineInstance, status: VirtualMachineInstanceStatus, conditions: Conditions): void {
+/** isHostModelMigratable */
+function hostModelNotMigratable(vmi: VirtualMachineInstance, hostCPUModel: string | undefined): string | undefined {
+  if (hostCPUModel === undefined || hostCPUModel !== '' || vmi.spec.domain.cpu?.model !== 'host-model') return undefined;
+  return `the node "${vmi.status?.nodeName ?? ''}" does not allow migration with host-model`;
+}
+
+function liveMigrationConditions(
+  vmi: VirtualMachineInstance,
+  status: VirtualMachineInstanceStatus,
+  conditions: Conditions,
+  hostCPUModel: string | undefined,
+): void {
   const volumes = checkVolumesForMigration(vmi);
   const iface = interfaceNotMigratable(vmi);
   const hostDev = hostDeviceNotMigratable(vmi);
   const security = launchSecurityNotMigratable(vmi);
   const hyperv = hypervPassthrough(vmi) ? 'VMI uses hyperv passthrough' : undefined;
+  const hostModel = hostModelNotMigratable(vmi, hostCPUModel);
   const notMigratable: [string, string] | undefined = iface
     ? [Reason.InterfaceNotLiveMigratable, iface]
-    : hostDev
+    : hostModel
+      ? [Reason.CPUModeLiveMigratable, hostModel]
+      : hostDev
       ? [Reason.HostDeviceNotLiveMigratable, hostDev]
       : security
         ? security
@@ -700,6 +719,7 @@ function liveMigrationConditions(vmi: VirtualMachineInstance, status: VirtualMac
 
   const reasons: Array<[string, string]> = [];
   if (iface) reasons.push([Reason.InterfaceNotLiveMigratable, iface]);
+  if (hostModel) reasons.push([Reason.CPUModeLiveMigratable, hostModel]);
   if (hostDev) reasons.push([Reason.HostDeviceNotLiveMigratable, hostDev]);
   if (security) reasons.push(security);
   if (persistentReservation(vmi)) reasons.push([Reason.PersistentReservationNotLiveMigratable, 'VMI uses SCSI persistent reservation']);

@@ -836,6 +836,31 @@ describe('migratability (updateLiveMigrationConditions)', () => {
     ],
   ];
   const times = { lastProbeTime: null, lastTransitionTime: null };
+  // isHostModelMigratable: the node labeller's host-model CPU (none: the node has no node-labeller files)
+  const hostModelCases: Array<[string, string | undefined, string | undefined, string | undefined]> = [
+    // what, spec cpu model, the node's host-model CPU → LiveMigratable reason
+    ['host-model on a node without a host-model CPU', 'host-model', '', 'CPUModeLiveMigratable'],
+    ['host-model on a node with one', 'host-model', 'Skylake-Client-IBRS', undefined],
+    ['a named model on a node without one', 'Haswell', '', undefined],
+    ['host-model, the node not asked (no check)', 'host-model', undefined, undefined],
+  ];
+  for (const [what, model, hostCPUModel, reason] of hostModelCases) {
+    test(`${what} → ${reason ?? 'migratable'}`, () => {
+      const v = parseVMI({ ...withSpec({ domain: { cpu: { model }, devices: {} } }), status: { phase: 'Running', nodeName: 'node01' } });
+      const s = calculateStatus({
+        vmi: v,
+        domain: undefined,
+        launcher: 'ready',
+        now,
+        ...(hostCPUModel === undefined ? {} : { hostCPUModel }),
+      });
+      const live = s.conditions?.find((c) => c.type === 'LiveMigratable');
+      const storage = s.conditions?.find((c) => c.type === 'StorageLiveMigratable');
+      const message = 'the node "node01" does not allow migration with host-model';
+      assert.deepEqual([live?.status, live?.reason, live?.message], reason ? ['False', reason, message] : ['True', undefined, undefined]);
+      assert.equal(storage?.message, reason ? `${reason}: ${message}` : undefined);
+    });
+  }
   for (const [what, v, notMigratable, method, storage] of cases) {
     test(`${what} → ${notMigratable?.[0] ?? 'migratable'}, ${method}`, () => {
       const s = calculateStatus({ vmi: v, domain: undefined, launcher: 'ready', now });
