@@ -702,14 +702,14 @@ function liveMigrationConditions(
     : hostModel
       ? [Reason.CPUModeLiveMigratable, hostModel]
       : hostDev
-      ? [Reason.HostDeviceNotLiveMigratable, hostDev]
-      : security
-        ? security
-        : hyperv
-          ? [Reason.HypervPassthroughNotLiveMigratable, hyperv]
-          : volumes.error
-            ? [Reason.DisksNotLiveMigratable, volumes.error]
-            : undefined;
+        ? [Reason.HostDeviceNotLiveMigratable, hostDev]
+        : security
+          ? security
+          : hyperv
+            ? [Reason.HypervPassthroughNotLiveMigratable, hyperv]
+            : volumes.error
+              ? [Reason.DisksNotLiveMigratable, volumes.error]
+              : undefined;
   conditions.replaceUnlessEqual(
     notMigratable
       ? { type: CondType.LiveMigratable, status: ConditionStatus.False, reason: notMigratable[0], message: notMigratable[1] }
