@@ -54,6 +54,7 @@ import { MigrationProxyManager, type MigrationTLS } from './migration-proxy.ts';
 import { MigrationSourceController } from './migration/source.ts';
 import { MigrationTargetController } from './migration/target.ts';
 import { findMigrationIP, migrationOptionsFor } from './migration/options.ts';
+import { MigrationStatsHandler } from './migration/stats.ts';
 
 function loadKubeConfig(f: HandlerFlags): PooledKubeConfig {
   const kc = new PooledKubeConfig();
@@ -334,6 +335,19 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     hostDisks,
     memlock,
   });
+  // the migration metrics of this node's migrating VMIs (migrationdomainstats)
+  const migrationStats = new MigrationStatsHandler({
+    logger,
+    currentVMI: (namespace, name) => source.get(namespace, name),
+    scrape: async (vmi) => {
+      const client = await launchers.client(vmi.metadata.uid);
+      const r = await client.GetDomainStats({}, { timeoutMs: 10_000 });
+      if (r.response && !r.response.success) throw new Error(`GetDomainStats failed: ${r.response.message}`);
+      return parseDomainStats(r.domainStats)?.MigrateDomainJobInfo ?? undefined;
+    },
+  });
+  source.on('add', (vmi) => migrationStats.handle(vmi));
+  source.on('update', (vmi) => migrationStats.handle(vmi));
   const onEveryChange = (informer: VMIInformer, fn: (vmi: VirtualMachineInstance) => void) => {
     informer.on('add', fn);
     informer.on('update', fn);
@@ -396,6 +410,13 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     vmStatsServer.updateTLS({ ...readTLS(), ca: bundle, externallyManaged: f['externally-managed'] });
   });
 
+  const collectVMIStats = collectDomainStats({
+    metrics,
+    maxRequests: f['max-metric-requests'],
+    vmis: () => source.list(),
+    launcherClient: (vmi) => launchers.client(vmi.metadata.uid),
+    logger,
+  });
   const profiler = new ProfileManager({ enabled: () => clusterConfig.clusterProfilerEnabled() });
   const healthServer = await startHealthServer({
     profiler,
@@ -404,13 +425,11 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     tls: { ...readTLS(), ca },
     registry: metrics.registry,
     ready: () => ready,
-    collect: collectDomainStats({
-      metrics,
-      maxRequests: f['max-metric-requests'],
-      vmis: () => source.list(),
-      launcherClient: (vmi) => launchers.client(vmi.metadata.uid),
-      logger,
-    }),
+    collect: async () => {
+      await collectVMIStats();
+      metrics.resetMigrationStats();
+      for (const r of migrationStats.collect()) metrics.recordMigrationStats(r.vmi, r.job);
+    },
     logger,
   });
 
@@ -434,6 +453,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   if (migrationProxy.openListenerCount() > 0) logger.error('Timed out waiting for migration listeners to terminate');
   await migrationSource.stop();
   await migrationTarget.stop();
+  migrationStats.stop();
   await heartbeat.stop();
   await devices.stop();
   await labeller?.stop();

@@ -38,6 +38,10 @@ export interface HandlerMetrics {
   recordDomainStats(vmi: VirtualMachineInstance, stats: DomainStats): void;
   /** Drops every per-VMI series (before a scrape refills them, so gone VMIs disappear). */
   resetDomainStats(): void;
+  /** Sets a migrating VMI's migration series (MigrationStatsCollector) from its launcher's job stats. */
+  recordMigrationStats(vmi: VirtualMachineInstance, job: MigrationJobInfo): void;
+  /** Drops every migration series (before a scrape refills them). */
+  resetMigrationStats(): void;
 }
 
 export interface HandlerMetricsOptions {
@@ -73,8 +77,24 @@ const domainStatsSchema = z.looseObject({
     }),
   ),
   Vcpu: z.nullish(z.array(z.looseObject({ StateSet: set(), State: num(), TimeSet: set(), Time: num() }))),
+  // stats.DomainJobInfo: the outgoing migration's last job stats (migrationdomainstats)
+  MigrateDomainJobInfo: z.nullish(
+    z.looseObject({
+      DataTotalSet: set(),
+      DataTotal: num(),
+      DataRemainingSet: set(),
+      DataRemaining: num(),
+      DataProcessedSet: set(),
+      DataProcessed: num(),
+      MemDirtyRateSet: set(),
+      MemDirtyRate: num(),
+      MemoryBpsSet: set(),
+      MemoryBps: num(),
+    }),
+  ),
 });
 export type DomainStats = z.infer<typeof domainStatsSchema>;
+export type MigrationJobInfo = NonNullable<DomainStats['MigrateDomainJobInfo']>;
 
 /** The launcher's domainStats string; undefined when it has no domain (KubeVirt sends ""). */
 export function parseDomainStats(json: string): DomainStats | undefined {
@@ -133,6 +153,37 @@ export function createHandlerMetrics(options: HandlerMetricsOptions = {}): Handl
     memoryActualBalloonBytes,
     memoryUsableBytes,
     memoryUsedBytes,
+  ];
+
+  // migrationdomainstats' MigrationStatsCollector
+  const migrationDataTotal = new Counter({
+    name: 'kubevirt_vmi_migration_data_bytes_total',
+    help: 'The total Guest OS data to be migrated to the new VM.',
+    labelNames: vmiLabels,
+    registers,
+  });
+  const migrationDataRemaining = gauge(
+    'kubevirt_vmi_migration_data_remaining_bytes',
+    'The remaining guest OS data to be migrated to the new VM.',
+  );
+  const migrationDataProcessed = gauge(
+    'kubevirt_vmi_migration_data_processed_bytes',
+    'The total Guest OS data processed and migrated to the new VM.',
+  );
+  const migrationDirtyMemoryRate = gauge(
+    'kubevirt_vmi_migration_dirty_memory_rate_bytes',
+    'The rate of memory being dirty in the Guest OS.',
+  );
+  const migrationMemoryTransferRate = gauge(
+    'kubevirt_vmi_migration_memory_transfer_rate_bytes',
+    'The rate at which the memory is being transferred.',
+  );
+  const perMigration = [
+    migrationDataTotal,
+    migrationDataRemaining,
+    migrationDataProcessed,
+    migrationDirtyMemoryRate,
+    migrationMemoryTransferRate,
   ];
 
   const reconcileDuration = new Histogram({
@@ -214,6 +265,26 @@ export function createHandlerMetrics(options: HandlerMetricsOptions = {}): Handl
 
     resetDomainStats() {
       for (const metric of perVMI) metric.reset();
+    },
+
+    recordMigrationStats(vmi, job) {
+      // the node the VMI runs on (the source's handler collects): vmi.Status.NodeName
+      const labels = { node: vmi.status?.nodeName ?? node, namespace: vmi.metadata.namespace, name: vmi.metadata.name };
+      if (job.DataTotalSet && job.DataTotal !== undefined) {
+        migrationDataTotal.remove(labels);
+        migrationDataTotal.inc(labels, job.DataTotal);
+      }
+      const set = (g: Gauge<VMILabels>, isSet: boolean | undefined, v: number | undefined) => {
+        if (isSet && v !== undefined) g.set(labels, v);
+      };
+      set(migrationDataRemaining, job.DataRemainingSet, job.DataRemaining);
+      set(migrationDataProcessed, job.DataProcessedSet, job.DataProcessed);
+      set(migrationDirtyMemoryRate, job.MemDirtyRateSet, job.MemDirtyRate);
+      set(migrationMemoryTransferRate, job.MemoryBpsSet, job.MemoryBps);
+    },
+
+    resetMigrationStats() {
+      for (const metric of perMigration) metric.reset();
     },
   };
 }

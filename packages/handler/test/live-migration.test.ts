@@ -177,6 +177,27 @@ for (const nonRoot of [false, true])
       // B published where its proxy listens, for A to dial
       assert.equal(started.status?.migrationState?.targetNodeAddress, '127.0.0.1');
       assert.equal(Object.keys(started.status?.migrationState?.targetDirectMigrationNodePorts ?? {}).length, 3);
+      // A's migration metrics (migrationdomainstats): the source launcher's job stats, every 5 s
+      const migrationSeries = async () =>
+        (await a.request('GET', '/metrics', { port: a.healthPort })).body
+          .split('\n')
+          .filter((l) => l.startsWith('kubevirt_vmi_migration_') && l.includes(`name="${vm.name}"`));
+      const series = await poll(
+        'kubevirt_vmi_migration_* series of the migrating VMI on node A',
+        async () => {
+          const lines = await migrationSeries();
+          const processed = lines.find((l) => l.startsWith('kubevirt_vmi_migration_data_processed_bytes{'));
+          return processed && Number(processed.split(' ').at(-1)) > 0 ? lines : undefined;
+        },
+        60_000,
+        logs,
+      );
+      for (const name of ['data_bytes_total', 'data_remaining_bytes', 'data_processed_bytes', 'memory_transfer_rate_bytes']) {
+        assert.ok(
+          series.some((l) => l.startsWith(`kubevirt_vmi_migration_${name}{`) && l.includes(`node="${a.nodeName}"`)),
+          `${name} in ${series.join('\n')}`,
+        );
+      }
       await a.updateVMI<MigratingVMI>(vm.name, (vmi) => {
         vmi.status!.migrationState!.abortRequested = true;
       });
@@ -195,6 +216,13 @@ for (const nonRoot of [false, true])
       assert.equal(ended.status?.nodeName, a.nodeName);
       assert.equal(ended.metadata.labels?.['kubevirt.io/nodeName'], a.nodeName);
       assert.equal(ended.status?.phase, 'Running');
+      // the migration over, its series go (the scrape after its queue saw it completed)
+      await poll(
+        'no kubevirt_vmi_migration_* series any more',
+        async () => ((await migrationSeries()).length === 0 ? true : undefined),
+        30_000,
+        logs,
+      );
       // SignalTargetPodCleanup: the target pod's launcher ends
       const code = await Promise.race([target!.launcher.exited, poll('target launcher exit', async () => undefined, 60_000, logs)]);
       assert.notEqual(code, undefined);

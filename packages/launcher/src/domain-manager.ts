@@ -726,7 +726,7 @@ export class DomainManager {
   }
 
   getDomainStats(): Promise<Record<string, unknown> | undefined> {
-    return domainStats(this.#conn);
+    return domainStats(this.#conn, this.#migrationSource.jobInfo());
   }
 
   /** The dirty rate measured over `seconds`; an error when no domain is defined. */

@@ -7,6 +7,7 @@ import {
   type Connection,
   type TypedParamValue,
 } from '@kubevirt-ts/libvirt';
+import type { DomainJobInfo } from './migration/monitor.ts';
 
 const ALL_STATS =
   DomainStatsTypes.STATE |
@@ -82,7 +83,7 @@ function list(params: Params, kind: string, fields: Fields): Array<Record<string
 }
 
 /** Stats of the launcher's domain, or undefined when none is defined (KubeVirt then sends ""). */
-export async function domainStats(conn: StatsConnection): Promise<Record<string, unknown> | undefined> {
+export async function domainStats(conn: StatsConnection, migrateJobInfo?: DomainJobInfo): Promise<Record<string, unknown> | undefined> {
   const [record] = await conn.connectGetAllDomainStats([], ALL_STATS, 0);
   if (!record) return undefined;
   const p = record.params;
@@ -91,7 +92,8 @@ export async function domainStats(conn: StatsConnection): Promise<Record<string,
     UUID: record.domain.uuid,
     Cpu: pick(p, 'cpu.', CPU),
     Memory: pick(p, 'balloon.', MEMORY),
-    MigrateDomainJobInfo: null,
+    // the outgoing migration's last job stats (virt-handler's migration metrics), null without one
+    MigrateDomainJobInfo: migrateJobInfo ?? null,
     CPUMapSet: false,
     CPUMap: null,
     NrVirtCpu: Number(p['vcpu.current'] ?? 0),

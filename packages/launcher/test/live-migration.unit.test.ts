@@ -16,7 +16,7 @@ import {
   QEMU_POSTCOPY_MULTIFD,
   withoutUnsafeParallel,
 } from '../src/migration/source.ts';
-import { downtimeTuning, legacyConvergence, nextDowntime, type ConvergenceState } from '../src/migration/monitor.ts';
+import { domainJobInfo, downtimeTuning, legacyConvergence, nextDowntime, type ConvergenceState } from '../src/migration/monitor.ts';
 import { initializeMigrationMetadata, migrationUID, setMigrationResult, type MigrationMetadataStore } from '../src/migration/metadata.ts';
 import type { MigrationMetadata } from '../src/api/index.ts';
 import * as z from 'zod/mini';
@@ -264,5 +264,32 @@ describe('the migration record', () => {
     setMigrationResult(s, true, "virError(Code=55, Domain=10, Message='operation aborted')");
     assert.equal(s.m?.FailureReason, 'Live migration has been aborted');
     assert.equal(s.m?.Failed, true);
+  });
+});
+
+describe('the job stats GetDomainStats reports (Convert_libvirt_DomainJobInfo_To_stats_DomainJobInfo)', () => {
+  test("libvirt's typed parameters, each with its Set flag; absent ones unset and 0", () => {
+    // what virDomainGetJobStats returns mid-migration: unsigned longs arrive as bigint
+    const info = domainJobInfo({
+      data_total: 277872640n,
+      data_processed: 52428800n,
+      data_remaining: 225443840n,
+      memory_bps: 1048576n,
+      type: 2,
+    });
+    assert.deepEqual(info, {
+      DataTotalSet: true,
+      DataTotal: 277872640,
+      DataProcessedSet: true,
+      DataProcessed: 52428800,
+      MemoryBpsSet: true,
+      MemoryBps: 1048576,
+      DataRemainingSet: true,
+      DataRemaining: 225443840,
+      MemDirtyRateSet: false,
+      MemDirtyRate: 0,
+    });
+    assert.equal(domainJobInfo({ memory_dirty_rate: 4096 }).MemDirtyRate, 4096);
+    assert.equal(domainJobInfo({ memory_dirty_rate: 4096 }).MemDirtyRateSet, true);
   });
 });

@@ -75,14 +75,55 @@ export type MonitorConnection = Pick<
   'domainGetJobStats' | 'domainMigrateStartPostCopy' | 'domainMigrateSetMaxDowntime' | 'domainSuspend'
 >;
 
+const num = (v: unknown): number | undefined => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : undefined);
+
+/** stats.DomainJobInfo: what GetDomainStats reports of an outgoing migration (virt-handler's migration metrics). */
+export interface DomainJobInfo {
+  DataTotalSet: boolean;
+  DataTotal: number;
+  DataProcessedSet: boolean;
+  DataProcessed: number;
+  MemoryBpsSet: boolean;
+  MemoryBps: number;
+  DataRemainingSet: boolean;
+  DataRemaining: number;
+  MemDirtyRateSet: boolean;
+  MemDirtyRate: number;
+}
+
+/** Convert_libvirt_DomainJobInfo_To_stats_DomainJobInfo, from virDomainGetJobStats' typed parameters. */
+export function domainJobInfo(params: Record<string, unknown>): DomainJobInfo {
+  const field = (name: string): [boolean, number] => {
+    const v = num(params[name]);
+    return v === undefined ? [false, 0] : [true, v];
+  };
+  const [DataTotalSet, DataTotal] = field('data_total');
+  const [DataProcessedSet, DataProcessed] = field('data_processed');
+  const [MemoryBpsSet, MemoryBps] = field('memory_bps');
+  const [DataRemainingSet, DataRemaining] = field('data_remaining');
+  const [MemDirtyRateSet, MemDirtyRate] = field('memory_dirty_rate');
+  return {
+    DataTotalSet,
+    DataTotal,
+    DataProcessedSet,
+    DataProcessed,
+    MemoryBpsSet,
+    MemoryBps,
+    DataRemainingSet,
+    DataRemaining,
+    MemDirtyRateSet,
+    MemDirtyRate,
+  };
+}
+
 export interface MigrationMonitorHooks {
+  /** Each round's job stats of the running migration (the launcher's domainInfoStats). */
+  jobInfo?(info: DomainJobInfo): void;
   mode(): string;
   abortInProgress(): boolean;
   setMode(mode: 'PostCopy' | 'Paused'): void;
   cancel(): void;
 }
-
-const num = (v: unknown): number | undefined => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : undefined);
 
 /** The monitor of one outgoing migration; stop() once MigrateToURI3 returned. */
 export class MigrationMonitor {
@@ -146,6 +187,7 @@ export class MigrationMonitor {
       this.log.info({ reason: String(err) }, 'failed to get domain job info');
     }
     if (params) {
+      this.hooks.jobInfo?.(domainJobInfo(params));
       const remaining = num(params.data_remaining) ?? this.#watermark;
       if (this.#watermark === 0 || remaining < this.#watermark) this.#lastProgress = now;
       this.#watermark = remaining;

@@ -26,7 +26,7 @@ import {
 import { domainSpecFromXML, type DomainSpec } from '../api/index.ts';
 import type { MigrationOptions } from '@kubevirt-ts/shared';
 import { bandwidthMiB } from './options.ts';
-import { MigrationMonitor, type MonitorConnection } from './monitor.ts';
+import { MigrationMonitor, type DomainJobInfo, type MonitorConnection } from './monitor.ts';
 import {
   initializeMigrationMetadata,
   MigrationAbort,
@@ -202,9 +202,16 @@ export class MigrationSource {
   readonly #o: MigrationSourceOptions;
   /** An abort in flight; the migration's end waits for it (abortWg). */
   #aborting: Promise<void> | undefined;
+  /** The last job stats of the outgoing migration (kept once it ended, as KubeVirt's domainInfoStats). */
+  #jobInfo: DomainJobInfo | undefined;
 
   constructor(o: MigrationSourceOptions) {
     this.#o = o;
+  }
+
+  /** The outgoing migration's last job stats, for GetDomainStats. */
+  jobInfo(): DomainJobInfo | undefined {
+    return this.#jobInfo;
   }
 
   /** startMigration: returns once the migration is under way (or already was). */
@@ -287,6 +294,9 @@ export class MigrationSource {
       o,
       migrationDataSizeGB(vmi, this.#o.ephemeralDiskDir),
       {
+        jobInfo: (info) => {
+          this.#jobInfo = info;
+        },
         mode: () => metadata.load()?.Mode ?? '',
         abortInProgress: () => {
           const s = metadata.load()?.AbortStatus ?? '';
