@@ -193,6 +193,20 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     stateDir: path.join(f['kubevirt-private-dir'], 'container-disk-mount-state'),
     node: nodeMountNamespace(),
   });
+  const hotplugVolumes = new HotplugMounter({
+    logger,
+    host,
+    podsBaseDir: f['pods-base-dir'],
+    kubeletPodsDir: f['kubelet-pods-dir'],
+    stateDir: path.join(f['kubevirt-private-dir'], 'hotplug-volume-mount-state'),
+    node: nodeMountNamespace(),
+    deviceRules: new LauncherDeviceCgroup({
+      logger,
+      launcherPid: (uid) => launchers.launcherPid(uid),
+      cgroupRoot: path.join(hostRootMount(), 'sys/fs/cgroup'),
+      allowEmulation: () => clusterConfig.allowEmulation(),
+    }),
+  });
   const memlock = new MemlockAdjuster({ logger, launcherPid: (uid) => launchers.launcherPid(uid) });
   const deviceOwnership = new DeviceOwnership({
     pathInLauncher: (uid, p) => launchers.pathInLauncher(uid, p),
@@ -254,20 +268,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     metrics,
     network,
     containerDisks,
-    hotplugVolumes: new HotplugMounter({
-      logger,
-      host,
-      podsBaseDir: f['pods-base-dir'],
-      kubeletPodsDir: f['kubelet-pods-dir'],
-      stateDir: path.join(f['kubevirt-private-dir'], 'hotplug-volume-mount-state'),
-      node: nodeMountNamespace(),
-      deviceRules: new LauncherDeviceCgroup({
-        logger,
-        launcherPid: (uid) => launchers.launcherPid(uid),
-        cgroupRoot: path.join(hostRootMount(), 'sys/fs/cgroup'),
-        allowEmulation: () => clusterConfig.allowEmulation(),
-      }),
-    }),
+    hotplugVolumes,
     podFiles: new LauncherPodFiles({ launcherPid: (uid) => launchers.launcherPid(uid) }),
     memlock,
     deviceOwnership,
@@ -329,6 +330,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     recorder,
     syncOptions,
     containerDisks,
+    hotplugVolumes,
     network,
     deviceOwnership,
     virtioFS,

@@ -35,6 +35,7 @@ import {
   migrationNeedsFinalization,
 } from '../src/migration/state.ts';
 import { migrationOptionsFor } from '../src/migration/options.ts';
+import { WaitingForHotplugMountError } from '../src/hotplug-disk/mounter.ts';
 import {
   MigrationSourceController,
   TARGET_PORTS_REQUEUE_MS,
@@ -925,6 +926,8 @@ interface TargetWorld {
   disksNotReady?: boolean;
   /** The target's listeners are up (an earlier round prepared the target). */
   listening?: boolean;
+  /** The target's attachment pod has not mounted its volumes yet. */
+  hotplugWaiting?: boolean;
 }
 
 /** One VMI write: labels and annotations as the VMI carried them, and the status. */
@@ -1036,6 +1039,13 @@ class TargetFixture {
         },
         mountAndVerify: async () => void this.ops.push('mountAndVerify'),
         unmount: async (u) => void this.ops.push(`unmount ${u === uid ? 'uid' : u}`),
+      },
+      hotplugVolumes: {
+        mount: async (_v, from) => {
+          this.ops.push(`hotplug.mount ${from}`);
+          if (world.hotplugWaiting) throw new WaitingForHotplugMountError('waiting for the attachment pod');
+        },
+        unmountAll: async (u) => void this.ops.push(`hotplug.unmountAll ${u === uid ? 'uid' : u}`),
       },
       network: {
         setupPodNetworkPhase1: async () => {
@@ -1188,6 +1198,25 @@ describe('MigrationTargetController.execute: preparing the target (processVMI)',
       name: 'the container disks are not served yet → look again in 1 s, not synced',
       world: { vmi: targetVMI(), disksNotReady: true },
       want: { ops: ['containerDisksReady'], events: [], written: null, requeue: TARGET_REQUEUE_MS },
+    },
+    {
+      name: "hotplugged volumes → mounted from the target's own attachment pod (MountFromPod) before the sync",
+      world: { vmi: targetVMI({ migration: { targetAttachmentPodUID: 'att-b' } }) },
+      want: {
+        ops: ['containerDisksReady', 'mountAndVerify', 'hotplug.mount att-b', ...prepare.slice(2)],
+        events: ['Normal PreparingTarget', 'Normal PreparingTarget'],
+        written: { status: { migrationState: publishedState }, labels: sourceLabels },
+      },
+    },
+    {
+      name: 'the target attachment pod has not mounted its volumes yet → look again in 1 s, not synced',
+      world: { vmi: targetVMI({ migration: { targetAttachmentPodUID: 'att-b' } }), hotplugWaiting: true },
+      want: {
+        ops: ['containerDisksReady', 'mountAndVerify', 'hotplug.mount att-b'],
+        events: [],
+        written: null,
+        requeue: TARGET_REQUEUE_MS,
+      },
     },
     {
       name: "SyncMigrationTarget fails → rejects with the launcher's message, a SyncFailed Event, no listeners",
@@ -1596,6 +1625,23 @@ describe('MigrationTargetController.execute: final cleanup (finalCleanup)', () =
       },
       want: {
         ops: ['SignalTargetPodCleanup', 'unmount uid', 'network.teardown', `domains.delete ${key}`, 'stopTargetListener', 'close uid'],
+        events: [],
+        written: { labels: { [NodeNameLabel]: sourceHost } },
+      },
+    },
+    {
+      name: "failed, with the target's attachment pod → its hotplugged volumes unmounted too",
+      world: { vmi: done({ failed: true, targetAttachmentPodUID: 'att-b' }, sourceHost), listening: true },
+      want: {
+        ops: [
+          'SignalTargetPodCleanup',
+          'unmount uid',
+          'hotplug.unmountAll uid',
+          'network.teardown',
+          `domains.delete ${key}`,
+          'stopTargetListener',
+          'close uid',
+        ],
         events: [],
         written: { labels: { [NodeNameLabel]: sourceHost } },
       },

@@ -33,8 +33,11 @@ import { activePodsOn, type NodeMounts } from '../container-disk/mounter.ts';
 
 /** What the VirtualMachineController needs (KubeVirt's VolumeMounter). */
 export interface HotplugVolumeMounter {
-  /** Mounts every hotplugged volume of the VMI's status that is in its spec and has an attachment pod. */
-  mount(vmi: VirtualMachineInstance): Promise<void>;
+  /**
+   * Mounts every hotplugged volume of the VMI's status that is in its spec and has an attachment pod;
+   * from `sourceUID`'s attachment pod when given (MountFromPod: a migration target's own attachment pod).
+   */
+  mount(vmi: VirtualMachineInstance, sourceUID?: string): Promise<void>;
   /** Unmounts what is recorded but no longer a hotplug volume of the VMI's spec. */
   unmount(vmi: VirtualMachineInstance): Promise<void>;
   /** Unmounts everything recorded for the VMI (its cleanup). */
@@ -119,7 +122,7 @@ export class HotplugMounter implements HotplugVolumeMounter {
     this.#o = o;
   }
 
-  async mount(vmi: VirtualMachineInstance): Promise<void> {
+  async mount(vmi: VirtualMachineInstance, fromPod?: string): Promise<void> {
     const record = this.#readRecord(vmi.metadata.uid);
     const inSpec = specVolumeNames(vmi);
     const log = forObject(this.#o.logger, vmi);
@@ -135,7 +138,7 @@ export class HotplugMounter implements HotplugVolumeMounter {
         );
         continue;
       }
-      const sourceUID = status.hotplugVolume.attachPodUID ?? '';
+      const sourceUID = fromPod || (status.hotplugVolume.attachPodUID ?? '');
       if (sourceUID === '') continue;
       if (isBlockVolume(vmi.status?.volumeStatus, status.name)) {
         log.debug(`Mounting block volume: ${status.name}`);

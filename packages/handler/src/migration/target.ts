@@ -28,6 +28,7 @@ import {
 import { replacePVCByHostDisk } from '../host-disk.ts';
 import { statusEqual } from '../vmi-status.ts';
 import type { ContainerDiskMounter } from '../container-disk/mounter.ts';
+import { WaitingForHotplugMountError, type HotplugVolumeMounter } from '../hotplug-disk/mounter.ts';
 import type { NetworkConfigurator } from '../network/configurator.ts';
 import type { DeviceOwnership } from '../device-ownership.ts';
 import type { VirtioFSOwnership } from '../virtiofs.ts';
@@ -88,6 +89,8 @@ export interface MigrationTargetControllerOptions {
   /** virtualMachineOptions for the target (and for the CPU and memory hotplug after the migration). */
   syncOptions(vmi: VirtualMachineInstance): cmdv1.VirtualMachineOptions;
   containerDisks?: Pick<ContainerDiskMounter, 'containerDisksReady' | 'mountAndVerify' | 'unmount'>;
+  /** The hotplugged volumes, from the target's attachment pod (migrationState.targetAttachmentPodUID). */
+  hotplugVolumes?: Pick<HotplugVolumeMounter, 'mount' | 'unmountAll'>;
   network?: Pick<NetworkConfigurator, 'setupPodNetworkPhase1' | 'teardown'>;
   deviceOwnership?: Pick<DeviceOwnership, 'setup'>;
   virtioFS?: Pick<VirtioFSOwnership, 'configure'>;
@@ -160,7 +163,7 @@ export class MigrationTargetController {
     const phase = vmi.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed' || vmi.metadata.deletionTimestamp) {
       // best effort: the VMI is going away
-      await this.#o.containerDisks?.unmount(uid, this.#o.logger).catch(() => undefined);
+      await this.#unmountVolumes(vmi).catch(() => undefined);
       this.#o.network?.teardown(uid);
       this.#o.launchers.resetClient(uid);
       return undefined;
@@ -232,6 +235,15 @@ export class MigrationTargetController {
       this.#startingSince.set(uid, since);
       if (!mounter.containerDisksReady(synced, since)) return TARGET_REQUEUE_MS;
       await mounter.mountAndVerify(synced);
+    }
+    const attachmentPodUID = status.migrationState?.targetAttachmentPodUID;
+    if (attachmentPodUID && this.#o.hotplugVolumes) {
+      try {
+        await this.#o.hotplugVolumes.mount(synced, attachmentPodUID);
+      } catch (err) {
+        if (err instanceof WaitingForHotplugMountError) return TARGET_REQUEUE_MS;
+        throw new Error(`failed to mount hotplug volumes: ${errorMessage(err)}`, { cause: err });
+      }
     }
     try {
       await this.#o.network?.setupPodNetworkPhase1(vmi);
@@ -457,7 +469,7 @@ export class MigrationTargetController {
             .catch((err: unknown) => ({ success: false, message: errorMessage(err) }));
           if (!res.success) log.warn(`Failed to signal target pod cleanup: ${res.message}, ignoring.`);
         }
-        await this.#o.containerDisks?.unmount(uid, log);
+        await this.#unmountVolumes(vmi);
         log.info('Signaled target pod for failed migration to clean up');
         this.#o.network?.teardown(uid);
         // the domain in the target pod is not this node's
@@ -477,6 +489,13 @@ export class MigrationTargetController {
       this.#startingSince.delete(uid);
     }
     return undefined;
+  }
+
+  /** unmountVolumes: the target pod's containerDisks, and its hotplugged volumes when it had an attachment pod. */
+  async #unmountVolumes(vmi: VirtualMachineInstance): Promise<void> {
+    const log = forObject(this.#o.logger, vmi);
+    await this.#o.containerDisks?.unmount(vmi.metadata.uid, log);
+    if (vmi.status?.migrationState?.targetAttachmentPodUID) await this.#o.hotplugVolumes?.unmountAll(vmi.metadata.uid, log);
   }
 
   /** updateVMI: a full Update when the status or the labels changed. */
