@@ -1,6 +1,8 @@
 // client-go's rate-limited work queue, as much as the handler uses: keys (not events), a key is never
 // processed by two workers at once, a key added while being processed is processed again afterwards,
 // failures are retried with per-key exponential backoff, AddAfter for timed requeues.
+import { withReason, type Logger, type VirtualMachineInstance } from '@kubevirt-ts/shared';
+
 export interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -112,5 +114,47 @@ export async function runWorker(queue: WorkQueue, o: WorkerOptions): Promise<voi
       queue.done(key);
       o.onDone?.((performance.now() - started) / 1000);
     }
+  }
+}
+
+/** What a controller's keys come from besides its VMI informer: the domain cache's changes. */
+export interface DomainEvents {
+  on(event: 'update' | 'delete', listener: (key: string) => void): unknown;
+}
+
+/**
+ * A controller's queue and workers: keys (`namespace/name`) from its VMI informer and the domain
+ * cache, each run through `execute` by one of `workers` workers, a failure retried with backoff.
+ */
+export class ControllerLoop {
+  readonly queue = new WorkQueue();
+  readonly #o: { logger: Logger; workers: number; execute(key: string): Promise<number | undefined> };
+  #running: Promise<void>[] = [];
+
+  constructor(o: { logger: Logger; workers: number; execute(key: string): Promise<number | undefined> }) {
+    this.#o = o;
+  }
+
+  run(domains: DomainEvents, initial: readonly VirtualMachineInstance[]): void {
+    domains.on('update', (key) => this.queue.add(key));
+    domains.on('delete', (key) => this.queue.add(key));
+    for (const vmi of initial) this.enqueueVMI(vmi);
+    for (let i = 0; i < this.#o.workers; i++) {
+      this.#running.push(
+        runWorker(this.queue, {
+          execute: (key) => this.#o.execute(key),
+          onError: (key, err) => withReason(this.#o.logger, err).info(`re-enqueuing VirtualMachineInstance ${key}`),
+        }),
+      );
+    }
+  }
+
+  enqueueVMI(vmi: VirtualMachineInstance): void {
+    this.queue.add(`${vmi.metadata.namespace}/${vmi.metadata.name}`);
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutdown();
+    await Promise.all(this.#running);
   }
 }

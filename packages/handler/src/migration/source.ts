@@ -21,7 +21,7 @@ import {
 import { replacePVCByHostDisk } from '../host-disk.ts';
 import { statusEqual } from '../vmi-status.ts';
 import type { Clock, DomainStore, EventRecorder, VMIStatusWriter, VMIStore } from '../vm-controller.ts';
-import { runWorker, WorkQueue } from '../workqueue.ts';
+import { ControllerLoop } from '../workqueue.ts';
 import type { MigrationProxyManager } from '../migration-proxy.ts';
 import { domainAlive, isMigrationDone, isMigrationInProgress } from './state.ts';
 
@@ -58,35 +58,24 @@ const systemClock: Clock = { now: () => Date.now() };
 export class MigrationSourceController {
   readonly #o: MigrationSourceControllerOptions;
   readonly #clock: Clock;
-  readonly queue = new WorkQueue();
-  #running: Promise<void>[] = [];
+  readonly #loop: ControllerLoop;
 
   constructor(opts: MigrationSourceControllerOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
+    this.#loop = new ControllerLoop({ logger: opts.logger, workers: opts.workers ?? 5, execute: (key) => this.execute(key) });
   }
 
   run(): void {
-    this.#o.domains.on('update', (key) => this.queue.add(key));
-    this.#o.domains.on('delete', (key) => this.queue.add(key));
-    for (const vmi of this.#o.vmis.list()) this.enqueueVMI(vmi);
-    for (let i = 0; i < (this.#o.workers ?? 5); i++) {
-      this.#running.push(
-        runWorker(this.queue, {
-          execute: (key) => this.execute(key),
-          onError: (key, err) => withReason(this.#o.logger, err).info(`re-enqueuing VirtualMachineInstance ${key}`),
-        }),
-      );
-    }
+    this.#loop.run(this.#o.domains, this.#o.vmis.list());
   }
 
   enqueueVMI(vmi: VirtualMachineInstance): void {
-    this.queue.add(`${vmi.metadata.namespace}/${vmi.metadata.name}`);
+    this.#loop.enqueueVMI(vmi);
   }
 
-  async stop(): Promise<void> {
-    this.queue.shutdown();
-    await Promise.all(this.#running);
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   async execute(key: string): Promise<number | undefined> {
