@@ -10,7 +10,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { nativeProgram } from './native.ts';
@@ -41,6 +41,11 @@ export async function startAttachmentPod(o: {
   /** The claim's volumeMode; Filesystem unless asked. */
   volumeMode?: 'Filesystem' | 'Block';
   podsBaseDir?: string;
+  /**
+   * The same (ReadWriteMany) claim as `shares`' attachment pod, as a migration target's attachment pod
+   * has it: its image is that pod's (one inode, as one file on NFS).
+   */
+  shares?: AttachmentPod;
 }): Promise<AttachmentPod> {
   const base = o.podsBaseDir ?? podsBaseDir();
   const podUID = randomUUID();
@@ -53,13 +58,17 @@ export async function startAttachmentPod(o: {
   const claimDir = path.join(podDir, 'volumes', 'kubernetes.io~local-volume', `pv-${o.volumeName}`);
   mkdirSync(claimDir, { recursive: true });
   const diskImage = path.join(claimDir, 'disk.img');
-  const marker = `kvts-hotplug-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(diskImage, 'wx', 0o660);
-  try {
-    writeSync(fd, Buffer.from(marker), 0, marker.length, 0);
-    writeSync(fd, Buffer.alloc(1), 0, 1, o.sizeBytes - 1);
-  } finally {
-    closeSync(fd);
+  const marker = o.shares?.marker ?? `kvts-hotplug-${randomBytes(4).toString('hex')}`;
+  if (o.shares) {
+    linkSync(o.shares.diskImage, diskImage);
+  } else {
+    const fd = openSync(diskImage, 'wx', 0o660);
+    try {
+      writeSync(fd, Buffer.from(marker), 0, marker.length, 0);
+      writeSync(fd, Buffer.alloc(1), 0, 1, o.sizeBytes - 1);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   let loopDevice: string | undefined;
