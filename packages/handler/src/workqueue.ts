@@ -117,38 +117,46 @@ export async function runWorker(queue: WorkQueue, o: WorkerOptions): Promise<voi
   }
 }
 
-/** What a controller's keys come from besides its VMI informer: the domain cache's changes. */
-export interface DomainEvents {
-  on(event: 'update' | 'delete', listener: (key: string) => void): unknown;
+/** Where a controller's keys come from: its VMI informer's cache and the domain cache's changes. */
+export interface ControllerSources {
+  logger: Logger;
+  workers: number;
+  vmis: { list(): VirtualMachineInstance[] };
+  domains: { on(event: 'update' | 'delete', listener: (key: string) => void): unknown };
 }
 
 /**
  * A controller's queue and workers: keys (`namespace/name`) from its VMI informer and the domain
- * cache, each run through `execute` by one of `workers` workers, a failure retried with backoff.
+ * cache, each run through `execute` by one of its workers, a failure retried with backoff.
  */
-export class ControllerLoop {
+export abstract class KeyedController {
   readonly queue = new WorkQueue();
-  readonly #o: { logger: Logger; workers: number; execute(key: string): Promise<number | undefined> };
+  readonly #sources: ControllerSources;
   #running: Promise<void>[] = [];
 
-  constructor(o: { logger: Logger; workers: number; execute(key: string): Promise<number | undefined> }) {
-    this.#o = o;
+  constructor(sources: ControllerSources) {
+    this.#sources = sources;
   }
 
-  run(domains: DomainEvents, initial: readonly VirtualMachineInstance[]): void {
+  /** One reconcile of a key; resolves to a delay when the key must be looked at again. */
+  abstract execute(key: string): Promise<number | undefined>;
+
+  run(): void {
+    const { domains, vmis, workers, logger } = this.#sources;
     domains.on('update', (key) => this.queue.add(key));
     domains.on('delete', (key) => this.queue.add(key));
-    for (const vmi of initial) this.enqueueVMI(vmi);
-    for (let i = 0; i < this.#o.workers; i++) {
+    for (const vmi of vmis.list()) this.enqueueVMI(vmi);
+    for (let i = 0; i < workers; i++) {
       this.#running.push(
         runWorker(this.queue, {
-          execute: (key) => this.#o.execute(key),
-          onError: (key, err) => withReason(this.#o.logger, err).info(`re-enqueuing VirtualMachineInstance ${key}`),
+          execute: (key) => this.execute(key),
+          onError: (key, err) => withReason(logger, err).info(`re-enqueuing VirtualMachineInstance ${key}`),
         }),
       );
     }
   }
 
+  /** For the informer's add, update and delete handlers. */
   enqueueVMI(vmi: VirtualMachineInstance): void {
     this.queue.add(`${vmi.metadata.namespace}/${vmi.metadata.name}`);
   }

@@ -21,7 +21,7 @@ import {
 import { replacePVCByHostDisk } from '../host-disk.ts';
 import { statusEqual } from '../vmi-status.ts';
 import type { Clock, DomainStore, EventRecorder, VMIStatusWriter, VMIStore } from '../vm-controller.ts';
-import { ControllerLoop } from '../workqueue.ts';
+import { KeyedController } from '../workqueue.ts';
 import type { MigrationProxyManager } from '../migration-proxy.ts';
 import { domainAlive, isMigrationDone, isMigrationInProgress } from './state.ts';
 
@@ -55,27 +55,14 @@ export const VMIAbortingMigration = 'VirtualMachineInstance is aborting migratio
 
 const systemClock: Clock = { now: () => Date.now() };
 
-export class MigrationSourceController {
+export class MigrationSourceController extends KeyedController {
   readonly #o: MigrationSourceControllerOptions;
   readonly #clock: Clock;
-  readonly #loop: ControllerLoop;
 
   constructor(opts: MigrationSourceControllerOptions) {
+    super({ logger: opts.logger, workers: opts.workers ?? 5, vmis: opts.vmis, domains: opts.domains });
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
-    this.#loop = new ControllerLoop({ logger: opts.logger, workers: opts.workers ?? 5, execute: (key) => this.execute(key) });
-  }
-
-  run(): void {
-    this.#loop.run(this.#o.domains, this.#o.vmis.list());
-  }
-
-  enqueueVMI(vmi: VirtualMachineInstance): void {
-    this.#loop.enqueueVMI(vmi);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
   }
 
   async execute(key: string): Promise<number | undefined> {

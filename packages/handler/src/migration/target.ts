@@ -36,7 +36,7 @@ import type { MemlockAdjuster } from '../memlock.ts';
 import type { HostDiskCreator } from '../host-disk.ts';
 import type { MigrationProxyManager } from '../migration-proxy.ts';
 import type { Clock, EventRecorder, VMIStatusWriter, VMIStore } from '../vm-controller.ts';
-import { ControllerLoop } from '../workqueue.ts';
+import { KeyedController } from '../workqueue.ts';
 import {
   abortInProgress,
   domainAlive,
@@ -119,29 +119,16 @@ const systemClock: Clock = { now: () => Date.now() };
 /** The VMI as this controller changes it: status and metadata (labels, annotations). */
 type Work = { vmi: VirtualMachineInstance; status: VirtualMachineInstanceStatus };
 
-export class MigrationTargetController {
+export class MigrationTargetController extends KeyedController {
   readonly #o: MigrationTargetControllerOptions;
   readonly #clock: Clock;
-  readonly #loop: ControllerLoop;
   /** VMI UID → when its containerDisks were first waited for. */
   readonly #startingSince = new Map<string, number>();
 
   constructor(opts: MigrationTargetControllerOptions) {
+    super({ logger: opts.logger, workers: opts.workers ?? 5, vmis: opts.vmis, domains: opts.domains });
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
-    this.#loop = new ControllerLoop({ logger: opts.logger, workers: opts.workers ?? 5, execute: (key) => this.execute(key) });
-  }
-
-  run(): void {
-    this.#loop.run(this.#o.domains, this.#o.vmis.list());
-  }
-
-  enqueueVMI(vmi: VirtualMachineInstance): void {
-    this.#loop.enqueueVMI(vmi);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
   }
 
   async execute(key: string): Promise<number | undefined> {
