@@ -124,6 +124,14 @@ export class LauncherClients {
     return { initializing };
   }
 
+  /** The VMI's launcher: known already, or found on this node now (and remembered); undefined while not there. */
+  discover(vmi: VirtualMachineInstance): GhostRecord | undefined {
+    const known = this.record(vmi.metadata.uid);
+    if (known) return known;
+    const socket = this.findSocket(vmi).socket;
+    return socket ? this.remember(vmi, socket) : undefined;
+  }
+
   /** First contact: checkpoint the ghost record (0600) before anything else talks to the launcher. */
   remember(vmi: VirtualMachineInstance, socketFile: string): GhostRecord {
     const record: GhostRecord = {

@@ -313,14 +313,7 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
     domains,
     launchers: {
       // the target pod's launcher, found (and remembered) as the VirtualMachineController finds a VMI's
-      client: async (vmi) => {
-        if (!launchers.record(vmi.metadata.uid)) {
-          const socket = launchers.findSocket(vmi).socket;
-          if (!socket) return undefined;
-          launchers.remember(vmi, socket);
-        }
-        return launchers.client(vmi.metadata.uid);
-      },
+      client: async (vmi) => (launchers.discover(vmi) ? launchers.client(vmi.metadata.uid) : undefined),
       resetClient: (uid) => launchers.resetClient(uid),
       close: (uid) => launchers.close(uid),
     },
@@ -377,13 +370,8 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
       logger,
       vmiStore: { get: findVMI },
       launcherClient: async (vmi) => {
-        const found =
-          launchers.record(vmi.metadata.uid) ??
-          (() => {
-            const s = launchers.findSocket(vmi).socket;
-            return s ? launchers.remember(vmi, s) : undefined;
-          })();
-        if (!found) throw new Error(`unable to find the virt-launcher socket of VMI ${vmi.metadata.namespace}/${vmi.metadata.name}`);
+        if (!launchers.discover(vmi))
+          throw new Error(`unable to find the virt-launcher socket of VMI ${vmi.metadata.namespace}/${vmi.metadata.name}`);
         try {
           return await launchers.client(vmi.metadata.uid);
         } catch (err) {
