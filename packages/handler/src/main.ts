@@ -38,7 +38,7 @@ import { LauncherPodFiles } from './pod-files.ts';
 import { VirtioFSOwnership } from './virtiofs.ts';
 import { VirtualMachineController } from './vm-controller.ts';
 import { KubeVMIStatusWriter } from './vmi-status-writer.ts';
-import { createHandlerMetrics, collectDomainStats, parseDomainStats } from './metrics.ts';
+import { createHandlerMetrics, collectDomainStats, parseDomainStats, readDomainStats } from './metrics.ts';
 import { startConsoleServer } from './rest/console-server.ts';
 import { startHealthServer } from './rest/health-server.ts';
 import { NodeLabeller } from './node-labeller.ts';
@@ -334,12 +334,8 @@ export async function runHandler(f: HandlerFlags, signal: AbortSignal): Promise<
   const migrationStats = new MigrationStatsHandler({
     logger,
     currentVMI: (namespace, name) => source.get(namespace, name),
-    scrape: async (vmi) => {
-      const client = await launchers.client(vmi.metadata.uid);
-      const r = await client.GetDomainStats({}, { timeoutMs: 10_000 });
-      if (r.response && !r.response.success) throw new Error(`GetDomainStats failed: ${r.response.message}`);
-      return parseDomainStats(r.domainStats)?.MigrateDomainJobInfo ?? undefined;
-    },
+    // collectionTimeout: 10 s
+    scrape: async (vmi) => (await readDomainStats(await launchers.client(vmi.metadata.uid), 10_000))?.MigrateDomainJobInfo ?? undefined,
   });
   source.on('add', (vmi) => migrationStats.handle(vmi));
   source.on('update', (vmi) => migrationStats.handle(vmi));

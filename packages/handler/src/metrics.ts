@@ -303,6 +303,14 @@ export interface DomainStatsCollectorDeps {
   timeoutMs?: number;
 }
 
+/** A launcher's GetDomainStats, parsed; undefined when it has no domain; an error when it answers with one. */
+export async function readDomainStats(client: Pick<CmdClient, 'GetDomainStats'>, timeoutMs?: number): Promise<DomainStats | undefined> {
+  const r = await client.GetDomainStats({}, timeoutMs === undefined ? undefined : { timeoutMs });
+  if (r.response && !r.response.success)
+    throw new Error(`server error. command GetDomainStats failed: ${JSON.stringify(r.response.message)}`);
+  return parseDomainStats(r.domainStats);
+}
+
 /** Runs `tasks` with at most `limit` of them in flight. */
 async function allLimited(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
   let next = 0;
@@ -327,11 +335,7 @@ export function collectDomainStats(deps: DomainStatsCollectorDeps): () => Promis
     const readings: Array<[VirtualMachineInstance, DomainStats]> = [];
     const tasks = deps.vmis().map((vmi) => async () => {
       try {
-        const client = await deps.launcherClient(vmi);
-        const r = await client.GetDomainStats({}, deps.timeoutMs === undefined ? undefined : { timeoutMs: deps.timeoutMs });
-        if (r.response && !r.response.success)
-          throw new Error(`server error. command GetDomainStats failed: ${JSON.stringify(r.response.message)}`);
-        const stats = parseDomainStats(r.domainStats);
+        const stats = await readDomainStats(await deps.launcherClient(vmi), deps.timeoutMs);
         if (stats) readings.push([vmi, stats]);
       } catch (err) {
         withReason(forObject(deps.logger, { kind: 'VirtualMachineInstance', ...vmi }), err).warn('failed to collect domain stats');
