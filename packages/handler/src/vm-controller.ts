@@ -172,7 +172,7 @@ export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
 /** Workers when none are asked for (main.ts asks for KubeVirt's 10). */
 const DEFAULT_WORKERS = 3;
 
-const systemClock: Clock = { now: () => Date.now() };
+export const systemClock: Clock = { now: () => Date.now() };
 
 export class VirtualMachineController {
   readonly #o: VirtualMachineControllerOptions;

@@ -673,18 +673,18 @@ export function checkVolumesForMigration(vmi: VirtualMachineInstance): { block: 
   return { block };
 }
 
-/**
- * updateLiveMigrationConditions. LiveMigratable: KubeVirt's checks in its order (interface, host-model
- * CPU, host devices, SEV/TDX, hyperv passthrough, disks; not the TSC one, which needs the node's
- * labels), the first reason found, else True. migrationMethod from the volumes. StorageLiveMigratable:
- * every reason KubeVirt lists, joined, else True.
- */
 /** isHostModelMigratable */
 function hostModelNotMigratable(vmi: VirtualMachineInstance, hostCPUModel: string | undefined): string | undefined {
   if (hostCPUModel === undefined || hostCPUModel !== '' || vmi.spec.domain.cpu?.model !== 'host-model') return undefined;
   return `the node "${vmi.status?.nodeName ?? ''}" does not allow migration with host-model`;
 }
 
+/**
+ * updateLiveMigrationConditions. LiveMigratable: KubeVirt's checks in its order (interface, host-model
+ * CPU, host devices, SEV/TDX, hyperv passthrough, disks; not the TSC one, which needs the node's
+ * labels), the first reason found, else True. migrationMethod from the volumes. StorageLiveMigratable:
+ * every reason KubeVirt lists, joined, else True.
+ */
 function liveMigrationConditions(
   vmi: VirtualMachineInstance,
   status: VirtualMachineInstanceStatus,

@@ -88,6 +88,9 @@ export class WorkQueue {
   }
 }
 
+/** Two requeue delays as one: the sooner, or whichever there is. */
+export const soonerRequeue = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+
 export interface WorkerOptions {
   /** One reconcile of a key; resolves to a delay when the key must be looked at again. */
   execute(key: string): Promise<number | undefined>;

@@ -131,10 +131,11 @@ export const MigrationInterfaceName = 'migration0';
 export function findMigrationIP(podIP: string, interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces()): string {
   const addrs = interfaces[MigrationInterfaceName];
   if (!addrs) return podIP;
-  const global = addrs.find((a) => !a.internal && !isLinkLocal(a.address) && a.address !== '0.0.0.0' && a.address !== '::');
+  const global = addrs.find((a) => !a.internal && isGlobalUnicast(a.address));
   if (!global) throw new Error(`no IP found on ${MigrationInterfaceName}`);
   return global.address;
 }
 
-const isLinkLocal = (address: string) =>
-  /^169\.254\./.test(address) || /^fe80:/i.test(address) || /^(22[4-9]|23\d)\./.test(address) || /^ff/i.test(address);
+/** net.IP.IsGlobalUnicast, for an address an interface has: not unspecified, link-local or multicast. */
+const isGlobalUnicast = (address: string) =>
+  address !== '0.0.0.0' && address !== '::' && !/^169\.254\.|^fe80:|^(22[4-9]|23\d)\.|^ff/i.test(address);

@@ -20,8 +20,8 @@ import {
 } from '@kubevirt-ts/shared';
 import { replacePVCByHostDisk } from '../host-disk.ts';
 import { statusEqual } from '../vmi-status.ts';
-import type { Clock, DomainStore, EventRecorder, VMIStatusWriter, VMIStore } from '../vm-controller.ts';
-import { KeyedController } from '../workqueue.ts';
+import { systemClock, type Clock, type DomainStore, type EventRecorder, type VMIStatusWriter, type VMIStore } from '../vm-controller.ts';
+import { KeyedController, soonerRequeue } from '../workqueue.ts';
 import type { MigrationProxyManager } from '../migration-proxy.ts';
 import { domainAlive, isMigrationDone, isMigrationInProgress } from './state.ts';
 
@@ -52,8 +52,6 @@ export const MIGRATION_TARGET_DELAY_TIMEOUT_MS = 60_000;
 export const TARGET_PORTS_REQUEUE_MS = 1_000;
 export const VMIMigrating = 'VirtualMachineInstance is migrating.';
 export const VMIAbortingMigration = 'VirtualMachineInstance is aborting migration.';
-
-const systemClock: Clock = { now: () => Date.now() };
 
 export class MigrationSourceController extends KeyedController {
   readonly #o: MigrationSourceControllerOptions;
@@ -105,7 +103,7 @@ export class MigrationSourceController extends KeyedController {
     const statusRequeue = this.#updateStatus(vmi, status, domain);
     if (!statusEqual(status, vmi.status ?? {})) await this.#o.statusWriter.update(vmi, status);
     if (syncError) throw syncError;
-    return minDefined(requeue, statusRequeue);
+    return soonerRequeue(requeue, statusRequeue);
   }
 
   /** migrateVMI: abort on request; else, once the target listens, the proxy and MigrateVirtualMachine, once. */
@@ -217,5 +215,3 @@ export class MigrationSourceController extends KeyedController {
     }
   }
 }
-
-const minDefined = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));

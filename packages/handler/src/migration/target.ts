@@ -35,8 +35,8 @@ import type { VirtioFSOwnership } from '../virtiofs.ts';
 import type { MemlockAdjuster } from '../memlock.ts';
 import type { HostDiskCreator } from '../host-disk.ts';
 import type { MigrationProxyManager } from '../migration-proxy.ts';
-import type { Clock, EventRecorder, VMIStatusWriter, VMIStore } from '../vm-controller.ts';
-import { KeyedController } from '../workqueue.ts';
+import { systemClock, type Clock, type EventRecorder, type VMIStatusWriter, type VMIStore } from '../vm-controller.ts';
+import { KeyedController, soonerRequeue } from '../workqueue.ts';
 import {
   abortInProgress,
   domainAlive,
@@ -114,8 +114,6 @@ export const MemoryHotplugOverheadRatioLabel = 'kubevirt.io/memoryHotplugOverhea
 export const EvictionSourceAnnotation = 'kubevirt.io/eviction-source';
 export const CreateMigrationTargetAnnotation = 'kubevirt.io/create-migration-target';
 
-const systemClock: Clock = { now: () => Date.now() };
-
 /** The VMI as this controller changes it: status and metadata (labels, annotations). */
 type Work = { vmi: VirtualMachineInstance; status: VirtualMachineInstanceStatus };
 
@@ -183,7 +181,7 @@ export class MigrationTargetController extends KeyedController {
       this.#o.recorder.event(vmi, 'Warning', 'SyncFailed', errorMessage(err));
       withReason(log, err).error('Synchronizing the VirtualMachineInstance failed.');
     }
-    requeue = minDefined(requeue, await this.#updateStatus(work, domain));
+    requeue = soonerRequeue(requeue, await this.#updateStatus(work, domain));
     await this.#write(vmi, work);
     if (syncError) throw syncError;
     return requeue;
@@ -500,7 +498,6 @@ function removeCondition(status: VirtualMachineInstanceStatus, type: string): bo
   status.conditions = status.conditions!.filter((c) => c.type !== type);
   return true;
 }
-const minDefined = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
 
 /** A quantity's value; undefined when absent or not a quantity. */
 const quantityOf = (q: string | number | undefined) => (q === undefined ? undefined : quantityValue(q));
